@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# Two stages: build wheels with the compiler toolchain, run on a slim image as a non-root user.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY cogs ./cogs
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+# tini reaps zombies and forwards SIGTERM so running jobs get their grace period.
+# fonts-wqy-microhei draws Chinese and Japanese names on gallery pages and cards.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home --uid 10001 bot
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+ENV DATA_DIR=/data \
+    PYTHONUNBUFFERED=1
+RUN mkdir -p /data && chown bot:bot /data
+VOLUME ["/data"]
+USER bot
+WORKDIR /home/bot
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["python", "-m", "bot"]

@@ -1,0 +1,164 @@
+"""Settings: the only place the bot reads its configuration from.
+
+Everything comes from environment variables (or a ``.env`` file in the working directory).
+The object is built once in ``bot.main`` and passed down; nothing imports it as a global.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.images.models import ModelPrice
+
+__all__ = ["ConfigurationError", "Settings", "load_settings"]
+
+# What a missing or bad variable should tell a server owner, keyed by variable name.
+_HINTS: dict[str, str] = {
+    "DISCORD_TOKEN": (
+        "create an application at https://discord.com/developers/applications, add a bot, "
+        "copy its token and put DISCORD_TOKEN=<token> in the environment or in .env"
+    ),
+    "OPENAI_API_KEY": (
+        "create a key at https://platform.openai.com/api-keys and put "
+        "OPENAI_API_KEY=<key> in the environment or in .env"
+    ),
+    "DATA_DIR": "point DATA_DIR at a folder the bot may write to",
+}
+
+
+class ConfigurationError(Exception):
+    """A configuration problem explained in one plain line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class Settings(BaseSettings):
+    """Every setting the bot understands. ``.env.example`` lists each with a comment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    # --- Secrets -------------------------------------------------------------------------
+    discord_token: SecretStr
+    openai_api_key: SecretStr
+
+    # --- Where things live -----------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    openai_base_url: str | None = None
+    discord_api_base: str | None = None
+    dev_guild_id: int | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- Models and picture defaults -------------------------------------------------------
+    # Flare for everyday generation, Sunburst where fidelity to a reference matters (API facts §1).
+    image_model: str = "gpt-image-2.5-flare"
+    vary_model: str = "gpt-image-2.5-sunburst"
+    moderation_model: str = "omni-moderation-latest"
+    image_quality: Literal["low", "medium", "high", "auto"] = "medium"
+    output_format: Literal["png", "webp"] = "png"
+    # Streamed previews cost extra output tokens; one preview is enough to show progress.
+    partial_images: int = Field(default=1, ge=0, le=3)
+    openai_timeout_seconds: float = Field(default=180.0, gt=0)
+
+    # --- The job queue ---------------------------------------------------------------------
+    max_concurrent_jobs: int = Field(default=2, ge=1, le=64)
+    images_per_minute: int = Field(default=10, ge=1, le=10_000)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_base_seconds: float = Field(default=2.0, ge=0)
+    member_pending_cap: int = Field(default=4, ge=1, le=100)
+    guild_pending_cap: int = Field(default=50, ge=1, le=10_000)
+    progress_edit_seconds: float = Field(default=1.5, ge=0.2)
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    # --- Quotas and cost -------------------------------------------------------------------
+    default_daily_quota: int = Field(default=25, ge=0, le=100_000)
+    quota_timezone: str = "UTC"
+    bot_owner_id: int | None = None
+    owner_exempt_from_quota: bool = False
+    # JSON: {"model": {"text_input": $/1M, "image_input": $/1M, "image_output": $/1M}}.
+    # Empty means costs are shown as unknown rather than guessed.
+    price_table: Annotated[dict[str, ModelPrice], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("discord_token", "openai_api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("price_table", mode="before")
+    @classmethod
+    def _parse_price_table(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("quota_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "bot.sqlite3"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    def secrets(self) -> list[str]:
+        """The secret values, so logging can scrub them wherever they might appear."""
+        return [self.discord_token.get_secret_value(), self.openai_api_key.get_secret_value()]
+
+
+def _describe(error: dict[str, object]) -> str:
+    location = error.get("loc") or ("?",)
+    name = str(location[0]).upper() if isinstance(location, tuple) else str(location).upper()
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        problem = "is not set"
+    else:
+        # The message never includes the value (hide_input_in_errors), so secrets stay out.
+        problem = f"is invalid ({error.get('msg', 'bad value')})"
+    hint = _HINTS.get(name)
+    return f"{name} {problem}: {hint}" if hint else f"{name} {problem}."
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise :class:`ConfigurationError` with one line per problem."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError([_describe(dict(e)) for e in exc.errors()]) from None
+    _check_data_dir(settings.data_dir)
+    return settings
+
+
+def _check_data_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigurationError(
+            [f"DATA_DIR {str(path)!r} is not writable ({exc.strerror}): {_HINTS['DATA_DIR']}."]
+        ) from None

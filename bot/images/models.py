@@ -1,0 +1,86 @@
+"""What each GPT image model accepts, and what its tokens cost.
+
+The API rejects parameters a model does not support (``input_fidelity`` on ``gpt-image-2``,
+for example), so every request is shaped by the capabilities listed here rather than by
+hopeful defaults. See ``shared/openai-images-api.md`` §1 and §3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+__all__ = ["ModelCapabilities", "ModelPrice", "capabilities_for", "estimate_cost"]
+
+STANDARD_SIZES = frozenset({"1024x1024", "1536x1024", "1024x1536"})
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCapabilities:
+    arbitrary_sizes: bool
+    # Empty: the parameter must not be sent at all.
+    input_fidelity: frozenset[str]
+    transparent_background: bool
+    complexity: bool
+
+
+_GPT_IMAGE_2 = ModelCapabilities(
+    arbitrary_sizes=True, input_fidelity=frozenset(), transparent_background=True, complexity=False
+)
+_GPT_IMAGE_25 = ModelCapabilities(
+    arbitrary_sizes=True,
+    input_fidelity=frozenset({"low", "high"}),
+    transparent_background=True,
+    complexity=True,
+)
+_GPT_IMAGE_15 = ModelCapabilities(
+    arbitrary_sizes=False,
+    input_fidelity=frozenset({"low", "high"}),
+    transparent_background=True,
+    complexity=False,
+)
+_GPT_IMAGE_MINI = ModelCapabilities(
+    arbitrary_sizes=False,
+    input_fidelity=frozenset({"low"}),
+    transparent_background=True,
+    complexity=False,
+)
+# An unknown or moving alias: send only what every GPT image model accepts.
+_CONSERVATIVE = ModelCapabilities(
+    arbitrary_sizes=False, input_fidelity=frozenset(), transparent_background=True, complexity=False
+)
+
+
+def capabilities_for(model: str) -> ModelCapabilities:
+    """The capabilities of ``model``, including its dated snapshots."""
+    if model.startswith(("gpt-image-2.5-", "gpt-image-2.6-")):
+        return _GPT_IMAGE_25
+    if model == "gpt-image-2" or model.startswith("gpt-image-2-"):
+        return _GPT_IMAGE_2
+    if model.startswith("gpt-image-1.5"):
+        return _GPT_IMAGE_15
+    if model.startswith("gpt-image-1-mini"):
+        return _GPT_IMAGE_MINI
+    return _CONSERVATIVE
+
+
+class ModelPrice(BaseModel):
+    """US dollars per million tokens, as printed on OpenAI's pricing page."""
+
+    text_input: float = Field(ge=0)
+    image_input: float = Field(ge=0)
+    image_output: float = Field(ge=0)
+
+
+def estimate_cost(
+    price: ModelPrice | None, *, text_input: int, image_input: int, image_output: int
+) -> float | None:
+    """Dollars for one request's token usage, or ``None`` when no price is configured."""
+    if price is None:
+        return None
+    return (
+        text_input * price.text_input
+        + image_input * price.image_input
+        + image_output * price.image_output
+    ) / 1_000_000

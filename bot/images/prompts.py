@@ -1,0 +1,164 @@
+"""Character sheets and the prompts built from them.
+
+The sheet is what the bot remembers about a character; every prompt is derived from it, so
+a character looks the same whether it is created, re-rolled or varied. Each field is capped
+so a prompt stays far below the API's 32,000-character limit whatever a member types.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from bot.images.styles import STYLES, StylePreset
+
+__all__ = ["CharacterSheet", "build_create_prompt", "build_vary_prompt", "clean_text"]
+
+FIELD_LIMIT = 600
+NAME_LIMIT = 64
+CHANGE_LIMIT = 600
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t]+")
+
+
+def clean_text(text: str | None, limit: int) -> str:
+    """Normalise member text: NFC, no control characters, trimmed, at most ``limit`` chars."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    return text[:limit].rstrip()
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterSheet:
+    """The facts that make a character recognisable. All but ``name`` may be empty."""
+
+    name: str
+    appearance: str = ""
+    outfit: str = ""
+    personality: str = ""
+    details: str = ""
+    palette: str = ""
+
+    @classmethod
+    def from_input(
+        cls,
+        name: str,
+        *,
+        appearance: str | None = None,
+        outfit: str | None = None,
+        personality: str | None = None,
+        details: str | None = None,
+    ) -> CharacterSheet:
+        return cls(
+            name=clean_text(name, NAME_LIMIT),
+            appearance=clean_text(appearance, FIELD_LIMIT),
+            outfit=clean_text(outfit, FIELD_LIMIT),
+            personality=clean_text(personality, FIELD_LIMIT),
+            details=clean_text(details, FIELD_LIMIT),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CharacterSheet:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: str(v) for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def with_palette(self, palette: str) -> CharacterSheet:
+        return CharacterSheet(**{**self.to_dict(), "palette": palette})
+
+    def facts(self) -> list[tuple[str, str]]:
+        """(field, text) for every filled field except the name, in prompt order."""
+        return [
+            (name, value)
+            for name in ("appearance", "outfit", "palette", "personality", "details")
+            if (value := getattr(self, name))
+        ]
+
+
+_FACT_LABELS = {
+    "appearance": "Appearance",
+    "outfit": "Outfit",
+    "palette": "Colour palette",
+    "personality": "Personality (show it through pose and expression)",
+    "details": "Other details",
+}
+
+_COMPOSITION = {
+    "1024x1536": "Full-body or three-quarter portrait, character centred, head not cropped.",
+    "1024x1024": "Waist-up portrait, character centred, head not cropped.",
+    "1536x1024": "Wide shot: the character in a scene that suits them, clearly the focus.",
+}
+
+
+def _sheet_lines(sheet: CharacterSheet) -> list[str]:
+    return [f"{_FACT_LABELS[name]}: {value}" for name, value in sheet.facts()]
+
+
+def _background_line(transparent: bool) -> str:
+    if transparent:
+        return (
+            "Background: fully transparent; the character isolated as a clean, sticker-ready "
+            "cutout with crisp edges and no ground shadow."
+        )
+    return "Background: a simple setting that complements the character without clutter."
+
+
+def build_create_prompt(
+    sheet: CharacterSheet, style: StylePreset, *, size: str, transparent: bool
+) -> str:
+    lines = [
+        f"Anime character illustration of an original character named {sheet.name}.",
+        f"Art style: {style.technique}.",
+        *_sheet_lines(sheet),
+        _COMPOSITION.get(size, _COMPOSITION["1024x1536"]),
+        _background_line(transparent),
+        "One character only. No text, captions, signatures or watermarks.",
+    ]
+    return "\n".join(lines)
+
+
+def build_vary_prompt(
+    sheet: CharacterSheet,
+    style: StylePreset,
+    *,
+    change: str,
+    strong: bool,
+    size: str,
+    transparent: bool,
+) -> str:
+    change = clean_text(change, CHANGE_LIMIT)
+    if strong:
+        keep = (
+            "Keep the identity exact: the same face, eye colour and shape, hairstyle and hair "
+            "colour, body type and signature outfit details. Pose, camera angle, expression "
+            "and scene may change freely."
+        )
+    else:
+        keep = (
+            "Keep everything identical to the reference image: face, hair, eyes, outfit, "
+            "colours, composition and art style. Make only the change asked for, subtly."
+        )
+    what = f"Change only: {change}." if change else "Draw a fresh take of the same moment."
+    lines = [
+        f"Same character as the reference image: {sheet.name}.",
+        *_sheet_lines(sheet),
+        f"Art style: {style.technique}.",
+        what,
+        keep,
+        _COMPOSITION.get(size, _COMPOSITION["1024x1536"]),
+        _background_line(transparent),
+        "No text, captions, signatures or watermarks.",
+    ]
+    return "\n".join(lines)
+
+
+def style_for(key: str) -> StylePreset:
+    return STYLES.get(key) or STYLES["cel"]

@@ -1,0 +1,32 @@
+"""How the queue tells the Discord layer what happened to a job.
+
+The core knows nothing of messages or buttons; a cog implements this protocol and turns each
+event into an edit, a post or an alert.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.errors import BotError
+from bot.storage import Character, Job, StoredImage
+
+__all__ = ["JobObserver"]
+
+
+class JobObserver(Protocol):
+    async def job_queued(self, job: Job, position: int, eta_seconds: float | None) -> None: ...
+
+    async def job_started(self, job: Job) -> None: ...
+
+    async def job_progress(self, job: Job, preview: bytes) -> None: ...
+
+    async def job_done(
+        self, job: Job, character: Character, images: list[StoredImage]
+    ) -> int | None:
+        """Post the pictures; return the id of the message that shows them."""
+        ...
+
+    async def job_failed(self, job: Job, error: BotError) -> None: ...
+
+    async def admin_alert(self, guild_id: int, error: BotError) -> None: ...

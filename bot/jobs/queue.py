@@ -1,0 +1,280 @@
+"""The job queue: persisted in SQLite, fair per guild and member, limited, restart-safe.
+
+Every request is a job row before the member hears it is queued. A dispatcher takes jobs in
+fair order whenever the limiter has room; a restart re-queues whatever was running; failures
+are retried with backoff when worth it, and refunded (by state) when not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.errors import BotError, ConfigError, ContentRefused, UpstreamBusy
+from bot.jobs.limiter import RateLimiter
+from bot.jobs.observer import JobObserver
+from bot.jobs.runner import JobRunner
+from bot.jobs.scheduler import FairScheduler
+from bot.storage import Character, Job, Limits, NewJob, Storage, StoredImage
+
+__all__ = ["JobQueue", "Submitted"]
+
+log = logging.getLogger(__name__)
+
+# A billing problem stops every call until someone tops up; look again this often.
+BILLING_PAUSE_SECONDS = 600.0
+DEFAULT_JOB_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    job: Job
+    position: int
+    eta_seconds: float | None
+
+
+class JobQueue:
+    def __init__(
+        self,
+        storage: Storage,
+        runner: JobRunner,
+        limiter: RateLimiter,
+        settings: Settings,
+    ) -> None:
+        self._storage = storage
+        self._runner = runner
+        self._limiter = limiter
+        self._settings = settings
+        self._scheduler = FairScheduler()
+        self._not_before: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._durations: list[float] = []
+        self.observer: JobObserver | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover from the last run, then start dispatching."""
+        requeued = await self._storage.jobs.requeue_running()
+        pending = await self._storage.jobs.pending()
+        for job in pending:
+            self._enqueue(job)
+        self._durations = await self._storage.jobs.recent_durations()
+        if pending:
+            log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
+        for job in await self._storage.jobs.undelivered():
+            # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
+            asyncio.create_task(self._redeliver(job), name=f"redeliver-{job.id}")
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
+        self._stopping = True
+        self._wake.set()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+        running = list(self._running.values())
+        if running:
+            log.info("Waiting up to %.0f s for %d running jobs", grace, len(running))
+            _, still = await asyncio.wait(running, timeout=grace)
+            for task in still:
+                task.cancel()
+            if still:
+                # Their rows stay 'running'; the next start puts them back in the queue.
+                await asyncio.wait(still, timeout=5)
+
+    # --- members' requests -----------------------------------------------------------------
+
+    async def submit(self, new_job: NewJob, limits: Limits) -> Submitted:
+        job_id = await self._storage.jobs.submit(new_job, limits)
+        job = await self._storage.jobs.get(job_id)
+        assert job is not None
+        self._enqueue(job)
+        self._wake.set()
+        position = self.position(job.id) or 1
+        return Submitted(job, position, self.eta(position))
+
+    def position(self, job_id: int) -> int | None:
+        return self._scheduler.position(job_id)
+
+    def eta(self, position: int) -> float | None:
+        """Seconds until a job at ``position`` finishes, from recently measured durations."""
+        typical = statistics.median(self._durations) if self._durations else DEFAULT_JOB_SECONDS
+        rounds = math.ceil(position / self._limiter.concurrency)
+        return rounds * typical + self._limiter.paused_for()
+
+    def queued_ids(self, guild_id: int | None = None) -> list[int]:
+        order = self._scheduler.order()
+        if guild_id is None:
+            return order
+        mine = set(self._scheduler.jobs_of(guild_id))
+        return [job_id for job_id in order if job_id in mine]
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a queued job; it is refunded. False if it already started or ended."""
+        if not await self._storage.jobs.cancel(job_id):
+            return False
+        self._scheduler.remove(job_id)
+        self._not_before.pop(job_id, None)
+        return True
+
+    # --- the dispatcher --------------------------------------------------------------------
+
+    def _enqueue(self, job: Job) -> None:
+        self._scheduler.add(job.id, job.guild_id, job.user_id)
+        if job.not_before > time.time():
+            self._not_before[job.id] = job.not_before
+
+    async def _dispatch(self) -> None:
+        while not self._stopping:
+            await self._limiter.acquire_slot()
+            job_id = await self._next_runnable()
+            if job_id is None:
+                self._limiter.release_slot()
+                return
+            task = asyncio.create_task(self._run(job_id), name=f"job-{job_id}")
+            self._running[job_id] = task
+            task.add_done_callback(functools.partial(self._finished, job_id))
+
+    def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
+        self._running.pop(job_id, None)
+        self._limiter.release_slot()
+
+    async def _next_runnable(self) -> int | None:
+        while not self._stopping:
+            now = time.time()
+            waiting = {j: t for j, t in self._not_before.items() if t > now}
+            self._not_before = waiting
+            job_id = self._scheduler.pop(lambda j: j not in waiting)
+            if job_id is not None:
+                return job_id
+            self._wake.clear()
+            timeout = min(waiting.values()) - now if waiting else None
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+        return None
+
+    async def _run(self, job_id: int) -> None:
+        await self._storage.jobs.mark_running(job_id)
+        job = await self._storage.jobs.get(job_id)
+        if job is None or job.state != "running":
+            return  # cancelled between being picked and starting
+        try:
+            await self._limiter.take(job.image_count)
+            await self._notify("job_started", job)
+            started = time.monotonic()
+            character, images = await self._runner.run(job, self._progress_callback(job))
+            self._durations = [*self._durations[-19:], time.monotonic() - started]
+        except asyncio.CancelledError:
+            raise
+        except UpstreamBusy as exc:
+            await self._retry_or_fail(job, exc)
+            return
+        except ConfigError as exc:
+            await self._config_problem(job, exc)
+            return
+        except BotError as exc:
+            await self._fail(job, exc)
+            return
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("Job %s crashed (reference %s)", job.id, reference)
+            await self._fail(job, BotError("error.unexpected", reference=reference))
+            return
+        await self._deliver(job, character, images)
+
+    def _progress_callback(self, job: Job) -> Callable[[bytes], Awaitable[None]]:
+        last = 0.0
+
+        async def on_partial(preview: bytes) -> None:
+            nonlocal last
+            # Discord throttles edits: at most one preview per interval, the rest dropped.
+            now = time.monotonic()
+            if now - last >= self._settings.progress_edit_seconds:
+                last = now
+                await self._notify("job_progress", job, preview)
+
+        return on_partial
+
+    async def _deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
+        observer = self.observer
+        if observer is None:
+            log.error("No observer to deliver job %s; it stays undelivered", job.id)
+            return
+        try:
+            message_id = await observer.job_done(job, character, images)
+        except Exception:
+            log.exception("Delivering job %s failed; it will be retried at the next start", job.id)
+            return
+        await self._storage.jobs.mark_delivered(job.id, message_id)
+
+    async def _redeliver(self, job: Job) -> None:
+        if job.state == "done":
+            character = await self._storage.characters.get(job.character_id or 0)
+            images = await self._storage.images.for_job(job.id)
+            if character is not None and images:
+                await self._deliver(job, character, images)
+                return
+        await self._notify("job_failed", job, BotError(f"error.{job.error_code or 'generic'}"))
+        await self._storage.jobs.mark_delivered(job.id, None)
+
+    async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
+        if exc.retry_after:
+            self._limiter.pause_for(exc.retry_after)
+        if job.attempts >= self._settings.max_attempts:
+            await self._fail(job, exc)
+            return
+        delay = exc.retry_after or self._settings.retry_base_seconds * 2 ** (job.attempts - 1)
+        not_before = time.time() + delay
+        log.info("Job %s: upstream busy, retry %d in %.1f s", job.id, job.attempts, delay)
+        await self._storage.jobs.retry_later(job.id, not_before, "upstream_busy")
+        retried = await self._storage.jobs.get(job.id)
+        if retried is not None:
+            self._enqueue(retried)
+            self._wake.set()
+
+    async def _config_problem(self, job: Job, exc: ConfigError) -> None:
+        log.error("Job %s stopped by a configuration problem: %s", job.id, exc.reason)
+        await self._notify("admin_alert", job.guild_id, exc)
+        if exc.reason == "insufficient_quota":
+            # Out of credit: keep the job (uncharged) and pause everyone until billing is fixed.
+            self._limiter.pause_for(BILLING_PAUSE_SECONDS)
+            await self._storage.jobs.retry_later(job.id, time.time(), "billing")
+            retried = await self._storage.jobs.get(job.id)
+            if retried is not None:
+                self._enqueue(retried)
+                await self._notify("job_failed", retried, exc)
+            return
+        await self._fail(job, exc)
+
+    async def _fail(self, job: Job, error: BotError) -> None:
+        code = error.message_key.removeprefix("error.")
+        if isinstance(error, ContentRefused):
+            log.info("Job %s refused by moderation", job.id)
+        if await self._storage.jobs.fail(job.id, code):
+            failed = await self._storage.jobs.get(job.id)
+            await self._notify("job_failed", failed or job, error)
+            await self._storage.jobs.mark_delivered(job.id, None)
+
+    async def _notify(self, event: str, *args: object) -> None:
+        observer = self.observer
+        if observer is None:
+            return
+        try:
+            await getattr(observer, event)(*args)
+        except Exception:
+            # A failed notice (a deleted channel, a Discord outage) never breaks the queue.
+            log.exception("Observer %s failed", event)

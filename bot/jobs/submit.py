@@ -1,0 +1,240 @@
+"""Turning a member's request into a queued job: validate, moderate, reserve, enqueue.
+
+This is the service the slash commands and buttons call. It knows nothing of Discord's UI:
+it takes plain values and returns a :class:`~bot.jobs.queue.Submitted` or raises one of our
+errors, which the Discord layer shows as a friendly message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from bot.errors import NotAllowed, NotFound, UserInputError
+from bot.images.convert import ImageRejected, normalize_upload
+from bot.images.prompts import CHANGE_LIMIT, CharacterSheet, clean_text
+from bot.images.service import ImageService
+from bot.images.store import ImageStore
+from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
+from bot.jobs.queue import JobQueue, Submitted
+from bot.quotas import QuotaService
+from bot.storage import Character, NewJob, Storage
+
+__all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked, where, and how to reach their interaction later."""
+
+    guild_id: int
+    channel_id: int
+    user_id: int
+    role_ids: list[int]
+    locale: str
+    is_admin: bool = False
+    application_id: int | None = None
+    interaction_token: str | None = field(default=None, repr=False)
+    interaction_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    name: str
+    appearance: str = ""
+    outfit: str = ""
+    personality: str = ""
+    details: str = ""
+    style: str | None = None
+    size: str | None = None
+    count: int = 1
+    transparent: bool = False
+    reference: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class VaryRequest:
+    character_id: int
+    change: str = ""
+    strength: str = "subtle"
+    count: int = 1
+    size: str | None = None
+    parent_image_id: int | None = None
+
+
+class SubmitService:
+    def __init__(
+        self,
+        storage: Storage,
+        images: ImageService,
+        store: ImageStore,
+        queue: JobQueue,
+        quotas: QuotaService,
+    ) -> None:
+        self.storage = storage
+        self.images = images
+        self.store = store
+        self.queue = queue
+        self.quotas = quotas
+
+    async def create(self, who: Requester, request: CreateRequest) -> Submitted:
+        sheet = CharacterSheet.from_input(
+            request.name,
+            appearance=request.appearance,
+            outfit=request.outfit,
+            personality=request.personality,
+            details=request.details,
+        )
+        if not sheet.name:
+            raise UserInputError("error.name_empty")
+        config = await self.storage.guilds.config(who.guild_id)
+        style = request.style or config.default_style or DEFAULT_STYLE
+        if style not in STYLES:
+            raise UserInputError("error.unknown_style")
+        size_key = request.size or config.default_size or DEFAULT_SIZE
+        count = self._count(request.count, config.max_count)
+        reference = await self._reference(request.reference)
+        await self.images.check_prompt("\n".join([sheet.name, *(v for _, v in sheet.facts())]))
+
+        character_id = await self.storage.characters.create(
+            guild_id=who.guild_id,
+            owner_id=who.user_id,
+            name=sheet.name,
+            sheet=sheet.to_dict(),
+            style=style,
+        )
+        reference_path = None
+        if reference is not None:
+            reference_path = await asyncio.to_thread(
+                self.store.save, who.guild_id, reference, "image/png", kind="ref"
+            )
+        try:
+            return await self._submit(
+                who,
+                kind="create",
+                character_id=character_id,
+                count=count,
+                request={
+                    "style": style,
+                    "size": SIZES[size_key],
+                    "size_key": size_key,
+                    "transparent": request.transparent,
+                },
+                reference_path=reference_path,
+            )
+        except Exception:
+            # Refused by a quota or cap: leave nothing behind.
+            await self.storage.characters.delete(character_id)
+            if reference_path:
+                self.store.delete([reference_path])
+            raise
+
+    async def vary(self, who: Requester, request: VaryRequest) -> Submitted:
+        character = await self.visible_character(who, request.character_id)
+        if character.owner_id != who.user_id:
+            raise NotAllowed("error.vary_not_owner")
+        if character.canonical_image_id is None:
+            raise NotFound("error.no_reference")
+        config = await self.storage.guilds.config(who.guild_id)
+        change = clean_text(request.change, CHANGE_LIMIT)
+        if change:
+            await self.images.check_prompt(change)
+        size_key = request.size or config.default_size or DEFAULT_SIZE
+        strength = "strong" if request.strength == "strong" else "subtle"
+        return await self._submit(
+            who,
+            kind="vary",
+            character_id=character.id,
+            count=self._count(request.count, config.max_count),
+            request={
+                "style": character.style,
+                "size": SIZES.get(size_key, SIZES[DEFAULT_SIZE]),
+                "size_key": size_key,
+                "change": change,
+                "strength": strength,
+            },
+            parent_image_id=request.parent_image_id,
+        )
+
+    async def reroll(self, who: Requester, image_id: int) -> Submitted:
+        """Run the request that made ``image_id`` again, for a fresh picture."""
+        image = await self.storage.images.get(image_id)
+        if image is None or image.guild_id != who.guild_id or image.job_id is None:
+            raise NotFound("error.image_gone")
+        job = await self.storage.jobs.get(image.job_id)
+        character = await self.visible_character(who, image.character_id)
+        if job is None:
+            raise NotFound("error.image_gone")
+        if character.owner_id != who.user_id:
+            raise NotAllowed("error.reroll_not_owner")
+        return await self._submit(
+            who,
+            kind=job.kind if job.kind != "reroll" else "create",
+            character_id=character.id,
+            count=job.image_count,
+            request=job.request,
+            parent_image_id=job.parent_image_id,
+            reference_path=job.reference_path,
+        )
+
+    async def visible_character(self, who: Requester, character_id: int) -> Character:
+        """The character if this member may see it in this guild, else a clear NotFound."""
+        character = await self.storage.characters.get(character_id)
+        if (
+            character is None
+            or character.guild_id != who.guild_id
+            or (character.private and character.owner_id != who.user_id)
+        ):
+            raise NotFound("error.character_not_found")
+        return character
+
+    async def _submit(
+        self,
+        who: Requester,
+        *,
+        kind: str,
+        character_id: int,
+        count: int,
+        request: dict[str, object],
+        parent_image_id: int | None = None,
+        reference_path: str | None = None,
+    ) -> Submitted:
+        limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
+        return await self.queue.submit(
+            NewJob(
+                guild_id=who.guild_id,
+                channel_id=who.channel_id,
+                user_id=who.user_id,
+                kind=kind,
+                request=request,
+                image_count=count,
+                locale=who.locale,
+                character_id=character_id,
+                parent_image_id=parent_image_id,
+                reference_path=reference_path,
+                application_id=who.application_id,
+                interaction_token=who.interaction_token,
+                interaction_at=who.interaction_at,
+            ),
+            limits,
+        )
+
+    @staticmethod
+    def _count(count: int, server_max: int) -> int:
+        if count < 1:
+            raise UserInputError("error.bad_count", max=server_max)
+        if count > server_max:
+            raise UserInputError("error.count_over_server_max", max=server_max)
+        return count
+
+    @staticmethod
+    async def _reference(data: bytes | None) -> bytes | None:
+        if data is None:
+            return None
+        try:
+            return await asyncio.to_thread(normalize_upload, data, max_bytes=MAX_UPLOAD_BYTES)
+        except ImageRejected as exc:
+            raise UserInputError(f"error.upload_{exc.reason}") from None

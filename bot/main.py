@@ -1,0 +1,77 @@
+"""The composition root: settings, logging, services, the bot, signals, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import discord
+
+from bot.config import ConfigurationError, load_settings
+from bot.discord_endpoint import use_discord_api_base
+from bot.logging_setup import configure_logging
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger("bot")
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="sync slash commands now (to DEV_GUILD_ID if set, else globally), then run",
+    )
+    return parser.parse_args(argv)
+
+
+async def main(force_sync: bool = False) -> int:
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        for line in exc.lines:
+            print(f"Configuration error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    configure_logging(settings.log_level, settings.secrets())
+    if settings.discord_api_base:
+        use_discord_api_base(settings.discord_api_base)
+
+    # Imported here so a configuration error is reported before the heavy imports.
+    from bot.app import CharacterBot
+    from bot.services import Services
+
+    bot = CharacterBot(Services.build(settings), force_sync=force_sync)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.create_task(bot.close()))
+
+    try:
+        async with bot:
+            await bot.start(settings.discord_token.get_secret_value())
+    except discord.LoginFailure:
+        print(
+            "Configuration error: DISCORD_TOKEN was rejected by Discord: copy the bot token "
+            "again from https://discord.com/developers/applications (Bot → Reset Token).",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        print("Configuration error: Discord refused the bot's intents.", file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return asyncio.run(main(force_sync=args.sync))
+    except KeyboardInterrupt:
+        return EXIT_OK

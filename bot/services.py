@@ -1,0 +1,73 @@
+"""The core services, built once from settings and handed to the Discord layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openai import AsyncOpenAI
+
+from bot.config import Settings
+from bot.i18n import Catalog
+from bot.images.service import ImageService
+from bot.images.store import ImageStore
+from bot.jobs.limiter import RateLimiter
+from bot.jobs.queue import JobQueue
+from bot.jobs.runner import JobRunner
+from bot.jobs.submit import SubmitService
+from bot.quotas import QuotaService
+from bot.storage import Storage
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    storage: Storage
+    images: ImageService
+    store: ImageStore
+    queue: JobQueue
+    quotas: QuotaService
+    submit: SubmitService
+    catalog: Catalog
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        storage = Storage(settings.database_path)
+        client = AsyncOpenAI(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url,
+            timeout=settings.openai_timeout_seconds,
+            # Our queue owns retries (with fair backoff); one quick client retry is enough.
+            max_retries=1,
+        )
+        images = ImageService(
+            client,
+            moderation_model=settings.moderation_model,
+            partial_images=settings.partial_images,
+        )
+        store = ImageStore(settings.images_dir)
+        limiter = RateLimiter(
+            concurrency=settings.max_concurrent_jobs,
+            images_per_minute=settings.images_per_minute,
+        )
+        runner = JobRunner(storage, images, store, settings)
+        queue = JobQueue(storage, runner, limiter, settings)
+        quotas = QuotaService(storage, settings)
+        return cls(
+            settings=settings,
+            storage=storage,
+            images=images,
+            store=store,
+            queue=queue,
+            quotas=quotas,
+            submit=SubmitService(storage, images, store, queue, quotas),
+            catalog=Catalog.load(),
+        )
+
+    async def open(self) -> None:
+        await self.storage.open()
+
+    async def close(self) -> None:
+        await self.images.close()
+        await self.storage.close()

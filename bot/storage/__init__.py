@@ -1,0 +1,44 @@
+"""The data-access layer: the only package that holds SQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.storage.characters import CharacterRepository
+from bot.storage.database import Database
+from bot.storage.guilds import GuildRepository
+from bot.storage.images import ImageRepository, NewImage
+from bot.storage.jobs import JobRepository, Limits, NewJob
+from bot.storage.meta import MetaRepository
+from bot.storage.records import Character, GuildConfig, Job, JobState, StoredImage
+
+__all__ = [
+    "Character",
+    "Database",
+    "GuildConfig",
+    "Job",
+    "JobState",
+    "Limits",
+    "NewImage",
+    "NewJob",
+    "Storage",
+    "StoredImage",
+]
+
+
+class Storage:
+    """The database and one repository per kind of record."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = Database(path)
+        self.characters = CharacterRepository(self.db)
+        self.jobs = JobRepository(self.db)
+        self.images = ImageRepository(self.db)
+        self.guilds = GuildRepository(self.db)
+        self.meta = MetaRepository(self.db)
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,80 @@
+"""Character rows: the objects members name, vary and browse."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from bot.storage.database import Database
+from bot.storage.records import Character
+
+__all__ = ["CharacterRepository"]
+
+
+class CharacterRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        owner_id: int,
+        name: str,
+        sheet: dict[str, Any],
+        style: str,
+        forked_from_id: int | None = None,
+        canonical_image_id: int | None = None,
+    ) -> int:
+        return await self._db.insert(
+            "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
+            " forked_from_id, canonical_image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                owner_id,
+                name,
+                json.dumps(sheet, ensure_ascii=False),
+                style,
+                forked_from_id,
+                canonical_image_id,
+                time.time(),
+            ),
+        )
+
+    async def get(self, character_id: int) -> Character | None:
+        row = await self._db.fetch_one("SELECT * FROM characters WHERE id = ?", (character_id,))
+        return Character.from_row(row) if row else None
+
+    async def visible_to(
+        self, guild_id: int, user_id: int, name_prefix: str = "", limit: int = 25
+    ) -> list[Character]:
+        """The member's own characters first, then others' public ones, in this guild only."""
+        pattern = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self._db.fetch_all(
+            "SELECT * FROM characters WHERE guild_id = ? AND (owner_id = ? OR private = 0)"
+            " AND name LIKE ? ESCAPE '\\'"
+            " ORDER BY owner_id != ?, name COLLATE NOCASE, id LIMIT ?",
+            (guild_id, user_id, pattern, user_id, limit),
+        )
+        return [Character.from_row(r) for r in rows]
+
+    async def set_canonical(self, character_id: int, image_id: int) -> None:
+        await self._db.execute(
+            "UPDATE characters SET canonical_image_id = ? WHERE id = ?", (image_id, character_id)
+        )
+
+    async def set_private(self, character_id: int, private: bool) -> None:
+        await self._db.execute(
+            "UPDATE characters SET private = ? WHERE id = ?", (int(private), character_id)
+        )
+
+    async def delete(self, character_id: int) -> list[str]:
+        """Delete a character and its pictures; return the stored file paths to remove."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT file_path, thumb_path FROM images WHERE character_id = ?", (character_id,)
+            ) as cursor:
+                paths = [p for row in await cursor.fetchall() for p in row if p]
+            await conn.execute("DELETE FROM characters WHERE id = ?", (character_id,))
+            return paths

@@ -1,0 +1,154 @@
+"""Image rows: recording a finished job's pictures, lookups, favorites."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.storage.database import Database
+from bot.storage.records import StoredImage
+
+__all__ = ["ImageRepository", "NewImage"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewImage:
+    file_path: str
+    thumb_path: str | None
+    width: int
+    height: int
+    mime: str
+
+
+class ImageRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def finish_job(
+        self,
+        *,
+        job_id: int,
+        guild_id: int,
+        character_id: int,
+        owner_id: int,
+        parent_image_id: int | None,
+        prompt: str,
+        model: str,
+        images: list[NewImage],
+        input_tokens: int,
+        output_tokens: int,
+        cost_usd: float | None,
+    ) -> list[int]:
+        """Store a job's pictures and charge it, in one transaction.
+
+        ``charged`` flips once: a job that ran twice after a crash is still charged once,
+        and a job already finished (a duplicate run) stores nothing more.
+        """
+        now = time.time()
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row["state"] not in ("queued", "running"):
+                return []
+            ids: list[int] = []
+            for image in images:
+                cursor = await conn.execute(
+                    "INSERT INTO images (guild_id, character_id, owner_id, job_id,"
+                    " parent_image_id, file_path, thumb_path, width, height, mime, prompt, model,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        guild_id,
+                        character_id,
+                        owner_id,
+                        job_id,
+                        parent_image_id,
+                        image.file_path,
+                        image.thumb_path,
+                        image.width,
+                        image.height,
+                        image.mime,
+                        prompt,
+                        model,
+                        now,
+                    ),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+            await conn.execute(
+                "UPDATE jobs SET state = 'done', charged = 1, finished_at = ?, input_tokens = ?,"
+                " output_tokens = ?, cost_usd = ?, prompt = ?, model = ?, error_code = NULL"
+                " WHERE id = ?",
+                (now, input_tokens, output_tokens, cost_usd, prompt, model, job_id),
+            )
+            if ids:
+                # A character's first picture becomes its canonical reference.
+                await conn.execute(
+                    "UPDATE characters SET canonical_image_id = ?"
+                    " WHERE id = ? AND canonical_image_id IS NULL",
+                    (ids[0], character_id),
+                )
+            return ids
+
+    async def get(self, image_id: int) -> StoredImage | None:
+        row = await self._db.fetch_one("SELECT * FROM images WHERE id = ?", (image_id,))
+        return StoredImage.from_row(row) if row else None
+
+    async def for_job(self, job_id: int) -> list[StoredImage]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM images WHERE job_id = ? ORDER BY id", (job_id,)
+        )
+        return [StoredImage.from_row(r) for r in rows]
+
+    async def for_message(self, message_id: int) -> list[StoredImage]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM images WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        return [StoredImage.from_row(r) for r in rows]
+
+    async def set_message(self, image_ids: list[int], channel_id: int, message_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE images SET channel_id = ?, message_id = ? WHERE id = ?",
+                [(channel_id, message_id, image_id) for image_id in image_ids],
+            )
+
+    async def delete(self, image_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE characters SET canonical_image_id = ("
+                "  SELECT id FROM images WHERE character_id = characters.id AND id != ?"
+                "  ORDER BY id LIMIT 1)"
+                " WHERE canonical_image_id = ?",
+                (image_id, image_id),
+            )
+            await conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+
+    async def set_favorite(self, image_id: int, user_id: int, favorite: bool) -> int | None:
+        """Add or remove a favorite idempotently; return the new count (None: no image)."""
+        async with self._db.transaction() as conn:
+            if favorite:
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO favorites (image_id, user_id, created_at)"
+                    " SELECT id, ?, ? FROM images WHERE id = ?",
+                    (user_id, time.time(), image_id),
+                )
+            else:
+                cursor = await conn.execute(
+                    "DELETE FROM favorites WHERE image_id = ? AND user_id = ?", (image_id, user_id)
+                )
+            if cursor.rowcount:
+                await conn.execute(
+                    "UPDATE images SET favorite_count = favorite_count + ? WHERE id = ?",
+                    (1 if favorite else -1, image_id),
+                )
+            async with conn.execute(
+                "SELECT favorite_count FROM images WHERE id = ?", (image_id,)
+            ) as count_cursor:
+                row = await count_cursor.fetchone()
+            return None if row is None else int(row[0])
+
+    async def is_favorite(self, image_id: int, user_id: int) -> bool:
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM favorites WHERE image_id = ? AND user_id = ?", (image_id, user_id)
+        )
+        return value is not None

@@ -1,0 +1,220 @@
+"""Job rows: atomic submission against quotas and caps, state changes, queue reads."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import QueueFull, QuotaExhausted
+from bot.storage.database import Database
+from bot.storage.records import Job
+
+__all__ = ["JobRepository", "Limits", "NewJob"]
+
+# Images that count against a quota: everything still pending, and what was delivered.
+# Failed and cancelled jobs fall out of this sum, which is what refunds them.
+_COUNTED = "(state IN ('queued', 'running') OR (state = 'done' AND charged = 1))"
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    guild_id: int
+    channel_id: int
+    user_id: int
+    kind: str
+    request: dict[str, Any]
+    image_count: int
+    locale: str
+    character_id: int | None = None
+    parent_image_id: int | None = None
+    reference_path: str | None = None
+    application_id: int | None = None
+    interaction_token: str | None = field(default=None, repr=False)
+    interaction_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a submission must fit in; ``None`` means no limit of that kind."""
+
+    member_pending_cap: int
+    guild_pending_cap: int
+    member_daily: int | None
+    member_hourly: int | None
+    server_daily: int | None
+    day_start: float
+    hour_start: float
+
+
+class JobRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def submit(self, job: NewJob, limits: Limits) -> int:
+        """Insert ``job`` if it fits every cap and quota, atomically; return its id.
+
+        Counting and inserting happen in one write transaction, so twenty simultaneous
+        requests against a remaining quota of five accept exactly five.
+        """
+        async with self._db.transaction() as conn:
+
+            async def scalar(sql: str, *params: Any) -> int:
+                async with conn.execute(sql, params) as cursor:
+                    row = await cursor.fetchone()
+                return int(row[0] or 0) if row else 0
+
+            member_pending = await scalar(
+                "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND user_id = ?"
+                " AND state IN ('queued', 'running')",
+                job.guild_id,
+                job.user_id,
+            )
+            if member_pending >= limits.member_pending_cap:
+                raise QueueFull("error.member_queue_full", cap=limits.member_pending_cap)
+            guild_pending = await scalar(
+                "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ('queued', 'running')",
+                job.guild_id,
+            )
+            if guild_pending >= limits.guild_pending_cap:
+                raise QueueFull("error.guild_queue_full", cap=limits.guild_pending_cap)
+
+            checks = (
+                (limits.member_hourly, limits.hour_start, True, "error.quota_hourly"),
+                (limits.member_daily, limits.day_start, True, "error.quota_daily"),
+                (limits.server_daily, limits.day_start, False, "error.quota_server"),
+            )
+            for limit, since, per_member, key in checks:
+                if limit is None:
+                    continue
+                sql = (
+                    f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
+                    " AND created_at >= ?"
+                )
+                params: list[Any] = [job.guild_id, since]
+                if per_member:
+                    sql += " AND user_id = ?"
+                    params.append(job.user_id)
+                used = await scalar(sql, *params)
+                if used + job.image_count > limit:
+                    raise QuotaExhausted(key, limit=limit, used=used, left=max(0, limit - used))
+
+            cursor = await conn.execute(
+                "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
+                " parent_image_id, request_json, image_count, reference_path, locale,"
+                " application_id, interaction_token, interaction_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job.guild_id,
+                    job.channel_id,
+                    job.user_id,
+                    job.kind,
+                    job.character_id,
+                    job.parent_image_id,
+                    json.dumps(job.request, ensure_ascii=False),
+                    job.image_count,
+                    job.reference_path,
+                    job.locale,
+                    job.application_id,
+                    job.interaction_token,
+                    job.interaction_at,
+                    time.time(),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def get(self, job_id: int) -> Job | None:
+        row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return Job.from_row(row) if row else None
+
+    async def pending(self) -> list[Job]:
+        """Every queued or running job, oldest first: what the queue rebuilds from."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def undelivered(self) -> list[Job]:
+        """Finished jobs whose result message was never confirmed (a crash in between)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE state IN ('done', 'failed') AND delivered = 0 ORDER BY id"
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def requeue_running(self) -> int:
+        """At start-up: jobs a previous process left running go back in the queue."""
+        return await self._db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'")
+
+    async def mark_running(self, job_id: int) -> None:
+        await self._db.execute(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"
+            " WHERE id = ? AND state = 'queued'",
+            (time.time(), job_id),
+        )
+
+    async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
+        await self._db.execute(
+            "UPDATE jobs SET state = 'queued', not_before = ?, error_code = ? WHERE id = ?",
+            (not_before, error_code, job_id),
+        )
+
+    async def record_prompt(self, job_id: int, prompt: str, model: str) -> None:
+        await self._db.execute(
+            "UPDATE jobs SET prompt = ?, model = ? WHERE id = ?", (prompt, model, job_id)
+        )
+
+    async def fail(self, job_id: int, error_code: str) -> bool:
+        """Mark a pending job failed (which refunds it). False if it was no longer pending."""
+        changed = await self._db.execute(
+            "UPDATE jobs SET state = 'failed', error_code = ?, finished_at = ?"
+            " WHERE id = ? AND state IN ('queued', 'running')",
+            (error_code, time.time(), job_id),
+        )
+        return changed > 0
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a queued job (refunding it). False if it had already started or ended."""
+        changed = await self._db.execute(
+            "UPDATE jobs SET state = 'cancelled', finished_at = ?, delivered = 1"
+            " WHERE id = ? AND state = 'queued'",
+            (time.time(), job_id),
+        )
+        return changed > 0
+
+    async def mark_delivered(self, job_id: int, message_id: int | None) -> None:
+        await self._db.execute(
+            "UPDATE jobs SET delivered = 1,"
+            " response_message_id = COALESCE(?, response_message_id) WHERE id = ?",
+            (message_id, job_id),
+        )
+
+    async def set_response_message(self, job_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE jobs SET response_message_id = ? WHERE id = ?", (message_id, job_id)
+        )
+
+    async def recent_durations(self, limit: int = 20) -> list[float]:
+        """Seconds the latest successful jobs took to run, for honest ETAs."""
+        rows = await self._db.fetch_all(
+            "SELECT finished_at - started_at FROM jobs WHERE state = 'done'"
+            " AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
+
+    async def used_images(self, guild_id: int, user_id: int | None, since: float) -> int:
+        sql = f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED} AND created_at >= ?"
+        params: list[Any] = [guild_id, since]
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            params.append(user_id)
+        return int(await self._db.fetch_value(sql, params) or 0)
+
+    async def pending_for_guild(self, guild_id: int) -> list[Job]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE guild_id = ? AND state IN ('queued', 'running') ORDER BY id",
+            (guild_id,),
+        )
+        return [Job.from_row(r) for r in rows]

@@ -1,0 +1,164 @@
+"""Plain records returned by the storage layer. No SQL, no behaviour."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["Character", "GuildConfig", "Job", "JobState", "StoredImage"]
+
+
+class JobState:
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    PENDING = (QUEUED, RUNNING)
+
+
+@dataclass(frozen=True, slots=True)
+class Character:
+    id: int
+    guild_id: int
+    owner_id: int
+    name: str
+    sheet: dict[str, Any]
+    style: str
+    canonical_image_id: int | None
+    forked_from_id: int | None
+    private: bool
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Character:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            owner_id=row["owner_id"],
+            name=row["name"],
+            sheet=json.loads(row["sheet_json"]),
+            style=row["style"],
+            canonical_image_id=row["canonical_image_id"],
+            forked_from_id=row["forked_from_id"],
+            private=bool(row["private"]),
+            created_at=row["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    kind: str
+    state: str
+    character_id: int | None
+    parent_image_id: int | None
+    request: dict[str, Any]
+    image_count: int
+    reference_path: str | None
+    locale: str
+    application_id: int | None
+    interaction_token: str | None = field(repr=False)
+    interaction_at: float | None
+    response_message_id: int | None
+    attempts: int
+    not_before: float
+    error_code: str | None
+    charged: bool
+    delivered: bool
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Job:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            user_id=row["user_id"],
+            kind=row["kind"],
+            state=row["state"],
+            character_id=row["character_id"],
+            parent_image_id=row["parent_image_id"],
+            request=json.loads(row["request_json"]),
+            image_count=row["image_count"],
+            reference_path=row["reference_path"],
+            locale=row["locale"],
+            application_id=row["application_id"],
+            interaction_token=row["interaction_token"],
+            interaction_at=row["interaction_at"],
+            response_message_id=row["response_message_id"],
+            attempts=row["attempts"],
+            not_before=row["not_before"],
+            error_code=row["error_code"],
+            charged=bool(row["charged"]),
+            delivered=bool(row["delivered"]),
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    id: int
+    guild_id: int
+    character_id: int
+    owner_id: int
+    job_id: int | None
+    parent_image_id: int | None
+    file_path: str
+    thumb_path: str | None
+    width: int
+    height: int
+    mime: str
+    prompt: str
+    model: str
+    channel_id: int | None
+    message_id: int | None
+    favorite_count: int
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> StoredImage:
+        return cls(**{name: row[name] for name in cls.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class GuildConfig:
+    guild_id: int
+    allowed_channels: list[int]
+    default_style: str | None
+    default_size: str | None
+    max_count: int
+    model_tier: str
+    allow_forks: bool
+    favorite_emoji: str
+    gallery_public: bool
+    alert_channel_id: int | None
+
+    @classmethod
+    def default(cls, guild_id: int) -> GuildConfig:
+        return cls(guild_id, [], None, None, 4, "standard", True, "⭐", True, None)
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> GuildConfig:
+        return cls(
+            guild_id=row["guild_id"],
+            allowed_channels=[int(c) for c in json.loads(row["allowed_channels"])],
+            default_style=row["default_style"],
+            default_size=row["default_size"],
+            max_count=row["max_count"],
+            model_tier=row["model_tier"],
+            allow_forks=bool(row["allow_forks"]),
+            favorite_emoji=row["favorite_emoji"],
+            gallery_public=bool(row["gallery_public"]),
+            alert_channel_id=row["alert_channel_id"],
+        )

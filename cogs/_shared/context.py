@@ -1,0 +1,56 @@
+"""Reading what the core needs out of an interaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.i18n import resolve_locale
+from bot.jobs.submit import Requester
+
+if TYPE_CHECKING:
+    from bot.app import CharacterBot
+    from bot.services import Services
+
+__all__ = ["bot_of", "locale_of", "requester", "services", "tr"]
+
+
+def bot_of(interaction: discord.Interaction) -> CharacterBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def services(interaction: discord.Interaction) -> Services:
+    return bot_of(interaction).services
+
+
+def locale_of(interaction: discord.Interaction) -> str:
+    """The member's client language, then the server's, then English."""
+    guild_locale = str(interaction.guild_locale) if interaction.guild_locale else None
+    return resolve_locale(str(interaction.locale), guild_locale)
+
+
+def tr(interaction: discord.Interaction, key: str, /, **values: Any) -> str:
+    return services(interaction).catalog.t(locale_of(interaction), key, **values)
+
+
+def is_admin(interaction: discord.Interaction) -> bool:
+    """Checked at run time: a server can override Discord's default command permissions."""
+    member = interaction.user
+    return isinstance(member, discord.Member) and member.guild_permissions.manage_guild
+
+
+def requester(interaction: discord.Interaction) -> Requester:
+    member = interaction.user
+    role_ids = [role.id for role in member.roles] if isinstance(member, discord.Member) else []
+    return Requester(
+        guild_id=interaction.guild_id or 0,
+        channel_id=interaction.channel_id or 0,
+        user_id=member.id,
+        role_ids=role_ids,
+        locale=locale_of(interaction),
+        is_admin=is_admin(interaction),
+        application_id=interaction.application_id,
+        interaction_token=interaction.token,
+        interaction_at=interaction.created_at.timestamp(),
+    )

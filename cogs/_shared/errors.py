@@ -1,0 +1,45 @@
+"""Turning any exception from a command or component into the right message."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import BotError, NotAllowed
+from cogs._shared.reply import reply_error
+
+__all__ = ["handle_interaction_error"]
+
+log = logging.getLogger(__name__)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    while isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
+        error = error.original
+    return error
+
+
+async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    error = unwrap(error)
+    if isinstance(error, app_commands.CheckFailure):
+        error = NotAllowed("error.not_allowed")
+    if not isinstance(error, BotError):
+        reference = uuid.uuid4().hex[:8]
+        command = interaction.command.qualified_name if interaction.command else "component"
+        log.error(
+            "Unexpected error in %s (reference %s, user %s, guild %s)",
+            command,
+            reference,
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=error,
+        )
+        error = BotError("error.unexpected", reference=reference)
+    try:
+        await reply_error(interaction, error)
+    except discord.HTTPException:
+        log.warning("Could not tell the member about an error", exc_info=True)

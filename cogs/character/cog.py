@@ -1,0 +1,186 @@
+"""/character: create and vary characters. Parses options, calls bot services, renders."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.errors import UserInputError
+from bot.images.styles import SIZES, STYLES
+from bot.jobs.submit import CreateRequest, VaryRequest
+from cogs._shared.context import locale_of, requester, services
+from cogs.character.modals import CreateModal
+from cogs.character.submit import submit_and_track
+from cogs.character.uploads import submit_create
+
+__all__ = ["CharacterCog"]
+
+STYLE_NAMES = {
+    "cel": "Classic cel-shaded TV anime",
+    "watercolor": "Soft watercolor",
+    "retro90s": "90s retro anime",
+    "chibi": "Chibi",
+    "lightnovel": "Light-novel cover",
+    "manga": "Ink & screentone manga",
+    "fantasy": "Painterly fantasy",
+    "pixel": "Pixel-art sprite",
+}
+SIZE_NAMES = {
+    "portrait": "Portrait (2:3)",
+    "square": "Square (1:1)",
+    "landscape": "Landscape (3:2)",
+}
+
+STYLE_CHOICES = [
+    app_commands.Choice(name=_(STYLE_NAMES[key], key=f"style.{key}"), value=key) for key in STYLES
+]
+SIZE_CHOICES = [
+    app_commands.Choice(name=_(SIZE_NAMES[key], key=f"size.{key}"), value=key) for key in SIZES
+]
+BACKGROUND_CHOICES = [
+    app_commands.Choice(name=_("Normal", key="background.normal"), value="normal"),
+    app_commands.Choice(
+        name=_("Transparent (sticker cutout)", key="background.transparent"), value="transparent"
+    ),
+]
+STRENGTH_CHOICES = [
+    app_commands.Choice(name=_("Subtle: keep it close", key="strength.subtle"), value="subtle"),
+    app_commands.Choice(name=_("Strong: new pose or scene", key="strength.strong"), value="strong"),
+]
+
+
+@app_commands.guild_only()
+class CharacterCog(
+    commands.GroupCog,
+    group_name=_("character", key="cmd.character.name"),
+    group_description=_("Create and vary your anime characters", key="cmd.character.description"),
+):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(
+        name=_("create", key="cmd.create.name"),
+        description=_("Turn a few words into an anime character", key="cmd.create.description"),
+    )
+    @app_commands.describe(
+        name=_("Your character's name", key="opt.name.description"),
+        description=_(
+            "Looks, outfit, personality (any language). Leave empty to fill in a form",
+            key="opt.description.description",
+        ),
+        style=_("Art style", key="opt.style.description"),
+        size=_("Picture shape", key="opt.size.description"),
+        count=_("How many pictures (1-4)", key="opt.count.description"),
+        reference=_("A picture to take inspiration from", key="opt.reference.description"),
+        background=_("Normal, or a transparent sticker cutout", key="opt.background.description"),
+    )
+    @app_commands.rename(
+        name=_("name", key="opt.name.name"),
+        description=_("description", key="opt.description.name"),
+        style=_("style", key="opt.style.name"),
+        size=_("size", key="opt.size.name"),
+        count=_("count", key="opt.count.name"),
+        reference=_("reference", key="opt.reference.name"),
+        background=_("background", key="opt.background.name"),
+    )
+    @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES, background=BACKGROUND_CHOICES)
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 64],
+        description: app_commands.Range[str, 1, 1000] | None = None,
+        style: str | None = None,
+        size: str | None = None,
+        count: app_commands.Range[int, 1, 4] = 1,
+        reference: discord.Attachment | None = None,
+        background: str = "normal",
+    ) -> None:
+        if description is None:
+            # A modal must be the first response; the reference is read only after submit.
+            request = CreateRequest(
+                name=name,
+                style=style,
+                size=size,
+                count=count,
+                transparent=background == "transparent",
+            )
+            await interaction.response.send_modal(CreateModal(interaction, request, reference))
+            return
+        await interaction.response.defer(thinking=True)
+        request = CreateRequest(
+            name=name,
+            appearance=description,
+            style=style,
+            size=size,
+            count=count,
+            transparent=background == "transparent",
+        )
+        await submit_create(interaction, request, reference)
+
+    @app_commands.command(
+        name=_("vary", key="cmd.vary.name"),
+        description=_(
+            "The same character in a new pose, outfit or scene", key="cmd.vary.description"
+        ),
+    )
+    @app_commands.describe(
+        character=_("One of your characters", key="opt.character.description"),
+        change=_("What changes, e.g. waving, summer festival yukata", key="opt.change.description"),
+        strength=_("How far the picture may move", key="opt.strength.description"),
+        count=_("How many pictures (1-4)", key="opt.count.description"),
+        size=_("Picture shape", key="opt.size.description"),
+    )
+    @app_commands.rename(
+        character=_("character", key="opt.character.name"),
+        change=_("change", key="opt.change.name"),
+        strength=_("strength", key="opt.strength.name"),
+        count=_("count", key="opt.count.name"),
+        size=_("size", key="opt.size.name"),
+    )
+    @app_commands.choices(strength=STRENGTH_CHOICES, size=SIZE_CHOICES)
+    async def vary(
+        self,
+        interaction: discord.Interaction,
+        character: app_commands.Range[str, 1, 100],
+        change: app_commands.Range[str, 0, 600] = "",
+        strength: str = "subtle",
+        count: app_commands.Range[int, 1, 4] = 1,
+        size: str | None = None,
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        who = requester(interaction)
+        character_id = parse_character_id(character)
+        request = VaryRequest(
+            character_id=character_id, change=change, strength=strength, count=count, size=size
+        )
+        await submit_and_track(interaction, lambda: services(interaction).submit.vary(who, request))
+
+    @vary.autocomplete("character")
+    async def character_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        found = await services(interaction).storage.characters.visible_to(
+            interaction.guild_id or 0, interaction.user.id, current.strip(), limit=25
+        )
+        catalog = services(interaction).catalog
+        locale = locale_of(interaction)
+        choices = []
+        for character in found:
+            label = character.name
+            if character.owner_id != interaction.user.id:
+                label = catalog.t(locale, "autocomplete.others", name=character.name)
+            choices.append(
+                app_commands.Choice(name=f"{label} #{character.id}"[:100], value=str(character.id))
+            )
+        return choices[:25]
+
+
+def parse_character_id(value: str) -> int:
+    """The autocomplete sends the id; members may also type "#12" or a bare number."""
+    text = value.strip().lstrip("#")
+    if text.isdigit() and len(text) < 19:
+        return int(text)
+    raise UserInputError("error.character_pick")

@@ -1,0 +1,191 @@
+"""Buttons under every posted picture. They survive restarts: the custom_id carries the id.
+
+Each is a ``DynamicItem``: after a restart discord.py rebuilds it from the custom_id, and the
+callback looks the picture up again and checks who pressed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.errors import BotError, NotAllowed, NotFound
+from bot.i18n import Catalog
+from bot.storage import StoredImage
+from cogs._shared.context import is_admin, requester, services, tr
+from cogs._shared.errors import handle_interaction_error
+from cogs._shared.reply import reply
+
+__all__ = ["DYNAMIC_ITEMS", "picture_view"]
+
+
+class _PictureButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pic:base:(?P<id>\d+)"
+):
+    """Common parts: the image id in the custom_id, and error handling.
+
+    Never registered itself; each subclass declares the template it answers to.
+    """
+
+    action: str = ""
+
+    def __init__(self, image_id: int, label: str, *, style: discord.ButtonStyle, row: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=style,
+                row=row,
+                custom_id=f"pic:{self.action}:{image_id}",
+            )
+        )
+        self.image_id = image_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> _PictureButton:
+        return cls(int(match["id"]), getattr(item, "label", "") or "", style=item.style, row=0)  # type: ignore[attr-defined]
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.handle(interaction)
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+    async def picture(self, interaction: discord.Interaction) -> StoredImage:
+        image = await services(interaction).storage.images.get(self.image_id)
+        if image is None or image.guild_id != interaction.guild_id:
+            raise NotFound("error.image_gone")
+        return image
+
+
+class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
+    action = "vary"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        from cogs.character.modals import VaryModal
+
+        image = await self.picture(interaction)
+        await interaction.response.send_modal(
+            VaryModal(interaction, image_id=image.id, character_id=image.character_id)
+        )
+
+
+class RerollButton(_PictureButton, template=r"pic:reroll:(?P<id>\d+)"):
+    action = "reroll"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        from cogs.character.submit import submit_and_track
+
+        await interaction.response.defer(thinking=True)
+        who = requester(interaction)
+        await submit_and_track(
+            interaction, lambda: services(interaction).submit.reroll(who, self.image_id)
+        )
+
+
+class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):
+    action = "fav"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        image = await self.picture(interaction)
+        storage = services(interaction).storage
+        now_favorite = not await storage.images.is_favorite(image.id, interaction.user.id)
+        count = await storage.images.set_favorite(image.id, interaction.user.id, now_favorite)
+        key = "favorite.added" if now_favorite else "favorite.removed"
+        await reply(
+            interaction, content=tr(interaction, key, id=image.id, count=count or 0), ephemeral=True
+        )
+
+
+class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
+    action = "del"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        image = await self.picture(interaction)
+        if image.owner_id != interaction.user.id and not is_admin(interaction):
+            raise NotAllowed("error.delete_not_owner")
+        svc = services(interaction)
+        siblings = (
+            await svc.storage.images.for_message(interaction.message.id)
+            if interaction.message
+            else []
+        )
+        doomed = siblings or [image]
+        for picture in doomed:
+            await svc.storage.images.delete(picture.id)
+            svc.store.delete([p for p in (picture.file_path, picture.thumb_path) if p])
+        await interaction.response.defer()
+        if interaction.message is not None:
+            try:
+                await interaction.message.delete()
+            except discord.HTTPException:
+                pass
+        await reply(
+            interaction,
+            content=tr(interaction, "picture.deleted", count=len(doomed)),
+            ephemeral=True,
+        )
+
+
+DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (
+    VaryButton,
+    RerollButton,
+    FavoriteButton,
+    DeleteButton,
+)
+
+
+def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> discord.ui.View:
+    """One row for a single picture; numbered Vary and ⭐ rows when there are several."""
+    view = discord.ui.View(timeout=None)
+    first = images[0].id
+    if len(images) == 1:
+        view.add_item(
+            VaryButton(
+                first, catalog.t(locale, "button.vary"), style=discord.ButtonStyle.primary, row=0
+            )
+        )
+    else:
+        for number, image in enumerate(images, start=1):
+            label = catalog.t(locale, "button.vary_n", n=number)
+            view.add_item(VaryButton(image.id, label, style=discord.ButtonStyle.primary, row=0))
+        for number, image in enumerate(images, start=1):
+            label = catalog.t(locale, "button.favorite_n", n=number)
+            view.add_item(
+                FavoriteButton(image.id, label, style=discord.ButtonStyle.secondary, row=1)
+            )
+    view.add_item(
+        RerollButton(
+            first,
+            catalog.t(locale, "button.reroll"),
+            style=discord.ButtonStyle.secondary,
+            row=2 if len(images) > 1 else 0,
+        )
+    )
+    if len(images) == 1:
+        view.add_item(
+            FavoriteButton(
+                first,
+                catalog.t(locale, "button.favorite"),
+                style=discord.ButtonStyle.secondary,
+                row=0,
+            )
+        )
+    view.add_item(
+        DeleteButton(
+            first,
+            catalog.t(locale, "button.delete"),
+            style=discord.ButtonStyle.danger,
+            row=2 if len(images) > 1 else 0,
+        )
+    )
+    return view
+
+
+_ = BotError

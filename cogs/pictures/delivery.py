@@ -1,0 +1,191 @@
+"""The queue's observer on Discord: progress edits, the finished post, failures, alerts.
+
+While the interaction token lives (15 min) the member's own message is edited in place;
+after that, or if the edit fails, the result is posted to the channel instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import BotError, ContentRefused
+from bot.images.convert import make_thumbnail
+from bot.storage import Character, Job, StoredImage
+from cogs.pictures.message import build_picture_message
+
+if TYPE_CHECKING:
+    from bot.app import CharacterBot
+
+__all__ = ["DiscordDelivery"]
+
+log = logging.getLogger(__name__)
+
+# Interaction tokens live 15 minutes; stop trusting one a little before that.
+TOKEN_LIFETIME = 14 * 60
+DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
+
+
+class DiscordDelivery:
+    def __init__(self, bot: CharacterBot) -> None:
+        self.bot = bot
+        self.services = bot.services
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _t(self, job: Job, key: str, /, **values: Any) -> str:
+        return self.services.catalog.t(job.locale, key, **values)
+
+    def _token_alive(self, job: Job) -> bool:
+        return bool(
+            job.interaction_token
+            and job.application_id
+            and job.interaction_at
+            and time.time() - job.interaction_at < TOKEN_LIFETIME
+        )
+
+    def _webhook(self, job: Job) -> discord.Webhook:
+        assert job.application_id and job.interaction_token
+        return discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+
+    async def _edit_original(self, job: Job, **fields: Any) -> discord.WebhookMessage | None:
+        """Edit the member's message; None if the token is dead or the message is gone."""
+        if not self._token_alive(job):
+            return None
+        try:
+            return await self._webhook(job).edit_message("@original", **fields)  # type: ignore[call-overload]
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.info("Job %s: cannot edit the original response (%s)", job.id, exc.status)
+            return None
+        except discord.HTTPException as exc:
+            if exc.status == 401:  # 50027: the token expired early
+                return None
+            raise
+
+    def _channel(self, job: Job) -> discord.abc.Messageable | None:
+        channel = self.bot.get_channel(job.channel_id)
+        if isinstance(channel, discord.abc.Messageable):
+            return channel
+        return self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+
+    def _file_limit(self, job: Job) -> int:
+        guild = self.bot.get_guild(job.guild_id)
+        return guild.filesize_limit if guild is not None else DEFAULT_FILE_LIMIT
+
+    async def _character_name(self, job: Job) -> str:
+        character = await self.services.storage.characters.get(job.character_id or 0)
+        return character.name if character else "?"
+
+    # --- JobObserver -----------------------------------------------------------------------
+
+    async def job_queued(self, job: Job, position: int, eta_seconds: float | None) -> None:
+        await self._edit_original(
+            job, content=self._t(job, "queue.requeued", position=position, job=job.id)
+        )
+
+    async def job_started(self, job: Job) -> None:
+        name = await self._character_name(job)
+        await self._edit_original(
+            job, content=self._t(job, "progress.drawing", name=name, count=job.image_count)
+        )
+
+    async def job_progress(self, job: Job, preview: bytes) -> None:
+        small = await asyncio.to_thread(make_thumbnail, preview, box=512)
+        name = await self._character_name(job)
+        embed = discord.Embed(description=self._t(job, "progress.preview", name=name))
+        embed.set_image(url="attachment://preview.webp")
+        await self._edit_original(
+            job,
+            content=self._t(job, "progress.drawing", name=name, count=job.image_count),
+            embed=embed,
+            attachments=[discord.File(io.BytesIO(small), filename="preview.webp")],
+        )
+
+    async def job_done(
+        self, job: Job, character: Character, images: list[StoredImage]
+    ) -> int | None:
+        request = job.request
+
+        async def build() -> Any:
+            return await build_picture_message(
+                catalog=self.services.catalog,
+                store=self.services.store,
+                locale=job.locale,
+                character=character,
+                images=images,
+                requester_id=job.user_id,
+                style_key=request.get("style", character.style),
+                size_key=request.get("size_key", "portrait"),
+                file_limit=self._file_limit(job),
+            )
+
+        built = await build()
+        message: discord.Message | discord.WebhookMessage | None = await self._edit_original(
+            job,
+            content=None,
+            embeds=built.embeds,
+            attachments=built.files,
+            view=built.view,
+        )
+        if message is None:
+            channel = self._channel(job)
+            if channel is None:
+                raise RuntimeError(f"channel {job.channel_id} is gone")
+            built = await build()  # discord.File objects are single-use
+            message = await channel.send(
+                content=self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
+                embeds=built.embeds,
+                files=built.files,
+                view=built.view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        await self.services.storage.images.set_message(
+            [image.id for image in images], job.channel_id, message.id
+        )
+        return message.id
+
+    async def job_failed(self, job: Job, error: BotError) -> None:
+        text = self._t(job, error.message_key, **error.values)
+        if job.state == "queued":
+            # Kept in the queue (e.g. billing): say so on the member's message.
+            await self._edit_original(job, content=text, embeds=[], attachments=[])
+            return
+        text = f"{text}\n{self._t(job, 'error.refunded')}"
+        if isinstance(error, ContentRefused) and self._token_alive(job):
+            # Refusals are explained privately; the public placeholder goes away.
+            try:
+                webhook = self._webhook(job)
+                await webhook.delete_message("@original")  # type: ignore[arg-type]
+                await webhook.send(text, ephemeral=True)
+                return
+            except discord.HTTPException:
+                log.info("Job %s: private refusal notice failed; editing instead", job.id)
+        edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
+        if edited is None and not isinstance(error, ContentRefused):
+            channel = self._channel(job)
+            if channel is not None:
+                await channel.send(
+                    self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+
+    async def admin_alert(self, guild_id: int, error: BotError) -> None:
+        reason = getattr(error, "reason", error.message_key)
+        if not await self.services.storage.guilds.claim_alert(guild_id, reason, time.time()):
+            return  # admins already heard about this today
+        config = await self.services.storage.guilds.config(guild_id)
+        log.error("Admin alert for guild %s: %s", guild_id, reason)
+        if config.alert_channel_id is None:
+            return
+        channel = self.bot.get_partial_messageable(config.alert_channel_id, guild_id=guild_id)
+        catalog = self.services.catalog
+        guild = self.bot.get_guild(guild_id)
+        locale = str(guild.preferred_locale) if guild else "en"
+        await channel.send(
+            catalog.t(locale, f"alert.{reason}"), allowed_mentions=discord.AllowedMentions.none()
+        )

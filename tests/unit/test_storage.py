@@ -1,0 +1,100 @@
+"""Migrations, the command-sync hash and atomic quota reservation against real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.app import command_tree_hash
+from bot.errors import QueueFull, QuotaExhausted
+from bot.storage import Limits, NewJob, Storage
+from bot.storage.database import migration_scripts
+
+
+async def open_storage(path: Path) -> Storage:
+    storage = Storage(path)
+    await storage.open()
+    return storage
+
+
+async def test_migrations_apply_once_and_are_idempotent(tmp_path: Path) -> None:
+    db_path = tmp_path / "bot.sqlite3"
+    storage = await open_storage(db_path)
+    latest = migration_scripts()[-1][0]
+    assert await storage.db.fetch_value("PRAGMA user_version") == latest
+    assert await storage.db.fetch_value("PRAGMA journal_mode") == "wal"
+    await storage.meta.set("probe", "kept")
+    assert await storage.db.migrate() == []  # nothing left to apply
+    await storage.close()
+
+    again = await open_storage(db_path)  # a restart
+    assert await again.meta.get("probe") == "kept"
+    assert await again.db.fetch_value("PRAGMA user_version") == latest
+    await again.close()
+
+
+def test_command_hash_changes_only_with_the_payload() -> None:
+    a = [{"name": "character", "options": [{"name": "create"}]}]
+    b = [{"options": [{"name": "create"}], "name": "character"}]
+    c = [{"name": "character", "options": [{"name": "vary"}]}]
+    assert command_tree_hash(a) == command_tree_hash(b)
+    assert command_tree_hash(a) != command_tree_hash(c)
+
+
+def limits(**overrides: object) -> Limits:
+    values: dict[str, object] = {
+        "member_pending_cap": 100,
+        "guild_pending_cap": 100,
+        "member_daily": 5,
+        "member_hourly": None,
+        "server_daily": None,
+        "day_start": time.time() - 60,
+        "hour_start": time.time() - 60,
+    }
+    values.update(overrides)
+    return Limits(**values)  # type: ignore[arg-type]
+
+
+def job(user_id: int = 1, count: int = 1) -> NewJob:
+    return NewJob(
+        guild_id=10,
+        channel_id=20,
+        user_id=user_id,
+        kind="create",
+        request={},
+        image_count=count,
+        locale="en",
+    )
+
+
+async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five(
+    tmp_path: Path,
+) -> None:
+    storage = await open_storage(tmp_path / "db.sqlite3")
+    results = await asyncio.gather(
+        *(storage.jobs.submit(job(), limits()) for _ in range(20)), return_exceptions=True
+    )
+    accepted = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, QuotaExhausted)]
+    assert len(accepted) == 5 and len(refused) == 15
+    # A failed job is refunded: one more fits afterwards.
+    assert await storage.jobs.fail(accepted[0], "upstream_busy")
+    assert isinstance(await storage.jobs.submit(job(), limits()), int)
+    with pytest.raises(QuotaExhausted):
+        await storage.jobs.submit(job(), limits())
+    await storage.close()
+
+
+async def test_pending_caps(tmp_path: Path) -> None:
+    storage = await open_storage(tmp_path / "db.sqlite3")
+    await storage.jobs.submit(job(user_id=1), limits(member_pending_cap=1))
+    with pytest.raises(QueueFull) as info:
+        await storage.jobs.submit(job(user_id=1), limits(member_pending_cap=1))
+    assert info.value.message_key == "error.member_queue_full"
+    with pytest.raises(QueueFull) as guild_info:
+        await storage.jobs.submit(job(user_id=2), limits(guild_pending_cap=1))
+    assert guild_info.value.message_key == "error.guild_queue_full"
+    await storage.close()

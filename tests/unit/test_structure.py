@@ -1,0 +1,72 @@
+"""Every extension loads, the catalogs agree, and replies don't bypass the catalog."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path
+
+from bot.app import extension_names
+from bot.i18n import LOCALES, Catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_extension_imports_and_has_setup() -> None:
+    names = extension_names()
+    assert "cogs.character" in names and "cogs.pictures" in names
+    for name in names:
+        module = importlib.import_module(name)
+        assert callable(getattr(module, "setup", None)), f"{name} has no setup()"
+
+
+def test_catalogs_have_the_same_keys_and_placeholders() -> None:
+    catalog = Catalog.load()
+    english = catalog.messages["en"]
+    for locale in LOCALES:
+        assert set(catalog.messages[locale]) == set(english), locale
+        for key in english:
+            assert catalog.placeholders(locale, key) == catalog.placeholders("en", key), (
+                locale,
+                key,
+            )
+
+
+def test_every_catalog_key_used_in_code_exists() -> None:
+    english = json.loads((ROOT / "bot/i18n/en.json").read_text())
+    pattern = re.compile(
+        r"""["']((?:error|queue|progress|picture|button|modal|favorite|delivery|alert)\.[a-z0-9_.]+)["']"""
+    )
+    missing = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("cogs/**/*.py")]:
+        for key in pattern.findall(path.read_text()):
+            if key not in english:
+                missing.add((path.name, key))
+    assert not missing
+
+
+def test_cogs_send_no_literal_text() -> None:
+    """Replies go through the catalog: no string literal as content= in the Discord layer."""
+    offenders = []
+    for path in ROOT.glob("cogs/**/*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"""\b(content|label|title|placeholder)=\s*f?["'][A-Za-z]""", line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, offenders
+
+
+def test_cogs_never_import_openai_and_bot_never_imports_cogs() -> None:
+    for path in ROOT.glob("cogs/**/*.py"):
+        assert not re.search(r"^\s*(import|from) openai", path.read_text(), re.M), path
+    for path in ROOT.glob("bot/**/*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*from cogs", text, re.M), path
+
+
+def test_sql_lives_only_in_the_storage_layer() -> None:
+    sql = re.compile(r"""["'](SELECT|INSERT|UPDATE|DELETE) """)
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("cogs/**/*.py")]:
+        if "storage" in path.parts:
+            continue
+        assert not sql.search(path.read_text()), path
