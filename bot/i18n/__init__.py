@@ -1,7 +1,8 @@
 """Message catalogs: every word a member reads comes from here.
 
-Catalogs are flat JSON files (``en.json``, ``zh-CN.json``) of ``key -> text`` with
-``{placeholders}``; reviewers can read and diff them without tooling.
+Each locale is a folder (``en/``, ``zh-CN/``) of flat JSON files, one per feature, of
+``key -> text`` with ``{placeholders}``; reviewers can read and diff them without tooling.
+A key must be unique across a locale's files.
 """
 
 from __future__ import annotations
@@ -53,13 +54,21 @@ class Catalog:
     @classmethod
     @lru_cache(maxsize=1)
     def load(cls) -> Catalog:
-        folder = resources.files("bot.i18n")
-        return cls(
-            {
-                locale: json.loads((folder / f"{locale}.json").read_text("utf-8"))
-                for locale in LOCALES
-            }
-        )
+        root = resources.files("bot.i18n")
+        messages: dict[str, dict[str, str]] = {}
+        for locale in LOCALES:
+            table: dict[str, str] = {}
+            files = sorted((root / locale).iterdir(), key=lambda entry: entry.name)
+            for entry in files:
+                if not entry.name.endswith(".json"):
+                    continue
+                part = json.loads(entry.read_text("utf-8"))
+                clash = set(part) & set(table)
+                if clash:
+                    raise ValueError(f"{locale}/{entry.name} repeats keys {sorted(clash)}")
+                table.update(part)
+            messages[locale] = table
+        return cls(messages)
 
     def t(self, locale: str, key: str, /, **values: Any) -> str:
         """The text for ``key`` in ``locale`` (falling back to English), filled in."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import re
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def test_catalogs_have_the_same_keys_and_placeholders() -> None:
 
 
 def test_every_catalog_key_used_in_code_exists() -> None:
-    english = json.loads((ROOT / "bot/i18n/en.json").read_text())
+    english = Catalog.load().messages["en"]
     pattern = re.compile(
         r"""["']((?:error|queue|progress|picture|button|modal|favorite|delivery|alert)\.[a-z0-9_.]+)["']"""
     )
