@@ -15,7 +15,9 @@ Lookup order (first usable font wins):
    (``fonts-wqy-zenhei``). A candidate only counts if it really has CJK glyphs.
 4. DejaVu Sans (Latin only), then ``ImageFont.load_default(size)``.
 
-The Docker image and CI install ``fonts-noto-cjk``; :func:`has_cjk_font` lets tests and
+The Docker image and CI should install ``fonts-noto-cjk`` (regular and bold faces);
+``fonts-wqy-microhei`` is a much smaller alternative with a single weight, for which
+the renderers fake bold (:func:`has_bold_face`). :func:`has_cjk_font` lets tests and
 the bot's startup log tell whether names will render.
 
 Fonts are cached and shared between threads. That is safe on the regular (GIL) build of
@@ -40,6 +42,7 @@ __all__ = [
     "ellipsize",
     "font_path",
     "get_font",
+    "has_bold_face",
     "has_cjk_font",
     "line_height",
     "reset_font_cache",
@@ -121,9 +124,11 @@ def _bundled_candidates(directory: Path = BUNDLED_FONT_DIR) -> list[_Candidate]:
 
 def _load(path: Path, size: int, index: int) -> ImageFont.FreeTypeFont | None:
     """Open a font file, or None if it is missing or unreadable."""
+    if not path.is_file():
+        return None
     try:
         return ImageFont.truetype(str(path), size, index=index)
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
@@ -209,6 +214,15 @@ def has_cjk_font() -> bool:
     """Whether the chosen font really draws CJK characters (not empty boxes)."""
     chosen = _chosen()
     return chosen is not None and chosen[1]
+
+
+def has_bold_face() -> bool:
+    """Whether the chosen family has a real bold file (else renderers fake the weight)."""
+    chosen = _chosen()
+    if chosen is None:
+        return False
+    bold = chosen[0].bold
+    return bold is not None and bold.is_file()
 
 
 def reset_font_cache() -> None:

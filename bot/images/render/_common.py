@@ -17,7 +17,15 @@ from typing import Final
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
-from bot.images.fonts import FontLike, ellipsize, get_font, line_height, text_width, wrap_text
+from bot.images.fonts import (
+    FontLike,
+    ellipsize,
+    get_font,
+    has_bold_face,
+    line_height,
+    text_width,
+    wrap_text,
+)
 
 RGB = tuple[int, int, int]
 RGBA = tuple[int, int, int, int]
@@ -167,9 +175,20 @@ class Canvas:
         """A font of ``size`` output pixels (cached by :func:`get_font`)."""
         return get_font(self.s(size), bold=bold)
 
+    def _faux_bold(self, size: float, bold: bool) -> int:
+        """Stroke width (canvas px) that fakes bold when the font family has no bold file.
+
+        WenQuanYi Micro Hei, for one, ships a single weight; without this, titles and
+        names would lose their emphasis.
+        """
+        if not bold or has_bold_face():
+            return 0
+        return max(1, round(self.s(size) / 36))
+
     def measure(self, text: str, size: float, *, bold: bool = False) -> float:
         """Width of ``text`` in output pixels."""
-        return text_width(self.font(size, bold=bold), text) / SCALE
+        stroke = 2 * self._faux_bold(size, bold)
+        return (text_width(self.font(size, bold=bold), text) + stroke) / SCALE
 
     def line_height(self, size: float, *, bold: bool = False) -> float:
         """Baseline-to-baseline distance in output pixels."""
@@ -177,13 +196,15 @@ class Canvas:
 
     def fit(self, text: str, size: float, max_width: float, *, bold: bool = False) -> str:
         """``text`` ellipsized to ``max_width`` output pixels."""
-        return ellipsize(text, self.font(size, bold=bold), max_width * SCALE)
+        room = max_width * SCALE - 2 * self._faux_bold(size, bold)
+        return ellipsize(text, self.font(size, bold=bold), room)
 
     def wrap(
         self, text: str, size: float, max_width: float, max_lines: int, *, bold: bool = False
     ) -> list[str]:
         """``text`` wrapped to ``max_width`` output pixels, at most ``max_lines``."""
-        return wrap_text(text, self.font(size, bold=bold), max_width * SCALE, max_lines)
+        room = max_width * SCALE - 2 * self._faux_bold(size, bold)
+        return wrap_text(text, self.font(size, bold=bold), room, max_lines)
 
     def text(
         self,
@@ -198,12 +219,15 @@ class Canvas:
         """Draw ``text``; ``anchor`` as in Pillow ("ls" = left/baseline, "mm" = centre)."""
         if not text:
             return
+        stroke = self._faux_bold(size, bold)
         self.draw.text(
             (self.s(xy[0]), self.s(xy[1])),
             text,
             font=self.font(size, bold=bold),
             fill=fill,
             anchor=anchor,
+            stroke_width=stroke,
+            stroke_fill=fill if stroke else None,
         )
 
     def pill(
