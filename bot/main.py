@@ -50,12 +50,21 @@ async def main(force_sync: bool = False) -> int:
 
     bot = CharacterBot(Services.build(settings), force_sync=force_sync)
     loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def request_stop() -> None:
+        if not closing:  # a second Ctrl+C while shutting down changes nothing
+            closing.append(asyncio.create_task(bot.close(), name="shutdown"))
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: asyncio.create_task(bot.close()))
+        loop.add_signal_handler(signum, request_stop)
 
     try:
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())
+        # start() returns as soon as the gateway closes; let the shutdown finish its work.
+        for task in closing:
+            await task
     except discord.LoginFailure:
         print(
             "Configuration error: DISCORD_TOKEN was rejected by Discord: copy the bot token "

@@ -89,6 +89,7 @@ class JobQueue:
             log.info("Waiting up to %.0f s for %d running jobs", grace, len(running))
             _, still = await asyncio.wait(running, timeout=grace)
             for task in still:
+                log.info("Leaving %s queued for the next start", task.get_name())
                 task.cancel()
             if still:
                 # Their rows stay 'running'; the next start puts them back in the queue.

@@ -1,0 +1,109 @@
+"""Fixtures that run the real bot (``python -m bot``) against the loopback fakes.
+
+A test reads like a story::
+
+    async def test_create(bot, guild, fake_openai):
+        alice = guild.add_member("alice")
+        h = await alice.slash("character create", name="Aiko", description="silver hair")
+        msg = await h.wait_original(lambda m: m.attachments)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from tests.botproc import BotProcess
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Guild
+from tests.fakes.openai import FakeOpenAI
+
+StartBot = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def guild(fake_discord: FakeDiscord) -> Guild:
+    return fake_discord.add_guild("Anime Club")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def bot_environment(
+    fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> dict[str, str]:
+    """What a server owner would set, pointed at the fakes, with quick test timings."""
+    return {
+        "DISCORD_TOKEN": fake_discord.bot_token,
+        "OPENAI_API_KEY": fake_openai.api_key,
+        "OPENAI_BASE_URL": fake_openai.base_url,
+        "DISCORD_API_BASE": fake_discord.base_url,
+        "DATA_DIR": str(data_dir),
+        "DEV_GUILD_ID": str(guild.id),
+        "LOG_LEVEL": "INFO",
+        "PROGRESS_EDIT_SECONDS": "0.2",
+        "RETRY_BASE_SECONDS": "0.1",
+        "SHUTDOWN_GRACE_SECONDS": "2",
+        "IMAGES_PER_MINUTE": "600",
+    }
+
+
+@pytest.fixture
+async def start_bot(
+    request: pytest.FixtureRequest,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+    tmp_path: Path,
+) -> AsyncIterator[StartBot]:
+    """Start (or restart) the bot process with optional extra settings; stop it after."""
+    started: list[BotProcess] = []
+
+    async def start(*args: str, wait_ready: bool = True, **overrides: str) -> BotProcess:
+        env = bot_environment(fake_discord, fake_openai, guild, data_dir)
+        env.update({key.upper(): str(value) for key, value in overrides.items()})
+        process = BotProcess(env, tmp_path / "cwd")
+        started.append(process)
+        await process.start(*args)
+        if wait_ready:
+            await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=30)
+            await fake_discord.wait_until_ready(timeout=15)
+        return process
+
+    yield start
+
+    allow_errors = request.node.get_closest_marker("allow_errors") is not None
+    for process in started:
+        if process.process is not None and process.process.returncode is None:
+            code = await process.stop(timeout=15)
+            assert code == 0, f"bot exited with {code}:\n{process.output[-3000:]}"
+        if not allow_errors:
+            assert not process.unexpected_errors(), "\n".join(process.unexpected_errors())
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> BotProcess:
+    return await start_bot()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "allow_errors: the test provokes errors the bot is expected to log"
+    )

@@ -1,0 +1,76 @@
+"""The buttons under a picture, including on a message posted before a restart."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_create import finished
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Guild
+from tests.fakes.openai import FakeOpenAI
+
+
+def button(message: object, action: str) -> str:
+    return next(cid for cid in message.custom_ids if cid.startswith(f"pic:{action}:"))  # type: ignore[attr-defined]
+
+
+def stored_files(data_dir: Path) -> set[str]:
+    root = data_dir / "images"
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+async def test_reroll_and_delete_work_after_a_restart(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    bot = await start_bot()
+    alice = guild.add_member("alice")
+    mallory = guild.add_member("mallory")
+    h = await alice.slash("character create", name="Aiko", description="silver hair")
+    first = await h.wait_original(finished, timeout=20)
+
+    assert await bot.stop() == 0
+    await start_bot()  # a new process: nothing of the old message is cached
+
+    reroll = await alice.click(first, button(first, "reroll"))
+    second = await reroll.wait_original(finished, timeout=20)
+    assert second.id != first.id
+    assert len(fake_openai.image_requests) == 2
+    assert "silver hair" in (fake_openai.image_requests[1].prompt or "")
+
+    # Someone else may not delete Alice's picture.
+    denied = await mallory.click(first, button(first, "del"))
+    refusal = await denied.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert "owner" in (refusal.content or "")
+    assert not fake_discord.message(first.id).deleted
+
+    files_before = stored_files(data_dir)
+    deleting = await alice.click(first, button(first, "del"))
+    await deleting.wait_ack()
+    await fake_discord.wait_for(lambda _: fake_discord.message(first.id).deleted, timeout=10)
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        remaining = db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    assert remaining == 1  # only the re-rolled picture is left
+    assert len(stored_files(data_dir)) == len(files_before) - 2  # picture and thumbnail gone
+
+
+async def test_favorite_button_toggles(
+    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    h = await alice.slash("character create", name="Aiko", description="silver hair")
+    message = await h.wait_original(finished, timeout=20)
+    on = await bob.click(message, button(message, "fav"))
+    reply = await on.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert "⭐" in (reply.content or "")
+    off = await bob.click(message, button(message, "fav"))
+    await off.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        assert db.execute("SELECT favorite_count FROM images").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM favorites").fetchone()[0] == 0

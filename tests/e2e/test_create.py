@@ -1,0 +1,161 @@
+"""/character create, end to end: the real bot process through both fakes."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+from PIL import Image
+
+from tests.botproc import BotProcess
+from tests.fakes.discord import FakeDiscord, Upload
+from tests.fakes.discord.models import Guild
+from tests.fakes.openai import FakeOpenAI
+
+
+def picture_size(data: bytes) -> tuple[int, int]:
+    return Image.open(io.BytesIO(data)).size
+
+
+def finished(message: object) -> bool:
+    return bool(getattr(message, "attachments", None)) and any(
+        cid.startswith("pic:vary:") for cid in getattr(message, "custom_ids", [])
+    )
+
+
+async def test_create_with_description_posts_the_picture_with_buttons(
+    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    alice = guild.add_member("alice")
+    fake_openai.hold()  # keep the job running so the progress states can be seen
+    h = await alice.slash(
+        "character create",
+        name="Aiko",
+        description="silver hair, red eyes, school uniform",
+        style="watercolor",
+    )
+    ack = await h.wait_ack(timeout=3.5)
+    assert ack.type == 5  # deferred: acknowledged at once, the work happens later
+
+    await fake_openai.wait_for_requests(1, endpoint="generations")
+    fake_openai.release()
+    message = await h.wait_original(finished, timeout=20)
+
+    request = fake_openai.image_requests[0]
+    assert request.model == "gpt-image-2.5-flare"
+    assert request.size == "1024x1536"
+    assert request.stream and request.partial_images == 1
+    for fact in ("Aiko", "silver hair, red eyes, school uniform", "watercolor"):
+        assert fact in (request.prompt or "")
+    moderation = fake_openai.requests_for("moderations")
+    assert moderation and "silver hair" in str(moderation[0].fields)
+
+    # Progress was shown: a "drawing" state with the streamed preview attached.
+    states = [*message.history, message]
+    assert any("Aiko" in (s.content or "") and s.attachments for s in states[:-1]), states
+
+    assert len(message.attachments) == 1
+    assert message.attachments[0].filename.endswith(".png")
+    assert picture_size(message.attachments[0].data) == (1024, 1536)
+    embed = message.embeds[0]
+    assert embed["title"] == "Aiko"
+    assert "Soft watercolor" in embed["description"]
+    assert f"<@{alice.id}>" in embed["description"]
+    assert embed["image"]["url"].startswith("attachment://") or "image" in embed
+    kinds = sorted(cid.split(":")[1] for cid in message.custom_ids)
+    assert kinds == ["del", "fav", "reroll", "vary"]
+    assert message.allowed_mentions == {"parse": []}
+    fake_discord.assert_no_violations()
+
+
+async def test_modal_path_produces_the_same(
+    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    bob = guild.add_member("bob")
+    h = await bob.slash("character create", name="Ren", style="cel")
+    await h.wait_ack()
+    assert h.modal is not None
+    h2 = await h.submit_modal(
+        {
+            "appearance": "short black hair, golden eyes",
+            "outfit": "long grey coat",
+            "personality": "calm and curious",
+            "details": "",
+        }
+    )
+    message = await h2.wait_original(finished, timeout=20)
+    prompt = fake_openai.image_requests[0].prompt or ""
+    assert "short black hair, golden eyes" in prompt and "long grey coat" in prompt
+    assert message.embeds[0]["title"] == "Ren"
+    fake_discord.assert_no_violations()
+
+
+async def test_four_pictures_in_one_message_and_a_reference_becomes_an_edit(
+    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    carol = guild.add_member("carol")
+    h = await carol.slash("character create", name="Mio", description="pink twin tails", count=4)
+    message = await h.wait_original(finished, timeout=20)
+    assert len(message.attachments) == 4
+    assert fake_openai.image_requests[-1].n == 4
+
+    reference = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 120, 200)).save(reference, "JPEG")
+    h2 = await carol.slash(
+        "character create",
+        name="Sora",
+        description="blue hair like the reference",
+        reference=Upload("ref.jpg", reference.getvalue(), "image/jpeg"),
+    )
+    await h2.wait_original(finished, timeout=20)
+    edit = fake_openai.requests_for("edits")[-1]
+    assert len(edit.images) == 1
+    assert edit.images[0].content_type == "image/png"
+    assert edit.images[0].data.startswith(b"\x89PNG")
+    assert picture_size(edit.images[0].data) == (300, 200)
+
+
+async def test_chinese_description_works_end_to_end(
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    mei = guild.add_member("mei", locale="zh-CN")
+    h = await mei.slash("character create", name="小雪", description="银色长发，红色眼睛，穿着校服")
+    message = await h.wait_original(finished, timeout=20)
+    assert "银色长发，红色眼睛，穿着校服" in (fake_openai.image_requests[0].prompt or "")
+    assert message.embeds[0]["title"] == "小雪"
+    # A zh-CN member reads Chinese.
+    assert "画风" in message.embeds[0]["description"]
+
+
+async def test_refused_prompt_gets_a_private_explanation_and_costs_nothing(
+    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    fake_openai.flag_text("forbidden-thing", category="violence")
+    dan = guild.add_member("dan")
+    h = await dan.slash("character create", name="Bad", description="a forbidden-thing here")
+    notice = await fake_discord.wait_for_message(
+        lambda m: m.ephemeral and "content filter" in (m.content or ""), timeout=10
+    )
+    assert notice is not None
+    assert not fake_openai.image_requests  # nothing was paid for
+    await fake_discord.wait_for(lambda _: h.original is None or h.original.deleted, timeout=5)
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 0
+
+
+async def test_mentions_in_text_never_ping(
+    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    eve = guild.add_member("eve")
+    h = await eve.slash(
+        "character create", name="@everyone", description="<@&123> **bold** `code` @here"
+    )
+    message = await h.wait_original(finished, timeout=20)
+    for state in [*message.history, message]:
+        assert state.allowed_mentions in (None, {"parse": []}) or state.allowed_mentions == {
+            "parse": [],
+            "replied_user": False,
+        }
+    assert message.embeds[0]["title"] == "@everyone"
