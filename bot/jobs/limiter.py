@@ -1,17 +1,23 @@
 """Global limits on OpenAI calls: concurrency, an images-per-minute budget and pauses.
 
-The token bucket matches the account's images-per-minute limit, so the bot never causes
-429s by itself; a 429 that still arrives (another app sharing the key) pauses everyone for
+The images-per-minute window matches the account's limit, so the bot never causes 429s by
+itself; a 429 that still arrives (another app sharing the key) pauses everyone for
 its ``retry-after``, and a billing problem pauses everyone until an operator acts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections import deque
 from collections.abc import Callable
 
 __all__ = ["RateLimiter"]
+
+WINDOW = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter:
@@ -23,13 +29,12 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.concurrency = concurrency
-        self.capacity = float(images_per_minute)
-        self._rate = images_per_minute / 60.0
-        self._tokens = float(images_per_minute)
+        self.budget = images_per_minute
         self._clock = clock
-        self._updated = clock()
+        # (when, images) of every request in the last WINDOW seconds.
+        self._spent: deque[tuple[float, int]] = deque()
         self._slots = asyncio.Semaphore(concurrency)
-        self._bucket_lock = asyncio.Lock()
+        self._budget_lock = asyncio.Lock()
         self._paused_until = 0.0
 
     @property
@@ -37,7 +42,7 @@ class RateLimiter:
         return self.concurrency - self._slots._value
 
     def pause_for(self, seconds: float) -> None:
-        """Nobody calls the API for ``seconds`` (a 429's retry-after)."""
+        """Nobody calls the API for ``seconds`` (a 429's retry-after, a billing problem)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def paused_for(self) -> float:
@@ -50,21 +55,31 @@ class RateLimiter:
         self._slots.release()
 
     async def take(self, images: int) -> None:
-        """Wait until ``images`` pictures may be requested without exceeding the budget."""
-        wanted = min(float(images), self.capacity)
-        async with self._bucket_lock:
+        """Wait until ``images`` more pictures fit in the last minute's budget, then spend them.
+
+        A sliding window, not a refilling bucket: a bucket lets a full burst plus the refill
+        through within one minute, which an images-per-minute limit answers with 429s.
+        """
+        wanted = min(images, self.budget)
+        async with self._budget_lock:
             while True:
                 pause = self.paused_for()
                 if pause > 0:
                     await asyncio.sleep(pause)
                     continue
-                self._refill()
-                if self._tokens >= wanted:
-                    self._tokens -= wanted
+                now = self._clock()
+                while self._spent and self._spent[0][0] <= now - WINDOW:
+                    self._spent.popleft()
+                used = sum(count for _, count in self._spent)
+                if used + wanted <= self.budget:
+                    self._spent.append((now, wanted))
                     return
-                await asyncio.sleep((wanted - self._tokens) / self._rate)
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self._rate)
-        self._updated = now
+                # Sleep until enough of the oldest spends leave the window.
+                excess, freed = used + wanted - self.budget, 0
+                for stamp, count in self._spent:
+                    freed += count
+                    if freed >= excess:
+                        delay = stamp + WINDOW - now + 0.01
+                        log.info("Images-per-minute budget reached; waiting %.1f s", delay)
+                        await asyncio.sleep(delay)
+                        break

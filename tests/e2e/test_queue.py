@@ -1,0 +1,200 @@
+"""The job queue, end to end: fairness, limits, retries, restarts and late delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_create import finished
+from tests.fakes.discord import FakeDiscord, InteractionHandle
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.openai import FakeOpenAI
+
+
+def db(data_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(data_dir / "bot.sqlite3")
+
+
+def character_of(prompt: str | None) -> str:
+    """The character name in a create prompt ("... original character named X.")."""
+    assert prompt is not None
+    return prompt.split("named ", 1)[1].split(".", 1)[0]
+
+
+def accepted(message: object) -> bool:
+    """The member's message says the job is queued, drawing, or done."""
+    content = getattr(message, "content", "") or ""
+    return "Queued" in content or "Drawing" in content or finished(message)
+
+
+async def create(member: Member, name: str) -> InteractionHandle:
+    """Ask for a character and wait until the bot confirmed it, as a member would."""
+    handle = await member.slash("character create", name=name, description="silver hair")
+    await handle.wait_original(accepted, timeout=10)
+    return handle
+
+
+async def test_a_members_four_jobs_do_not_starve_anothers_one(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    fake_openai.hold()
+    handles = [await create(alice, f"A{i}") for i in range(1, 5)]
+    await fake_openai.wait_for_requests(1, endpoint="images")  # A1 is running
+    # Every queued job has been told its place before B arrives.
+    for h in handles[1:]:
+        await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+    handles.append(await create(bob, "B1"))
+    await handles[-1].wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
+    fake_openai.release()
+    for h in handles:
+        await h.wait_original(finished, timeout=30)
+    order = [character_of(r.prompt) for r in fake_openai.image_requests]
+    assert order == ["A1", "B1", "A2", "A3", "A4"]
+
+
+async def test_never_more_than_the_concurrency_limit_in_flight(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(max_concurrent_jobs=2, member_pending_cap=10)
+    fake_openai.latency = 0.3
+    alice = guild.add_member("alice")
+    handles = [await create(alice, f"C{i}") for i in range(10)]
+    for h in handles:
+        await h.wait_original(finished, timeout=60)
+    assert len(fake_openai.image_requests) == 10
+    assert fake_openai.max_in_flight == 2
+
+
+async def test_images_per_minute_budget_causes_no_429s(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    # The account allows 6 images a minute; the bot is told so and must not exceed it.
+    fake_openai.rate_limit(6)
+    bot = await start_bot(images_per_minute=6, member_pending_cap=10, max_concurrent_jobs=4)
+    alice = guild.add_member("alice")
+    handles = [await create(alice, f"R{i}") for i in range(7)]
+    done = [await h.wait_original(finished, timeout=30) for h in handles[:6]]
+    assert len(done) == 6
+    # The seventh waits for the window instead of asking and getting a 429.
+    await bot.wait_for_log(r"Images-per-minute budget reached; waiting", timeout=10)
+    assert len(fake_openai.image_requests) == 6
+    assert fake_openai.rate_limited_count == 0
+    with db(data_dir) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM jobs WHERE state = 'running'").fetchone() == (1,)
+
+
+@pytest.mark.allow_errors
+async def test_rate_limited_with_retry_after_then_succeeds(
+    bot: object, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    # Two 429s: the client's own retry uses one, the queue's backoff handles the other.
+    fake_openai.inject("rate_limit", times=2, retry_after=1.0)
+    alice = guild.add_member("alice")
+    h = await create(alice, "Aiko")
+    await h.wait_original(finished, timeout=30)
+    requests = fake_openai.image_requests
+    assert [r.status for r in requests] == [429, 429, 200]
+    assert requests[1].started_at - requests[0].started_at >= 0.9
+    assert requests[2].started_at - requests[1].started_at >= 0.9
+
+
+@pytest.mark.allow_errors
+async def test_failure_after_retries_refunds_and_says_so(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot(max_attempts=2)
+    fake_openai.inject("server_error", times=10)
+    alice = guild.add_member("alice")
+    h = await create(alice, "Aiko")
+    message = await h.wait_original(lambda m: "busy" in (m.content or ""), timeout=30)
+    assert "Nothing was charged" in message.content
+    assert not message.attachments
+    with db(data_dir) as conn:
+        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("failed", 0)]
+
+
+async def test_sigkill_with_jobs_queued_and_running_loses_nothing(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    bot = await start_bot(max_concurrent_jobs=1)
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    fake_openai.hold()
+    handles = [await create(alice if i % 2 else bob, f"K{i}") for i in range(6)]
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    for h in handles[1:]:
+        await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+    with db(data_dir) as conn:
+        states = sorted(s for (s,) in conn.execute("SELECT state FROM jobs"))
+    assert states == ["queued"] * 5 + ["running"]
+
+    await bot.kill()
+    fake_openai.release()  # the killed process's request finishes into the void
+    await start_bot(max_concurrent_jobs=1)
+    fake_openai.release()
+    for h in handles:
+        await h.wait_original(finished, timeout=40)
+
+    with db(data_dir) as conn:
+        rows = conn.execute("SELECT state, charged FROM jobs ORDER BY id").fetchall()
+        images = conn.execute("SELECT job_id, COUNT(*) FROM images GROUP BY job_id").fetchall()
+    assert rows == [("done", 1)] * 6
+    assert all(count == 1 for _, count in images) and len(images) == 6
+    posted = [m for m in fake_discord.bot_messages() if m.attachments]
+    assert len(posted) == 6  # every member's own message got its picture, none twice
+
+
+async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
+    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    alice = guild.add_member("alice")
+    fake_openai.hold()
+    h = await create(alice, "Aiko")
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    fake_discord.clock.advance(16 * 60)  # the interaction token is now dead
+    fake_openai.release()
+    post = await fake_discord.wait_for_message(
+        lambda m: m.interaction is None and bool(m.attachments), timeout=20
+    )
+    assert f"<@{alice.id}>" in post.content
+    assert post.allowed_mentions == {"parse": []}
+    assert any(cid.startswith("pic:vary:") for cid in post.custom_ids)
+    assert h.original is not None and not h.original.attachments
+
+
+async def test_queue_shows_my_jobs_and_cancel_refunds(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    alice = guild.add_member("alice")
+    fake_openai.hold()
+    first = await create(alice, "One")
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    second = await create(alice, "Two")
+    await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
+
+    q = await alice.slash("queue")
+    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
+    assert listing.ephemeral
+    text = listing.embeds[0]["description"]
+    assert "drawing now" in text and "position 1" in text
+    cancel = next(cid for cid in listing.custom_ids if cid.startswith("job:cancel:"))
+    clicked = await alice.click(listing, cancel)
+    reply = await clicked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert "cancelled" in reply.content
+
+    fake_openai.release()
+    await first.wait_original(finished, timeout=20)
+    with db(data_dir) as conn:
+        states = conn.execute("SELECT state FROM jobs ORDER BY id").fetchall()
+    assert states == [("done",), ("cancelled",)]
+    assert len(fake_openai.image_requests) == 1
