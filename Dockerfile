@@ -10,6 +10,8 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 FROM python:3.11-slim
 # tini reaps zombies and forwards SIGTERM so running jobs get their grace period.
 # fonts-wqy-microhei draws Chinese and Japanese names on gallery pages and cards.
+# Debian security updates replace package versions, so pinning them would break rebuilds.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
@@ -20,7 +22,7 @@ ENV DATA_DIR=/data \
     PYTHONUNBUFFERED=1
 RUN mkdir -p /data && chown bot:bot /data
 VOLUME ["/data"]
-USER bot
+USER 10001
 WORKDIR /home/bot
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["python", "-m", "bot"]
