@@ -133,11 +133,8 @@ def _describe(error: dict[str, object]) -> str:
     location = error.get("loc") or ("?",)
     name = str(location[0]).upper() if isinstance(location, tuple) else str(location).upper()
     kind = str(error.get("type", ""))
-    if kind == "missing":
-        problem = "is not set"
-    else:
-        # The message never includes the value (hide_input_in_errors), so secrets stay out.
-        problem = f"is invalid ({error.get('msg', 'bad value')})"
+    # The message never includes the value (hide_input_in_errors), so secrets stay out.
+    problem = "is not set" if kind == "missing" else f"is invalid ({error.get('msg', 'bad value')})"
     hint = _HINTS.get(name)
     return f"{name} {problem}: {hint}" if hint else f"{name} {problem}."
 

@@ -8,6 +8,7 @@ are retried with backoff when worth it, and refunded (by state) when not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -60,6 +61,7 @@ class JobQueue:
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
         self._durations: list[float] = []
+        self._background: set[asyncio.Task[None]] = set()
         self.observer: JobObserver | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -75,7 +77,9 @@ class JobQueue:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
         for job in await self._storage.jobs.undelivered():
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
-            asyncio.create_task(self._redeliver(job), name=f"redeliver-{job.id}")
+            task = asyncio.create_task(self._redeliver(job), name=f"redeliver-{job.id}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
 
     async def stop(self, grace: float) -> None:
@@ -157,15 +161,13 @@ class JobQueue:
             now = time.time()
             waiting = {j: t for j, t in self._not_before.items() if t > now}
             self._not_before = waiting
-            job_id = self._scheduler.pop(lambda j: j not in waiting)
+            job_id = self._scheduler.pop(lambda j, w=waiting: j not in w)  # type: ignore[misc]
             if job_id is not None:
                 return job_id
             self._wake.clear()
             timeout = min(waiting.values()) - now if waiting else None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
         return None
 
     async def _run(self, job_id: int) -> None:

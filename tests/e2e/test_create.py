@@ -129,7 +129,11 @@ async def test_chinese_description_works_end_to_end(
 
 
 async def test_refused_prompt_gets_a_private_explanation_and_costs_nothing(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    bot: BotProcess,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
 ) -> None:
     fake_openai.flag_text("forbidden-thing", category="violence")
     dan = guild.add_member("dan")

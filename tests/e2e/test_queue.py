@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -172,7 +171,11 @@ async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
 
 
 async def test_queue_shows_my_jobs_and_cancel_refunds(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice = guild.add_member("alice")

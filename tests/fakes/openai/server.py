@@ -213,7 +213,7 @@ class FakeOpenAI:
     async def wait_for(
         self,
         predicate: Callable[[], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109 - the harness API takes a timeout
+        timeout: float = 10.0,
     ) -> None:
         """Wait until ``predicate()`` is true; re-checked whenever the fake's state changes."""
         try:
@@ -228,7 +228,7 @@ class FakeOpenAI:
     async def wait_for_requests(
         self,
         n: int,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the harness API takes a timeout
+        timeout: float = 10.0,
         endpoint: str | None = None,
     ) -> list[RecordedRequest]:
         """Wait until at least ``n`` requests (for ``endpoint``, see requests_for) arrived."""
