@@ -563,3 +563,20 @@ async def test_guilds_roles_and_members_added_later_are_dispatched(
         status, roles, _ = await bot.api("GET", f"/guilds/{second.id}/roles")
         assert {r["name"] for r in roles} == {"@everyone", "Artists", fake.bot_user.username}
         await bot.close()
+
+
+async def test_invalidated_session_makes_the_bot_identify_again(
+    fake: FakeDiscord, guild: Guild, raw: RawBot
+) -> None:
+    old_session = raw.session_id
+    await fake.drop_gateway(resume=False)
+    assert (await raw.next(op=9))["d"] is False
+    await raw.close()
+    await raw.connect(resume=True)  # the old session is gone...
+    assert (await raw.next(op=9))["d"] is False
+    await raw.close()
+    await raw.connect()  # ...so the bot identifies again
+    ready = await raw.next("READY")
+    assert ready["s"] == 1 and ready["d"]["session_id"] != old_session
+    await fake.wait_until_ready()
+    assert (fake.identify_count, fake.resume_count) == (2, 0)

@@ -307,7 +307,7 @@ class MemberActions:
         value: Any = "",
         channel: Channel | None = None,
         options: dict[str, Any] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
         """Type ``value`` into option ``focused``; return the bot's choices. Raises
@@ -456,7 +456,7 @@ class MemberActions:
         handle: InteractionHandle,
         values: dict[str, Any],
         *,
-        timeout: float,  # noqa: ASYNC109
+        timeout: float,
     ) -> InteractionHandle:
         rec = handle.record
         await handle.wait_ack(timeout)

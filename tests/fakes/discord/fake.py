@@ -223,7 +223,7 @@ class FakeDiscord:
     async def wait_for(
         self,
         predicate: Callable[[FakeDiscord], T | None],
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
         *,
         what: str | None = None,
     ) -> T:
@@ -251,8 +251,9 @@ class FakeDiscord:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
-    async def wait_until_ready(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-        """Bot identified, READY and every GUILD_CREATE went out."""
+    async def wait_until_ready(self, timeout: float = 15.0) -> None:
+        """Bot connected and identified (or resumed): READY and every GUILD_CREATE went out.
+        After a bot restart this waits for the new process's session."""
         await self.wait_for(
             lambda f: f.gateway.ready, timeout, what="the bot to IDENTIFY (READY sent)"
         )
@@ -260,7 +261,7 @@ class FakeDiscord:
     async def wait_for_message(
         self,
         predicate: Callable[[Message], Any] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
         channel: Channel | DMChannel | None = None,
     ) -> Message:
         """First current (non-deleted) message matching ``predicate``, oldest first."""
@@ -275,7 +276,7 @@ class FakeDiscord:
         where = f" in {channel!r}" if channel is not None else ""
         return await self.wait_for(found, timeout, what=f"a message{where} matching {predicate!r}")
 
-    async def wait_for_violation(self, rule: str, timeout: float = 10.0) -> dict[str, Any]:  # noqa: ASYNC109
+    async def wait_for_violation(self, rule: str, timeout: float = 10.0) -> dict[str, Any]:
         def found(f: FakeDiscord) -> dict[str, Any] | None:
             return next((v for v in f.violations if v["rule"] == rule), None)
 
@@ -431,7 +432,7 @@ class FakeDiscord:
         parent: InteractionRecord | None = None,
         focused_option_type: int | None = None,
     ) -> InteractionHandle:
-        if not self.gateway.ready:
+        if not self.gateway.has_session:
             raise AssertionError(
                 f"cannot dispatch {label!r}: the bot has not connected to the fake gateway "
                 f"(await fake.wait_until_ready() first)\n{self.describe()}"

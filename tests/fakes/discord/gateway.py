@@ -35,6 +35,7 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 CLOSE_UNKNOWN_ERROR = 4000  # resumable
+CLOSE_DECODE_ERROR = 4002
 CLOSE_NOT_AUTHENTICATED = 4003
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_INVALID_SHARD = 4010
@@ -130,8 +131,15 @@ class GatewayHub:
         return self.session is not None and self.session.connection is not None
 
     @property
-    def ready(self) -> bool:
+    def has_session(self) -> bool:
+        """The bot identified and its session is valid (it may be reconnecting right now:
+        dispatches are buffered and replayed on RESUME)."""
         return self.session is not None and self.session.ready and not self.session.invalid
+
+    @property
+    def ready(self) -> bool:
+        """A valid session with a live connection: READY and every GUILD_CREATE went out."""
+        return self.has_session and self.connected
 
     def _log(self, direction: str, frame: dict[str, Any]) -> None:
         self.log.append(
@@ -174,10 +182,27 @@ class GatewayHub:
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._on_frame(conn, json.loads(msg.data))
+                    try:
+                        frame = json.loads(msg.data)
+                    except ValueError:
+                        self.fake._violation(
+                            "gateway_decode_error", f"not JSON: {msg.data[:200]!r}"
+                        )
+                        await conn.close(CLOSE_DECODE_ERROR, "Error while decoding payload.")
+                        break
+                    await self._on_frame(conn, frame)
+                elif msg.type is WSMsgType.BINARY:
+                    self.fake._violation(
+                        "gateway_decode_error", "binary frame (the fake speaks json)"
+                    )
+                    await conn.close(CLOSE_DECODE_ERROR, "Error while decoding payload.")
+                    break
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
+            session = conn.session
+            if session is not None and session.connection is conn and ws.close_code in (1000, 1001):
+                session.invalid = True  # a clean close by the client ends the session (no RESUME)
             self.connections.discard(conn)
             await conn.finish()
             self.fake._notify()

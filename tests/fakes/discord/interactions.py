@@ -147,7 +147,7 @@ class InteractionHandle:
     def token_expired(self) -> bool:
         return self.record.token_expired(self._fake.clock.now())
 
-    async def wait_ack(self, timeout: float = 3.5) -> CallbackRecord:  # noqa: ASYNC109
+    async def wait_ack(self, timeout: float = 3.5) -> CallbackRecord:
         """Wait for an accepted initial response; fail fast once the ack deadline has passed."""
         rec = self.record
         await self._fake.wait_for(
@@ -165,7 +165,7 @@ class InteractionHandle:
     async def wait_original(
         self,
         predicate: Callable[[Message], Any] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> Message:
         """Wait until the original response exists and ``predicate(msg)`` holds.
 
@@ -189,7 +189,7 @@ class InteractionHandle:
     async def wait_followup(
         self,
         predicate: Callable[[Message], Any] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> Message:
         """Wait for a followup message matching ``predicate`` (default: any)."""
         rec = self.record
@@ -215,7 +215,7 @@ class InteractionHandle:
     async def wait_for_reply(
         self,
         predicate: Callable[[Message], Any] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the test-facing API takes plain timeouts
+        timeout: float = 10.0,
     ) -> Message:
         """Wait for a message this interaction created (not a "thinking" placeholder) matching
         ``predicate``: the original response or any followup."""
@@ -232,9 +232,9 @@ class InteractionHandle:
 
     async def submit_modal(
         self,
-        values: dict[str, str | list[str]],
+        values: dict[str, Any],
         *,
-        timeout: float = 3.5,  # noqa: ASYNC109
+        timeout: float = 3.5,
     ) -> InteractionHandle:
         """Fill in and submit the modal the bot opened in answer to this interaction.
 

@@ -771,7 +771,6 @@ class RestAPI:
                 exc.code,
                 exc.message,
             )
-            exc.extra_body = {}
             exc.detail = f"{rec.type_name} {rec.label!r}: {exc.detail}"
             raise
         finally:

@@ -5,6 +5,7 @@ turns APIError into Discord's JSON error bodies (recording each as a violation).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import time
@@ -19,6 +20,8 @@ from .records import RequestRecord, Upload
 
 if TYPE_CHECKING:
     from .fake import FakeDiscord
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 _FILE_FIELD = re.compile(r"files\[(\d+)\]")
@@ -195,6 +198,16 @@ def build_app(fake: FakeDiscord) -> web.Application:
             response = await handler(req)
         except APIError as exc:
             return _error(fake, request, method, path, query, exc, template, req)
+        except Exception as exc:  # a bug in the fake (or a payload it cannot parse): be loud
+            log.exception("fake discord crashed on %s %s", method, path)
+            crash = APIError(
+                500,
+                0,
+                "500: Internal Server Error",
+                "fake_internal_error",
+                f"{type(exc).__name__}: {exc} on {method} {path}",
+            )
+            return _error(fake, request, method, path, query, crash, template, req)
         _record(fake, method, path, query, response.status, template, req)
         for key, value in ratelimit_headers(template).items():
             response.headers.setdefault(key, value)
