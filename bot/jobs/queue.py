@@ -171,12 +171,17 @@ class JobQueue:
         return None
 
     async def _run(self, job_id: int) -> None:
+        queued = await self._storage.jobs.get(job_id)
+        if queued is None or queued.state != "queued":
+            return  # cancelled between being picked and starting
+        # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
+        # member and /queue see the truth and a cancel still works.
+        await self._limiter.take(queued.image_count)
         await self._storage.jobs.mark_running(job_id)
         job = await self._storage.jobs.get(job_id)
         if job is None or job.state != "running":
-            return  # cancelled between being picked and starting
+            return  # cancelled while waiting for the budget
         try:
-            await self._limiter.take(job.image_count)
             await self._notify("job_started", job)
             started = time.monotonic()
             character, images = await self._runner.run(job, self._progress_callback(job))
@@ -248,6 +253,9 @@ class JobQueue:
         if retried is not None:
             self._enqueue(retried)
             self._wake.set()
+            position = self.position(retried.id) or 1
+            # The member's message still says "drawing": tell them it is waiting again.
+            await self._notify("job_queued", retried, position, delay + (self.eta(position) or 0))
 
     async def _config_problem(self, job: Job, exc: ConfigError) -> None:
         log.error("Job %s stopped by a configuration problem: %s", job.id, exc.reason)

@@ -7,18 +7,16 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.jobs.queue import Submitted
-from cogs._shared.context import services, tr
+from cogs._shared.context import locale_of, services, tr
 from cogs._shared.errors import handle_interaction_error
+from cogs._shared.eta import eta_text
+from cogs._shared.permissions import require_picture_permissions
 
 __all__ = ["format_eta", "submit_and_track"]
 
 
 def format_eta(interaction: discord.Interaction, seconds: float | None) -> str:
-    if seconds is None:
-        return tr(interaction, "queue.eta_unknown")
-    if seconds < 90:
-        return tr(interaction, "queue.eta_seconds", seconds=max(5, round(seconds / 5) * 5))
-    return tr(interaction, "queue.eta_minutes", minutes=round(seconds / 60))
+    return eta_text(services(interaction).catalog, locale_of(interaction), seconds)
 
 
 async def submit_and_track(
@@ -26,6 +24,7 @@ async def submit_and_track(
 ) -> None:
     """Call ``submit`` (after the interaction was deferred) and show the queue position."""
     try:
+        require_picture_permissions(interaction)
         submitted = await submit()
     except Exception as error:
         await handle_interaction_error(interaction, error)

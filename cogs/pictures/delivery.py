@@ -17,6 +17,7 @@ import discord
 from bot.errors import BotError, ContentRefused
 from bot.images.convert import make_thumbnail
 from bot.storage import Character, Job, StoredImage
+from cogs._shared.eta import eta_text
 from cogs.pictures.message import build_picture_message
 
 if TYPE_CHECKING:
@@ -84,8 +85,12 @@ class DiscordDelivery:
     # --- JobObserver -----------------------------------------------------------------------
 
     async def job_queued(self, job: Job, position: int, eta_seconds: float | None) -> None:
+        eta = eta_text(self.services.catalog, job.locale, eta_seconds)
         await self._edit_original(
-            job, content=self._t(job, "queue.requeued", position=position, job=job.id)
+            job,
+            content=self._t(job, "queue.requeued", position=position, job=job.id, eta=eta),
+            embeds=[],
+            attachments=[],
         )
 
     async def job_started(self, job: Job) -> None:

@@ -1,0 +1,144 @@
+"""OpenAI outages and refusals: a clear message, a refund, and the queue keeps serving."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_create import finished
+from tests.fakes.discord import FakeDiscord, InteractionHandle
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.openai import FakeOpenAI
+
+pytestmark = pytest.mark.allow_errors  # the bot rightly logs these outages
+
+
+def jobs(data_dir: Path) -> list[tuple[str, int, str | None]]:
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        return db.execute("SELECT state, charged, error_code FROM jobs ORDER BY id").fetchall()
+
+
+async def create(member: Member, name: str = "Aiko") -> InteractionHandle:
+    return await member.slash("character create", name=name, description="silver hair")
+
+
+def says(text: str):  # type: ignore[no-untyped-def]
+    return lambda m: text in (m.content or "")
+
+
+async def set_alert_channel(admin: Member, guild: Guild) -> None:
+    h = await admin.slash("config alerts", options={"channel": guild.default_channel})
+    await h.wait_ack()
+
+
+@pytest.mark.parametrize(
+    ("fault", "options"),
+    [
+        ("server_error", {}),
+        ("rate_limit", {}),  # a 429 without retry-after
+        ("stream_cut", {}),
+        ("stream_error", {}),
+    ],
+)
+async def test_transient_faults_are_retried_until_the_picture_arrives(
+    start_bot: StartBot,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+    fault: str,
+    options: dict[str, object],
+) -> None:
+    await start_bot(max_attempts=3)
+    fake_openai.inject(fault, times=2, **options)
+    h = await create(guild.add_member("alice"))
+    message = await h.wait_original(finished, timeout=30)
+    assert message.attachments
+    assert jobs(data_dir) == [("done", 1, None)]
+
+
+async def test_malformed_json_and_a_hang_are_retried(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(partial_images=0, openai_timeout_seconds=1, max_attempts=3)
+    fake_openai.inject("malformed_json")
+    h = await create(guild.add_member("alice"))
+    await h.wait_original(finished, timeout=30)
+    fake_openai.inject("hang", times=2)  # the client's own retry hangs too
+    h2 = await create(guild.add_member("bob"), "Ren")
+    await h2.wait_original(finished, timeout=30)
+    fake_openai.release_hangs()
+
+
+async def test_giving_up_tells_the_member_and_refunds_while_others_are_served(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot(max_attempts=2, max_concurrent_jobs=2)
+    fake_openai.inject("server_error", times=4)  # both attempts (2 requests each) fail
+    h = await create(guild.add_member("alice"))
+    failed = await h.wait_original(says("busy"), timeout=30)
+    assert "Nothing was charged" in failed.content and not failed.attachments
+    h2 = await create(guild.add_member("bob"), "Ren")
+    await h2.wait_original(finished, timeout=30)
+    assert jobs(data_dir) == [("failed", 0, "upstream_busy"), ("done", 1, None)]
+
+
+async def test_a_long_retry_after_pauses_and_tells_the_member(
+    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    # Over a minute: the client won't wait that long itself; the queue must honour it.
+    fake_openai.inject("rate_limit", times=2, retry_after=130)
+    h = await create(guild.add_member("alice"))
+    waiting = await h.wait_original(says("waiting again"), timeout=20)
+    assert "min" in waiting.content  # about 2 min, not seconds
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        state, not_before = db.execute("SELECT state, not_before FROM jobs").fetchone()
+    assert state == "queued" and not_before - time.time() > 100
+    assert len(fake_openai.image_requests) <= 2  # no hammering while paused
+
+
+async def test_out_of_credit_keeps_jobs_pauses_and_alerts_admins_once(
+    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    admin = guild.add_member("admin", admin=True)
+    await set_alert_channel(admin, guild)
+    fake_openai.inject("insufficient_quota", times=5)
+    h = await create(guild.add_member("alice"))
+    notice = await h.wait_original(says("out of credit"), timeout=20)
+    assert "kept in the queue" in notice.content
+    h2 = await create(guild.add_member("bob"), "Ren")
+    await h2.wait_original(says("Queued"), timeout=10)
+    alerts = [
+        m
+        for m in fake_discord.bot_messages(guild.default_channel)
+        if "insufficient_quota" in m.content
+    ]
+    assert len(alerts) == 1
+    # Paused: Bob's job never reached OpenAI (Alice's one may have had the client's quick retry).
+    assert all("Aiko" in (r.prompt or "") for r in fake_openai.image_requests)
+    assert [state for state, _, _ in jobs(data_dir)] == ["queued", "queued"]
+
+
+async def test_a_retired_model_is_a_configuration_error_told_to_admins_once(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    await start_bot(image_model="dall-e-3")
+    admin = guild.add_member("admin", admin=True)
+    await set_alert_channel(admin, guild)
+    for name in ("Aiko", "Ren"):
+        h = await create(guild.add_member(name.lower()), name)
+        message = await h.wait_original(says("misconfigured"), timeout=20)
+        assert "Nothing was charged" in message.content
+    assert len(fake_openai.image_requests) == 2  # a config error is never retried
+    alerts = [
+        m for m in fake_discord.bot_messages(guild.default_channel) if "IMAGE_MODEL" in m.content
+    ]
+    assert len(alerts) == 1
+    assert [(s, c) for s, c, _ in jobs(data_dir)] == [("failed", 0), ("failed", 0)]
