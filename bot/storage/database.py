@@ -80,7 +80,17 @@ class Database:
                 continue
             log.info("Applying database migration %s", name)
             # executescript commits first; the script and the version bump land together.
-            await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+            # Foreign keys are off while a migration runs (SQLite's advice for rebuilding a
+            # table), then checked before they are switched back on.
+            await conn.executescript(
+                "PRAGMA foreign_keys = OFF;\n"
+                f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;\n"
+                "PRAGMA foreign_keys = ON;"
+            )
+            async with conn.execute("PRAGMA foreign_key_check") as cursor:
+                broken = await cursor.fetchall()
+            if broken:
+                raise RuntimeError(f"migration {name} left broken references: {broken[:5]}")
             applied.append(version)
         return applied
 

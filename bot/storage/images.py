@@ -38,18 +38,23 @@ class ImageRepository:
         input_tokens: int,
         output_tokens: int,
         cost_usd: float | None,
-    ) -> list[int]:
+    ) -> list[int] | None:
         """Store a job's pictures and charge it, in one transaction.
 
-        ``charged`` flips once: a job that ran twice after a crash is still charged once,
-        and a job already finished (a duplicate run) stores nothing more.
+        ``charged`` flips once: a job that ran twice after a crash is still charged once.
+        Returns None, storing nothing, when the job is no longer pending (a duplicate run)
+        or its character was deleted meanwhile.
         """
         now = time.time()
         async with self._db.transaction() as conn:
-            async with conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)) as cursor:
+            async with conn.execute(
+                "SELECT jobs.state, characters.id FROM jobs"
+                " LEFT JOIN characters ON characters.id = ? WHERE jobs.id = ?",
+                (character_id, job_id),
+            ) as cursor:
                 row = await cursor.fetchone()
-            if row is None or row["state"] not in ("queued", "running"):
-                return []
+            if row is None or row[0] not in ("queued", "running") or row[1] is None:
+                return None
             ids: list[int] = []
             for image in images:
                 cursor = await conn.execute(
@@ -152,3 +157,24 @@ class ImageRepository:
             "SELECT 1 FROM favorites WHERE image_id = ? AND user_id = ?", (image_id, user_id)
         )
         return value is not None
+
+    async def top_favorites(self, character_id: int, limit: int = 3) -> list[StoredImage]:
+        """The character's most-favorited pictures (at least one favorite), best first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM images WHERE character_id = ? AND favorite_count > 0"
+            " ORDER BY favorite_count DESC, id DESC LIMIT ?",
+            (character_id, limit),
+        )
+        return [StoredImage.from_row(r) for r in rows]
+
+    async def for_character(
+        self, character_id: int, id_text: str = "", limit: int = 25
+    ) -> list[StoredImage]:
+        """The character's pictures, newest first; ``id_text`` keeps ids containing it."""
+        digits = "".join(ch for ch in id_text if ch.isdigit())
+        rows = await self._db.fetch_all(
+            "SELECT * FROM images WHERE character_id = ? AND CAST(id AS TEXT) LIKE ?"
+            " ORDER BY id DESC LIMIT ?",
+            (character_id, f"%{digits}%", limit),
+        )
+        return [StoredImage.from_row(r) for r in rows]

@@ -98,3 +98,76 @@ async def test_pending_caps(tmp_path: Path) -> None:
         await storage.jobs.submit(job(user_id=2), limits(guild_pending_cap=1))
     assert guild_info.value.message_key == "error.guild_queue_full"
     await storage.close()
+
+
+async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
+    tmp_path: Path,
+) -> None:
+    storage = await open_storage(tmp_path / "db.sqlite3")
+    character_id = await storage.characters.create(
+        guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
+    )
+    job_id = await storage.jobs.submit(
+        NewJob(
+            guild_id=10,
+            channel_id=20,
+            user_id=1,
+            kind="create",
+            request={},
+            image_count=1,
+            locale="en",
+            character_id=character_id,
+        ),
+        limits(),
+    )
+    from bot.storage import NewImage
+
+    ids = await storage.images.finish_job(
+        job_id=job_id,
+        guild_id=10,
+        character_id=character_id,
+        owner_id=1,
+        parent_image_id=None,
+        prompt="p",
+        model="m",
+        images=[NewImage("10/a.png", None, 8, 8, "image/png")],
+        input_tokens=1,
+        output_tokens=1,
+        cost_usd=None,
+    )
+    assert ids and len(ids) == 1
+    await storage.characters.delete(character_id)
+    assert await storage.images.get(ids[0]) is None  # the pictures go with the character
+    job = await storage.jobs.get(job_id)
+    assert job is not None and job.charged and job.character_id is None
+    assert await storage.jobs.used_images(10, 1, 0) == 1  # deleting is no way to get quota back
+    await storage.close()
+
+
+async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_path: Path) -> None:
+    storage = await open_storage(tmp_path / "db.sqlite3")
+    character_id = await storage.characters.create(
+        guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
+    )
+    job_id = await storage.jobs.submit(
+        NewJob(10, 20, 1, "create", {}, 1, "en", character_id=character_id), limits()
+    )
+    await storage.characters.delete(character_id)
+    from bot.storage import NewImage
+
+    result = await storage.images.finish_job(
+        job_id=job_id,
+        guild_id=10,
+        character_id=character_id,
+        owner_id=1,
+        parent_image_id=None,
+        prompt="p",
+        model="m",
+        images=[NewImage("10/a.png", None, 8, 8, "image/png")],
+        input_tokens=1,
+        output_tokens=1,
+        cost_usd=None,
+    )
+    assert result is None
+    assert await storage.db.fetch_value("SELECT COUNT(*) FROM images") == 0
+    await storage.close()
