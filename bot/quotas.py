@@ -1,19 +1,52 @@
 """Who may generate how much: the limits a submission is checked against.
 
 Reservation happens in the storage layer (one transaction counts and inserts); this module
-only decides which limits apply to a member right now, and when their windows reset.
+decides which limits apply to a member right now, when their windows reset, and tells
+admins (once a day) when the whole server's budget is used up.
+
+Which limit applies to a member:
+
+* a **member override** set by an admin, if one exists, entirely;
+* otherwise the **most generous of their roles** that have a limit, entirely (the highest
+  daily limit; then no hourly limit, or the highest; then the highest pending cap);
+* otherwise the defaults (``DEFAULT_DAILY_QUOTA`` a day, ``MEMBER_PENDING_CAP`` waiting).
+
+The **server** row caps the whole guild: images a day, waiting jobs, and optionally an
+estimated-dollar budget a day and a month. The bot owner is exempt only when configured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.errors import QuotaExhausted
 from bot.storage import Limits, Storage
+from bot.storage.quotas import QuotaLimit
 
-__all__ = ["QuotaService", "QuotaWindow"]
+__all__ = [
+    "MODEL_TIERS",
+    "AlertSink",
+    "EffectiveLimits",
+    "QuotaService",
+    "QuotaStatus",
+    "QuotaWindow",
+]
+
+log = logging.getLogger(__name__)
+
+# Cost tiers an admin may pick in /config; the job runner maps them to model and quality.
+MODEL_TIERS = ("economy", "standard", "premium")
+
+# (guild_id, catalog key, values): how the Discord layer posts an alert to the admins.
+AlertSink = Callable[[int, str, dict[str, Any]], Awaitable[None]]
+
+Source = Literal["exempt", "member", "role", "default"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +54,55 @@ class QuotaWindow:
     day_start: float
     day_end: float
     hour_start: float
+    hour_end: float
+    month_start: float
+    month_end: float
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveLimits:
+    """The limits that apply to one member, and where they come from."""
+
+    source: Source
+    role_id: int | None  # the role that gave the limit, when source == "role"
+    member_daily: int | None
+    member_hourly: int | None
+    member_pending_cap: int
+    server_daily: int | None
+    guild_pending_cap: int
+    server_daily_usd: float | None
+    server_monthly_usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaStatus:
+    """Everything /quota show tells a member about their quota."""
+
+    limits: EffectiveLimits
+    window: QuotaWindow
+    used_today: int
+    used_this_hour: int
+    pending: int
+    server_used_today: int
+    # Estimated dollars delivered work cost; ``None`` when no price is configured at all.
+    spent_today_usd: float | None
+    spent_month_usd: float | None
+    unpriced_today: int
+
+    @property
+    def left_today(self) -> int | None:
+        daily = self.limits.member_daily
+        return None if daily is None else max(0, daily - self.used_today)
+
+    @property
+    def left_this_hour(self) -> int | None:
+        hourly = self.limits.member_hourly
+        return None if hourly is None else max(0, hourly - self.used_this_hour)
+
+    @property
+    def server_left_today(self) -> int | None:
+        cap = self.limits.server_daily
+        return None if cap is None else max(0, cap - self.server_used_today)
 
 
 class QuotaService:
@@ -28,14 +110,30 @@ class QuotaService:
         self._storage = storage
         self._settings = settings
         self._zone = ZoneInfo(settings.quota_timezone)
+        # Set by the Discord layer; without it budget alerts are only logged.
+        self.alert_sink: AlertSink | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
 
     def window(self, now: float) -> QuotaWindow:
-        """The current day (midnight to midnight in the configured zone) and hour."""
+        """The current day (midnight to midnight in the configured zone), hour and month."""
         local = dt.datetime.fromtimestamp(now, self._zone)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        # Adding a day plus two hours then snapping back to 00:00 survives DST changes.
         next_midnight = (midnight + dt.timedelta(days=1, hours=2)).replace(hour=0)
         hour = local.replace(minute=0, second=0, microsecond=0)
-        return QuotaWindow(midnight.timestamp(), next_midnight.timestamp(), hour.timestamp())
+        month = midnight.replace(day=1)
+        next_month = (month + dt.timedelta(days=32)).replace(day=1)
+        return QuotaWindow(
+            day_start=midnight.timestamp(),
+            day_end=next_midnight.timestamp(),
+            hour_start=hour.timestamp(),
+            hour_end=hour.timestamp() + 3600,
+            month_start=month.timestamp(),
+            month_end=next_month.timestamp(),
+        )
 
     def exempt(self, user_id: int) -> bool:
         s = self._settings
@@ -43,27 +141,198 @@ class QuotaService:
             s.owner_exempt_from_quota and s.bot_owner_id is not None and user_id == s.bot_owner_id
         )
 
+    def prices_known(self) -> bool:
+        """Whether any cost can be estimated at all (a price table is configured)."""
+        return bool(self._settings.price_table)
+
+    # --- which limits apply ----------------------------------------------------------------
+
+    async def effective(self, guild_id: int, user_id: int, role_ids: list[int]) -> EffectiveLimits:
+        settings = self._settings
+        rows = await self._storage.quotas.limits(guild_id)
+        server = next((r for r in rows if r.scope == "server"), None)
+        server_fields: dict[str, Any] = {
+            "server_daily": server.daily_limit if server else None,
+            "guild_pending_cap": (
+                server.pending_cap
+                if server and server.pending_cap is not None
+                else settings.guild_pending_cap
+            ),
+            "server_daily_usd": server.daily_usd if server else None,
+            "server_monthly_usd": server.monthly_usd if server else None,
+        }
+        if self.exempt(user_id):
+            return EffectiveLimits(
+                source="exempt",
+                role_id=None,
+                member_daily=None,
+                member_hourly=None,
+                member_pending_cap=settings.member_pending_cap,
+                server_daily=None,
+                guild_pending_cap=server_fields["guild_pending_cap"],
+                server_daily_usd=None,
+                server_monthly_usd=None,
+            )
+        member = next((r for r in rows if r.scope == "member" and r.target_id == user_id), None)
+        if member is not None:
+            return EffectiveLimits(
+                source="member",
+                role_id=None,
+                member_daily=member.daily_limit,
+                member_hourly=member.hourly_limit,
+                member_pending_cap=self._pending(member),
+                **server_fields,
+            )
+        mine = set(role_ids)
+        roles = [r for r in rows if r.scope == "role" and r.target_id in mine]
+        if roles:
+            best = most_generous(roles, settings.member_pending_cap)
+            return EffectiveLimits(
+                source="role",
+                role_id=best.target_id,
+                member_daily=best.daily_limit,
+                member_hourly=best.hourly_limit,
+                member_pending_cap=self._pending(best),
+                **server_fields,
+            )
+        return EffectiveLimits(
+            source="default",
+            role_id=None,
+            member_daily=settings.default_daily_quota,
+            member_hourly=None,
+            member_pending_cap=settings.member_pending_cap,
+            **server_fields,
+        )
+
+    def _pending(self, row: QuotaLimit) -> int:
+        return row.pending_cap if row.pending_cap is not None else self._settings.member_pending_cap
+
     async def limits_for(
         self, guild_id: int, user_id: int, role_ids: list[int], now: float
     ) -> Limits:
+        """The limits a new job of this member is reserved against.
+
+        A server whose budget is already used up is refused here, with a clear message,
+        and its admins are told once; the reservation itself re-checks atomically.
+        """
         window = self.window(now)
-        settings = self._settings
-        if self.exempt(user_id):
-            return Limits(
-                member_pending_cap=settings.member_pending_cap,
-                guild_pending_cap=settings.guild_pending_cap,
-                member_daily=None,
-                member_hourly=None,
-                server_daily=None,
-                day_start=window.day_start,
-                hour_start=window.hour_start,
-            )
+        limits = await self.effective(guild_id, user_id, role_ids)
+        await self._refuse_if_server_spent(guild_id, limits, window, now)
         return Limits(
-            member_pending_cap=settings.member_pending_cap,
-            guild_pending_cap=settings.guild_pending_cap,
-            member_daily=settings.default_daily_quota,
-            member_hourly=None,
-            server_daily=None,
+            member_pending_cap=limits.member_pending_cap,
+            guild_pending_cap=limits.guild_pending_cap,
+            member_daily=limits.member_daily,
+            member_hourly=limits.member_hourly,
+            server_daily=limits.server_daily,
             day_start=window.day_start,
             hour_start=window.hour_start,
+            day_end=window.day_end,
+            hour_end=window.hour_end,
+            server_daily_usd=limits.server_daily_usd,
+            server_monthly_usd=limits.server_monthly_usd,
+            month_start=window.month_start,
+            month_end=window.month_end,
         )
+
+    async def status(
+        self, guild_id: int, user_id: int, role_ids: list[int], now: float
+    ) -> QuotaStatus:
+        window = self.window(now)
+        limits = await self.effective(guild_id, user_id, role_ids)
+        quotas = self._storage.quotas
+        usage = await quotas.member_usage(
+            guild_id, user_id, day_start=window.day_start, hour_start=window.hour_start
+        )
+        server_used = await quotas.server_images(guild_id, window.day_start)
+        spent_today, unpriced_today = await quotas.spent_usd(guild_id, window.day_start)
+        spent_month, _ = await quotas.spent_usd(guild_id, window.month_start)
+        known = self.prices_known()
+        return QuotaStatus(
+            limits=limits,
+            window=window,
+            used_today=usage.today,
+            used_this_hour=usage.this_hour,
+            pending=usage.pending,
+            server_used_today=server_used,
+            spent_today_usd=spent_today if known else None,
+            spent_month_usd=spent_month if known else None,
+            unpriced_today=unpriced_today,
+        )
+
+    # --- the server's budget ---------------------------------------------------------------
+
+    async def _refuse_if_server_spent(
+        self, guild_id: int, limits: EffectiveLimits, window: QuotaWindow, now: float
+    ) -> None:
+        quotas = self._storage.quotas
+        if limits.server_daily is not None:
+            used = await quotas.server_images(guild_id, window.day_start)
+            if used >= limits.server_daily:
+                await self._budget_reached(
+                    guild_id,
+                    "server_images",
+                    now - window.day_start,
+                    "alert.server_budget_images",
+                    QuotaExhausted(
+                        "error.quota_server_until",
+                        limit=limits.server_daily,
+                        used=used,
+                        left=0,
+                        count=1,
+                        resets=int(window.day_end),
+                    ),
+                    now,
+                )
+        budgets = (
+            (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
+            (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
+        )
+        for budget, since, until, period in budgets:
+            if budget is None:
+                continue
+            spent, _ = await quotas.spent_usd(guild_id, since)
+            if spent >= budget:
+                values = {"budget": f"{budget:,.2f}", "spent": f"{spent:,.2f}"}
+                await self._budget_reached(
+                    guild_id,
+                    f"server_usd_{period}",
+                    now - since,
+                    f"alert.server_budget_{period}",
+                    QuotaExhausted(f"error.budget_{period}", resets=int(until), **values),
+                    now,
+                )
+
+    async def _budget_reached(
+        self,
+        guild_id: int,
+        kind: str,
+        every: float,
+        alert_key: str,
+        error: QuotaExhausted,
+        now: float,
+    ) -> None:
+        """Tell the admins (once per budget period), then refuse the member."""
+        # "No alert of this kind since the period began": once a day (or month), not per job.
+        if await self._storage.guilds.claim_alert(guild_id, kind, now, every=max(every, 1.0)):
+            log.warning("Guild %s reached its %s budget", guild_id, kind)
+            sink = self.alert_sink
+            if sink is not None:
+                try:
+                    await sink(guild_id, alert_key, dict(error.values))
+                except Exception:
+                    # The member still gets their answer if the alert cannot be posted.
+                    log.exception("Could not alert guild %s about its budget", guild_id)
+        raise error
+
+
+def most_generous(roles: list[QuotaLimit], default_pending: int = 0) -> QuotaLimit:
+    """The role limit worth the most to a member, which then applies entirely: the highest
+    daily limit, then no hourly limit (or the highest one), then the highest pending cap."""
+
+    def worth(row: QuotaLimit) -> tuple[float, float, int]:
+        daily = float("inf") if row.daily_limit is None else float(row.daily_limit)
+        hourly = float("inf") if row.hourly_limit is None else float(row.hourly_limit)
+        pending = row.pending_cap if row.pending_cap is not None else default_pending
+        return daily, hourly, pending
+
+    return max(roles, key=worth)

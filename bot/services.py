@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from openai import AsyncOpenAI
 
 from bot.config import Settings
+from bot.gallery import GalleryService
 from bot.i18n import Catalog
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
@@ -16,6 +17,7 @@ from bot.jobs.runner import JobRunner
 from bot.jobs.submit import SubmitService
 from bot.quotas import QuotaService
 from bot.storage import Storage
+from bot.usage import UsageService
 
 __all__ = ["Services"]
 
@@ -30,6 +32,8 @@ class Services:
     quotas: QuotaService
     submit: SubmitService
     catalog: Catalog
+    gallery: GalleryService
+    usage: UsageService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -63,6 +67,8 @@ class Services:
             quotas=quotas,
             submit=SubmitService(storage, images, store, queue, quotas),
             catalog=Catalog.load(),
+            gallery=GalleryService(storage, store, Catalog.load()),
+            usage=UsageService(storage, settings),
         )
 
     async def open(self) -> None:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from bot.storage.characters import CharacterRepository
 from bot.storage.database import Database
+from bot.storage.gallery import GalleryRepository
 from bot.storage.guilds import GuildRepository
 from bot.storage.images import ImageRepository, NewImage
 from bot.storage.jobs import JobRepository, Limits, NewJob
 from bot.storage.meta import MetaRepository
+from bot.storage.quotas import QuotaRepository
 from bot.storage.records import Character, GuildConfig, Job, JobState, StoredImage
 
 __all__ = [
@@ -36,6 +38,8 @@ class Storage:
         self.images = ImageRepository(self.db)
         self.guilds = GuildRepository(self.db)
         self.meta = MetaRepository(self.db)
+        self.quotas = QuotaRepository(self.db)
+        self.gallery = GalleryRepository(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -46,6 +46,15 @@ class Limits:
     server_daily: int | None
     day_start: float
     hour_start: float
+    # When the windows end, so a refusal can say when to come back (None: not said).
+    day_end: float | None = None
+    hour_end: float | None = None
+    # Estimated-dollar budgets for the whole server. Spend is what delivered jobs cost by
+    # the price table; jobs without a price add nothing, so no cost is ever guessed.
+    server_daily_usd: float | None = None
+    server_monthly_usd: float | None = None
+    month_start: float = 0.0
+    month_end: float | None = None
 
 
 class JobRepository:
@@ -81,11 +90,29 @@ class JobRepository:
                 raise QueueFull("error.guild_queue_full", cap=limits.guild_pending_cap)
 
             checks = (
-                (limits.member_hourly, limits.hour_start, True, "error.quota_hourly"),
-                (limits.member_daily, limits.day_start, True, "error.quota_daily"),
-                (limits.server_daily, limits.day_start, False, "error.quota_server"),
+                (
+                    limits.member_hourly,
+                    limits.hour_start,
+                    limits.hour_end,
+                    True,
+                    ("error.quota_hourly", "error.quota_hourly_until"),
+                ),
+                (
+                    limits.member_daily,
+                    limits.day_start,
+                    limits.day_end,
+                    True,
+                    ("error.quota_daily", "error.quota_daily_until"),
+                ),
+                (
+                    limits.server_daily,
+                    limits.day_start,
+                    limits.day_end,
+                    False,
+                    ("error.quota_server", "error.quota_server_until"),
+                ),
             )
-            for limit, since, per_member, key in checks:
+            for limit, since, until, per_member, (plain_key, until_key) in checks:
                 if limit is None:
                     continue
                 sql = (
@@ -98,7 +125,42 @@ class JobRepository:
                     params.append(job.user_id)
                 used = await scalar(sql, *params)
                 if used + job.image_count > limit:
-                    raise QuotaExhausted(key, limit=limit, used=used, left=max(0, limit - used))
+                    values: dict[str, Any] = {
+                        "limit": limit,
+                        "used": used,
+                        "left": max(0, limit - used),
+                        "count": job.image_count,
+                    }
+                    if until is None:
+                        raise QuotaExhausted(plain_key, **values)
+                    raise QuotaExhausted(until_key, resets=int(until), **values)
+
+            budgets = (
+                (limits.server_daily_usd, limits.day_start, limits.day_end, "error.budget_daily"),
+                (
+                    limits.server_monthly_usd,
+                    limits.month_start,
+                    limits.month_end,
+                    "error.budget_monthly",
+                ),
+            )
+            for budget, since, until, key in budgets:
+                if budget is None:
+                    continue
+                async with conn.execute(
+                    "SELECT SUM(cost_usd) FROM jobs WHERE guild_id = ? AND state = 'done'"
+                    " AND charged = 1 AND created_at >= ?",
+                    (job.guild_id, since),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                spent = float(row[0] or 0.0) if row else 0.0
+                if spent >= budget:
+                    raise QuotaExhausted(
+                        key,
+                        budget=f"{budget:,.2f}",
+                        spent=f"{spent:,.2f}",
+                        resets=int(until if until is not None else since + 86_400),
+                    )
 
             cursor = await conn.execute(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
@@ -205,7 +267,10 @@ class JobRepository:
         return [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
 
     async def used_images(self, guild_id: int, user_id: int | None, since: float) -> int:
-        sql = f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED} AND created_at >= ?"
+        sql = (
+            f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
+            " AND created_at >= ?"
+        )
         params: list[Any] = [guild_id, since]
         if user_id is not None:
             sql += " AND user_id = ?"

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import BotError, NotAllowed
+from bot.errors import BotError, NotAllowed, UserInputError
 from cogs._shared.reply import reply_error
 
 __all__ = ["handle_interaction_error"]
@@ -27,6 +27,9 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
     error = unwrap(error)
     if isinstance(error, app_commands.CheckFailure):
         error = NotAllowed("error.not_allowed")
+    elif isinstance(error, app_commands.TransformerError):
+        # An option Discord resolved to something we can't use (an uncached channel or role).
+        error = UserInputError("error.bad_input")
     if not isinstance(error, BotError):
         reference = uuid.uuid4().hex[:8]
         command = interaction.command.qualified_name if interaction.command else "component"

@@ -116,6 +116,7 @@ def render_usage_chart(
     empty_text: str,
     format_day: Callable[[dt.date], str] | None = None,
     format_cost: Callable[[float], str] | None = None,
+    show_cost: bool = True,
 ) -> bytes:
     """Render ``days`` as a PNG of :data:`CHART_SIZE`.
 
@@ -123,6 +124,8 @@ def render_usage_chart(
     ``x_label`` the date axis. Missing days between the first and last are drawn as
     zero. With no days at all, ``empty_text`` is shown instead of a chart.
     ``format_day``/``format_cost`` let the i18n layer localize dates and amounts.
+    ``show_cost=False`` (no prices configured) draws images only: no cost line, axis or
+    legend entry, rather than a misleading line at zero.
     """
     width, height = CHART_SIZE
     canvas = Canvas(width, height)
@@ -141,10 +144,10 @@ def render_usage_chart(
     header_bottom = _draw_header(
         canvas,
         title,
-        legend=[
-            (_BAR_COLOR, y_label, f"{total_images:,}", "bar"),
-            (_LINE_COLOR, secondary_label, fmt_cost(total_cost), "line"),
-        ]
+        legend=(
+            [(_BAR_COLOR, y_label, f"{total_images:,}", "bar")]
+            + ([(_LINE_COLOR, secondary_label, fmt_cost(total_cost), "line")] if show_cost else [])
+        )
         if series
         else [],
     )
@@ -156,9 +159,9 @@ def render_usage_chart(
     img_ticks = [img_step * i for i in range(intervals + 1)]
     cost_ticks = [cost_step * i for i in range(intervals + 1)]
     left_labels = [f"{int(v):,}" for v in img_ticks]
-    right_labels = [fmt_cost(v) for v in cost_ticks]
+    right_labels = [fmt_cost(v) if show_cost else "" for v in cost_ticks]
     left_w = max(canvas.measure(t, _TICK_SIZE) for t in left_labels)
-    right_w = max(canvas.measure(t, _TICK_SIZE) for t in right_labels)
+    right_w = max(canvas.measure(t, _TICK_SIZE) for t in right_labels) if show_cost else 0
 
     plot_left = _MARGIN + left_w + 14
     plot_right = width - _MARGIN - right_w - 14
@@ -167,9 +170,10 @@ def render_usage_chart(
 
     # Axis names above each value axis, aligned with its tick labels.
     canvas.text((_MARGIN, plot_top - 22), y_label, 17, PALETTE.text_muted, anchor="ls")
-    canvas.text(
-        (width - _MARGIN, plot_top - 22), secondary_label, 17, PALETTE.text_muted, anchor="rs"
-    )
+    if show_cost:
+        canvas.text(
+            (width - _MARGIN, plot_top - 22), secondary_label, 17, PALETTE.text_muted, anchor="rs"
+        )
 
     top_images = img_step * intervals
     top_cost = cost_step * intervals
@@ -180,9 +184,10 @@ def render_usage_chart(
         canvas.text(
             (plot_left - 12, y), left_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="rm"
         )
-        canvas.text(
-            (plot_right + 12, y), right_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="lm"
-        )
+        if show_cost:
+            canvas.text(
+                (plot_right + 12, y), right_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="lm"
+            )
 
     n = len(series)
     slot = (plot_right - plot_left) / n
@@ -214,6 +219,8 @@ def render_usage_chart(
         )
         for center, u in zip(centers, series, strict=True)
     ]
+    if not show_cost:
+        points = []
     if len(points) > 1:
         canvas.line(points, _LINE_COLOR, 3)
     if n <= 45:  # beyond that the dots merge into a blur; the line says enough

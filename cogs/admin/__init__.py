@@ -1,0 +1,23 @@
+"""Admin controls over cost: /quota, /quota-admin, /config and /usage.
+
+Loading this extension also enforces the allowed channels for every command and lets the
+quota service alert admins when the server's budget is used up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.admin.config import ConfigCog
+from cogs.admin.quota import QuotaAdminCog, QuotaCog
+from cogs.admin.usage import UsageCog
+
+if TYPE_CHECKING:
+    from bot.app import CharacterBot
+
+
+async def setup(bot: CharacterBot) -> None:
+    await bot.add_cog(QuotaCog(bot))
+    await bot.add_cog(QuotaAdminCog(bot))
+    await bot.add_cog(ConfigCog(bot))
+    await bot.add_cog(UsageCog(bot))

@@ -1,0 +1,260 @@
+"""/config: the server's settings, shown as one embed and changed with subcommands.
+
+Also installs the allowed-channel check on the command tree (see cogs/_shared/channels.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.errors import UserInputError
+from bot.quotas import MODEL_TIERS
+from cogs._shared import channels
+from cogs._shared.context import services, tr
+from cogs._shared.reply import reply
+from cogs.admin.checks import require_admin
+from cogs.admin.config_views import config_embed
+from cogs.admin.emoji import parse_emoji
+from cogs.character.cog import SIZE_CHOICES, STYLE_CHOICES
+
+if TYPE_CHECKING:
+    from bot.app import CharacterBot
+
+__all__ = ["ConfigCog"]
+
+TIER_NAMES = {
+    "economy": "Economy: cheapest pictures",
+    "standard": "Standard",
+    "premium": "Premium: best quality, costs more",
+}
+TIER_CHOICES = [
+    app_commands.Choice(name=_(TIER_NAMES[key], key=f"config.choice_tier_{key}"), value=key)
+    for key in MODEL_TIERS
+]
+GALLERY_CHOICES = [
+    app_commands.Choice(
+        name=_("Public: everyone sees everyone's pictures", key="config.choice_gallery_public"),
+        value="public",
+    ),
+    app_commands.Choice(
+        name=_("Private: members see only their own", key="config.choice_gallery_private"),
+        value="private",
+    ),
+]
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class ConfigCog(
+    commands.GroupCog,
+    group_name=_("config", key="cmd.config.name"),
+    group_description=_("Admins: this server's settings", key="cmd.config.description"),
+):
+    def __init__(self, bot: CharacterBot) -> None:
+        self.bot = bot
+        self._previous_check: Any = None
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self._previous_check = channels.install(self.bot.tree)
+
+    async def cog_unload(self) -> None:
+        if self._previous_check is not None:
+            channels.uninstall(self.bot.tree, self._previous_check)
+
+    async def _saved(self, interaction: discord.Interaction, **changes: Any) -> None:
+        await services(interaction).storage.guilds.update(interaction.guild_id or 0, **changes)
+        await self._show(interaction, tr(interaction, "config.saved"))
+
+    async def _show(self, interaction: discord.Interaction, note: str | None = None) -> None:
+        config = await services(interaction).storage.guilds.config(interaction.guild_id or 0)
+        await reply(
+            interaction, content=note, embed=config_embed(interaction, config), ephemeral=True
+        )
+
+    @app_commands.command(
+        name=_("show", key="cmd.config.show.name"),
+        description=_("See every setting of this server", key="cmd.config.show.description"),
+    )
+    async def show(self, interaction: discord.Interaction) -> None:
+        require_admin(interaction)
+        await self._show(interaction)
+
+    @app_commands.command(
+        name=_("allow-channel", key="cmd.config.allow_channel.name"),
+        description=_(
+            "Allow commands in a channel (once any is set, only those)",
+            key="cmd.config.allow_channel.description",
+        ),
+    )
+    @app_commands.describe(channel=_("The channel", key="opt.admin.channel.description"))
+    @app_commands.rename(channel=_("channel", key="opt.admin.channel.name"))
+    async def allow_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        require_admin(interaction)
+        await self._check_channel(interaction, channel)
+        await services(interaction).storage.guilds.add_allowed_channel(
+            interaction.guild_id or 0, channel.id
+        )
+        await self._show(
+            interaction, tr(interaction, "config.channel_added", channel=channel.mention)
+        )
+
+    @app_commands.command(
+        name=_("remove-channel", key="cmd.config.remove_channel.name"),
+        description=_(
+            "Stop allowing commands in a channel (none left = anywhere)",
+            key="cmd.config.remove_channel.description",
+        ),
+    )
+    @app_commands.describe(channel=_("The channel", key="opt.admin.channel.description"))
+    @app_commands.rename(channel=_("channel", key="opt.admin.channel.name"))
+    async def remove_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        require_admin(interaction)
+        left = await services(interaction).storage.guilds.remove_allowed_channel(
+            interaction.guild_id or 0, channel.id
+        )
+        key = "config.channel_removed" if left else "config.channel_removed_anywhere"
+        await self._show(interaction, tr(interaction, key, channel=channel.mention))
+
+    @app_commands.command(
+        name=_("defaults", key="cmd.config.defaults.name"),
+        description=_(
+            "Default style and size, and the most pictures per request",
+            key="cmd.config.defaults.description",
+        ),
+    )
+    @app_commands.describe(
+        style=_("Default art style", key="opt.admin.style.description"),
+        size=_("Default picture shape", key="opt.admin.size.description"),
+        max_count=_("Most pictures one request may ask for", key="opt.admin.max_count.description"),
+    )
+    @app_commands.rename(
+        style=_("style", key="opt.admin.style.name"),
+        size=_("size", key="opt.admin.size.name"),
+        max_count=_("max-count", key="opt.admin.max_count.name"),
+    )
+    @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES)
+    async def defaults(
+        self,
+        interaction: discord.Interaction,
+        style: str | None = None,
+        size: str | None = None,
+        max_count: app_commands.Range[int, 1, 4] | None = None,
+    ) -> None:
+        require_admin(interaction)
+        changes: dict[str, Any] = {}
+        if style is not None:
+            changes["default_style"] = style
+        if size is not None:
+            changes["default_size"] = size
+        if max_count is not None:
+            changes["max_count"] = max_count
+        if not changes:
+            raise UserInputError("error.config_nothing")
+        await self._saved(interaction, **changes)
+
+    @app_commands.command(
+        name=_("model", key="cmd.config.model.name"),
+        description=_(
+            "Model tier: cheaper pictures or better ones", key="cmd.config.model.description"
+        ),
+    )
+    @app_commands.describe(tier=_("The tier", key="opt.admin.tier.description"))
+    @app_commands.rename(tier=_("tier", key="opt.admin.tier.name"))
+    @app_commands.choices(tier=TIER_CHOICES)
+    async def model(self, interaction: discord.Interaction, tier: str) -> None:
+        require_admin(interaction)
+        if tier not in MODEL_TIERS:  # choices are suggestions a modified client can ignore
+            raise UserInputError("error.bad_input")
+        await self._saved(interaction, model_tier=tier)
+
+    @app_commands.command(
+        name=_("forks", key="cmd.config.forks.name"),
+        description=_(
+            "Whether members may fork other members' characters",
+            key="cmd.config.forks.description",
+        ),
+    )
+    @app_commands.describe(allowed=_("Allowed or not", key="opt.admin.allowed.description"))
+    @app_commands.rename(allowed=_("allowed", key="opt.admin.allowed.name"))
+    async def forks(self, interaction: discord.Interaction, allowed: bool) -> None:
+        require_admin(interaction)
+        await self._saved(interaction, allow_forks=allowed)
+
+    @app_commands.command(
+        name=_("emoji", key="cmd.config.emoji.name"),
+        description=_(
+            "The reaction that marks a favorite picture", key="cmd.config.emoji.description"
+        ),
+    )
+    @app_commands.describe(
+        emoji=_("One emoji, e.g. ⭐ or a server emoji", key="opt.admin.emoji.description")
+    )
+    @app_commands.rename(emoji=_("emoji", key="opt.admin.emoji.name"))
+    async def emoji(
+        self, interaction: discord.Interaction, emoji: app_commands.Range[str, 1, 100]
+    ) -> None:
+        require_admin(interaction)
+        parsed = parse_emoji(emoji)
+        if parsed is None:
+            raise UserInputError("error.bad_emoji")
+        await self._saved(interaction, favorite_emoji=parsed)
+
+    @app_commands.command(
+        name=_("gallery", key="cmd.config.gallery.name"),
+        description=_("Who can browse the gallery", key="cmd.config.gallery.description"),
+    )
+    @app_commands.describe(
+        visibility=_("Public or private", key="opt.admin.visibility.description")
+    )
+    @app_commands.rename(visibility=_("visibility", key="opt.admin.visibility.name"))
+    @app_commands.choices(visibility=GALLERY_CHOICES)
+    async def gallery(self, interaction: discord.Interaction, visibility: str) -> None:
+        require_admin(interaction)
+        if visibility not in ("public", "private"):
+            raise UserInputError("error.bad_input")
+        await self._saved(interaction, gallery_public=visibility == "public")
+
+    @app_commands.command(
+        name=_("alerts", key="cmd.config.alerts.name"),
+        description=_(
+            "Where admins hear about budgets and problems (empty = off)",
+            key="cmd.config.alerts.description",
+        ),
+    )
+    @app_commands.describe(
+        channel=_("The admin alert channel", key="opt.admin.alert_channel.description")
+    )
+    @app_commands.rename(channel=_("channel", key="opt.admin.channel.name"))
+    async def alerts(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        require_admin(interaction)
+        if channel is not None:
+            await self._check_channel(interaction, channel, need_send=True)
+        await self._saved(interaction, alert_channel_id=channel.id if channel else None)
+
+    async def _check_channel(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        *,
+        need_send: bool = False,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None or guild.get_channel(channel.id) is None:
+            raise UserInputError("error.channel_other_guild")
+        if need_send:
+            me = guild.me
+            permissions = channel.permissions_for(me) if me is not None else None
+            if permissions is None or not (permissions.view_channel and permissions.send_messages):
+                raise UserInputError("error.alert_channel_no_access", channel=channel.mention)

@@ -1,0 +1,76 @@
+"""The /config embed: every server setting on one card."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE
+from bot.storage import GuildConfig
+from cogs._shared.context import tr
+from cogs.admin.quota_views import COLOUR
+
+__all__ = ["config_embed"]
+
+
+def _channels(interaction: discord.Interaction, config: GuildConfig) -> str:
+    if not config.allowed_channels:
+        return tr(interaction, "config.channels_anywhere")
+    guild = interaction.guild
+    mentions = []
+    for channel_id in config.allowed_channels:
+        gone = guild is not None and guild.get_channel(channel_id) is None
+        key = "config.channel_gone" if gone else "config.channel"
+        mentions.append(tr(interaction, key, channel=f"<#{channel_id}>", id=channel_id))
+    return "\n".join(mentions)[:1024]
+
+
+def config_embed(interaction: discord.Interaction, config: GuildConfig) -> discord.Embed:
+    def yes_no(value: bool) -> str:
+        return tr(interaction, "config.yes" if value else "config.no")
+
+    style = config.default_style or DEFAULT_STYLE
+    size = config.default_size or DEFAULT_SIZE
+    embed = discord.Embed(title=tr(interaction, "config.title"), colour=COLOUR)
+    embed.add_field(
+        name=tr(interaction, "config.field_channels"),
+        value=_channels(interaction, config),
+        inline=False,
+    )
+    embed.add_field(
+        name=tr(interaction, "config.field_defaults"),
+        value=tr(
+            interaction,
+            "config.defaults",
+            style=tr(interaction, f"style.{style}"),
+            size=tr(interaction, f"size.{size}"),
+            count=config.max_count,
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name=tr(interaction, "config.field_tier"),
+        value=tr(interaction, f"config.tier_{config.model_tier}"),
+        inline=True,
+    )
+    embed.add_field(
+        name=tr(interaction, "config.field_forks"), value=yes_no(config.allow_forks), inline=True
+    )
+    embed.add_field(
+        name=tr(interaction, "config.field_emoji"), value=config.favorite_emoji, inline=True
+    )
+    embed.add_field(
+        name=tr(interaction, "config.field_gallery"),
+        value=tr(
+            interaction,
+            "config.gallery_public" if config.gallery_public else "config.gallery_private",
+        ),
+        inline=True,
+    )
+    alerts = (
+        f"<#{config.alert_channel_id}>"
+        if config.alert_channel_id is not None
+        else tr(interaction, "config.alerts_off")
+    )
+    embed.add_field(name=tr(interaction, "config.field_alerts"), value=alerts, inline=True)
+    embed.set_footer(text=tr(interaction, "config.footer"))
+    return embed

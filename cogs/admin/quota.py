@@ -1,0 +1,335 @@
+"""/quota (every member: what's left) and /quota-admin (admins: set and clear limits).
+
+Two top-level commands because Discord hides commands per top-level command only: members
+must see /quota, and /quota-admin must be hidden from them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.errors import NotAllowed, NotFound, UserInputError
+from bot.storage.quotas import QuotaLimit, Scope
+from cogs._shared.context import is_admin, services, tr
+from cogs._shared.reply import reply
+from cogs.admin.alerts import AdminAlerts
+from cogs.admin.checks import guild_member, guild_role, require_admin
+from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
+
+if TYPE_CHECKING:
+    from bot.app import CharacterBot
+
+__all__ = ["QuotaAdminCog", "QuotaCog"]
+
+# Absurd values are refused by Discord's client before they reach us.
+PerDay = app_commands.Range[int, 0, 10_000]
+PerHour = app_commands.Range[int, 0, 1_000]
+Pending = app_commands.Range[int, 1, 100]
+ServerPerDay = app_commands.Range[int, 0, 1_000_000]
+ServerPending = app_commands.Range[int, 1, 10_000]
+Dollars = app_commands.Range[float, 0.01, 1_000_000.0]
+
+
+@app_commands.guild_only()
+class QuotaCog(
+    commands.GroupCog,
+    group_name=_("quota", key="cmd.quota.name"),
+    group_description=_(
+        "Your picture quota: what's left and when it resets", key="cmd.quota.description"
+    ),
+):
+    def __init__(self, bot: CharacterBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(
+        name=_("show", key="cmd.quota.show.name"),
+        description=_(
+            "How many pictures you have left, and when they reset",
+            key="cmd.quota.show.description",
+        ),
+    )
+    @app_commands.describe(
+        member=_("Admins only: whose quota to see", key="opt.admin.member_show.description")
+    )
+    @app_commands.rename(member=_("member", key="opt.admin.member.name"))
+    async def show(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | discord.User | None = None,
+    ) -> None:
+        admin = is_admin(interaction)
+        target = interaction.user if member is None else member
+        if target.id != interaction.user.id and not admin:
+            raise NotAllowed("error.quota_show_others")
+        subject = guild_member(interaction, target)
+        svc = services(interaction)
+        role_ids = [role.id for role in subject.roles]
+        status = await svc.quotas.status(
+            interaction.guild_id or 0, subject.id, role_ids, time.time()
+        )
+        embed = status_embed(interaction, subject, status, show_costs=admin)
+        await reply(interaction, embed=embed, ephemeral=True)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class QuotaAdminCog(
+    commands.GroupCog,
+    group_name=_("quota-admin", key="cmd.quota_admin.name"),
+    group_description=_(
+        "Admins: picture limits for members, roles and the whole server",
+        key="cmd.quota_admin.description",
+    ),
+):
+    set_group = app_commands.Group(
+        name=_("set", key="cmd.quota_admin.set.name"),
+        description=_("Set a picture limit", key="cmd.quota_admin.set.description"),
+    )
+    clear_group = app_commands.Group(
+        name=_("clear", key="cmd.quota_admin.clear.name"),
+        description=_(
+            "Remove a picture limit (back to the default)", key="cmd.quota_admin.clear.description"
+        ),
+    )
+
+    def __init__(self, bot: CharacterBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.services.quotas.alert_sink = AdminAlerts(self.bot)
+
+    async def cog_unload(self) -> None:
+        self.bot.services.quotas.alert_sink = None
+
+    # --- set -----------------------------------------------------------------------------
+
+    @set_group.command(
+        name=_("member", key="cmd.quota_admin.set_member.name"),
+        description=_(
+            "Limit one member (this beats their roles)",
+            key="cmd.quota_admin.set_member.description",
+        ),
+    )
+    @app_commands.describe(
+        member=_("The member", key="opt.admin.member.description"),
+        per_day=_("Pictures per day (0 = none)", key="opt.admin.per_day.description"),
+        per_hour=_(
+            "Pictures per hour (leave empty for no hourly limit)",
+            key="opt.admin.per_hour.description",
+        ),
+        pending=_(
+            "Pictures that may wait in the queue at once (empty = the default)",
+            key="opt.admin.pending.description",
+        ),
+    )
+    @app_commands.rename(
+        member=_("member", key="opt.admin.member.name"),
+        per_day=_("per-day", key="opt.admin.per_day.name"),
+        per_hour=_("per-hour", key="opt.admin.per_hour.name"),
+        pending=_("pending", key="opt.admin.pending.name"),
+    )
+    async def set_member(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | discord.User,
+        per_day: PerDay,
+        per_hour: PerHour | None = None,
+        pending: Pending | None = None,
+    ) -> None:
+        require_admin(interaction)
+        target = guild_member(interaction, member)
+        await self._set(
+            interaction,
+            QuotaLimit(interaction.guild_id or 0, "member", target.id, per_day, per_hour, pending),
+            target.mention,
+        )
+
+    @set_group.command(
+        name=_("role", key="cmd.quota_admin.set_role.name"),
+        description=_(
+            "Limit everyone with a role (a member gets their most generous role)",
+            key="cmd.quota_admin.set_role.description",
+        ),
+    )
+    @app_commands.describe(
+        role=_("The role (@everyone = every member)", key="opt.admin.role.description"),
+        per_day=_("Pictures per day (0 = none)", key="opt.admin.per_day.description"),
+        per_hour=_(
+            "Pictures per hour (leave empty for no hourly limit)",
+            key="opt.admin.per_hour.description",
+        ),
+        pending=_(
+            "Pictures that may wait in the queue at once (empty = the default)",
+            key="opt.admin.pending.description",
+        ),
+    )
+    @app_commands.rename(
+        role=_("role", key="opt.admin.role.name"),
+        per_day=_("per-day", key="opt.admin.per_day.name"),
+        per_hour=_("per-hour", key="opt.admin.per_hour.name"),
+        pending=_("pending", key="opt.admin.pending.name"),
+    )
+    async def set_role(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role,
+        per_day: PerDay,
+        per_hour: PerHour | None = None,
+        pending: Pending | None = None,
+    ) -> None:
+        require_admin(interaction)
+        target = guild_role(interaction, role)
+        await self._set(
+            interaction,
+            QuotaLimit(interaction.guild_id or 0, "role", target.id, per_day, per_hour, pending),
+            target.mention,
+        )
+
+    @set_group.command(
+        name=_("server", key="cmd.quota_admin.set_server.name"),
+        description=_(
+            "Cap the whole server: pictures a day, and estimated dollars",
+            key="cmd.quota_admin.set_server.description",
+        ),
+    )
+    @app_commands.describe(
+        per_day=_(
+            "Pictures per day for the whole server (empty = no cap)",
+            key="opt.admin.server_per_day.description",
+        ),
+        pending=_(
+            "Jobs the whole server may have waiting (empty = the default)",
+            key="opt.admin.server_pending.description",
+        ),
+        usd_per_day=_(
+            "Estimated US dollars per day (needs PRICE_TABLE)",
+            key="opt.admin.usd_per_day.description",
+        ),
+        usd_per_month=_(
+            "Estimated US dollars per month (needs PRICE_TABLE)",
+            key="opt.admin.usd_per_month.description",
+        ),
+    )
+    @app_commands.rename(
+        per_day=_("per-day", key="opt.admin.per_day.name"),
+        pending=_("pending", key="opt.admin.pending.name"),
+        usd_per_day=_("usd-per-day", key="opt.admin.usd_per_day.name"),
+        usd_per_month=_("usd-per-month", key="opt.admin.usd_per_month.name"),
+    )
+    async def set_server(
+        self,
+        interaction: discord.Interaction,
+        per_day: ServerPerDay | None = None,
+        pending: ServerPending | None = None,
+        usd_per_day: Dollars | None = None,
+        usd_per_month: Dollars | None = None,
+    ) -> None:
+        require_admin(interaction)
+        if per_day is None and pending is None and usd_per_day is None and usd_per_month is None:
+            raise UserInputError("error.server_limit_empty")
+        row = QuotaLimit(
+            interaction.guild_id or 0,
+            "server",
+            0,
+            per_day,
+            None,
+            pending,
+            daily_usd=usd_per_day,
+            monthly_usd=usd_per_month,
+        )
+        await self._set(interaction, row, tr(interaction, "quota.the_server"))
+
+    async def _set(self, interaction: discord.Interaction, row: QuotaLimit, target: str) -> None:
+        if (
+            row.hourly_limit is not None
+            and row.daily_limit is not None
+            and row.hourly_limit > row.daily_limit
+        ):
+            raise UserInputError(
+                "error.hourly_over_daily", hourly=row.hourly_limit, daily=row.daily_limit
+            )
+        svc = services(interaction)
+        await svc.storage.quotas.set(row, updated_by=interaction.user.id, now=time.time())
+        lines = [
+            tr(interaction, "quota.saved", target=target, limit=describe_limit(interaction, row))
+        ]
+        if row.scope == "role":
+            lines.append(tr(interaction, "quota.saved_role_hint"))
+        if (row.daily_usd is not None or row.monthly_usd is not None) and not (
+            svc.quotas.prices_known()
+        ):
+            lines.append(tr(interaction, "quota.saved_no_prices"))
+        await reply(interaction, content="\n".join(lines), ephemeral=True)
+
+    # --- clear ---------------------------------------------------------------------------
+
+    @clear_group.command(
+        name=_("member", key="cmd.quota_admin.clear_member.name"),
+        description=_(
+            "Remove a member's own limit (their roles or the default apply again)",
+            key="cmd.quota_admin.clear_member.description",
+        ),
+    )
+    @app_commands.describe(member=_("The member", key="opt.admin.member.description"))
+    @app_commands.rename(member=_("member", key="opt.admin.member.name"))
+    async def clear_member(
+        self, interaction: discord.Interaction, member: discord.Member | discord.User
+    ) -> None:
+        require_admin(interaction)
+        # A member who left may still have a limit: clearing it needs only the id.
+        await self._clear(interaction, "member", member.id, f"<@{member.id}>")
+
+    @clear_group.command(
+        name=_("role", key="cmd.quota_admin.clear_role.name"),
+        description=_("Remove a role's limit", key="cmd.quota_admin.clear_role.description"),
+    )
+    @app_commands.describe(
+        role=_("The role (@everyone = every member)", key="opt.admin.role.description")
+    )
+    @app_commands.rename(role=_("role", key="opt.admin.role.name"))
+    async def clear_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        require_admin(interaction)
+        target = guild_role(interaction, role)
+        await self._clear(interaction, "role", target.id, target.mention)
+
+    @clear_group.command(
+        name=_("server", key="cmd.quota_admin.clear_server.name"),
+        description=_(
+            "Remove the server's caps and dollar budgets",
+            key="cmd.quota_admin.clear_server.description",
+        ),
+    )
+    async def clear_server(self, interaction: discord.Interaction) -> None:
+        require_admin(interaction)
+        await self._clear(interaction, "server", 0, tr(interaction, "quota.the_server"))
+
+    async def _clear(
+        self, interaction: discord.Interaction, scope: Scope, target_id: int, target: str
+    ) -> None:
+        guild_id = interaction.guild_id or 0
+        if not await services(interaction).storage.quotas.clear(guild_id, scope, target_id):
+            raise NotFound("error.quota_not_set", target=target)
+        await reply(
+            interaction, content=tr(interaction, "quota.cleared", target=target), ephemeral=True
+        )
+
+    # --- list ----------------------------------------------------------------------------
+
+    @app_commands.command(
+        name=_("list", key="cmd.quota_admin.list.name"),
+        description=_(
+            "Every picture limit set in this server", key="cmd.quota_admin.list.description"
+        ),
+    )
+    async def list_limits(self, interaction: discord.Interaction) -> None:
+        require_admin(interaction)
+        rows = await services(interaction).storage.quotas.limits(interaction.guild_id or 0)
+        await reply(interaction, embed=limits_embed(interaction, rows), ephemeral=True)

@@ -1,0 +1,195 @@
+"""/character show, delete and private, as a mixin for the /character group.
+
+``CharacterCog`` in ``cogs/character/cog.py`` gets these commands by listing
+``CharacterManageCommands`` among its bases; nothing else is needed (discord.py collects
+app commands from every class in the cog's MRO). Their persistent buttons are registered
+by the ``cogs.gallery`` extension.
+"""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.gallery import CharacterCard
+from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.reply import reply
+from cogs.gallery.cleanup import remove_messages_later
+from cogs.gallery.cog import character_choices, parse_character_id
+from cogs.gallery.confirm import ConfirmView
+from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name
+from cogs.pictures.message import truncate
+
+__all__ = ["CharacterManageCommands"]
+
+
+class CharacterManageCommands(commands.Cog):
+    """Commands to look at, hide and delete characters. Mix into the /character GroupCog."""
+
+    @app_commands.command(
+        name=_("show", key="cmd.character_show.name"),
+        description=_(
+            "A character's card: portrait, sheet, creator and favorites",
+            key="cmd.character_show.description",
+        ),
+    )
+    @app_commands.describe(
+        character=_("A character in this server", key="opt.manage_character.description")
+    )
+    @app_commands.rename(character=_("character", key="opt.manage_character.name"))
+    async def show_character(
+        self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
+    ) -> None:
+        svc = services(interaction)
+        guild_id = interaction.guild_id or 0
+        found = await svc.gallery.visible_character(
+            guild_id, interaction.user.id, parse_character_id(character)
+        )
+        # A private character's card is shown only to its owner.
+        await interaction.response.defer(thinking=True, ephemeral=found.private)
+        creator = await display_name(interaction, found.owner_id)
+        card = await svc.gallery.card(
+            guild_id, interaction.user.id, found.id, locale_of(interaction), creator_name=creator
+        )
+        embed, file, view = _card_message(interaction, card)
+        await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
+
+    @show_character.autocomplete("character")
+    async def _show_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current)
+
+    @app_commands.command(
+        name=_("delete", key="cmd.character_delete.name"),
+        description=_(
+            "Delete a character with all its pictures (admins: any character here)",
+            key="cmd.character_delete.description",
+        ),
+    )
+    @app_commands.describe(
+        character=_("The character to delete", key="opt.delete_character.description")
+    )
+    @app_commands.rename(character=_("character", key="opt.manage_character.name"))
+    async def delete_character(
+        self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
+    ) -> None:
+        svc = services(interaction)
+        guild_id = interaction.guild_id or 0
+        admin = is_admin(interaction)
+        found = await svc.gallery.check_can_delete(
+            guild_id, interaction.user.id, parse_character_id(character), is_admin=admin
+        )
+        pictures, _favorites = await svc.storage.gallery.character_stats(guild_id, found.id)
+
+        async def confirmed(press: discord.Interaction) -> None:
+            await press.response.edit_message(
+                content=tr(press, "manage.deleting", name=found.name), view=None
+            )
+            removed = await svc.gallery.delete_character(
+                guild_id, press.user.id, found.id, is_admin=admin
+            )
+            remove_messages_later(press.client, removed.messages)
+            await press.edit_original_response(
+                content=tr(press, "manage.deleted", name=found.name, count=removed.images)
+            )
+
+        view = ConfirmView(
+            interaction,
+            confirm_label=tr(interaction, "manage.button.delete"),
+            cancel_label=tr(interaction, "manage.button.cancel"),
+            cancelled_text=tr(interaction, "manage.delete_cancelled"),
+            expired_text=tr(interaction, "manage.delete_expired"),
+            on_confirm=confirmed,
+        )
+        await interaction.response.send_message(
+            tr(interaction, "manage.delete_confirm", name=found.name, count=pictures),
+            view=view,
+            ephemeral=True,
+        )
+
+    @delete_character.autocomplete("character")
+    async def _delete_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current, own_only=not is_admin(interaction))
+
+    @app_commands.command(
+        name=_("private", key="cmd.character_private.name"),
+        description=_(
+            "Hide one of your characters from everyone else, or show it again",
+            key="cmd.character_private.description",
+        ),
+    )
+    @app_commands.describe(
+        character=_("One of your characters", key="opt.private_character.description"),
+        hidden=_(
+            "True: only you see it. False: everyone here sees it",
+            key="opt.private_hidden.description",
+        ),
+    )
+    @app_commands.rename(
+        character=_("character", key="opt.manage_character.name"),
+        hidden=_("hidden", key="opt.private_hidden.name"),
+    )
+    async def set_character_private(
+        self,
+        interaction: discord.Interaction,
+        character: app_commands.Range[str, 1, 100],
+        hidden: bool = True,
+    ) -> None:
+        svc = services(interaction)
+        updated = await svc.gallery.set_private(
+            interaction.guild_id or 0, interaction.user.id, parse_character_id(character), hidden
+        )
+        key = "manage.private_on" if updated.private else "manage.private_off"
+        await reply(interaction, content=tr(interaction, key, name=updated.name), ephemeral=True)
+
+    @set_character_private.autocomplete("character")
+    async def _private_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current, own_only=True)
+
+
+def _card_message(
+    interaction: discord.Interaction, card: CharacterCard
+) -> tuple[discord.Embed, discord.File, discord.ui.View]:
+    character = card.character
+    embed = discord.Embed(title=truncate(character.name, 256), colour=GALLERY_COLOUR)
+    lines = [
+        tr(interaction, "card.embed.owner", user=f"<@{character.owner_id}>"),
+        tr(interaction, "card.embed.stats", pictures=card.pictures, favorites=card.favorites),
+    ]
+    if card.lineage.ancestors:
+        names = " ← ".join(f"**{c.name}**" for c in card.lineage.ancestors)
+        lines.append(tr(interaction, "gallery.embed.forked_from", names=names))
+    if card.lineage.forks:
+        names = ", ".join(f"**{c.name}**" for c in card.lineage.forks)
+        lines.append(tr(interaction, "gallery.embed.forks", names=names))
+    if character.private:
+        lines.append(tr(interaction, "card.embed.private"))
+    embed.description = truncate("\n".join(lines), 4096)
+    embed.set_image(url="attachment://card.png")
+    embed.set_footer(text=tr(interaction, "card.embed.footer", id=character.id))
+    file = discord.File(io.BytesIO(card.png), filename="card.png")
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        GalleryNavButton(
+            "a",
+            interaction.user.id,
+            0,
+            "newest",
+            "server",
+            0,
+            character.id,
+            emoji="🖼️",
+            label=tr(interaction, "card.button.gallery"),
+            disabled=card.pictures == 0,
+        )
+    )
+    return embed, file, view

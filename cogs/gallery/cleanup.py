@@ -1,0 +1,41 @@
+"""Removing the bot's own picture messages after their pictures were deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+
+__all__ = ["remove_messages_later"]
+
+log = logging.getLogger(__name__)
+
+_running: set[asyncio.Task[None]] = set()
+
+
+def remove_messages_later(client: discord.Client, messages: list[tuple[int, int]]) -> None:
+    """Delete ``(channel_id, message_id)`` messages in the background.
+
+    Many deletions take a while under Discord's rate limits; the member already has
+    their answer. Messages already gone or in channels the bot lost access to are skipped.
+    """
+    if not messages:
+        return
+    task = asyncio.create_task(_remove(client, list(messages)))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+async def _remove(client: discord.Client, messages: list[tuple[int, int]]) -> None:
+    removed = 0
+    for channel_id, message_id in messages:
+        channel = client.get_partial_messageable(channel_id)
+        try:
+            await channel.get_partial_message(message_id).delete()
+            removed += 1
+        except (discord.NotFound, discord.Forbidden):
+            continue
+        except discord.HTTPException as exc:
+            log.warning("Could not delete message %s (%s)", message_id, exc.status)
+    log.info("Removed %d of %d picture messages", removed, len(messages))

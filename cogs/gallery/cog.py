@@ -1,0 +1,131 @@
+"""/gallery: browse the server's pictures as contact sheets, page by page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.errors import UserInputError
+from bot.gallery import GalleryRequest, Scope
+from bot.storage.gallery import GallerySort
+from cogs._shared.context import locale_of, services
+from cogs.gallery.views import remember_name, show_page
+
+if TYPE_CHECKING:
+    from bot.app import CharacterBot
+
+__all__ = ["GalleryCog", "character_choices", "parse_character_id"]
+
+SORT_CHOICES = [
+    app_commands.Choice(name=_("Newest first", key="gallery.choice.newest"), value="newest"),
+    app_commands.Choice(
+        name=_("Most favorited first", key="gallery.choice.favorites"), value="favorites"
+    ),
+]
+SCOPE_CHOICES = [
+    app_commands.Choice(
+        name=_("Everyone in this server", key="gallery.choice.server"), value="server"
+    ),
+    app_commands.Choice(name=_("Only mine", key="gallery.choice.mine"), value="mine"),
+]
+
+
+def parse_character_id(value: str) -> int:
+    """Autocomplete sends the id; members may also type "#12" or a bare number."""
+    text = value.strip().lstrip("#")
+    if text.isdigit() and len(text) < 19:
+        return int(text)
+    raise UserInputError("error.character_pick")
+
+
+async def character_choices(
+    interaction: discord.Interaction, current: str, *, own_only: bool = False
+) -> list[app_commands.Choice[str]]:
+    """Characters this member may see in this server (own first), for autocomplete."""
+    svc = services(interaction)
+    found = await svc.storage.characters.visible_to(
+        interaction.guild_id or 0, interaction.user.id, current.strip(), limit=25
+    )
+    locale = locale_of(interaction)
+    choices = []
+    for character in found:
+        mine = character.owner_id == interaction.user.id
+        if own_only and not mine:
+            continue
+        label = (
+            character.name
+            if mine
+            else svc.catalog.t(locale, "autocomplete.others", name=character.name)
+        )
+        choices.append(
+            app_commands.Choice(name=f"{label} #{character.id}"[:100], value=str(character.id))
+        )
+    return choices[:25]
+
+
+@app_commands.guild_only()
+class GalleryCog(commands.Cog):
+    def __init__(self, bot: CharacterBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name=_("gallery", key="cmd.gallery.name"),
+        description=_(
+            "Browse pictures as a contact sheet; open one, see the favorites",
+            key="cmd.gallery.description",
+        ),
+    )
+    @app_commands.describe(
+        member=_("Only this member's pictures", key="opt.gallery_member.description"),
+        character=_("Only this character's pictures", key="opt.gallery_character.description"),
+        sort=_("Newest or most favorited first", key="opt.gallery_sort.description"),
+        scope=_("Everyone's pictures or only yours", key="opt.gallery_scope.description"),
+    )
+    @app_commands.rename(
+        member=_("member", key="opt.gallery_member.name"),
+        character=_("character", key="opt.gallery_character.name"),
+        sort=_("sort", key="opt.gallery_sort.name"),
+        scope=_("scope", key="opt.gallery_scope.name"),
+    )
+    @app_commands.choices(sort=SORT_CHOICES, scope=SCOPE_CHOICES)
+    async def gallery(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | None = None,
+        character: app_commands.Range[str, 1, 100] | None = None,
+        sort: str = "newest",
+        scope: str = "server",
+    ) -> None:
+        svc = services(interaction)
+        guild_id = interaction.guild_id or 0
+        sort_value: GallerySort = "favorites" if sort == "favorites" else "newest"
+        scope_value: Scope = "mine" if scope == "mine" else "server"
+        if member is not None:
+            remember_name(guild_id, member.id, member.display_name)
+        request = GalleryRequest(
+            guild_id=guild_id,
+            viewer_id=interaction.user.id,
+            sort=sort_value,
+            scope=scope_value,
+            member_id=member.id if member is not None else None,
+            character_id=parse_character_id(character) if character else None,
+        )
+        if request.character_id is not None:
+            # Checked before answering, so a wrong pick gets a short private message.
+            await svc.gallery.visible_character(guild_id, request.viewer_id, request.character_id)
+        # The member's private characters appear only in an answer nobody else sees.
+        private = await svc.gallery.needs_private_answer(request)
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        request = replace(request, include_private=private)
+        await show_page(interaction, request)
+
+    @gallery.autocomplete("character")
+    async def _character_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current)

@@ -1,0 +1,376 @@
+"""/gallery, favorites by reaction, /character show|delete|private and /mydata, end to end.
+
+The real bot process runs against the fake Discord and fake OpenAI. Eleven pictures are
+written into DATA_DIR through the storage layer before the bot starts (as if made
+earlier); the twelfth is a real /character create, so its message exists in the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sqlite3
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.images.render import sheet_size
+from bot.images.store import ImageStore
+from bot.storage import Storage
+from tests.botproc import BotProcess
+from tests.e2e.conftest import StartBot, bot_environment
+from tests.e2e.test_create import finished
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.records import Message
+from tests.fakes.openai import FakeOpenAI
+from tests.unit.test_gallery import Seeder
+
+NAMES = ["星野アイ", "Mira", "小雪", "Kaito"]
+
+
+async def seed(data_dir: Path, guild_id: int, owners: list[int], pictures: int) -> list[int]:
+    """Characters (one per name) and ``pictures`` pictures, written before the bot starts."""
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    storage = Storage(data_dir / "bot.sqlite3")
+    await storage.open()
+    try:
+        seeder = Seeder(storage, ImageStore(data_dir / "images"))
+        characters = [
+            await seeder.character(guild_id, owners[i % len(owners)], name)
+            for i, name in enumerate(NAMES)
+        ]
+        for i in range(pictures):
+            owner = owners[i % len(NAMES) % len(owners)]
+            await seeder.picture(guild_id, characters[i % len(NAMES)], owner)
+        return characters
+    finally:
+        await storage.close()
+
+
+def db_value(data_dir: Path, sql: str, *params: Any) -> Any:
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        row = db.execute(sql, params).fetchone()
+    return None if row is None else row[0]
+
+
+def stored_files(data_dir: Path) -> set[str]:
+    root = data_dir / "images"
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def cid(message: Message, prefix: str) -> str:
+    return next(c for c in message.custom_ids if c.startswith(prefix))
+
+
+def options(message: Message, prefix: str) -> list[dict[str, Any]]:
+    comp = message.component(cid(message, prefix))
+    assert comp is not None
+    return list(comp["options"])
+
+
+def sheet(message: Message) -> Image.Image:
+    (attachment,) = message.attachments
+    assert attachment.filename.startswith("gallery-") and attachment.filename.endswith(".png")
+    im = Image.open(io.BytesIO(attachment.data))
+    im.load()
+    return im
+
+
+def has_sheet(message: Message) -> bool:
+    return not message.loading and any(
+        a.filename.startswith("gallery-") for a in message.attachments
+    )
+
+
+async def wait_edited(fake: FakeDiscord, message: Message, filename: str) -> Message:
+    def ready(_f: FakeDiscord) -> Message | None:
+        current = fake.message(message.id)
+        return current if any(a.filename == filename for a in current.attachments) else None
+
+    found = await fake.wait_for(ready, timeout=10, what=f"{filename} on message {message.id}")
+    assert isinstance(found, Message)
+    return found
+
+
+def subcommands(fake: FakeDiscord, guild: Guild, name: str) -> set[str]:
+    """Subcommand names of ``/name`` as synced to ``guild`` or globally."""
+    for command in [*fake.synced_commands(guild), *fake.synced_commands()]:
+        if command["name"] == name:
+            return {o["name"] for o in command.get("options") or [] if o.get("type") in (1, 2)}
+    return set()
+
+
+def require_manage_commands(fake: FakeDiscord, guild: Guild) -> None:
+    if not {"show", "delete", "private"} <= subcommands(fake, guild, "character"):
+        pytest.skip("CharacterManageCommands is not mixed into CharacterCog yet")
+
+
+async def test_gallery_pages_open_and_favorites_survive_a_restart(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    await seed(data_dir, guild.id, [alice.id, bob.id], 11)
+    bot = await start_bot()
+
+    made = await bob.slash("character create", name="Bea", description="short red hair")
+    bobs_post = await made.wait_original(finished, timeout=20)
+    bobs_picture = int(cid(bobs_post, "pic:fav:").rsplit(":", 1)[1])
+
+    # Page 1 of 2, as a PNG contact sheet with an embed.
+    h = await alice.slash("gallery")
+    gallery = await h.wait_original(has_sheet, timeout=15)
+    assert not gallery.ephemeral
+    assert sheet(gallery).size == sheet_size(3, 3)
+    assert gallery.embed is not None and "1 of 2" in gallery.embed["footer"]["text"]
+    assert gallery.embed["image"]["url"].endswith("gallery-1.png")
+    first_page = [int(o["value"]) for o in options(gallery, "gal:o:")]
+    assert len(first_page) == 9 and first_page[0] == bobs_picture  # newest first
+
+    # Someone else's press is refused; the owner's ▶ shows page 2.
+    intruder = await bob.click(gallery, cid(gallery, "gal:n:"))
+    refusal = await intruder.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert "/gallery" in refusal.content
+    turn = await alice.click(gallery, cid(gallery, "gal:n:"))
+    await turn.wait_ack()
+    page2 = await wait_edited(fake_discord, gallery, "gallery-2.png")
+    assert "2 of 2" in (page2.embed or {})["footer"]["text"]
+    assert len(options(page2, "gal:o:")) == 3
+    assert page2.component(cid(page2, "gal:n:"))["disabled"]  # type: ignore[index]
+
+    # Choosing a number posts that picture full size with its buttons.
+    chosen = int(options(page2, "gal:o:")[0]["value"])
+    opened = await alice.select(page2, cid(page2, "gal:o:"), [str(chosen)])
+    post = await opened.wait_original(finished, timeout=15)
+    assert f"pic:fav:{chosen}" in post.custom_ids and not post.ephemeral
+
+    # The character menu jumps to one character's pictures (its lineage view).
+    character_id = int(options(page2, "gal:c:")[0]["value"])
+    jump = await alice.select(page2, cid(page2, "gal:c:"), [str(character_id)])
+    await jump.wait_ack()
+
+    def filtered(_f: FakeDiscord) -> Message | None:
+        current = fake_discord.message(gallery.id)
+        return current if any(c.startswith("gal:a:") for c in current.custom_ids) else None
+
+    await fake_discord.wait_for(filtered, timeout=10, what="the character's gallery")
+
+    # Alice favorites Bob's picture with ⭐; a restart later she removes and re-adds it.
+    await alice.react(bobs_post, "⭐")
+    await bot.wait_for_log(rf"Favorite added by {alice.id} on pictures \[{bobs_picture}\]")
+    assert await bot.stop() == 0
+    bot = await start_bot()
+    await alice.unreact(bobs_post, "⭐")
+    await bot.wait_for_log(rf"Favorite removed by {alice.id}")
+    await alice.react(bobs_post, "⭐")
+    await bot.wait_for_log(rf"Favorite added by {alice.id}")
+    await bob.react(post, "👍")  # not the favorite emoji: ignored
+    assert db_value(data_dir, "SELECT favorite_count FROM images WHERE id = ?", bobs_picture) == 1
+
+    # A reaction on the re-post counts as well.
+    await bob.react(post, "⭐")
+    await bot.wait_for_log(rf"Favorite added by {bob.id} on pictures \[{chosen}\]")
+
+    # Hall of fame: sort by favorites ranks Bob's picture first (ties: newest first).
+    fame = await alice.slash("gallery", sort="favorites", scope="server")
+    top = await fame.wait_original(has_sheet, timeout=15)
+    ranked = [int(o["value"]) for o in options(top, "gal:o:")]
+    assert ranked[0] in (bobs_picture, chosen) and set(ranked[:2]) == {bobs_picture, chosen}
+    assert "Hall of fame" in (top.embed or {})["title"]
+    fake_discord.assert_no_violations()
+
+
+async def start_global(
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+    tmp_path: Path,
+) -> BotProcess:
+    """The bot with commands synced globally, so a second server has them too."""
+    env = bot_environment(fake_discord, fake_openai, guild, data_dir)
+    env.pop("DEV_GUILD_ID")
+    process = BotProcess(env, tmp_path / "cwd-global")
+    await process.start()
+    await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=30)
+    await fake_discord.wait_until_ready(timeout=15)
+    return process
+
+
+@pytest.fixture
+async def global_bot(
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+    tmp_path: Path,
+) -> AsyncIterator[Any]:
+    started: list[BotProcess] = []
+
+    async def start() -> BotProcess:
+        process = await start_global(fake_discord, fake_openai, guild, data_dir, tmp_path)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.process is not None and process.process.returncode is None:
+            assert await process.stop(timeout=15) == 0
+        assert not process.unexpected_errors(), "\n".join(process.unexpected_errors())
+
+
+async def test_another_server_sees_nothing_and_private_characters_stay_private(
+    global_bot: Any, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    other = fake_discord.add_guild("Other Club")
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    carol = other.add_member("carol")
+    characters = await seed(data_dir, guild.id, [alice.id], 6)
+    await global_bot()
+
+    # Carol, in another server, gets an empty gallery, no suggestions and no access by id.
+    h = await carol.slash("gallery")
+    empty = await h.wait_original(has_sheet, timeout=15)
+    assert sheet(empty).size == sheet_size(empty=True)
+    assert not [c for c in empty.custom_ids if c.startswith(("gal:o:", "gal:c:"))]
+    for typed in ("", "星", "Mira", str(characters[0])):
+        assert await carol.autocomplete("gallery", focused="character", value=typed) == []
+    probe = await carol.slash("gallery", character=str(characters[0]))
+    refused = await probe.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert "couldn't find" in refused.content
+    fame = await carol.slash("gallery", sort="favorites", scope="server")
+    assert sheet(await fame.wait_original(has_sheet, timeout=15)).size == sheet_size(empty=True)
+
+    names = [c["name"] for c in await bob.autocomplete("gallery", focused="character", value="")]
+    assert len(names) == 4
+
+    require_manage_commands(fake_discord, guild)
+    shown = await carol.slash("character show", character=str(characters[0]))
+    assert "couldn't find" in (await shown.wait_for_reply(lambda m: m.ephemeral)).content
+
+    # Alice hides 星野アイ: Bob no longer sees it anywhere; Alice sees it privately.
+    hide = await alice.slash("character private", character=str(characters[0]), hidden=True)
+    await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    names = [c["name"] for c in await bob.autocomplete("gallery", focused="character", value="")]
+    assert len(names) == 3 and not any("星野" in n for n in names)
+    bobs_view = await (await bob.slash("gallery")).wait_original(has_sheet, timeout=15)
+    assert "4 pictures" in (bobs_view.embed or {})["footer"]["text"]
+    alices_view = await (await alice.slash("gallery")).wait_original(has_sheet, timeout=15)
+    assert alices_view.ephemeral and "6 pictures" in (alices_view.embed or {})["footer"]["text"]
+    card = await alice.slash("character show", character=str(characters[0]))
+    shown_card = await card.wait_original(lambda m: m.attachments, timeout=15)
+    assert shown_card.ephemeral and shown_card.attachments[0].filename == "card.png"
+    denied = await bob.slash("character show", character=str(characters[0]))
+    assert "couldn't find" in (await denied.wait_for_reply(lambda m: m.ephemeral)).content
+    fake_discord.assert_no_violations()
+
+
+async def confirm(member: Member, prompt: Message, fake: FakeDiscord, done: str) -> Message:
+    danger = next(b for b in prompt.buttons if b.get("style") == 4)
+    press = await member.click(prompt, danger["custom_id"])
+    await press.wait_ack()
+
+    def finished_text(_f: FakeDiscord) -> Message | None:
+        current = fake.message(prompt.id)
+        return current if done in current.content else None
+
+    result = await fake.wait_for(finished_text, timeout=15, what=done)
+    assert isinstance(result, Message)
+    return result
+
+
+async def test_export_split_and_delete_my_data_and_character_leave_no_file(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    await seed(data_dir, guild.id, [alice.id, bob.id], 8)
+    guild.filesize_limit = 40_000  # small uploads: the export must be split
+    await start_bot()
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    alices_post = await made.wait_original(finished, timeout=20)
+    bobs_post = await (
+        await bob.slash("character create", name="Bea", description="red hair")
+    ).wait_original(finished, timeout=20)
+
+    # Export: several zip files, none over the limit, holding every picture once.
+    h = await alice.slash("mydata export")
+    first = await h.wait_original(lambda m: m.attachments, timeout=30)
+    assert first.ephemeral and "📦" in first.content
+
+    def all_parts() -> list[Any]:
+        return [a for m in [first, *h.record.followups] for a in m.attachments]
+
+    async def parts_complete() -> list[Any]:
+        def ready(_f: FakeDiscord) -> list[Any] | None:
+            parts = all_parts()
+            names = [a.filename for a in parts]
+            total = int(names[0].rsplit("of", 1)[1].split(".")[0]) if "of" in names[0] else 1
+            return parts if len(parts) == total else None
+
+        found = await fake_discord.wait_for(ready, timeout=30, what="every export part")
+        return list(found)
+
+    parts = await parts_complete()
+    messages = [first, *h.record.followups]
+    assert len(parts) > 1 and all(a.size <= 40_000 for a in parts)
+    assert all(len(m.attachments) <= 10 for m in messages)
+    pictures: list[str] = []
+    manifest: dict[str, Any] = {}
+    for part in parts:
+        with zipfile.ZipFile(io.BytesIO(part.data)) as archive:
+            for name in archive.namelist():
+                if name == "characters.json":
+                    manifest = json.loads(archive.read(name))
+                else:
+                    pictures.append(name)
+    mine = db_value(data_dir, "SELECT COUNT(*) FROM images WHERE owner_id = ?", alice.id)
+    assert len(pictures) == len(set(pictures)) == mine
+    assert "Aiko" in [c["name"] for c in manifest["characters"]]
+    assert any("silver hair" in json.dumps(c["sheet"]) for c in manifest["characters"])
+
+    # Delete my data: asks first, then erases Alice's rows, files and messages.
+    files_before = stored_files(data_dir)
+    alices_files = {
+        p
+        for (p,) in sqlite3.connect(data_dir / "bot.sqlite3").execute(
+            "SELECT file_path FROM images WHERE owner_id = ? UNION"
+            " SELECT thumb_path FROM images WHERE owner_id = ?",
+            (alice.id, alice.id),
+        )
+        if p
+    }
+    ask = await alice.slash("mydata delete")
+    prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
+    assert prompt.ephemeral
+    await confirm(alice, prompt, fake_discord, "✅")
+    assert db_value(data_dir, "SELECT COUNT(*) FROM images WHERE owner_id = ?", alice.id) == 0
+    assert db_value(data_dir, "SELECT COUNT(*) FROM characters WHERE owner_id = ?", alice.id) == 0
+    assert stored_files(data_dir) == files_before - alices_files
+    await fake_discord.wait_for(lambda _f: fake_discord.message(alices_post.id).deleted, timeout=10)
+    assert not fake_discord.message(bobs_post.id).deleted
+
+    # /character delete (once the lead mixes the commands in): Bob's characters, files too.
+    require_manage_commands(fake_discord, guild)
+    for character_id in [
+        r[0]
+        for r in sqlite3.connect(data_dir / "bot.sqlite3").execute(
+            "SELECT id FROM characters WHERE owner_id = ?", (bob.id,)
+        )
+    ]:
+        denied = await alice.slash("character delete", character=str(character_id))
+        assert "owner" in (await denied.wait_for_reply(lambda m: m.ephemeral)).content
+        ask = await bob.slash("character delete", character=str(character_id))
+        prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
+        await confirm(bob, prompt, fake_discord, "🗑️")
+    assert stored_files(data_dir) == set()
+    assert db_value(data_dir, "SELECT COUNT(*) FROM images") == 0
+    await fake_discord.wait_for(lambda _f: fake_discord.message(bobs_post.id).deleted, timeout=10)
+    fake_discord.assert_no_violations()

@@ -1,0 +1,540 @@
+"""The gallery service: pages, thumbnails, favorites by reaction, cards, export, erasure.
+
+Against real SQLite and real files in a temporary folder; only Discord is absent.
+The helpers here (``Seeder``) are shared with ``test_gallery_storage.py`` and the e2e test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from bot.errors import NotAllowed, NotFound
+from bot.gallery import (
+    PAGE_SIZE,
+    GalleryRequest,
+    GalleryService,
+    build_export_part,
+    emoji_matches,
+    group_parts,
+)
+from bot.i18n import Catalog
+from bot.images.convert import make_thumbnail
+from bot.images.render import CARD_SIZE, sheet_size
+from bot.images.store import ImageStore
+from bot.storage import Storage
+
+OUT = Path(os.environ.get("GALLERY_PREVIEW_DIR", "/tmp/gallery-previews"))
+
+PALETTES = [
+    ((255, 183, 197), (120, 60, 140)),
+    ((160, 210, 255), (40, 70, 140)),
+    ((255, 225, 150), (180, 90, 40)),
+    ((190, 240, 200), (30, 110, 90)),
+    ((230, 200, 255), (90, 50, 160)),
+    ((255, 200, 170), (150, 50, 70)),
+]
+
+
+def picture_png(seed: int, size: tuple[int, int] = (512, 768)) -> bytes:
+    """A small stand-in illustration: a gradient sky and a simple figure, per seed."""
+    top, bottom = PALETTES[seed % len(PALETTES)]
+    w, h = size
+    im = Image.new("RGB", size)
+    draw = ImageDraw.Draw(im)
+    for y in range(h):
+        t = y / (h - 1)
+        draw.line(
+            [(0, y), (w, y)],
+            fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=False)),
+        )
+    cx = w // 2 + (seed % 3 - 1) * w // 6
+    draw.ellipse((cx - w // 7, h // 4, cx + w // 7, h // 4 + 2 * w // 7), fill=(255, 230, 215))
+    draw.ellipse((cx - w // 6, h // 4 - w // 20, cx + w // 6, h // 4 + w // 8), fill=bottom)  # hair
+    draw.rounded_rectangle(
+        (cx - w // 5, h // 4 + 2 * w // 7, cx + w // 5, h - h // 10), radius=w // 12, fill=bottom
+    )
+    out = io.BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
+
+
+class Seeder:
+    """Characters and pictures written the way the job runner writes them."""
+
+    def __init__(self, storage: Storage, store: ImageStore) -> None:
+        self.storage = storage
+        self.store = store
+        self.count = 0
+
+    async def character(
+        self,
+        guild_id: int,
+        owner_id: int,
+        name: str,
+        *,
+        private: bool = False,
+        forked_from: int | None = None,
+        style: str = "cel",
+    ) -> int:
+        character_id = await self.storage.characters.create(
+            guild_id=guild_id,
+            owner_id=owner_id,
+            name=name,
+            sheet={
+                "name": name,
+                "appearance": "long silver hair, red eyes",
+                "outfit": "navy school uniform with a red ribbon",
+                "personality": "cheerful, a little shy, loves stargazing",
+            },
+            style=style,
+            forked_from_id=forked_from,
+        )
+        if private:
+            await self.storage.characters.set_private(character_id, True)
+        return character_id
+
+    async def picture(
+        self,
+        guild_id: int,
+        character_id: int,
+        owner_id: int,
+        *,
+        message: tuple[int, int] | None = None,
+        thumb: bool = True,
+        prompt: str = "a prompt",
+    ) -> int:
+        self.count += 1
+        data = picture_png(self.count)
+        path = self.store.save(guild_id, data, "image/png")
+        thumb_path = (
+            self.store.save(guild_id, make_thumbnail(data), "image/webp", kind="thumb")
+            if thumb
+            else None
+        )
+        async with self.storage.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO images (guild_id, character_id, owner_id, file_path, thumb_path,"
+                " width, height, mime, prompt, model, channel_id, message_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 512, 768, 'image/png', ?, 'gpt-image', ?, ?, ?)",
+                (
+                    guild_id,
+                    character_id,
+                    owner_id,
+                    path,
+                    thumb_path,
+                    prompt,
+                    message[0] if message else None,
+                    message[1] if message else None,
+                    time.time(),
+                ),
+            )
+            image_id = cursor.lastrowid
+            assert image_id is not None
+            await conn.execute(
+                "UPDATE characters SET canonical_image_id = ?"
+                " WHERE id = ? AND canonical_image_id IS NULL",
+                (image_id, character_id),
+            )
+        return image_id
+
+
+def files_in(store: ImageStore) -> set[str]:
+    return {str(p.relative_to(store.root)) for p in store.root.rglob("*") if p.is_file()}
+
+
+Env = tuple[Storage, ImageStore, GalleryService, Seeder]
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    storage = Storage(tmp_path / "bot.sqlite3")
+    await storage.open()
+    store = ImageStore(tmp_path / "images")
+    service = GalleryService(storage, store, Catalog.load())
+    yield storage, store, service, Seeder(storage, store)
+    await storage.close()
+
+
+G1, G2 = 1001, 2002
+ALICE, BOB, CAROL = 11, 22, 33
+
+
+def save_preview(name: str, data: bytes) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / name).write_bytes(data)
+
+
+# --------------------------------------------------------------------------- emoji
+
+
+def test_emoji_matches_unicode_and_custom() -> None:
+    assert emoji_matches("⭐", None, "⭐")
+    assert emoji_matches("⭐", None, "⭐\ufe0f")  # with the variation selector
+    assert not emoji_matches("⭐", None, "🌟")
+    assert not emoji_matches("⭐", 123456789012345678, "<:star:123456789012345678>")
+    custom = "<:shiny:123456789012345678>"
+    assert emoji_matches(custom, 123456789012345678, "<:shiny:123456789012345678>")
+    assert emoji_matches(custom, 123456789012345678, "<:renamed:123456789012345678>")
+    assert emoji_matches("<a:spin:42>", 42, "<a:spin:42>")
+    assert emoji_matches("123456789012345678", 123456789012345678, "x")
+    assert not emoji_matches(custom, None, "⭐")
+    assert not emoji_matches(custom, 99, "<:shiny:99>")
+    assert not emoji_matches("", None, "")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+async def test_twelve_pictures_make_two_pages_with_numbered_tiles(env: Env) -> None:
+    _storage, _store, service, seed = env
+    names = ["星野アイ", "Mira", "小雪", "Kaito Nakamura the Third"]
+    ids = [await seed.character(G1, [ALICE, BOB][i % 2], n) for i, n in enumerate(names)]
+    for i in range(12):
+        await seed.picture(G1, ids[i % 4], [ALICE, BOB][i % 4 % 2])
+
+    first = await service.page(GalleryRequest(G1, ALICE), "en", guild_name="Anime Club")
+    assert (first.total, first.pages, len(first.entries)) == (12, 2, PAGE_SIZE)
+    assert first.has_next and not first.has_previous
+    assert [e.image.id for e in first.entries] == sorted(
+        (e.image.id for e in first.entries), reverse=True
+    )
+    assert first.title == "Anime Club gallery"
+    assert first.subtitle == "Page 1 of 2 · 12 pictures · newest first"
+    im = Image.open(io.BytesIO(first.png))
+    assert im.format == "PNG" and im.size == sheet_size(3, 3)
+    save_preview("gallery-page1.png", first.png)
+
+    second = await service.page(GalleryRequest(G1, ALICE, page=1), "zh-CN", guild_name="动漫社")
+    assert len(second.entries) == 3 and second.number_of(0) == 10
+    assert not second.has_next and second.has_previous
+    assert second.subtitle == "第 2/2 页 · 共 12 张 · 最新优先"
+    save_preview("gallery-page2-zh.png", second.png)
+
+    # Out-of-range pages are clamped, not empty.
+    clamped = await service.page(GalleryRequest(G1, ALICE, page=99), "en")
+    assert clamped.request.page == 1
+
+
+async def test_sort_scope_member_and_character_filters(env: Env) -> None:
+    storage, _store, service, seed = env
+    a = await seed.character(G1, ALICE, "Aiko")
+    b = await seed.character(G1, BOB, "Bea")
+    a1 = await seed.picture(G1, a, ALICE)
+    b1 = await seed.picture(G1, b, BOB)
+    b2 = await seed.picture(G1, b, BOB)
+    await storage.images.set_favorite(b1, ALICE, True)
+    await storage.images.set_favorite(b1, CAROL, True)
+    await storage.images.set_favorite(a1, BOB, True)
+
+    fame = await service.page(GalleryRequest(G1, CAROL, sort="favorites"), "en", guild_name="S")
+    assert [e.image.id for e in fame.entries] == [b1, a1, b2]
+    assert fame.title == "Hall of fame · S"
+
+    mine = await service.page(GalleryRequest(G1, ALICE, scope="mine"), "en", owner_name="alice")
+    assert [e.image.id for e in mine.entries] == [a1]
+    assert mine.title == "Pictures by alice"
+
+    bobs = await service.page(GalleryRequest(G1, ALICE, member_id=BOB, sort="favorites"), "en")
+    assert [e.image.id for e in bobs.entries] == [b1, b2]
+
+    only_b = await service.page(GalleryRequest(G1, ALICE, character_id=b), "en")
+    assert [e.image.id for e in only_b.entries] == [b2, b1]
+    assert only_b.character is not None and only_b.character.name == "Bea"
+
+
+async def test_guilds_and_private_characters_stay_private(env: Env) -> None:
+    _storage, _store, service, seed = env
+    public = await seed.character(G1, ALICE, "Open")
+    secret = await seed.character(G1, ALICE, "Secret", private=True)
+    other = await seed.character(G2, CAROL, "Elsewhere")
+    p1 = await seed.picture(G1, public, ALICE)
+    s1 = await seed.picture(G1, secret, ALICE)
+    await seed.picture(G2, other, CAROL)
+
+    # Guild 2 sees only its own picture, whatever it asks for.
+    g2 = await service.page(GalleryRequest(G2, CAROL, include_private=True), "en")
+    assert [e.character_name for e in g2.entries] == ["Elsewhere"]
+    for request in (
+        GalleryRequest(G2, CAROL, character_id=public),
+        GalleryRequest(G2, CAROL, character_id=secret),
+    ):
+        with pytest.raises(NotFound):
+            await service.page(request, "en")
+    with pytest.raises(NotFound):
+        await service.open_picture(G2, CAROL, p1)
+    assert (
+        await service.react(
+            guild_id=G2, message_id=0, user_id=CAROL, emoji_id=None, emoji_text="⭐", added=True
+        )
+        == []
+    )
+
+    # Bob never sees Alice's private character; Alice sees it only in a private answer.
+    bob = await service.page(GalleryRequest(G1, BOB, include_private=True), "en")
+    assert [e.image.id for e in bob.entries] == [p1]
+    with pytest.raises(NotFound):
+        await service.open_picture(G1, BOB, s1)
+    with pytest.raises(NotFound):
+        await service.card(G1, BOB, secret, "en", creator_name="")
+    alice_public = await service.page(GalleryRequest(G1, ALICE), "en")
+    assert [e.image.id for e in alice_public.entries] == [p1]
+    alice_private = await service.page(GalleryRequest(G1, ALICE, include_private=True), "en")
+    assert [e.image.id for e in alice_private.entries] == [s1, p1]
+    assert await service.needs_private_answer(GalleryRequest(G1, ALICE))
+    assert not await service.needs_private_answer(GalleryRequest(G1, BOB))
+    assert not await service.needs_private_answer(GalleryRequest(G1, ALICE, member_id=BOB))
+
+
+async def test_missing_or_corrupt_thumbnails_are_rebuilt_and_stored(env: Env) -> None:
+    storage, store, service, seed = env
+    c = await seed.character(G1, ALICE, "Aiko")
+    no_thumb = await seed.picture(G1, c, ALICE, thumb=False)
+    gone = await seed.picture(G1, c, ALICE)
+    corrupt = await seed.picture(G1, c, ALICE)
+    fine = await seed.picture(G1, c, ALICE)
+    gone_path = (await storage.images.get(gone)).thumb_path  # type: ignore[union-attr]
+    corrupt_path = (await storage.images.get(corrupt)).thumb_path  # type: ignore[union-attr]
+    fine_path = (await storage.images.get(fine)).thumb_path  # type: ignore[union-attr]
+    assert gone_path and corrupt_path
+    store.path(gone_path).unlink()
+    store.path(corrupt_path).write_bytes(b"RIFF\x00\x00garbage")
+
+    page = await service.page(GalleryRequest(G1, ALICE), "en")
+    assert len(page.entries) == 4
+    for image_id in (no_thumb, gone, corrupt):
+        image = await storage.images.get(image_id)
+        assert image is not None and image.thumb_path
+        assert image.thumb_path not in (gone_path, corrupt_path)
+        assert Image.open(store.path(image.thumb_path)).format == "WEBP"
+    assert not store.path(corrupt_path).exists()  # the broken file was replaced, not kept
+    assert (await storage.images.get(fine)).thumb_path == fine_path  # type: ignore[union-attr]
+
+    # Next time the cache is used as is: nothing else is written.
+    before = files_in(store)
+    await service.page(GalleryRequest(G1, ALICE), "en")
+    assert files_in(store) == before
+
+
+async def test_empty_gallery_renders_an_inviting_sheet(env: Env) -> None:
+    _, _, service, _ = env
+    page = await service.page(GalleryRequest(G1, ALICE), "zh-CN", guild_name="动漫社")
+    assert page.total == 0 and page.pages == 1 and page.entries == []
+    assert Image.open(io.BytesIO(page.png)).size == sheet_size(empty=True)
+    save_preview("gallery-empty-zh.png", page.png)
+
+
+# --------------------------------------------------------------------------- favorites
+
+
+async def test_reactions_favorite_every_picture_on_the_message_idempotently(env: Env) -> None:
+    storage, _store, service, seed = env
+    c = await seed.character(G1, BOB, "Bea")
+    first = await seed.picture(G1, c, BOB, message=(500, 9000))
+    second = await seed.picture(G1, c, BOB, message=(500, 9000))
+    other = await seed.picture(G1, c, BOB, message=(500, 9001))
+
+    async def react(added: bool, emoji: str = "⭐", emoji_id: int | None = None) -> list[int]:
+        return await service.react(
+            guild_id=G1,
+            message_id=9000,
+            user_id=ALICE,
+            emoji_id=emoji_id,
+            emoji_text=emoji,
+            added=added,
+        )
+
+    assert await react(True) == [first, second]
+    assert await react(True) == [first, second]  # a duplicate event changes nothing
+    assert await react(True, "❤️") == []
+    for image_id in (first, second):
+        assert (await storage.images.get(image_id)).favorite_count == 1  # type: ignore[union-attr]
+    assert (await storage.images.get(other)).favorite_count == 0  # type: ignore[union-attr]
+    await react(False)
+    await react(False)
+    assert (await storage.images.get(first)).favorite_count == 0  # type: ignore[union-attr]
+
+    # A re-post from the gallery counts too.
+    await service.record_post(guild_id=G1, channel_id=500, message_id=9100, image_id=other)
+    changed = await service.react(
+        guild_id=G1, message_id=9100, user_id=ALICE, emoji_id=None, emoji_text="⭐", added=True
+    )
+    assert changed == [other]
+    # Not in another guild, even with the right message id.
+    assert (
+        await service.react(
+            guild_id=G2, message_id=9100, user_id=ALICE, emoji_id=None, emoji_text="⭐", added=True
+        )
+        == []
+    )
+
+
+async def test_custom_server_emoji_is_matched_by_id(env: Env) -> None:
+    storage, _store, service, seed = env
+    await storage.db.execute(
+        "INSERT INTO guild_config (guild_id, favorite_emoji) VALUES (?, ?)",
+        (G1, "<:sparkle:777000000000000001>"),
+    )
+    c = await seed.character(G1, BOB, "Bea")
+    image = await seed.picture(G1, c, BOB, message=(500, 9000))
+    kwargs = {"guild_id": G1, "message_id": 9000, "user_id": ALICE, "added": True}
+    assert await service.react(emoji_id=None, emoji_text="⭐", **kwargs) == []  # type: ignore[arg-type]
+    assert await service.react(
+        emoji_id=777000000000000001,
+        emoji_text="<:sparkle:777000000000000001>",
+        **kwargs,  # type: ignore[arg-type]
+    ) == [image]
+
+
+# --------------------------------------------------------------------------- cards
+
+
+async def test_character_card_and_lineage(env: Env) -> None:
+    storage, _store, service, seed = env
+    root = await seed.character(G1, ALICE, "星野アイ")
+    fork = await seed.character(G1, BOB, "Ai (summer)", forked_from=root)
+    await seed.character(G1, CAROL, "Hidden fork", forked_from=root, private=True)
+    pic = await seed.picture(G1, root, ALICE)
+    await seed.picture(G1, root, ALICE)
+    await storage.images.set_favorite(pic, BOB, True)
+
+    card = await service.card(G1, BOB, root, "en", creator_name="alice")
+    assert (card.pictures, card.favorites) == (2, 1)
+    assert [c.name for c in card.lineage.forks] == ["Ai (summer)"]
+    assert Image.open(io.BytesIO(card.png)).size == CARD_SIZE
+    save_preview("card-en.png", card.png)
+    zh = await service.card(G1, BOB, root, "zh-CN", creator_name="アリス")
+    save_preview("card-zh.png", zh.png)
+
+    child = await service.lineage(G1, BOB, (await storage.characters.get(fork)))  # type: ignore[arg-type]
+    assert [c.name for c in child.ancestors] == ["星野アイ"]
+
+
+# --------------------------------------------------------------------------- managing
+
+
+async def test_delete_character_checks_owner_and_removes_files(env: Env) -> None:
+    storage, store, service, seed = env
+    c = await seed.character(G1, ALICE, "Aiko")
+    keep = await seed.character(G1, BOB, "Bea")
+    first = await seed.picture(G1, c, ALICE, message=(500, 9000))
+    await seed.picture(G1, c, ALICE, message=(500, 9000))
+    await seed.picture(G1, keep, BOB)
+    await service.record_post(guild_id=G1, channel_id=501, message_id=9500, image_id=first)
+    await storage.images.set_favorite(first, BOB, True)
+    files_before = files_in(store)
+
+    with pytest.raises(NotAllowed):
+        await service.delete_character(G1, BOB, c, is_admin=False)
+    with pytest.raises(NotFound):
+        await service.delete_character(G2, ALICE, c, is_admin=True)  # not in that server
+    removed = await service.delete_character(G1, ALICE, c, is_admin=False)
+    assert removed.images == 2 and removed.characters == 1
+    assert removed.messages == [(500, 9000), (501, 9500)]
+    assert len(files_in(store)) == len(files_before) - 4  # 2 pictures + 2 thumbnails
+    assert await storage.characters.get(c) is None
+    assert await storage.db.fetch_value("SELECT COUNT(*) FROM favorites") == 0
+    assert await storage.db.fetch_value("SELECT COUNT(*) FROM picture_posts") == 0
+
+    # An admin may delete anyone's, private ones included.
+    hidden = await seed.character(G1, BOB, "Hidden", private=True)
+    await service.delete_character(G1, CAROL, hidden, is_admin=True)
+    assert await storage.characters.get(hidden) is None
+
+
+async def test_private_toggle_is_for_the_owner(env: Env) -> None:
+    _storage, _store, service, seed = env
+    c = await seed.character(G1, ALICE, "Aiko")
+    with pytest.raises(NotAllowed):
+        await service.set_private(G1, BOB, c, True)
+    assert (await service.set_private(G1, ALICE, c, True)).private
+    with pytest.raises(NotFound):
+        await service.visible_character(G1, BOB, c)
+    assert not (await service.set_private(G1, ALICE, c, False)).private
+
+
+# --------------------------------------------------------------------------- my data
+
+
+async def test_export_splits_into_parts_under_the_limit(env: Env) -> None:
+    storage, store, service, seed = env
+    a = await seed.character(G1, ALICE, "Aiko")
+    b = await seed.character(G1, ALICE, "小雪")
+    ids = [await seed.picture(G1, [a, b][i % 2], ALICE, prompt=f"prompt {i}") for i in range(7)]
+    other = await seed.character(G1, BOB, "Bea")
+    bobs = await seed.picture(G1, other, BOB)
+    await storage.images.set_favorite(bobs, ALICE, True)
+    await seed.picture(G2, await seed.character(G2, ALICE, "Elsewhere"), ALICE)
+
+    sizes = [store.path((await storage.images.get(i)).file_path).stat().st_size for i in ids]  # type: ignore[union-attr]
+    limit = max(sizes) * 2 + 4096
+    plan = await service.export_plan(G1, ALICE, part_limit=limit)
+    assert plan.characters == 2 and plan.pictures == 7 and plan.skipped == 0
+    assert len(plan.parts) >= 3
+    seen: list[str] = []
+    for index in range(len(plan.parts)):
+        data = build_export_part(store, plan, index)
+        assert len(data) <= limit and len(data) <= plan.estimates[index]
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            assert archive.testzip() is None
+            names = archive.namelist()
+            if index == 0:
+                manifest = json.loads(archive.read("characters.json"))
+            seen.extend(n for n in names if n != "characters.json")
+    assert len(seen) == 7 and len(set(seen)) == 7
+    assert [c["name"] for c in manifest["characters"]] == ["Aiko", "小雪"]
+    prompts = {p["prompt"] for c in manifest["characters"] for p in c["pictures"]}
+    assert prompts == {f"prompt {i}" for i in range(7)}
+    assert manifest["favorites"][0]["picture"] == bobs
+    assert "Elsewhere" not in json.dumps(manifest, ensure_ascii=False)
+
+    empty = await service.export_plan(G1, CAROL, part_limit=limit)
+    assert empty.empty
+
+
+def test_group_parts_respects_file_count_and_bytes() -> None:
+    assert group_parts([5] * 23, max_files=10, max_bytes=1000) == [
+        list(range(10)),
+        list(range(10, 20)),
+        [20, 21, 22],
+    ]
+    assert group_parts([600, 600, 300], max_files=10, max_bytes=1000) == [[0], [1, 2]]
+    assert group_parts([], max_files=10, max_bytes=1000) == []
+
+
+async def test_delete_my_data_erases_only_that_member_here(env: Env) -> None:
+    storage, store, service, seed = env
+    mine = await seed.character(G1, ALICE, "Aiko")
+    theirs = await seed.character(G1, BOB, "Bea")
+    elsewhere = await seed.character(G2, ALICE, "Elsewhere")
+    await seed.picture(G1, mine, ALICE, message=(500, 9000))
+    bob_pic = await seed.picture(G1, theirs, BOB)
+    await seed.picture(G2, elsewhere, ALICE)
+    await storage.images.set_favorite(bob_pic, ALICE, True)
+    await storage.db.execute(
+        "INSERT INTO jobs (guild_id, channel_id, user_id, kind, state, request_json, image_count,"
+        " prompt, interaction_token, created_at) VALUES (?, 1, ?, 'create', 'done',"
+        " '{\"appearance\": \"secret\"}', 1, 'my words', 'tok', 0)",
+        (G1, ALICE),
+    )
+    files_before = files_in(store)
+
+    removed = await service.delete_member_data(G1, ALICE)
+    assert (removed.characters, removed.images) == (1, 1)
+    assert removed.messages == [(500, 9000)]
+    assert len(files_in(store)) == len(files_before) - 2
+    assert await storage.characters.get(mine) is None
+    assert await storage.characters.get(elsewhere) is not None  # another server: untouched
+    assert (await storage.images.get(bob_pic)).favorite_count == 0  # type: ignore[union-attr]
+    row = await storage.db.fetch_one("SELECT request_json, prompt, interaction_token FROM jobs")
+    assert row is not None and tuple(row) == ("{}", None, None)
+    plan = await service.export_plan(G1, ALICE, part_limit=10_000_000)
+    assert plan.empty
