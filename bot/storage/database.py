@@ -88,7 +88,7 @@ class Database:
                 "PRAGMA foreign_keys = ON;"
             )
             async with conn.execute("PRAGMA foreign_key_check") as cursor:
-                broken = await cursor.fetchall()
+                broken = list(await cursor.fetchall())
             if broken:
                 raise RuntimeError(f"migration {name} left broken references: {broken[:5]}")
             applied.append(version)
