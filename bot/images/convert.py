@@ -34,6 +34,7 @@ __all__ = [
     "load_picture",
     "make_thumbnail",
     "normalize_upload",
+    "picture_size",
     "png_size",
 ]
 
@@ -298,6 +299,17 @@ def normalize_upload(
         raise ImageRejected("corrupt", f"{type(exc).__name__}: {exc}") from exc
 
 
+def picture_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG or WebP the image API returned, from its header only."""
+    if data.startswith(_PNG_SIGNATURE):
+        return png_size(data)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.size
+    except (OSError, ValueError) as exc:
+        raise ImageRejected("not_image", str(exc)) from None
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """Return ``(width, height)`` of a PNG by reading its IHDR header only.
 
@@ -333,7 +345,7 @@ def fit_under(data: bytes, max_bytes: int) -> tuple[bytes, str]:
 
     The format decision is kept simple on purpose:
 
-    1. Already small enough: returned unchanged, ``"png"``.
+    1. Already small enough: returned unchanged, with the extension of its own format.
     2. Re-encoded as PNG with maximum compression; if it fits, ``"png"``.
     3. Otherwise WebP (Discord shows it inline, alpha kept): lossless first, then
        lossy quality 90, then lossy quality 85 while shrinking by 20% per step.
@@ -344,7 +356,7 @@ def fit_under(data: bytes, max_bytes: int) -> tuple[bytes, str]:
             reasons if ``data`` is not a decodable picture.
     """
     if len(data) <= max_bytes:
-        return data, "png"
+        return data, "webp" if data[8:12] == b"WEBP" and data[:4] == b"RIFF" else "png"
     im = _decode(data, max_bytes=256 * 1024 * 1024, max_pixels=40_000_000, max_side=1 << 15)
 
     png = _encode_png(im, optimize=True)

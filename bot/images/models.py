@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ModelCapabilities", "ModelPrice", "capabilities_for", "estimate_cost"]
+__all__ = [
+    "ModelCapabilities",
+    "ModelPrice",
+    "capabilities_for",
+    "estimate_cost",
+    "quality_for_tier",
+]
 
 STANDARD_SIZES = frozenset({"1024x1024", "1536x1024", "1024x1536"})
 
@@ -84,3 +90,11 @@ def estimate_cost(
         + image_input * price.image_input
         + image_output * price.image_output
     ) / 1_000_000
+
+
+def quality_for_tier(tier: str, standard: str) -> str:
+    """The render quality a server's model tier (``/config model``) asks for.
+
+    Quality is what moves the price of a picture most; ``standard`` is IMAGE_QUALITY.
+    """
+    return {"economy": "low", "premium": "high"}.get(tier, standard)

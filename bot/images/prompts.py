@@ -133,22 +133,43 @@ def build_vary_prompt(
     strong: bool,
     size: str,
     transparent: bool,
+    references: int = 1,
 ) -> str:
+    """The prompt of a variation: an edit whose reference images all show the character.
+
+    Subtle: the first reference is the picture being varied and stays close; the others
+    (the main picture, favourites) keep the character recognisable. Strong: the first
+    reference is the character's main picture; only the identity is kept and pose, angle
+    and scene may move.
+    """
     change = clean_text(change, CHANGE_LIMIT)
+    first = "the first reference image" if references > 1 else "the reference image"
     if strong:
         keep = (
             "Keep the identity exact: the same face, eye colour and shape, hairstyle and hair "
             "colour, body type and signature outfit details. Pose, camera angle, expression "
             "and scene may change freely."
         )
+        fresh = "Draw a fresh take: a new pose, expression and setting that suit the character."
+        others = (
+            f"All {references} reference images show this same character; the first is the "
+            "main reference and wins where they differ."
+        )
     else:
         keep = (
-            "Keep everything identical to the reference image: face, hair, eyes, outfit, "
-            "colours, composition and art style. Make only the change asked for, subtly."
+            f"Keep everything identical to {first}: face, hair, eyes, outfit, colours, "
+            "composition and art style. Make only the change asked for, subtly."
         )
-    what = f"Change only: {change}." if change else "Draw a fresh take of the same moment."
-    lines = [
-        f"Same character as the reference image: {sheet.name}.",
+        fresh = "Draw a fresh take of the same moment."
+        others = (
+            "Vary the first reference image. The other reference images show the same "
+            "character: use them to keep the face, hair and outfit exactly right."
+        )
+    what = f"Change only: {change}." if change else fresh
+    lines = [f"Same character as {first}: {sheet.name}."]
+    if references > 1:
+        lines.append(others)
+    lines += [
         *_sheet_lines(sheet),
         f"Art style: {style.technique}.",
         what,

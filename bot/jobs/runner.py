@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
 from bot.errors import NotFound
-from bot.images.convert import make_thumbnail, png_size
-from bot.images.models import estimate_cost
+from bot.images.convert import ImageRejected, make_thumbnail, normalize_upload, picture_size
+from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
@@ -22,8 +22,23 @@ __all__ = ["JobRunner"]
 
 log = logging.getLogger(__name__)
 
-# References beyond the canonical one (favorites, the parent picture) sent with a variation.
-MAX_REFERENCES = 4
+# A variation sends the picture being varied, the character's main picture and up to this
+# many of its most-favorited pictures as references (API facts §3: ≤ 16 images, each < 50 MB).
+MAX_FAVORITE_REFERENCES = 3
+MAX_REFERENCES = 16
+MAX_REFERENCE_BYTES = 50 * 1024 * 1024
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def reference_png(data: bytes) -> bytes:
+    """A stored picture as PNG for the edits endpoint: PNG as is, anything else converted.
+
+    Pictures are stored as WebP when OUTPUT_FORMAT=webp, but references go out labelled
+    ``image/png``. Pure and CPU-bound: call it through ``asyncio.to_thread``.
+    """
+    if data.startswith(_PNG_SIGNATURE):
+        return data
+    return normalize_upload(data, max_bytes=MAX_REFERENCE_BYTES, max_side=4096)
 
 
 class JobRunner:
@@ -66,6 +81,12 @@ class JobRunner:
             output_tokens=result.output_tokens,
             cost_usd=cost,
         )
+        if ids is None:
+            # The character was deleted (or the job ended) while drawing: keep no orphan files.
+            self._store.delete(
+                [p for image in new_images for p in (image.file_path, image.thumb_path) if p]
+            )
+            raise NotFound("error.character_gone")
         stored = [img for img in await self._storage.images.for_job(job.id) if img.id in ids]
         refreshed = await self._storage.characters.get(character.id) or character
         return refreshed, stored
@@ -73,7 +94,7 @@ class JobRunner:
     def _save_all(self, guild_id: int, images: list[GeneratedImage]) -> list[NewImage]:
         saved = []
         for image in images:
-            width, height = png_size(image.data)
+            width, height = picture_size(image.data)
             path = self._store.save(guild_id, image.data, image.mime)
             thumb = self._store.save(
                 guild_id, make_thumbnail(image.data), "image/webp", kind="thumb"
@@ -87,10 +108,12 @@ class JobRunner:
         style = style_for(req.get("style", character.style))
         size = req["size"]
         transparent = bool(req.get("transparent"))
+        config = await self._storage.guilds.config(job.guild_id)
+        quality = quality_for_tier(config.model_tier, self._settings.image_quality)
         references: list[bytes] = []
         if job.kind == "vary":
-            references = await self._variation_references(job, character)
             strong = req.get("strength") == "strong"
+            references = await self._variation_references(job, character, strong=strong)
             prompt = build_vary_prompt(
                 sheet,
                 style,
@@ -98,19 +121,22 @@ class JobRunner:
                 strong=strong,
                 size=size,
                 transparent=transparent,
+                references=len(references),
             )
             return ImageRequest(
                 prompt=prompt,
                 model=self._settings.vary_model,
                 size=size,
                 n=job.image_count,
-                quality=self._settings.image_quality,
+                quality=quality,
                 output_format=self._settings.output_format,
                 transparent=transparent,
                 user_id=job.user_id,
                 references=references,
+                # Both strengths keep the face: high fidelity where the model accepts it (the
+                # image service drops it where not, e.g. gpt-image-2). Subtle plans little and
+                # stays close; strong re-plans pose and scene.
                 input_fidelity="high",
-                # Subtle stays close to the reference; strong may re-plan pose and scene.
                 complexity="high" if strong else "low",
             )
         if job.reference_path:
@@ -121,7 +147,7 @@ class JobRunner:
             model=self._settings.image_model,
             size=size,
             n=job.image_count,
-            quality=self._settings.image_quality,
+            quality=quality,
             output_format=self._settings.output_format,
             transparent=transparent,
             user_id=job.user_id,
@@ -129,21 +155,46 @@ class JobRunner:
             input_fidelity="high" if references else None,
         )
 
-    async def _variation_references(self, job: Job, character: Character) -> list[bytes]:
-        """The canonical picture first, then the parent picture, as PNG bytes."""
+    async def _variation_references(
+        self, job: Job, character: Character, *, strong: bool = False
+    ) -> list[bytes]:
+        """The reference pictures of a variation, as PNG bytes, most important first.
+
+        Subtle: the picture being varied, then the main picture. Strong: the main picture,
+        then the picture being varied. Then up to three of the character's most-favorited
+        pictures. A deleted or unreadable picture is skipped, so a deleted parent leaves
+        the main picture to anchor the look.
+        """
+        first = [job.parent_image_id, character.canonical_image_id]
+        if strong:
+            first.reverse()
         ids: list[int] = []
-        for image_id in (character.canonical_image_id, job.parent_image_id):
+        for image_id in first:
             if image_id is not None and image_id not in ids:
                 ids.append(image_id)
+        favorites = await self._storage.images.top_favorites(
+            character.id, limit=MAX_FAVORITE_REFERENCES + len(ids)
+        )
+        extra = [image.id for image in favorites if image.id not in ids]
+        ids += extra[:MAX_FAVORITE_REFERENCES]
         references = []
         for image_id in ids[:MAX_REFERENCES]:
             image = await self._storage.images.get(image_id)
-            if image is None:
-                continue  # a deleted parent: the canonical reference still anchors the look
+            if image is None or image.guild_id != job.guild_id:
+                continue  # deleted since: the other references still anchor the look
             try:
-                references.append(await asyncio.to_thread(self._store.read, image.file_path))
+                data = await asyncio.to_thread(self._store.read, image.file_path)
+                png = await asyncio.to_thread(reference_png, data)
             except OSError:
                 log.warning("Reference picture %s is missing on disk", image_id)
+                continue
+            except ImageRejected as exc:
+                log.warning("Reference picture %s is unusable (%s)", image_id, exc.reason)
+                continue
+            if len(png) >= MAX_REFERENCE_BYTES:
+                log.warning("Reference picture %s is too large to send", image_id)
+                continue
+            references.append(png)
         if not references:
             raise NotFound("error.no_reference")
         return references

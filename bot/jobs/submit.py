@@ -133,31 +133,97 @@ class SubmitService:
             raise
 
     async def vary(self, who: Requester, request: VaryRequest) -> Submitted:
-        character = await self.visible_character(who, request.character_id)
-        if character.owner_id != who.user_id:
-            raise NotAllowed("error.vary_not_owner")
-        if character.canonical_image_id is None:
+        """Queue a variation. Another member's character is varied through a fork.
+
+        The submitted job's ``character_id`` is the character the pictures belong to: the
+        one asked for, or the member's own fork of it (created here, or reused).
+        """
+        character = await self.vary_target(who, request.character_id)
+        parent_image_id = await self._parent_for(who, character, request.parent_image_id)
+        if parent_image_id is None:
             raise NotFound("error.no_reference")
         config = await self.storage.guilds.config(who.guild_id)
+        count = self._count(request.count, config.max_count)
+        size_key = request.size if request.size in SIZES else None
+        size_key = size_key or config.default_size or DEFAULT_SIZE
+        if size_key not in SIZES:
+            size_key = DEFAULT_SIZE
         change = clean_text(request.change, CHANGE_LIMIT)
         if change:
             await self.images.check_prompt(change)
-        size_key = request.size or config.default_size or DEFAULT_SIZE
-        strength = "strong" if request.strength == "strong" else "subtle"
-        return await self._submit(
-            who,
-            kind="vary",
-            character_id=character.id,
-            count=self._count(request.count, config.max_count),
-            request={
-                "style": character.style,
-                "size": SIZES.get(size_key, SIZES[DEFAULT_SIZE]),
-                "size_key": size_key,
-                "change": change,
-                "strength": strength,
-            },
-            parent_image_id=request.parent_image_id,
-        )
+        target, forked = character, False
+        if character.owner_id != who.user_id:
+            target, forked = await self._fork(character, who.user_id)
+        try:
+            return await self._submit(
+                who,
+                kind="vary",
+                character_id=target.id,
+                count=count,
+                request={
+                    "style": target.style,
+                    "size": SIZES[size_key],
+                    "size_key": size_key,
+                    "change": change,
+                    "strength": "strong" if request.strength == "strong" else "subtle",
+                    "varied_character_id": character.id,
+                },
+                parent_image_id=parent_image_id,
+            )
+        except Exception:
+            if forked:
+                # Refused by a quota or cap: a fork made only for this request goes too.
+                await self.storage.characters.delete(target.id)
+            raise
+
+    async def vary_target(self, who: Requester, character_id: int) -> Character:
+        """The character to vary, if this member may vary it (directly or by forking it).
+
+        Cheap enough to run before a modal opens, so a refusal comes before any typing.
+        """
+        character = await self.visible_character(who, character_id)
+        if character.owner_id != who.user_id:
+            config = await self.storage.guilds.config(who.guild_id)
+            if not config.allow_forks:
+                raise NotAllowed("error.fork_disabled")
+        return character
+
+    async def set_main(self, who: Requester, character_id: int, image_id: int) -> Character:
+        """Make one of the character's pictures its main (canonical) reference."""
+        character = await self.visible_character(who, character_id)
+        if character.owner_id != who.user_id:
+            raise NotAllowed("error.main_not_owner")
+        image = await self.storage.images.get(image_id)
+        if image is None or image.guild_id != who.guild_id or image.character_id != character.id:
+            raise NotFound("error.main_wrong_picture", name=character.name)
+        await self.storage.characters.set_canonical(character.id, image.id)
+        return await self.storage.characters.get(character.id) or character
+
+    async def _parent_for(
+        self, who: Requester, character: Character, image_id: int | None
+    ) -> int | None:
+        """The picture a variation starts from: the one asked for, else the main picture.
+
+        A parent that was deleted in the meantime (or belongs elsewhere) is replaced by the
+        character's main picture, so the variation still has a face to keep.
+        """
+        if image_id is not None:
+            image = await self.storage.images.get(image_id)
+            if (
+                image is not None
+                and image.guild_id == who.guild_id
+                and image.character_id == character.id
+            ):
+                return image.id
+        return character.canonical_image_id
+
+    async def _fork(self, source: Character, owner_id: int) -> tuple[Character, bool]:
+        """The member's own copy of someone else's character; the original is never written."""
+        fork_id, created = await self.storage.characters.fork(source, owner_id)
+        fork = await self.storage.characters.get(fork_id)
+        if fork is None:  # deleted between the two statements
+            raise NotFound("error.character_gone")
+        return fork, created
 
     async def reroll(self, who: Requester, image_id: int) -> Submitted:
         """Run the request that made ``image_id`` again, for a fresh picture."""

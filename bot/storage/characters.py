@@ -78,3 +78,69 @@ class CharacterRepository:
                 paths = [p for row in await cursor.fetchall() for p in row if p]
             await conn.execute("DELETE FROM characters WHERE id = ?", (character_id,))
             return paths
+
+    async def search_visible(
+        self,
+        guild_id: int,
+        user_id: int,
+        text: str = "",
+        *,
+        own_only: bool = False,
+        limit: int = 25,
+    ) -> list[Character]:
+        """Characters whose name contains ``text`` (or whose id it is), for autocomplete.
+
+        The member's own first, then (unless ``own_only``) others' non-private ones, in this
+        guild only. Case-insensitive for ASCII; any other script matches as typed.
+        """
+        needle = text.strip()
+        digits = needle.lstrip("#")
+        wanted_id = int(digits) if digits.isdigit() and len(digits) < 19 else -1
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self._db.fetch_all(
+            "SELECT * FROM characters WHERE guild_id = ?"
+            " AND (owner_id = ? OR (private = 0 AND ? = 0))"
+            " AND (name LIKE ? ESCAPE '\\' OR id = ?)"
+            " ORDER BY owner_id != ?, id = ? DESC, name COLLATE NOCASE, id LIMIT ?",
+            (guild_id, user_id, int(own_only), pattern, wanted_id, user_id, wanted_id, limit),
+        )
+        return [Character.from_row(r) for r in rows]
+
+    async def fork(self, source: Character, owner_id: int) -> tuple[int, bool]:
+        """The member's own copy of ``source``: (its id, whether it was just created).
+
+        A member keeps one fork per original: varying the same character again reuses it.
+        The copy starts with the original's sheet, style and main picture (images never
+        change, so sharing the id is safe); the original row is never written.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?"
+                " AND forked_from_id = ? ORDER BY id LIMIT 1",
+                (source.guild_id, owner_id, source.id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                # A fork whose own pictures were all deleted falls back to the original's.
+                await conn.execute(
+                    "UPDATE characters SET canonical_image_id = ?"
+                    " WHERE id = ? AND canonical_image_id IS NULL",
+                    (source.canonical_image_id, row[0]),
+                )
+                return int(row[0]), False
+            cursor = await conn.execute(
+                "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
+                " forked_from_id, canonical_image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    source.guild_id,
+                    owner_id,
+                    source.name,
+                    json.dumps(source.sheet, ensure_ascii=False),
+                    source.style,
+                    source.id,
+                    source.canonical_image_id,
+                    time.time(),
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid, True

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import UserInputError
+from bot.images.prompts import CHANGE_LIMIT
 from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
-from cogs._shared.context import locale_of, requester, services
-from cogs.character.modals import CreateModal
-from cogs.character.submit import submit_and_track
+from cogs._shared.context import locale_of, requester, services, tr
+from cogs.character.manage import CharacterManageCommands
+from cogs.character.modals import CreateModal, submit_vary
 from cogs.character.uploads import submit_create
 
 __all__ = ["CharacterCog"]
@@ -53,6 +56,7 @@ STRENGTH_CHOICES = [
 
 @app_commands.guild_only()
 class CharacterCog(
+    CharacterManageCommands,
     commands.GroupCog,
     group_name=_("character", key="cmd.character.name"),
     group_description=_("Create and vary your anime characters", key="cmd.character.description"),
@@ -127,7 +131,10 @@ class CharacterCog(
         ),
     )
     @app_commands.describe(
-        character=_("One of your characters", key="opt.character.description"),
+        character=_(
+            "Your character, or one shared here (you vary your own copy)",
+            key="opt.vary_character.description",
+        ),
         change=_("What changes, e.g. waving, summer festival yukata", key="opt.change.description"),
         strength=_("How far the picture may move", key="opt.strength.description"),
         count=_("How many pictures (1-4)", key="opt.count.description"),
@@ -145,37 +152,116 @@ class CharacterCog(
         self,
         interaction: discord.Interaction,
         character: app_commands.Range[str, 1, 100],
-        change: app_commands.Range[str, 0, 600] = "",
+        change: app_commands.Range[str, 0, CHANGE_LIMIT] = "",
         strength: str = "subtle",
         count: app_commands.Range[int, 1, 4] = 1,
         size: str | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
-        who = requester(interaction)
-        character_id = parse_character_id(character)
+        # A bad pick raises; the tree's error handler answers privately.
+        character_id = await resolve_character(interaction, character)
         request = VaryRequest(
             character_id=character_id, change=change, strength=strength, count=count, size=size
         )
-        await submit_and_track(interaction, lambda: services(interaction).submit.vary(who, request))
+        await submit_vary(interaction, request)
 
     @vary.autocomplete("character")
     async def character_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await services(interaction).storage.characters.visible_to(
-            interaction.guild_id or 0, interaction.user.id, current.strip(), limit=25
+        return await character_choices(interaction, current, own_only=False)
+
+    @app_commands.command(
+        name=_("main", key="cmd.main.name"),
+        description=_(
+            "Choose the picture your character's variations start from",
+            key="cmd.main.description",
+        ),
+    )
+    @app_commands.describe(
+        character=_("One of your characters", key="opt.character.description"),
+        picture=_(
+            "One of the character's pictures (its number, e.g. #12)",
+            key="opt.picture.description",
+        ),
+    )
+    @app_commands.rename(
+        character=_("character", key="opt.character.name"),
+        picture=_("picture", key="opt.picture.name"),
+    )
+    async def main(
+        self,
+        interaction: discord.Interaction,
+        character: app_commands.Range[str, 1, 100],
+        picture: app_commands.Range[str, 1, 100],
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        character_id = await resolve_character(interaction, character, own_only=True)
+        image_id = parse_picture_id(picture)
+        updated = await services(interaction).submit.set_main(
+            requester(interaction), character_id, image_id
         )
-        catalog = services(interaction).catalog
+        await interaction.edit_original_response(
+            content=tr(interaction, "main.done", id=image_id, name=updated.name)
+        )
+
+    @main.autocomplete("character")
+    async def own_character_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current, own_only=True)
+
+    @main.autocomplete("picture")
+    async def picture_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        svc = services(interaction)
+        try:
+            character_id = parse_character_id(str(interaction.namespace.character or ""))
+        except UserInputError:
+            return []
+        character = await svc.storage.characters.get(character_id)
+        if (
+            character is None
+            or character.guild_id != interaction.guild_id
+            or character.owner_id != interaction.user.id
+        ):
+            return []
+        pictures = await svc.storage.images.for_character(character.id, current, limit=25)
         locale = locale_of(interaction)
         choices = []
-        for character in found:
-            label = character.name
-            if character.owner_id != interaction.user.id:
-                label = catalog.t(locale, "autocomplete.others", name=character.name)
-            choices.append(
-                app_commands.Choice(name=f"{label} #{character.id}"[:100], value=str(character.id))
+        for image in pictures:
+            key = (
+                "autocomplete.picture_main"
+                if image.id == character.canonical_image_id
+                else "autocomplete.picture"
             )
+            label = svc.catalog.t(locale, key, id=image.id, favorites=image.favorite_count)
+            choices.append(app_commands.Choice(name=label[:100], value=str(image.id)))
         return choices[:25]
+
+
+async def character_choices(
+    interaction: discord.Interaction, current: str, *, own_only: bool
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete: the member's characters (and others' shared ones) matching the text."""
+    svc = services(interaction)
+    found = await svc.storage.characters.search_visible(
+        interaction.guild_id or 0, interaction.user.id, current, own_only=own_only, limit=25
+    )
+    locale = locale_of(interaction)
+    choices = []
+    for character in found:
+        label = character.name
+        if character.owner_id != interaction.user.id:
+            label = svc.catalog.t(locale, "autocomplete.others", name=character.name)
+        choices.append(
+            app_commands.Choice(name=f"{label[:90]} #{character.id}", value=str(character.id))
+        )
+    return choices[:25]
+
+
+_TRAILING_ID = re.compile(r"#(\d{1,18})\s*$")
 
 
 def parse_character_id(value: str) -> int:
@@ -183,4 +269,36 @@ def parse_character_id(value: str) -> int:
     text = value.strip().lstrip("#")
     if text.isdigit() and len(text) < 19:
         return int(text)
+    raise UserInputError("error.character_pick")
+
+
+def parse_picture_id(value: str) -> int:
+    text = value.strip().lstrip("#")
+    if text.isdigit() and len(text) < 19:
+        return int(text)
+    raise UserInputError("error.picture_pick")
+
+
+async def resolve_character(
+    interaction: discord.Interaction, value: str, *, own_only: bool = False
+) -> int:
+    """The id a member picked or typed: an id ("12", "#12", "Aiko #12") or an exact name.
+
+    Only parses; whether the member may see or use the character is checked by the service.
+    """
+    text = value.strip()
+    match = _TRAILING_ID.search(text)
+    if match:
+        return int(match.group(1))
+    try:
+        return parse_character_id(text)
+    except UserInputError:
+        pass
+    found = await services(interaction).storage.characters.search_visible(
+        interaction.guild_id or 0, interaction.user.id, text, own_only=own_only, limit=25
+    )
+    named = [c for c in found if c.name.casefold() == text.casefold()]
+    own = [c for c in named if c.owner_id == interaction.user.id]
+    if len(own or named) == 1:
+        return (own or named)[0].id
     raise UserInputError("error.character_pick")

@@ -6,6 +6,7 @@ callback looks the picture up again and checks who pressed.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -65,15 +66,32 @@ class _PictureButton(
 
 
 class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
+    """Vary (Subtle): opens the change modal. Checks come first: a modal can't follow."""
+
     action = "vary"
+    strength = "subtle"
 
     async def handle(self, interaction: discord.Interaction) -> None:
         from cogs.character.modals import VaryModal
 
         image = await self.picture(interaction)
+        # Refuse now (unknown, private, forks off) rather than after the member typed.
+        await services(interaction).submit.vary_target(requester(interaction), image.character_id)
         await interaction.response.send_modal(
-            VaryModal(interaction, image_id=image.id, character_id=image.character_id)
+            VaryModal(
+                interaction,
+                image_id=image.id,
+                character_id=image.character_id,
+                strength=self.strength,
+            )
         )
+
+
+class VaryStrongButton(VaryButton, template=r"pic:varys:(?P<id>\d+)"):
+    """Vary (Strong): the same modal; pose and scene may change, the identity stays."""
+
+    action = "varys"
+    strength = "strong"
 
 
 class RerollButton(_PictureButton, template=r"pic:reroll:(?P<id>\d+)"):
@@ -122,10 +140,8 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
             svc.store.delete([p for p in (picture.file_path, picture.thumb_path) if p])
         await interaction.response.defer()
         if interaction.message is not None:
-            try:
+            with contextlib.suppress(discord.HTTPException):
                 await interaction.message.delete()
-            except discord.HTTPException:
-                pass
         await reply(
             interaction,
             content=tr(interaction, "picture.deleted", count=len(doomed)),
@@ -135,6 +151,7 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
 
 DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (
     VaryButton,
+    VaryStrongButton,
     RerollButton,
     FavoriteButton,
     DeleteButton,
@@ -142,47 +159,48 @@ DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (
 
 
 def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> discord.ui.View:
-    """One row for a single picture; numbered Vary and ⭐ rows when there are several."""
+    """The buttons under a picture message.
+
+    One picture: Vary (Subtle), Vary (Strong), Re-roll, ⭐ Favorite and Delete in one row.
+    Several: numbered rows of subtle and strong Vary buttons and of ⭐, then Re-roll and
+    Delete. Every custom_id is ``pic:<action>:<image id>``, far below Discord's 100 chars.
+    """
     view = discord.ui.View(timeout=None)
     first = images[0].id
-    if len(images) == 1:
+    primary = discord.ButtonStyle.primary
+    secondary = discord.ButtonStyle.secondary
+    several = len(images) > 1
+    if not several:
         view.add_item(
-            VaryButton(
-                first, catalog.t(locale, "button.vary"), style=discord.ButtonStyle.primary, row=0
-            )
+            VaryButton(first, catalog.t(locale, "button.vary_subtle"), style=primary, row=0)
+        )
+        view.add_item(
+            VaryStrongButton(first, catalog.t(locale, "button.vary_strong"), style=primary, row=0)
         )
     else:
         for number, image in enumerate(images, start=1):
-            label = catalog.t(locale, "button.vary_n", n=number)
-            view.add_item(VaryButton(image.id, label, style=discord.ButtonStyle.primary, row=0))
+            label = catalog.t(locale, "button.vary_subtle_n", n=number)
+            view.add_item(VaryButton(image.id, label, style=primary, row=0))
+        for number, image in enumerate(images, start=1):
+            label = catalog.t(locale, "button.vary_strong_n", n=number)
+            view.add_item(VaryStrongButton(image.id, label, style=secondary, row=1))
         for number, image in enumerate(images, start=1):
             label = catalog.t(locale, "button.favorite_n", n=number)
-            view.add_item(
-                FavoriteButton(image.id, label, style=discord.ButtonStyle.secondary, row=1)
-            )
+            view.add_item(FavoriteButton(image.id, label, style=secondary, row=2))
+    last_row = 3 if several else 0
     view.add_item(
-        RerollButton(
-            first,
-            catalog.t(locale, "button.reroll"),
-            style=discord.ButtonStyle.secondary,
-            row=2 if len(images) > 1 else 0,
-        )
+        RerollButton(first, catalog.t(locale, "button.reroll"), style=secondary, row=last_row)
     )
-    if len(images) == 1:
+    if not several:
         view.add_item(
-            FavoriteButton(
-                first,
-                catalog.t(locale, "button.favorite"),
-                style=discord.ButtonStyle.secondary,
-                row=0,
-            )
+            FavoriteButton(first, catalog.t(locale, "button.favorite"), style=secondary, row=0)
         )
     view.add_item(
         DeleteButton(
             first,
             catalog.t(locale, "button.delete"),
             style=discord.ButtonStyle.danger,
-            row=2 if len(images) > 1 else 0,
+            row=last_row,
         )
     )
     return view

@@ -51,8 +51,15 @@ class DiscordDelivery:
         )
 
     def _webhook(self, job: Job) -> discord.Webhook:
+        """The interaction's own webhook, as discord.py builds ``Interaction.followup``.
+
+        It must be an application webhook (type 3): only those may send ephemeral messages.
+        """
         assert job.application_id and job.interaction_token
-        return discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+        return discord.Webhook.from_state(
+            data={"id": job.application_id, "type": 3, "token": job.interaction_token},
+            state=self.bot._connection,
+        )
 
     async def _edit_original(self, job: Job, **fields: Any) -> discord.WebhookMessage | None:
         """Edit the member's message; None if the token is dead or the message is gone."""

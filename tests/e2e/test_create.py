@@ -64,7 +64,7 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert f"<@{alice.id}>" in embed["description"]
     assert embed["image"]["url"].startswith("attachment://") or "image" in embed
     kinds = sorted(cid.split(":")[1] for cid in message.custom_ids)
-    assert kinds == ["del", "fav", "reroll", "vary"]
+    assert kinds == ["del", "fav", "reroll", "vary", "varys"]
     assert message.allowed_mentions == {"parse": []}
     fake_discord.assert_no_violations()
 
@@ -163,3 +163,16 @@ async def test_mentions_in_text_never_ping(
             "replied_user": False,
         }
     assert message.embeds[0]["title"] == "@everyone"
+
+
+async def test_the_servers_model_tier_sets_the_render_quality(
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    admin = guild.add_member("admin", admin=True)
+    h = await admin.slash("config model", tier="economy")
+    await h.wait_ack()
+    await h.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
+    alice = guild.add_member("alice")
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    await made.wait_original(finished, timeout=20)
+    assert fake_openai.image_requests[-1].quality == "low"

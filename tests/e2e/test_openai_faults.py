@@ -142,3 +142,17 @@ async def test_a_retired_model_is_a_configuration_error_told_to_admins_once(
     ]
     assert len(alerts) == 1
     assert [(s, c) for s, c, _ in jobs(data_dir)] == [("failed", 0), ("failed", 0)]
+
+
+async def test_a_refusal_by_the_image_api_is_explained_privately_and_refunded(
+    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    # Passes the moderation check, but the image model itself refuses it.
+    fake_openai.block_text("moonlit duel", category="violence")
+    h = await guild.add_member("alice").slash(
+        "character create", name="Aiko", description="a moonlit duel"
+    )
+    notice = await h.wait_for_reply(lambda m: m.ephemeral, timeout=20)
+    assert "content filter" in notice.content and "Nothing was charged" in notice.content
+    await fake_discord.wait_for(lambda _: h.original is None or h.original.deleted, timeout=10)
+    assert jobs(data_dir) == [("failed", 0, "content_refused")]
