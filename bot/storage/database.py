@@ -46,6 +46,11 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # One query at a time on the reader. While a SELECT's cursor is open, SQLite keeps
+        # that connection's read snapshot; another coroutine's query on the same connection
+        # then reads the data as it was *before* later commits (a job just marked running
+        # read back as queued, and silently dropped). Found by tests/e2e/test_hardening_input.
+        self._read_lock = asyncio.Lock()
 
     async def open(self) -> None:
         self._writer = await self._connect()
@@ -122,11 +127,17 @@ class Database:
             return cursor.lastrowid
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._require(self._reader).execute(sql, tuple(params)) as cursor:
+        async with (
+            self._read_lock,
+            self._require(self._reader).execute(sql, tuple(params)) as cursor,
+        ):
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._require(self._reader).execute(sql, tuple(params)) as cursor:
+        async with (
+            self._read_lock,
+            self._require(self._reader).execute(sql, tuple(params)) as cursor,
+        ):
             return list(await cursor.fetchall())
 
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
