@@ -55,8 +55,10 @@ def error_text(interaction: discord.Interaction, error: BotError) -> str:
 async def reply_error(interaction: discord.Interaction, error: BotError) -> None:
     """A friendly, private explanation. If a public 'thinking…' message exists, remove it."""
     text = error_text(interaction, error)
-    if interaction.response.is_done() and not interaction.is_expired():
-        # The public "thinking…" message would otherwise stay; remove it, answer privately.
+    thinking = interaction.response.type == discord.InteractionResponseType.deferred_channel_message
+    if thinking and not interaction.is_expired():
+        # The "thinking…" message would otherwise stay; remove it, answer privately. (After a
+        # component's plain defer the original is the message the button sits on: keep it.)
         try:
             await interaction.delete_original_response()
         except discord.HTTPException:

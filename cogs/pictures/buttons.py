@@ -111,6 +111,8 @@ class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):
     action = "fav"
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        # Acknowledge first: the 3 s deadline must not depend on how busy the database is.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         image = await self.picture(interaction)
         storage = services(interaction).storage
         now_favorite = not await storage.images.is_favorite(image.id, interaction.user.id)
@@ -125,6 +127,7 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
     action = "del"
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         image = await self.picture(interaction)
         if image.owner_id != interaction.user.id and not is_admin(interaction):
             raise NotAllowed("error.delete_not_owner")
@@ -138,7 +141,6 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
         for picture in doomed:
             await svc.storage.images.delete(picture.id)
             svc.store.delete([p for p in (picture.file_path, picture.thumb_path) if p])
-        await interaction.response.defer()
         if interaction.message is not None:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.message.delete()

@@ -149,13 +149,24 @@ class DiscordDelivery:
             if channel is None:
                 raise RuntimeError(f"channel {job.channel_id} is gone")
             built = await build()  # discord.File objects are single-use
-            message = await channel.send(
-                content=self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
-                embeds=built.embeds,
-                files=built.files,
-                view=built.view,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            try:
+                message = await channel.send(
+                    content=self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
+                    embeds=built.embeds,
+                    files=built.files,
+                    view=built.view,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.NotFound:
+                # The channel was deleted while the job ran: nowhere is left to post. The
+                # picture stays stored (gallery, /mydata); the job counts as delivered so no
+                # restart retries it (and logs a traceback) forever.
+                log.warning(
+                    "Job %s: channel %s was deleted; picture kept, not posted",
+                    job.id,
+                    job.channel_id,
+                )
+                return None
         await self.services.storage.images.set_message(
             [image.id for image in images], job.channel_id, message.id
         )
@@ -181,10 +192,15 @@ class DiscordDelivery:
         if edited is None and not isinstance(error, ContentRefused):
             channel = self._channel(job)
             if channel is not None:
-                await channel.send(
-                    self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text),
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
+                try:
+                    await channel.send(
+                        self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text),
+                        allowed_mentions=discord.AllowedMentions.none(),
+                    )
+                except discord.NotFound:  # the channel was deleted: nobody left to tell
+                    log.warning(
+                        "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
+                    )
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None:
         reason = getattr(error, "reason", error.message_key)
