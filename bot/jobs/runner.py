@@ -109,8 +109,15 @@ class JobRunner:
         size = req["size"]
         transparent = bool(req.get("transparent"))
         config = await self._storage.guilds.config(job.guild_id)
-        quality = quality_for_tier(config.model_tier, self._settings.image_quality)
-        references: list[bytes] = []
+        # What every request of this job shares, whatever its kind.
+        common = {
+            "size": size,
+            "n": job.image_count,
+            "quality": quality_for_tier(config.model_tier, self._settings.image_quality),
+            "output_format": self._settings.output_format,
+            "transparent": transparent,
+            "user_id": job.user_id,
+        }
         if job.kind == "vary":
             strong = req.get("strength") == "strong"
             references = await self._variation_references(job, character, strong=strong)
@@ -126,33 +133,23 @@ class JobRunner:
             return ImageRequest(
                 prompt=prompt,
                 model=self._settings.vary_model,
-                size=size,
-                n=job.image_count,
-                quality=quality,
-                output_format=self._settings.output_format,
-                transparent=transparent,
-                user_id=job.user_id,
                 references=references,
                 # Both strengths keep the face: high fidelity where the model accepts it (the
                 # image service drops it where not, e.g. gpt-image-2). Subtle plans little and
                 # stays close; strong re-plans pose and scene.
                 input_fidelity="high",
                 complexity="high" if strong else "low",
+                **common,
             )
+        references = []
         if job.reference_path:
             references = [await asyncio.to_thread(self._store.read, job.reference_path)]
-        prompt = build_create_prompt(sheet, style, size=size, transparent=transparent)
         return ImageRequest(
-            prompt=prompt,
+            prompt=build_create_prompt(sheet, style, size=size, transparent=transparent),
             model=self._settings.image_model,
-            size=size,
-            n=job.image_count,
-            quality=quality,
-            output_format=self._settings.output_format,
-            transparent=transparent,
-            user_id=job.user_id,
             references=references,
             input_fidelity="high" if references else None,
+            **common,
         )
 
     async def _variation_references(

@@ -36,6 +36,25 @@ ServerPending = app_commands.Range[int, 1, 10_000]
 Dollars = app_commands.Range[float, 0.01, 1_000_000.0]
 
 
+# The options every "set" subcommand shares, described once.
+LIMIT_DESCRIPTIONS = {
+    "per_day": _("Pictures per day (0 = none)", key="opt.admin.per_day.description"),
+    "per_hour": _(
+        "Pictures per hour (leave empty for no hourly limit)",
+        key="opt.admin.per_hour.description",
+    ),
+    "pending": _(
+        "Pictures that may wait in the queue at once (empty = the default)",
+        key="opt.admin.pending.description",
+    ),
+}
+LIMIT_NAMES = {
+    "per_day": _("per-day", key="opt.admin.per_day.name"),
+    "per_hour": _("per-hour", key="opt.admin.per_hour.name"),
+    "pending": _("pending", key="opt.admin.pending.name"),
+}
+
+
 @app_commands.guild_only()
 class QuotaCog(
     commands.GroupCog,
@@ -120,21 +139,11 @@ class QuotaAdminCog(
     )
     @app_commands.describe(
         member=_("The member", key="opt.admin.member.description"),
-        per_day=_("Pictures per day (0 = none)", key="opt.admin.per_day.description"),
-        per_hour=_(
-            "Pictures per hour (leave empty for no hourly limit)",
-            key="opt.admin.per_hour.description",
-        ),
-        pending=_(
-            "Pictures that may wait in the queue at once (empty = the default)",
-            key="opt.admin.pending.description",
-        ),
+        **LIMIT_DESCRIPTIONS,
     )
     @app_commands.rename(
         member=_("member", key="opt.admin.member.name"),
-        per_day=_("per-day", key="opt.admin.per_day.name"),
-        per_hour=_("per-hour", key="opt.admin.per_hour.name"),
-        pending=_("pending", key="opt.admin.pending.name"),
+        **LIMIT_NAMES,
     )
     async def set_member(
         self,
@@ -161,21 +170,11 @@ class QuotaAdminCog(
     )
     @app_commands.describe(
         role=_("The role (@everyone = every member)", key="opt.admin.role.description"),
-        per_day=_("Pictures per day (0 = none)", key="opt.admin.per_day.description"),
-        per_hour=_(
-            "Pictures per hour (leave empty for no hourly limit)",
-            key="opt.admin.per_hour.description",
-        ),
-        pending=_(
-            "Pictures that may wait in the queue at once (empty = the default)",
-            key="opt.admin.pending.description",
-        ),
+        **LIMIT_DESCRIPTIONS,
     )
     @app_commands.rename(
         role=_("role", key="opt.admin.role.name"),
-        per_day=_("per-day", key="opt.admin.per_day.name"),
-        per_hour=_("per-hour", key="opt.admin.per_hour.name"),
-        pending=_("pending", key="opt.admin.pending.name"),
+        **LIMIT_NAMES,
     )
     async def set_role(
         self,

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import command_tree_hash
 from bot.errors import QueueFull, QuotaExhausted
-from bot.storage import Limits, NewJob, Storage
+from bot.storage import Limits, NewImage, NewJob, Storage
 from bot.storage.database import migration_scripts
 
 
@@ -100,6 +100,23 @@ async def test_pending_caps(tmp_path: Path) -> None:
     await storage.close()
 
 
+async def finish(storage: Storage, job_id: int, character_id: int) -> list[int] | None:
+    """Finish a job with one tiny picture, as the runner would."""
+    return await storage.images.finish_job(
+        job_id=job_id,
+        guild_id=10,
+        character_id=character_id,
+        owner_id=1,
+        parent_image_id=None,
+        prompt="p",
+        model="m",
+        images=[NewImage("10/a.png", None, 8, 8, "image/png")],
+        input_tokens=1,
+        output_tokens=1,
+        cost_usd=None,
+    )
+
+
 async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     tmp_path: Path,
 ) -> None:
@@ -120,21 +137,7 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
         ),
         limits(),
     )
-    from bot.storage import NewImage
-
-    ids = await storage.images.finish_job(
-        job_id=job_id,
-        guild_id=10,
-        character_id=character_id,
-        owner_id=1,
-        parent_image_id=None,
-        prompt="p",
-        model="m",
-        images=[NewImage("10/a.png", None, 8, 8, "image/png")],
-        input_tokens=1,
-        output_tokens=1,
-        cost_usd=None,
-    )
+    ids = await finish(storage, job_id, character_id)
     assert ids and len(ids) == 1
     await storage.characters.delete(character_id)
     assert await storage.images.get(ids[0]) is None  # the pictures go with the character
@@ -153,21 +156,7 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_pa
         NewJob(10, 20, 1, "create", {}, 1, "en", character_id=character_id), limits()
     )
     await storage.characters.delete(character_id)
-    from bot.storage import NewImage
-
-    result = await storage.images.finish_job(
-        job_id=job_id,
-        guild_id=10,
-        character_id=character_id,
-        owner_id=1,
-        parent_image_id=None,
-        prompt="p",
-        model="m",
-        images=[NewImage("10/a.png", None, 8, 8, "image/png")],
-        input_tokens=1,
-        output_tokens=1,
-        cost_usd=None,
-    )
+    result = await finish(storage, job_id, character_id)
     assert result is None
     assert await storage.db.fetch_value("SELECT COUNT(*) FROM images") == 0
     await storage.close()
