@@ -108,7 +108,9 @@ class JobQueue:
         self._enqueue(job)
         self._wake.set()
         position = self.position(job.id) or 1
-        return Submitted(job, position, self.eta(position))
+        submitted = Submitted(job, position, self.eta(position))
+        await self._notify("job_queued", job, position, submitted.eta_seconds)
+        return submitted
 
     def position(self, job_id: int) -> int | None:
         return self._scheduler.position(job_id)

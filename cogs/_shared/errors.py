@@ -30,6 +30,13 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
     elif isinstance(error, app_commands.TransformerError):
         # An option Discord resolved to something we can't use (an uncached channel or role).
         error = UserInputError("error.bad_input")
+    if interaction.client.is_closed():
+        # Shutting down: the HTTP session is gone, so this handler's failure says nothing
+        # about the bot, and nobody can be answered any more.
+        log.info(
+            "Interaction %s interrupted by shutdown (%s)", interaction.id, type(error).__name__
+        )
+        return
     if not isinstance(error, BotError):
         reference = uuid.uuid4().hex[:8]
         command = interaction.command.qualified_name if interaction.command else "component"

@@ -36,6 +36,12 @@ class DiscordDelivery:
     def __init__(self, bot: CharacterBot) -> None:
         self.bot = bot
         self.services = bot.services
+        # One edit at a time per job: "queued", "drawing", previews and the result can come
+        # from different tasks, and each must land in the order it happened.
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, job_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -92,21 +98,36 @@ class DiscordDelivery:
     # --- JobObserver -----------------------------------------------------------------------
 
     async def job_queued(self, job: Job, position: int, eta_seconds: float | None) -> None:
-        eta = eta_text(self.services.catalog, job.locale, eta_seconds)
-        await self._edit_original(
-            job,
-            content=self._t(job, "queue.requeued", position=position, job=job.id, eta=eta),
-            embeds=[],
-            attachments=[],
-        )
+        async with self._lock(job.id):
+            current = await self.services.storage.jobs.get(job.id)
+            if current is None or current.state != "queued":
+                return  # the worker got there first: never move the message backwards
+            eta = eta_text(self.services.catalog, job.locale, eta_seconds)
+            key = "queue.queued" if current.attempts == 0 else "queue.requeued"
+            message = await self._edit_original(
+                job,
+                content=self._t(job, key, position=position, job=job.id, eta=eta),
+                embeds=[],
+                attachments=[],
+            )
+            if message is not None and job.response_message_id is None:
+                await self.services.storage.jobs.set_response_message(job.id, message.id)
 
     async def job_started(self, job: Job) -> None:
+        async with self._lock(job.id):
+            await self._job_started(job)
+
+    async def _job_started(self, job: Job) -> None:
         name = await self._character_name(job)
         await self._edit_original(
             job, content=self._t(job, "progress.drawing", name=name, count=job.image_count)
         )
 
     async def job_progress(self, job: Job, preview: bytes) -> None:
+        async with self._lock(job.id):
+            await self._job_progress(job, preview)
+
+    async def _job_progress(self, job: Job, preview: bytes) -> None:
         small = await asyncio.to_thread(make_thumbnail, preview, box=512)
         name = await self._character_name(job)
         embed = discord.Embed(description=self._t(job, "progress.preview", name=name))
@@ -119,6 +140,15 @@ class DiscordDelivery:
         )
 
     async def job_done(
+        self, job: Job, character: Character, images: list[StoredImage]
+    ) -> int | None:
+        async with self._lock(job.id):
+            try:
+                return await self._job_done(job, character, images)
+            finally:
+                self._locks.pop(job.id, None)
+
+    async def _job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
         request = job.request
@@ -173,6 +203,12 @@ class DiscordDelivery:
         return message.id
 
     async def job_failed(self, job: Job, error: BotError) -> None:
+        async with self._lock(job.id):
+            await self._job_failed(job, error)
+        if job.state != "queued":
+            self._locks.pop(job.id, None)
+
+    async def _job_failed(self, job: Job, error: BotError) -> None:
         text = self._t(job, error.message_key, **error.values)
         if job.state == "queued":
             # Kept in the queue (e.g. billing): say so on the member's message.

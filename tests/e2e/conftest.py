@@ -95,7 +95,9 @@ async def start_bot(
             code = await process.stop(timeout=15)
             assert code == 0, f"bot exited with {code}:\n{process.output[-3000:]}"
         if not allow_errors:
-            assert not process.unexpected_errors(), "the bot logged errors:\n" + process.output[-6000:]
+            assert not process.unexpected_errors(), (
+                "the bot logged errors:\n" + process.output[-6000:]
+            )
 
 
 @pytest.fixture
