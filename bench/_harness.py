@@ -1,0 +1,498 @@
+"""Shared pieces of the benchmarks: the fakes, the bot process, seeding, stats, results.
+
+Every benchmark runs the real bot (``python -m bot``) against the loopback fakes in
+``tests/fakes`` (Discord and OpenAI), exactly as the end-to-end tests do, and prints
+ratios measured within that one run. Nothing here reaches the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from PIL import Image, ImageDraw  # noqa: E402
+
+from bot.images.convert import make_thumbnail  # noqa: E402
+from bot.images.styles import SIZES  # noqa: E402
+from tests.botproc import BotProcess  # noqa: E402
+from tests.fakes.discord import FakeDiscord  # noqa: E402
+from tests.fakes.discord.models import Guild, Member  # noqa: E402
+from tests.fakes.openai import FakeOpenAI  # noqa: E402
+
+__all__ = [
+    "RESULTS_DIR",
+    "ROOT",
+    "BenchEnv",
+    "Result",
+    "bench_env",
+    "cpu_seconds",
+    "finished",
+    "machine",
+    "percentile",
+    "print_table",
+    "rss_kib",
+    "save_results",
+    "seed_characters",
+    "seed_images",
+    "seed_jobs",
+    "summary",
+]
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+#: Settings that let one member or server queue a thousand jobs during a benchmark.
+GENEROUS = {
+    "MEMBER_PENDING_CAP": "100",
+    "GUILD_PENDING_CAP": "10000",
+    "DEFAULT_DAILY_QUOTA": "100000",
+}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Result:
+    """One benchmark's outcome: the headline figure against its target, plus details."""
+
+    name: str
+    metric: str
+    value: float | None
+    target: str
+    met: bool | None
+    details: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "metric": self.metric,
+            "value": self.value,
+            "target": self.target,
+            "met": self.met,
+            "note": self.note,
+            "details": self.details,
+        }
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram_kib = 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_kib = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(ram_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def save_results(results: Sequence[Result], path: Path | None = None) -> Path:
+    """Merge ``results`` into ``bench/results/latest.json`` (by name) and return its path."""
+    path = path or RESULTS_DIR / "latest.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        existing = json.loads(path.read_text())
+    by_name = {r["name"]: r for r in existing.get("results", [])}
+    for result in results:
+        by_name[result.name] = result.as_dict()
+    data = {"machine": machine(), "results": list(by_name.values())}
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def print_table(results: Sequence[Result]) -> None:
+    rows = [("benchmark", "metric", "value", "target", "met")]
+    for r in results:
+        met = "-" if r.met is None else ("yes" if r.met else "NO")
+        rows.append((r.name, r.metric, _fmt(r.value), r.target, met))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+    for r in results:
+        if r.note:
+            print(f"* {r.name}: {r.note}")
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by linear interpolation; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values: Sequence[float], digits: int = 1) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "min": round(min(values), digits),
+        "p50": round(statistics.median(values), digits),
+        "p90": round(percentile(values, 90), digits),
+        "p99": round(percentile(values, 99), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of a process, in KiB, from /proc/<pid>/status."""
+    out: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(rest.split()[0])
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+# --------------------------------------------------------------------------- the world
+
+
+def finished(message: object) -> bool:
+    """A member's message holds the finished picture (attachments and the picture buttons)."""
+    return bool(getattr(message, "attachments", None)) and any(
+        cid.startswith("pic:vary:") for cid in getattr(message, "custom_ids", [])
+    )
+
+
+@dataclass
+class BenchEnv:
+    """Both fakes, one guild, a data directory, and the bot process (started on demand)."""
+
+    discord: FakeDiscord
+    openai: FakeOpenAI
+    guild: Guild
+    data_dir: Path
+    workdir: Path
+    bot: BotProcess | None = None
+    started_at: float = 0.0  # time.monotonic() just before the process was spawned
+    started_wall: float = 0.0  # the same moment by time.time() (the fake Discord's clock)
+    log_path: Path | None = None
+    _members: list[Member] = field(default_factory=list)
+
+    def environment(self, **overrides: str) -> dict[str, str]:
+        env = {
+            "DISCORD_TOKEN": self.discord.bot_token,
+            "OPENAI_API_KEY": self.openai.api_key,
+            "OPENAI_BASE_URL": self.openai.base_url,
+            "DISCORD_API_BASE": self.discord.base_url,
+            "DATA_DIR": str(self.data_dir),
+            "DEV_GUILD_ID": str(self.guild.id),
+            "LOG_LEVEL": "INFO",
+            "SHUTDOWN_GRACE_SECONDS": "2",
+            **GENEROUS,
+        }
+        env.update({key.upper(): str(value) for key, value in overrides.items()})
+        return env
+
+    async def start_bot(self, *, wait_ready: bool = True, **overrides: str) -> BotProcess:
+        if self.bot is not None:
+            raise RuntimeError("the bot is already running")
+        bot = BotProcess(self.environment(**overrides), self.workdir / "cwd")
+        self.bot = bot
+        self.started_at = time.monotonic()
+        self.started_wall = time.time()
+        await bot.start()
+        if wait_ready:
+            await bot.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=60)
+            await self.discord.wait_until_ready(timeout=30)
+        return bot
+
+    async def stop_bot(self) -> int:
+        bot, self.bot = self.bot, None
+        if bot is None or bot.process is None:
+            return 0
+        code = bot.process.returncode
+        if code is None:
+            try:
+                code = await bot.stop(timeout=30)
+            except TimeoutError:
+                await bot.kill()
+                code = -9
+        self._keep_log(bot)
+        return code
+
+    async def kill_bot(self) -> None:
+        """SIGKILL the bot, as a crash or an OOM kill would."""
+        bot, self.bot = self.bot, None
+        if bot is not None:
+            await bot.kill()
+            self._keep_log(bot)
+
+    def _keep_log(self, bot: BotProcess) -> None:
+        if self.log_path is not None:
+            with self.log_path.open("a") as handle:
+                handle.write(f"===== bot process {bot.process.pid if bot.process else '?'}\n")
+                handle.write(bot.output + "\n")
+
+    async def prepare_database(self) -> None:
+        """Run the bot once so its migrations create the schema (and commands are synced)."""
+        await self.start_bot()
+        await self.stop_bot()
+
+    def members(self, count: int) -> list[Member]:
+        while len(self._members) < count:
+            self._members.append(self.guild.add_member(f"member{len(self._members) + 1:03d}"))
+        return self._members[:count]
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "bot.sqlite3"
+
+    def dump_stacks(self, label: str) -> Path | None:
+        """Thread stacks of the running bot (py-spy, if installed) into bench/results/."""
+        if self.bot is None or self.bot.process is None:
+            return None
+        spy = Path(sys.executable).parent / "py-spy"
+        if not spy.exists():
+            return None
+        out = RESULTS_DIR / f"{label}-stacks.txt"
+        result = subprocess.run(
+            [str(spy), "dump", "--locals", "--pid", str(self.bot.process.pid)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        out.write_text(result.stdout + result.stderr)
+        return out
+
+    def errors(self) -> list[str]:
+        return self.bot.unexpected_errors() if self.bot else []
+
+
+@contextlib.asynccontextmanager
+async def bench_env(latency: float = 0.0, name: str = "bench") -> AsyncIterator[BenchEnv]:
+    """Fresh fakes, a fresh guild and an empty data directory; everything stopped after.
+
+    The bot's log of every start is kept in ``bench/results/<name>-bot.log``.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        async with FakeDiscord() as discord_fake, FakeOpenAI(latency=latency) as openai_fake:
+            guild = discord_fake.add_guild("Benchmark Club")
+            env = BenchEnv(discord_fake, openai_fake, guild, work / "data", work)
+            env.log_path = RESULTS_DIR / f"{name}-bot.log"
+            env.log_path.parent.mkdir(parents=True, exist_ok=True)
+            env.log_path.write_text("")
+            try:
+                yield env
+            finally:
+                openai_fake.release()
+                await env.stop_bot()
+
+
+# --------------------------------------------------------------------------- seeding
+#
+# Plain sqlite3 against the schema the bot's own migrations created (run the bot once
+# first: BenchEnv.prepare_database). Bulk inserts in one transaction keep 100,000 rows
+# to a few seconds; the bot sees exactly what it would have written itself.
+
+_SHEET = {"name": "", "appearance": "silver hair, red eyes, school uniform"}
+
+
+def seed_characters(
+    db_path: Path,
+    guild_id: int,
+    owners: Sequence[int],
+    per_owner: int,
+    *,
+    private_every: int = 0,
+) -> list[tuple[int, int]]:
+    """Insert characters; return ``(character_id, owner_id)`` pairs."""
+    rows = []
+    now = time.time()
+    for owner in owners:
+        for index in range(per_owner):
+            name = f"Char{owner % 100_000}-{index}"
+            sheet = json.dumps({**_SHEET, "name": name})
+            private = 1 if private_every and (len(rows) % private_every == private_every - 1) else 0
+            rows.append((guild_id, owner, name, sheet, "cel", private, now))
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM characters").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style, private,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return [
+            (cid, owner)
+            for cid, owner in conn.execute(
+                "SELECT id, owner_id FROM characters WHERE id > ? ORDER BY id", (start,)
+            )
+        ]
+
+
+def seed_jobs(
+    db_path: Path,
+    *,
+    guild_id: int,
+    channel_id: int,
+    characters: Sequence[tuple[int, int]],
+    count: int,
+    size_key: str = "square",
+) -> list[int]:
+    """Insert ``count`` queued create jobs spread round-robin over ``characters``.
+
+    The jobs carry no interaction token (as if the member's token had expired during a
+    restart), so the bot delivers them as channel posts.
+    """
+    request = json.dumps(
+        {"style": "cel", "size": SIZES[size_key], "size_key": size_key, "transparent": False}
+    )
+    now = time.time()
+    rows = []
+    for index in range(count):
+        character_id, owner_id = characters[index % len(characters)]
+        rows.append(
+            (guild_id, channel_id, owner_id, "create", character_id, request, 1, "en-US", now)
+        )
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id, request_json,"
+            " image_count, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return [r[0] for r in conn.execute("SELECT id FROM jobs WHERE id > ?", (start,))]
+
+
+def _sample_picture(seed: int, side: int) -> bytes:
+    rng = random.Random(seed)
+    colour = (rng.randrange(40, 220), rng.randrange(40, 220), rng.randrange(40, 220))
+    image = Image.new("RGB", (side, side * 3 // 2), colour)
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.randrange(side), rng.randrange(side * 3 // 2)
+        r = rng.randrange(side // 10, side // 3)
+        fill = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def seed_images(
+    db_path: Path,
+    images_dir: Path,
+    *,
+    guild_id: int,
+    characters: Sequence[tuple[int, int]],
+    count: int,
+    files: int,
+    unique_contents: int = 200,
+) -> dict[str, Any]:
+    """Insert ``count`` image rows with files on disk; return what was written.
+
+    ``files`` picture/thumbnail pairs are written (rows cycle over them when ``files <
+    count``), every one readable: a small PNG picture, and a cached WebP thumbnail made by
+    the bot's own ``make_thumbnail`` from a 256 x 384 picture, so thumbnails have the size
+    the bot stores. Only ``unique_contents`` distinct pictures are drawn (drawing is the
+    slow part); the files repeat their bytes.
+    """
+    folder = images_dir / str(guild_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    contents = [
+        (_sample_picture(i, 64), make_thumbnail(_sample_picture(i, 256)))
+        for i in range(min(files, unique_contents))
+    ]
+    paths: list[tuple[str, str]] = []
+    file_bytes = 0
+    for index in range(files):
+        picture, thumb = contents[index % len(contents)]
+        pic_rel = f"{guild_id}/img-bench{index:06d}.png"
+        thumb_rel = f"{guild_id}/thumb-bench{index:06d}.webp"
+        (images_dir / pic_rel).write_bytes(picture)
+        (images_dir / thumb_rel).write_bytes(thumb)
+        file_bytes += len(picture) + len(thumb)
+        paths.append((pic_rel, thumb_rel))
+    rng = random.Random(12)
+    now = time.time()
+    rows: list[tuple[Any, ...]] = []
+    for index in range(count):
+        character_id, owner_id = characters[index % len(characters)]
+        pic_rel, thumb_rel = paths[index % len(paths)]
+        favorites = rng.choice((0, 0, 0, 0, 1, 1, 2, 3, 5, 8, 13))
+        rows.append(
+            (
+                guild_id,
+                character_id,
+                owner_id,
+                pic_rel,
+                thumb_rel,
+                1024,
+                1536,
+                "image/png",
+                "benchmark prompt",
+                "gpt-image-2.5-flare",
+                favorites,
+                now - (count - index),
+            )
+        )
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO images (guild_id, character_id, owner_id, file_path, thumb_path,"
+            " width, height, mime, prompt, model, favorite_count, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute(
+            "UPDATE characters SET canonical_image_id ="
+            " (SELECT MIN(id) FROM images WHERE character_id = characters.id)"
+            " WHERE canonical_image_id IS NULL"
+        )
+    return {"rows": count, "files": files * 2, "file_bytes": file_bytes}

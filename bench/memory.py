@@ -1,0 +1,175 @@
+"""Benchmark 4: memory of the bot process.
+
+1,000 queued jobs and 10,000 stored pictures (rows plus a small picture file and a cached
+WebP thumbnail each) are seeded while the bot is down. The bot starts (the fake OpenAI
+holds image requests, so the queue stays full), then serves some traffic: one /gallery
+page alone, then three /gallery pages (newest, favorites, one member's) and /queue at
+once, ten new /character create, and ten released jobs that run to delivery. RSS is read
+from /proc/<pid>/status (VmRSS now, VmHWM peak) after start and after the traffic, and
+sampled every 20 ms for the peak of each phase.
+
+    /work/venv/bin/python bench/memory.py [--jobs 1000] [--images 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from _harness import (
+    BenchEnv,
+    Result,
+    bench_env,
+    finished,
+    print_table,
+    rss_kib,
+    save_results,
+    seed_characters,
+    seed_images,
+    seed_jobs,
+)
+
+TARGET_MB = 200
+
+
+def _mb(kib: int) -> float:
+    return round(kib / 1024, 1)
+
+
+async def seed(env: BenchEnv, jobs: int, images: int) -> dict[str, object]:
+    await env.prepare_database()
+    owners = [9_000_000 + i for i in range(100)]
+    characters = seed_characters(env.database, env.guild.id, owners, per_owner=5)
+    seed_jobs(
+        env.database,
+        guild_id=env.guild.id,
+        channel_id=env.guild.default_channel.id,
+        characters=characters,
+        count=jobs,
+    )
+    return seed_images(
+        env.database,
+        env.data_dir / "images",
+        guild_id=env.guild.id,
+        characters=characters,
+        count=images,
+        files=images,
+    )
+
+
+class Sampler:
+    """Samples VmRSS every 20 ms and keeps the highest value seen in each phase."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            rss = _mb(rss_kib(self.pid)["VmRSS"])
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+            await asyncio.sleep(0.02)
+
+    def __enter__(self) -> Sampler:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def traffic(env: BenchEnv, sampler: Sampler) -> None:
+    people = env.members(10)
+    sampler.phase = "one /gallery page"
+    await (await people[4].slash("gallery")).wait_original(timeout=30)
+    await asyncio.sleep(0.5)
+    sampler.phase = "3 /gallery pages + /queue at once"
+    pages = [
+        await people[0].slash("gallery"),
+        await people[1].slash("gallery", sort="favorites"),
+        await people[2].slash("gallery", scope="mine"),
+        await people[3].slash("queue"),
+    ]
+    for handle in pages:
+        await handle.wait_original(timeout=30)
+    sampler.phase = "ten /character create"
+    creates = [
+        await m.slash("character create", name=f"Mem{i}", description="silver hair")
+        for i, m in enumerate(people)
+    ]
+    for handle in creates:
+        await handle.wait_original(lambda m: not m.loading, timeout=30)
+    # Let ten queued jobs run to delivery (pictures drawn, stored, thumbnailed, posted).
+    sampler.phase = "ten jobs drawn and delivered"
+    before = len(env.discord.bot_messages())
+    env.openai.release(10)
+    await env.discord.wait_for(
+        lambda f: sum(1 for m in f.bot_messages() if finished(m)) >= 8,
+        timeout=90,
+        what="released jobs to be delivered",
+    )
+    assert len(env.discord.bot_messages()) > before
+
+
+async def main(jobs: int, images: int, bot_env: dict[str, str] | None = None) -> list[Result]:
+    async with bench_env(latency=0.5, name="memory") as env:
+        seeded = await seed(env, jobs, images)
+        env.openai.hold()
+        bot = await env.start_bot(**(bot_env or {}))
+        await bot.wait_for_log(r"Resuming \d+ queued jobs", timeout=30)
+        await env.openai.wait_for_requests(1, endpoint="images", timeout=30)
+        await asyncio.sleep(2)  # let start-up settle
+        assert bot.process is not None
+        pid = bot.process.pid
+        idle = rss_kib(pid)
+        with Sampler(pid) as sampler:
+            await traffic(env, sampler)
+            sampler.phase = "after"
+            await asyncio.sleep(1)
+        busy = rss_kib(pid)
+        details = {
+            "queued_jobs": jobs,
+            "stored_images": images,
+            "extra_bot_env": bot_env or {},
+            "seeded": seeded,
+            "rss_mb_after_start": _mb(idle["VmRSS"]),
+            "rss_mb_after_traffic": _mb(busy["VmRSS"]),
+            "peak_rss_mb": _mb(busy["VmHWM"]),
+            "peak_rss_mb_by_phase": sampler.peaks,
+            "bot_errors": env.errors()[:10],
+        }
+    peak = details["peak_rss_mb"]
+    assert isinstance(peak, float)
+    return [
+        Result(
+            name="memory",
+            metric=f"peak RSS MB ({jobs} queued, {images:,} images)",
+            value=peak,
+            target=f"< {TARGET_MB} MB",
+            met=peak < TARGET_MB,
+            details=details,
+        )
+    ]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument(
+        "--bot-env",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the bot process, e.g. MALLOC_ARENA_MAX=2",
+    )
+    args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.bot_env)
+    out = asyncio.run(main(args.jobs, args.images, extra))
+    print_table(out)
+    for r in out:
+        print(r.name, r.details)
+    save_results(out)
