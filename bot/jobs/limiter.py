@@ -16,6 +16,10 @@ from collections.abc import Callable
 __all__ = ["RateLimiter"]
 
 WINDOW = 60.0
+# A spend is stamped a little before its request reaches OpenAI (a few database reads and the
+# prompt lie between); counting each spend this much longer keeps clock skew and that gap
+# from landing a request just inside the provider's window.
+MARGIN = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class RateLimiter:
                     await asyncio.sleep(pause)
                     continue
                 now = self._clock()
-                while self._spent and self._spent[0][0] <= now - WINDOW:
+                while self._spent and self._spent[0][0] <= now - WINDOW - MARGIN:
                     self._spent.popleft()
                 used = sum(count for _, count in self._spent)
                 if used + wanted <= self.budget:
@@ -79,7 +83,7 @@ class RateLimiter:
                 for stamp, count in self._spent:
                     freed += count
                     if freed >= excess:
-                        delay = stamp + WINDOW - now + 0.01
+                        delay = stamp + WINDOW + MARGIN - now + 0.01
                         log.info("Images-per-minute budget reached; waiting %.1f s", delay)
                         await asyncio.sleep(delay)
                         break

@@ -15,8 +15,9 @@ import math
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError, ContentRefused, UpstreamBusy
@@ -77,9 +78,7 @@ class JobQueue:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
         for job in await self._storage.jobs.undelivered():
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
-            task = asyncio.create_task(self._redeliver(job), name=f"redeliver-{job.id}")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self._redeliver(job), f"redeliver-{job.id}")
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
 
     async def stop(self, grace: float) -> None:
@@ -98,6 +97,11 @@ class JobQueue:
             if still:
                 # Their rows stay 'running'; the next start puts them back in the queue.
                 await asyncio.wait(still, timeout=5)
+
+    def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)  # a reference, so the task is not garbage-collected
+        task.add_done_callback(self._background.discard)
 
     # --- members' requests -----------------------------------------------------------------
 
@@ -184,7 +188,8 @@ class JobQueue:
         if job is None or job.state != "running":
             return  # cancelled while waiting for the budget
         try:
-            await self._notify("job_started", job)
+            # Telling the member is a Discord round trip: it must not delay the API call.
+            self._in_background(self._notify("job_started", job), f"started-{job.id}")
             started = time.monotonic()
             character, images = await self._runner.run(job, self._progress_callback(job))
             self._durations = [*self._durations[-19:], time.monotonic() - started]

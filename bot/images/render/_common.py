@@ -11,9 +11,12 @@ per-shape mask.
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, ParamSpec
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
@@ -31,6 +34,24 @@ RGB = tuple[int, int, int]
 RGBA = tuple[int, int, int, int]
 
 SCALE: Final = 2
+# One picture is drawn at a time: each needs tens of MB while drawing, and two cores gain
+# nothing from running several CPU-bound renders at once.
+RENDER_SLOT: Final = threading.BoundedSemaphore(1)
+
+_P = ParamSpec("_P")
+
+
+def one_at_a_time(render: Callable[_P, bytes]) -> Callable[_P, bytes]:
+    """Run a renderer under :data:`RENDER_SLOT` (renders are called from worker threads)."""
+
+    @functools.wraps(render)
+    def serialised(*args: _P.args, **kwargs: _P.kwargs) -> bytes:
+        with RENDER_SLOT:
+            return render(*args, **kwargs)
+
+    return serialised
+
+
 """Supersampling factor: draw at 2x, downsample once when encoding."""
 
 
@@ -297,8 +318,12 @@ def letterbox(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
     """
     width, height = size
     rgb = _flatten(picture)
-    backdrop = ImageOps.fit(rgb, size, Image.Resampling.BILINEAR)
-    backdrop = backdrop.filter(ImageFilter.GaussianBlur(max(width, height) / 18))
+    # The blur hides all detail anyway: blur a 1/8-size copy and scale it back up, which
+    # looks the same and costs a small fraction of blurring the full tile.
+    small = (max(1, width // 8), max(1, height // 8))
+    backdrop = ImageOps.fit(rgb, small, Image.Resampling.BILINEAR)
+    backdrop = backdrop.filter(ImageFilter.GaussianBlur(max(small) / 18))
+    backdrop = backdrop.resize(size, Image.Resampling.BILINEAR)
     backdrop = Image.blend(backdrop, Image.new("RGB", size, (12, 12, 16)), 0.55)
     front = ImageOps.contain(picture, size, Image.Resampling.LANCZOS)
     offset = ((width - front.width) // 2, (height - front.height) // 2)

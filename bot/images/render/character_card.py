@@ -20,6 +20,7 @@ from bot.images.render._common import (
     PALETTE,
     Canvas,
     letterbox,
+    one_at_a_time,
     placeholder,
     with_alpha,
 )
@@ -59,6 +60,7 @@ class CardData:
     style_text: str = ""
 
 
+@one_at_a_time
 def render_character_card(card: CardData) -> bytes:
     """Render ``card`` as a PNG of :data:`CARD_SIZE`."""
     width, height = CARD_SIZE

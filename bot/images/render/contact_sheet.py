@@ -20,6 +20,7 @@ from bot.images.render._common import (
     PALETTE,
     Canvas,
     letterbox,
+    one_at_a_time,
     placeholder,
     with_alpha,
 )
@@ -66,6 +67,7 @@ def sheet_size(columns: int = 3, rows: int = 3, *, empty: bool = False) -> tuple
     return SHEET_WIDTH, _HEADER_H + rows * tile_h + (rows - 1) * _GAP + _MARGIN
 
 
+@one_at_a_time
 def render_contact_sheet(
     items: Sequence[SheetItem],
     *,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from bot.images.render._common import PALETTE, Canvas, with_alpha
+from bot.images.render._common import PALETTE, Canvas, one_at_a_time, with_alpha
 
 __all__ = ["CHART_SIZE", "DayUsage", "nice_axis", "render_usage_chart"]
 
@@ -106,6 +106,7 @@ def _fill_gaps(days: Sequence[DayUsage]) -> list[DayUsage]:
     ]
 
 
+@one_at_a_time
 def render_usage_chart(
     days: Sequence[DayUsage],
     *,
