@@ -19,6 +19,7 @@ import logging
 import re
 import uuid
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -26,7 +27,7 @@ import discord
 from bot.errors import BotError
 from bot.gallery import GalleryPage, GalleryRequest, Scope
 from bot.storage.gallery import GallerySort
-from cogs._shared.context import locale_of, services, tr
+from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.errors import unwrap
 from cogs._shared.reply import error_text
 from cogs.pictures.message import build_picture_message, truncate
@@ -306,11 +307,14 @@ async def show_page(interaction: discord.Interaction, request: GalleryRequest) -
     """Render ``request`` into the interaction's message (after a defer)."""
     svc = services(interaction)
     locale = locale_of(interaction)
+    config = await svc.storage.guilds.config(request.guild_id)
+    if not config.gallery_public and not is_admin(interaction):
+        # The server chose private galleries (/config gallery): members see only their own.
+        request = replace(request, scope="mine", member_id=None)
     owner = request.owner_filter
     owner_name = await display_name(interaction, owner) if owner is not None else ""
     guild_name = interaction.guild.name if interaction.guild is not None else ""
     page = await svc.gallery.page(request, locale, owner_name=owner_name, guild_name=guild_name)
-    config = await svc.storage.guilds.config(request.guild_id)
     embed, file, view = gallery_message(interaction, page, config.favorite_emoji)
     await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
 

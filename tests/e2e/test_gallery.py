@@ -374,3 +374,25 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
     assert db_value(data_dir, "SELECT COUNT(*) FROM images") == 0
     await fake_discord.wait_for(lambda _f: fake_discord.message(bobs_post.id).deleted, timeout=10)
     fake_discord.assert_no_violations()
+
+
+async def test_a_private_server_gallery_shows_members_only_their_own(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    admin = guild.add_member("admin", admin=True)
+    await seed(data_dir, guild.id, [alice.id, bob.id], 8)
+    await start_bot()
+    turned = await admin.slash("config gallery", visibility="private")
+    await turned.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
+
+    h = await bob.slash("gallery", scope="server")
+    page = await h.wait_original(has_sheet, timeout=15)
+    shown = [int(o["value"]) for o in options(page, "gal:o:")]
+    owners = {db_value(data_dir, "SELECT owner_id FROM images WHERE id = ?", i) for i in shown}
+    assert owners == {bob.id}
+
+    h2 = await admin.slash("gallery", scope="server")
+    everything = await h2.wait_original(has_sheet, timeout=15)
+    assert len(options(everything, "gal:o:")) == 8  # admins still see the whole server
