@@ -176,3 +176,17 @@ async def test_the_servers_model_tier_sets_the_render_quality(
     made = await alice.slash("character create", name="Aiko", description="silver hair")
     await made.wait_original(finished, timeout=20)
     assert fake_openai.image_requests[-1].quality == "low"
+
+
+async def test_transparent_background_gives_a_png_with_real_transparency(
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    alice = guild.add_member("alice")
+    h = await alice.slash(
+        "character create", name="Aiko", description="sticker", background="transparent"
+    )
+    message = await h.wait_original(finished, timeout=20)
+    request = fake_openai.image_requests[0]
+    assert request.background == "transparent" and request.output_format == "png"
+    picture = Image.open(io.BytesIO(message.attachments[0].data))
+    assert picture.mode == "RGBA" and picture.getextrema()[3][0] == 0  # some pixels see-through

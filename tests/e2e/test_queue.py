@@ -202,3 +202,37 @@ async def test_queue_shows_my_jobs_and_cancel_refunds(
         states = conn.execute("SELECT state FROM jobs ORDER BY id").fetchall()
     assert states == [("done",), ("cancelled",)]
     assert len(fake_openai.image_requests) == 1
+
+
+async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    bot = await start_bot(shutdown_grace_seconds=10)
+    fake_openai.hold()
+    h = await create(guild.add_member("alice"), "Aiko")
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    assert bot.process is not None
+    bot.process.terminate()  # SIGTERM, as `docker stop` sends
+    await bot.wait_for_log("Waiting up to 10 s for 1 running jobs")
+    fake_openai.release()
+    await h.wait_original(finished, timeout=15)
+    assert await bot.wait_exit(timeout=15) == 0
+    with db(data_dir) as conn:
+        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]
+
+
+async def test_sigterm_leaves_an_unfinished_job_queued_for_the_next_start(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    bot = await start_bot(shutdown_grace_seconds=0.5)
+    fake_openai.hold()
+    h = await create(guild.add_member("alice"), "Aiko")
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    assert await bot.stop(timeout=15) == 0
+    with db(data_dir) as conn:
+        assert conn.execute("SELECT state FROM jobs").fetchall() == [("running",)]
+    fake_openai.release()
+    await start_bot()  # the interrupted job is put back in the queue and runs again
+    await h.wait_original(finished, timeout=20)
+    with db(data_dir) as conn:
+        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]

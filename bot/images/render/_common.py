@@ -282,11 +282,18 @@ class Canvas:
         re-encoded with a dithered 256-colour palette, which is several times smaller
         and still looks fine at the size Discord shows it.
         """
-        final = self.image.convert("RGB").resize(
-            (self.width, self.height), Image.Resampling.LANCZOS
+        rgb = self.image.convert("RGB")
+        # Drawn at 2x for smooth edges; averaging each 2x2 block is the right way back down
+        # and ten times faster than a Lanczos resize of the whole canvas.
+        final = (
+            rgb.reduce(SCALE)
+            if rgb.size == (self.width * SCALE, self.height * SCALE)
+            else rgb.resize((self.width, self.height), Image.Resampling.LANCZOS)
         )
         out = io.BytesIO()
-        final.save(out, format="PNG", compress_level=6)
+        # Light compression: the sheet is sent once and thrown away; encoding time matters
+        # more than a few hundred kilobytes.
+        final.save(out, format="PNG", compress_level=1)
         if max_bytes is None or out.tell() <= max_bytes:
             return out.getvalue()
         paletted = final.quantize(
