@@ -27,10 +27,28 @@ _COLUMNS: dict[str, Any] = {
 class GuildRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._cache: dict[int, GuildConfig] = {}
+        self._writes = 0  # bumped by every write: a read that straddles one is not cached
 
     async def config(self, guild_id: int) -> GuildConfig:
+        """The server's settings, read on nearly every interaction, hence cached.
+
+        Every write goes through this repository and drops the cached copy, so the cache is
+        never stale within the one process that owns the database.
+        """
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            return cached
+        writes = self._writes
         row = await self._db.fetch_one("SELECT * FROM guild_config WHERE guild_id = ?", (guild_id,))
-        return GuildConfig.from_row(row) if row else GuildConfig.default(guild_id)
+        config = GuildConfig.from_row(row) if row else GuildConfig.default(guild_id)
+        if writes == self._writes:
+            self._cache[guild_id] = config
+        return config
+
+    def _forget(self, guild_id: int) -> None:
+        self._writes += 1
+        self._cache.pop(guild_id, None)
 
     async def update(self, guild_id: int, **changes: Any) -> GuildConfig:
         """Change some settings (the rest keep their value or default); return the result.
@@ -51,6 +69,7 @@ class GuildRepository:
                 f" ON CONFLICT (guild_id) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
                 (guild_id, *values, time.time()),
             )
+            self._forget(guild_id)
         return await self.config(guild_id)
 
     async def add_allowed_channel(self, guild_id: int, channel_id: int) -> list[int]:
@@ -65,6 +84,7 @@ class GuildRepository:
             "UPDATE guild_config SET allowed_channels = '[]', updated_at = ? WHERE guild_id = ?",
             (time.time(), guild_id),
         )
+        self._forget(guild_id)
 
     async def _edit_channels(
         self, guild_id: int, *, add: int | None = None, remove: int | None = None
@@ -86,6 +106,7 @@ class GuildRepository:
                 " allowed_channels = excluded.allowed_channels, updated_at = excluded.updated_at",
                 (guild_id, json.dumps(channels), time.time()),
             )
+        self._forget(guild_id)
         return channels
 
     async def claim_alert(
