@@ -8,7 +8,7 @@ interaction to the bot's first callback (Discord allows 3 s), and how many misse
 Also reported: time until a create was confirmed as queued (the member sees "Queued,
 position N"), and the bot's CPU time per command.
 
-    /work/venv/bin/python bench/ack_latency.py [--jobs 1000] [--members 50] [--rounds 3]
+    .venv/bin/python bench/ack_latency.py [--jobs 1000] [--members 50] [--rounds 3]
 """
 
 from __future__ import annotations

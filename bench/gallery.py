@@ -7,7 +7,7 @@ reading nine cached thumbnails + rendering the contact sheet (bot/images/render)
 query part alone is timed too, and every query's EXPLAIN QUERY PLAN is printed, so a
 full scan or a sort step shows.
 
-    /work/venv/bin/python bench/gallery.py [--images 100000] [--repeat 5]
+    .venv/bin/python bench/gallery.py [--images 100000] [--repeat 5]
 """
 
 from __future__ import annotations

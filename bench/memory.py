@@ -8,7 +8,7 @@ once, ten new /character create, and ten released jobs that run to delivery. RSS
 from /proc/<pid>/status (VmRSS now, VmHWM peak) after start and after the traffic, and
 sampled every 20 ms for the peak of each phase.
 
-    /work/venv/bin/python bench/memory.py [--jobs 1000] [--images 10000]
+    .venv/bin/python bench/memory.py [--jobs 1000] [--images 10000]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ at once. Also split into: before the image request, the image request itself (th
 latency plus the time the fake spends drawing and encoding the picture, which stands in
 for OpenAI's own servers), and after it (decode, store, thumbnail, upload to Discord).
 
-    /work/venv/bin/python bench/overhead.py [--latency 2.0] [--concurrent 1 20]
+    .venv/bin/python bench/overhead.py [--latency 2.0] [--concurrent 1 20]
 """
 
 from __future__ import annotations

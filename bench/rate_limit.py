@@ -7,7 +7,7 @@ image request on, the run lasts ``--minutes`` whole minutes. Figures: pictures d
 per minute (those whose request started inside the window) / B, the 429s the bot
 caused, and how long after the budget reopened each new minute's first request left.
 
-    /work/venv/bin/python bench/rate_limit.py [--budget 30] [--minutes 2] [--latency 2]
+    .venv/bin/python bench/rate_limit.py [--budget 30] [--minutes 2] [--latency 2]
 """
 
 from __future__ import annotations

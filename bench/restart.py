@@ -6,7 +6,7 @@ holding requests (two jobs become "running"), then is SIGKILLed as in a crash. T
 resumed job's image request reaching the fake OpenAI (and to its picture being posted).
 Each later restart is preceded by another SIGKILL with two jobs running.
 
-    /work/venv/bin/python bench/restart.py [--jobs 1000] [--restarts 3]
+    .venv/bin/python bench/restart.py [--jobs 1000] [--restarts 3]
 """
 
 from __future__ import annotations

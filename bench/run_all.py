@@ -1,7 +1,7 @@
 """Run every benchmark in turn, print one table, write bench/results/latest.json.
 
-    /work/venv/bin/python bench/run_all.py            # everything, about 5 minutes
-    /work/venv/bin/python bench/run_all.py --only gallery restart
+    .venv/bin/python bench/run_all.py            # everything, about 5 minutes
+    .venv/bin/python bench/run_all.py --only gallery restart
 
 A benchmark that fails outright is reported as such and the others still run.
 """
