@@ -307,12 +307,9 @@ async def test_with_forks_turned_off_others_are_refused_clearly(
     carol = guild.add_member("carol")
     first, first_id = await create(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first_id)
-    execute(
-        data_dir,
-        "INSERT INTO guild_config (guild_id, allow_forks) VALUES (?, 0)"
-        " ON CONFLICT (guild_id) DO UPDATE SET allow_forks = 0",
-        guild.id,
-    )
+    admin = guild.add_member("admin", admin=True)
+    turned_off = await admin.slash("config forks", allowed=False)
+    await turned_off.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
 
     h = await carol.slash("character vary", character=str(aiko), change="dancing")
     assert "doesn't allow varying other members' characters" in await refusal(h)
