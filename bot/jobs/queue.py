@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # A billing problem stops every call until someone tops up; look again this often.
 BILLING_PAUSE_SECONDS = 600.0
 DEFAULT_JOB_SECONDS = 30.0
+# How many waiting members hear their new place in line when a job starts.
+POSITION_UPDATES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,7 @@ class JobQueue:
         try:
             # Telling the member is a Discord round trip: it must not delay the API call.
             self._in_background(self._notify("job_started", job), f"started-{job.id}")
+            self._in_background(self._tell_waiting(job.guild_id), f"positions-{job.id}")
             started = time.monotonic()
             character, images = await self._runner.run(job, self._progress_callback(job))
             self._durations = [*self._durations[-19:], time.monotonic() - started]
@@ -210,6 +213,19 @@ class JobQueue:
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
         await self._deliver(job, character, images)
+
+    async def _tell_waiting(self, guild_id: int) -> None:
+        """The line moved: the next few waiting members of this guild see their new place.
+
+        Only the first few: an edit per waiting job on every start would spend Discord's rate
+        limits on messages nobody is watching closely.
+        """
+        mine = set(self._scheduler.jobs_of(guild_id))
+        places = [(p, j) for p, j in enumerate(self._scheduler.order(), start=1) if j in mine]
+        for position, job_id in places[:POSITION_UPDATES]:
+            job = await self._storage.jobs.get(job_id)
+            if job is not None:
+                await self._notify("job_queued", job, position, self.eta(position))
 
     def _progress_callback(self, job: Job) -> Callable[[bytes], Awaitable[None]]:
         last = 0.0

@@ -236,3 +236,20 @@ async def test_sigterm_leaves_an_unfinished_job_queued_for_the_next_start(
     await h.wait_original(finished, timeout=20)
     with db(data_dir) as conn:
         assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]
+
+
+async def test_waiting_members_see_their_place_move_up(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    alice = guild.add_member("alice")
+    fake_openai.hold()
+    await create(alice, "One")
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    await create(alice, "Two")
+    third = await create(alice, "Three")
+    await third.wait_original(lambda m: "position 2" in (m.content or ""), timeout=10)
+    fake_openai.release(1)  # One finishes, Two starts: Three is next in line
+    await third.wait_original(lambda m: "position 1" in (m.content or ""), timeout=15)
+    fake_openai.release()
+    await third.wait_original(finished, timeout=20)
