@@ -229,21 +229,41 @@ class JobRepository:
 
     async def fail(self, job_id: int, error_code: str) -> bool:
         """Mark a pending job failed (which refunds it). False if it was no longer pending."""
-        changed = await self._db.execute(
+        return await self._end(
+            job_id,
             "UPDATE jobs SET state = 'failed', error_code = ?, finished_at = ?"
             " WHERE id = ? AND state IN ('queued', 'running')",
             (error_code, time.time(), job_id),
         )
-        return changed > 0
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a queued job (refunding it). False if it had already started or ended."""
-        changed = await self._db.execute(
+        return await self._end(
+            job_id,
             "UPDATE jobs SET state = 'cancelled', finished_at = ?, delivered = 1"
             " WHERE id = ? AND state = 'queued'",
             (time.time(), job_id),
         )
-        return changed > 0
+
+    async def _end(self, job_id: int, sql: str, params: tuple[Any, ...]) -> bool:
+        """End a job without pictures and drop the character it would have brought to life.
+
+        A new character (or a fork made for a variation) exists from the moment it is asked
+        for; if its only job never produced a picture, it would linger as an empty name in
+        every list. Characters that have pictures, or other jobs on the way, stay.
+        """
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            if cursor.rowcount == 0:
+                return False
+            await conn.execute(
+                "DELETE FROM characters WHERE id = (SELECT character_id FROM jobs WHERE id = ?)"
+                " AND NOT EXISTS (SELECT 1 FROM images WHERE images.character_id = characters.id)"
+                " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.character_id = characters.id"
+                "                 AND jobs.state IN ('queued', 'running'))",
+                (job_id,),
+            )
+            return True
 
     async def mark_delivered(self, job_id: int, message_id: int | None) -> None:
         await self._db.execute(

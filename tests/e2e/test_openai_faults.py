@@ -84,6 +84,10 @@ async def test_giving_up_tells_the_member_and_refunds_while_others_are_served(
     h2 = await create(guild.add_member("bob"), "Ren")
     await h2.wait_original(finished, timeout=30)
     assert jobs(data_dir) == [("failed", 0, "upstream_busy"), ("done", 1, None)]
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        # Alice's character never got a picture, so it does not linger as an empty name.
+        names = [name for (name,) in db.execute("SELECT name FROM characters")]
+    assert names == ["Ren"]
 
 
 async def test_a_long_retry_after_pauses_and_tells_the_member(
