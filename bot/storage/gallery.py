@@ -291,6 +291,28 @@ class GalleryRepository:
         ) as cursor:
             removed.messages.extend((int(r[0]), int(r[1])) for r in await cursor.fetchall())
 
+    async def delete_images(self, guild_id: int, image_ids: list[int]) -> Removed:
+        """Delete pictures of this guild, wherever they are shown, in one transaction.
+
+        A character whose main picture goes falls back to its oldest remaining one.
+        """
+        removed = Removed()
+        if not image_ids:
+            return removed
+        marks = ", ".join("?" for _ in image_ids)  # placeholders only; the ids are bound
+        where = f"WHERE i.guild_id = ? AND i.id IN ({marks})"
+        params = [guild_id, *image_ids]
+        async with self._db.transaction() as conn:
+            await self._collect(conn, removed, where, params)
+            await conn.execute(
+                "UPDATE characters SET canonical_image_id = (SELECT id FROM images"
+                f" WHERE character_id = characters.id AND id NOT IN ({marks}) ORDER BY id LIMIT 1)"
+                f" WHERE guild_id = ? AND canonical_image_id IN ({marks})",
+                [*image_ids, guild_id, *image_ids],
+            )
+            await conn.execute(f"DELETE FROM images AS i {where}", params)
+        return removed
+
     async def delete_character(self, guild_id: int, character_id: int) -> Removed:
         """Delete a character with its pictures, favorites and jobs, in one transaction."""
         removed = Removed()

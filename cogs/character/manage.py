@@ -16,9 +16,9 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import CharacterCard
+from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.reply import reply
-from cogs.gallery.cleanup import remove_messages_later
 from cogs.gallery.cog import character_choices, parse_character_id
 from cogs.gallery.confirm import ConfirmView
 from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name

@@ -10,8 +10,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import group_parts
+from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import services, tr
-from cogs.gallery.cleanup import remove_messages_later
 from cogs.gallery.confirm import ConfirmView
 from cogs.pictures.message import REQUEST_BUDGET
 

@@ -15,6 +15,7 @@ import discord
 from bot.errors import BotError, NotAllowed, NotFound
 from bot.i18n import Catalog
 from bot.storage import StoredImage
+from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.reply import reply
@@ -132,21 +133,28 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
         if image.owner_id != interaction.user.id and not is_admin(interaction):
             raise NotAllowed("error.delete_not_owner")
         svc = services(interaction)
-        siblings = (
-            await svc.storage.images.for_message(interaction.message.id)
+        guild_id = interaction.guild_id or 0
+        # Every picture on this message goes, including when it is a gallery re-post.
+        shown = (
+            await svc.storage.gallery.images_on_message(guild_id, interaction.message.id)
             if interaction.message
             else []
         )
-        doomed = siblings or [image]
-        for picture in doomed:
-            await svc.storage.images.delete(picture.id)
-            svc.store.delete([p for p in (picture.file_path, picture.thumb_path) if p])
+        doomed = [picture.id for picture in shown] or [image.id]
+        removed = await svc.storage.gallery.delete_images(guild_id, doomed)
+        svc.store.delete(removed.files)
         if interaction.message is not None:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.message.delete()
+        elsewhere = [
+            m
+            for m in removed.messages
+            if interaction.message is None or m[1] != interaction.message.id
+        ]
+        remove_messages_later(interaction.client, elsewhere)
         await reply(
             interaction,
-            content=tr(interaction, "picture.deleted", count=len(doomed)),
+            content=tr(interaction, "picture.deleted", count=removed.images),
             ephemeral=True,
         )
 

@@ -396,3 +396,27 @@ async def test_a_private_server_gallery_shows_members_only_their_own(
     h2 = await admin.slash("gallery", scope="server")
     everything = await h2.wait_original(has_sheet, timeout=15)
     assert len(options(everything, "gal:o:")) == 8  # admins still see the whole server
+
+
+async def test_deleting_a_gallery_repost_removes_the_picture_everywhere(
+    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    original = await made.wait_original(finished, timeout=20)
+    picture = int(cid(original, "pic:del:").rsplit(":", 1)[1])
+    files_before = stored_files(data_dir)
+
+    h = await alice.slash("gallery")
+    gallery = await h.wait_original(has_sheet, timeout=15)
+    opened = await alice.select(gallery, cid(gallery, "gal:o:"), [str(picture)])
+    repost = await opened.wait_original(finished, timeout=15)
+    assert repost.id != original.id
+
+    deleting = await alice.click(repost, cid(repost, "pic:del:"))
+    await deleting.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    await fake_discord.wait_for(
+        lambda f: f.message(repost.id).deleted and f.message(original.id).deleted, timeout=10
+    )
+    assert db_value(data_dir, "SELECT COUNT(*) FROM images") == 0
+    assert len(files_before - stored_files(data_dir)) == 2  # the picture and its thumbnail
