@@ -58,6 +58,7 @@ class Services:
         runner = JobRunner(storage, images, store, settings)
         queue = JobQueue(storage, runner, limiter, settings)
         quotas = QuotaService(storage, settings)
+        catalog = Catalog.load()
         return cls(
             settings=settings,
             storage=storage,
@@ -66,8 +67,8 @@ class Services:
             queue=queue,
             quotas=quotas,
             submit=SubmitService(storage, images, store, queue, quotas),
-            catalog=Catalog.load(),
-            gallery=GalleryService(storage, store, Catalog.load()),
+            catalog=catalog,
+            gallery=GalleryService(storage, store, catalog),
             usage=UsageService(storage, settings),
         )
 

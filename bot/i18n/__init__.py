@@ -79,9 +79,6 @@ class Catalog:
             template = self.messages[DEFAULT_LOCALE].get("error.generic", key)
         return template.format_map(_SafeValues(values))
 
-    def has(self, key: str) -> bool:
-        return key in self.messages[DEFAULT_LOCALE]
-
     def placeholders(self, locale: str, key: str) -> set[str]:
         template = self.messages[locale].get(key, "")
         return {name for _, name, _, _ in Formatter().parse(template) if name}

@@ -64,11 +64,6 @@ class CharacterRepository:
             "UPDATE characters SET canonical_image_id = ? WHERE id = ?", (image_id, character_id)
         )
 
-    async def set_private(self, character_id: int, private: bool) -> None:
-        await self._db.execute(
-            "UPDATE characters SET private = ? WHERE id = ?", (int(private), character_id)
-        )
-
     async def delete(self, character_id: int) -> list[str]:
         """Delete a character and its pictures; return the stored file paths to remove."""
         async with self._db.transaction() as conn:

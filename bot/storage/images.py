@@ -104,29 +104,12 @@ class ImageRepository:
         )
         return [StoredImage.from_row(r) for r in rows]
 
-    async def for_message(self, message_id: int) -> list[StoredImage]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM images WHERE message_id = ? ORDER BY id", (message_id,)
-        )
-        return [StoredImage.from_row(r) for r in rows]
-
     async def set_message(self, image_ids: list[int], channel_id: int, message_id: int) -> None:
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "UPDATE images SET channel_id = ?, message_id = ? WHERE id = ?",
                 [(channel_id, message_id, image_id) for image_id in image_ids],
             )
-
-    async def delete(self, image_id: int) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE characters SET canonical_image_id = ("
-                "  SELECT id FROM images WHERE character_id = characters.id AND id != ?"
-                "  ORDER BY id LIMIT 1)"
-                " WHERE canonical_image_id = ?",
-                (image_id, image_id),
-            )
-            await conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
 
     async def set_favorite(self, image_id: int, user_id: int, favorite: bool) -> int | None:
         """Add or remove a favorite idempotently; return the new count (None: no image)."""

@@ -286,17 +286,6 @@ class JobRepository:
         )
         return [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
 
-    async def used_images(self, guild_id: int, user_id: int | None, since: float) -> int:
-        sql = (
-            f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
-            " AND created_at >= ?"
-        )
-        params: list[Any] = [guild_id, since]
-        if user_id is not None:
-            sql += " AND user_id = ?"
-            params.append(user_id)
-        return int(await self._db.fetch_value(sql, params) or 0)
-
     async def pending_for_guild(self, guild_id: int) -> list[Job]:
         rows = await self._db.fetch_all(
             "SELECT * FROM jobs WHERE guild_id = ? AND state IN ('queued', 'running') ORDER BY id",

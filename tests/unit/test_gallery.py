@@ -99,7 +99,7 @@ class Seeder:
             forked_from_id=forked_from,
         )
         if private:
-            await self.storage.characters.set_private(character_id, True)
+            await self.storage.gallery.set_private(guild_id, character_id, True)
         return character_id
 
     async def picture(

@@ -143,7 +143,7 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     assert await storage.images.get(ids[0]) is None  # the pictures go with the character
     job = await storage.jobs.get(job_id)
     assert job is not None and job.charged and job.character_id is None
-    assert await storage.jobs.used_images(10, 1, 0) == 1  # deleting is no way to get quota back
+    assert await storage.quotas.server_images(10, 0) == 1  # deleting is no way to get quota back
     await storage.close()
 
 

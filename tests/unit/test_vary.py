@@ -167,7 +167,7 @@ async def add_character(
         guild_id=guild, owner_id=owner, name=name, sheet={"name": name}, style="cel"
     )
     if private:
-        await storage.characters.set_private(character_id, True)
+        await storage.gallery.set_private(guild, character_id, True)
     return character_id
 
 
@@ -270,7 +270,7 @@ async def test_references_order_and_skip_deleted_pictures(storage: Storage, tmp_
     strong = await runner._variation_references(job(parent), character, strong=True)
     assert strong[:2] == [main_png, parent_png]
 
-    await storage.images.delete(parent)
+    await storage.gallery.delete_images(GUILD, [parent])
     fallback = await runner._variation_references(job(parent), character)
     assert fallback[0] == main_png and parent_png not in fallback
 
@@ -399,7 +399,7 @@ async def test_a_deleted_or_foreign_parent_falls_back_to_the_main_picture(
     aiko = await add_character(storage, "Aiko")
     main = await add_image(storage, aiko)
     gone = await add_image(storage, aiko)
-    await storage.images.delete(gone)
+    await storage.gallery.delete_images(GUILD, [gone])
     other = await add_image(storage, await add_character(storage, "Other"))
     await service.vary(requester(ALICE), VaryRequest(aiko, parent_image_id=gone))
     await service.vary(requester(ALICE), VaryRequest(aiko, parent_image_id=other))
