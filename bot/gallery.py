@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from bot.access import may_see, visible_character
 from bot.errors import NotAllowed, NotFound
 from bot.i18n import Catalog, format_number
 from bot.images.convert import ImageRejected, load_picture, make_thumbnail
@@ -379,15 +380,23 @@ class GalleryService:
     # --- visibility ------------------------------------------------------------------------
 
     async def visible_character(
-        self, guild_id: int, viewer_id: int, character_id: int, *, is_admin: bool = False
+        self,
+        guild_id: int,
+        viewer_id: int,
+        character_id: int,
+        *,
+        is_admin: bool = False,
+        include_private: bool = False,
     ) -> Character:
-        """The character if the member may see it here; admins see private ones too."""
-        character = await self.storage.gallery.character(guild_id, character_id)
-        if character is None or (
-            character.private and character.owner_id != viewer_id and not is_admin
-        ):
-            raise NotFound("error.character_not_found")
-        return character
+        """The character if the member may see it here (see bot.access for admins)."""
+        return await visible_character(
+            self.storage,
+            guild_id,
+            viewer_id,
+            character_id,
+            is_admin=is_admin,
+            include_private=include_private,
+        )
 
     async def needs_private_answer(self, request: GalleryRequest) -> bool:
         """Whether the page would show the viewer's private characters (answer ephemerally)."""
@@ -399,17 +408,22 @@ class GalleryService:
         )
 
     async def lineage(self, guild_id: int, viewer_id: int, character: Character) -> Lineage:
+        config = await self.storage.guilds.config(guild_id)
         ancestors: list[Character] = []
         seen = {character.id}
         parent_id = character.forked_from_id
         while parent_id is not None and parent_id not in seen and len(ancestors) < LINEAGE_DEPTH:
             seen.add(parent_id)
             parent = await self.storage.gallery.character(guild_id, parent_id)
-            if parent is None or (parent.private and parent.owner_id != viewer_id):
+            if parent is None or not may_see(parent, viewer_id, config):
                 break
             ancestors.append(parent)
             parent_id = parent.forked_from_id
-        forks = await self.storage.gallery.forks(guild_id, character.id, viewer_id)
+        forks = [
+            fork
+            for fork in await self.storage.gallery.forks(guild_id, character.id, viewer_id)
+            if may_see(fork, viewer_id, config)
+        ]
         return Lineage(ancestors, forks)
 
     # --- pages ---------------------------------------------------------------------------
@@ -421,13 +435,14 @@ class GalleryService:
         *,
         owner_name: str = "",
         guild_name: str = "",
+        is_admin: bool = False,
     ) -> GalleryPage:
         """Query, fetch (or repair) thumbnails and render one contact sheet."""
         character = None
         lineage = None
         if request.character_id is not None:
             character = await self.visible_character(
-                request.guild_id, request.viewer_id, request.character_id
+                request.guild_id, request.viewer_id, request.character_id, is_admin=is_admin
             )
             if character.private and not request.include_private:
                 raise NotFound("error.character_not_found")
@@ -510,11 +525,15 @@ class GalleryService:
 
     # --- opening one picture ------------------------------------------------------------------
 
-    async def open_picture(self, guild_id: int, viewer_id: int, image_id: int) -> OpenedPicture:
+    async def open_picture(
+        self, guild_id: int, viewer_id: int, image_id: int, *, is_admin: bool = False
+    ) -> OpenedPicture:
         entry = await self.storage.gallery.entry(guild_id, image_id)
         if entry is None:
             raise NotFound("error.image_gone")
-        character = await self.visible_character(guild_id, viewer_id, entry.image.character_id)
+        character = await self.visible_character(
+            guild_id, viewer_id, entry.image.character_id, is_admin=is_admin
+        )
         size_key = await self.storage.gallery.size_key_of(entry.image.job_id)
         return OpenedPicture(
             entry.image, character, character.style, size_key or _size_key(entry.image)
@@ -537,8 +556,11 @@ class GalleryService:
         locale: str,
         *,
         creator_name: str,
+        is_admin: bool = False,
     ) -> CharacterCard:
-        character = await self.visible_character(guild_id, viewer_id, character_id)
+        character = await self.visible_character(
+            guild_id, viewer_id, character_id, is_admin=is_admin
+        )
         pictures, favorites = await self.storage.gallery.character_stats(guild_id, character.id)
         portrait = None
         if character.canonical_image_id is not None:
@@ -578,7 +600,7 @@ class GalleryService:
         self, guild_id: int, actor_id: int, character_id: int, *, is_admin: bool
     ) -> Character:
         character = await self.visible_character(
-            guild_id, actor_id, character_id, is_admin=is_admin
+            guild_id, actor_id, character_id, is_admin=is_admin, include_private=is_admin
         )
         if character.owner_id != actor_id and not is_admin:
             raise NotAllowed("gallery.error.delete_not_owner")

@@ -107,8 +107,10 @@ class JobQueue:
 
     # --- members' requests -----------------------------------------------------------------
 
-    async def submit(self, new_job: NewJob, limits: Limits) -> Submitted:
-        job_id = await self._storage.jobs.submit(new_job, limits)
+    async def submit(
+        self, new_job: NewJob, limits: Limits, *, fork_of: Character | None = None
+    ) -> Submitted:
+        job_id = await self._storage.jobs.submit(new_job, limits, fork_of=fork_of)
         job = await self._storage.jobs.get(job_id)
         assert job is not None
         self._enqueue(job)

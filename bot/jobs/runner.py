@@ -16,16 +16,15 @@ from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
+from bot.jobs.references import variation_references
 from bot.storage import Character, Job, NewImage, Storage, StoredImage
 
 __all__ = ["JobRunner"]
 
 log = logging.getLogger(__name__)
 
-# A variation sends the picture being varied, the character's main picture and up to this
-# many of its most-favorited pictures as references (API facts §3: ≤ 16 images, each < 50 MB).
-MAX_FAVORITE_REFERENCES = 3
-MAX_REFERENCES = 16
+# API facts §3: each reference image must be under 50 MB. Which pictures a variation sends
+# is decided by bot.jobs.references.
 MAX_REFERENCE_BYTES = 50 * 1024 * 1024
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -157,39 +156,30 @@ class JobRunner:
     ) -> list[bytes]:
         """The reference pictures of a variation, as PNG bytes, most important first.
 
-        Subtle: the picture being varied, then the main picture. Strong: the main picture,
-        then the picture being varied. Then up to three of the character's most-favorited
-        pictures. A deleted or unreadable picture is skipped, so a deleted parent leaves
-        the main picture to anchor the look.
+        Chosen now, not at submission (see bot.jobs.references): only pictures of the
+        character's lineage that the job's member may still see. An unreadable picture is
+        skipped; with nothing left the job fails (and is refunded).
         """
-        first = [job.parent_image_id, character.canonical_image_id]
-        if strong:
-            first.reverse()
-        ids: list[int] = []
-        for image_id in first:
-            if image_id is not None and image_id not in ids:
-                ids.append(image_id)
-        favorites = await self._storage.images.top_favorites(
-            character.id, limit=MAX_FAVORITE_REFERENCES + len(ids)
+        chosen = await variation_references(
+            self._storage,
+            character,
+            job.user_id,
+            parent_image_id=job.parent_image_id,
+            strong=strong,
         )
-        extra = [image.id for image in favorites if image.id not in ids]
-        ids += extra[:MAX_FAVORITE_REFERENCES]
         references = []
-        for image_id in ids[:MAX_REFERENCES]:
-            image = await self._storage.images.get(image_id)
-            if image is None or image.guild_id != job.guild_id:
-                continue  # deleted since: the other references still anchor the look
+        for image in chosen:
             try:
                 data = await asyncio.to_thread(self._store.read, image.file_path)
                 png = await asyncio.to_thread(reference_png, data)
             except OSError:
-                log.warning("Reference picture %s is missing on disk", image_id)
+                log.warning("Reference picture %s is missing on disk", image.id)
                 continue
             except ImageRejected as exc:
-                log.warning("Reference picture %s is unusable (%s)", image_id, exc.reason)
+                log.warning("Reference picture %s is unusable (%s)", image.id, exc.reason)
                 continue
             if len(png) >= MAX_REFERENCE_BYTES:
-                log.warning("Reference picture %s is too large to send", image_id)
+                log.warning("Reference picture %s is too large to send", image.id)
                 continue
             references.append(png)
         if not references:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from bot.access import visible_character
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.images.convert import ImageRejected, normalize_upload
 from bot.images.prompts import CHANGE_LIMIT, CharacterSheet, clean_text
@@ -18,6 +19,7 @@ from bot.images.service import ImageService
 from bot.images.store import ImageStore
 from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
 from bot.jobs.queue import JobQueue, Submitted
+from bot.jobs.references import variation_references
 from bot.quotas import QuotaService
 from bot.storage import Character, NewJob, Storage
 
@@ -127,7 +129,7 @@ class SubmitService:
             )
         except Exception:
             # Refused by a quota or cap: leave nothing behind.
-            await self.storage.characters.delete(character_id)
+            await self.storage.characters.delete(who.guild_id, character_id)
             if reference_path:
                 self.store.delete([reference_path])
             raise
@@ -136,12 +138,12 @@ class SubmitService:
         """Queue a variation. Another member's character is varied through a fork.
 
         The submitted job's ``character_id`` is the character the pictures belong to: the
-        one asked for, or the member's own fork of it (created here, or reused).
+        one asked for, or the member's own fork of it (made, or reused, in the transaction
+        that accepts the job).
         """
         character = await self.vary_target(who, request.character_id)
+        strong = request.strength == "strong"
         parent_image_id = await self._parent_for(who, character, request.parent_image_id)
-        if parent_image_id is None:
-            raise NotFound("error.no_reference")
         config = await self.storage.guilds.config(who.guild_id)
         count = self._count(request.count, config.max_count)
         size_key = request.size if request.size in SIZES else None
@@ -151,30 +153,23 @@ class SubmitService:
         change = clean_text(request.change, CHANGE_LIMIT)
         if change:
             await self.images.check_prompt(change)
-        target, forked = character, False
-        if character.owner_id != who.user_id:
-            target, forked = await self._fork(character, who.user_id)
-        try:
-            return await self._submit(
-                who,
-                kind="vary",
-                character_id=target.id,
-                count=count,
-                request={
-                    "style": target.style,
-                    "size": SIZES[size_key],
-                    "size_key": size_key,
-                    "change": change,
-                    "strength": "strong" if request.strength == "strong" else "subtle",
-                    "varied_character_id": character.id,
-                },
-                parent_image_id=parent_image_id,
-            )
-        except Exception:
-            if forked:
-                # Refused by a quota or cap: a fork made only for this request goes too.
-                await self.storage.characters.delete(target.id)
-            raise
+        mine = character.owner_id == who.user_id
+        return await self._submit(
+            who,
+            kind="vary",
+            character_id=character.id if mine else None,
+            fork_of=None if mine else character,
+            count=count,
+            request={
+                "style": character.style,
+                "size": SIZES[size_key],
+                "size_key": size_key,
+                "change": change,
+                "strength": "strong" if strong else "subtle",
+                "varied_character_id": character.id,
+            },
+            parent_image_id=parent_image_id,
+        )
 
     async def vary_target(self, who: Requester, character_id: int) -> Character:
         """The character to vary, if this member may vary it (directly or by forking it).
@@ -193,37 +188,26 @@ class SubmitService:
         character = await self.visible_character(who, character_id)
         if character.owner_id != who.user_id:
             raise NotAllowed("error.main_not_owner")
-        image = await self.storage.images.get(image_id)
-        if image is None or image.guild_id != who.guild_id or image.character_id != character.id:
+        if not await self.storage.characters.set_canonical(character.id, image_id):
             raise NotFound("error.main_wrong_picture", name=character.name)
-        await self.storage.characters.set_canonical(character.id, image.id)
         return await self.storage.characters.get(character.id) or character
 
     async def _parent_for(
         self, who: Requester, character: Character, image_id: int | None
-    ) -> int | None:
+    ) -> int:
         """The picture a variation starts from: the one asked for, else the main picture.
 
-        A parent that was deleted in the meantime (or belongs elsewhere) is replaced by the
-        character's main picture, so the variation still has a face to keep.
+        Only a picture the member may use as a reference (bot.jobs.references): a parent
+        deleted meanwhile, or one that belongs elsewhere, is replaced by the main picture
+        (or, for a fork without pictures, its original's). Nothing at all: a clear refusal
+        now rather than a failed job later. The runner checks again when the job runs.
         """
-        if image_id is not None:
-            image = await self.storage.images.get(image_id)
-            if (
-                image is not None
-                and image.guild_id == who.guild_id
-                and image.character_id == character.id
-            ):
-                return image.id
-        return character.canonical_image_id
-
-    async def _fork(self, source: Character, owner_id: int) -> tuple[Character, bool]:
-        """The member's own copy of someone else's character; the original is never written."""
-        fork_id, created = await self.storage.characters.fork(source, owner_id)
-        fork = await self.storage.characters.get(fork_id)
-        if fork is None:  # deleted between the two statements
-            raise NotFound("error.character_gone")
-        return fork, created
+        usable = await variation_references(
+            self.storage, character, who.user_id, parent_image_id=image_id
+        )
+        if not usable:
+            raise NotFound("error.no_reference")
+        return usable[0].id
 
     async def reroll(self, who: Requester, image_id: int) -> Submitted:
         """Run the request that made ``image_id`` again, for a fresh picture."""
@@ -248,25 +232,19 @@ class SubmitService:
 
     async def visible_character(self, who: Requester, character_id: int) -> Character:
         """The character if this member may see it in this guild, else a clear NotFound."""
-        character = await self.storage.characters.get(character_id)
-        if (
-            character is None
-            or character.guild_id != who.guild_id
-            or (character.private and character.owner_id != who.user_id)
-        ):
-            raise NotFound("error.character_not_found")
-        return character
+        return await visible_character(self.storage, who.guild_id, who.user_id, character_id)
 
     async def _submit(
         self,
         who: Requester,
         *,
         kind: str,
-        character_id: int,
+        character_id: int | None,
         count: int,
         request: dict[str, object],
         parent_image_id: int | None = None,
         reference_path: str | None = None,
+        fork_of: Character | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
         return await self.queue.submit(
@@ -286,6 +264,7 @@ class SubmitService:
                 interaction_at=who.interaction_at,
             ),
             limits,
+            fork_of=fork_of,
         )
 
     @staticmethod

@@ -6,10 +6,13 @@ import json
 import time
 from typing import Any
 
+import aiosqlite
+
 from bot.storage.database import Database
 from bot.storage.records import Character
+from bot.storage.removal import Removed, remove_characters
 
-__all__ = ["CharacterRepository"]
+__all__ = ["CharacterRepository", "find_or_create_fork"]
 
 
 class CharacterRepository:
@@ -59,20 +62,24 @@ class CharacterRepository:
         )
         return [Character.from_row(r) for r in rows]
 
-    async def set_canonical(self, character_id: int, image_id: int) -> None:
-        await self._db.execute(
-            "UPDATE characters SET canonical_image_id = ? WHERE id = ?", (image_id, character_id)
+    async def set_canonical(self, character_id: int, image_id: int) -> bool:
+        """Make one of the character's own pictures its main one; False if it is not (any more)."""
+        changed = await self._db.execute(
+            "UPDATE characters SET canonical_image_id = ? WHERE id = ? AND EXISTS"
+            " (SELECT 1 FROM images WHERE id = ? AND character_id = ?)",
+            (image_id, character_id, image_id, character_id),
         )
+        return changed > 0
 
-    async def delete(self, character_id: int) -> list[str]:
+    async def delete(self, guild_id: int, character_id: int) -> list[str]:
         """Delete a character and its pictures; return the stored file paths to remove."""
+        removed = Removed()
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT file_path, thumb_path FROM images WHERE character_id = ?", (character_id,)
-            ) as cursor:
-                paths = [p for row in await cursor.fetchall() for p in row if p]
-            await conn.execute("DELETE FROM characters WHERE id = ?", (character_id,))
-            return paths
+            await remove_characters(
+                conn, removed, guild_id, "WHERE c.id = ? AND c.guild_id = ?",
+                (character_id, guild_id),
+            )
+        return removed.files
 
     async def search_visible(
         self,
@@ -101,41 +108,39 @@ class CharacterRepository:
         )
         return [Character.from_row(r) for r in rows]
 
-    async def fork(self, source: Character, owner_id: int) -> tuple[int, bool]:
-        """The member's own copy of ``source``: (its id, whether it was just created).
 
-        A member keeps one fork per original: varying the same character again reuses it.
-        The copy starts with the original's sheet, style and main picture (images never
-        change, so sharing the id is safe); the original row is never written.
-        """
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?"
-                " AND forked_from_id = ? ORDER BY id LIMIT 1",
-                (source.guild_id, owner_id, source.id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                # A fork whose own pictures were all deleted falls back to the original's.
-                await conn.execute(
-                    "UPDATE characters SET canonical_image_id = ?"
-                    " WHERE id = ? AND canonical_image_id IS NULL",
-                    (source.canonical_image_id, row[0]),
-                )
-                return int(row[0]), False
-            cursor = await conn.execute(
-                "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
-                " forked_from_id, canonical_image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    source.guild_id,
-                    owner_id,
-                    source.name,
-                    json.dumps(source.sheet, ensure_ascii=False),
-                    source.style,
-                    source.id,
-                    source.canonical_image_id,
-                    time.time(),
-                ),
-            )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid, True
+async def find_or_create_fork(
+    conn: aiosqlite.Connection, source: Character, owner_id: int
+) -> tuple[int, bool]:
+    """The member's own copy of ``source`` inside the caller's transaction: (id, created).
+
+    A member keeps one fork per original: varying the same character again reuses it. The
+    copy starts with the original's name, sheet and style but no main picture: its first
+    own picture becomes that, so a fork never shows (or sends) another member's picture as
+    its own. The original row is never written. The caller's transaction also reserves
+    the job that needs the fork, so a refused request can never take away a fork that an
+    accepted one uses.
+    """
+    async with conn.execute(
+        "SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?"
+        " AND forked_from_id = ? ORDER BY id LIMIT 1",
+        (source.guild_id, owner_id, source.id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is not None:
+        return int(row[0]), False
+    cursor = await conn.execute(
+        "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
+        " forked_from_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            source.guild_id,
+            owner_id,
+            source.name,
+            json.dumps(source.sheet, ensure_ascii=False),
+            source.style,
+            source.id,
+            time.time(),
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid, True

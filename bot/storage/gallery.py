@@ -8,13 +8,14 @@ id they type. Pages are read through the indexes of ``images`` (see the migratio
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiosqlite
 
 from bot.storage.database import Database
 from bot.storage.records import Character, StoredImage
+from bot.storage.removal import Removed, remove_characters, remove_images
 
 __all__ = [
     "ExportData",
@@ -50,16 +51,6 @@ class GalleryEntry:
     character_name: str
     character_owner_id: int
     character_private: bool
-
-
-@dataclass(slots=True)
-class Removed:
-    """What a deletion left to clean up outside the database."""
-
-    files: list[str] = field(default_factory=list)
-    messages: list[tuple[int, int]] = field(default_factory=list)  # (channel_id, message_id)
-    characters: int = 0
-    images: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,28 +260,6 @@ class GalleryRepository:
 
     # --- deletion ------------------------------------------------------------------------
 
-    @staticmethod
-    async def _collect(
-        conn: aiosqlite.Connection, removed: Removed, where: str, params: Any
-    ) -> None:
-        """Add the files and messages of the images matching ``where`` (alias ``i``)."""
-        async with conn.execute(
-            "SELECT i.file_path, i.thumb_path, i.channel_id, i.message_id"
-            f" FROM images AS i {where}",
-            params,
-        ) as cursor:
-            for row in await cursor.fetchall():
-                removed.images += 1
-                removed.files.extend(p for p in (row[0], row[1]) if p)
-                if row[2] and row[3]:
-                    removed.messages.append((int(row[2]), int(row[3])))
-        async with conn.execute(
-            "SELECT p.channel_id, p.message_id FROM picture_posts AS p"
-            f" WHERE p.image_id IN (SELECT i.id FROM images AS i {where})",
-            params,
-        ) as cursor:
-            removed.messages.extend((int(r[0]), int(r[1])) for r in await cursor.fetchall())
-
     async def delete_images(self, guild_id: int, image_ids: list[int]) -> Removed:
         """Delete pictures of this guild, wherever they are shown, in one transaction.
 
@@ -300,59 +269,48 @@ class GalleryRepository:
         if not image_ids:
             return removed
         marks = ", ".join("?" for _ in image_ids)  # placeholders only; the ids are bound
-        where = f"WHERE i.guild_id = ? AND i.id IN ({marks})"
-        params = [guild_id, *image_ids]
         async with self._db.transaction() as conn:
-            await self._collect(conn, removed, where, params)
-            await conn.execute(
-                "UPDATE characters SET canonical_image_id = (SELECT id FROM images"
-                f" WHERE character_id = characters.id AND id NOT IN ({marks}) ORDER BY id LIMIT 1)"
-                f" WHERE guild_id = ? AND canonical_image_id IN ({marks})",
-                [*image_ids, guild_id, *image_ids],
+            await remove_images(
+                conn, removed, guild_id, f"WHERE i.guild_id = ? AND i.id IN ({marks})",
+                [guild_id, *image_ids],
             )
-            await conn.execute(f"DELETE FROM images AS i {where}", params)
         return removed
 
     async def delete_character(self, guild_id: int, character_id: int) -> Removed:
-        """Delete a character with its pictures, favorites and jobs, in one transaction."""
+        """Delete a character with its pictures and favorites, in one transaction."""
         removed = Removed()
         async with self._db.transaction() as conn:
-            params = (character_id, guild_id)
-            await self._collect(
-                conn, removed, "WHERE i.character_id = ? AND i.guild_id = ?", params
+            await remove_characters(
+                conn, removed, guild_id, "WHERE c.id = ? AND c.guild_id = ?",
+                (character_id, guild_id),
             )
-            async with conn.execute(
-                "SELECT DISTINCT reference_path FROM jobs"
-                " WHERE character_id = ? AND guild_id = ? AND reference_path IS NOT NULL",
-                params,
-            ) as cursor:
-                removed.files.extend(r[0] for r in await cursor.fetchall())
-            cursor = await conn.execute(
-                "DELETE FROM characters WHERE id = ? AND guild_id = ?", params
-            )
-            removed.characters = cursor.rowcount
-        removed.messages = sorted(set(removed.messages))
         return removed
 
     async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
-        """Erase a member's characters, pictures, favorites and prompts in this server.
+        """Erase a member's characters, pictures, favorites and words in this server.
 
         Finished job rows stay (quotas count them) but lose every word the member typed.
+        Other members' forks of the member's characters (at any depth) keep their own
+        pictures and name, but the description they copied is emptied and the prompts that
+        repeated it are erased (SECURITY.md says so).
         """
         removed = Removed()
         async with self._db.transaction() as conn:
-            mine = (
-                "WHERE i.guild_id = ? AND (i.owner_id = ? OR i.character_id IN"
-                " (SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?))"
-            )
-            params = (guild_id, user_id, guild_id, user_id)
-            await self._collect(conn, removed, mine, params)
             async with conn.execute(
-                "SELECT DISTINCT reference_path FROM jobs"
-                " WHERE guild_id = ? AND user_id = ? AND reference_path IS NOT NULL",
-                (guild_id, user_id),
+                "WITH RECURSIVE copies(id) AS ("
+                "  SELECT id FROM characters WHERE forked_from_id IN"
+                "   (SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?)"
+                "  UNION SELECT c.id FROM characters AS c"
+                "  JOIN copies ON c.forked_from_id = copies.id)"
+                " SELECT id FROM characters WHERE id IN (SELECT id FROM copies) AND owner_id != ?",
+                (guild_id, user_id, user_id),
             ) as cursor:
-                removed.files.extend(r[0] for r in await cursor.fetchall())
+                copies = [(int(row[0]),) for row in await cursor.fetchall()]
+            await conn.executemany(
+                "UPDATE characters SET sheet_json = json_object('name', name) WHERE id = ?", copies
+            )
+            await conn.executemany("UPDATE images SET prompt = '' WHERE character_id = ?", copies)
+            await conn.executemany("UPDATE jobs SET prompt = NULL WHERE character_id = ?", copies)
             # The member's favorites on other people's pictures: counts go down with them.
             await conn.execute(
                 "UPDATE images SET favorite_count = MAX(0, favorite_count - 1)"
@@ -364,25 +322,26 @@ class GalleryRepository:
                 " AND image_id IN (SELECT id FROM images WHERE guild_id = ?)",
                 (user_id, guild_id),
             )
-            await conn.execute("DELETE FROM images WHERE guild_id = ? AND owner_id = ?", params[:2])
-            cursor = await conn.execute(
-                "DELETE FROM characters WHERE guild_id = ? AND owner_id = ?", params[:2]
+            await remove_images(
+                conn, removed, guild_id, "WHERE i.guild_id = ? AND i.owner_id = ?",
+                (guild_id, user_id),
             )
-            removed.characters = cursor.rowcount
-            # Someone else's character whose portrait was one of this member's pictures.
-            await conn.execute(
-                "UPDATE characters SET canonical_image_id = ("
-                "  SELECT id FROM images WHERE character_id = characters.id ORDER BY id LIMIT 1)"
-                " WHERE guild_id = ? AND canonical_image_id IS NOT NULL"
-                " AND NOT EXISTS (SELECT 1 FROM images WHERE id = characters.canonical_image_id)",
-                (guild_id,),
+            await remove_characters(
+                conn, removed, guild_id, "WHERE c.guild_id = ? AND c.owner_id = ?",
+                (guild_id, user_id),
             )
+            async with conn.execute(
+                "SELECT DISTINCT reference_path FROM jobs"
+                " WHERE guild_id = ? AND user_id = ? AND reference_path IS NOT NULL",
+                (guild_id, user_id),
+            ) as cursor:
+                removed.files.extend(r[0] for r in await cursor.fetchall())
             await conn.execute(
                 "UPDATE jobs SET request_json = '{}', prompt = NULL, interaction_token = NULL,"
                 " reference_path = NULL WHERE guild_id = ? AND user_id = ?",
                 (guild_id, user_id),
             )
-        removed.messages = sorted(set(removed.messages))
+        removed.files = sorted(set(removed.files))
         return removed
 
     # --- export --------------------------------------------------------------------------

@@ -60,7 +60,9 @@ class ImageRepository:
                 cursor = await conn.execute(
                     "INSERT INTO images (guild_id, character_id, owner_id, job_id,"
                     " parent_image_id, file_path, thumb_path, width, height, mime, prompt, model,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    # A parent deleted while the job ran is no parent any more.
+                    " created_at) VALUES (?, ?, ?, ?, (SELECT id FROM images WHERE id = ?),"
+                    " ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         guild_id,
                         character_id,
@@ -86,10 +88,11 @@ class ImageRepository:
                 (now, input_tokens, output_tokens, cost_usd, prompt, model, job_id),
             )
             if ids:
-                # A character's first picture becomes its canonical reference.
+                # A character's first picture becomes its main one (a fork's too: it starts
+                # with none), and the character counts as drawn from now on.
                 await conn.execute(
-                    "UPDATE characters SET canonical_image_id = ?"
-                    " WHERE id = ? AND canonical_image_id IS NULL",
+                    "UPDATE characters SET drawn = 1,"
+                    " canonical_image_id = COALESCE(canonical_image_id, ?) WHERE id = ?",
                     (ids[0], character_id),
                 )
             return ids

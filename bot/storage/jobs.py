@@ -7,9 +7,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import QueueFull, QuotaExhausted
+import aiosqlite
+
+from bot.errors import NotFound, QueueFull, QuotaExhausted
+from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Database
-from bot.storage.records import Job
+from bot.storage.records import Character, Job
 
 __all__ = ["JobRepository", "Limits", "NewJob"]
 
@@ -61,13 +64,19 @@ class JobRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def submit(self, job: NewJob, limits: Limits) -> int:
+    async def submit(
+        self, job: NewJob, limits: Limits, *, fork_of: Character | None = None
+    ) -> int:
         """Insert ``job`` if it fits every cap and quota, atomically; return its id.
 
         Counting and inserting happen in one write transaction, so twenty simultaneous
-        requests against a remaining quota of five accept exactly five.
+        requests against a remaining quota of five accept exactly five. With ``fork_of``
+        the job belongs to the member's own copy of that character, found or made in the
+        same transaction: a refused request leaves no fork behind and never removes one
+        that another request uses.
         """
         async with self._db.transaction() as conn:
+            character_id = await self._job_character(conn, job, fork_of)
 
             async def scalar(sql: str, *params: Any) -> int:
                 async with conn.execute(sql, params) as cursor:
@@ -166,13 +175,15 @@ class JobRepository:
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
                 " parent_image_id, request_json, image_count, reference_path, locale,"
                 " application_id, interaction_token, interaction_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                # A parent picture deleted meanwhile is no parent (the runner falls back).
+                " VALUES (?, ?, ?, ?, ?, (SELECT id FROM images WHERE id = ?),"
+                " ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job.guild_id,
                     job.channel_id,
                     job.user_id,
                     job.kind,
-                    job.character_id,
+                    character_id,
                     job.parent_image_id,
                     json.dumps(job.request, ensure_ascii=False),
                     job.image_count,
@@ -186,6 +197,22 @@ class JobRepository:
             )
             assert cursor.lastrowid is not None
             return cursor.lastrowid
+
+    @staticmethod
+    async def _job_character(
+        conn: aiosqlite.Connection, job: NewJob, fork_of: Character | None
+    ) -> int | None:
+        """The character the job draws, still there (a fork of ``fork_of`` if given)."""
+        wanted = fork_of.id if fork_of is not None else job.character_id
+        if wanted is None:
+            return None
+        async with conn.execute("SELECT 1 FROM characters WHERE id = ?", (wanted,)) as cursor:
+            if await cursor.fetchone() is None:
+                raise NotFound("error.character_gone")
+        if fork_of is None:
+            return wanted
+        fork_id, _created = await find_or_create_fork(conn, fork_of, job.user_id)
+        return fork_id
 
     async def get(self, job_id: int) -> Job | None:
         row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
@@ -250,7 +277,8 @@ class JobRepository:
 
         A new character (or a fork made for a variation) exists from the moment it is asked
         for; if its only job never produced a picture, it would linger as an empty name in
-        every list. Characters that have pictures, or other jobs on the way, stay.
+        every list. Characters that were ever drawn (even if every picture was deleted
+        since), or that have other jobs on the way, stay.
         """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(sql, params)
@@ -258,6 +286,7 @@ class JobRepository:
                 return False
             await conn.execute(
                 "DELETE FROM characters WHERE id = (SELECT character_id FROM jobs WHERE id = ?)"
+                " AND drawn = 0"
                 " AND NOT EXISTS (SELECT 1 FROM images WHERE images.character_id = characters.id)"
                 " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.character_id = characters.id"
                 "                 AND jobs.state IN ('queued', 'running'))",

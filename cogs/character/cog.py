@@ -9,10 +9,12 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
+from bot.access import choosable_characters
 from bot.errors import UserInputError
 from bot.images.prompts import CHANGE_LIMIT
 from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
+from cogs._shared.characters import character_choices
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal, submit_vary
@@ -241,26 +243,6 @@ class CharacterCog(
         return choices[:25]
 
 
-async def character_choices(
-    interaction: discord.Interaction, current: str, *, own_only: bool
-) -> list[app_commands.Choice[str]]:
-    """Autocomplete: the member's characters (and others' shared ones) matching the text."""
-    svc = services(interaction)
-    found = await svc.storage.characters.search_visible(
-        interaction.guild_id or 0, interaction.user.id, current, own_only=own_only, limit=25
-    )
-    locale = locale_of(interaction)
-    choices = []
-    for character in found:
-        label = character.name
-        if character.owner_id != interaction.user.id:
-            label = svc.catalog.t(locale, "autocomplete.others", name=character.name)
-        choices.append(
-            app_commands.Choice(name=f"{label[:90]} #{character.id}", value=str(character.id))
-        )
-    return choices[:25]
-
-
 _TRAILING_ID = re.compile(r"#(\d{1,18})\s*$")
 
 
@@ -294,8 +276,12 @@ async def resolve_character(
         return parse_character_id(text)
     except UserInputError:
         pass
-    found = await services(interaction).storage.characters.search_visible(
-        interaction.guild_id or 0, interaction.user.id, text, own_only=own_only, limit=25
+    found = await choosable_characters(
+        services(interaction).storage,
+        interaction.guild_id or 0,
+        interaction.user.id,
+        text,
+        own_only=own_only,
     )
     named = [c for c in found if c.name.casefold() == text.casefold()]
     own = [c for c in named if c.owner_id == interaction.user.id]

@@ -16,10 +16,11 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import CharacterCard
+from cogs._shared.characters import character_choices
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.reply import reply
-from cogs.gallery.cog import character_choices, parse_character_id
+from cogs.gallery.cog import parse_character_id
 from cogs.gallery.confirm import ConfirmView
 from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name
 from cogs.pictures.message import truncate
@@ -46,14 +47,20 @@ class CharacterManageCommands(commands.Cog):
     ) -> None:
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
+        admin = is_admin(interaction)
         found = await svc.gallery.visible_character(
-            guild_id, interaction.user.id, parse_character_id(character)
+            guild_id, interaction.user.id, parse_character_id(character), is_admin=admin
         )
         # A private character's card is shown only to its owner.
         await interaction.response.defer(thinking=True, ephemeral=found.private)
         creator = await display_name(interaction, found.owner_id)
         card = await svc.gallery.card(
-            guild_id, interaction.user.id, found.id, locale_of(interaction), creator_name=creator
+            guild_id,
+            interaction.user.id,
+            found.id,
+            locale_of(interaction),
+            creator_name=creator,
+            is_admin=admin,
         )
         embed, file, view = _card_message(interaction, card)
         await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
@@ -62,7 +69,7 @@ class CharacterManageCommands(commands.Cog):
     async def _show_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current)
+        return await character_choices(interaction, current, browsing=True)
 
     @app_commands.command(
         name=_("delete", key="cmd.character_delete.name"),
@@ -116,7 +123,9 @@ class CharacterManageCommands(commands.Cog):
     async def _delete_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, own_only=not is_admin(interaction))
+        return await character_choices(
+            interaction, current, own_only=not is_admin(interaction), browsing=True
+        )
 
     @app_commands.command(
         name=_("private", key="cmd.character_private.name"),

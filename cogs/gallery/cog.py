@@ -13,13 +13,14 @@ from discord.ext import commands
 from bot.errors import UserInputError
 from bot.gallery import GalleryRequest, Scope
 from bot.storage.gallery import GallerySort
-from cogs._shared.context import locale_of, services
+from cogs._shared.characters import character_choices
+from cogs._shared.context import is_admin, services
 from cogs.gallery.views import remember_name, show_page
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
 
-__all__ = ["GalleryCog", "character_choices", "parse_character_id"]
+__all__ = ["GalleryCog", "parse_character_id"]
 
 SORT_CHOICES = [
     app_commands.Choice(name=_("Newest first", key="gallery.choice.newest"), value="newest"),
@@ -41,31 +42,6 @@ def parse_character_id(value: str) -> int:
     if text.isdigit() and len(text) < 19:
         return int(text)
     raise UserInputError("error.character_pick")
-
-
-async def character_choices(
-    interaction: discord.Interaction, current: str, *, own_only: bool = False
-) -> list[app_commands.Choice[str]]:
-    """Characters this member may see in this server (own first), for autocomplete."""
-    svc = services(interaction)
-    found = await svc.storage.characters.visible_to(
-        interaction.guild_id or 0, interaction.user.id, current.strip(), limit=25
-    )
-    locale = locale_of(interaction)
-    choices = []
-    for character in found:
-        mine = character.owner_id == interaction.user.id
-        if own_only and not mine:
-            continue
-        label = (
-            character.name
-            if mine
-            else svc.catalog.t(locale, "autocomplete.others", name=character.name)
-        )
-        choices.append(
-            app_commands.Choice(name=f"{label} #{character.id}"[:100], value=str(character.id))
-        )
-    return choices[:25]
 
 
 @app_commands.guild_only()
@@ -117,7 +93,9 @@ class GalleryCog(commands.Cog):
         )
         if request.character_id is not None:
             # Checked before answering, so a wrong pick gets a short private message.
-            await svc.gallery.visible_character(guild_id, request.viewer_id, request.character_id)
+            await svc.gallery.visible_character(
+                guild_id, request.viewer_id, request.character_id, is_admin=is_admin(interaction)
+            )
         # The member's private characters appear only in an answer nobody else sees.
         private = await svc.gallery.needs_private_answer(request)
         await interaction.response.defer(thinking=True, ephemeral=private)
@@ -128,4 +106,4 @@ class GalleryCog(commands.Cog):
     async def _character_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current)
+        return await character_choices(interaction, current, browsing=True)

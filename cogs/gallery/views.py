@@ -314,7 +314,13 @@ async def show_page(interaction: discord.Interaction, request: GalleryRequest) -
     owner = request.owner_filter
     owner_name = await display_name(interaction, owner) if owner is not None else ""
     guild_name = interaction.guild.name if interaction.guild is not None else ""
-    page = await svc.gallery.page(request, locale, owner_name=owner_name, guild_name=guild_name)
+    page = await svc.gallery.page(
+        request,
+        locale,
+        owner_name=owner_name,
+        guild_name=guild_name,
+        is_admin=is_admin(interaction),
+    )
     embed, file, view = gallery_message(interaction, page, config.favorite_emoji)
     await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
 
@@ -487,7 +493,9 @@ async def open_picture(interaction: discord.Interaction, image_id: int) -> None:
     """
     svc = services(interaction)
     guild_id = interaction.guild_id or 0
-    opened = await svc.gallery.open_picture(guild_id, interaction.user.id, image_id)
+    opened = await svc.gallery.open_picture(
+        guild_id, interaction.user.id, image_id, is_admin=is_admin(interaction)
+    )
     private = opened.character.private
     await interaction.response.defer(thinking=True, ephemeral=private)
     built = await build_picture_message(

@@ -139,7 +139,7 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     )
     ids = await finish(storage, job_id, character_id)
     assert ids and len(ids) == 1
-    await storage.characters.delete(character_id)
+    await storage.characters.delete(10, character_id)
     assert await storage.images.get(ids[0]) is None  # the pictures go with the character
     job = await storage.jobs.get(job_id)
     assert job is not None and job.charged and job.character_id is None
@@ -155,7 +155,7 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_pa
     job_id = await storage.jobs.submit(
         NewJob(10, 20, 1, "create", {}, 1, "en", character_id=character_id), limits()
     )
-    await storage.characters.delete(character_id)
+    await storage.characters.delete(10, character_id)
     result = await finish(storage, job_id, character_id)
     assert result is None
     assert await storage.db.fetch_value("SELECT COUNT(*) FROM images") == 0

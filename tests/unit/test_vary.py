@@ -20,6 +20,7 @@ from bot.images.store import ImageStore
 from bot.jobs.runner import JobRunner, reference_png
 from bot.jobs.submit import Requester, SubmitService, VaryRequest
 from bot.storage import Character, NewJob, Storage
+from bot.storage.characters import find_or_create_fork
 
 GUILD, OTHER_GUILD = 100, 200
 ALICE, BOB = 1, 2
@@ -221,12 +222,15 @@ async def test_fork_is_created_once_and_never_touches_the_original(storage: Stor
     original = await storage.characters.get(aiko)
     assert original is not None
 
-    fork_id, created = await storage.characters.fork(original, BOB)
-    again, created_again = await storage.characters.fork(original, BOB)
+    async with storage.db.transaction() as conn:
+        fork_id, created = await find_or_create_fork(conn, original, BOB)
+        again, created_again = await find_or_create_fork(conn, original, BOB)
     assert created and not created_again and again == fork_id
     fork = await storage.characters.get(fork_id)
     assert fork is not None
-    assert (fork.owner_id, fork.forked_from_id, fork.canonical_image_id) == (BOB, aiko, main)
+    # A fork has no main picture until it is drawn: it never shows the original's as its own.
+    assert (fork.owner_id, fork.forked_from_id, fork.canonical_image_id) == (BOB, aiko, None)
+    assert main != fork.canonical_image_id
     assert (fork.name, fork.sheet, fork.style) == (original.name, original.sheet, original.style)
     assert await storage.characters.get(aiko) == original
 
@@ -261,7 +265,7 @@ async def test_references_order_and_skip_deleted_pictures(storage: Storage, tmp_
     runner = JobRunner(storage, cast(Any, None), store, cast(Any, None))
 
     def job(parent_image_id: int | None) -> Any:
-        return SimpleNamespace(parent_image_id=parent_image_id, guild_id=GUILD)
+        return SimpleNamespace(parent_image_id=parent_image_id, guild_id=GUILD, user_id=ALICE)
 
     main_png, parent_png, fav_png = (store.read(paths[k]) for k in ("main", "parent", "fav"))
     subtle = await runner._variation_references(job(parent), character)
@@ -279,13 +283,21 @@ async def test_references_order_and_skip_deleted_pictures(storage: Storage, tmp_
 
 
 class StubQueue:
-    def __init__(self) -> None:
+    def __init__(self, storage: Storage) -> None:
         self.jobs: list[NewJob] = []
         self.refuse = False
+        self.storage = storage
 
-    async def submit(self, new_job: NewJob, limits: object) -> Any:
+    async def submit(
+        self, new_job: NewJob, limits: object, *, fork_of: Character | None = None
+    ) -> Any:
+        """Like the real queue: the fork is made in the transaction that accepts the job."""
         if self.refuse:
             raise QuotaExhausted("error.quota_exhausted")
+        if fork_of is not None:
+            async with self.storage.db.transaction() as conn:
+                fork_id, _ = await find_or_create_fork(conn, fork_of, new_job.user_id)
+            new_job = dataclasses.replace(new_job, character_id=fork_id)
         self.jobs.append(new_job)
         return SimpleNamespace(job=SimpleNamespace(id=len(self.jobs), **vars_of(new_job)))
 
@@ -309,8 +321,8 @@ def requester(user_id: int, guild_id: int = GUILD) -> Requester:
 
 
 @pytest.fixture
-def queue() -> StubQueue:
-    return StubQueue()
+def queue(storage: Storage) -> StubQueue:
+    return StubQueue(storage)
 
 
 @pytest.fixture

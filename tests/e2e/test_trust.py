@@ -1,0 +1,323 @@
+"""Trust, end to end: a picture never crosses an owner or privacy line (issue #15).
+
+Each test is a sequence an adversarial (or just unlucky) member can play through Discord,
+and each checks what reaches OpenAI, what members are shown, or what is left stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_gallery import confirm
+from tests.e2e.test_vary import (
+    button,
+    character_of,
+    create,
+    finished,
+    image_ids,
+    query,
+    refusal,
+    stored_picture,
+)
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.records import Message
+from tests.fakes.openai import FakeOpenAI
+
+
+async def vary(member: Member, character: int, change: str) -> Message:
+    h = await member.slash("character vary", character=str(character), change=change)
+    return await h.wait_original(finished, timeout=20)
+
+
+async def delete_message_pictures(fake: FakeDiscord, member: Member, message: Message) -> None:
+    deleting = await member.click(message, button(message, "del"))
+    await deleting.wait_for_reply(lambda m: "deleted" in (m.content or "").lower(), timeout=10)
+    await fake.wait_for(lambda f: f.message(message.id).deleted, timeout=10)
+
+
+async def make_private(member: Member, character: int, hidden: bool = True) -> None:
+    h = await member.slash("character private", character=str(character), hidden=hidden)
+    await h.wait_for_reply(lambda m: bool(m.content), timeout=10)
+
+
+def sent_references(fake: FakeOpenAI) -> list[bytes]:
+    return [image.data for request in fake.requests_for("edits") for image in request.images]
+
+
+# --------------------------------------------------------------------------- 1. ids
+
+
+async def test_a_deleted_picture_id_never_names_another_members_private_picture(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    """Alice's queued variation of a picture she then deletes never sends Bob's picture."""
+    await start_bot(max_concurrent_jobs=1)
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    _, first = await create(alice, "Aiko", "silver hair")
+    _, bea_first = await create(bob, "Bea", "short red hair")
+    bea = character_of(data_dir, bea_first)
+    await make_private(bob, bea)
+    newest = await vary(alice, character_of(data_dir, first), "in the rain")
+    doomed = image_ids(newest)[0]
+
+    # Bob's job holds the only slot; Alice's variation of her newest picture waits behind it.
+    fake_openai.hold()
+    bobs = await bob.slash("character vary", character=str(bea), change="reading a book")
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    opened = await alice.click(newest, button(newest, "vary"))
+    alices = await opened.submit_modal({"change": "smiling"})
+    await alices.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+    await delete_message_pictures(fake_discord, alice, newest)
+    fake_openai.release()
+
+    bobs_result = await bobs.wait_original(finished, timeout=20)
+    bobs_picture = image_ids(bobs_result)[0]
+    assert bobs_picture != doomed  # the freed id was not handed out again
+    await alices.wait_original(finished, timeout=20)
+    alices_request = fake_openai.requests_for("edits")[-1]
+    sent = [image.data for image in alices_request.images]
+    assert stored_picture(data_dir, bobs_picture) not in sent
+    assert stored_picture(data_dir, bea_first) not in sent
+    assert sent == [stored_picture(data_dir, first)]  # her main picture anchors the look
+
+
+async def test_a_reaction_on_a_stale_repost_favorites_nobody_elses_picture(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot()
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    message, first = await create(alice, "Aiko", "silver hair")
+    await delete_message_pictures(fake_discord, alice, message)
+    _, bobs = await create(bob, "Bea", "short red hair")
+    assert bobs != first
+    assert query(data_dir, "SELECT COUNT(*) FROM images WHERE id = ?", first) == [(0,)]
+
+
+# --------------------------------------------------------------------------- 2. /character delete
+
+
+async def test_deleting_an_original_leaves_other_members_forks_working(
+    bot: object,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    _, first = await create(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first)
+    forked = await vary(bob, aiko, "holding an umbrella")
+    bobs_picture = image_ids(forked)[0]
+    fork = character_of(data_dir, bobs_picture)
+    assert fork != aiko
+
+    ask = await alice.slash("character delete", character=str(aiko))
+    prompt = await ask.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
+    await confirm(alice, prompt, fake_discord, "🗑️")
+
+    again = await vary(bob, fork, "at the beach")
+    assert again.attachments
+    assert fake_openai.requests_for("edits")[-1].images[0].data == stored_picture(
+        data_dir, bobs_picture
+    )
+
+
+# --------------------------------------------------------------------------- 3. failed jobs
+
+
+async def test_a_failed_variation_never_deletes_a_character_that_had_pictures(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    message, first = await create(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first)
+
+    fake_openai.hold()
+    bobs = await bob.slash("character create", name="Bea", description="short red hair")
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    alices = await alice.slash("character vary", character=str(aiko), change="waving")
+    await alices.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+    await delete_message_pictures(fake_discord, alice, message)
+    fake_openai.release()
+    await bobs.wait_original(finished, timeout=20)
+
+    told = await alices.wait_for_reply(
+        lambda m: "no picture" in (m.content or "").lower(), timeout=20
+    )
+    assert "Nothing was charged" in (told.content or "")
+    # Aiko, with her name and sheet, is still Alice's: she can look at her card.
+    card = await alice.slash("character show", character=str(aiko))
+    shown = await card.wait_original(lambda m: bool(m.embeds), timeout=15)
+    assert "Aiko" in shown.embeds[0]["title"]
+
+
+# --------------------------------------------------------------------------- 4. privacy later
+
+
+async def test_an_original_made_private_later_is_never_read_through_a_fork(
+    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    _, first = await create(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first)
+    forked = await vary(bob, aiko, "holding an umbrella")
+    fork = character_of(data_dir, image_ids(forked)[0])
+    await make_private(alice, aiko)
+
+    await vary(bob, fork, "at the beach")
+    assert stored_picture(data_dir, first) not in [
+        i.data for i in fake_openai.requests_for("edits")[-1].images
+    ]
+    # His fork's card shows his own picture, never Alice's now-private one.
+    assert query(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", fork) != [
+        (first,)
+    ]
+
+
+async def test_a_queued_fork_variation_loses_an_original_made_private_meanwhile(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
+    _, first = await create(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first)
+
+    fake_openai.hold()
+    carols = await carol.slash("character create", name="Cleo", description="a blue hat")
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    bobs = await bob.slash("character vary", character=str(aiko), change="with a cat")
+    await bobs.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+    await make_private(alice, aiko)
+    fake_openai.release()
+    await carols.wait_original(finished, timeout=20)
+
+    told = await bobs.wait_for_reply(
+        lambda m: "no picture" in (m.content or "").lower(), timeout=20
+    )
+    assert "Nothing was charged" in (told.content or "")
+    assert stored_picture(data_dir, first) not in sent_references(fake_openai)
+    assert query(data_dir, "SELECT state, charged FROM jobs WHERE user_id = ?", bob.id) == [
+        ("failed", 0)
+    ]
+
+
+# --------------------------------------------------------------------------- 5. private gallery
+
+
+async def test_a_private_server_gallery_hides_cards_and_autocomplete_too(
+    bot: object, guild: Guild, data_dir: Path
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    admin = guild.add_member("admin", admin=True)
+    _, first = await create(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first)
+    turned = await admin.slash("config gallery", visibility="private")
+    await turned.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
+
+    shown = await bob.slash("character show", character=str(aiko))
+    assert "couldn't find" in await refusal(shown)
+    for command in ("character vary", "character show"):
+        choices = await bob.autocomplete(command, focused="character", value="")
+        assert str(aiko) not in [c["value"] for c in choices]
+    varied = await bob.slash("character vary", character=str(aiko), change="waving")
+    assert "couldn't find" in await refusal(varied)
+    # The owner still sees her own, and an admin still sees everything.
+    own = await alice.autocomplete("character vary", focused="character", value="")
+    assert [c["value"] for c in own] == [str(aiko)]
+    card = await admin.slash("character show", character=str(aiko))
+    await card.wait_original(lambda m: bool(m.embeds), timeout=15)
+
+
+# --------------------------------------------------------------------------- 6. /mydata delete
+
+
+def stored_text(data_dir: Path) -> str:
+    """Every text value in the database, for a search of words a member erased."""
+    out = []
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in db.execute(f"SELECT * FROM {table}"):
+                out.extend(str(v) for v in row if isinstance(v, str))
+    return "\n".join(out)
+
+
+async def test_erasing_my_data_removes_my_words_from_other_members_forks(
+    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    _, first = await create(alice, "Aiko", "glimmerwing tattoo on the left wrist")
+    forked = await vary(bob, character_of(data_dir, first), "holding an umbrella")
+    fork = character_of(data_dir, image_ids(forked)[0])
+    assert "glimmerwing" in stored_text(data_dir)
+
+    ask = await alice.slash("mydata delete")
+    prompt = await ask.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
+    await confirm(alice, prompt, fake_discord, "✅")
+
+    assert "glimmerwing" not in stored_text(data_dir)
+    # Bob keeps his fork and its picture, and can still vary it.
+    again = await vary(bob, fork, "at the beach")
+    assert again.attachments
+    export = await bob.slash("mydata export")
+    done = await export.wait_for_reply(lambda m: bool(m.attachments), timeout=20)
+    with zipfile.ZipFile(io.BytesIO(done.attachments[0].data)) as archive:
+        manifest = json.loads(archive.read("characters.json"))
+    assert "glimmerwing" not in json.dumps(manifest)
+    assert [c["id"] for c in manifest["characters"]] == [fork]
+
+
+# --------------------------------------------------------------------------- 7. fork race
+
+FORK_NOTICE = "belongs to someone else"
+
+
+async def test_a_refused_variation_never_deletes_the_fork_an_accepted_one_uses(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    """Several members each fire two variations of one original at once, with room for one."""
+    await start_bot(member_pending_cap=1)
+    alice = guild.add_member("alice")
+    _, first = await create(alice, "Aiko", "silver hair")
+    aiko = str(character_of(data_dir, first))
+    members = [guild.add_member(f"m{i}") for i in range(6)]
+    fake_openai.hold()
+    handles = await asyncio.gather(
+        *(
+            m.slash("character vary", character=aiko, change=change)
+            for m in members
+            for change in ("waving", "sitting")
+        )
+    )
+    # Every member gets exactly one accepted job (the other is refused by the cap).
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 2)
+    fake_openai.release()
+    accepted = 0
+    for h in handles:
+        message = await h.wait_for_reply(
+            lambda m: finished(m) or (m.ephemeral and FORK_NOTICE not in m.content),
+            timeout=30,
+        )
+        if finished(message):
+            accepted += 1
+        else:
+            assert "waiting" in message.content, message.content  # the cap's refusal
+    assert accepted == len(members)
+    rows = query(data_dir, "SELECT state, COUNT(*) FROM jobs WHERE kind = 'vary' GROUP BY state")
+    assert rows == [("done", len(members))]
