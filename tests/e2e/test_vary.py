@@ -278,9 +278,10 @@ async def test_varying_someone_elses_character_forks_it_and_leaves_the_original(
     )
     assert len(forks) == 1
     fork_id, owner, name, canonical = forks[0]
-    assert (owner, name, canonical) == (bob.id, "Aiko", first_id)
-    assert f"#{fork_id}" in (note.content or "") and "own copy" in (note.content or "")
     new_id = image_ids(message)[0]
+    # The fork's main picture is its own first one, never the original's (issue #15).
+    assert (owner, name, canonical) == (bob.id, "Aiko", new_id)
+    assert f"#{fork_id}" in (note.content or "") and "own copy" in (note.content or "")
     assert query(
         data_dir, "SELECT character_id, owner_id, parent_image_id FROM images WHERE id = ?", new_id
     ) == [(fork_id, bob.id, first_id)]
