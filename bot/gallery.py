@@ -641,9 +641,14 @@ class GalleryService:
         config = await self.storage.guilds.config(guild_id)
         if not emoji_matches(config.favorite_emoji, emoji_id, emoji_text):
             return []
+        changed = []
         for image in images:
+            character = await self.storage.characters.get(image.character_id)
+            if added and (character is None or not may_see(character, user_id, config)):
+                continue  # made private (or hidden by a private gallery) since it was posted
             await self.storage.images.set_favorite(image.id, user_id, added)
-        return [image.id for image in images]
+            changed.append(image.id)
+        return changed
 
     # --- a member's own data --------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.access import visible_character
 from bot.errors import BotError, NotAllowed, NotFound
 from bot.i18n import Catalog
 from bot.storage import StoredImage
@@ -116,6 +117,8 @@ class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         image = await self.picture(interaction)
         storage = services(interaction).storage
+        # A picture made private (or hidden by a private gallery) since it was posted.
+        await visible_character(storage, image.guild_id, interaction.user.id, image.character_id)
         now_favorite = not await storage.images.is_favorite(image.id, interaction.user.id)
         count = await storage.images.set_favorite(image.id, interaction.user.id, now_favorite)
         key = "favorite.added" if now_favorite else "favorite.removed"

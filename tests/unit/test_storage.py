@@ -160,3 +160,51 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_pa
     assert result is None
     assert await storage.db.fetch_value("SELECT COUNT(*) FROM images") == 0
     await storage.close()
+
+
+async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_path: Path) -> None:
+    """A database made before ids were protected: ids kept, dangling references cleared,
+    and the next ids start above every id that anything still mentions."""
+    import sqlite3
+
+    db_path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(db_path) as raw:
+        for version, _name, sql in migration_scripts()[:4]:
+            raw.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        raw.executescript(
+            "INSERT INTO characters (id, guild_id, owner_id, name, sheet_json, style,"
+            " canonical_image_id, created_at) VALUES (1, 10, 1, 'Aiko', '{}', 'cel', 2, 0),"
+            " (2, 10, 2, 'Bea', '{}', 'cel', 1, 0);"
+            "INSERT INTO images (id, guild_id, character_id, owner_id, file_path, width, height,"
+            " mime, prompt, model, created_at) VALUES"
+            " (1, 10, 1, 1, 'a.png', 8, 8, 'image/png', 'p', 'm', 0),"
+            " (2, 10, 1, 1, 'b.png', 8, 8, 'image/png', 'p', 'm', 0);"
+            # A queued variation of picture 7, deleted before this migration (its id freed).
+            "INSERT INTO jobs (id, guild_id, channel_id, user_id, kind, state, character_id,"
+            " parent_image_id, request_json, image_count, created_at)"
+            " VALUES (1, 10, 5, 1, 'vary', 'queued', 1, 7, '{}', 1, 0);"
+        )
+    storage = await open_storage(db_path)
+    assert await storage.db.fetch_value("PRAGMA user_version") >= 5
+    aiko, bea = await storage.characters.get(1), await storage.characters.get(2)
+    assert aiko is not None and aiko.canonical_image_id == 2  # kept: her own picture
+    # Bea's main picture was someone else's: she has none of her own, so none.
+    assert bea is not None and bea.canonical_image_id is None
+    job = await storage.jobs.get(1)
+    assert job is not None and job.parent_image_id is None  # pointed at a deleted picture
+    assert await storage.db.fetch_value("PRAGMA foreign_key_check") is None
+    job_id = await storage.jobs.submit(
+        NewJob(10, 20, 1, "create", {}, 1, "en", character_id=1), limits()
+    )
+    ids = await finish(storage, job_id, 1)
+    assert ids is not None and ids[0] > 7  # never the id the old job remembered
+    await storage.gallery.delete_images(10, ids)
+    again = await finish(
+        storage,
+        await storage.jobs.submit(
+            NewJob(10, 20, 1, "create", {}, 1, "en", character_id=1), limits()
+        ),
+        1,
+    )
+    assert again is not None and again[0] > ids[0]  # the newest id, deleted, stays retired
+    await storage.close()

@@ -10,6 +10,23 @@
 --   never drawn is removed with a job that failed (an empty name left by a refused request).
 -- SQLite cannot change keys in place, so the three tables are rebuilt, ids kept.
 
+-- The highest ids anything still mentions, before dangling mentions are cleared below: the
+-- new sequences start above them.
+CREATE TEMP TABLE seen_ids AS SELECT
+    (SELECT MAX(v) FROM (
+        SELECT MAX(id) AS v FROM characters
+        UNION ALL SELECT MAX(forked_from_id) FROM characters
+        UNION ALL SELECT MAX(character_id) FROM jobs
+        UNION ALL SELECT MAX(CAST(json_extract(request_json, '$.varied_character_id') AS INTEGER))
+                  FROM jobs)) AS characters,
+    (SELECT MAX(v) FROM (
+        SELECT MAX(id) AS v FROM images
+        UNION ALL SELECT MAX(parent_image_id) FROM images
+        UNION ALL SELECT MAX(parent_image_id) FROM jobs
+        UNION ALL SELECT MAX(canonical_image_id) FROM characters
+        UNION ALL SELECT MAX(image_id) FROM picture_posts
+        UNION ALL SELECT MAX(image_id) FROM favorites)) AS images;
+
 -- References to rows that no longer exist (possible before this migration) are cleared first.
 UPDATE characters SET canonical_image_id = NULL
  WHERE canonical_image_id IS NOT NULL
@@ -131,11 +148,7 @@ CREATE INDEX ix_jobs_parent ON jobs (parent_image_id);
 
 -- Never hand out an id that something may still remember (a button, a gallery option).
 DELETE FROM sqlite_sequence WHERE name IN ('characters', 'images');
-INSERT INTO sqlite_sequence (name, seq) SELECT 'characters', MAX(
-    COALESCE((SELECT MAX(id) FROM characters), 0),
-    COALESCE((SELECT MAX(character_id) FROM jobs), 0),
-    COALESCE((SELECT MAX(CAST(json_extract(request_json, '$.varied_character_id') AS INTEGER))
-              FROM jobs), 0));
-INSERT INTO sqlite_sequence (name, seq) SELECT 'images', MAX(
-    COALESCE((SELECT MAX(id) FROM images), 0),
-    COALESCE((SELECT MAX(image_id) FROM picture_posts), 0));
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'characters', COALESCE(characters, 0) FROM seen_ids;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'images', COALESCE(images, 0) FROM seen_ids;
+DROP TABLE seen_ids;
