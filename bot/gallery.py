@@ -26,6 +26,7 @@ from bot.images.convert import ImageRejected, load_picture, make_thumbnail
 from bot.images.prompts import CharacterSheet
 from bot.images.render import CardData, SheetItem, render_character_card, render_contact_sheet
 from bot.images.store import ImageStore
+from bot.jobs.references import lineage as character_lineage
 from bot.storage import Character, Storage, StoredImage
 from bot.storage.gallery import GalleryEntry, GalleryFilter, GallerySort, Removed
 
@@ -408,23 +409,15 @@ class GalleryService:
         )
 
     async def lineage(self, guild_id: int, viewer_id: int, character: Character) -> Lineage:
+        """Where a character comes from and what was forked from it, as the viewer may see."""
         config = await self.storage.guilds.config(guild_id)
-        ancestors: list[Character] = []
-        seen = {character.id}
-        parent_id = character.forked_from_id
-        while parent_id is not None and parent_id not in seen and len(ancestors) < LINEAGE_DEPTH:
-            seen.add(parent_id)
-            parent = await self.storage.gallery.character(guild_id, parent_id)
-            if parent is None or not may_see(parent, viewer_id, config):
-                break
-            ancestors.append(parent)
-            parent_id = parent.forked_from_id
+        chain = await character_lineage(self.storage, character, viewer_id)
         forks = [
             fork
             for fork in await self.storage.gallery.forks(guild_id, character.id, viewer_id)
             if may_see(fork, viewer_id, config)
         ]
-        return Lineage(ancestors, forks)
+        return Lineage(chain[1 : LINEAGE_DEPTH + 1], forks)
 
     # --- pages ---------------------------------------------------------------------------
 
