@@ -27,12 +27,16 @@ StartBot = Callable[..., Awaitable[BotProcess]]
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as fake:
         yield fake
+    # Every request the bot made is held to Discord's published API (tests/contracts).
+    fake.assert_contract_kept()
 
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     async with FakeOpenAI() as fake:
         yield fake
+    # Every request the bot made is held to OpenAI's published API (tests/contracts).
+    fake.assert_contract_kept()
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from tests.contracts.contract import Violation, contract
+
 from .clock import FakeClock, SnowflakeFactory, iso
 from .gateway import GatewayHub
 from .interactions import InteractionHandle, InteractionRecord
@@ -95,6 +97,8 @@ class FakeDiscord:
         self.callbacks: list[CallbackRecord] = []
         self.requests: list[RequestRecord] = []
         self.violations: list[dict[str, Any]] = []
+        # Requests the official API specification does not allow (tests/contracts).
+        self.contract_violations: list[Violation] = []
         self.warnings: list[dict[str, Any]] = []
         self.command_syncs: list[SyncRecord] = []
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -334,6 +338,17 @@ class FakeDiscord:
 
     def violations_of(self, rule: str) -> list[dict[str, Any]]:
         return [v for v in self.violations if v["rule"] == rule]
+
+    def check_contract(self, method: str, path: str, query: dict[str, str], payload: Any) -> None:
+        """Hold one request the bot made to Discord's published API specification."""
+        self.contract_violations += contract("discord").check_request(
+            method, path, query=query, body=payload
+        )
+
+    def assert_contract_kept(self) -> None:
+        if self.contract_violations:
+            lines = "\n".join(f"  - {v}" for v in self.contract_violations)
+            raise AssertionError(f"requests Discord's API specification does not allow:\n{lines}")
 
     def assert_no_violations(self) -> None:
         if self.violations:

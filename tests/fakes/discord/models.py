@@ -53,6 +53,9 @@ class User:
             "avatar": None,
             "avatar_decoration_data": None,
             "public_flags": 0,
+            # Required by the spec's UserResponse (tests/contracts).
+            "flags": 0,
+            "primary_guild": None,
         }
         if self.bot:
             data["bot"] = True
@@ -572,6 +575,8 @@ class Guild:
             "max_video_channel_users": 25,
             "max_stage_video_channel_users": 50,
             "nsfw_level": 0,
+            "nsfw": False,
+            "home_header": None,  # required by the spec's GuildResponse (tests/contracts)
             "stickers": [],
             "premium_progress_bar_enabled": False,
             "safety_alerts_channel_id": None,

@@ -578,6 +578,13 @@ class RestAPI:
                     "permissions": "379968",
                 },
                 "approximate_guild_count": len(fake.guilds),
+                # Required by the spec's PrivateApplicationResponse (tests/contracts).
+                "flags_new": str(fake.application_flags),
+                "role_connections_verification_url": None,
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "explicit_content_filter": 0,
+                "eligible_oauth2_scopes": ["bot", "applications.commands"],
             }
         )
 

@@ -195,6 +195,7 @@ def build_app(fake: FakeDiscord) -> web.Application:
                     raise request_too_large(
                         f"request body is {req.body_size} bytes, limit {fake.max_request_size}"
                     )
+            fake.check_contract(method, path, query, req.payload)
             response = await handler(req)
         except APIError as exc:
             return _error(fake, request, method, path, query, exc, template, req)

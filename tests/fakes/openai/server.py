@@ -18,6 +18,8 @@ from typing import Any, Self
 from aiohttp import BodyPartReader, hdrs, web
 from PIL import Image
 
+from tests.contracts.contract import Violation, contract
+
 from . import errors, images, moderation
 from .errors import ApiError
 from .faults import (
@@ -36,6 +38,8 @@ DEFAULT_API_KEY = "sk-fake-openai-0123456789abcdef"
 SHUTDOWN_TIMEOUT = 2.0
 _STREAM_FAULTS = ("stream_cut", "stream_error")
 _SERVER_ERROR_TYPE = "server_error"
+# Where each endpoint lives in the API specification.
+CONTRACT_PATHS = {"moderations": "/moderations"}
 
 
 class FakeOpenAI:
@@ -58,6 +62,8 @@ class FakeOpenAI:
         # image streams show no [DONE], so it is off by default.
         self.sse_done = sse_done
         self.requests: list[RecordedRequest] = []
+        # Requests the official API specification does not allow (tests/contracts).
+        self.contract_violations: list[Violation] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.rate_limited_count = 0
@@ -249,6 +255,21 @@ class FakeOpenAI:
     # -----------------------------------------------------------------------------------------
     # Bookkeeping
 
+    def _check_contract(self, record: RecordedRequest) -> None:
+        """Hold one request the bot made to OpenAI's published API specification."""
+        path = CONTRACT_PATHS.get(record.endpoint, f"/images/{record.endpoint}")
+        files: tuple[str, ...] = ()
+        if record.endpoint == "edits":
+            files = tuple("image[]" for _ in record.images) + (("mask",) if record.mask else ())
+        self.contract_violations += contract("openai").check_request(
+            "POST", path, body=record.fields, form=record.endpoint == "edits", files=files
+        )
+
+    def assert_contract_kept(self) -> None:
+        if self.contract_violations:
+            lines = "\n".join(f"  - {v}" for v in self.contract_violations)
+            raise AssertionError(f"requests OpenAI's API specification does not allow:\n{lines}")
+
     async def _notify(self) -> None:
         async with self._cond:
             self._cond.notify_all()
@@ -257,6 +278,7 @@ class FakeOpenAI:
         if record.request_id not in self._published:
             self._published.add(record.request_id)
             self.requests.append(record)
+            self._check_contract(record)
         await self._notify()
 
     async def _tracked(
