@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import NotAllowed, NotFound, UserInputError
@@ -91,10 +92,14 @@ class SubmitService:
         if not sheet.name:
             raise UserInputError("error.name_empty")
         config = await self.storage.guilds.config(who.guild_id)
-        style = request.style or config.default_style or DEFAULT_STYLE
-        if style not in STYLES:
+        # Choices are suggestions a modified client can ignore: an unknown pick is refused,
+        # and a server default stored before /config checked it falls back to ours.
+        if request.style is not None and request.style not in STYLES:
             raise UserInputError("error.unknown_style")
-        size_key = request.size or config.default_size or DEFAULT_SIZE
+        if request.size is not None and request.size not in SIZES:
+            raise UserInputError("error.unknown_size")
+        style = request.style or _known(config.default_style, STYLES) or DEFAULT_STYLE
+        size_key = request.size or _known(config.default_size, SIZES) or DEFAULT_SIZE
         count = self._count(request.count, config.max_count)
         reference = await self._reference(request.reference)
         await self.images.check_prompt("\n".join([sheet.name, *(v for _, v in sheet.facts())]))
@@ -304,3 +309,8 @@ class SubmitService:
             return await asyncio.to_thread(normalize_upload, data, max_bytes=MAX_UPLOAD_BYTES)
         except ImageRejected as exc:
             raise UserInputError(f"error.upload_{exc.reason}") from None
+
+
+def _known(key: str | None, table: Mapping[str, object]) -> str | None:
+    """``key`` if it names an entry of ``table``, else None."""
+    return key if key is not None and key in table else None

@@ -10,10 +10,10 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.errors import UserInputError
 from bot.gallery import GalleryRequest, Scope
 from bot.storage.gallery import GallerySort
 from cogs._shared.context import locale_of, services
+from cogs._shared.ids import parse_id
 from cogs.gallery.views import remember_name, show_page
 
 if TYPE_CHECKING:
@@ -37,10 +37,7 @@ SCOPE_CHOICES = [
 
 def parse_character_id(value: str) -> int:
     """Autocomplete sends the id; members may also type "#12" or a bare number."""
-    text = value.strip().lstrip("#")
-    if text.isdigit() and len(text) < 19:
-        return int(text)
-    raise UserInputError("error.character_pick")
+    return parse_id(value, "error.character_pick")
 
 
 async def character_choices(
