@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from bot.ids import id_in
 from bot.storage.database import Database
 from bot.storage.records import Character
 
@@ -89,8 +90,9 @@ class CharacterRepository:
         guild only. Case-insensitive for ASCII; any other script matches as typed.
         """
         needle = text.strip()
-        digits = needle.lstrip("#")
-        wanted_id = int(digits) if digits.isdigit() and len(digits) < 19 else -1
+        wanted_id = id_in(needle)
+        if wanted_id is None:
+            wanted_id = -1
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetch_all(
             "SELECT * FROM characters WHERE guild_id = ?"

@@ -8,11 +8,11 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import UserInputError
+from bot.ids import parse_id, trailing_id
 from bot.images.prompts import CHANGE_LIMIT
 from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.context import locale_of, requester, services, tr
-from cogs._shared.ids import parse_id, trailing_id
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal, submit_vary
 from cogs.character.uploads import submit_create

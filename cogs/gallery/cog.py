@@ -11,9 +11,9 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import GalleryRequest, Scope
+from bot.ids import parse_id
 from bot.storage.gallery import GallerySort
 from cogs._shared.context import locale_of, services
-from cogs._shared.ids import parse_id
 from cogs.gallery.views import remember_name, show_page
 
 if TYPE_CHECKING:

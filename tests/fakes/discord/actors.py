@@ -298,9 +298,7 @@ class MemberActions:
         channel = channel or self.guild.default_channel
         values = {**(options or {}), **kwargs}
         cmd, path, schema = self._command_leaf(command, channel, force=force)
-        built, resolved = self._build_options(
-            schema, values, channel, strict=not modified_client
-        )
+        built, resolved = self._build_options(schema, values, channel, strict=not modified_client)
         data = self._command_data(cmd, path, built, resolved)
         return self.fake._start_interaction(
             type=2,

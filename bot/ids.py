@@ -11,19 +11,25 @@ import re
 
 from bot.errors import UserInputError
 
-__all__ = ["parse_id", "trailing_id"]
+__all__ = ["id_in", "parse_id", "trailing_id"]
 
 # 18 digits fit in SQLite's signed 64-bit INTEGER; a longer number is no id of ours.
 _ID = re.compile(r"#*([0-9]{1,18})")
 _TRAILING = re.compile(r"#([0-9]{1,18})\s*$")
 
 
+def id_in(value: str) -> int | None:
+    """The id in "12" or "#12" (surrounding spaces allowed), else None."""
+    match = _ID.fullmatch(value.strip())
+    return int(match.group(1)) if match else None
+
+
 def parse_id(value: str, error_key: str) -> int:
     """The id in "12" or "#12"; :class:`UserInputError` with ``error_key`` otherwise."""
-    match = _ID.fullmatch(value.strip())
-    if match is None:
+    found = id_in(value)
+    if found is None:
         raise UserInputError(error_key)
-    return int(match.group(1))
+    return found
 
 
 def trailing_id(value: str) -> int | None:
