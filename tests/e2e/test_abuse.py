@@ -3,9 +3,14 @@ its share. Each test here fails on the code before the fix it proves."""
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 
 from tests.botproc import BotProcess
+from tests.e2e.conftest import StartBot
 from tests.e2e.test_create import finished
 from tests.e2e.test_hardening_authz import refusal, say
 from tests.fakes.discord import FakeDiscord
@@ -66,3 +71,37 @@ async def test_a_crafted_size_or_style_is_refused_and_cannot_break_the_server(
     done = await alice.slash("character create", name="Aiko", description="silver hair")
     await done.wait_original(finished, timeout=20)
     fake_discord.assert_no_violations()
+
+
+def loose_modes(root: Path) -> list[str]:
+    """Everything under ``root`` (itself included) that another local user could read."""
+    loose = []
+    for path in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if mode & 0o077:
+            loose.append(f"{path.relative_to(root.parent)} {oct(mode)}")
+    return loose
+
+
+async def test_data_dir_contents_are_owner_only(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    # Left behind by an older version, created with the usual umask (022).
+    (data_dir / "images").mkdir(parents=True)
+    data_dir.chmod(0o755)
+    (data_dir / "images").chmod(0o755)
+    old = data_dir / "images" / "old.png"
+    old.write_bytes(b"\x89PNG")
+    old.chmod(0o644)
+    previous = os.umask(0o022)  # what the bot process inherits from a typical shell
+    try:
+        await start_bot()
+    finally:
+        os.umask(previous)
+    alice = guild.add_member("alice")
+    done = await alice.slash("character create", name="Aiko", description="silver hair")
+    await done.wait_original(finished, timeout=20)
+    pictures = [p for p in (data_dir / "images").rglob("*") if p.is_file() and p != old]
+    assert pictures, "the picture was not stored under DATA_DIR"
+    assert (data_dir / "bot.sqlite3").exists()
+    assert loose_modes(data_dir) == []
