@@ -3,6 +3,7 @@ its share. Each test here fails on the code before the fix it proves."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from pathlib import Path
@@ -83,16 +84,21 @@ def loose_modes(root: Path) -> list[str]:
     return loose
 
 
-async def test_data_dir_contents_are_owner_only(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
-    # Left behind by an older version, created with the usual umask (022).
+def leave_old_files(data_dir: Path) -> Path:
+    """What an older version left behind, created with the usual umask (022)."""
     (data_dir / "images").mkdir(parents=True)
     data_dir.chmod(0o755)
     (data_dir / "images").chmod(0o755)
     old = data_dir / "images" / "old.png"
     old.write_bytes(b"\x89PNG")
     old.chmod(0o644)
+    return old
+
+
+async def test_data_dir_contents_are_owner_only(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    old = leave_old_files(data_dir)
     previous = os.umask(0o022)  # what the bot process inherits from a typical shell
     try:
         await start_bot()
@@ -101,7 +107,6 @@ async def test_data_dir_contents_are_owner_only(
     alice = guild.add_member("alice")
     done = await alice.slash("character create", name="Aiko", description="silver hair")
     await done.wait_original(finished, timeout=20)
-    pictures = [p for p in (data_dir / "images").rglob("*") if p.is_file() and p != old]
-    assert pictures, "the picture was not stored under DATA_DIR"
-    assert (data_dir / "bot.sqlite3").exists()
-    assert loose_modes(data_dir) == []
+    stored = [p.name for p in await asyncio.to_thread(lambda: list(data_dir.rglob("*")))]
+    assert "bot.sqlite3" in stored and any(n.endswith(".png") and n != old.name for n in stored)
+    assert await asyncio.to_thread(loose_modes, data_dir) == []
