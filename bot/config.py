@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     discord_api_base: str | None = None
     dev_guild_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Every SQL statement with its parameters (members' prompts) at DEBUG; off by default.
+    log_sql: bool = False
 
     # --- Models and picture defaults -------------------------------------------------------
     # Flare for everyday generation, Sunburst where fidelity to a reference matters (API facts §1).

@@ -292,3 +292,11 @@ class JobRepository:
             (guild_id,),
         )
         return [Job.from_row(r) for r in rows]
+
+    async def forget_token(self, job_id: int) -> None:
+        """Drop the interaction token once the job is delivered or settled.
+
+        A live token can post as the bot in the member's channel for 15 minutes; nothing
+        needs it after the last word on the job, so it is not kept in the database.
+        """
+        await self._db.execute("UPDATE jobs SET interaction_token = NULL WHERE id = ?", (job_id,))

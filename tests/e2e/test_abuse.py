@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import stat
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,37 @@ async def test_data_dir_contents_are_owner_only(
     stored = [p.name for p in await asyncio.to_thread(lambda: list(data_dir.rglob("*")))]
     assert "bot.sqlite3" in stored and any(n.endswith(".png") and n != old.name for n in stored)
     assert await asyncio.to_thread(loose_modes, data_dir) == []
+
+
+def stored_tokens(data_dir: Path) -> list[str]:
+    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
+        rows = db.execute("SELECT interaction_token FROM jobs").fetchall()
+    return [row[0] for row in rows if row[0]]
+
+
+async def test_interaction_tokens_never_reach_the_log_and_leave_the_database_when_done(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    bot = await start_bot(log_level="DEBUG")
+    alice = guild.add_member("alice")
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    await made.wait_original(finished, timeout=20)
+    varied = await alice.slash("character vary", character="Aiko", change="waving")
+    await varied.wait_original(finished, timeout=20)
+    fake_openai.block_text("fox spirit")  # refused by the image model: a settled failure
+    refused = await alice.slash("character create", name="Rin", description="a fox spirit")
+    await refused.wait_for_reply(lambda m: m.ephemeral, timeout=20)
+    handles = [made, varied, refused]
+
+    assert await bot.stop() == 0  # a clean stop: every job's last word has been written
+    # Delivered or settled: no job keeps a live token in the database.
+    assert await asyncio.to_thread(stored_tokens, data_dir) == []
+    assert "DEBUG" in bot.output  # the log really was at DEBUG
+    leaked = [h.token for h in handles if h.token in bot.output]
+    assert leaked == [], "interaction tokens in the DEBUG log"
+    # No statement logging (with members' prompts) unless LOG_SQL asks for it.
+    assert [line for line in bot.lines if " aiosqlite: " in line] == []
