@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import NotAllowed, NotFound, UserInputError
@@ -25,6 +25,8 @@ from bot.storage import Character, NewJob, Storage
 __all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Uploads decoded at once. Two keep both cores busy; more would only add memory.
+DECODE_SLOTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,19 @@ class SubmitService:
         self.store = store
         self.queue = queue
         self.quotas = quotas
+        self._decode_slots = asyncio.Semaphore(DECODE_SLOTS)
 
-    async def create(self, who: Requester, request: CreateRequest) -> Submitted:
+    async def create(
+        self,
+        who: Requester,
+        request: CreateRequest,
+        fetch_reference: Callable[[], Awaitable[bytes | None]] | None = None,
+    ) -> Submitted:
+        """Queue a new character's first pictures.
+
+        ``fetch_reference`` downloads the member's reference picture; it is called only
+        once every cheap check has passed.
+        """
         sheet = CharacterSheet.from_input(
             request.name,
             appearance=request.appearance,
@@ -101,7 +114,13 @@ class SubmitService:
         style = request.style or _known(config.default_style, STYLES) or DEFAULT_STYLE
         size_key = request.size or _known(config.default_size, SIZES) or DEFAULT_SIZE
         count = self._count(request.count, config.max_count)
-        reference = await self._reference(request.reference)
+        # Cheap refusals first: a member with no quota or room left costs no download, no
+        # decode and no moderation call (the reservation in _submit re-checks atomically).
+        await self.check_room(who, count)
+        data = request.reference
+        if data is None and fetch_reference is not None:
+            data = await fetch_reference()
+        reference = await self._reference(data)
         await self.images.check_prompt("\n".join([sheet.name, *(v for _, v in sheet.facts())]))
 
         character_id = await self.storage.characters.create(
@@ -154,6 +173,7 @@ class SubmitService:
         if size_key not in SIZES:
             size_key = DEFAULT_SIZE
         change = clean_text(request.change, CHANGE_LIMIT)
+        await self.check_room(who, count)  # before the paid moderation call
         if change:
             await self.images.check_prompt(change)
         target, forked = character, False
@@ -275,22 +295,25 @@ class SubmitService:
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
         return await self.queue.submit(
-            NewJob(
-                guild_id=who.guild_id,
-                channel_id=who.channel_id,
-                user_id=who.user_id,
+            _new_job(
+                who,
                 kind=kind,
-                request=request,
-                image_count=count,
-                locale=who.locale,
                 character_id=character_id,
+                count=count,
+                request=request,
                 parent_image_id=parent_image_id,
                 reference_path=reference_path,
-                application_id=who.application_id,
-                interaction_token=who.interaction_token,
-                interaction_at=who.interaction_at,
             ),
             limits,
+        )
+
+    async def check_room(self, who: Requester, count: int) -> None:
+        """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
+        limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
+        await self.storage.jobs.submit(
+            _new_job(who, kind="check", character_id=None, count=count, request={}),
+            limits,
+            dry_run=True,
         )
 
     @staticmethod
@@ -301,16 +324,44 @@ class SubmitService:
             raise UserInputError("error.count_over_server_max", max=server_max)
         return count
 
-    @staticmethod
-    async def _reference(data: bytes | None) -> bytes | None:
+    async def _reference(self, data: bytes | None) -> bytes | None:
         if data is None:
             return None
-        try:
-            return await asyncio.to_thread(normalize_upload, data, max_bytes=MAX_UPLOAD_BYTES)
-        except ImageRejected as exc:
-            raise UserInputError(f"error.upload_{exc.reason}") from None
+        # A few decodes at a time, whatever arrives at once: each may need ~64 MB.
+        async with self._decode_slots:
+            try:
+                return await asyncio.to_thread(normalize_upload, data, max_bytes=MAX_UPLOAD_BYTES)
+            except ImageRejected as exc:
+                raise UserInputError(f"error.upload_{exc.reason}") from None
 
 
 def _known(key: str | None, table: Mapping[str, object]) -> str | None:
     """``key`` if it names an entry of ``table``, else None."""
     return key if key is not None and key in table else None
+
+
+def _new_job(
+    who: Requester,
+    *,
+    kind: str,
+    character_id: int | None,
+    count: int,
+    request: dict[str, object],
+    parent_image_id: int | None = None,
+    reference_path: str | None = None,
+) -> NewJob:
+    return NewJob(
+        guild_id=who.guild_id,
+        channel_id=who.channel_id,
+        user_id=who.user_id,
+        kind=kind,
+        request=request,
+        image_count=count,
+        locale=who.locale,
+        character_id=character_id,
+        parent_image_id=parent_image_id,
+        reference_path=reference_path,
+        application_id=who.application_id,
+        interaction_token=who.interaction_token,
+        interaction_at=who.interaction_at,
+    )

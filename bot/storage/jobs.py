@@ -61,11 +61,13 @@ class JobRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def submit(self, job: NewJob, limits: Limits) -> int:
+    async def submit(self, job: NewJob, limits: Limits, *, dry_run: bool = False) -> int:
         """Insert ``job`` if it fits every cap and quota, atomically; return its id.
 
         Counting and inserting happen in one write transaction, so twenty simultaneous
-        requests against a remaining quota of five accept exactly five.
+        requests against a remaining quota of five accept exactly five. ``dry_run`` only
+        raises the refusal the job would get now (returning 0): a cheap check before work
+        that costs money or memory.
         """
         async with self._db.transaction() as conn:
 
@@ -162,6 +164,8 @@ class JobRepository:
                         resets=int(until if until is not None else since + 86_400),
                     )
 
+            if dry_run:
+                return 0
             cursor = await conn.execute(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
                 " parent_image_id, request_json, image_count, reference_path, locale,"

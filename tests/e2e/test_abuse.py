@@ -7,6 +7,8 @@ import asyncio
 import os
 import sqlite3
 import stat
+import struct
+import zlib
 from contextlib import closing
 from pathlib import Path
 
@@ -14,9 +16,10 @@ import pytest
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.test_create import finished, picture_size
 from tests.e2e.test_hardening_authz import refusal, say
-from tests.fakes.discord import FakeDiscord
+from tests.e2e.test_uploads import png_chunk
+from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -146,3 +149,67 @@ async def test_interaction_tokens_never_reach_the_log_and_leave_the_database_whe
     assert leaked == [], "interaction tokens in the DEBUG log"
     # No statement logging (with members' prompts) unless LOG_SQL asks for it.
     assert [line for line in bot.lines if " aiosqlite: " in line] == []
+
+
+def flat_png(side: int) -> bytes:
+    """A flat RGBA square: a few hundred KB on the wire, side² × 4 bytes once decoded."""
+    row = b"\x00" + b"\x10\x20\x30\xff" * side
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+BOMB = flat_png(6324)  # about 155 KB; 160 MB of pixels
+
+
+def downloads(fake: FakeDiscord) -> list[str]:
+    return [r.path for r in fake.requests if r.route == "cdn"]
+
+
+async def test_a_member_without_quota_sending_a_pixel_bomb_costs_no_download_and_no_moderation(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(default_daily_quota=0)
+    alice = guild.add_member("alice")
+    handle = await alice.slash(
+        "character create",
+        name="Aiko",
+        description="like the reference",
+        reference=Upload("flat.png", BOMB, "image/png"),
+    )
+    notice = await refusal(handle)
+    assert "daily limit" in notice, notice  # the quota message, not a pixel complaint
+    assert not fake_openai.requests  # no moderation call
+    assert downloads(fake_discord) == []  # the picture was never fetched
+
+
+async def test_a_pixel_bomb_is_refused_from_its_declared_size_before_any_download(
+    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    alice = guild.add_member("alice")
+    handle = await alice.slash(
+        "character create",
+        name="Aiko",
+        description="like the reference",
+        reference=Upload("flat.png", BOMB, "image/png"),
+    )
+    assert say("error.upload_too_many_pixels") in await refusal(handle)
+    assert not fake_openai.requests
+    assert downloads(fake_discord) == []
+    # Under the cap, the same kind of file is downloaded, shrunk and used.
+    fine = await alice.slash(
+        "character create",
+        name="Rin",
+        description="like the reference",
+        reference=Upload("flat.png", flat_png(3000), "image/png"),
+    )
+    await fine.wait_original(finished, timeout=30)
+    assert len(downloads(fake_discord)) == 1
+    sent = fake_openai.requests_for("edits")[0].images[0]
+    assert max(picture_size(sent.data)) == 2048
