@@ -7,8 +7,6 @@ import asyncio
 import os
 import sqlite3
 import stat
-import struct
-import zlib
 from contextlib import closing
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
 from tests.e2e.test_create import finished, picture_size
 from tests.e2e.test_hardening_authz import refusal, say
-from tests.e2e.test_uploads import png_chunk
+from tests.e2e.test_uploads import flat_png
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -149,20 +147,6 @@ async def test_interaction_tokens_never_reach_the_log_and_leave_the_database_whe
     assert leaked == [], "interaction tokens in the DEBUG log"
     # No statement logging (with members' prompts) unless LOG_SQL asks for it.
     assert [line for line in bot.lines if " aiosqlite: " in line] == []
-
-
-def flat_png(side: int) -> bytes:
-    """A flat RGBA square: a few hundred KB on the wire, side² × 4 bytes once decoded."""
-    row = b"\x00" + b"\x10\x20\x30\xff" * side
-    packer = zlib.compressobj(9)
-    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", body)
-        + png_chunk(b"IEND", b"")
-    )
 
 
 BOMB = flat_png(6324)  # about 155 KB; 160 MB of pixels
