@@ -312,12 +312,8 @@ class SubmitService:
 
     async def check_room(self, who: Requester, count: int) -> None:
         """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
-        limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
-        await self.storage.jobs.submit(
-            _new_job(who, kind="check", character_id=None, count=count, request={}),
-            limits,
-            dry_run=True,
-        )
+        job = _new_job(who, kind="check", character_id=None, count=count, request={})
+        await self.quotas.check_room(job, who.role_ids, time.time())
 
     @staticmethod
     def _count(count: int, server_max: int) -> int:

@@ -57,7 +57,7 @@ async def character_choices(
         label = (
             character.name
             if mine
-            else svc.catalog.t(locale, "autocomplete.others", name=character.name)
+            else svc.catalog.plain(locale, "autocomplete.others", name=character.name)
         )
         choices.append(
             app_commands.Choice(name=f"{label} #{character.id}"[:100], value=str(character.id))

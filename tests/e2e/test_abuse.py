@@ -16,9 +16,11 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
 from tests.e2e.test_create import finished, picture_size
 from tests.e2e.test_hardening_authz import refusal, say
+from tests.e2e.test_hardening_input import public_texts, unescaped_markdown
 from tests.e2e.test_uploads import flat_png
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
+from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
 
 # Characters str.isdigit() accepts but int() refuses (superscript, circled, and a mix).
@@ -197,3 +199,42 @@ async def test_a_pixel_bomb_is_refused_from_its_declared_size_before_any_downloa
     assert len(downloads(fake_discord)) == 1
     sent = fake_openai.requests_for("edits")[0].images[0]
     assert max(picture_size(sent.data)) == 2048
+
+
+HOSTILE_NAME = "[Claim Nitro](https://discord-gift.example/x)"
+HOSTILE_TEXT = "**bold** _it_ ~~gone~~ ||spoiler|| `code` [free](https://x.example)\n# Heading\n> q"
+
+
+def character_of_picture(data_dir: Path, message: Message) -> int:
+    image = int(next(c for c in message.custom_ids if c.startswith("pic:vary:")).split(":")[2])
+    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
+        row = db.execute("SELECT character_id FROM images WHERE id = ?", (image,)).fetchone()
+    return int(row[0])
+
+
+async def test_member_text_is_shown_literally_in_every_public_message(
+    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice", global_name="**Alice** [me](https://a.example)")
+    bob = guild.add_member("bob")
+    made = await alice.slash("character create", name=HOSTILE_NAME, description=HOSTILE_TEXT)
+    posted = await made.wait_original(finished, timeout=20)
+    original = await asyncio.to_thread(character_of_picture, data_dir, posted)
+    # Bob varies it: his own copy (a fork), with a hostile change text.
+    varied = await bob.slash("character vary", character=str(original), change=HOSTILE_TEXT)
+    forked = await varied.wait_original(finished, timeout=20)
+    fork = await asyncio.to_thread(character_of_picture, data_dir, forked)
+    # Cards, lineage lines and gallery pages name both characters and Alice.
+    for handle in (
+        await bob.slash("character show", character=str(fork)),
+        await alice.slash("character show", character=str(original)),
+        await alice.slash("gallery", character=str(original)),
+        await bob.slash("gallery", member=alice),
+    ):
+        await handle.wait_original(lambda m: bool(m.embeds), timeout=20)
+
+    texts = [text for _, text in public_texts(fake_discord)]
+    assert any("Claim Nitro" in text for text in texts)  # the names really were shown
+    for text in texts:
+        assert unescaped_markdown(text) == [], text
+    fake_discord.assert_no_violations()
