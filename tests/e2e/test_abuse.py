@@ -238,3 +238,59 @@ async def test_member_text_is_shown_literally_in_every_public_message(
     for text in texts:
         assert unescaped_markdown(text) == [], text
     fake_discord.assert_no_violations()
+
+
+ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
+
+
+async def test_one_export_per_member_at_a_time(
+    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild
+) -> None:
+    alice = guild.add_member("alice")
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    await made.wait_original(finished, timeout=20)
+
+    # Discord slows the first export's answer down (a 1 s rate limit): a second one starts.
+    fake_discord.fail_next("PATCH", ORIGINAL, status=429, retry_after=1.0)
+    first = await alice.slash("mydata export")
+    second = await alice.slash("mydata export")
+    busy = await second.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert busy.content == say("mydata.export_busy")
+    done = await first.wait_original(lambda m: m.attachments, timeout=20)
+    assert done.ephemeral and "📦" in done.content
+    # Once it is delivered, the member may export again.
+    again = await alice.slash("mydata export")
+    await again.wait_original(lambda m: m.attachments, timeout=20)
+    fake_discord.assert_no_violations()
+
+
+@pytest.mark.parametrize("dms_open", [True, False], ids=["dm", "dms-closed"])
+async def test_an_export_that_outlives_its_token_comes_by_dm_or_a_clear_message(
+    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, dms_open: bool
+) -> None:
+    alice = guild.add_member("alice")
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    await made.wait_original(finished, timeout=20)
+    alice.dms_open = dms_open
+
+    # The token dies while the zips are built: Discord answers 401 Invalid Webhook Token.
+    fake_discord.fail_next("PATCH", ORIGINAL, status=401, code=50027)
+    await alice.slash("mydata export")
+    if dms_open:
+        dm = await fake_discord.wait_for_message(
+            lambda m: m.by_bot and bool(m.attachments) and m.guild_id is None, timeout=20
+        )
+        assert dm.channel_id == fake_discord.dm_channel(alice).id  # type: ignore[union-attr]
+        assert say("mydata.export_by_dm") in dm.content and "📦" in dm.content
+    else:
+        notice = await fake_discord.wait_for_message(
+            lambda m: m.by_bot and "direct messages are closed" in (m.content or ""), timeout=20
+        )
+        assert not notice.ephemeral and not notice.attachments  # nothing private in public
+        assert not notice.pinged_user_ids
+    # Nothing private ever reached the channel.
+    assert not any(
+        m.attachments
+        for m in fake_discord.messages(guild.default_channel)
+        if m.by_bot and not m.ephemeral and "zip" in " ".join(a.filename for a in m.attachments)
+    )
