@@ -18,8 +18,8 @@ from tests.e2e.test_create import finished, picture_size
 from tests.e2e.test_hardening_authz import refusal, say
 from tests.e2e.test_hardening_input import public_texts, unescaped_markdown
 from tests.e2e.test_uploads import flat_png
-from tests.fakes.discord import FakeDiscord, Upload
-from tests.fakes.discord.models import Guild
+from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
+from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
 
@@ -158,17 +158,21 @@ def downloads(fake: FakeDiscord) -> list[str]:
     return [r.path for r in fake.requests if r.route == "cdn"]
 
 
+async def create_with_reference(member: Member, name: str, data: bytes) -> InteractionHandle:
+    return await member.slash(
+        "character create",
+        name=name,
+        description="like the reference",
+        reference=Upload("flat.png", data, "image/png"),
+    )
+
+
 async def test_a_member_without_quota_sending_a_pixel_bomb_costs_no_download_and_no_moderation(
     start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     await start_bot(default_daily_quota=0)
     alice = guild.add_member("alice")
-    handle = await alice.slash(
-        "character create",
-        name="Aiko",
-        description="like the reference",
-        reference=Upload("flat.png", BOMB, "image/png"),
-    )
+    handle = await create_with_reference(alice, "Aiko", BOMB)
     notice = await refusal(handle)
     assert "daily limit" in notice, notice  # the quota message, not a pixel complaint
     assert not fake_openai.requests  # no moderation call
@@ -179,22 +183,12 @@ async def test_a_pixel_bomb_is_refused_from_its_declared_size_before_any_downloa
     bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     alice = guild.add_member("alice")
-    handle = await alice.slash(
-        "character create",
-        name="Aiko",
-        description="like the reference",
-        reference=Upload("flat.png", BOMB, "image/png"),
-    )
+    handle = await create_with_reference(alice, "Aiko", BOMB)
     assert say("error.upload_too_many_pixels") in await refusal(handle)
     assert not fake_openai.requests
     assert downloads(fake_discord) == []
     # Under the cap, the same kind of file is downloaded, shrunk and used.
-    fine = await alice.slash(
-        "character create",
-        name="Rin",
-        description="like the reference",
-        reference=Upload("flat.png", flat_png(3000), "image/png"),
-    )
+    fine = await create_with_reference(alice, "Rin", flat_png(3000))
     await fine.wait_original(finished, timeout=30)
     assert len(downloads(fake_discord)) == 1
     sent = fake_openai.requests_for("edits")[0].images[0]
