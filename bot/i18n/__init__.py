@@ -66,6 +66,7 @@ class Markdown(str):
 
 
 _BRACKETS = re.compile(r"([\[\]])")
+_LINE_START = re.compile(r"^((?:[ \t]|\\[ \t])*)([#>\-])", re.MULTILINE)
 
 
 def escape_member_text(text: str) -> Markdown:
@@ -77,9 +78,11 @@ def escape_member_text(text: str) -> Markdown:
     anyway. Mentions are not pings: every message is sent with allowed mentions off.
     """
     parts = _BRACKETS.split(text)
-    return Markdown(
-        "".join("\\" + part if part in ("[", "]") else _escape_markdown(part) for part in parts)
+    escaped = "".join(
+        "\\" + part if part in ("[", "]") else _escape_markdown(part) for part in parts
     )
+    # escape_markdown misses a heading, quote or list marker after leading spaces.
+    return Markdown(_LINE_START.sub(r"\1\\\2", escaped))
 
 
 def _as_markdown(value: Any) -> Any:

@@ -297,7 +297,8 @@ def assert_no_pings(world: World) -> None:
             )
 
 
-_ESCAPED = re.compile(r"\\.", re.DOTALL)
+# An escaped character (a backslash before a space is no escape: Discord shows both).
+_ESCAPED = re.compile(r"\\[^\s]")
 # Markdown a member could smuggle in; none of it appears in the bot's own public texts
 # (its only markdown there is **bold**, removed before the check).
 _MEMBER_MARKDOWN = re.compile(r"[\[\]`*_~|]|^\s*(?:#{1,3}|-#|>)\s", re.MULTILINE)
@@ -325,7 +326,7 @@ def public_texts(fake: FakeDiscord) -> list[tuple[Message, str]]:
 
 def unescaped_markdown(text: str) -> list[str]:
     """Markdown characters left unescaped in ``text`` once the bot's own **bold** is set aside."""
-    bare = _ESCAPED.sub("", text).replace("**", "")
+    bare = _ESCAPED.sub("x", text).replace("**", "")
     bare = re.sub(r"https?://\S+", "", bare)  # Discord shows no markdown inside a link
     bare = re.sub(r"<(?:@[!&]?|#|t:|a?:\w*:)[^<>]*>", "", bare)  # mentions, timestamps, emoji
     return _MEMBER_MARKDOWN.findall(bare)
