@@ -179,6 +179,23 @@ async def test_a_member_without_quota_sending_a_pixel_bomb_costs_no_download_and
     assert downloads(fake_discord) == []  # the picture was never fetched
 
 
+async def test_a_member_with_a_full_queue_sending_a_pixel_bomb_costs_no_download_either(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(member_pending_cap=1)
+    fake_openai.hold()  # the first picture stays in the works
+    alice = guild.add_member("alice")
+    waiting = await alice.slash("character create", name="Rin", description="a fox spirit")
+    await fake_openai.wait_for_requests(1, endpoint="images", timeout=10)  # queued, running
+    paid = len(fake_openai.requests_for("moderations"))
+    handle = await create_with_reference(alice, "Aiko", BOMB)
+    assert say("error.member_queue_full", cap=1) in await refusal(handle)
+    assert len(fake_openai.requests_for("moderations")) == paid  # no moderation call
+    assert downloads(fake_discord) == []
+    fake_openai.release()
+    await waiting.wait_original(finished, timeout=20)
+
+
 async def test_a_pixel_bomb_is_refused_from_its_declared_size_before_any_download(
     bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
