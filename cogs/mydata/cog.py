@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 import discord
 from discord import app_commands
@@ -16,6 +17,8 @@ from cogs.gallery.confirm import ConfirmView
 from cogs.pictures.message import REQUEST_BUDGET
 
 __all__ = ["MyDataCog"]
+
+log = logging.getLogger(__name__)
 
 MAX_FILES_PER_MESSAGE = 10
 # A part is not started on a token with less than this left (uploads take time).
@@ -174,11 +177,15 @@ async def _send_dm(interaction: discord.Interaction, text: str, files: list[disc
 async def _say_dm_closed(interaction: discord.Interaction) -> None:
     """Nothing private is left to answer with: say so in the channel, without the files."""
     channel = interaction.channel
-    if isinstance(channel, discord.abc.Messageable):
+    if not isinstance(channel, discord.abc.Messageable):
+        return
+    try:
         await channel.send(
             tr(interaction, "mydata.export_dm_closed", user=f"<@{interaction.user.id}>"),
             allowed_mentions=discord.AllowedMentions.none(),
         )
+    except discord.HTTPException as exc:  # no access to the channel: nobody left to tell
+        log.info("Export for %s: no way left to deliver it (%s)", interaction.user.id, exc.status)
 
 
 def _rewind(files: list[discord.File]) -> None:
