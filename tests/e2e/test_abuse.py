@@ -45,6 +45,8 @@ async def test_digits_that_are_not_ascii_get_the_pick_message_not_a_crash(
         "character main", focused="picture", value="1", options={"character": typed}, timeout=3
     )
     assert choices == []
+    for path in ("character vary", "gallery", "character show"):
+        assert await alice.autocomplete(path, focused="character", value=typed, timeout=3) == []
     assert not fake_openai.requests
     assert "unexpected" not in " ".join(m.content or "" for m in fake_discord.bot_messages())
     fake_discord.assert_no_violations()
