@@ -22,6 +22,7 @@ import memory
 import overhead
 import rate_limit
 import restart
+import uploads
 from _harness import RESULTS_DIR, Result, machine, print_table, save_results
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[list[Result]]]] = {
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Result]]]] = {
     "memory": lambda: memory.main(jobs=1000, images=10_000),
     "gallery": lambda: gallery.main(images=100_000, repeat=5),
     "restart": lambda: restart.main(jobs=1000, restarts=3),
+    "uploads": lambda: uploads.main(members=10),
 }
 
 

@@ -7,6 +7,8 @@ The object is built once in ``bot.main`` and passed down; nothing imports it as 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.images.models import ModelPrice
 
-__all__ = ["ConfigurationError", "Settings", "load_settings"]
+__all__ = ["ConfigurationError", "Settings", "load_settings", "make_data_dir_private"]
 
 # What a missing or bad variable should tell a server owner, keyed by variable name.
 _HINTS: dict[str, str] = {
@@ -60,6 +62,8 @@ class Settings(BaseSettings):
     discord_api_base: str | None = None
     dev_guild_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Every SQL statement with its parameters (members' prompts) at DEBUG; off by default.
+    log_sql: bool = False
 
     # --- Models and picture defaults -------------------------------------------------------
     # Flare for everyday generation, Sunburst where fidelity to a reference matters (API facts §1).
@@ -159,3 +163,29 @@ def _check_data_dir(path: Path) -> None:
         raise ConfigurationError(
             [f"DATA_DIR {str(path)!r} is not writable ({exc.strerror}): {_HINTS['DATA_DIR']}."]
         ) from None
+
+
+def make_data_dir_private(path: Path) -> None:
+    """Keep ``DATA_DIR`` readable by the bot's own user only, from now on and backwards.
+
+    The database holds members' prompts and live interaction tokens, and the pictures are
+    theirs: outside Docker the default umask (022) would let every local user read them.
+    The umask covers what the bot creates from here on; files made by an older version
+    (or before this call) are tightened once at start.
+    """
+    os.umask(0o077)
+    for root, dirs, files in os.walk(path):
+        _tighten(Path(root), 0o700)
+        for name in dirs:
+            _tighten(Path(root) / name, 0o700)
+        for name in files:
+            _tighten(Path(root) / name, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        current = path.lstat()
+        if not stat.S_ISLNK(current.st_mode) and stat.S_IMODE(current.st_mode) & 0o077:
+            path.chmod(stat.S_IMODE(current.st_mode) & mode)
+    except OSError:  # vanished, or not ours (a mounted volume): nothing we can change
+        pass

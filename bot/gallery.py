@@ -449,8 +449,9 @@ class GalleryService:
         thumbnails = await self._thumbnails(request.guild_id, [e.image for e in entries])
 
         title = self._title(request, locale, character, owner_name, guild_name)
-        order = self.catalog.t(locale, f"gallery.sort.{request.sort}")
-        subtitle = self.catalog.t(
+        # Drawn into the picture (and shown in a footer): plain text, no markdown escapes.
+        order = self.catalog.plain(locale, f"gallery.sort.{request.sort}")
+        subtitle = self.catalog.plain(
             locale,
             "gallery.subtitle",
             page=request.page + 1,
@@ -474,7 +475,7 @@ class GalleryService:
             subtitle=subtitle,
             columns=COLUMNS,
             rows=ROWS,
-            empty_text=self.catalog.t(locale, "gallery.empty"),
+            empty_text=self.catalog.plain(locale, "gallery.empty"),
         )
         return GalleryPage(request, entries, total, pages, png, title, subtitle, character, lineage)
 
@@ -486,7 +487,7 @@ class GalleryService:
         owner_name: str,
         guild_name: str,
     ) -> str:
-        t = self.catalog.t
+        t = self.catalog.plain  # drawn into the picture; escaped where an embed shows it
         if character is not None:
             return t(locale, "gallery.title.character", name=character.name)
         if request.owner_filter is not None:
@@ -563,7 +564,7 @@ class GalleryService:
                     portrait = await asyncio.to_thread(self.store.read, image.file_path)
                 except (OSError, ValueError):
                     portrait = None
-        t = self.catalog.t
+        t = self.catalog.plain  # drawn into the card
         sheet = CharacterSheet.from_dict(character.sheet)
         data = CardData(
             name=character.name,

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
 __all__ = ["RedactingFilter", "configure_logging"]
 
 _MASK = "[redacted]"
+
+# Interaction tokens are secrets too (for 15 minutes they can post as the bot in that
+# channel), but each is new, so they are found by where they appear rather than by value:
+# webhook and callback URLs (discord.http, discord.webhook), "token" keys in gateway
+# payloads and dict reprs, and Discord's own token shape (base64 of "interaction:").
+_TOKEN_PATTERNS = (
+    re.compile(r"(/(?:webhooks|interactions)/\d+/)[^/\s?'\"]+"),
+    re.compile(r"""(['"](?:interaction_)?token['"]\s*[:=]\s*['"])[^'"]+"""),
+    re.compile(r"()aW50ZXJhY3Rpb246[A-Za-z0-9_.\-]+"),
+)
 
 
 class RedactingFilter(logging.Filter):
@@ -39,10 +50,12 @@ class RedactingFilter(logging.Filter):
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, _MASK)
+        for pattern in _TOKEN_PATTERNS:
+            text = pattern.sub(rf"\g<1>{_MASK}", text)
         return text
 
 
-def configure_logging(level: str, secrets: Iterable[str]) -> None:
+def configure_logging(level: str, secrets: Iterable[str], *, log_sql: bool = False) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
@@ -54,3 +67,6 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     # discord.py's gateway chatter at DEBUG is huge and adds nothing for operators.
     if level != "DEBUG":
         logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # aiosqlite logs every statement with its parameters at DEBUG: members' prompts and
+    # interaction tokens. Only an operator who asks for it (LOG_SQL) gets that.
+    logging.getLogger("aiosqlite").setLevel(logging.DEBUG if log_sql else logging.INFO)

@@ -10,7 +10,7 @@ import sys
 
 import discord
 
-from bot.config import ConfigurationError, load_settings
+from bot.config import ConfigurationError, load_settings, make_data_dir_private
 from bot.discord_endpoint import use_discord_api_base
 from bot.logging_setup import configure_logging
 
@@ -40,7 +40,8 @@ async def main(force_sync: bool = False) -> int:
             print(f"Configuration error: {line}", file=sys.stderr)
         return EXIT_CONFIG
 
-    configure_logging(settings.log_level, settings.secrets())
+    configure_logging(settings.log_level, settings.secrets(), log_sql=settings.log_sql)
+    make_data_dir_private(settings.data_dir)
     if settings.discord_api_base:
         use_discord_api_base(settings.discord_api_base)
 

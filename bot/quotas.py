@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.errors import QuotaExhausted
-from bot.storage import Limits, Storage
+from bot.storage import Limits, NewJob, Storage
 from bot.storage.quotas import QuotaLimit
 
 __all__ = [
@@ -233,6 +233,15 @@ class QuotaService:
             month_start=window.month_start,
             month_end=window.month_end,
         )
+
+    async def check_room(self, job: NewJob, role_ids: list[int], now: float) -> None:
+        """Raise the quota or queue-cap refusal ``job`` would get now, reserving nothing.
+
+        For refusing early, before a download, a decode or a paid moderation call; the
+        reservation itself checks again atomically.
+        """
+        limits = await self.limits_for(job.guild_id, job.user_id, role_ids, now)
+        await self._storage.jobs.submit(job, limits, dry_run=True)
 
     async def status(
         self, guild_id: int, user_id: int, role_ids: list[int], now: float

@@ -28,6 +28,8 @@ from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 __all__ = [
     "ALLOWED_FORMATS",
+    "MAX_UPLOAD_PIXELS",
+    "MAX_UPLOAD_SIDE",
     "ImageRejected",
     "RejectReason",
     "fit_under",
@@ -56,6 +58,17 @@ ALLOWED_FORMATS: Final[tuple[str, ...]] = ("PNG", "JPEG", "WEBP", "GIF")
 multi-picture JPEGs many phones write (Pillow reports them as format "MPO"). Keeping the
 list short keeps rarely audited parsers (EPS, which shells out to Ghostscript, PSD,
 TGA, ...) away from strangers' files."""
+
+MAX_UPLOAD_SIDE: Final = 2048
+"""The longest side an upload keeps: everything larger is shrunk to this."""
+
+MAX_UPLOAD_PIXELS: Final = (2 * MAX_UPLOAD_SIDE) ** 2
+"""The most pixels an upload may declare (4096 x 4096, about 16.8 megapixels).
+
+Tied to what is kept: PNG, WebP and GIF must be decoded at full size before they can be
+shrunk (only JPEG decodes at 1/2, 1/4 or 1/8 scale), so a cap far above the kept size
+would cost memory for nothing. At this cap one decode needs about 64 MB (RGBA), and the
+bot runs only a couple at a time; 12-megapixel phone photos and 4K screenshots fit."""
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 
@@ -272,8 +285,8 @@ def normalize_upload(
     data: bytes,
     *,
     max_bytes: int = 20 * 1024 * 1024,
-    max_pixels: int = 40_000_000,
-    max_side: int = 2048,
+    max_pixels: int = MAX_UPLOAD_PIXELS,
+    max_side: int = MAX_UPLOAD_SIDE,
 ) -> bytes:
     """Turn a member's attachment into a clean PNG the rest of the bot can trust.
 

@@ -140,6 +140,7 @@ class JobQueue:
         """Cancel a queued job; it is refunded. False if it already started or ended."""
         if not await self._storage.jobs.cancel(job_id):
             return False
+        await self._storage.jobs.forget_token(job_id)
         self._scheduler.remove(job_id)
         self._not_before.pop(job_id, None)
         return True
@@ -253,6 +254,7 @@ class JobQueue:
             log.exception("Delivering job %s failed; it will be retried at the next start", job.id)
             return
         await self._storage.jobs.mark_delivered(job.id, message_id)
+        await self._storage.jobs.forget_token(job.id)
 
     async def _redeliver(self, job: Job) -> None:
         if job.state == "done":
@@ -263,6 +265,7 @@ class JobQueue:
                 return
         await self._notify("job_failed", job, BotError(f"error.{job.error_code or 'generic'}"))
         await self._storage.jobs.mark_delivered(job.id, None)
+        await self._storage.jobs.forget_token(job.id)
 
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
         if exc.retry_after:
@@ -304,6 +307,7 @@ class JobQueue:
             failed = await self._storage.jobs.get(job.id)
             await self._notify("job_failed", failed or job, error)
             await self._storage.jobs.mark_delivered(job.id, None)
+            await self._storage.jobs.forget_token(job.id)
 
     async def _notify(self, event: str, *args: object) -> None:
         observer = self.observer

@@ -8,7 +8,10 @@ errors, which the Discord layer shows as a friendly message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.access import visible_character
@@ -26,6 +29,10 @@ from bot.storage import Character, NewJob, Storage
 __all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Uploads are decoded one at a time, on one thread of their own: a 4096 x 4096 RGBA
+# picture needs about 180 MB while it is shrunk, and memory freed by one thread is reused
+# by the next decode instead of piling up in per-thread malloc arenas (bench/uploads.py).
+_DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-decoder")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +89,17 @@ class SubmitService:
         self.queue = queue
         self.quotas = quotas
 
-    async def create(self, who: Requester, request: CreateRequest) -> Submitted:
+    async def create(
+        self,
+        who: Requester,
+        request: CreateRequest,
+        fetch_reference: Callable[[], Awaitable[bytes | None]] | None = None,
+    ) -> Submitted:
+        """Queue a new character's first pictures.
+
+        ``fetch_reference`` downloads the member's reference picture; it is called only
+        once every cheap check has passed.
+        """
         sheet = CharacterSheet.from_input(
             request.name,
             appearance=request.appearance,
@@ -93,12 +110,22 @@ class SubmitService:
         if not sheet.name:
             raise UserInputError("error.name_empty")
         config = await self.storage.guilds.config(who.guild_id)
-        style = request.style or config.default_style or DEFAULT_STYLE
-        if style not in STYLES:
+        # Choices are suggestions a modified client can ignore: an unknown pick is refused,
+        # and a server default stored before /config checked it falls back to ours.
+        if request.style is not None and request.style not in STYLES:
             raise UserInputError("error.unknown_style")
-        size_key = request.size or config.default_size or DEFAULT_SIZE
+        if request.size is not None and request.size not in SIZES:
+            raise UserInputError("error.unknown_size")
+        style = request.style or _known(config.default_style, STYLES) or DEFAULT_STYLE
+        size_key = request.size or _known(config.default_size, SIZES) or DEFAULT_SIZE
         count = self._count(request.count, config.max_count)
-        reference = await self._reference(request.reference)
+        # Cheap refusals first: a member with no quota or room left costs no download, no
+        # decode and no moderation call (the reservation in _submit re-checks atomically).
+        await self.check_room(who, count)
+        data = request.reference
+        if data is None and fetch_reference is not None:
+            data = await fetch_reference()
+        reference = await self._reference(data)
         await self.images.check_prompt("\n".join([sheet.name, *(v for _, v in sheet.facts())]))
 
         character_id = await self.storage.characters.create(
@@ -151,6 +178,7 @@ class SubmitService:
         if size_key not in SIZES:
             size_key = DEFAULT_SIZE
         change = clean_text(request.change, CHANGE_LIMIT)
+        await self.check_room(who, count)  # before the paid moderation call
         if change:
             await self.images.check_prompt(change)
         mine = character.owner_id == who.user_id
@@ -248,24 +276,23 @@ class SubmitService:
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
         return await self.queue.submit(
-            NewJob(
-                guild_id=who.guild_id,
-                channel_id=who.channel_id,
-                user_id=who.user_id,
+            _new_job(
+                who,
                 kind=kind,
-                request=request,
-                image_count=count,
-                locale=who.locale,
                 character_id=character_id,
+                count=count,
+                request=request,
                 parent_image_id=parent_image_id,
                 reference_path=reference_path,
-                application_id=who.application_id,
-                interaction_token=who.interaction_token,
-                interaction_at=who.interaction_at,
             ),
             limits,
             fork_of=fork_of,
         )
+
+    async def check_room(self, who: Requester, count: int) -> None:
+        """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
+        job = _new_job(who, kind="check", character_id=None, count=count, request={})
+        await self.quotas.check_room(job, who.role_ids, time.time())
 
     @staticmethod
     def _count(count: int, server_max: int) -> int:
@@ -279,7 +306,40 @@ class SubmitService:
     async def _reference(data: bytes | None) -> bytes | None:
         if data is None:
             return None
+        decode = functools.partial(normalize_upload, data, max_bytes=MAX_UPLOAD_BYTES)
         try:
-            return await asyncio.to_thread(normalize_upload, data, max_bytes=MAX_UPLOAD_BYTES)
+            return await asyncio.get_running_loop().run_in_executor(_DECODER, decode)
         except ImageRejected as exc:
             raise UserInputError(f"error.upload_{exc.reason}") from None
+
+
+def _known(key: str | None, table: Mapping[str, object]) -> str | None:
+    """``key`` if it names an entry of ``table``, else None."""
+    return key if key is not None and key in table else None
+
+
+def _new_job(
+    who: Requester,
+    *,
+    kind: str,
+    character_id: int | None,
+    count: int,
+    request: dict[str, object],
+    parent_image_id: int | None = None,
+    reference_path: str | None = None,
+) -> NewJob:
+    return NewJob(
+        guild_id=who.guild_id,
+        channel_id=who.channel_id,
+        user_id=who.user_id,
+        kind=kind,
+        request=request,
+        image_count=count,
+        locale=who.locale,
+        character_id=character_id,
+        parent_image_id=parent_image_id,
+        reference_path=reference_path,
+        application_id=who.application_id,
+        interaction_token=who.interaction_token,
+        interaction_at=who.interaction_at,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.ids import id_in
 from bot.storage.database import Database
 from bot.storage.records import Character
 from bot.storage.removal import Removed, remove_characters
@@ -49,19 +50,6 @@ class CharacterRepository:
         row = await self._db.fetch_one("SELECT * FROM characters WHERE id = ?", (character_id,))
         return Character.from_row(row) if row else None
 
-    async def visible_to(
-        self, guild_id: int, user_id: int, name_prefix: str = "", limit: int = 25
-    ) -> list[Character]:
-        """The member's own characters first, then others' public ones, in this guild only."""
-        pattern = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await self._db.fetch_all(
-            "SELECT * FROM characters WHERE guild_id = ? AND (owner_id = ? OR private = 0)"
-            " AND name LIKE ? ESCAPE '\\'"
-            " ORDER BY owner_id != ?, name COLLATE NOCASE, id LIMIT ?",
-            (guild_id, user_id, pattern, user_id, limit),
-        )
-        return [Character.from_row(r) for r in rows]
-
     async def set_canonical(self, character_id: int, image_id: int) -> bool:
         """Make one of the character's own pictures its main one; False if it is not (any more)."""
         changed = await self._db.execute(
@@ -96,8 +84,9 @@ class CharacterRepository:
         guild only. Case-insensitive for ASCII; any other script matches as typed.
         """
         needle = text.strip()
-        digits = needle.lstrip("#")
-        wanted_id = int(digits) if digits.isdigit() and len(digits) < 19 else -1
+        wanted_id = id_in(needle)
+        if wanted_id is None:
+            wanted_id = -1
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetch_all(
             "SELECT * FROM characters WHERE guild_id = ?"

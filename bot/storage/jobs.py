@@ -65,7 +65,12 @@ class JobRepository:
         self._db = db
 
     async def submit(
-        self, job: NewJob, limits: Limits, *, fork_of: Character | None = None
+        self,
+        job: NewJob,
+        limits: Limits,
+        *,
+        fork_of: Character | None = None,
+        dry_run: bool = False,
     ) -> int:
         """Insert ``job`` if it fits every cap and quota, atomically; return its id.
 
@@ -73,10 +78,12 @@ class JobRepository:
         requests against a remaining quota of five accept exactly five. With ``fork_of``
         the job belongs to the member's own copy of that character, found or made in the
         same transaction: a refused request leaves no fork behind and never removes one
-        that another request uses.
+        that another request uses. ``dry_run`` only raises the refusal the job would get
+        now (returning 0, writing nothing): a cheap check before work that costs money or
+        memory.
         """
         async with self._db.transaction() as conn:
-            character_id = await self._job_character(conn, job, fork_of)
+            character_id = None if dry_run else await self._job_character(conn, job, fork_of)
 
             async def scalar(sql: str, *params: Any) -> int:
                 async with conn.execute(sql, params) as cursor:
@@ -171,6 +178,8 @@ class JobRepository:
                         resets=int(until if until is not None else since + 86_400),
                     )
 
+            if dry_run:
+                return 0
             cursor = await conn.execute(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
                 " parent_image_id, request_json, image_count, reference_path, locale,"
@@ -321,3 +330,11 @@ class JobRepository:
             (guild_id,),
         )
         return [Job.from_row(r) for r in rows]
+
+    async def forget_token(self, job_id: int) -> None:
+        """Drop the interaction token once the job is delivered or settled.
+
+        A live token can post as the bot in the member's channel for 15 minutes; nothing
+        needs it after the last word on the job, so it is not kept in the database.
+        """
+        await self._db.execute("UPDATE jobs SET interaction_token = NULL WHERE id = ?", (job_id,))

@@ -38,7 +38,7 @@ async def character_choices(
     for character in found:
         label = character.name
         if character.owner_id != interaction.user.id:
-            label = svc.catalog.t(locale, "autocomplete.others", name=character.name)
+            label = svc.catalog.plain(locale, "autocomplete.others", name=character.name)
         choices.append(
             app_commands.Choice(name=f"{label[:90]} #{character.id}", value=str(character.id))
         )

@@ -31,7 +31,13 @@ def locale_of(interaction: discord.Interaction) -> str:
 
 
 def tr(interaction: discord.Interaction, key: str, /, **values: Any) -> str:
+    """A message in the member's language; member text in ``values`` is escaped."""
     return services(interaction).catalog.t(locale_of(interaction), key, **values)
+
+
+def tr_plain(interaction: discord.Interaction, key: str, /, **values: Any) -> str:
+    """The same for labels, autocomplete and modal titles, which show no markdown."""
+    return services(interaction).catalog.plain(locale_of(interaction), key, **values)
 
 
 def is_admin(interaction: discord.Interaction) -> bool:

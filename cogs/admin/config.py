@@ -13,6 +13,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import UserInputError
+from bot.images.styles import SIZES, STYLES
 from bot.quotas import MODEL_TIERS
 from cogs._shared import channels
 from cogs._shared.context import services, tr
@@ -152,9 +153,15 @@ class ConfigCog(
     ) -> None:
         require_admin(interaction)
         changes: dict[str, Any] = {}
+        # Choices are suggestions a modified client can ignore; a stored unknown default
+        # would break /character create for every member of the server.
         if style is not None:
+            if style not in STYLES:
+                raise UserInputError("error.unknown_style")
             changes["default_style"] = style
         if size is not None:
+            if size not in SIZES:
+                raise UserInputError("error.unknown_size")
             changes["default_size"] = size
         if max_count is not None:
             changes["max_count"] = max_count

@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.i18n import format_number
 from bot.images.render import DayUsage, render_usage_chart
 from bot.usage import PERIODS, UsageReport, days_csv, members_csv
-from cogs._shared.context import locale_of, services, tr
+from cogs._shared.context import locale_of, services, tr, tr_plain
 from cogs.admin.checks import require_admin
 from cogs.admin.quota_views import COLOUR, money
 
@@ -50,7 +50,7 @@ def chart_png(interaction: discord.Interaction, report: UsageReport, prices_know
         days if report.total.images else [],
         title=title,
         y_label=tr(interaction, "usage.chart_images"),
-        x_label=tr(interaction, "usage.chart_days", zone=report.zone),
+        x_label=tr_plain(interaction, "usage.chart_days", zone=report.zone),
         secondary_label=secondary,
         empty_text=tr(interaction, "usage.chart_empty"),
         show_cost=prices_known,

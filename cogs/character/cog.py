@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
@@ -11,6 +9,7 @@ from discord.ext import commands
 
 from bot.access import choosable_characters
 from bot.errors import UserInputError
+from bot.ids import parse_id, trailing_id
 from bot.images.prompts import CHANGE_LIMIT
 from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
@@ -19,6 +18,7 @@ from cogs._shared.context import locale_of, requester, services, tr
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal, submit_vary
 from cogs.character.uploads import submit_create
+from cogs.gallery.cog import parse_character_id
 
 __all__ = ["CharacterCog"]
 
@@ -243,22 +243,10 @@ class CharacterCog(
         return choices[:25]
 
 
-_TRAILING_ID = re.compile(r"#(\d{1,18})\s*$")
-
-
-def parse_character_id(value: str) -> int:
-    """The autocomplete sends the id; members may also type "#12" or a bare number."""
-    text = value.strip().lstrip("#")
-    if text.isdigit() and len(text) < 19:
-        return int(text)
-    raise UserInputError("error.character_pick")
 
 
 def parse_picture_id(value: str) -> int:
-    text = value.strip().lstrip("#")
-    if text.isdigit() and len(text) < 19:
-        return int(text)
-    raise UserInputError("error.picture_pick")
+    return parse_id(value, "error.picture_pick")
 
 
 async def resolve_character(
@@ -269,9 +257,9 @@ async def resolve_character(
     Only parses; whether the member may see or use the character is checked by the service.
     """
     text = value.strip()
-    match = _TRAILING_ID.search(text)
-    if match:
-        return int(match.group(1))
+    picked = trailing_id(text)
+    if picked is not None:
+        return picked
     try:
         return parse_character_id(text)
     except UserInputError:

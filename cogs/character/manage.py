@@ -16,13 +16,14 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import CharacterCard
+from bot.i18n import escape_member_text
 from cogs._shared.characters import character_choices
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.reply import reply
 from cogs.gallery.cog import parse_character_id
 from cogs.gallery.confirm import ConfirmView
-from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name
+from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name, lineage_lines
 from cogs.pictures.message import truncate
 
 __all__ = ["CharacterManageCommands"]
@@ -169,17 +170,14 @@ def _card_message(
     interaction: discord.Interaction, card: CharacterCard
 ) -> tuple[discord.Embed, discord.File, discord.ui.View]:
     character = card.character
-    embed = discord.Embed(title=truncate(character.name, 256), colour=GALLERY_COLOUR)
+    embed = discord.Embed(
+        title=truncate(escape_member_text(character.name), 256), colour=GALLERY_COLOUR
+    )
     lines = [
         tr(interaction, "card.embed.owner", user=f"<@{character.owner_id}>"),
         tr(interaction, "card.embed.stats", pictures=card.pictures, favorites=card.favorites),
     ]
-    if card.lineage.ancestors:
-        names = " ← ".join(f"**{c.name}**" for c in card.lineage.ancestors)
-        lines.append(tr(interaction, "gallery.embed.forked_from", names=names))
-    if card.lineage.forks:
-        names = ", ".join(f"**{c.name}**" for c in card.lineage.forks)
-        lines.append(tr(interaction, "gallery.embed.forks", names=names))
+    lines.extend(lineage_lines(interaction, card.lineage))
     if character.private:
         lines.append(tr(interaction, "card.embed.private"))
     embed.description = truncate("\n".join(lines), 4096)

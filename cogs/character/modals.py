@@ -9,7 +9,7 @@ import discord
 from bot.images.prompts import CHANGE_LIMIT
 from bot.jobs.queue import Submitted
 from bot.jobs.submit import CreateRequest, VaryRequest
-from cogs._shared.context import requester, services, tr
+from cogs._shared.context import requester, services, tr, tr_plain
 from cogs._shared.reply import reply
 from cogs.character.submit import submit_and_track
 
@@ -38,7 +38,7 @@ class CreateModal(discord.ui.Modal):
         request: CreateRequest,
         reference: discord.Attachment | None,
     ) -> None:
-        super().__init__(title=tr(interaction, "modal.create.title", name=request.name)[:45])
+        super().__init__(title=tr_plain(interaction, "modal.create.title", name=request.name)[:45])
         self.request = request
         self.reference = reference
         self.appearance = _field(interaction, "appearance", max_length=600)

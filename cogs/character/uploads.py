@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import discord
 
 from bot.errors import UserInputError
+from bot.images.convert import MAX_UPLOAD_PIXELS
 from bot.jobs.queue import Submitted
 from bot.jobs.submit import MAX_UPLOAD_BYTES, CreateRequest
 from cogs._shared.context import requester, services
 from cogs.character.submit import submit_and_track
 
-__all__ = ["read_reference", "submit_create"]
+__all__ = ["check_declared", "read_reference", "submit_create"]
 
 REFERENCE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+
+
+def check_declared(attachment: discord.Attachment) -> None:
+    """Refuse from what Discord says about the file, before a byte of it is downloaded.
+
+    Discord measures every attachment itself (type, bytes, and width and height of
+    pictures), so a tiny file declaring a gigantic canvas is refused here, for free.
+    The decoder checks the real header again after the download.
+    """
+    if attachment.content_type and attachment.content_type.split(";")[0] not in REFERENCE_TYPES:
+        raise UserInputError("error.upload_not_image")
+    if attachment.size > MAX_UPLOAD_BYTES:
+        raise UserInputError("error.upload_too_large")
+    width, height = attachment.width or 0, attachment.height or 0
+    if width * height > MAX_UPLOAD_PIXELS:
+        raise UserInputError("error.upload_too_many_pixels")
 
 
 async def read_reference(attachment: discord.Attachment | None) -> bytes | None:
     if attachment is None:
         return None
-    if attachment.content_type and attachment.content_type.split(";")[0] not in REFERENCE_TYPES:
-        raise UserInputError("error.upload_not_image")
-    if attachment.size > MAX_UPLOAD_BYTES:
-        # Checked before downloading: nothing this large is read into memory.
-        raise UserInputError("error.upload_too_large")
+    check_declared(attachment)
     try:
         return await attachment.read()
     except discord.HTTPException as exc:
@@ -36,13 +47,14 @@ async def submit_create(
     request: CreateRequest,
     reference: discord.Attachment | None,
 ) -> None:
-    """Download the reference (if any) and submit, after the interaction was deferred."""
+    """Submit after the interaction was deferred; the service downloads the reference (if
+    any) only once the member's quota and queue room have been checked."""
     who = requester(interaction)
 
+    async def fetch() -> bytes | None:
+        return await read_reference(reference)
+
     async def submit() -> Submitted:
-        data = await read_reference(reference)
-        return await services(interaction).submit.create(
-            who, dataclasses.replace(request, reference=data)
-        )
+        return await services(interaction).submit.create(who, request, fetch)
 
     await submit_and_track(interaction, submit)

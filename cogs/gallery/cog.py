@@ -10,8 +10,8 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.errors import UserInputError
 from bot.gallery import GalleryRequest, Scope
+from bot.ids import parse_id
 from bot.storage.gallery import GallerySort
 from cogs._shared.characters import character_choices
 from cogs._shared.context import is_admin, services
@@ -38,10 +38,7 @@ SCOPE_CHOICES = [
 
 def parse_character_id(value: str) -> int:
     """Autocomplete sends the id; members may also type "#12" or a bare number."""
-    text = value.strip().lstrip("#")
-    if text.isdigit() and len(text) < 19:
-        return int(text)
-    raise UserInputError("error.character_pick")
+    return parse_id(value, "error.character_pick")
 
 
 @app_commands.guild_only()

@@ -25,9 +25,11 @@ from typing import Any
 import discord
 
 from bot.errors import BotError
-from bot.gallery import GalleryPage, GalleryRequest, Scope
+from bot.gallery import GalleryPage, GalleryRequest, Lineage, Scope
+from bot.i18n import Markdown, escape_member_text
+from bot.storage import Character
 from bot.storage.gallery import GallerySort
-from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.errors import unwrap
 from cogs._shared.reply import error_text
 from cogs.pictures.message import build_picture_message, truncate
@@ -325,26 +327,39 @@ async def show_page(interaction: discord.Interaction, request: GalleryRequest) -
     await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
 
 
+def lineage_lines(interaction: discord.Interaction, lineage: Lineage) -> list[str]:
+    """ "Forked from" and "Forks" lines, names in bold (and escaped: they are members' text)."""
+
+    def bold(characters: list[Character], separator: str) -> Markdown:
+        return Markdown(separator.join(f"**{escape_member_text(c.name)}**" for c in characters))
+
+    lines = []
+    if lineage.ancestors:
+        names = bold(lineage.ancestors, " ← ")
+        lines.append(tr(interaction, "gallery.embed.forked_from", names=names))
+    if lineage.forks:
+        lines.append(tr(interaction, "gallery.embed.forks", names=bold(lineage.forks, ", ")))
+    return lines
+
+
 def gallery_message(
     interaction: discord.Interaction, page: GalleryPage, emoji: str
 ) -> tuple[discord.Embed, discord.File, discord.ui.View]:
     request = page.request
     filename = f"gallery-{request.page + 1}.png"
-    embed = discord.Embed(title=truncate(page.title, 256), colour=GALLERY_COLOUR)
+    embed = discord.Embed(
+        title=truncate(escape_member_text(page.title), 256), colour=GALLERY_COLOUR
+    )
     embed.set_image(url=f"attachment://{filename}")
     lines = []
     if page.character is not None:
         lines.append(tr(interaction, "gallery.embed.owner", user=f"<@{page.character.owner_id}>"))
-        if page.lineage and page.lineage.ancestors:
-            names = " ← ".join(f"**{c.name}**" for c in page.lineage.ancestors)
-            lines.append(tr(interaction, "gallery.embed.forked_from", names=names))
-        if page.lineage and page.lineage.forks:
-            names = ", ".join(f"**{c.name}**" for c in page.lineage.forks)
-            lines.append(tr(interaction, "gallery.embed.forks", names=names))
+        if page.lineage is not None:
+            lines.extend(lineage_lines(interaction, page.lineage))
     elif request.owner_filter is not None:
         lines.append(tr(interaction, "gallery.embed.member", user=f"<@{request.owner_filter}>"))
     if page.entries:
-        lines.append(tr(interaction, "gallery.embed.hint", emoji=emoji))
+        lines.append(tr(interaction, "gallery.embed.hint", emoji=Markdown(emoji)))
     embed.description = truncate("\n".join(lines), 4096) or None
     embed.set_footer(text=truncate(page.subtitle, 2048))
     file = discord.File(io.BytesIO(page.png), filename=filename)
@@ -406,7 +421,7 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
         options = [
             discord.SelectOption(
                 label=truncate(
-                    tr(
+                    tr_plain(
                         interaction,
                         "gallery.option.picture",
                         number=page.number_of(index),
@@ -456,7 +471,7 @@ def _character_options(
         for key, c in related[:25]:
             options.append(
                 discord.SelectOption(
-                    label=truncate(tr(interaction, key, name=c.name), 100),
+                    label=truncate(tr_plain(interaction, key, name=c.name), 100),
                     value=str(c.id),
                     description=truncate(
                         tr(interaction, "gallery.option.character_detail", id=c.id), 100

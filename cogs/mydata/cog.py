@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 import discord
 from discord import app_commands
@@ -17,7 +18,11 @@ from cogs.pictures.message import REQUEST_BUDGET
 
 __all__ = ["MyDataCog"]
 
+log = logging.getLogger(__name__)
+
 MAX_FILES_PER_MESSAGE = 10
+# A part is not started on a token with less than this left (uploads take time).
+TOKEN_MARGIN_SECONDS = 60
 
 
 @app_commands.guild_only()
@@ -31,6 +36,7 @@ class MyDataCog(
 ):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        self._exporting: set[tuple[int, int]] = set()  # (guild, member) exports running
         super().__init__()
 
     @app_commands.command(
@@ -41,7 +47,21 @@ class MyDataCog(
         ),
     )
     async def export(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
+        key = (interaction.guild_id or 0, interaction.user.id)
+        if key in self._exporting:
+            # An export reads and zips every picture: one per member at a time is plenty.
+            await interaction.response.send_message(
+                tr(interaction, "mydata.export_busy"), ephemeral=True
+            )
+            return
+        self._exporting.add(key)  # before any await: a second click sees it at once
+        try:
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            await self._export(interaction)
+        finally:
+            self._exporting.discard(key)
+
+    async def _export(self, interaction: discord.Interaction) -> None:
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         part_limit = min(interaction.filesize_limit, REQUEST_BUDGET)
@@ -53,6 +73,7 @@ class MyDataCog(
         groups = group_parts(
             plan.estimates, max_files=MAX_FILES_PER_MESSAGE, max_bytes=REQUEST_BUDGET
         )
+        by_dm = False
         for number, group in enumerate(groups):
             files = []
             for index in group:
@@ -71,7 +92,6 @@ class MyDataCog(
                 )
                 if plan.skipped:
                     text += "\n" + tr(interaction, "mydata.export_skipped", count=plan.skipped)
-                await interaction.edit_original_response(content=text, attachments=files)
             else:
                 text = tr(
                     interaction,
@@ -80,7 +100,16 @@ class MyDataCog(
                     last=group[-1] + 1,
                     files=total,
                 )
-                await interaction.followup.send(content=text, files=files, ephemeral=True)
+            if not by_dm and await _send_private(interaction, text, files, first=number == 0):
+                continue
+            if not by_dm:
+                # The 15-minute token ran out while the zips were built: the rest (private:
+                # prompts and pictures) goes by direct message, never to the channel.
+                by_dm = True
+                text = tr(interaction, "mydata.export_by_dm") + "\n" + text
+            if not await _send_dm(interaction, text, files):
+                await _say_dm_closed(interaction)
+                return
 
     @app_commands.command(
         name=_("delete", key="cmd.mydata_delete.name"),
@@ -115,3 +144,51 @@ class MyDataCog(
         await interaction.response.send_message(
             tr(interaction, "mydata.delete_confirm"), view=view, ephemeral=True
         )
+
+
+async def _send_private(
+    interaction: discord.Interaction, text: str, files: list[discord.File], *, first: bool
+) -> bool:
+    """Post one part as the member's private answer; False once the token is (nearly) dead."""
+    remaining = (interaction.expires_at - discord.utils.utcnow()).total_seconds()
+    if remaining < TOKEN_MARGIN_SECONDS:
+        return False
+    try:
+        if first:
+            await interaction.edit_original_response(content=text, attachments=files)
+        else:
+            await interaction.followup.send(content=text, files=files, ephemeral=True)
+    except discord.HTTPException as exc:
+        if exc.status in (401, 404):  # 50027 Invalid Webhook Token / 10015 Unknown Webhook
+            _rewind(files)
+            return False
+        raise
+    return True
+
+
+async def _send_dm(interaction: discord.Interaction, text: str, files: list[discord.File]) -> bool:
+    try:
+        await interaction.user.send(content=text, files=files)
+    except discord.Forbidden:  # 50007: the member does not accept DMs from the bot
+        return False
+    return True
+
+
+async def _say_dm_closed(interaction: discord.Interaction) -> None:
+    """Nothing private is left to answer with: say so in the channel, without the files."""
+    channel = interaction.channel
+    if not isinstance(channel, discord.abc.Messageable):
+        return
+    try:
+        await channel.send(
+            tr(interaction, "mydata.export_dm_closed", user=f"<@{interaction.user.id}>"),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+    except discord.HTTPException as exc:  # no access to the channel: nobody left to tell
+        log.info("Export for %s: no way left to deliver it (%s)", interaction.user.id, exc.status)
+
+
+def _rewind(files: list[discord.File]) -> None:
+    """A failed upload consumed the files; make them sendable once more."""
+    for file in files:
+        file.reset()

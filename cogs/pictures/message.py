@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.i18n import Catalog
+from bot.i18n import Catalog, escape_member_text
 from bot.images.convert import fit_under
 from bot.images.store import ImageStore
 from bot.storage import Character, StoredImage
@@ -64,7 +64,7 @@ async def build_picture_message(
         embed = discord.Embed(url=group_url, colour=discord.Colour.from_rgb(255, 138, 171))
         embed.set_image(url=f"attachment://{name}")
         if index == 0:
-            embed.title = truncate(character.name, 256)
+            embed.title = truncate(escape_member_text(character.name), 256)
             lines = [
                 catalog.t(locale, "picture.style", style=catalog.t(locale, f"style.{style_key}")),
                 catalog.t(locale, "picture.size", size=catalog.t(locale, f"size.{size_key}")),
@@ -75,7 +75,8 @@ async def build_picture_message(
                 lines.append(catalog.t(locale, "picture.variation_of", id=image.parent_image_id))
             embed.description = truncate("\n".join(lines), 4096)
             numbers = ", ".join(f"#{img.id}" for img in images)
-            embed.set_footer(text=truncate(catalog.t(locale, "picture.footer", ids=numbers), 2048))
+            footer = catalog.plain(locale, "picture.footer", ids=numbers)
+            embed.set_footer(text=truncate(footer, 2048))
         embeds.append(embed)
     view = picture_view(catalog, locale, images)
     return PictureMessage(embeds, files, view)

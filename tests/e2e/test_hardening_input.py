@@ -2,7 +2,8 @@
 
 Hypothesis feeds nasty text (empty, whitespace, 4,000 characters clipped to each option's
 limit as Discord's client would, zero-width and right-to-left marks, emoji, Chinese and
-Japanese, ``@everyone``, role and member mentions, markdown and code fences, SQL, NUL bytes)
+Japanese, ``@everyone``, role and member mentions, markdown, masked links and code fences,
+SQL, NUL bytes, digits that are not ASCII, very long CJK text)
 to every string option of every synced command, to the autocomplete of every option that has
 one, and to every text field of the modals the bot opens. Whatever the text:
 
@@ -12,7 +13,10 @@ one, and to every text field of the modals the bot opens. Whatever the text:
 * no message state the bot ever set pings anyone (roles, @everyone, or a member other than
   the one who asked);
 * every message, embed, component, autocomplete answer and modal fits Discord's limits (the
-  fake records a violation for anything that does not).
+  fake records a violation for anything that does not);
+* no answer is the "something unexpected went wrong" apology (ids typed with digits such as
+  "²" or "①" included), and no public message shows the member's text as markdown (masked
+  links, bold, spoilers, headings): it is escaped.
 
 Hypothesis runs its examples in a worker thread; each example's coroutine runs on the test's
 event loop (``run_coroutine_threadsafe``), where the fakes and the bot process live.
@@ -34,6 +38,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bot.i18n import Catalog
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
 from tests.e2e.test_create import finished
@@ -78,6 +83,16 @@ FRAGMENTS = [
     "\\",
     "\r\n\r\n",
     "\ud7ff\ue000\U0010fffd",
+    # Digits str.isdigit() accepts but int() does not, and ones int() does accept.
+    "²",
+    "①",
+    "#³",
+    "1²",
+    "٣",
+    "１２",
+    "[Claim Nitro](https://discord-gift.example/x)",
+    "[**bold link**](<https://x.example>) *it* _it_ -# small",
+    "龍" * 300,
 ]
 
 ALL_NASTY = "".join(FRAGMENTS)
@@ -282,6 +297,57 @@ def assert_no_pings(world: World) -> None:
             )
 
 
+# An escaped character (a backslash before a space is no escape: Discord shows both).
+_ESCAPED = re.compile(r"\\[^\s]")
+# Markdown a member could smuggle in; none of it appears in the bot's own public texts
+# (its only markdown there is **bold**, removed before the check).
+_MEMBER_MARKDOWN = re.compile(r"[\[\]`*_~|]|^\s*(?:#{1,3}|-#|>)\s", re.MULTILINE)
+
+
+def public_texts(fake: FakeDiscord) -> list[tuple[Message, str]]:
+    """Every text Discord renders as markdown in every version of every public bot message:
+    content, embed titles, descriptions and field names and values. (Footers are shown
+    without markdown, so escapes there would show; the bot puts no member text in them.)"""
+    found: list[tuple[Message, str]] = []
+    for message in fake.messages(include_deleted=True):
+        if not message.by_bot or message.ephemeral:
+            continue
+        for state in message.states:
+            if state.flags & 64:
+                continue
+            texts = [state.content or ""]
+            for embed in state.embeds:
+                texts += [embed.get("title") or "", embed.get("description") or ""]
+                for item in embed.get("fields") or []:
+                    texts += [item.get("name") or "", item.get("value") or ""]
+            found += [(message, text) for text in texts if text]
+    return found
+
+
+def unescaped_markdown(text: str) -> list[str]:
+    """Markdown characters left unescaped in ``text`` once the bot's own **bold** is set aside."""
+    bare = _ESCAPED.sub("x", text).replace("**", "")
+    bare = re.sub(r"https?://\S+", "", bare)  # Discord shows no markdown inside a link
+    bare = re.sub(r"<(?:@[!&]?|#|t:|a?:\w*:)[^<>]*>", "", bare)  # mentions, timestamps, emoji
+    return _MEMBER_MARKDOWN.findall(bare)
+
+
+def assert_no_member_markdown(world: World) -> None:
+    for message, text in public_texts(world.fake):
+        leaked = unescaped_markdown(text)
+        assert not leaked, f"unescaped {leaked} in public message {message.id}: {text!r}"
+
+
+_APOLOGY = Catalog.load().t("en", "error.unexpected").split("{")[0].split("`")[0]
+
+
+def assert_no_apology(world: World) -> None:
+    """Every input is understood or refused with a reason, never "something unexpected"."""
+    for message in world.fake.messages(include_deleted=True):
+        for state in message.states if message.by_bot else []:
+            assert _APOLOGY not in (state.content or ""), f"{message!r}: {state.content!r}"
+
+
 def assert_no_stale_progress(world: World) -> None:
     """A finished picture never shows a progress line (a late "⏳ Queued" edit landing on it)."""
     for message in world.fake.bot_messages():
@@ -329,6 +395,8 @@ async def fuzz_round(world: World, raw: str) -> None:
     fake.assert_no_violations()
     assert_no_pings(world)
     assert_no_stale_progress(world)
+    assert_no_member_markdown(world)
+    assert_no_apology(world)
     assert_clean_log(world.bot, log_mark, text)
 
 
@@ -437,6 +505,11 @@ async def test_fuzzed_text_in_every_option_never_crashes_pings_or_breaks_limits(
     @example(raw="a\x00b\x00")
     @example(raw=ALL_NASTY)
     @example(raw=(ALL_NASTY * 40)[:4000])
+    @example(raw="²")
+    @example(raw="#①")
+    @example(raw="[Claim Nitro](https://discord-gift.example/x)")
+    @example(raw="² ① #³ ٣ １２ [Claim Nitro](https://discord-gift.example/x)")
+    @example(raw="银色长发的少女" * 600)  # 4,200 CJK characters, clipped per option
     def fuzz(raw: str) -> None:
         run(raw)
 
@@ -453,6 +526,10 @@ async def test_fuzzed_text_in_every_option_never_crashes_pings_or_breaks_limits(
         ("gallery", "character"),
         ("gallery [autocomplete]", "character"),
         ("config emoji", "emoji"),
+        ("character show", "character"),
+        ("character private", "character"),
+        ("character main", "character"),
+        ("character main", "picture"),
     }
     assert expected <= world.exercised, sorted(expected - world.exercised)
     assert any(path.startswith("modal ") for path, _ in world.exercised), world.exercised

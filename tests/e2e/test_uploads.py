@@ -32,6 +32,20 @@ def bomb_png() -> bytes:
     )
 
 
+def flat_png(side: int) -> bytes:
+    """A flat RGBA square: a few hundred KB on the wire, ``side² × 4`` bytes once decoded."""
+    row = b"\x00" + b"\x10\x20\x30\xff" * side
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
+
+
 def encoded(image: Image.Image, fmt: str, **params: object) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **params)

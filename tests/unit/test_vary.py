@@ -315,6 +315,9 @@ class StubQuotas:
     async def limits_for(self, *args: object) -> None:
         return None
 
+    async def check_room(self, *args: object) -> None:
+        return None
+
 
 def requester(user_id: int, guild_id: int = GUILD) -> Requester:
     return Requester(guild_id=guild_id, channel_id=5, user_id=user_id, role_ids=[], locale="en")

@@ -225,6 +225,7 @@ class MemberActions:
         *,
         focused: str | None = None,
         focused_value: Any = None,
+        strict: bool = True,
     ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
         by_name = {o["name"]: o for o in schema}
         unknown = [k for k in values if k not in by_name]
@@ -248,7 +249,7 @@ class MemberActions:
                 )
             elif name in values:
                 value = self._option_value(
-                    opt, values[name], resolved, channel, strict=focused is None
+                    opt, values[name], resolved, channel, strict=strict and focused is None
                 )
                 out.append({"name": name, "type": opt["type"], "value": value})
             elif opt.get("required") and focused is None:
@@ -282,6 +283,7 @@ class MemberActions:
         channel: Channel | None = None,
         *,
         force: bool = False,
+        modified_client: bool = False,
         options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> InteractionHandle:
@@ -290,11 +292,13 @@ class MemberActions:
         str/int/float/bool, Member/User, Role, Channel, or Upload for attachment options.
 
         ``force=True`` skips the client-side permission checks (default_member_permissions,
-        USE_APPLICATION_COMMANDS...) to exercise the bot's own checks; option validation stays."""
+        USE_APPLICATION_COMMANDS...) to exercise the bot's own checks; option validation stays.
+        ``modified_client=True`` sends what a patched client would: values outside the
+        option's choices, lengths or ranges, as the bot must not trust Discord's UI."""
         channel = channel or self.guild.default_channel
         values = {**(options or {}), **kwargs}
         cmd, path, schema = self._command_leaf(command, channel, force=force)
-        built, resolved = self._build_options(schema, values, channel)
+        built, resolved = self._build_options(schema, values, channel, strict=not modified_client)
         data = self._command_data(cmd, path, built, resolved)
         return self.fake._start_interaction(
             type=2,

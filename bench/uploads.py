@@ -1,0 +1,84 @@
+"""Benchmark 7: memory of the bot process when ten members upload huge-canvas pictures at once.
+
+A flat 6324 x 6324 RGBA PNG is about 165 KB on the wire and 160 MB once decoded (the
+"pixel bomb" of issue 18). Ten members attach it to /character create in the same
+instant; then ten members attach the largest picture the bot accepts (4096 x 4096, flat
+RGBA, so decoding is all the work) in the same instant. RSS is sampled every 20 ms
+(VmRSS) for the peak of each phase; VmHWM gives the peak of the whole run.
+
+    .venv/bin/python bench/uploads.py [--members 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from _harness import Result, bench_env, print_table, rss_kib, save_results
+from memory import Sampler, _mb
+
+from tests.e2e.test_uploads import flat_png
+from tests.fakes.discord import Upload
+
+TARGET_MB = 300
+
+
+async def main(members: int) -> list[Result]:
+    bomb, largest = flat_png(6324), flat_png(4096)
+    async with bench_env(latency=0.2, name="uploads") as env:
+        env.openai.hold()  # pictures stay queued: only the upload work is measured
+        bot = await env.start_bot()
+        await asyncio.sleep(2)  # let start-up settle
+        assert bot.process is not None
+        pid = bot.process.pid
+        idle = rss_kib(pid)
+        people = env.members(members)
+        answers: dict[str, list[str]] = {}
+        with Sampler(pid) as sampler:
+            phases = (
+                (f"{members} pixel bombs (6324², {len(bomb) // 1024} KB) at once", bomb, "bomb"),
+                (f"{members} largest accepted (4096², {len(largest) // 1024} KB)", largest, "big"),
+            )
+            for phase, data, name in phases:
+                sampler.phase = phase
+                handles = [
+                    await m.slash(
+                        "character create",
+                        name=f"{name}{i}",
+                        description="like the reference",
+                        reference=Upload(f"{name}.png", data, "image/png"),
+                    )
+                    for i, m in enumerate(people)
+                ]
+                replies = [
+                    await h.wait_for_reply(lambda m: not m.loading, timeout=120) for h in handles
+                ]
+                answers[name] = sorted({(r.content or "")[:60] for r in replies})
+            sampler.phase = "after"
+            await asyncio.sleep(1)
+        busy = rss_kib(pid)
+        peak = _mb(busy["VmHWM"])
+        details = {
+            "members": members,
+            "bomb_bytes": len(bomb),
+            "largest_bytes": len(largest),
+            "rss_mb_after_start": _mb(idle["VmRSS"]),
+            "rss_mb_after": _mb(busy["VmRSS"]),
+            "peak_rss_mb_by_phase": sampler.peaks,
+            "downloads": sum(1 for r in env.discord.requests if r.route == "cdn"),
+            "answers": answers,
+            "bot_errors": env.errors()[:10],
+        }
+    metric = f"peak RSS MB, {members} bombs then {members} largest uploads at once"
+    return [Result("uploads", metric, peak, f"< {TARGET_MB} MB", peak < TARGET_MB, details)]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=10)
+    args = parser.parse_args()
+    out = asyncio.run(main(args.members))
+    print_table(out)
+    for r in out:
+        print(r.name, r.details)
+    save_results(out)
