@@ -73,15 +73,16 @@ class Allowance:
 
 
 ALLOWANCES: tuple[Allowance, ...] = (
-    # discord.py sends attachment ids as integers; the spec's snowflake is a string (the API
-    # accepts both). Spec README, "Known lag".
+    # discord.py sends some snowflakes as integers where the spec's SnowflakeType is a string
+    # (attachment ids: spec README, "Known lag"; a DM's recipient_id likewise). Discord
+    # accepts both forms.
     Allowance(
         "discord",
         "*",
         "*",
-        r"\$\.attachments\[\d+\]\.id",
+        r"\$\.attachments\[\d+\]\.id|\$\.recipient_id",
         r"is not of type 'string'|is not valid under any of the given schemas",
-        "discord.py sends attachment ids as integers",
+        "discord.py sends these snowflakes as integers",
     ),
     # discord.py adds tts and embeds[].flags to message edits; Discord ignores them.
     Allowance(
