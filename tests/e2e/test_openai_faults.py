@@ -42,6 +42,8 @@ async def set_alert_channel(admin: Member, guild: Guild) -> None:
         ("rate_limit", {}),  # a 429 without retry-after
         ("stream_cut", {}),
         ("stream_error", {}),
+        # Unverified wire detail: an error event may come nested or flat (the fake's note).
+        ("stream_error", {"shape": "flat"}),
     ],
 )
 async def test_transient_faults_are_retried_until_the_picture_arrives(
@@ -53,10 +55,25 @@ async def test_transient_faults_are_retried_until_the_picture_arrives(
     options: dict[str, object],
 ) -> None:
     await start_bot(max_attempts=3)
+    options = dict(options)
+    fake_openai.stream_error_shape = str(options.pop("shape", "nested"))
     fake_openai.inject(fault, times=2, **options)
     h = await create(guild.add_member("alice"))
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
+    assert jobs(data_dir) == [("done", 1, None)]
+
+
+async def test_streams_that_end_with_done_work_as_well_as_those_that_do_not(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    """Unverified wire detail: whether image streams end with `data: [DONE]`. Either works."""
+    await start_bot()
+    fake_openai.sse_done = True
+    h = await create(guild.add_member("alice"))
+    message = await h.wait_original(finished, timeout=30)
+    assert message.attachments
+    assert fake_openai.image_requests[-1].stream
     assert jobs(data_dir) == [("done", 1, None)]
 
 

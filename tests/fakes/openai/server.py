@@ -61,6 +61,12 @@ class FakeOpenAI:
         # The client stops at `data: [DONE]` but also ends cleanly at EOF; OpenAI's documented
         # image streams show no [DONE], so it is off by default.
         self.sse_done = sse_done
+        # How an error inside an image stream is shaped. Unverified: OpenAI's spec does not
+        # define it for image streams. "nested" is {"type": "error", "error": {...}} (what the
+        # openai client reads for other streams); "flat" is the spec's ErrorEvent shape,
+        # {"type": "error", "code": ..., "message": ..., "param": ...}. The bot must cope
+        # with both (tests/e2e/test_openai_faults.py runs each).
+        self.stream_error_shape: str = "nested"
         self.requests: list[RecordedRequest] = []
         # Requests the official API specification does not allow (tests/contracts).
         self.contract_violations: list[Violation] = []
@@ -650,7 +656,12 @@ class FakeOpenAI:
             "param": None,
         }
         record.error = error
-        payload = json.dumps({"type": "error", "error": error}, separators=(",", ":"))
+        event = (
+            {"type": "error", **error}
+            if self.stream_error_shape == "flat"
+            else {"type": "error", "error": error}
+        )
+        payload = json.dumps(event, separators=(",", ":"))
         await response.write(f"event: error\ndata: {payload}\n\n".encode())
         await response.write_eof()
         return response
