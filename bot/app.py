@@ -84,10 +84,18 @@ class CharacterBot(commands.AutoShardedBot):
         return True
 
     async def on_ready(self) -> None:
+        # Jobs of servers that removed the bot while it was away are refunded, not run.
+        await self.services.queue.keep_only_guilds({guild.id for guild in self.guilds})
         if self._announced_ready:
             return
         self._announced_ready = True
         log.info("Logged in as %s; serving %d guilds", self.user, len(self.guilds))
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.services.queue.leave_guild(guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.services.queue.join_guild(guild.id)
 
     async def close(self) -> None:
         log.info("Shutting down")

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.errors import QuotaExhausted
-from bot.storage import Limits, NewJob, Storage
+from bot.images.models import estimate_job_cost, quality_for_tier
+from bot.storage import Job, Limits, NewJob, Storage
 from bot.storage.quotas import QuotaLimit
 
 __all__ = [
@@ -39,6 +40,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# Float sums of many small costs: a budget is not "exceeded" by rounding.
+_ROUNDING = 1e-9
 
 # Cost tiers an admin may pick in /config; the job runner maps them to model and quality.
 MODEL_TIERS = ("economy", "standard", "premium")
@@ -233,6 +237,53 @@ class QuotaService:
             month_start=window.month_start,
             month_end=window.month_end,
         )
+
+    # --- the dollar budget: reservations ----------------------------------------------------
+
+    async def estimate_usd(
+        self, guild_id: int, *, kind: str, size: str, count: int, references: int
+    ) -> float | None:
+        """What a job is reserved at against the server's dollar budgets (README)."""
+        settings = self._settings
+        model = settings.vary_model if kind == "vary" else settings.image_model
+        config = await self._storage.guilds.config(guild_id)
+        return estimate_job_cost(
+            settings.price_table.get(model),
+            quality=quality_for_tier(config.model_tier, settings.image_quality),
+            size=size,
+            count=count,
+            references=references,
+            partial_images=settings.partial_images,
+        )
+
+    async def recheck_budget(self, job: Job, now: float) -> None:
+        """Before a waiting job is sent to OpenAI: does the server's budget still hold it?
+
+        It was reserved when accepted; since then an admin may have lowered the budget, or
+        pictures may have cost more than estimated. What counts is what is delivered or
+        running plus what waits ahead of it (its own reservation included): when a budget
+        is overrun, the latest requests give way, not the earliest. Raises the member's
+        budget message if it no longer fits.
+        """
+        limits = await self.effective(job.guild_id, job.user_id, [])
+        window = self.window(now)
+        budgets = (
+            (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
+            (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
+        )
+        for budget, since, until, period in budgets:
+            if budget is None:
+                continue
+            committed = await self._storage.quotas.committed_usd_through(
+                job.guild_id, since, job.id
+            )
+            if committed > budget + _ROUNDING:
+                raise QuotaExhausted(
+                    f"error.budget_{period}",
+                    budget=f"{budget:,.2f}",
+                    spent=f"{committed:,.2f}",
+                    resets=int(until),
+                )
 
     async def check_room(self, job: NewJob, role_ids: list[int], now: float) -> None:
         """Raise the quota or queue-cap refusal ``job`` would get now, reserving nothing.

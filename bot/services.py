@@ -42,8 +42,9 @@ class Services:
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,
             timeout=settings.openai_timeout_seconds,
-            # Our queue owns retries (with fair backoff); one quick client retry is enough.
-            max_retries=1,
+            # Retries belong to one place, the queue (fair backoff, counted attempts): a client
+            # retry of a timed-out request could pay for the same pictures twice.
+            max_retries=0,
         )
         images = ImageService(
             client,
@@ -58,6 +59,7 @@ class Services:
         runner = JobRunner(storage, images, store, settings)
         queue = JobQueue(storage, runner, limiter, settings)
         quotas = QuotaService(storage, settings)
+        queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         return cls(
             settings=settings,

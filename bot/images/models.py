@@ -16,6 +16,7 @@ __all__ = [
     "ModelPrice",
     "capabilities_for",
     "estimate_cost",
+    "estimate_job_cost",
     "quality_for_tier",
 ]
 
@@ -90,6 +91,51 @@ def estimate_cost(
         + image_input * price.image_input
         + image_output * price.image_output
     ) / 1_000_000
+
+
+# What a job is reserved at before it runs (README, "The dollar budget"). Deliberately on the
+# high side, so a burst cannot outrun a budget: OpenAI's published output for one 1024x1024
+# picture is about 272 tokens at low quality, 1056 at medium and 4160 at high; we reserve
+# half as much again, scaled by area for other sizes, plus each streamed partial image.
+ESTIMATED_OUTPUT_TOKENS_1024 = {
+    "low": 400,
+    "medium": 1600,
+    "high": 6300,
+    "xhigh": 9400,
+    "max": 12500,
+    "auto": 6300,
+}
+ESTIMATED_PARTIAL_TOKENS = 150
+# Our prompts (instructions plus a sheet capped at a few hundred words) stay well under this.
+ESTIMATED_TEXT_TOKENS = 1500
+# One reference picture, fitted in 2048 px with a 768 px short side at high fidelity.
+ESTIMATED_REFERENCE_TOKENS = 2200
+
+
+def estimate_job_cost(
+    price: ModelPrice | None,
+    *,
+    quality: str,
+    size: str,
+    count: int,
+    references: int,
+    partial_images: int,
+) -> float | None:
+    """A conservative estimate of one job's dollars, before it runs (None: no price known)."""
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        width, height = 1536, 1024  # "auto": the largest standard size
+    per_picture = ESTIMATED_OUTPUT_TOKENS_1024.get(quality, ESTIMATED_OUTPUT_TOKENS_1024["max"])
+    output = count * (
+        per_picture * width * height / (1024 * 1024) + partial_images * ESTIMATED_PARTIAL_TOKENS
+    )
+    return estimate_cost(
+        price,
+        text_input=ESTIMATED_TEXT_TOKENS,
+        image_input=references * ESTIMATED_REFERENCE_TOKENS,
+        image_output=round(output),
+    )
 
 
 def quality_for_tier(tier: str, standard: str) -> str:

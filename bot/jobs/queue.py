@@ -66,6 +66,13 @@ class JobQueue:
         self._durations: list[float] = []
         self._background: set[asyncio.Task[None]] = set()
         self.observer: JobObserver | None = None
+        # Set by the composition root: raises the member's budget message when a waiting
+        # job no longer fits the server's dollar budget (bot.quotas.QuotaService).
+        self.budget_check: Callable[[Job, float], Awaitable[None]] | None = None
+        # Servers the bot was removed from: nothing more is sent to OpenAI for them.
+        self._departed: set[int] = set()
+        # Nothing is dispatched before the bot knows which servers it is still in.
+        self._guilds_known = asyncio.Event()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -145,6 +152,36 @@ class JobQueue:
         self._not_before.pop(job_id, None)
         return True
 
+    # --- servers joining and leaving ----------------------------------------------------------
+
+    async def leave_guild(self, guild_id: int) -> int:
+        """The bot was removed from a server: cancel (refund) its waiting jobs at once.
+
+        Running jobs finish (their request is already paid for) but are not retried; nothing
+        more is sent to OpenAI for this server. Its characters and pictures stay, for when
+        it comes back. Returns how many jobs were cancelled.
+        """
+        self._departed.add(guild_id)
+        cancelled = 0
+        for job in await self._storage.jobs.pending_for_guild(guild_id):
+            if job.state == "queued" and await self.cancel(job.id):
+                cancelled += 1
+        if cancelled:
+            log.info("Left guild %s: cancelled %d waiting jobs", guild_id, cancelled)
+        return cancelled
+
+    def join_guild(self, guild_id: int) -> None:
+        """The bot is (again) in this server: its members' jobs may run."""
+        self._departed.discard(guild_id)
+
+    async def keep_only_guilds(self, guild_ids: set[int]) -> None:
+        """Once connected: jobs of servers the bot is no longer in are cancelled, then the
+        queue starts dispatching (until now it waited, so a departed server pays nothing)."""
+        for job in await self._storage.jobs.pending():
+            if job.guild_id not in guild_ids and job.guild_id not in self._departed:
+                await self.leave_guild(job.guild_id)
+        self._guilds_known.set()
+
     # --- the dispatcher --------------------------------------------------------------------
 
     def _enqueue(self, job: Job) -> None:
@@ -153,6 +190,7 @@ class JobQueue:
             self._not_before[job.id] = job.not_before
 
     async def _dispatch(self) -> None:
+        await self._guilds_known.wait()
         while not self._stopping:
             await self._limiter.acquire_slot()
             job_id = await self._next_runnable()
@@ -185,6 +223,17 @@ class JobQueue:
         queued = await self._storage.jobs.get(job_id)
         if queued is None or queued.state != "queued":
             return  # cancelled between being picked and starting
+        if queued.guild_id in self._departed:
+            await self.cancel(queued.id)
+            return
+        if self.budget_check is not None:
+            try:
+                await self.budget_check(queued, time.time())
+            except BotError as exc:
+                # Accepted within the budget, but it no longer fits (a lowered budget, or
+                # pictures that cost more than estimated): refunded, and the member told.
+                await self._fail(queued, exc)
+                return
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member and /queue see the truth and a cancel still works.
         await self._limiter.take(queued.image_count)
@@ -268,6 +317,9 @@ class JobQueue:
         await self._storage.jobs.forget_token(job.id)
 
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
+        if job.guild_id in self._departed:
+            await self._fail(job, exc)  # the server removed the bot: no more paid attempts
+            return
         if exc.retry_after:
             self._limiter.pause_for(exc.retry_after)
         if job.attempts >= self._settings.max_attempts:

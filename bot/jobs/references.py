@@ -19,11 +19,19 @@ from __future__ import annotations
 from bot.access import may_see
 from bot.storage import Character, Storage, StoredImage
 
-__all__ = ["MAX_FAVORITE_REFERENCES", "MAX_REFERENCES", "lineage", "variation_references"]
+__all__ = [
+    "MAX_FAVORITE_REFERENCES",
+    "MAX_REFERENCES",
+    "MAX_VARIATION_REFERENCES",
+    "lineage",
+    "variation_references",
+]
 
 # API facts §3: the edits endpoint takes at most 16 images.
 MAX_REFERENCES = 16
 MAX_FAVORITE_REFERENCES = 3
+# The most a variation sends: the picture varied, the main picture and the favorites.
+MAX_VARIATION_REFERENCES = 2 + MAX_FAVORITE_REFERENCES
 # Forks of forks: how far back a lineage is followed.
 MAX_LINEAGE = 16
 

@@ -22,9 +22,9 @@ from bot.images.service import ImageService
 from bot.images.store import ImageStore
 from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
 from bot.jobs.queue import JobQueue, Submitted
-from bot.jobs.references import variation_references
+from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
 from bot.quotas import QuotaService
-from bot.storage import Character, NewJob, Storage
+from bot.storage import Character, GuildConfig, NewJob, Storage
 
 __all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
 
@@ -110,15 +110,9 @@ class SubmitService:
         if not sheet.name:
             raise UserInputError("error.name_empty")
         config = await self.storage.guilds.config(who.guild_id)
-        # Choices are suggestions a modified client can ignore: an unknown pick is refused,
-        # and a server default stored before /config checked it falls back to ours.
-        if request.style is not None and request.style not in STYLES:
-            raise UserInputError("error.unknown_style")
-        if request.size is not None and request.size not in SIZES:
-            raise UserInputError("error.unknown_size")
-        style = request.style or _known(config.default_style, STYLES) or DEFAULT_STYLE
-        size_key = request.size or _known(config.default_size, SIZES) or DEFAULT_SIZE
-        count = self._count(request.count, config.max_count)
+        style, size_key, count = _shape(
+            config, style=request.style, size_key=request.size, count=request.count
+        )
         # Cheap refusals first: a member with no quota or room left costs no download, no
         # decode and no moderation call (the reservation in _submit re-checks atomically).
         await self.check_room(who, count)
@@ -172,11 +166,12 @@ class SubmitService:
         strong = request.strength == "strong"
         parent_image_id = await self._parent_for(who, character, request.parent_image_id)
         config = await self.storage.guilds.config(who.guild_id)
-        count = self._count(request.count, config.max_count)
-        size_key = request.size if request.size in SIZES else None
-        size_key = size_key or config.default_size or DEFAULT_SIZE
-        if size_key not in SIZES:
-            size_key = DEFAULT_SIZE
+        style, size_key, count = _shape(
+            config,
+            style=_known(character.style, STYLES),
+            size_key=request.size,
+            count=request.count,
+        )
         change = clean_text(request.change, CHANGE_LIMIT)
         await self.check_room(who, count)  # before the paid moderation call
         if change:
@@ -189,7 +184,7 @@ class SubmitService:
             fork_of=None if mine else character,
             count=count,
             request={
-                "style": character.style,
+                "style": style,
                 "size": SIZES[size_key],
                 "size_key": size_key,
                 "change": change,
@@ -248,12 +243,23 @@ class SubmitService:
             raise NotFound("error.image_gone")
         if character.owner_id != who.user_id:
             raise NotAllowed("error.reroll_not_owner")
+        # The request as it was, shaped by the server's settings as they are now: a lowered
+        # maximum count makes fewer pictures rather than refusing the button.
+        config = await self.storage.guilds.config(who.guild_id)
+        style, size_key, count = _shape(
+            config,
+            style=_known(job.request.get("style"), STYLES) or _known(character.style, STYLES),
+            size_key=_known(job.request.get("size_key"), SIZES),
+            count=job.image_count,
+            clamp_count=True,
+        )
+        request = {**job.request, "style": style, "size": SIZES[size_key], "size_key": size_key}
         return await self._submit(
             who,
             kind=job.kind if job.kind != "reroll" else "create",
             character_id=character.id,
-            count=job.image_count,
-            request=job.request,
+            count=count,
+            request=request,
             parent_image_id=job.parent_image_id,
             reference_path=job.reference_path,
         )
@@ -275,6 +281,14 @@ class SubmitService:
         fork_of: Character | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
+        references = MAX_VARIATION_REFERENCES if kind == "vary" else int(bool(reference_path))
+        reserved = await self.quotas.estimate_usd(
+            who.guild_id,
+            kind=kind,
+            size=str(request.get("size", "")),
+            count=count,
+            references=references,
+        )
         return await self.queue.submit(
             _new_job(
                 who,
@@ -284,6 +298,7 @@ class SubmitService:
                 request=request,
                 parent_image_id=parent_image_id,
                 reference_path=reference_path,
+                reserved_usd=reserved,
             ),
             limits,
             fork_of=fork_of,
@@ -293,14 +308,6 @@ class SubmitService:
         """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
         job = _new_job(who, kind="check", character_id=None, count=count, request={})
         await self.quotas.check_room(job, who.role_ids, time.time())
-
-    @staticmethod
-    def _count(count: int, server_max: int) -> int:
-        if count < 1:
-            raise UserInputError("error.bad_count", max=server_max)
-        if count > server_max:
-            raise UserInputError("error.count_over_server_max", max=server_max)
-        return count
 
     @staticmethod
     async def _reference(data: bytes | None) -> bytes | None:
@@ -313,9 +320,40 @@ class SubmitService:
             raise UserInputError(f"error.upload_{exc.reason}") from None
 
 
-def _known(key: str | None, table: Mapping[str, object]) -> str | None:
+def _known(key: object, table: Mapping[str, object]) -> str | None:
     """``key`` if it names an entry of ``table``, else None."""
-    return key if key is not None and key in table else None
+    return key if isinstance(key, str) and key in table else None
+
+
+def _shape(
+    config: GuildConfig,
+    *,
+    style: str | None,
+    size_key: str | None,
+    count: int,
+    clamp_count: bool = False,
+) -> tuple[str, str, int]:
+    """The one clamp every job passes: style, size and count against the server's settings
+    as they are now (create, vary, re-roll and every button).
+
+    Choices are suggestions a modified client can ignore: an unknown pick is refused, and a
+    server default stored before /config checked it falls back to ours. A count over the
+    server's maximum is refused when the member typed it, lowered when it was remembered
+    (``clamp_count``: a re-roll of an older, bigger request).
+    """
+    if style is not None and style not in STYLES:
+        raise UserInputError("error.unknown_style")
+    if size_key is not None and size_key not in SIZES:
+        raise UserInputError("error.unknown_size")
+    style = style or _known(config.default_style, STYLES) or DEFAULT_STYLE
+    size_key = size_key or _known(config.default_size, SIZES) or DEFAULT_SIZE
+    if clamp_count:
+        count = max(1, min(count, config.max_count))
+    elif count < 1:
+        raise UserInputError("error.bad_count", max=config.max_count)
+    elif count > config.max_count:
+        raise UserInputError("error.count_over_server_max", max=config.max_count)
+    return style, size_key, count
 
 
 def _new_job(
@@ -327,6 +365,7 @@ def _new_job(
     request: dict[str, object],
     parent_image_id: int | None = None,
     reference_path: str | None = None,
+    reserved_usd: float | None = None,
 ) -> NewJob:
     return NewJob(
         guild_id=who.guild_id,
@@ -342,4 +381,5 @@ def _new_job(
         application_id=who.application_id,
         interaction_token=who.interaction_token,
         interaction_at=who.interaction_at,
+        reserved_usd=reserved_usd,
     )

@@ -82,10 +82,12 @@ class ImageRepository:
                 assert cursor.lastrowid is not None
                 ids.append(cursor.lastrowid)
             await conn.execute(
+                # Charged for what was delivered: a stream that ended with fewer pictures than
+                # asked for counts (and costs, by its measured tokens) only those.
                 "UPDATE jobs SET state = 'done', charged = 1, finished_at = ?, input_tokens = ?,"
-                " output_tokens = ?, cost_usd = ?, prompt = ?, model = ?, error_code = NULL"
-                " WHERE id = ?",
-                (now, input_tokens, output_tokens, cost_usd, prompt, model, job_id),
+                " output_tokens = ?, cost_usd = ?, prompt = ?, model = ?, error_code = NULL,"
+                " image_count = MAX(1, MIN(image_count, ?)) WHERE id = ?",
+                (now, input_tokens, output_tokens, cost_usd, prompt, model, len(images), job_id),
             )
             if ids:
                 # A character's first picture becomes its main one (a fork's too: it starts

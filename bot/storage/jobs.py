@@ -19,6 +19,12 @@ __all__ = ["JobRepository", "Limits", "NewJob"]
 # Images that count against a quota: everything still pending, and what was delivered.
 # Failed and cancelled jobs fall out of this sum, which is what refunds them.
 _COUNTED = "(state IN ('queued', 'running') OR (state = 'done' AND charged = 1))"
+# Dollars that count against a budget: what waiting and running jobs reserved (their
+# estimate), and what delivered jobs measurably cost. Failed and cancelled jobs release.
+COMMITTED_USD = (
+    "SUM(CASE WHEN state IN ('queued', 'running') THEN COALESCE(reserved_usd, 0)"
+    " WHEN state = 'done' AND charged = 1 THEN COALESCE(cost_usd, 0) ELSE 0 END)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,9 @@ class NewJob:
     application_id: int | None = None
     interaction_token: str | None = field(default=None, repr=False)
     interaction_at: float | None = None
+    # The job's estimated cost, reserved against the server's dollar budgets (None: no
+    # price is configured, so no cost can be estimated).
+    reserved_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,41 +161,47 @@ class JobRepository:
                     raise QuotaExhausted(until_key, resets=int(until), **values)
 
             budgets = (
-                (limits.server_daily_usd, limits.day_start, limits.day_end, "error.budget_daily"),
+                (
+                    limits.server_daily_usd,
+                    limits.day_start,
+                    limits.day_end,
+                    ("error.budget_daily", "error.budget_room_daily"),
+                ),
                 (
                     limits.server_monthly_usd,
                     limits.month_start,
                     limits.month_end,
-                    "error.budget_monthly",
+                    ("error.budget_monthly", "error.budget_room_monthly"),
                 ),
             )
-            for budget, since, until, key in budgets:
+            for budget, since, until, (key, room_key) in budgets:
                 if budget is None:
                     continue
                 async with conn.execute(
-                    "SELECT SUM(cost_usd) FROM jobs WHERE guild_id = ? AND state = 'done'"
-                    " AND charged = 1 AND created_at >= ?",
+                    f"SELECT {COMMITTED_USD} FROM jobs WHERE guild_id = ? AND created_at >= ?",
                     (job.guild_id, since),
                 ) as cursor:
                     row = await cursor.fetchone()
                 spent = float(row[0] or 0.0) if row else 0.0
+                resets = int(until if until is not None else since + 86_400)
+                money = {"budget": f"{budget:,.2f}", "spent": f"{spent:,.2f}", "resets": resets}
                 if spent >= budget:
-                    raise QuotaExhausted(
-                        key,
-                        budget=f"{budget:,.2f}",
-                        spent=f"{spent:,.2f}",
-                        resets=int(until if until is not None else since + 86_400),
-                    )
+                    raise QuotaExhausted(key, **money)
+                # Reserved and settled spend plus this job's estimate must fit: a burst can
+                # overshoot only by how far a measured cost exceeds its estimate.
+                estimate = job.reserved_usd or 0.0
+                if spent + estimate > budget:
+                    raise QuotaExhausted(room_key, estimate=f"{estimate:,.2f}", **money)
 
             if dry_run:
                 return 0
             cursor = await conn.execute(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
                 " parent_image_id, request_json, image_count, reference_path, locale,"
-                " application_id, interaction_token, interaction_at, created_at)"
+                " application_id, interaction_token, interaction_at, created_at, reserved_usd)"
                 # A parent picture deleted meanwhile is no parent (the runner falls back).
                 " VALUES (?, ?, ?, ?, ?, (SELECT id FROM images WHERE id = ?),"
-                " ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job.guild_id,
                     job.channel_id,
@@ -202,6 +217,7 @@ class JobRepository:
                     job.interaction_token,
                     job.interaction_at,
                     time.time(),
+                    job.reserved_usd,
                 ),
             )
             assert cursor.lastrowid is not None

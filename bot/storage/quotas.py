@@ -8,7 +8,7 @@ from typing import Any, Literal
 import aiosqlite
 
 from bot.storage.database import Database
-from bot.storage.jobs import _COUNTED
+from bot.storage.jobs import _COUNTED, COMMITTED_USD
 
 __all__ = [
     "MemberTotals",
@@ -174,16 +174,36 @@ class QuotaRepository:
         return int(value or 0)
 
     async def spent_usd(self, guild_id: int, since: float) -> tuple[float, int]:
-        """Estimated dollars delivered work cost since ``since``, and how many images had no
-        price (their cost is unknown and not included)."""
+        """Dollars committed since ``since`` (delivered work at its measured cost, plus what
+        waiting and running jobs reserved), and how many delivered images had no price
+        (their cost is unknown and not included)."""
         row = await self._db.fetch_one(
-            "SELECT SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN image_count ELSE 0 END)"
-            f" FROM jobs WHERE guild_id = ? AND {_DELIVERED} AND created_at >= ?",
+            f"SELECT {COMMITTED_USD},"
+            f" SUM(CASE WHEN {_DELIVERED} AND cost_usd IS NULL THEN image_count ELSE 0 END)"
+            " FROM jobs WHERE guild_id = ? AND created_at >= ?",
             (guild_id, since),
         )
         if row is None:
             return 0.0, 0
         return float(row[0] or 0.0), int(row[1] or 0)
+
+    async def committed_usd_through(self, guild_id: int, since: float, job_id: int) -> float:
+        """Committed dollars counting, of the waiting jobs, only those up to ``job_id``."""
+        value = await self._db.fetch_value(
+            f"SELECT {COMMITTED_USD} FROM jobs WHERE guild_id = ? AND created_at >= ?"
+            " AND (state != 'queued' OR id <= ?)",
+            (guild_id, since, job_id),
+        )
+        return float(value or 0.0)
+
+    async def reserved_usd(self, guild_id: int, since: float) -> float:
+        """Of the committed dollars, what waiting and running jobs reserved (estimates)."""
+        value = await self._db.fetch_value(
+            "SELECT SUM(COALESCE(reserved_usd, 0)) FROM jobs WHERE guild_id = ?"
+            " AND state IN ('queued', 'running') AND created_at >= ?",
+            (guild_id, since),
+        )
+        return float(value or 0.0)
 
     # --- usage reports --------------------------------------------------------------------
 

@@ -315,6 +315,9 @@ class StubQuotas:
     async def limits_for(self, *args: object) -> None:
         return None
 
+    async def estimate_usd(self, *args: object, **kwargs: object) -> None:
+        return None
+
     async def check_room(self, *args: object) -> None:
         return None
 

@@ -202,6 +202,28 @@ class FakeDiscord:
         self._notify()
         return guild
 
+    def remove_bot_from(self, guild: Guild) -> None:
+        """The server kicks the bot (or it leaves): GUILD_DELETE without ``unavailable``.
+
+        Per Discord's docs (Gateway Events, Guild Delete), ``unavailable`` is unset when the
+        user was removed from the guild, and set during an outage; this is the former.
+        """
+        self.guilds.pop(guild.id, None)
+        session = self.gateway.session
+        if session is not None and not session.invalid and session.intents & Intents.GUILDS:
+            self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+        self._notify()
+
+    def readd_bot_to(self, guild: Guild) -> None:
+        """The server invites the bot back: GUILD_CREATE with the guild as it was."""
+        self.guilds[guild.id] = guild
+        session = self.gateway.session
+        if session is not None and not session.invalid and session.intents & Intents.GUILDS:
+            self.gateway.dispatch(
+                "GUILD_CREATE", guild.gateway_payload(session.intents, joined=True)
+            )
+        self._notify()
+
     def user(self, user_id: int) -> User | None:
         return self._users.get(user_id)
 

@@ -18,6 +18,9 @@ FaultKind = Literal[
     "malformed_json",  # 200 whose body is not valid JSON (SSE: a data line that is not JSON)
     "stream_error",  # SSE: `after_partials` partial(s), then a data line with an "error" object
     "bad_model",  # 404 model_not_found for the request's model
+    # SSE: only `pictures` of the n finished pictures, then the stream ends cleanly (a guess
+    # at how a partly failed n > 1 request looks: no documented shape says otherwise)
+    "short_stream",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 
@@ -34,6 +37,7 @@ class Fault:
     code: str | None = None  # stream_error: the error code
     categories: tuple[str, ...] = ("sexual",)  # moderation_blocked: safety_violations=[...]
     after_partials: int = 1  # stream_cut / stream_error: partials sent before the failure
+    pictures: int = 1  # short_stream: finished pictures sent before the stream ends
 
     def matches(self, endpoint: str) -> bool:
         if self.endpoint is None:
@@ -51,6 +55,7 @@ def make_fault(
     code: str | None = None,
     categories: tuple[str, ...] | list[str] | str | None = None,
     after_partials: int = 1,
+    pictures: int = 1,
 ) -> Fault:
     if kind not in FAULT_KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
@@ -73,6 +78,7 @@ def make_fault(
         code=code,
         categories=tuple(categories) if categories else ("sexual",),
         after_partials=after_partials,
+        pictures=pictures,
     )
 
 

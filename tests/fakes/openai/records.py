@@ -61,6 +61,8 @@ class RecordedRequest:
     error: dict[str, Any] | None = None  # the "error" object sent, if any
     fault: str | None = None  # the injected fault kind that answered this request
     outputs: list[bytes] = field(default_factory=list)  # final image bytes sent back
+    # The usage objects sent with finished pictures: what OpenAI would bill for this request.
+    billed: list[dict[str, Any]] = field(default_factory=list)
     events_sent: int = 0  # SSE events (partials + completed) written so far
     finished_at: float | None = None
 

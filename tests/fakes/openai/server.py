@@ -556,6 +556,7 @@ class FakeOpenAI:
             self._drop_connection(request)
             return response
         record.outputs = pictures
+        record.billed.append(usage)
         return web.Response(status=200, body=payload, headers=headers)
 
     async def _stream(
@@ -592,6 +593,8 @@ class FakeOpenAI:
                 await response.write_eof()
                 return response
             for index in range(job.n):
+                if fault is not None and fault.kind == "short_stream" and index >= fault.pictures:
+                    break
                 final = await asyncio.to_thread(self._render_final, job, index)
                 for p in range(job.partial_images):
                     if breaks and fault and partials_sent >= fault.after_partials:
@@ -622,6 +625,7 @@ class FakeOpenAI:
                     completed["safety_identifier"] = job.safety_identifier
                 await self._send_event(response, record, completed)
                 record.outputs.append(data)
+                record.billed.append(completed["usage"])
             if self.sse_done:
                 await response.write(b"data: [DONE]\n\n")
             await response.write_eof()

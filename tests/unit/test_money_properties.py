@@ -1,0 +1,201 @@
+"""Random sequences against the real storage layer: the dollar budget holds, nobody pays twice.
+
+Members submit jobs with estimates against a tiny daily budget; jobs start, are retried,
+settle at a measured cost no higher than their estimate (the estimate is conservative by
+design), fail, are cancelled, run twice after a crash, and the process restarts, in any
+order. After every step:
+
+- settled plus reserved spend never passes the budget (so neither does what was paid);
+- every job is charged at most once, and a second run of a finished job stores nothing;
+- what the budget counts (reserved + settled) equals the waiting jobs' reservations plus
+  the delivered jobs' costs in the usage report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from bot.errors import QueueFull, QuotaExhausted
+from bot.storage import Limits, NewImage, NewJob, Storage
+
+GUILD = 10
+BUDGET = 1.0
+
+
+def budget_limits() -> Limits:
+    now = time.time()
+    return Limits(
+        member_pending_cap=100,
+        guild_pending_cap=1000,
+        member_daily=None,
+        member_hourly=None,
+        server_daily=None,
+        day_start=now - 60,
+        hour_start=now - 60,
+        server_daily_usd=BUDGET,
+        month_start=now - 60,
+    )
+
+
+class MoneyMachine(RuleBasedStateMachine):
+    tmp_root = "/tmp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        folder = Path(MoneyMachine.tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
+        folder.mkdir(parents=True)
+        self.storage = Storage(folder / "bot.sqlite3")
+        self.run(self.storage.open())
+        self.character = self.run(
+            self.storage.characters.create(
+                guild_id=GUILD, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
+            )
+        )
+        # A character that has been drawn before: failed jobs never take it away.
+        self.run(
+            self.storage.db.execute(
+                "UPDATE characters SET drawn = 1 WHERE id = ?", (self.character,)
+            )
+        )
+        self.charges: dict[int, int] = {}
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.storage.close())
+        self.loop.close()
+
+    def jobs_in(self, *states: str) -> list[int]:
+        marks = ", ".join("?" for _ in states)
+        rows = self.run(
+            self.storage.db.fetch_all(
+                f"SELECT id FROM jobs WHERE state IN ({marks}) ORDER BY id", states
+            )
+        )
+        return [int(r[0]) for r in rows]
+
+    @rule(
+        user=st.integers(1, 3),
+        count=st.integers(1, 4),
+        estimate=st.floats(0.01, 0.6, allow_nan=False),
+    )
+    def submit(self, user: int, count: int, estimate: float) -> None:
+        job = NewJob(
+            GUILD,
+            5,
+            user,
+            "create",
+            {},
+            count,
+            "en",
+            character_id=self.character,
+            reserved_usd=estimate,
+        )
+        with contextlib.suppress(QuotaExhausted, QueueFull):  # refused: nothing reserved
+            self.run(self.storage.jobs.submit(job, budget_limits()))
+
+    @rule(data=st.data())
+    def start(self, data: st.DataObject) -> None:
+        queued = self.jobs_in("queued")
+        if queued:
+            self.run(self.storage.jobs.mark_running(data.draw(st.sampled_from(queued))))
+
+    @rule(data=st.data(), share=st.floats(0.0, 1.0, allow_nan=False), twice=st.booleans())
+    def settle(self, data: st.DataObject, share: float, twice: bool) -> None:
+        """A job finishes at a measured cost up to its estimate (perhaps run twice)."""
+        pending = self.jobs_in("running", "queued")
+        if not pending:
+            return
+        job_id = data.draw(st.sampled_from(pending))
+        job = self.run(self.storage.jobs.get(job_id))
+        reserved = self.run(
+            self.storage.db.fetch_value("SELECT reserved_usd FROM jobs WHERE id = ?", (job_id,))
+        )
+
+        async def finish() -> list[int] | None:
+            return await self.storage.images.finish_job(
+                job_id=job_id,
+                guild_id=GUILD,
+                character_id=self.character,
+                owner_id=job.user_id,
+                parent_image_id=None,
+                prompt="p",
+                model="m",
+                images=[NewImage(f"{job_id}.png", None, 8, 8, "image/png")],
+                input_tokens=1,
+                output_tokens=1,
+                cost_usd=float(reserved) * share,
+            )
+
+        for _ in range(2 if twice else 1):
+            if self.run(finish()) is not None:
+                self.charges[job_id] = self.charges.get(job_id, 0) + 1
+
+    @rule(data=st.data())
+    def fail(self, data: st.DataObject) -> None:
+        pending = self.jobs_in("running", "queued")
+        if pending:
+            self.run(self.storage.jobs.fail(data.draw(st.sampled_from(pending)), "upstream"))
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        queued = self.jobs_in("queued")
+        if queued:
+            self.run(self.storage.jobs.cancel(data.draw(st.sampled_from(queued))))
+
+    @rule(data=st.data())
+    def retry_later(self, data: st.DataObject) -> None:
+        running = self.jobs_in("running")
+        if running:
+            job_id = data.draw(st.sampled_from(running))
+            self.run(self.storage.jobs.retry_later(job_id, time.time(), "upstream_busy"))
+
+    @rule()
+    def restart(self) -> None:
+        self.run(self.storage.jobs.requeue_running())
+
+    # --- what must always hold ---------------------------------------------------------------
+
+    @invariant()
+    def the_budget_holds(self) -> None:
+        committed, _ = self.run(self.storage.quotas.spent_usd(GUILD, 0))
+        assert committed <= BUDGET + 1e-9
+
+    @invariant()
+    def charged_at_most_once(self) -> None:
+        assert all(times == 1 for times in self.charges.values())
+        charged = self.run(
+            self.storage.db.fetch_value("SELECT COUNT(*) FROM jobs WHERE charged = 1")
+        )
+        assert charged == len(self.charges)
+
+    @invariant()
+    def reserved_plus_settled_is_what_usage_shows(self) -> None:
+        committed, _ = self.run(self.storage.quotas.spent_usd(GUILD, 0))
+        reserved = self.run(self.storage.quotas.reserved_usd(GUILD, 0))
+        buckets = self.run(self.storage.quotas.usage_buckets(GUILD, 0, time.time() + 60))
+        settled = sum(bucket.cost_usd for bucket in buckets)
+        assert abs(committed - (reserved + settled)) < 1e-9
+
+
+MoneyMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def test_money_holds_under_random_sequences(tmp_path: Path) -> None:
+    MoneyMachine.tmp_root = str(tmp_path)
+    MoneyMachine.TestCase().runTest()
