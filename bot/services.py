@@ -56,7 +56,7 @@ class Services:
             images_per_minute=settings.images_per_minute,
         )
         runner = JobRunner(storage, images, store, settings)
-        queue = JobQueue(storage, runner, limiter, settings)
+        queue = JobQueue(storage, runner, limiter, settings, store)
         quotas = QuotaService(storage, settings)
         catalog = Catalog.load()
         return cls(

@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError, ContentRefused, UpstreamBusy
+from bot.images.store import ImageStore
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
 from bot.jobs.runner import JobRunner
@@ -52,8 +53,10 @@ class JobQueue:
         runner: JobRunner,
         limiter: RateLimiter,
         settings: Settings,
+        store: ImageStore,
     ) -> None:
         self._storage = storage
+        self._store = store
         self._runner = runner
         self._limiter = limiter
         self._settings = settings
@@ -140,7 +143,17 @@ class JobQueue:
             return False
         self._scheduler.remove(job_id)
         self._not_before.pop(job_id, None)
+        await self._ended(job_id)
         return True
+
+    async def _ended(self, job_id: int) -> None:
+        """A job ended without pictures: its upload goes, and the Discord side forgets it."""
+        reference = await self._storage.jobs.unused_reference(job_id)
+        if reference is not None:
+            await asyncio.to_thread(self._store.delete, [reference])
+        job = await self._storage.jobs.get(job_id)
+        if job is not None and job.state == "cancelled":
+            await self._notify("job_cancelled", job)
 
     # --- the dispatcher --------------------------------------------------------------------
 
@@ -299,6 +312,7 @@ class JobQueue:
         if isinstance(error, ContentRefused):
             log.info("Job %s refused by moderation", job.id)
         if await self._storage.jobs.fail(job.id, code):
+            await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)
             await self._notify("job_failed", failed or job, error)
             await self._storage.jobs.mark_delivered(job.id, None)

@@ -265,6 +265,21 @@ class JobRepository:
             )
             return True
 
+    async def unused_reference(self, job_id: int) -> str | None:
+        """The member's uploaded reference of an ended job, if nothing else will read it.
+
+        A re-roll reuses the reference of the job it repeats, so the file stays while any
+        other job that is waiting, running or done (and so may be re-rolled) names it.
+        """
+        value = await self._db.fetch_value(
+            "SELECT j.reference_path FROM jobs j WHERE j.id = ?"
+            " AND j.state IN ('failed', 'cancelled') AND j.reference_path IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.reference_path = j.reference_path"
+            "                 AND o.id != j.id AND o.state IN ('queued', 'running', 'done'))",
+            (job_id,),
+        )
+        return str(value) if value is not None else None
+
     async def mark_delivered(self, job_id: int, message_id: int | None) -> None:
         await self._db.execute(
             "UPDATE jobs SET delivered = 1,"

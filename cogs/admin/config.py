@@ -16,7 +16,7 @@ from bot.errors import UserInputError
 from bot.quotas import MODEL_TIERS
 from cogs._shared import channels
 from cogs._shared.context import services, tr
-from cogs._shared.reply import reply
+from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
 from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
@@ -66,6 +66,11 @@ class ConfigCog(
     async def cog_unload(self) -> None:
         if self._previous_check is not None:
             channels.uninstall(self.bot.tree, self._previous_check)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        # Every subcommand answers privately and may write: acknowledge before anything else.
+        await acknowledge(interaction)
+        return True
 
     async def _saved(self, interaction: discord.Interaction, **changes: Any) -> None:
         await services(interaction).storage.guilds.update(interaction.guild_id or 0, **changes)

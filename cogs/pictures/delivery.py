@@ -18,6 +18,7 @@ from bot.errors import BotError, ContentRefused
 from bot.images.convert import make_thumbnail
 from bot.storage import Character, Job, StoredImage
 from cogs._shared.eta import eta_text
+from cogs._shared.reply import answer_privately
 from cogs.pictures.message import build_picture_message
 
 if TYPE_CHECKING:
@@ -216,14 +217,16 @@ class DiscordDelivery:
             return
         text = f"{text}\n{self._t(job, 'error.refunded')}"
         if isinstance(error, ContentRefused) and self._token_alive(job):
-            # Refusals are explained privately; the public placeholder goes away.
-            try:
-                webhook = self._webhook(job)
-                await webhook.delete_message("@original")  # type: ignore[arg-type]
-                await webhook.send(text, ephemeral=True)
+            # Refusals are explained privately; the public status message goes away, but only
+            # once the private notice exists (see cogs/_shared/reply.py for Discord's rule).
+            if await answer_privately(
+                self._webhook(job),
+                content=text,
+                resolving=self._t(job, "reply.answered_privately"),
+                placeholder=True,
+            ):
                 return
-            except discord.HTTPException:
-                log.info("Job %s: private refusal notice failed; editing instead", job.id)
+            log.info("Job %s: private refusal notice failed; editing instead", job.id)
         edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
         if edited is None and not isinstance(error, ContentRefused):
             channel = self._channel(job)
@@ -237,6 +240,10 @@ class DiscordDelivery:
                     log.warning(
                         "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
                     )
+
+    async def job_cancelled(self, job: Job) -> None:
+        # Nothing more will be said about this job: forget its lock (else one per cancel leaks).
+        self._locks.pop(job.id, None)
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None:
         reason = getattr(error, "reason", error.message_key)
