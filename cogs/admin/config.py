@@ -67,7 +67,7 @@ class ConfigCog(
         if self._previous_check is not None:
             channels.uninstall(self.bot.tree, self._previous_check)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Every subcommand answers privately and may write: acknowledge before anything else.
         await acknowledge(interaction)
         return True

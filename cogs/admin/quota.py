@@ -128,7 +128,7 @@ class QuotaAdminCog(
     async def cog_unload(self) -> None:
         self.bot.services.quotas.alert_sink = None
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Every subcommand answers privately and may write: acknowledge before anything else.
         await acknowledge(interaction)
         return True

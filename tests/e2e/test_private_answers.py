@@ -78,7 +78,7 @@ async def test_quota_reached(
     alice = guild.add_member("alice")
     await (await create(alice)).wait_original(finished, timeout=20)
     h = await create(alice, "Ren")
-    await told_privately(fake_discord, h, "1 pictures for today")
+    await told_privately(fake_discord, h, "daily limit", "1 of 1")
 
 
 async def test_pending_cap_reached(
