@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import BotError, ConfigError, ContentRefused, UpstreamBusy
+from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed, UpstreamBusy
 from bot.images.store import ImageStore
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
@@ -37,6 +37,11 @@ BILLING_PAUSE_SECONDS = 600.0
 DEFAULT_JOB_SECONDS = 30.0
 # How many waiting members hear their new place in line when a job starts.
 POSITION_UPDATES = 5
+# Posting a finished job: tries in this process (backoff from RETRY_BASE_SECONDS, doubling:
+# 2 + 4 + 8 + 16 + 32 s by default, about a minute of Discord trouble) before the next start
+# takes over; and how many posts the start-up redelivery makes at once.
+DELIVERY_ATTEMPTS = 6
+REDELIVERY_CONCURRENCY = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class JobQueue:
         self._stopping = False
         self._durations: list[float] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
         self.observer: JobObserver | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -102,6 +108,12 @@ class JobQueue:
             if still:
                 # Their rows stay 'running'; the next start puts them back in the queue.
                 await asyncio.wait(still, timeout=5)
+        background = list(self._background)
+        if background:
+            # Posts in progress get a moment; an unfinished one is redelivered at next start.
+            _, unfinished = await asyncio.wait(background, timeout=min(grace, 5))
+            for task in unfinished:
+                task.cancel()
 
     def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -225,7 +237,8 @@ class JobQueue:
             log.exception("Job %s crashed (reference %s)", job.id, reference)
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
-        await self._deliver(job, character, images)
+        # Posting (and its retries) must not hold a drawing slot: it runs on its own.
+        self._in_background(self._deliver(job, character, images), f"deliver-{job.id}")
 
     async def _tell_waiting(self, guild_id: int) -> None:
         """The line moved: the next few waiting members of this guild see their new place.
@@ -254,26 +267,62 @@ class JobQueue:
         return on_partial
 
     async def _deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
+        """Post the pictures, trying again with backoff while Discord has trouble.
+
+        A permanent refusal (a missing permission, a post Discord rejects) settles the job:
+        the pictures stay stored (gallery, /mydata), the member and the admins are told.
+        """
         observer = self.observer
         if observer is None:
             log.error("No observer to deliver job %s; it stays undelivered", job.id)
             return
-        try:
-            message_id = await observer.job_done(job, character, images)
-        except Exception:
-            log.exception("Delivering job %s failed; it will be retried at the next start", job.id)
-            return
-        await self._storage.jobs.mark_delivered(job.id, message_id)
+        delay = self._settings.retry_base_seconds
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                message_id = await observer.job_done(job, character, images)
+            except DeliveryFailed as exc:
+                if exc.permanent:
+                    await self._undeliverable(job, character, exc)
+                    return
+                # A 429 says how long to wait; honour it rather than our own guess.
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                log.info("Job %s: posting failed (%s), try %d", job.id, exc.reason, attempt)
+            except Exception:
+                log.exception("Delivering job %s failed (try %d)", job.id, attempt)
+                wait = delay
+            else:
+                await self._storage.jobs.mark_delivered(job.id, message_id)
+                return
+            if attempt == DELIVERY_ATTEMPTS or self._stopping:
+                break
+            await asyncio.sleep(wait)
+            delay *= 2
+        log.warning("Job %s is still not posted; the next start tries again", job.id)
+
+    async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
+        log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
+        where = f"<#{job.channel_id}>"
+        await self._notify(
+            "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
+        )
+        # Once per kind of problem per day (claim_alert), however many jobs hit it.
+        alert = ConfigError(reason=f"delivery_{exc.reason}", channel=where)
+        await self._notify("admin_alert", job.guild_id, alert)
+        await self._storage.jobs.mark_delivered(job.id, None)
 
     async def _redeliver(self, job: Job) -> None:
-        if job.state == "done":
-            character = await self._storage.characters.get(job.character_id or 0)
-            images = await self._storage.images.for_job(job.id)
-            if character is not None and images:
-                await self._deliver(job, character, images)
-                return
-        await self._notify("job_failed", job, BotError(f"error.{job.error_code or 'generic'}"))
-        await self._storage.jobs.mark_delivered(job.id, None)
+        # A bounded number at a time: a restart after an outage must not fire every
+        # undelivered post at Discord at once.
+        async with self._redelivery_slots:
+            if job.state == "done":
+                character = await self._storage.characters.get(job.character_id or 0)
+                images = await self._storage.images.for_job(job.id)
+                if character is not None and images:
+                    await self._deliver(job, character, images)
+                    return
+            error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
+            await self._notify("job_failed", job, error)
+            await self._storage.jobs.mark_delivered(job.id, None)
 
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
         if exc.retry_after:
@@ -311,7 +360,7 @@ class JobQueue:
         code = error.message_key.removeprefix("error.")
         if isinstance(error, ContentRefused):
             log.info("Job %s refused by moderation", job.id)
-        if await self._storage.jobs.fail(job.id, code):
+        if await self._storage.jobs.fail(job.id, code, error.values):
             await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)
             await self._notify("job_failed", failed or job, error)

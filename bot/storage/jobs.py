@@ -227,13 +227,19 @@ class JobRepository:
             "UPDATE jobs SET prompt = ?, model = ? WHERE id = ?", (prompt, model, job_id)
         )
 
-    async def fail(self, job_id: int, error_code: str) -> bool:
-        """Mark a pending job failed (which refunds it). False if it was no longer pending."""
+    async def fail(
+        self, job_id: int, error_code: str, values: dict[str, Any] | None = None
+    ) -> bool:
+        """Mark a pending job failed (which refunds it). False if it was no longer pending.
+
+        ``values`` are what the error's message needs, kept so a notice sent after a restart
+        fills its placeholders.
+        """
         return await self._end(
             job_id,
-            "UPDATE jobs SET state = 'failed', error_code = ?, finished_at = ?"
+            "UPDATE jobs SET state = 'failed', error_code = ?, error_values = ?, finished_at = ?"
             " WHERE id = ? AND state IN ('queued', 'running')",
-            (error_code, time.time(), job_id),
+            (error_code, json.dumps(values or {}, default=str), time.time(), job_id),
         )
 
     async def cancel(self, job_id: int) -> bool:

@@ -12,9 +12,10 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
-from bot.errors import BotError, ContentRefused
+from bot.errors import BotError, ContentRefused, DeliveryFailed
 from bot.images.convert import make_thumbnail
 from bot.storage import Character, Job, StoredImage
 from cogs._shared.eta import eta_text
@@ -31,6 +32,32 @@ log = logging.getLogger(__name__)
 # Interaction tokens live 15 minutes; stop trusting one a little before that.
 TOKEN_LIFETIME = 14 * 60
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
+# A 429 that says nothing about when to come back: Discord's buckets reset within seconds.
+DEFAULT_RETRY_AFTER = 2.0
+
+
+def delivery_failure(exc: discord.HTTPException) -> DeliveryFailed:
+    """What a failed post means for the queue: wait and try again, or give up for good."""
+    if exc.status == 429:
+        # discord.py sleeps through most 429s itself, but its webhook adapter raises at once
+        # on one without a Via header (it takes it for a Cloudflare block): wait it out here.
+        return DeliveryFailed("rate_limited", permanent=False, retry_after=_retry_after(exc))
+    if exc.status >= 500:
+        return DeliveryFailed("discord_error", permanent=False)
+    if exc.status == 403:
+        return DeliveryFailed("forbidden", permanent=True)
+    # 400 (a post Discord rejects: too large, invalid) and other refusals won't change.
+    return DeliveryFailed("invalid", permanent=True)
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    for name in ("Retry-After", "X-RateLimit-Reset-After"):
+        try:
+            return max(0.0, float(headers[name]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return DEFAULT_RETRY_AFTER
 
 
 class DiscordDelivery:
@@ -146,6 +173,13 @@ class DiscordDelivery:
         async with self._lock(job.id):
             try:
                 return await self._job_done(job, character, images)
+            except discord.RateLimited as exc:  # a wait longer than discord.py would sleep
+                wait = exc.retry_after
+                raise DeliveryFailed("rate_limited", permanent=False, retry_after=wait) from exc
+            except discord.HTTPException as exc:
+                raise delivery_failure(exc) from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise DeliveryFailed("unreachable", permanent=False) from exc
             finally:
                 self._locks.pop(job.id, None)
 
@@ -245,6 +279,31 @@ class DiscordDelivery:
         # Nothing more will be said about this job: forget its lock (else one per cancel leaks).
         self._locks.pop(job.id, None)
 
+    async def job_undeliverable(self, job: Job, error: BotError) -> None:
+        """Privately while the token lives; else in the channel (job answers are public)."""
+        async with self._lock(job.id):
+            text = self._t(job, error.message_key, **error.values)
+            if self._token_alive(job) and await answer_privately(
+                self._webhook(job),
+                content=text,
+                resolving=self._t(job, "reply.answered_privately"),
+                placeholder=True,
+            ):
+                return
+            channel = self._channel(job)
+            if channel is None:
+                return
+            try:
+                await channel.send(
+                    self._t(
+                        job, "delivery.undeliverable_late", user=f"<@{job.user_id}>", reason=text
+                    ),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.HTTPException as exc:  # the same missing permission, most likely
+                log.warning("Job %s: nowhere to tell the member (%s)", job.id, exc.status)
+        self._locks.pop(job.id, None)
+
     async def admin_alert(self, guild_id: int, error: BotError) -> None:
         reason = getattr(error, "reason", error.message_key)
         if not await self.services.storage.guilds.claim_alert(guild_id, reason, time.time()):
@@ -258,5 +317,6 @@ class DiscordDelivery:
         guild = self.bot.get_guild(guild_id)
         locale = str(guild.preferred_locale) if guild else "en"
         await channel.send(
-            catalog.t(locale, f"alert.{reason}"), allowed_mentions=discord.AllowedMentions.none()
+            catalog.t(locale, f"alert.{reason}", **error.values),
+            allowed_mentions=discord.AllowedMentions.none(),
         )
