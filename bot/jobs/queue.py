@@ -301,14 +301,14 @@ class JobQueue:
 
     async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
         log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
-        where = f"<#{job.channel_id}>"
+        # Settled first: no restart retries it (and logs a traceback) forever.
+        await self._storage.jobs.mark_delivered(job.id, None)
         await self._notify(
             "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
         )
         # Once per kind of problem per day (claim_alert), however many jobs hit it.
-        alert = ConfigError(reason=f"delivery_{exc.reason}", channel=where)
+        alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
         await self._notify("admin_alert", job.guild_id, alert)
-        await self._storage.jobs.mark_delivered(job.id, None)
 
     async def _redeliver(self, job: Job) -> None:
         # A bounded number at a time: a restart after an outage must not fire every

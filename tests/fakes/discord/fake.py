@@ -392,11 +392,13 @@ class FakeDiscord:
         *,
         message: str | None = None,
         is_global: bool = False,
+        via: bool = True,
     ) -> Fault:
         """Answer the next ``times`` matching API requests with an error instead of handling
         them. ``path_regex`` is searched in the path after /api/v10, e.g.
         r"/channels/\\d+/messages". 429s carry Discord's real headers and body (discord.py
-        sleeps ``retry_after`` and retries)."""
+        sleeps ``retry_after`` and retries; with ``via=False`` the Via header is left out, and
+        discord.py's webhook adapter raises at once)."""
         fault = Fault(
             method=method.upper(),
             pattern=re.compile(path_regex),
@@ -406,6 +408,7 @@ class FakeDiscord:
             times=times,
             message=message,
             is_global=is_global,
+            via=via,
         )
         self._faults.append(fault)
         return fault

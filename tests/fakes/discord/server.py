@@ -37,6 +37,7 @@ class Fault:
     times: int
     message: str | None = None
     is_global: bool = False
+    via: bool = True  # 429 only: False drops the Via header (Cloudflare-style, not the API's)
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -292,6 +293,9 @@ def _fault_response(
         headers["X-RateLimit-Scope"] = "global" if fault.is_global else "user"
         if fault.is_global:
             headers["X-RateLimit-Global"] = "true"
+        if not fault.via:
+            # discord.py's webhook adapter raises such a 429 at once instead of sleeping.
+            headers.pop("Via", None)
     else:
         reason = {
             500: "500: Internal Server Error",
