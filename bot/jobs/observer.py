@@ -36,6 +36,14 @@ class JobObserver(Protocol):
         """The pictures exist but can never be posted here; tell the member where they are."""
         ...
 
+    async def job_delayed(self, job: Job, error: BotError) -> None:
+        """Storage trouble holds the job up; it is safe and finishes once storage works."""
+        ...
+
+    async def storage_alert(self, guild_id: int) -> None:
+        """Tell the admins that DATA_DIR fails (once per incident; must not write to it)."""
+        ...
+
     async def job_cancelled(self, job: Job) -> None:
         """The job was cancelled while waiting; nothing more will happen to it."""
         ...

@@ -24,9 +24,18 @@ from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed, Up
 from bot.images.store import ImageStore
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
-from bot.jobs.runner import JobRunner
+from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
-from bot.storage import Character, Job, Limits, NewJob, Storage, StoredImage
+from bot.storage import (
+    STORAGE_ERRORS,
+    Character,
+    Job,
+    Limits,
+    NewImage,
+    NewJob,
+    Storage,
+    StoredImage,
+)
 
 __all__ = ["JobQueue", "Submitted"]
 
@@ -37,6 +46,10 @@ BILLING_PAUSE_SECONDS = 600.0
 DEFAULT_JOB_SECONDS = 30.0
 # How many waiting members hear their new place in line when a job starts.
 POSITION_UPDATES = 5
+# A job's bookkeeping write is tried this often (backoff from RETRY_BASE_SECONDS) before
+# the reconciler takes it over; the reconciler looks again every RETRY_BASE_SECONDS x factor.
+STORAGE_TRIES = 3
+RECONCILE_FACTOR = 5
 # Posting a finished job: tries in this process (backoff from RETRY_BASE_SECONDS, doubling:
 # 2 + 4 + 8 + 16 + 32 s by default, about a minute of Discord trouble) before the next start
 # takes over; and how many posts the start-up redelivery makes at once.
@@ -74,12 +87,20 @@ class JobQueue:
         self._durations: list[float] = []
         self._background: set[asyncio.Task[None]] = set()
         self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
+        # Bookkeeping a storage fault held up, by job id, and the guilds told about it.
+        self._unsettled: dict[int, Callable[[], Awaitable[None]]] = {}
+        self._incident_guilds: set[int] = set()
+        self._reconciler: asyncio.Task[None] | None = None
         self.observer: JobObserver | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Recover from the last run, then start dispatching."""
+        stale = await asyncio.to_thread(self._store.clean_temporary)
+        if stale:
+            log.info("Removed %d half-written files a previous run left", stale)
+        await self._record_kept_answers()
         requeued = await self._storage.jobs.requeue_running()
         pending = await self._storage.jobs.pending()
         for job in pending:
@@ -91,6 +112,26 @@ class JobQueue:
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
             self._in_background(self._redeliver(job), f"redeliver-{job.id}")
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
+        self._reconciler = asyncio.create_task(self._reconcile_forever(), name="job-reconciler")
+
+    async def _record_kept_answers(self) -> None:
+        """Pictures a previous run was paid for but never recorded: record them, don't redraw."""
+        notes = await asyncio.to_thread(self._store.kept_answers)
+        for job_id, note in sorted(notes.items()):
+            saved = [NewImage(**image) for image in note.get("images", [])]
+            job = await self._storage.jobs.get(job_id)
+            character = await self._storage.characters.get(job.character_id or 0) if job else None
+            if job is None or job.state not in ("queued", "running") or character is None:
+                if job is None or job.state != "done":  # never to be recorded: no orphans
+                    paths = [p for i in saved for p in (i.file_path, i.thumb_path) if p]
+                    await asyncio.to_thread(self._store.delete, paths)
+                self._store.forget_answer(job_id)
+                continue
+            try:
+                await self._runner.record(job, character, note["record"], saved)
+            except BotError:
+                continue  # its character is gone; record() removed the files
+            log.info("Job %s: recorded the pictures a previous run kept (not paid twice)", job_id)
 
     async def stop(self, grace: float) -> None:
         """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
@@ -98,6 +139,8 @@ class JobQueue:
         self._wake.set()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
+        if self._reconciler is not None:
+            self._reconciler.cancel()
         running = list(self._running.values())
         if running:
             log.info("Waiting up to %.0f s for %d running jobs", grace, len(running))
@@ -210,7 +253,15 @@ class JobQueue:
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member and /queue see the truth and a cancel still works.
         await self._limiter.take(queued.image_count)
-        await self._storage.jobs.mark_running(job_id)
+        try:
+            await self._storage.jobs.mark_running(job_id)
+        except STORAGE_ERRORS as exc:
+            # Nothing is paid yet: the job waits in line again until storage answers.
+            log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
+            self._enqueue(queued)
+            self._not_before[job_id] = time.time() + self._reconcile_period()
+            self._wake.set()
+            return
         job = await self._storage.jobs.get(job_id)
         if job is None or job.state != "running":
             return  # cancelled while waiting for the budget
@@ -219,26 +270,117 @@ class JobQueue:
             self._in_background(self._notify("job_started", job), f"started-{job.id}")
             self._in_background(self._tell_waiting(job.guild_id), f"positions-{job.id}")
             started = time.monotonic()
-            character, images = await self._runner.run(job, self._progress_callback(job))
+            answer = await self._runner.draw(job, self._progress_callback(job))
             self._durations = [*self._durations[-19:], time.monotonic() - started]
         except asyncio.CancelledError:
             raise
         except UpstreamBusy as exc:
-            await self._retry_or_fail(job, exc)
+            await self._settle(job, functools.partial(self._retry_or_fail, job, exc))
+            return
+        except STORAGE_ERRORS as exc:
+            # Before the API call (nothing paid): try again later, like a busy upstream.
+            log.warning("Job %s: storage failed before drawing (%s)", job.id, exc)
+            busy = UpstreamBusy("error.storage_trouble")
+            await self._settle(job, functools.partial(self._retry_or_fail, job, busy))
             return
         except ConfigError as exc:
-            await self._config_problem(job, exc)
+            await self._settle(job, functools.partial(self._config_problem, job, exc))
             return
         except BotError as exc:
-            await self._fail(job, exc)
+            await self._settle(job, functools.partial(self._fail, job, exc))
             return
         except Exception:
             reference = uuid.uuid4().hex[:8]
             log.exception("Job %s crashed (reference %s)", job.id, reference)
-            await self._fail(job, BotError("error.unexpected", reference=reference))
+            crashed = BotError("error.unexpected", reference=reference)
+            await self._settle(job, functools.partial(self._fail, job, crashed))
+            return
+        # Paid for: from here the pictures are kept until they are recorded and posted.
+        await self._settle(job, functools.partial(self._keep, job, answer))
+
+    async def _keep(self, job: Job, answer: Answer) -> None:
+        try:
+            character, images = await self._runner.keep(answer)
+        except BotError as exc:  # the character was deleted while drawing
+            await self._fail(job, exc)
             return
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
         self._in_background(self._deliver(job, character, images), f"deliver-{job.id}")
+
+    # --- storage faults ----------------------------------------------------------------------
+
+    def _reconcile_period(self) -> float:
+        return max(0.2, self._settings.retry_base_seconds * RECONCILE_FACTOR)
+
+    async def _settle(
+        self, job: Job, step: Callable[[], Awaitable[None]], *, tell: bool = True
+    ) -> None:
+        """Run a job's bookkeeping ``step``; a storage fault never strands the job.
+
+        The write is tried a few times with backoff (a lock held past busy_timeout often
+        clears); if storage still fails, the reconciler keeps trying, the member hears that
+        their request is safe (``tell``) and the admins are alerted once per incident.
+        """
+        delay = self._settings.retry_base_seconds
+        for attempt in range(1, STORAGE_TRIES + 1):
+            try:
+                await step()
+            except STORAGE_ERRORS as exc:
+                log.warning(
+                    "Job %s: storage write failed (%s), try %d of %d",
+                    job.id,
+                    exc,
+                    attempt,
+                    STORAGE_TRIES,
+                )
+                if attempt < STORAGE_TRIES:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+            else:
+                return
+        self._unsettled[job.id] = step
+        if not self._incident_guilds:
+            log.error("Storage incident: writes to DATA_DIR fail; the reconciler keeps trying")
+        if tell:
+            await self._notify("job_delayed", job, BotError("error.storage_trouble"))
+        if job.guild_id not in self._incident_guilds:
+            self._incident_guilds.add(job.guild_id)
+            await self._notify("storage_alert", job.guild_id)
+
+    async def _reconcile_forever(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self._reconcile_period())
+            try:
+                await self._reconcile()
+            except Exception:
+                log.exception("The reconciler failed; it tries again")
+
+    async def _reconcile(self) -> None:
+        """Settle what storage faults left: held bookkeeping first, then stray 'running' rows."""
+        for job_id, step in list(self._unsettled.items()):
+            try:
+                await step()
+            except STORAGE_ERRORS:
+                return  # still failing: next round
+            self._unsettled.pop(job_id, None)
+            log.info("Job %s settled after a storage fault", job_id)
+        if self._incident_guilds:
+            log.warning("Storage works again; every job it held up is settled")
+            self._incident_guilds.clear()
+        try:
+            running = await self._storage.jobs.running_ids()
+        except STORAGE_ERRORS:
+            return
+        for job_id in running:
+            if job_id in self._running or job_id in self._unsettled:
+                continue
+            # Left 'running' by this process with nobody working on it: end it, refunded.
+            job = await self._storage.jobs.get(job_id)
+            if job is None or job.state != "running" or job_id in self._running:
+                continue
+            log.warning("Job %s was left running; settling it as failed", job_id)
+            stray = BotError("error.unexpected", reference=f"job-{job_id}")
+            await self._settle(job, functools.partial(self._fail, job, stray))
 
     async def _tell_waiting(self, guild_id: int) -> None:
         """The line moved: the next few waiting members of this guild see their new place.

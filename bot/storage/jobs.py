@@ -205,6 +205,11 @@ class JobRepository:
         )
         return [Job.from_row(r) for r in rows]
 
+    async def running_ids(self) -> list[int]:
+        """Jobs marked running: the reconciler checks each has someone working on it."""
+        rows = await self._db.fetch_all("SELECT id FROM jobs WHERE state = 'running' ORDER BY id")
+        return [int(row[0]) for row in rows]
+
     async def requeue_running(self) -> int:
         """At start-up: jobs a previous process left running go back in the queue."""
         return await self._db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'")

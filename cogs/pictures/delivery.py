@@ -20,6 +20,7 @@ from bot.images.convert import make_thumbnail
 from bot.storage import Character, Job, StoredImage
 from cogs._shared.eta import eta_text
 from cogs._shared.reply import answer_privately
+from cogs.admin.alerts import AdminAlerts
 from cogs.pictures.message import build_picture_message
 
 if TYPE_CHECKING:
@@ -275,6 +276,17 @@ class DiscordDelivery:
                         "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
                     )
 
+    async def job_delayed(self, job: Job, error: BotError) -> None:
+        async with self._lock(job.id):
+            text = self._t(job, error.message_key, **error.values)
+            await self._edit_original(job, content=text, embeds=[], attachments=[])
+
+    async def storage_alert(self, guild_id: int) -> None:
+        # No claim_alert here: it is a database write, and writes are what fails. The queue
+        # sends this once per guild per incident.
+        log.error("Admin alert for guild %s: storage", guild_id)
+        await AdminAlerts(self.bot)(guild_id, "alert.storage", {})
+
     async def job_cancelled(self, job: Job) -> None:
         # Nothing more will be said about this job: forget its lock (else one per cancel leaks).
         self._locks.pop(job.id, None)
@@ -308,15 +320,5 @@ class DiscordDelivery:
         reason = getattr(error, "reason", error.message_key)
         if not await self.services.storage.guilds.claim_alert(guild_id, reason, time.time()):
             return  # admins already heard about this today
-        config = await self.services.storage.guilds.config(guild_id)
         log.error("Admin alert for guild %s: %s", guild_id, reason)
-        if config.alert_channel_id is None:
-            return
-        channel = self.bot.get_partial_messageable(config.alert_channel_id, guild_id=guild_id)
-        catalog = self.services.catalog
-        guild = self.bot.get_guild(guild_id)
-        locale = str(guild.preferred_locale) if guild else "en"
-        await channel.send(
-            catalog.t(locale, f"alert.{reason}", **error.values),
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        await AdminAlerts(self.bot)(guild_id, f"alert.{reason}", error.values)
