@@ -154,7 +154,9 @@ class TestDisk:
             fill(filler)
             fake_openai.release()
             await h.wait_original(held_up, timeout=30)  # the member is told
-            assert len(storage_alerts(fake_discord, mods)) == 1
+            await fake_discord.wait_for(
+                lambda _f: storage_alerts(_f, mods), timeout=10, what="the admins' alert"
+            )
             filler.unlink()  # an admin frees some space
             message = await h.wait_original(finished, timeout=30)
             assert message.attachments and leftovers(data_dir) == []
