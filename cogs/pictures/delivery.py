@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # Interaction tokens live 15 minutes; stop trusting one a little before that.
 TOKEN_LIFETIME = 14 * 60
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
+# How far back a redelivery looks for a post it may already have made before a crash.
+RECENT_POSTS = 50
 # A 429 that says nothing about when to come back: Discord's buckets reset within seconds.
 DEFAULT_RETRY_AFTER = 2.0
 
@@ -59,6 +61,14 @@ def _retry_after(exc: discord.HTTPException) -> float:
         except (KeyError, TypeError, ValueError):
             continue
     return DEFAULT_RETRY_AFTER
+
+
+def _carries(message: discord.Message, custom_id: str) -> bool:
+    return any(
+        getattr(child, "custom_id", None) == custom_id
+        for row in message.components
+        for child in getattr(row, "children", [])
+    )
 
 
 class DiscordDelivery:
@@ -187,6 +197,16 @@ class DiscordDelivery:
     async def _job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
+        if job.state == "done":
+            # Read back as done: a redelivery after a restart. A crash may have come between
+            # the post and its record; posting again would show the pictures twice.
+            existing = await self._find_post(job, f"pic:vary:{images[0].id}")
+            if existing is not None:
+                log.info("Job %s was already posted (message %s); not again", job.id, existing)
+                await self.services.storage.images.set_message(
+                    [image.id for image in images], job.channel_id, existing
+                )
+                return existing
         request = job.request
 
         async def build() -> Any:
@@ -237,6 +257,27 @@ class DiscordDelivery:
             [image.id for image in images], job.channel_id, message.id
         )
         return message.id
+
+    async def _find_post(self, job: Job, marker: str) -> int | None:
+        """The message already showing this job's pictures (its buttons carry ``marker``):
+        the member's own message, else one of the bot's recent posts in the channel."""
+        if self._token_alive(job):
+            try:
+                original = await self._webhook(job).fetch_message("@original")  # type: ignore[arg-type]
+            except discord.HTTPException:
+                original = None
+            if original is not None and _carries(original, marker):
+                return original.id
+        channel = self._channel(job)
+        if channel is None or self.bot.user is None:
+            return None
+        try:
+            async for message in channel.history(limit=RECENT_POSTS):
+                if message.author.id == self.bot.user.id and _carries(message, marker):
+                    return message.id
+        except discord.HTTPException as exc:  # no Read Message History: post as before
+            log.info("Job %s: cannot search the channel (%s)", job.id, exc.status)
+        return None
 
     async def job_failed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):

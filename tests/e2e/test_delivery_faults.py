@@ -102,3 +102,26 @@ async def test_a_failure_told_after_a_restart_fills_its_placeholders(
         timeout=20,
     )
     assert "{reference}" not in again.content and f"`{reference}`" in again.content
+
+
+async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    bot = await start_bot(partial_images=0)
+    fake_openai.hold()
+    h = await guild.add_member("alice").slash(
+        "character create", name="Aiko", description="silver hair"
+    )
+    await h.wait_original(drawing, timeout=10)
+    fake_discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
+    stall = fake_discord.stall_next("POST", r"/channels/\d+/messages")
+    fake_openai.release()
+    await fake_discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
+    await bot.kill()  # posted on Discord, never recorded by the bot
+    stall.release()
+
+    restarted = await start_bot(partial_images=0)
+    await restarted.wait_for_log(r"already posted", timeout=20)
+    posts = [m for m in fake_discord.bot_messages(guild.default_channel) if m.attachments]
+    assert len(posts) == 1 and finished(posts[0])
+    assert len(fake_openai.image_requests) == 1
