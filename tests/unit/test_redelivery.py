@@ -53,9 +53,8 @@ async def test_start_up_redelivery_is_bounded() -> None:
     store = SimpleNamespace(clean_temporary=lambda: 0, kept_answers=lambda: {})
     limiter = SimpleNamespace(acquire_slot=lambda: asyncio.Event().wait())
     settings = SimpleNamespace(retry_base_seconds=0.01)
-    queue = JobQueue(
-        cast(Any, storage), cast(Any, None), cast(Any, limiter), cast(Any, settings), cast(Any, store)
-    )
+    parts: list[Any] = [storage, None, limiter, settings, store]
+    queue = JobQueue(*parts)
     queue.observer = cast(Any, SimpleNamespace(job_done=job_done))
     await queue.start()
     async with changed:
