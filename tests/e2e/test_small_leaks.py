@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,21 +55,32 @@ async def test_a_cancelled_jobs_upload_is_removed(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice = guild.add_member("alice")
-    fake_openai.hold()
-    first = await alice.slash("character create", name="One", description="silver hair")
-    await fake_openai.wait_for_requests(1, endpoint="images")
-    second = await create_with_reference(alice, "Two")
-    await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
+    first, cancel = await one_drawing_one_waiting(fake_openai, alice, reference=True)
     assert len(uploaded_references(data_dir)) == 1
-
-    q = await alice.slash("queue")
-    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
-    cancel = next(cid for cid in listing.custom_ids if cid.startswith("job:cancel:"))
-    clicked = await alice.click(listing, cancel)
+    clicked = await cancel()
     await clicked.wait_for_reply(lambda m: "cancelled" in (m.content or ""), timeout=10)
     assert uploaded_references(data_dir) == []
     fake_openai.release()
     await first.wait_original(finished, timeout=20)
+
+
+async def one_drawing_one_waiting(
+    fake_openai: FakeOpenAI, member: Member, *, reference: bool = False
+) -> tuple[InteractionHandle, Callable[[], Awaitable[InteractionHandle]]]:
+    """A job drawing (held) and one waiting; returns the first and a press of Cancel on the
+    second in the member's /queue."""
+    fake_openai.hold()
+    first = await member.slash("character create", name="One", description="silver hair")
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    if reference:
+        second = await create_with_reference(member, "Two")
+    else:
+        second = await member.slash("character create", name="Two", description="red eyes")
+    await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
+    q = await member.slash("queue")
+    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
+    cancel = next(cid for cid in listing.custom_ids if cid.startswith("job:cancel:"))
+    return first, lambda: member.click(listing, cancel)
 
 
 @contextmanager
@@ -119,17 +130,9 @@ async def test_cancel_acknowledges_first(
     data_dir: Path,
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
-    alice = guild.add_member("alice")
-    fake_openai.hold()
-    first = await alice.slash("character create", name="One", description="silver hair")
-    await fake_openai.wait_for_requests(1, endpoint="images")
-    second = await alice.slash("character create", name="Two", description="red eyes")
-    await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
-    q = await alice.slash("queue")
-    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
-    cancel = next(cid for cid in listing.custom_ids if cid.startswith("job:cancel:"))
+    first, cancel = await one_drawing_one_waiting(fake_openai, guild.add_member("alice"))
     with database_busy(data_dir):
-        clicked = await alice.click(listing, cancel)
+        clicked = await cancel()
         await clicked.wait_ack(timeout=3.5)
     await clicked.wait_for_reply(lambda m: "cancelled" in (m.content or ""), timeout=15)
     fake_openai.release()
