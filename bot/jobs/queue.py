@@ -304,6 +304,13 @@ class JobQueue:
         except BotError as exc:  # the character was deleted while drawing
             await self._fail(job, exc)
             return
+        except STORAGE_ERRORS:
+            raise  # _settle tries again; the answer stays held
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("Job %s: pictures not kept (reference %s)", job.id, reference)
+            await self._fail(job, BotError("error.unexpected", reference=reference))
+            return
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
         self._in_background(self._deliver(job, character, images), f"deliver-{job.id}")
 
@@ -433,7 +440,8 @@ class JobQueue:
                 log.exception("Delivering job %s failed (try %d)", job.id, attempt)
                 wait = delay
             else:
-                await self._storage.jobs.mark_delivered(job.id, message_id)
+                posted = functools.partial(self._storage.jobs.mark_delivered, job.id, message_id)
+                await self._settle(job, posted, tell=False)  # the member has the pictures
                 return
             if attempt == DELIVERY_ATTEMPTS or self._stopping:
                 break
@@ -444,7 +452,8 @@ class JobQueue:
     async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
         log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
         # Settled first: no restart retries it (and logs a traceback) forever.
-        await self._storage.jobs.mark_delivered(job.id, None)
+        settled = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
+        await self._settle(job, settled, tell=False)
         await self._notify(
             "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
         )
