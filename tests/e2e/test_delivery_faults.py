@@ -125,3 +125,24 @@ async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
     posts = [m for m in fake_discord.bot_messages(guild.default_channel) if m.attachments]
     assert len(posts) == 1 and finished(posts[0])
     assert len(fake_openai.image_requests) == 1
+
+
+async def test_a_post_discord_rejects_settles_and_tells_the_member(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    await start_bot(partial_images=0)
+    fake_openai.hold()
+    h = await guild.add_member("alice").slash(
+        "character create", name="Aiko", description="silver hair"
+    )
+    await h.wait_original(drawing, timeout=10)
+    fake_discord.fail_next("PATCH", ORIGINAL_EDIT, status=400, code=50035)  # never retried
+    fake_openai.release()
+    await h.wait_for_reply(
+        lambda m: m.ephemeral and "Discord refused the post" in (m.content or ""), timeout=20
+    )
+    assert delivered(data_dir) == [1]
