@@ -280,7 +280,7 @@ class JobQueue:
         except STORAGE_ERRORS as exc:
             # Before the API call (nothing paid): try again later, like a busy upstream.
             log.warning("Job %s: storage failed before drawing (%s)", job.id, exc)
-            busy = UpstreamBusy("error.storage_trouble")
+            busy = UpstreamBusy("error.storage_failed")
             await self._settle(job, functools.partial(self._retry_or_fail, job, busy))
             return
         except ConfigError as exc:
