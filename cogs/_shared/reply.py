@@ -16,8 +16,7 @@ from typing import Any
 import discord
 
 from bot.errors import BotError
-from bot.i18n import Catalog
-from cogs._shared.context import locale_of, services
+from cogs._shared.context import locale_of, services, tr
 
 __all__ = ["acknowledge", "answer_privately", "error_text", "reply", "reply_error"]
 
@@ -79,10 +78,6 @@ async def acknowledge(interaction: discord.Interaction, *, ephemeral: bool = Tru
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
 
 
-def _resolving(catalog: Catalog, locale: str) -> str:
-    return catalog.t(locale, "reply.answered_privately")
-
-
 async def reply(
     interaction: discord.Interaction,
     *,
@@ -130,7 +125,7 @@ async def _fill_placeholder(interaction: discord.Interaction, kwargs: dict[str, 
     if original is None:
         return False  # already resolved (or gone): a followup is a new message
     if kwargs["ephemeral"] and not original.flags.ephemeral:
-        resolving = _resolving(services(interaction).catalog, locale_of(interaction))
+        resolving = tr(interaction, "reply.answered_privately")
         if await answer_privately(
             interaction.followup, resolving=resolving, placeholder=True, **kwargs
         ):
