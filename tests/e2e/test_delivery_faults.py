@@ -146,3 +146,25 @@ async def test_a_post_discord_rejects_settles_and_tells_the_member(
         lambda m: m.ephemeral and "Discord refused the post" in (m.content or ""), timeout=20
     )
     assert delivered(data_dir) == [1]
+
+
+async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    await start_bot(partial_images=0)
+    fake_openai.hold()
+    alice = guild.add_member("alice")
+    h = await alice.slash("character create", name="Aiko", description="silver hair")
+    await h.wait_original(drawing, timeout=10)
+    fake_discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
+    guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
+    fake_openai.release()
+    notice = await fake_discord.wait_for_message(
+        lambda m: m.by_bot and "not allowed to post" in (m.content or ""), timeout=20
+    )
+    assert f"<@{alice.id}>" in notice.content and not notice.pinged_user_ids
+    assert delivered(data_dir) == [1]
