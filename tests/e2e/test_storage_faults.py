@@ -188,3 +188,15 @@ class TestDisk:
             assert jobs(data_dir) == [("done", 1)]
             assert len(fake_openai.image_requests) == 1
             await bot.stop()
+
+
+async def test_half_written_files_are_removed_at_start(
+    start_bot: StartBot, guild: Guild, data_dir: Path
+) -> None:
+    folder = data_dir / "images" / str(guild.id)
+    folder.mkdir(parents=True)
+    stale = folder / ".img-0123456789abcdef.png.tmp"  # a crash in the middle of a write
+    stale.write_bytes(b"\x89PNG half")
+    bot = await start_bot()
+    await bot.wait_for_log(r"Removed 1 half-written", timeout=15)
+    assert leftovers(data_dir) == []
