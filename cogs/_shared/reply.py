@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.errors import BotError
@@ -30,7 +31,7 @@ async def _placeholder(webhook: discord.Webhook) -> discord.WebhookMessage | Non
     """The original response if it is still the untouched "thinking…" placeholder."""
     try:
         original = await webhook.fetch_message(ORIGINAL)  # type: ignore[arg-type]
-    except discord.HTTPException:
+    except (discord.HTTPException, aiohttp.ClientError):
         return None
     return original if original.flags.loading else None
 
@@ -51,18 +52,18 @@ async def answer_privately(
             await webhook.edit_message(  # type: ignore[call-overload]
                 ORIGINAL, content=resolving, embeds=[], attachments=[], view=None
             )
-        except discord.HTTPException:
+        except (discord.HTTPException, aiohttp.ClientError):
             log.info("Could not resolve the original response before a private answer")
             return False
     try:
         await webhook.send(**{**message, "ephemeral": True})
-    except discord.HTTPException:
+    except (discord.HTTPException, aiohttp.ClientError):
         log.info("A private answer could not be sent")
         return False
     if placeholder:
         try:
             await webhook.delete_message(ORIGINAL)  # type: ignore[arg-type]
-        except discord.HTTPException:
+        except (discord.HTTPException, aiohttp.ClientError):
             log.debug("The resolved original response was already gone")
     return True
 
