@@ -12,6 +12,7 @@ __all__ = [
     "BotError",
     "ConfigError",
     "ContentRefused",
+    "DeliveryFailed",
     "NotAllowed",
     "NotFound",
     "QueueFull",
@@ -82,3 +83,20 @@ class ConfigError(BotError):
         super().__init__(message_key, **values)
         # ``reason`` is for logs and admin alerts; it never includes a secret.
         self.reason = reason
+
+
+class DeliveryFailed(Exception):
+    """Posting a finished job failed. Not a member's message: the queue decides what follows.
+
+    ``permanent``: trying again cannot help (a missing permission, a post Discord refuses);
+    the job is settled and the member and admins are told. Otherwise the queue tries again
+    after ``retry_after`` seconds if Discord said so, else after a backoff.
+    """
+
+    def __init__(
+        self, reason: str, *, permanent: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after

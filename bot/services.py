@@ -57,7 +57,7 @@ class Services:
             images_per_minute=settings.images_per_minute,
         )
         runner = JobRunner(storage, images, store, settings)
-        queue = JobQueue(storage, runner, limiter, settings)
+        queue = JobQueue(storage, runner, limiter, settings, store)
         quotas = QuotaService(storage, settings)
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()

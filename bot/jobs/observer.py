@@ -24,9 +24,28 @@ class JobObserver(Protocol):
     async def job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
-        """Post the pictures; return the id of the message that shows them."""
+        """Post the pictures; return the id of the message that shows them.
+
+        Raises ``DeliveryFailed`` (permanent or not) when posting failed.
+        """
         ...
 
     async def job_failed(self, job: Job, error: BotError) -> None: ...
+
+    async def job_undeliverable(self, job: Job, error: BotError) -> None:
+        """The pictures exist but can never be posted here; tell the member where they are."""
+        ...
+
+    async def job_delayed(self, job: Job, error: BotError) -> None:
+        """Storage trouble holds the job up; it is safe and finishes once storage works."""
+        ...
+
+    async def storage_alert(self, guild_id: int) -> None:
+        """Tell the admins that DATA_DIR fails (once per incident; must not write to it)."""
+        ...
+
+    async def job_cancelled(self, job: Job) -> None:
+        """The job was cancelled while waiting; nothing more will happen to it."""
+        ...
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None: ...

@@ -20,12 +20,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import BotError, ConfigError, ContentRefused, UpstreamBusy
+from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed, UpstreamBusy
+from bot.images.store import ImageStore
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
-from bot.jobs.runner import JobRunner
+from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
-from bot.storage import Character, Job, Limits, NewJob, Storage, StoredImage
+from bot.storage import (
+    STORAGE_ERRORS,
+    Character,
+    Job,
+    Limits,
+    NewImage,
+    NewJob,
+    Storage,
+    StoredImage,
+)
 
 __all__ = ["JobQueue", "Submitted"]
 
@@ -36,6 +46,15 @@ BILLING_PAUSE_SECONDS = 600.0
 DEFAULT_JOB_SECONDS = 30.0
 # How many waiting members hear their new place in line when a job starts.
 POSITION_UPDATES = 5
+# A job's bookkeeping write is tried this often (backoff from RETRY_BASE_SECONDS) before
+# the reconciler takes it over; the reconciler looks again every RETRY_BASE_SECONDS x factor.
+STORAGE_TRIES = 3
+RECONCILE_FACTOR = 5
+# Posting a finished job: tries in this process (backoff from RETRY_BASE_SECONDS, doubling:
+# 2 + 4 + 8 + 16 + 32 s by default, about a minute of Discord trouble) before the next start
+# takes over; and how many posts the start-up redelivery makes at once.
+DELIVERY_ATTEMPTS = 6
+REDELIVERY_CONCURRENCY = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +71,10 @@ class JobQueue:
         runner: JobRunner,
         limiter: RateLimiter,
         settings: Settings,
+        store: ImageStore,
     ) -> None:
         self._storage = storage
+        self._store = store
         self._runner = runner
         self._limiter = limiter
         self._settings = settings
@@ -65,6 +86,11 @@ class JobQueue:
         self._stopping = False
         self._durations: list[float] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
+        # Bookkeeping a storage fault held up, by job id, and the guilds told about it.
+        self._unsettled: dict[int, Callable[[], Awaitable[None]]] = {}
+        self._incident_guilds: set[int] = set()
+        self._reconciler: asyncio.Task[None] | None = None
         self.observer: JobObserver | None = None
         # Set by the composition root: raises the member's budget message when a waiting
         # job no longer fits the server's dollar budget (bot.quotas.QuotaService).
@@ -78,6 +104,10 @@ class JobQueue:
 
     async def start(self) -> None:
         """Recover from the last run, then start dispatching."""
+        stale = await asyncio.to_thread(self._store.clean_temporary)
+        if stale:
+            log.info("Removed %d half-written files a previous run left", stale)
+        await self._record_kept_answers()
         requeued = await self._storage.jobs.requeue_running()
         pending = await self._storage.jobs.pending()
         for job in pending:
@@ -89,6 +119,26 @@ class JobQueue:
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
             self._in_background(self._redeliver(job), f"redeliver-{job.id}")
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
+        self._reconciler = asyncio.create_task(self._reconcile_forever(), name="job-reconciler")
+
+    async def _record_kept_answers(self) -> None:
+        """Pictures a previous run was paid for but never recorded: record them, don't redraw."""
+        notes = await asyncio.to_thread(self._store.kept_answers)
+        for job_id, note in sorted(notes.items()):
+            saved = [NewImage(**image) for image in note.get("images", [])]
+            job = await self._storage.jobs.get(job_id)
+            character = await self._storage.characters.get(job.character_id or 0) if job else None
+            if job is None or job.state not in ("queued", "running") or character is None:
+                if job is None or job.state != "done":  # never to be recorded: no orphans
+                    paths = [p for i in saved for p in (i.file_path, i.thumb_path) if p]
+                    await asyncio.to_thread(self._store.delete, paths)
+                self._store.forget_answer(job_id)
+                continue
+            try:
+                await self._runner.record(job, character, note["record"], saved)
+            except BotError:
+                continue  # its character is gone; record() removed the files
+            log.info("Job %s: recorded the pictures a previous run kept (not paid twice)", job_id)
 
     async def stop(self, grace: float) -> None:
         """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
@@ -96,6 +146,8 @@ class JobQueue:
         self._wake.set()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
+        if self._reconciler is not None:
+            self._reconciler.cancel()
         running = list(self._running.values())
         if running:
             log.info("Waiting up to %.0f s for %d running jobs", grace, len(running))
@@ -106,6 +158,12 @@ class JobQueue:
             if still:
                 # Their rows stay 'running'; the next start puts them back in the queue.
                 await asyncio.wait(still, timeout=5)
+        background = list(self._background)
+        if background:
+            # Posts in progress get a moment; an unfinished one is redelivered at next start.
+            _, unfinished = await asyncio.wait(background, timeout=min(grace, 5))
+            for task in unfinished:
+                task.cancel()
 
     def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -150,7 +208,17 @@ class JobQueue:
         await self._storage.jobs.forget_token(job_id)
         self._scheduler.remove(job_id)
         self._not_before.pop(job_id, None)
+        await self._ended(job_id)
         return True
+
+    async def _ended(self, job_id: int) -> None:
+        """A job ended without pictures: its upload goes, and the Discord side forgets it."""
+        reference = await self._storage.jobs.unused_reference(job_id)
+        if reference is not None:
+            await asyncio.to_thread(self._store.delete, [reference])
+        job = await self._storage.jobs.get(job_id)
+        if job is not None and job.state == "cancelled":
+            await self._notify("job_cancelled", job)
 
     # --- servers joining and leaving ----------------------------------------------------------
 
@@ -226,18 +294,32 @@ class JobQueue:
         if queued.guild_id in self._departed:
             await self.cancel(queued.id)
             return
-        if self.budget_check is not None:
-            try:
+        try:
+            if self.budget_check is not None:
                 await self.budget_check(queued, time.time())
-            except BotError as exc:
-                # Accepted within the budget, but it no longer fits (a lowered budget, or
-                # pictures that cost more than estimated): refunded, and the member told.
-                await self._fail(queued, exc)
-                return
+        except BotError as exc:
+            # Accepted within the budget, but it no longer fits (a lowered budget, or
+            # pictures that cost more than estimated): refunded, and the member told.
+            await self._settle(queued, functools.partial(self._fail, queued, exc))
+            return
+        except STORAGE_ERRORS as exc:
+            log.warning("Job %s: budget not readable (storage: %s); it waits", job_id, exc)
+            self._enqueue(queued)
+            self._not_before[job_id] = time.time() + self._reconcile_period()
+            self._wake.set()
+            return
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member and /queue see the truth and a cancel still works.
         await self._limiter.take(queued.image_count)
-        await self._storage.jobs.mark_running(job_id)
+        try:
+            await self._storage.jobs.mark_running(job_id)
+        except STORAGE_ERRORS as exc:
+            # Nothing is paid yet: the job waits in line again until storage answers.
+            log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
+            self._enqueue(queued)
+            self._not_before[job_id] = time.time() + self._reconcile_period()
+            self._wake.set()
+            return
         job = await self._storage.jobs.get(job_id)
         if job is None or job.state != "running":
             return  # cancelled while waiting for the budget
@@ -246,25 +328,124 @@ class JobQueue:
             self._in_background(self._notify("job_started", job), f"started-{job.id}")
             self._in_background(self._tell_waiting(job.guild_id), f"positions-{job.id}")
             started = time.monotonic()
-            character, images = await self._runner.run(job, self._progress_callback(job))
+            answer = await self._runner.draw(job, self._progress_callback(job))
             self._durations = [*self._durations[-19:], time.monotonic() - started]
         except asyncio.CancelledError:
             raise
         except UpstreamBusy as exc:
-            await self._retry_or_fail(job, exc)
+            await self._settle(job, functools.partial(self._retry_or_fail, job, exc))
+            return
+        except STORAGE_ERRORS as exc:
+            # Before the API call (nothing paid): try again later, like a busy upstream.
+            log.warning("Job %s: storage failed before drawing (%s)", job.id, exc)
+            busy = UpstreamBusy("error.storage_failed")
+            await self._settle(job, functools.partial(self._retry_or_fail, job, busy))
             return
         except ConfigError as exc:
-            await self._config_problem(job, exc)
+            await self._settle(job, functools.partial(self._config_problem, job, exc))
             return
         except BotError as exc:
-            await self._fail(job, exc)
+            await self._settle(job, functools.partial(self._fail, job, exc))
             return
         except Exception:
             reference = uuid.uuid4().hex[:8]
             log.exception("Job %s crashed (reference %s)", job.id, reference)
+            crashed = BotError("error.unexpected", reference=reference)
+            await self._settle(job, functools.partial(self._fail, job, crashed))
+            return
+        # Paid for: from here the pictures are kept until they are recorded and posted.
+        await self._settle(job, functools.partial(self._keep, job, answer))
+
+    async def _keep(self, job: Job, answer: Answer) -> None:
+        try:
+            character, images = await self._runner.keep(answer)
+        except BotError as exc:  # the character was deleted while drawing
+            await self._fail(job, exc)
+            return
+        except STORAGE_ERRORS:
+            raise  # _settle tries again; the answer stays held
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("Job %s: pictures not kept (reference %s)", job.id, reference)
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
-        await self._deliver(job, character, images)
+        # Posting (and its retries) must not hold a drawing slot: it runs on its own.
+        self._in_background(self._deliver(job, character, images), f"deliver-{job.id}")
+
+    # --- storage faults ----------------------------------------------------------------------
+
+    def _reconcile_period(self) -> float:
+        return max(0.2, self._settings.retry_base_seconds * RECONCILE_FACTOR)
+
+    async def _settle(
+        self, job: Job, step: Callable[[], Awaitable[None]], *, tell: bool = True
+    ) -> None:
+        """Run a job's bookkeeping ``step``; a storage fault never strands the job.
+
+        The write is tried a few times with backoff (a lock held past busy_timeout often
+        clears); if storage still fails, the reconciler keeps trying, the member hears that
+        their request is safe (``tell``) and the admins are alerted once per incident.
+        """
+        delay = self._settings.retry_base_seconds
+        for attempt in range(1, STORAGE_TRIES + 1):
+            try:
+                await step()
+            except STORAGE_ERRORS as exc:
+                log.warning(
+                    "Job %s: storage write failed (%s), try %d of %d",
+                    job.id,
+                    exc,
+                    attempt,
+                    STORAGE_TRIES,
+                )
+                if attempt < STORAGE_TRIES:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+            else:
+                return
+        self._unsettled[job.id] = step
+        if not self._incident_guilds:
+            log.error("Storage incident: writes to DATA_DIR fail; the reconciler keeps trying")
+        if tell:
+            await self._notify("job_delayed", job, BotError("error.storage_trouble"))
+        if job.guild_id not in self._incident_guilds:
+            self._incident_guilds.add(job.guild_id)
+            await self._notify("storage_alert", job.guild_id)
+
+    async def _reconcile_forever(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self._reconcile_period())
+            try:
+                await self._reconcile()
+            except Exception:
+                log.exception("The reconciler failed; it tries again")
+
+    async def _reconcile(self) -> None:
+        """Settle what storage faults left: held bookkeeping first, then stray 'running' rows."""
+        for job_id, step in list(self._unsettled.items()):
+            try:
+                await step()
+            except STORAGE_ERRORS:
+                return  # still failing: next round
+            self._unsettled.pop(job_id, None)
+            log.info("Job %s settled after a storage fault", job_id)
+        if self._incident_guilds:
+            log.warning("Storage works again; every job it held up is settled")
+            self._incident_guilds.clear()
+        try:
+            running = await self._storage.jobs.running_ids()
+        except STORAGE_ERRORS:
+            return
+        for job_id in running:
+            if job_id in self._running or job_id in self._unsettled:
+                continue
+            # Left 'running' by this process with nobody working on it: end it, refunded.
+            job = await self._storage.jobs.get(job_id)
+            if job is None or job.state != "running" or job_id in self._running:
+                continue
+            log.warning("Job %s was left running; settling it as failed", job_id)
+            stray = BotError("error.unexpected", reference=f"job-{job_id}")
+            await self._settle(job, functools.partial(self._fail, job, stray))
 
     async def _tell_waiting(self, guild_id: int) -> None:
         """The line moved: the next few waiting members of this guild see their new place.
@@ -293,28 +474,67 @@ class JobQueue:
         return on_partial
 
     async def _deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
+        """Post the pictures, trying again with backoff while Discord has trouble.
+
+        A permanent refusal (a missing permission, a post Discord rejects) settles the job:
+        the pictures stay stored (gallery, /mydata), the member and the admins are told.
+        """
         observer = self.observer
         if observer is None:
             log.error("No observer to deliver job %s; it stays undelivered", job.id)
             return
-        try:
-            message_id = await observer.job_done(job, character, images)
-        except Exception:
-            log.exception("Delivering job %s failed; it will be retried at the next start", job.id)
-            return
-        await self._storage.jobs.mark_delivered(job.id, message_id)
+        delay = self._settings.retry_base_seconds
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                message_id = await observer.job_done(job, character, images)
+            except DeliveryFailed as exc:
+                if exc.permanent:
+                    await self._undeliverable(job, character, exc)
+                    return
+                # A 429 says how long to wait; honour it rather than our own guess.
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                log.info("Job %s: posting failed (%s), try %d", job.id, exc.reason, attempt)
+            except Exception:
+                log.exception("Delivering job %s failed (try %d)", job.id, attempt)
+                wait = delay
+            else:
+                posted = functools.partial(self._storage.jobs.mark_delivered, job.id, message_id)
+                await self._settle(job, posted, tell=False)  # the member has the pictures
+                await self._storage.jobs.forget_token(job.id)
+                return
+            if attempt == DELIVERY_ATTEMPTS or self._stopping:
+                break
+            await asyncio.sleep(wait)
+            delay *= 2
+        log.warning("Job %s is still not posted; the next start tries again", job.id)
+
+    async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
+        log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
+        # Settled first: no restart retries it (and logs a traceback) forever.
+        settled = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
+        await self._settle(job, settled, tell=False)
+        await self._notify(
+            "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
+        )
         await self._storage.jobs.forget_token(job.id)
+        # Once per kind of problem per day (claim_alert), however many jobs hit it.
+        alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
+        await self._notify("admin_alert", job.guild_id, alert)
 
     async def _redeliver(self, job: Job) -> None:
-        if job.state == "done":
-            character = await self._storage.characters.get(job.character_id or 0)
-            images = await self._storage.images.for_job(job.id)
-            if character is not None and images:
-                await self._deliver(job, character, images)
-                return
-        await self._notify("job_failed", job, BotError(f"error.{job.error_code or 'generic'}"))
-        await self._storage.jobs.mark_delivered(job.id, None)
-        await self._storage.jobs.forget_token(job.id)
+        # A bounded number at a time: a restart after an outage must not fire every
+        # undelivered post at Discord at once.
+        async with self._redelivery_slots:
+            if job.state == "done":
+                character = await self._storage.characters.get(job.character_id or 0)
+                images = await self._storage.images.for_job(job.id)
+                if character is not None and images:
+                    await self._deliver(job, character, images)
+                    return
+            error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
+            await self._notify("job_failed", job, error)
+            await self._storage.jobs.mark_delivered(job.id, None)
+            await self._storage.jobs.forget_token(job.id)
 
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
         if job.guild_id in self._departed:
@@ -355,7 +575,8 @@ class JobQueue:
         code = error.message_key.removeprefix("error.")
         if isinstance(error, ContentRefused):
             log.info("Job %s refused by moderation", job.id)
-        if await self._storage.jobs.fail(job.id, code):
+        if await self._storage.jobs.fail(job.id, code, error.values):
+            await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)
             await self._notify("job_failed", failed or job, error)
             await self._storage.jobs.mark_delivered(job.id, None)

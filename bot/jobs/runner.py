@@ -6,8 +6,11 @@ Moderation happened at submission, before the member was told the job is queued.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from bot.config import Settings
 from bot.errors import NotFound
@@ -19,7 +22,7 @@ from bot.images.store import ImageStore
 from bot.jobs.references import variation_references
 from bot.storage import Character, Job, NewImage, Storage, StoredImage
 
-__all__ = ["JobRunner"]
+__all__ = ["Answer", "JobRunner"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,23 @@ def reference_png(data: bytes) -> bytes:
     return normalize_upload(data, max_bytes=MAX_REFERENCE_BYTES, max_side=4096)
 
 
+@dataclass(eq=False)
+class Answer:
+    """OpenAI's answer to a job, held until it is written and recorded."""
+
+    job: Job
+    character: Character
+    images: list[GeneratedImage]
+    record: dict[str, Any]  # finish_job's arguments, apart from the files
+    saved: list[NewImage] | None = None
+    noted: bool = False
+
+    def note(self) -> dict[str, Any]:
+        """What a restart needs to record the written files (see ImageStore.keep_answer)."""
+        assert self.saved is not None
+        return {"record": self.record, "images": [dataclasses.asdict(i) for i in self.saved]}
+
+
 class JobRunner:
     def __init__(
         self, storage: Storage, images: ImageService, store: ImageStore, settings: Settings
@@ -52,14 +72,18 @@ class JobRunner:
     async def run(
         self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None
     ) -> tuple[Character, list[StoredImage]]:
+        return await self.keep(await self.draw(job, on_partial))
+
+    async def draw(
+        self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None
+    ) -> Answer:
+        """Ask OpenAI for the pictures: the one step that is paid for."""
         character = await self._storage.characters.get(job.character_id or 0)
         if character is None:
             raise NotFound("error.character_gone")
         request = await self._build_request(job, character)
         await self._storage.jobs.record_prompt(job.id, request.prompt, request.model)
         result = await self._images.create(request, on_partial)
-
-        new_images = await asyncio.to_thread(self._save_all, job.guild_id, result.images)
         price = self._settings.price_table.get(request.model)
         cost = estimate_cost(
             price,
@@ -67,38 +91,73 @@ class JobRunner:
             image_input=result.image_input_tokens,
             image_output=result.output_tokens,
         )
-        ids = await self._storage.images.finish_job(
-            job_id=job.id,
-            guild_id=job.guild_id,
-            character_id=character.id,
-            owner_id=job.user_id,
-            parent_image_id=job.parent_image_id,
-            prompt=request.prompt,
-            model=request.model,
-            images=new_images,
-            input_tokens=result.text_input_tokens + result.image_input_tokens,
-            output_tokens=result.output_tokens,
-            cost_usd=cost,
-        )
+        record = {
+            "job_id": job.id,
+            "guild_id": job.guild_id,
+            "character_id": character.id,
+            "owner_id": job.user_id,
+            "parent_image_id": job.parent_image_id,
+            "prompt": request.prompt,
+            "model": request.model,
+            "input_tokens": result.text_input_tokens + result.image_input_tokens,
+            "output_tokens": result.output_tokens,
+            "cost_usd": cost,
+        }
+        return Answer(job, character, result.images, record)
+
+    async def keep(self, answer: Answer) -> tuple[Character, list[StoredImage]]:
+        """Write the answer's pictures, then record them; safe to call again after a fault.
+
+        Files are written first and noted (``ImageStore.keep_answer``), so a crash or a
+        storage error before the record leaves them for a retry or the next start instead
+        of paying OpenAI again. The record is idempotent by job id.
+        """
+        job = answer.job
+        if answer.saved is None:
+            answer.saved = await asyncio.to_thread(self._save_all, job.guild_id, answer.images)
+        if not answer.noted:
+            await asyncio.to_thread(self._store.keep_answer, job.id, answer.note())
+            answer.noted = True
+        return await self.record(answer.job, answer.character, answer.record, answer.saved)
+
+    async def record(
+        self, job: Job, character: Character, record: dict[str, Any], saved: list[NewImage]
+    ) -> tuple[Character, list[StoredImage]]:
+        """Record pictures already written (now, or by a process that stopped before)."""
+        ids = await self._storage.images.finish_job(images=saved, **record)
         if ids is None:
-            # The character was deleted (or the job ended) while drawing: keep no orphan files.
-            self._store.delete(
-                [p for image in new_images for p in (image.file_path, image.thumb_path) if p]
-            )
-            raise NotFound("error.character_gone")
+            current = await self._storage.jobs.get(job.id)
+            if current is None or current.state != "done":
+                # The character was deleted (or the job ended) while drawing: no orphan files.
+                self._store.delete(
+                    [p for image in saved for p in (image.file_path, image.thumb_path) if p]
+                )
+                self._store.forget_answer(job.id)
+                raise NotFound("error.character_gone")
+            # Recorded already (a write that reported a failure but committed): same result.
+            ids = [image.id for image in await self._storage.images.for_job(job.id)]
+        self._store.forget_answer(job.id)
         stored = [img for img in await self._storage.images.for_job(job.id) if img.id in ids]
         refreshed = await self._storage.characters.get(character.id) or character
         return refreshed, stored
 
     def _save_all(self, guild_id: int, images: list[GeneratedImage]) -> list[NewImage]:
-        saved = []
-        for image in images:
-            width, height = picture_size(image.data)
-            path = self._store.save(guild_id, image.data, image.mime)
-            thumb = self._store.save(
-                guild_id, make_thumbnail(image.data), "image/webp", kind="thumb"
-            )
-            saved.append(NewImage(path, thumb, width, height, image.mime))
+        saved: list[NewImage] = []
+        written: list[str] = []
+        try:
+            for image in images:
+                width, height = picture_size(image.data)
+                path = self._store.save(guild_id, image.data, image.mime)
+                written.append(path)
+                thumb = self._store.save(
+                    guild_id, make_thumbnail(image.data), "image/webp", kind="thumb"
+                )
+                written.append(thumb)
+                saved.append(NewImage(path, thumb, width, height, image.mime))
+        except BaseException:
+            # A full or read-only disk midway: what was written belongs to nothing.
+            self._store.delete(written)
+            raise
         return saved
 
     async def _build_request(self, job: Job, character: Character) -> ImageRequest:

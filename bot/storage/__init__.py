@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.storage.characters import CharacterRepository
-from bot.storage.database import Database
+from bot.storage.database import STORAGE_ERRORS, Database
 from bot.storage.gallery import GalleryRepository
 from bot.storage.guilds import GuildRepository
 from bot.storage.images import ImageRepository, NewImage
@@ -15,6 +15,7 @@ from bot.storage.quotas import QuotaRepository
 from bot.storage.records import Character, GuildConfig, Job, JobState, StoredImage
 
 __all__ = [
+    "STORAGE_ERRORS",
     "Character",
     "Database",
     "GuildConfig",

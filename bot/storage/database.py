@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -18,7 +19,11 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["Database", "migration_scripts"]
+__all__ = ["STORAGE_ERRORS", "Database", "migration_scripts"]
+
+# What a write raises when DATA_DIR fails: SQLite locked past busy_timeout, a full or
+# read-only disk (sqlite3.OperationalError), or a picture file that cannot be written.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError, OSError)
 
 log = logging.getLogger(__name__)
 

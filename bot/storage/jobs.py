@@ -257,6 +257,11 @@ class JobRepository:
         )
         return [Job.from_row(r) for r in rows]
 
+    async def running_ids(self) -> list[int]:
+        """Jobs marked running: the reconciler checks each has someone working on it."""
+        rows = await self._db.fetch_all("SELECT id FROM jobs WHERE state = 'running' ORDER BY id")
+        return [int(row[0]) for row in rows]
+
     async def requeue_running(self) -> int:
         """At start-up: jobs a previous process left running go back in the queue."""
         return await self._db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'")
@@ -279,13 +284,19 @@ class JobRepository:
             "UPDATE jobs SET prompt = ?, model = ? WHERE id = ?", (prompt, model, job_id)
         )
 
-    async def fail(self, job_id: int, error_code: str) -> bool:
-        """Mark a pending job failed (which refunds it). False if it was no longer pending."""
+    async def fail(
+        self, job_id: int, error_code: str, values: dict[str, Any] | None = None
+    ) -> bool:
+        """Mark a pending job failed (which refunds it). False if it was no longer pending.
+
+        ``values`` are what the error's message needs, kept so a notice sent after a restart
+        fills its placeholders.
+        """
         return await self._end(
             job_id,
-            "UPDATE jobs SET state = 'failed', error_code = ?, finished_at = ?"
+            "UPDATE jobs SET state = 'failed', error_code = ?, error_values = ?, finished_at = ?"
             " WHERE id = ? AND state IN ('queued', 'running')",
-            (error_code, time.time(), job_id),
+            (error_code, json.dumps(values or {}, default=str), time.time(), job_id),
         )
 
     async def cancel(self, job_id: int) -> bool:
@@ -318,6 +329,21 @@ class JobRepository:
                 (job_id,),
             )
             return True
+
+    async def unused_reference(self, job_id: int) -> str | None:
+        """The member's uploaded reference of an ended job, if nothing else will read it.
+
+        A re-roll reuses the reference of the job it repeats, so the file stays while any
+        other job that is waiting, running or done (and so may be re-rolled) names it.
+        """
+        value = await self._db.fetch_value(
+            "SELECT j.reference_path FROM jobs j WHERE j.id = ?"
+            " AND j.state IN ('failed', 'cancelled') AND j.reference_path IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.reference_path = j.reference_path"
+            "                 AND o.id != j.id AND o.state IN ('queued', 'running', 'done'))",
+            (job_id,),
+        )
+        return str(value) if value is not None else None
 
     async def mark_delivered(self, job_id: int, message_id: int | None) -> None:
         await self._db.execute(

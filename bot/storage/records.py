@@ -75,6 +75,8 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    # What the failure's message needs besides its key (error_code), e.g. a reference code.
+    error_values: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Job:
@@ -103,6 +105,7 @@ class Job:
             created_at=row["created_at"],
             started_at=row["started_at"],
             finished_at=row["finished_at"],
+            error_values=json.loads(row["error_values"] or "{}"),
         )
 
 

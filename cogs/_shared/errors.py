@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -51,5 +52,8 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
         error = BotError("error.unexpected", reference=reference)
     try:
         await reply_error(interaction, error)
-    except discord.HTTPException:
+    except (discord.HTTPException, aiohttp.ClientError):
+        if interaction.client.is_closed():  # shut down while answering: nothing to report
+            log.info("Interaction %s: answer interrupted by shutdown", interaction.id)
+            return
         log.warning("Could not tell the member about an error", exc_info=True)

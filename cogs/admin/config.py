@@ -17,7 +17,7 @@ from bot.images.styles import SIZES, STYLES
 from bot.quotas import MODEL_TIERS
 from cogs._shared import channels
 from cogs._shared.context import services, tr
-from cogs._shared.reply import reply
+from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
 from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
@@ -67,6 +67,11 @@ class ConfigCog(
     async def cog_unload(self) -> None:
         if self._previous_check is not None:
             channels.uninstall(self.bot.tree, self._previous_check)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Every subcommand answers privately and may write: acknowledge before anything else.
+        await acknowledge(interaction)
+        return True
 
     async def _saved(self, interaction: discord.Interaction, **changes: Any) -> None:
         await services(interaction).storage.guilds.update(interaction.guild_id or 0, **changes)

@@ -16,9 +16,9 @@ from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.storage.quotas import QuotaLimit, Scope
+from cogs._shared.alerts import AdminAlerts
 from cogs._shared.context import is_admin, services, tr
-from cogs._shared.reply import reply
-from cogs.admin.alerts import AdminAlerts
+from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
 
@@ -127,6 +127,11 @@ class QuotaAdminCog(
 
     async def cog_unload(self) -> None:
         self.bot.services.quotas.alert_sink = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Every subcommand answers privately and may write: acknowledge before anything else.
+        await acknowledge(interaction)
+        return True
 
     # --- set -----------------------------------------------------------------------------
 

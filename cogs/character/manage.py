@@ -20,7 +20,7 @@ from bot.i18n import escape_member_text
 from cogs._shared.characters import character_choices
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, locale_of, services, tr
-from cogs._shared.reply import reply
+from cogs._shared.reply import acknowledge, reply
 from cogs.gallery.cog import parse_character_id
 from cogs.gallery.confirm import ConfirmView
 from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name, lineage_lines
@@ -152,6 +152,7 @@ class CharacterManageCommands(commands.Cog):
         character: app_commands.Range[str, 1, 100],
         hidden: bool = True,
     ) -> None:
+        await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
         svc = services(interaction)
         updated = await svc.gallery.set_private(
             interaction.guild_id or 0, interaction.user.id, parse_character_id(character), hidden

@@ -38,7 +38,12 @@ class CreateModal(discord.ui.Modal):
         request: CreateRequest,
         reference: discord.Attachment | None,
     ) -> None:
-        super().__init__(title=tr_plain(interaction, "modal.create.title", name=request.name)[:45])
+        # Not persistent: a dismissed modal is forgotten after the token's life, not kept in
+        # memory for the life of the process (discord.py's Modal timeout defaults to None).
+        super().__init__(
+            title=tr_plain(interaction, "modal.create.title", name=request.name)[:45],
+            timeout=15 * 60,
+        )
         self.request = request
         self.reference = reference
         self.appearance = _field(interaction, "appearance", max_length=600)

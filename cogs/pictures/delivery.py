@@ -12,12 +12,15 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
-from bot.errors import BotError, ContentRefused
+from bot.errors import BotError, ContentRefused, DeliveryFailed
 from bot.images.convert import make_thumbnail
 from bot.storage import Character, Job, StoredImage
+from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
+from cogs._shared.reply import answer_privately
 from cogs.pictures.message import build_picture_message
 
 if TYPE_CHECKING:
@@ -30,6 +33,42 @@ log = logging.getLogger(__name__)
 # Interaction tokens live 15 minutes; stop trusting one a little before that.
 TOKEN_LIFETIME = 14 * 60
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
+# How far back a redelivery looks for a post it may already have made before a crash.
+RECENT_POSTS = 50
+# A 429 that says nothing about when to come back: Discord's buckets reset within seconds.
+DEFAULT_RETRY_AFTER = 2.0
+
+
+def delivery_failure(exc: discord.HTTPException) -> DeliveryFailed:
+    """What a failed post means for the queue: wait and try again, or give up for good."""
+    if exc.status == 429:
+        # discord.py sleeps through most 429s itself, but its webhook adapter raises at once
+        # on one without a Via header (it takes it for a Cloudflare block): wait it out here.
+        return DeliveryFailed("rate_limited", permanent=False, retry_after=_retry_after(exc))
+    if exc.status >= 500:
+        return DeliveryFailed("discord_error", permanent=False)
+    if exc.status == 403:
+        return DeliveryFailed("forbidden", permanent=True)
+    # 400 (a post Discord rejects: too large, invalid) and other refusals won't change.
+    return DeliveryFailed("invalid", permanent=True)
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    for name in ("Retry-After", "X-RateLimit-Reset-After"):
+        try:
+            return max(0.0, float(headers[name]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return DEFAULT_RETRY_AFTER
+
+
+def _carries(message: discord.Message, custom_id: str) -> bool:
+    return any(
+        getattr(child, "custom_id", None) == custom_id
+        for row in message.components
+        for child in getattr(row, "children", [])
+    )
 
 
 class DiscordDelivery:
@@ -145,12 +184,29 @@ class DiscordDelivery:
         async with self._lock(job.id):
             try:
                 return await self._job_done(job, character, images)
+            except discord.RateLimited as exc:  # a wait longer than discord.py would sleep
+                wait = exc.retry_after
+                raise DeliveryFailed("rate_limited", permanent=False, retry_after=wait) from exc
+            except discord.HTTPException as exc:
+                raise delivery_failure(exc) from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise DeliveryFailed("unreachable", permanent=False) from exc
             finally:
                 self._locks.pop(job.id, None)
 
     async def _job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
+        if job.state == "done":
+            # Read back as done: a redelivery after a restart. A crash may have come between
+            # the post and its record; posting again would show the pictures twice.
+            existing = await self._find_post(job, f"pic:vary:{images[0].id}")
+            if existing is not None:
+                log.info("Job %s was already posted (message %s); not again", job.id, existing)
+                await self.services.storage.images.set_message(
+                    [image.id for image in images], job.channel_id, existing
+                )
+                return existing
         request = job.request
 
         async def build() -> Any:
@@ -202,6 +258,27 @@ class DiscordDelivery:
         )
         return message.id
 
+    async def _find_post(self, job: Job, marker: str) -> int | None:
+        """The message already showing this job's pictures (its buttons carry ``marker``):
+        the member's own message, else one of the bot's recent posts in the channel."""
+        if self._token_alive(job):
+            try:
+                original = await self._webhook(job).fetch_message("@original")  # type: ignore[arg-type]
+            except discord.HTTPException:
+                original = None
+            if original is not None and _carries(original, marker):
+                return original.id
+        channel = self._channel(job)
+        if channel is None or self.bot.user is None:
+            return None
+        try:
+            async for message in channel.history(limit=RECENT_POSTS):
+                if message.author.id == self.bot.user.id and _carries(message, marker):
+                    return message.id
+        except discord.HTTPException as exc:  # no Read Message History: post as before
+            log.info("Job %s: cannot search the channel (%s)", job.id, exc.status)
+        return None
+
     async def job_failed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
             await self._job_failed(job, error)
@@ -216,14 +293,16 @@ class DiscordDelivery:
             return
         text = f"{text}\n{self._t(job, 'error.refunded')}"
         if isinstance(error, ContentRefused) and self._token_alive(job):
-            # Refusals are explained privately; the public placeholder goes away.
-            try:
-                webhook = self._webhook(job)
-                await webhook.delete_message("@original")  # type: ignore[arg-type]
-                await webhook.send(text, ephemeral=True)
+            # Refusals are explained privately; the public status message goes away, but only
+            # once the private notice exists (see cogs/_shared/reply.py for Discord's rule).
+            if await answer_privately(
+                self._webhook(job),
+                content=text,
+                resolving=self._t(job, "reply.answered_privately"),
+                placeholder=True,
+            ):
                 return
-            except discord.HTTPException:
-                log.info("Job %s: private refusal notice failed; editing instead", job.id)
+            log.info("Job %s: private refusal notice failed; editing instead", job.id)
         edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
         if edited is None and not isinstance(error, ContentRefused):
             channel = self._channel(job)
@@ -238,18 +317,49 @@ class DiscordDelivery:
                         "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
                     )
 
+    async def job_delayed(self, job: Job, error: BotError) -> None:
+        async with self._lock(job.id):
+            text = self._t(job, error.message_key, **error.values)
+            await self._edit_original(job, content=text, embeds=[], attachments=[])
+
+    async def storage_alert(self, guild_id: int) -> None:
+        # No claim_alert here: it is a database write, and writes are what fails. The queue
+        # sends this once per guild per incident.
+        log.error("Admin alert for guild %s: storage", guild_id)
+        await AdminAlerts(self.bot)(guild_id, "alert.storage", {})
+
+    async def job_cancelled(self, job: Job) -> None:
+        # Nothing more will be said about this job: forget its lock (else one per cancel leaks).
+        self._locks.pop(job.id, None)
+
+    async def job_undeliverable(self, job: Job, error: BotError) -> None:
+        """Privately while the token lives; else in the channel (job answers are public)."""
+        async with self._lock(job.id):
+            text = self._t(job, error.message_key, **error.values)
+            if self._token_alive(job) and await answer_privately(
+                self._webhook(job),
+                content=text,
+                resolving=self._t(job, "reply.answered_privately"),
+                placeholder=True,
+            ):
+                return
+            channel = self._channel(job)
+            if channel is None:
+                return
+            try:
+                await channel.send(
+                    self._t(
+                        job, "delivery.undeliverable_late", user=f"<@{job.user_id}>", reason=text
+                    ),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.HTTPException as exc:  # the same missing permission, most likely
+                log.warning("Job %s: nowhere to tell the member (%s)", job.id, exc.status)
+        self._locks.pop(job.id, None)
+
     async def admin_alert(self, guild_id: int, error: BotError) -> None:
         reason = getattr(error, "reason", error.message_key)
         if not await self.services.storage.guilds.claim_alert(guild_id, reason, time.time()):
             return  # admins already heard about this today
-        config = await self.services.storage.guilds.config(guild_id)
         log.error("Admin alert for guild %s: %s", guild_id, reason)
-        if config.alert_channel_id is None:
-            return
-        channel = self.bot.get_partial_messageable(config.alert_channel_id, guild_id=guild_id)
-        catalog = self.services.catalog
-        guild = self.bot.get_guild(guild_id)
-        locale = str(guild.preferred_locale) if guild else "en"
-        await channel.send(
-            catalog.t(locale, f"alert.{reason}"), allowed_mentions=discord.AllowedMentions.none()
-        )
+        await AdminAlerts(self.bot)(guild_id, f"alert.{reason}", error.values)

@@ -14,7 +14,7 @@ from bot.errors import NotAllowed, NotFound
 from bot.storage import Job
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
-from cogs._shared.reply import reply
+from cogs._shared.reply import acknowledge, reply
 from cogs.character.submit import format_eta
 from cogs.pictures.message import truncate
 
@@ -48,6 +48,7 @@ class CancelJobButton(
 
 
 async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
+    await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
     svc = services(interaction)
     job = await svc.storage.jobs.get(job_id)
     if job is None or job.guild_id != interaction.guild_id:

@@ -94,8 +94,13 @@ async def refusal(handle: InteractionHandle) -> str:
     callback = handle.callback
     if callback is not None and callback.type in (4, 5):  # a response of its own...
         original = handle.original
-        # ...is private, or the public "thinking…" placeholder was taken away again.
-        assert original is None or original.ephemeral or original.deleted, original
+        # ...is private, or the public "thinking…" placeholder is taken away again (just
+        # after the private answer exists: before it, the answer would have edited it).
+        await handle.fake.wait_for(
+            lambda _f: original is None or original.ephemeral or original.deleted,
+            timeout=5,
+            what=f"no public trace of {original!r}",
+        )
     return reply.content or ""
 
 

@@ -317,6 +317,43 @@ async def test_defer_then_followup_fills_the_thinking_message(
     assert (status, data["code"]) == (401, 50027)
 
 
+async def test_private_followup_after_a_public_defer_follows_discords_rule(
+    fake: FakeDiscord, guild: Guild, raw: RawBot
+) -> None:
+    """The first followup after a type-5 defer edits the original, keeps the defer's
+    visibility whatever flags it asks for, and gets 10008 if the original was deleted."""
+    alice = guild.add_member("alice")
+    h = await alice.slash("ping")
+    interaction = (await raw.next("INTERACTION_CREATE"))["d"]
+    hook = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    status, _ = await raw.respond(interaction, {"type": 5})
+    assert status == 200 and h.original is not None
+    status, _, _ = await raw.api("DELETE", hook + "/messages/@original", None, auth=False)
+    assert status == 204
+    status, data, _ = await raw.api(
+        "POST", hook + "?wait=true", {"content": "private", "flags": 64}, auth=False
+    )
+    assert (status, data["code"]) == (404, 10008)
+    assert h.followups == []
+
+    bob = guild.add_member("bob")
+    h2 = await bob.slash("ping")
+    interaction = (await raw.next("INTERACTION_CREATE"))["d"]
+    hook = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    await raw.respond(interaction, {"type": 5})
+    status, data, _ = await raw.api(
+        "POST", hook + "?wait=true", {"content": "asked private", "flags": 64}, auth=False
+    )
+    assert status == 200 and h2.original is not None and data["id"] == str(h2.original.id)
+    assert not h2.original.ephemeral and h2.followups == []  # the defer's visibility wins
+    # once the original was resolved, an ephemeral followup is a new private message
+    await raw.api("PATCH", hook + "/messages/@original", {"content": "resolved"}, auth=False)
+    status, _, _ = await raw.api(
+        "POST", hook + "?wait=true", {"content": "secret", "flags": 64}, auth=False
+    )
+    assert status == 200 and [m.ephemeral for m in h2.followups] == [True]
+
+
 async def test_autocomplete_and_modal_answers_are_checked(
     fake: FakeDiscord, guild: Guild, raw: RawBot
 ) -> None:

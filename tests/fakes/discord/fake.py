@@ -33,7 +33,7 @@ from .records import (
     SyncRecord,
     Upload,
 )
-from .server import Fault, build_app
+from .server import Fault, Stall, build_app
 from .validation import MAX_REQUEST_BYTES
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ class FakeDiscord:
         self._command_ids: dict[tuple[int | None, int, str], int] = {}
         self._command_creates: list[tuple[int | None, float]] = []
         self._faults: list[Fault] = []
+        self._stalls: list[Stall] = []
         self._cdn_secret = secrets.token_bytes(16)
 
         self.gateway = GatewayHub(self, heartbeat_interval_ms=heartbeat_interval_ms)
@@ -134,6 +135,8 @@ class FakeDiscord:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        for stall in self._stalls:
+            stall.release()  # no handler waits past the fake's life
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -429,11 +432,13 @@ class FakeDiscord:
         *,
         message: str | None = None,
         is_global: bool = False,
+        via: bool = True,
     ) -> Fault:
         """Answer the next ``times`` matching API requests with an error instead of handling
         them. ``path_regex`` is searched in the path after /api/v10, e.g.
         r"/channels/\\d+/messages". 429s carry Discord's real headers and body (discord.py
-        sleeps ``retry_after`` and retries)."""
+        sleeps ``retry_after`` and retries; with ``via=False`` the Via header is left out, and
+        discord.py's webhook adapter raises at once)."""
         fault = Fault(
             method=method.upper(),
             pattern=re.compile(path_regex),
@@ -443,9 +448,18 @@ class FakeDiscord:
             times=times,
             message=message,
             is_global=is_global,
+            via=via,
         )
         self._faults.append(fault)
         return fault
+
+    def stall_next(self, method: str, path_regex: str, times: int = 1) -> Stall:
+        """Carry out the next ``times`` matching requests, but hold their answers until
+        ``stall.release()``: the bot's request is done on Discord's side while the bot has
+        not heard so (kill it now to crash between the post and its record)."""
+        stall = Stall(method=method.upper(), pattern=re.compile(path_regex), times=times)
+        self._stalls.append(stall)
+        return stall
 
     # ------------------------------------------------------------------------------------
     # internals shared by routes, gateway and actors

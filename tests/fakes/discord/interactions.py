@@ -92,6 +92,10 @@ class InteractionHandle:
         self.record = record
 
     @property
+    def fake(self) -> FakeDiscord:
+        return self._fake
+
+    @property
     def id(self) -> int:
         return self.record.id
 

@@ -922,14 +922,26 @@ class RestAPI:
             raise E.unknown_webhook("autocomplete interactions have no followup webhook")
         original = rec.original
         payload = req.payload if isinstance(req.payload, dict) else {}
-        if (
+        # Discord ("Create Followup Message"): right after a DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+        # the followup endpoint *functions as Edit Original*; no message is created and the
+        # followup's own ephemeral flag is ignored (the defer's visibility stays). Where we
+        # guess: "right after" is modelled as "the original is still the untouched 'thinking'
+        # placeholder and no followup was sent", deleted or not. A placeholder deleted before
+        # anything replaced it makes that edit fail with 404 10008 (discord-api-docs #3087).
+        # Once the original was edited (edit_original_response), followups are new messages.
+        fills_original = (
             rec.callback is not None
             and rec.callback.type == 5
             and original is not None
             and original.loading
             and not rec.followups
-            and not original.deleted
-        ):
+        )
+        if fills_original and original is not None and original.deleted:
+            raise E.unknown_message(
+                f"first followup of {rec.label!r} after a deferred response edits the original, "
+                f"which was deleted (message {original.id})"
+            )
+        if fills_original and original is not None:
             fake._warning(
                 "followup_edited_deferred_original",
                 f"first followup of {rec.label!r} filled the deferred 'thinking' message "

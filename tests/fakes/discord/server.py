@@ -4,6 +4,7 @@ turns APIError into Discord's JSON error bodies (recording each as a violation).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -37,10 +38,28 @@ class Fault:
     times: int
     message: str | None = None
     is_global: bool = False
+    via: bool = True  # 429 only: False drops the Via header (Cloudflare-style, not the API's)
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and self.method in (method, "*") and bool(self.pattern.search(path))
+
+
+@dataclass
+class Stall:
+    """Handle the next ``times`` matching requests, then hold their answers until released."""
+
+    method: str
+    pattern: re.Pattern[str]
+    times: int
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.times > 0 and self.method in (method, "*") and bool(self.pattern.search(path))
+
+    def release(self) -> None:
+        self.released.set()
 
 
 @dataclass
@@ -212,6 +231,13 @@ def build_app(fake: FakeDiscord) -> web.Application:
         _record(fake, method, path, query, response.status, template, req)
         for key, value in ratelimit_headers(template).items():
             response.headers.setdefault(key, value)
+        stall = next((s for s in fake._stalls if s.matches(method, path)), None)
+        if stall is not None:
+            # Done (the message exists) but not yet answered: a crash now loses the answer.
+            stall.times -= 1
+            stall.hits += 1
+            fake._notify()
+            await stall.released.wait()
         return response
 
     app = web.Application(client_max_size=1024**3)
@@ -293,6 +319,9 @@ def _fault_response(
         headers["X-RateLimit-Scope"] = "global" if fault.is_global else "user"
         if fault.is_global:
             headers["X-RateLimit-Global"] = "true"
+        if not fault.via:
+            # discord.py's webhook adapter raises such a 429 at once instead of sleeping.
+            headers.pop("Via", None)
     else:
         reason = {
             500: "500: Internal Server Error",

@@ -1,4 +1,7 @@
-"""Posting budget alerts to a server's admin alert channel (set with /config alerts)."""
+"""Posting to a server's admin alert channel (set with /config alerts).
+
+Budgets (through the quota service), storage incidents and pictures Discord would not take.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,170 @@
+"""Posting a finished picture when Discord has trouble (issue #17.3)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_create import finished
+from tests.fakes.discord import ATTACH_FILES, FakeDiscord
+from tests.fakes.discord.models import Guild
+from tests.fakes.openai import FakeOpenAI
+
+pytestmark = pytest.mark.allow_errors  # the bot rightly logs Discord's refusals
+
+ORIGINAL_EDIT = r"/webhooks/\d+/[^/]+/messages/@original"
+
+
+def drawing(message: object) -> bool:
+    return "Drawing" in (getattr(message, "content", None) or "")
+
+
+def delivered(data_dir: Path) -> list[int]:
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        return [row[0] for row in db.execute("SELECT delivered FROM jobs ORDER BY id")]
+
+
+async def test_a_429_without_via_is_waited_out_and_the_picture_arrives(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(partial_images=0)
+    fake_openai.hold()
+    h = await guild.add_member("alice").slash(
+        "character create", name="Aiko", description="silver hair"
+    )
+    await h.wait_original(drawing, timeout=10)
+    # discord.py's webhook adapter raises a 429 without a Via header at once, unslept.
+    fault = fake_discord.fail_next("PATCH", ORIGINAL_EDIT, retry_after=0.3, via=False, times=2)
+    fake_openai.release()
+    message = await h.wait_original(finished, timeout=20)
+    assert message.attachments and fault.hits == 2
+
+
+async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_once(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    bot = await start_bot(partial_images=0)
+    mods = guild.add_channel("mods")
+    boss = guild.add_member("boss", admin=True)
+    alerts = await boss.slash("config alerts", options={"channel": mods})
+    await alerts.wait_original(timeout=10)
+    fake_openai.hold()
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    first = await alice.slash("character create", name="Aiko", description="silver hair")
+    second = await bob.slash("character create", name="Ren", description="red eyes")
+    await first.wait_original(drawing, timeout=10)
+    await second.wait_original(drawing, timeout=10)
+    guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
+    fake_openai.release()
+
+    for handle in (first, second):
+        await handle.wait_for_reply(
+            lambda m: m.ephemeral and "not allowed to post" in (m.content or ""), timeout=20
+        )
+    assert delivered(data_dir) == [1, 1]  # settled: no restart retries them
+    posted = [m for m in fake_discord.messages(mods) if "couldn't post" in (m.content or "")]
+    assert len(posted) == 1 and f"<#{guild.default_channel.id}>" in posted[0].content
+
+    refusals = len(fake_discord.violations_of("missing_permissions"))
+    await bot.stop()
+    await start_bot(partial_images=0)  # settled jobs are not posted again at start
+    assert len(fake_discord.violations_of("missing_permissions")) == refusals
+
+
+async def test_a_failure_told_after_a_restart_fills_its_placeholders(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    bot = await start_bot()
+    alice = guild.add_member("alice")
+    made = await alice.slash("character create", name="Aiko", description="silver hair")
+    await made.wait_original(finished, timeout=20)
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        # A character the runner cannot read: the job crashes with a reference code.
+        db.execute("UPDATE characters SET sheet_json = '[]'")
+    h = await alice.slash("character vary", character="Aiko")
+    told = await h.wait_original(lambda m: "tell an admin" in (m.content or ""), timeout=20)
+    reference = told.content.split("`")[1]
+    seen = len(told.states)
+    await bot.stop()
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        # As if the process had died between recording the failure and telling the member.
+        db.execute("UPDATE jobs SET delivered = 0 WHERE state = 'failed'")
+    await start_bot()
+    again = await h.wait_original(
+        lambda m: len(m.states) > seen and "tell an admin" in m.content,
+        timeout=20,
+    )
+    assert "{reference}" not in again.content and f"`{reference}`" in again.content
+
+
+async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    bot = await start_bot(partial_images=0)
+    fake_openai.hold()
+    h = await guild.add_member("alice").slash(
+        "character create", name="Aiko", description="silver hair"
+    )
+    await h.wait_original(drawing, timeout=10)
+    fake_discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
+    stall = fake_discord.stall_next("POST", r"/channels/\d+/messages")
+    fake_openai.release()
+    await fake_discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
+    await bot.kill()  # posted on Discord, never recorded by the bot
+    stall.release()
+
+    restarted = await start_bot(partial_images=0)
+    await restarted.wait_for_log(r"already posted", timeout=20)
+    posts = [m for m in fake_discord.bot_messages(guild.default_channel) if m.attachments]
+    assert len(posts) == 1 and finished(posts[0])
+    assert len(fake_openai.image_requests) == 1
+
+
+async def test_a_post_discord_rejects_settles_and_tells_the_member(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    await start_bot(partial_images=0)
+    fake_openai.hold()
+    h = await guild.add_member("alice").slash(
+        "character create", name="Aiko", description="silver hair"
+    )
+    await h.wait_original(drawing, timeout=10)
+    fake_discord.fail_next("PATCH", ORIGINAL_EDIT, status=400, code=50035)  # never retried
+    fake_openai.release()
+    await h.wait_for_reply(
+        lambda m: m.ephemeral and "Discord refused the post" in (m.content or ""), timeout=20
+    )
+    assert delivered(data_dir) == [1]
+
+
+async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    await start_bot(partial_images=0)
+    fake_openai.hold()
+    alice = guild.add_member("alice")
+    h = await alice.slash("character create", name="Aiko", description="silver hair")
+    await h.wait_original(drawing, timeout=10)
+    fake_discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
+    guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
+    fake_openai.release()
+    notice = await fake_discord.wait_for_message(
+        lambda m: m.by_bot and "not allowed to post" in (m.content or ""), timeout=20
+    )
+    assert f"<@{alice.id}>" in notice.content and not notice.pinged_user_ids
+    assert delivered(data_dir) == [1]

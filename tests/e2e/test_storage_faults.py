@@ -1,0 +1,202 @@
+"""Storage faults when a job finishes (issue #17.2, #16.4b): nothing is stranded or paid twice.
+
+A database locked past busy_timeout by another program, a full disk and a read-only picture
+folder, each while a job is drawing. The disk tests mount a small tmpfs, which needs root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_create import finished
+from tests.fakes.discord import FakeDiscord, InteractionHandle
+from tests.fakes.discord.models import Channel, Guild, Member
+from tests.fakes.openai import FakeOpenAI
+
+pytestmark = pytest.mark.allow_errors  # the bot rightly logs the storage incident
+
+# The bot hit the lock: our retry's log line, or (before the fix) the job's crash.
+STORAGE_FAILED = r"storage write failed|crashed"
+
+
+def drawing(message: object) -> bool:
+    return "Drawing" in (getattr(message, "content", None) or "")
+
+
+def held_up(message: object) -> bool:
+    return "can't save to my storage" in (getattr(message, "content", None) or "")
+
+
+def jobs(data_dir: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        return db.execute("SELECT state, charged FROM jobs ORDER BY id").fetchall()
+
+
+def leftovers(data_dir: Path) -> list[Path]:
+    """Half-written files and notes of answers nobody will record."""
+    images = data_dir / "images"
+    return [*images.rglob(".*.tmp"), *images.rglob("answers/*.json")]
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(path: Path, size: str) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs (a disk that fills up) needs root")
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(path: Path) -> None:
+    """Write zeros until the disk is full."""
+    with open(path, "wb") as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * (1 << 20))
+            handle.flush()
+
+
+def remount(path: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
+
+
+async def start_drawing(
+    fake_openai: FakeOpenAI, member: Member, name: str = "Aiko"
+) -> InteractionHandle:
+    fake_openai.hold()
+    h = await member.slash("character create", name=name, description="silver hair")
+    await h.wait_original(drawing, timeout=10)
+    return h
+
+
+async def alerts_to(guild: Guild, channel: Channel) -> None:
+    boss = guild.add_member("boss", admin=True)
+    set_up = await boss.slash("config alerts", options={"channel": channel})
+    await set_up.wait_original(timeout=10)
+
+
+def storage_alerts(fake: FakeDiscord, channel: Channel) -> list[str]:
+    return [m.content for m in fake.messages(channel) if "data folder" in (m.content or "")]
+
+
+async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    bot = await start_bot(partial_images=0)
+    h = await start_drawing(fake_openai, guild.add_member("alice"))
+    other = sqlite3.connect(data_dir / "bot.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    fake_openai.release()
+    await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # past the bot's 5 s busy_timeout
+    other.execute("ROLLBACK")
+    other.close()
+    message = await h.wait_original(finished, timeout=30)
+    assert message.attachments
+    assert jobs(data_dir) == [("done", 1)]
+    assert len(fake_openai.image_requests) == 1
+
+
+async def test_a_crash_before_the_record_delivers_at_restart_without_paying_again(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    bot = await start_bot(partial_images=0)
+    h = await start_drawing(fake_openai, guild.add_member("alice"))
+    other = sqlite3.connect(data_dir / "bot.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    fake_openai.release()
+    await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # answered and written, not recorded
+    await bot.kill()
+    other.execute("ROLLBACK")
+    other.close()
+    await start_bot(partial_images=0)
+    message = await h.wait_original(finished, timeout=30)
+    assert message.attachments
+    assert len(fake_openai.image_requests) == 1  # the restart did not pay again
+    assert jobs(data_dir) == [("done", 1)]
+    assert leftovers(data_dir) == []
+
+
+class TestDisk:
+    """DATA_DIR on a small tmpfs (the picture folder only, for read-only)."""
+
+    async def test_a_full_disk_holds_the_job_tells_everyone_and_recovers(
+        self,
+        start_bot: StartBot,
+        fake_discord: FakeDiscord,
+        fake_openai: FakeOpenAI,
+        guild: Guild,
+        tmp_path: Path,
+    ) -> None:
+        with mounted_tmpfs(tmp_path / "disk", "24m") as disk:
+            data_dir = disk / "data"
+            bot = await start_bot(partial_images=0, member_pending_cap=1, data_dir=str(data_dir))
+            mods = guild.add_channel("mods")
+            await alerts_to(guild, mods)
+            alice = guild.add_member("alice")
+            h = await start_drawing(fake_openai, alice)
+            filler = disk / "filler"
+            fill(filler)
+            fake_openai.release()
+            await h.wait_original(held_up, timeout=30)  # the member is told
+            await fake_discord.wait_for(
+                lambda _f: storage_alerts(_f, mods), timeout=10, what="the admins' alert"
+            )
+            filler.unlink()  # an admin frees some space
+            message = await h.wait_original(finished, timeout=30)
+            assert message.attachments and leftovers(data_dir) == []
+            assert len(fake_openai.image_requests) == 1
+            assert len(storage_alerts(fake_discord, mods)) == 1
+            # The pending slot is free again: the next request is accepted.
+            again = await alice.slash("character create", name="Ren", description="red eyes")
+            await again.wait_original(finished, timeout=30)
+            await bot.stop()
+
+    async def test_a_read_only_picture_folder_mid_run_holds_the_job_until_writable(
+        self,
+        start_bot: StartBot,
+        fake_discord: FakeDiscord,
+        fake_openai: FakeOpenAI,
+        guild: Guild,
+        data_dir: Path,
+    ) -> None:
+        with mounted_tmpfs(data_dir / "images", "64m") as images:
+            bot = await start_bot(partial_images=0)
+            h = await start_drawing(fake_openai, guild.add_member("alice"))
+            remount(images, "ro")
+            fake_openai.release()
+            await h.wait_original(held_up, timeout=30)
+            remount(images, "rw")
+            message = await h.wait_original(finished, timeout=30)
+            assert message.attachments and leftovers(data_dir) == []
+            assert jobs(data_dir) == [("done", 1)]
+            assert len(fake_openai.image_requests) == 1
+            await bot.stop()
+
+
+async def test_half_written_files_are_removed_at_start(
+    start_bot: StartBot, guild: Guild, data_dir: Path
+) -> None:
+    folder = data_dir / "images" / str(guild.id)
+    folder.mkdir(parents=True)
+    stale = folder / ".img-0123456789abcdef.png.tmp"  # a crash in the middle of a write
+    stale.write_bytes(b"\x89PNG half")
+    bot = await start_bot()
+    await bot.wait_for_log(r"Removed 1 half-written", timeout=15)
+    assert leftovers(data_dir) == []

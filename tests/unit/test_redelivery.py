@@ -1,0 +1,71 @@
+"""Start-up redelivery posts a bounded number of jobs at a time (issue #17.3)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from types import SimpleNamespace
+from typing import Any, cast
+
+from bot.jobs.queue import REDELIVERY_CONCURRENCY, JobQueue
+from tests.unit.test_delivery_locks import JOB
+
+
+async def test_start_up_redelivery_is_bounded() -> None:
+    waiting = [dataclasses.replace(JOB, id=i, state="done") for i in range(1, 13)]
+    delivered: list[int] = []
+    active = 0
+    most = 0
+    gate = asyncio.Event()
+    changed = asyncio.Condition()
+
+    async def job_done(job: Any, _character: Any, _images: Any) -> int:
+        nonlocal active, most
+        async with changed:
+            active += 1
+            most = max(most, active)
+            changed.notify_all()
+        await gate.wait()
+        active -= 1
+        return 1000 + job.id
+
+    async def mark_delivered(job_id: int, _message_id: int | None) -> None:
+        async with changed:
+            delivered.append(job_id)
+            changed.notify_all()
+
+    async def returns(value: Any) -> Any:
+        return value
+
+    jobs = SimpleNamespace(
+        requeue_running=lambda: returns(0),
+        pending=lambda: returns([]),
+        recent_durations=lambda: returns([]),
+        undelivered=lambda: returns(waiting),
+        running_ids=lambda: returns([]),
+        mark_delivered=mark_delivered,
+    )
+    storage = SimpleNamespace(
+        jobs=jobs,
+        characters=SimpleNamespace(get=lambda _id: returns(SimpleNamespace(name="Aiko"))),
+        images=SimpleNamespace(for_job=lambda _id: returns([SimpleNamespace(id=1)])),
+    )
+    store = SimpleNamespace(clean_temporary=lambda: 0, kept_answers=lambda: {})
+    limiter = SimpleNamespace(acquire_slot=lambda: asyncio.Event().wait())
+    settings = SimpleNamespace(retry_base_seconds=0.01)
+    parts: list[Any] = [storage, None, limiter, settings, store]
+    queue = JobQueue(*parts)
+    queue.observer = cast(Any, SimpleNamespace(job_done=job_done))
+    await queue.start()
+    async with changed:
+        await asyncio.wait_for(
+            changed.wait_for(lambda: active == REDELIVERY_CONCURRENCY), timeout=5
+        )
+    for _ in range(20):
+        await asyncio.sleep(0)  # let any unbounded task show itself
+    assert most == REDELIVERY_CONCURRENCY
+    gate.set()
+    async with changed:
+        await asyncio.wait_for(changed.wait_for(lambda: len(delivered) == 12), timeout=5)
+    assert most == REDELIVERY_CONCURRENCY and sorted(delivered) == list(range(1, 13))
+    await queue.stop(grace=0.1)
