@@ -516,10 +516,10 @@ class JobQueue:
         await self._notify(
             "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
         )
-        await self._storage.jobs.forget_token(job.id)
         # Once per kind of problem per day (claim_alert), however many jobs hit it.
         alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
         await self._notify("admin_alert", job.guild_id, alert)
+        await self._storage.jobs.forget_token(job.id)
 
     async def _redeliver(self, job: Job) -> None:
         # A bounded number at a time: a restart after an outage must not fire every

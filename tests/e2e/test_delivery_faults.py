@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,8 +70,13 @@ async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_o
             lambda m: m.ephemeral and "not allowed to post" in (m.content or ""), timeout=20
         )
     assert delivered(data_dir) == [1, 1]  # settled: no restart retries them
-    posted = [m for m in fake_discord.messages(mods) if "couldn't post" in (m.content or "")]
-    assert len(posted) == 1 and f"<#{guild.default_channel.id}>" in posted[0].content
+
+    def alerts_posted(_f: FakeDiscord) -> list[Any]:
+        return [m for m in fake_discord.messages(mods) if "couldn't post" in (m.content or "")]
+
+    posted = await fake_discord.wait_for(alerts_posted, timeout=10, what="the admins' alert")
+    assert len(posted) == 1
+    assert f"<#{guild.default_channel.id}>" in posted[0].content
 
     refusals = len(fake_discord.violations_of("missing_permissions"))
     await bot.stop()
@@ -94,8 +100,12 @@ async def test_a_failure_told_after_a_restart_fills_its_placeholders(
     seen = len(told.states)
     await bot.stop()
     with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        # As if the process had died between recording the failure and telling the member.
-        db.execute("UPDATE jobs SET delivered = 0 WHERE state = 'failed'")
+        # As if the process had died between recording the failure and telling the member
+        # (the token is dropped only after the member was told, so it would still be there).
+        db.execute(
+            "UPDATE jobs SET delivered = 0, interaction_token = ? WHERE state = 'failed'",
+            (h.token,),
+        )
     await start_bot()
     again = await h.wait_original(
         lambda m: len(m.states) > seen and "tell an admin" in m.content,

@@ -84,7 +84,7 @@ async def test_malformed_json_and_a_hang_are_retried(
     fake_openai.inject("malformed_json")
     h = await create(guild.add_member("alice"))
     await h.wait_original(finished, timeout=30)
-    fake_openai.inject("hang", times=2)  # the client's own retry hangs too
+    fake_openai.inject("hang", times=2)  # the queue's second attempt hangs too
     h2 = await create(guild.add_member("bob"), "Ren")
     await h2.wait_original(finished, timeout=30)
     fake_openai.release_hangs()
@@ -94,7 +94,8 @@ async def test_giving_up_tells_the_member_and_refunds_while_others_are_served(
     start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     await start_bot(max_attempts=2, max_concurrent_jobs=2)
-    fake_openai.inject("server_error", times=4)  # both attempts (2 requests each) fail
+    # Both of the queue's attempts fail (one request each: the client never retries alone).
+    fake_openai.inject("server_error", times=2)
     h = await create(guild.add_member("alice"))
     failed = await h.wait_original(says("busy"), timeout=30)
     assert "Nothing was charged" in failed.content and not failed.attachments

@@ -12,6 +12,7 @@ from cogs.character import modals
 
 async def test_the_create_modal_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(modals, "tr", lambda _interaction, key, **_values: key)
+    monkeypatch.setattr(modals, "tr_plain", lambda _interaction, key, **_values: key)
     interaction: Any = object()
     modal = modals.CreateModal(interaction, CreateRequest(name="Aiko"), None)
     # discord.py's Modal keeps waiting forever by default (timeout None).
