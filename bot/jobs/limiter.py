@@ -38,12 +38,13 @@ class RateLimiter:
         # (when, images) of every request in the last WINDOW seconds.
         self._spent: deque[tuple[float, int]] = deque()
         self._slots = asyncio.Semaphore(concurrency)
+        self._taken = 0  # slots held now (asyncio.Semaphore keeps its count private)
         self._budget_lock = asyncio.Lock()
         self._paused_until = 0.0
 
     @property
     def in_use(self) -> int:
-        return self.concurrency - self._slots._value
+        return self._taken
 
     def pause_for(self, seconds: float) -> None:
         """Nobody calls the API for ``seconds`` (a 429's retry-after, a billing problem)."""
@@ -54,8 +55,10 @@ class RateLimiter:
 
     async def acquire_slot(self) -> None:
         await self._slots.acquire()
+        self._taken += 1
 
     def release_slot(self) -> None:
+        self._taken -= 1
         self._slots.release()
 
     async def take(self, images: int) -> None:

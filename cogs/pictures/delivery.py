@@ -101,10 +101,11 @@ class DiscordDelivery:
         It must be an application webhook (type 3): only those may send ephemeral messages.
         """
         assert job.application_id and job.interaction_token
-        return discord.Webhook.from_state(
-            data={"id": job.application_id, "type": 3, "token": job.interaction_token},
-            state=self.bot._connection,
+        webhook = discord.Webhook.partial(
+            job.application_id, job.interaction_token, client=self.bot
         )
+        webhook.type = discord.WebhookType.application  # public API: an interaction's webhook
+        return webhook
 
     async def _edit_original(self, job: Job, **fields: Any) -> discord.WebhookMessage | None:
         """Edit the member's message; None if the token is dead or the message is gone."""

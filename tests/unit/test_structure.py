@@ -69,3 +69,30 @@ def test_sql_lives_only_in_the_storage_layer() -> None:
         if "storage" in path.parts:
             continue
         assert not sql.search(path.read_text()), path
+
+
+def _private_reads(path: Path) -> list[str]:
+    """``x._name`` where ``x`` is not ``self``/``cls``: reaching into another object."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
+    return found
+
+
+def test_no_module_reads_a_private_attribute_of_another_object() -> None:
+    """discord.py's and openai's private attributes change without notice (and so may ours):
+    the bot uses their public API only, e.g. ``discord.Webhook.partial(..., client=bot)``."""
+    offenders = [
+        hit
+        for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("cogs/**/*.py")]
+        for hit in _private_reads(path)
+    ]
+    assert not offenders, "\n".join(offenders)
