@@ -297,6 +297,9 @@ async def test_defer_then_edit_original_with_a_file(
 async def test_answer_after_the_deadline_gets_10062(
     fake: FakeDiscord, guild: Guild, bot: TinyBot
 ) -> None:
+    """Discord docs, Receiving and Responding: "Interaction tokens are valid for 15 minutes
+    ... you must send an initial response within 3 seconds"; later, 404 Unknown interaction
+    (10062, Opcodes and Status Codes)."""
     fake.ack_deadline = 0.5  # Discord's is 3 s; shortened to keep the suite fast
     bot.late_delay = 0.7
     alice = guild.add_member("alice")

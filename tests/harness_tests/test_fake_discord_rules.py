@@ -264,6 +264,10 @@ async def test_channel_permissions_and_file_limits(
 
 
 async def test_interaction_callback_rules(fake: FakeDiscord, guild: Guild, raw: RawBot) -> None:
+    """Discord docs, Receiving and Responding (Responding to an Interaction): one initial
+    response per interaction (a second gets 400 40060 "Interaction has already been
+    acknowledged"); the callback type must suit the interaction (UPDATE_MESSAGE only for
+    components); ephemeral is set by flag 64 in the initial response."""
     alice = guild.add_member("alice")
     h = await alice.slash("ping", word="hi")
     interaction = (await raw.next("INTERACTION_CREATE"))["d"]
@@ -295,6 +299,9 @@ async def test_interaction_callback_rules(fake: FakeDiscord, guild: Guild, raw: 
 async def test_defer_then_followup_fills_the_thinking_message(
     fake: FakeDiscord, guild: Guild, raw: RawBot
 ) -> None:
+    """Discord docs, Receiving and Responding (Followup Messages): after a
+    DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE the first followup edits the "thinking" original;
+    later followups are new messages; the token works for 15 minutes, then 401 50027."""
     alice = guild.add_member("alice")
     h = await alice.slash("ping")
     interaction = (await raw.next("INTERACTION_CREATE"))["d"]
@@ -321,7 +328,11 @@ async def test_private_followup_after_a_public_defer_follows_discords_rule(
     fake: FakeDiscord, guild: Guild, raw: RawBot
 ) -> None:
     """The first followup after a type-5 defer edits the original, keeps the defer's
-    visibility whatever flags it asks for, and gets 10008 if the original was deleted."""
+    visibility whatever flags it asks for, and gets 10008 if the original was deleted.
+
+    Discord docs, Create Followup Message: used right after a deferred response it
+    "functions as Edit Original Interaction Response" and the ephemeral flag is ignored;
+    editing a deleted original is 404 Unknown Message (discord-api-docs issue #3087)."""
     alice = guild.add_member("alice")
     h = await alice.slash("ping")
     interaction = (await raw.next("INTERACTION_CREATE"))["d"]
