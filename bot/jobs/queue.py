@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 # A billing problem stops every call until someone tops up; look again this often.
 BILLING_PAUSE_SECONDS = 600.0
 DEFAULT_JOB_SECONDS = 30.0
-# How many waiting members hear their new place in line when a job starts.
-POSITION_UPDATES = 5
+# How far down the line waiting members hear that their place changed (a server's waiting
+# jobs are capped at GUILD_PENDING_CAP, 50 by default, so every member of a server is told).
+POSITION_UPDATES = 100
 # A job's bookkeeping write is tried this often (backoff from RETRY_BASE_SECONDS) before
 # the reconciler takes it over; the reconciler looks again every RETRY_BASE_SECONDS x factor.
 STORAGE_TRIES = 3
@@ -99,6 +100,10 @@ class JobQueue:
         self._departed: set[int] = set()
         # Nothing is dispatched before the bot knows which servers it is still in.
         self._guilds_known = asyncio.Event()
+        # The place each waiting job's member was last told, and one teller at a time so an
+        # older order never lands after a newer one.
+        self._told: dict[int, int] = {}
+        self._positions_lock = asyncio.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -182,7 +187,10 @@ class JobQueue:
         self._wake.set()
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
+        self._told[job.id] = position
         await self._notify("job_queued", job, position, submitted.eta_seconds)
+        # A fair queue may put a newcomer ahead of others: they hear their new places.
+        self._in_background(self._tell_positions(), f"positions-after-{job.id}")
         return submitted
 
     def position(self, job_id: int) -> int | None:
@@ -209,6 +217,7 @@ class JobQueue:
         self._scheduler.remove(job_id)
         self._not_before.pop(job_id, None)
         await self._ended(job_id)
+        self._in_background(self._tell_positions(), f"positions-cancel-{job_id}")
         return True
 
     async def _ended(self, job_id: int) -> None:
@@ -326,7 +335,7 @@ class JobQueue:
         try:
             # Telling the member is a Discord round trip: it must not delay the API call.
             self._in_background(self._notify("job_started", job), f"started-{job.id}")
-            self._in_background(self._tell_waiting(job.guild_id), f"positions-{job.id}")
+            self._in_background(self._tell_positions(), f"positions-{job.id}")
             started = time.monotonic()
             answer = await self._runner.draw(job, self._progress_callback(job))
             self._durations = [*self._durations[-19:], time.monotonic() - started]
@@ -447,17 +456,24 @@ class JobQueue:
             stray = BotError("error.unexpected", reference=f"job-{job_id}")
             await self._settle(job, functools.partial(self._fail, job, stray))
 
-    async def _tell_waiting(self, guild_id: int) -> None:
-        """The line moved: the next few waiting members of this guild see their new place.
+    async def _tell_positions(self) -> None:
+        """The line changed: every waiting member whose place moved sees the new one.
 
-        Only the first few: an edit per waiting job on every start would spend Discord's rate
-        limits on messages nobody is watching closely.
+        Places come from the scheduler's own order (the order jobs will start in), so no two
+        members are told the same place. Each job's message is edited through its own
+        interaction webhook, so these edits do not queue behind each other at Discord.
         """
-        mine = set(self._scheduler.jobs_of(guild_id))
-        places = [(p, j) for p, j in enumerate(self._scheduler.order(), start=1) if j in mine]
-        for position, job_id in places[:POSITION_UPDATES]:
-            job = await self._storage.jobs.get(job_id)
-            if job is not None:
+        async with self._positions_lock:
+            order = self._scheduler.order()[:POSITION_UPDATES]
+            waiting = set(self._scheduler.order())
+            self._told = {j: p for j, p in self._told.items() if j in waiting}
+            for position, job_id in enumerate(order, start=1):
+                if self._told.get(job_id) == position:
+                    continue
+                job = await self._storage.jobs.get(job_id)
+                if job is None or job.state != "queued":
+                    continue
+                self._told[job_id] = position
                 await self._notify("job_queued", job, position, self.eta(position))
 
     def _progress_callback(self, job: Job) -> Callable[[bytes], Awaitable[None]]:
@@ -554,8 +570,10 @@ class JobQueue:
             self._enqueue(retried)
             self._wake.set()
             position = self.position(retried.id) or 1
+            self._told[retried.id] = position
             # The member's message still says "drawing": tell them it is waiting again.
             await self._notify("job_queued", retried, position, delay + (self.eta(position) or 0))
+            self._in_background(self._tell_positions(), f"positions-retry-{retried.id}")
 
     async def _config_problem(self, job: Job, exc: ConfigError) -> None:
         log.error("Job %s stopped by a configuration problem: %s", job.id, exc.reason)

@@ -83,7 +83,7 @@ async def remove_characters(
     """Delete the guild's characters matching ``where`` (alias ``c``) with their pictures.
 
     Their uploaded reference files go too. Their jobs stay (quotas and usage count them)
-    and lose the link to the character.
+    and lose the link to the character and the prompt that described it.
     """
     characters = f"(SELECT c.id FROM characters AS c {where})"
     await remove_images(conn, removed, guild_id, f"WHERE i.character_id IN {characters}", params)
@@ -93,6 +93,9 @@ async def remove_characters(
         params,
     ) as cursor:
         removed.files.extend(r[0] for r in await cursor.fetchall())
+    # The jobs stay, but not the prompts that spelled the character out: a deleted
+    # character (or a fork of someone's, later erased) leaves no description behind.
+    await conn.execute(f"UPDATE jobs SET prompt = NULL WHERE character_id IN {characters}", params)
     cursor = await conn.execute(f"DELETE FROM characters WHERE id IN {characters}", params)
     removed.characters += cursor.rowcount
     removed.messages = sorted(set(removed.messages))

@@ -5,10 +5,31 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.access import choosable_characters
+from bot.access import choosable_characters, resolve_character_id
 from cogs._shared.context import is_admin, locale_of, services
 
-__all__ = ["character_choices"]
+__all__ = ["character_choices", "resolve_character"]
+
+
+async def resolve_character(
+    interaction: discord.Interaction,
+    value: str,
+    *,
+    own_only: bool = False,
+    browsing: bool = False,
+) -> int:
+    """The character id a member picked or typed (an id or an exact name), for any option.
+
+    The same rule and the same list as the autocomplete (``browsing`` as there).
+    """
+    return await resolve_character_id(
+        services(interaction).storage,
+        interaction.guild_id or 0,
+        interaction.user.id,
+        value,
+        own_only=own_only,
+        is_admin=browsing and is_admin(interaction),
+    )
 
 
 async def character_choices(

@@ -7,18 +7,16 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.access import choosable_characters
 from bot.errors import UserInputError
-from bot.ids import parse_id, trailing_id
+from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT
 from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
-from cogs._shared.characters import character_choices
+from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal, submit_vary
 from cogs.character.uploads import submit_create
-from cogs.gallery.cog import parse_character_id
 
 __all__ = ["CharacterCog"]
 
@@ -219,7 +217,9 @@ class CharacterCog(
     ) -> list[app_commands.Choice[str]]:
         svc = services(interaction)
         try:
-            character_id = parse_character_id(str(interaction.namespace.character or ""))
+            character_id = await resolve_character(
+                interaction, str(interaction.namespace.character or ""), own_only=True
+            )
         except UserInputError:
             return []
         character = await svc.storage.characters.get(character_id)
@@ -243,36 +243,5 @@ class CharacterCog(
         return choices[:25]
 
 
-
-
 def parse_picture_id(value: str) -> int:
     return parse_id(value, "error.picture_pick")
-
-
-async def resolve_character(
-    interaction: discord.Interaction, value: str, *, own_only: bool = False
-) -> int:
-    """The id a member picked or typed: an id ("12", "#12", "Aiko #12") or an exact name.
-
-    Only parses; whether the member may see or use the character is checked by the service.
-    """
-    text = value.strip()
-    picked = trailing_id(text)
-    if picked is not None:
-        return picked
-    try:
-        return parse_character_id(text)
-    except UserInputError:
-        pass
-    found = await choosable_characters(
-        services(interaction).storage,
-        interaction.guild_id or 0,
-        interaction.user.id,
-        text,
-        own_only=own_only,
-    )
-    named = [c for c in found if c.name.casefold() == text.casefold()]
-    own = [c for c in named if c.owner_id == interaction.user.id]
-    if len(own or named) == 1:
-        return (own or named)[0].id
-    raise UserInputError("error.character_pick")

@@ -17,11 +17,10 @@ from discord.ext import commands
 
 from bot.gallery import CharacterCard
 from bot.i18n import escape_member_text
-from cogs._shared.characters import character_choices
+from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.reply import acknowledge, reply
-from cogs.gallery.cog import parse_character_id
 from cogs.gallery.confirm import ConfirmView
 from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name, lineage_lines
 from cogs.pictures.message import truncate
@@ -50,7 +49,10 @@ class CharacterManageCommands(commands.Cog):
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
         found = await svc.gallery.visible_character(
-            guild_id, interaction.user.id, parse_character_id(character), is_admin=admin
+            guild_id,
+            interaction.user.id,
+            await resolve_character(interaction, character, browsing=True),
+            is_admin=admin,
         )
         # A private character's card is shown only to its owner.
         await interaction.response.defer(thinking=True, ephemeral=found.private)
@@ -90,7 +92,10 @@ class CharacterManageCommands(commands.Cog):
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
         found = await svc.gallery.check_can_delete(
-            guild_id, interaction.user.id, parse_character_id(character), is_admin=admin
+            guild_id,
+            interaction.user.id,
+            await resolve_character(interaction, character, own_only=not admin, browsing=True),
+            is_admin=admin,
         )
         pictures, _favorites = await svc.storage.gallery.character_stats(guild_id, found.id)
 
@@ -155,7 +160,10 @@ class CharacterManageCommands(commands.Cog):
         await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
         svc = services(interaction)
         updated = await svc.gallery.set_private(
-            interaction.guild_id or 0, interaction.user.id, parse_character_id(character), hidden
+            interaction.guild_id or 0,
+            interaction.user.id,
+            await resolve_character(interaction, character, own_only=True),
+            hidden,
         )
         key = "manage.private_on" if updated.private else "manage.private_off"
         await reply(interaction, content=tr(interaction, key, name=updated.name), ephemeral=True)

@@ -11,16 +11,15 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import GalleryRequest, Scope
-from bot.ids import parse_id
 from bot.storage.gallery import GallerySort
-from cogs._shared.characters import character_choices
+from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.context import is_admin, services
 from cogs.gallery.views import remember_name, show_page
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
 
-__all__ = ["GalleryCog", "parse_character_id"]
+__all__ = ["GalleryCog"]
 
 SORT_CHOICES = [
     app_commands.Choice(name=_("Newest first", key="gallery.choice.newest"), value="newest"),
@@ -34,11 +33,6 @@ SCOPE_CHOICES = [
     ),
     app_commands.Choice(name=_("Only mine", key="gallery.choice.mine"), value="mine"),
 ]
-
-
-def parse_character_id(value: str) -> int:
-    """Autocomplete sends the id; members may also type "#12" or a bare number."""
-    return parse_id(value, "error.character_pick")
 
 
 @app_commands.guild_only()
@@ -86,7 +80,11 @@ class GalleryCog(commands.Cog):
             sort=sort_value,
             scope=scope_value,
             member_id=member.id if member is not None else None,
-            character_id=parse_character_id(character) if character else None,
+            character_id=(
+                await resolve_character(interaction, character, browsing=True)
+                if character
+                else None
+            ),
         )
         if request.character_id is not None:
             # Checked before answering, so a wrong pick gets a short private message.

@@ -1,0 +1,100 @@
+"""Papercuts a new member meets in their first ten minutes (issue #21), end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.test_vary import character_of, create, finished, query, refusal
+from tests.fakes.discord.models import Guild
+from tests.fakes.openai import FakeOpenAI
+
+# --------------------------------------------------------------------------- typed names
+
+
+async def test_a_typed_name_works_in_every_option_that_names_a_character(
+    bot: object, guild: Guild, data_dir: Path
+) -> None:
+    alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
+    _, first = await create(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first)
+    _, bobs_first = await create(bob, "Aiko", "short red hair")
+    bobs_aiko = character_of(data_dir, bobs_first)
+
+    # Typed, not picked: her own Aiko first, in any case.
+    shown = await alice.slash("character show", character="aiko")
+    card = await shown.wait_original(lambda m: bool(m.embeds), timeout=15)
+    assert card.embeds[0]["title"].startswith("Aiko")
+    varied = await alice.slash("character vary", character="Aiko", change="waving")
+    await varied.wait_original(finished, timeout=20)
+    assert query(data_dir, "SELECT character_id FROM jobs ORDER BY id DESC LIMIT 1") == [(aiko,)]
+    hidden = await alice.slash("character private", character="Aiko", hidden=True)
+    assert "private" in await refusal(hidden)
+    assert query(data_dir, "SELECT private FROM characters WHERE id = ?", aiko) == [(1,)]
+    gallery = await alice.slash("gallery", character="Aiko")
+    page = await gallery.wait_original(lambda m: bool(m.embeds), timeout=15)
+    assert "Aiko" in page.embeds[0]["title"]
+
+    # Bob's Aiko is public, Alice's now private: for Carol the name is Bob's alone.
+    theirs = await carol.slash("character show", character="Aiko")
+    await theirs.wait_original(lambda m: bool(m.embeds), timeout=15)
+    shared = await alice.slash("character private", character="Aiko", hidden=False)
+    assert "visible to everyone" in await refusal(shared)
+
+    # Two public characters called Aiko, neither Carol's: she is shown both to pick from.
+    ambiguous = await carol.slash("character show", character="Aiko")
+    text = await refusal(ambiguous)
+    assert "Several characters" in text
+    assert f"#{aiko}" in text and f"#{bobs_aiko}" in text
+
+    # Nothing by that name: the usual friendly pick message, nothing drawn.
+    nobody = await carol.slash("character delete", character="Nobody")
+    assert "Pick a character from the list" in await refusal(nobody)
+    deleted = await bob.slash("character delete", character="Aiko")
+    confirm = await deleted.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
+    assert "Aiko" in (confirm.content or "")
+
+
+# --------------------------------------------------------------------------- positions
+
+
+async def test_waiting_members_are_told_the_places_the_scheduler_will_use(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(max_concurrent_jobs=2, member_pending_cap=10)
+    alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
+    fake_openai.hold()
+    running = [await create_job(alice, "A1"), await create_job(bob, "B1")]
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 2)
+    waiting = {
+        "A2": await create_job(alice, "A2"),
+        "A3": await create_job(alice, "A3"),
+        "B2": await create_job(bob, "B2"),
+        "C1": await create_job(carol, "C1"),
+    }
+    # Fair order: the member served longest ago first (Carol never was, Alice before Bob),
+    # one job per member in turn. Each newcomer moved some of the others back.
+    expected = {"C1": 1, "A2": 2, "B2": 3, "A3": 4}
+    for name, handle in waiting.items():
+        place = expected[name]
+        await handle.wait_original(
+            lambda m, p=place: f"position {p}," in (m.content or ""), timeout=10
+        )
+    places = {name: position_of(h.original.content) for name, h in waiting.items()}
+    assert sorted(places.values()) == [1, 2, 3, 4]  # nobody shares a place
+    fake_openai.release()
+    for handle in [*running, *waiting.values()]:
+        await handle.wait_original(finished, timeout=30)
+    names = ["A1", "B1", *expected]
+    started = [next(n for n in names if n in (r.prompt or "")) for r in fake_openai.image_requests]
+    # The places members were told are the order the jobs actually started in.
+    assert started[2:] == sorted(expected, key=expected.__getitem__)
+
+
+async def create_job(member: object, name: str) -> object:
+    return await member.slash("character create", name=name, description="silver hair")  # type: ignore[attr-defined]
+
+
+def position_of(content: str | None) -> int:
+    text = (content or "").split("position ")[1]
+    return int(text.split(",")[0])
