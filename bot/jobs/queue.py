@@ -103,6 +103,8 @@ class JobQueue:
         # The place each waiting job's member was last told, and one teller at a time so an
         # older order never lands after a newer one.
         self._told: dict[int, int] = {}
+        # The progress preview on its way to Discord, per running job.
+        self._previews: dict[int, asyncio.Task[None]] = {}
         self._positions_lock = asyncio.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -337,7 +339,10 @@ class JobQueue:
             self._in_background(self._notify("job_started", job), f"started-{job.id}")
             self._in_background(self._tell_positions(), f"positions-{job.id}")
             started = time.monotonic()
-            answer = await self._runner.draw(job, self._progress_callback(job))
+            try:
+                answer = await self._runner.draw(job, self._progress_callback(job))
+            finally:
+                self._drop_preview(job.id)
             self._durations = [*self._durations[-19:], time.monotonic() - started]
         except asyncio.CancelledError:
             raise
@@ -481,13 +486,34 @@ class JobQueue:
 
         async def on_partial(preview: bytes) -> None:
             nonlocal last
-            # Discord throttles edits: at most one preview per interval, the rest dropped.
+            # Discord throttles edits: at most one preview per interval, and one at a time;
+            # the rest are dropped. The preview is posted beside the stream, never in its
+            # way: reading the next event (the final picture) does not wait for Discord.
             now = time.monotonic()
-            if now - last >= self._settings.progress_edit_seconds:
-                last = now
-                await self._notify("job_progress", job, preview)
+            sending = self._previews.get(job.id)
+            if now - last < self._settings.progress_edit_seconds or (
+                sending is not None and not sending.done()
+            ):
+                return
+            last = now
+            task = asyncio.create_task(
+                self._notify("job_progress", job, preview), name=f"preview-{job.id}"
+            )
+            self._previews[job.id] = task
+            task.add_done_callback(functools.partial(self._preview_sent, job.id))
 
         return on_partial
+
+    def _preview_sent(self, job_id: int, task: asyncio.Task[None]) -> None:
+        if self._previews.get(job_id) is task:
+            del self._previews[job_id]
+
+    def _drop_preview(self, job_id: int) -> None:
+        """The drawing is over: a preview still on its way is dropped, so the picture (or the
+        failure notice) is not queued behind it at Discord."""
+        task = self._previews.pop(job_id, None)
+        if task is not None and not task.done():
+            task.cancel()
 
     async def _deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
         """Post the pictures, trying again with backoff while Discord has trouble.

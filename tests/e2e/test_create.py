@@ -39,6 +39,9 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert ack.type == 5  # deferred: acknowledged at once, the work happens later
 
     await fake_openai.wait_for_requests(1, endpoint="generations")
+    # Drawing takes a while, as it does for real: the preview has time to be shown (one
+    # that is still on its way when the picture is ready is dropped, see test_speed.py).
+    fake_openai.latency = 1.0
     fake_openai.release()
     message = await h.wait_original(finished, timeout=20)
 
