@@ -7,6 +7,7 @@ after that, or if the edit fails, the result is posted to the channel instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import time
@@ -254,10 +255,28 @@ class DiscordDelivery:
                     job.channel_id,
                 )
                 return None
+            await self._tidy_stale_notice(job, channel)
         await self.services.storage.images.set_message(
             [image.id for image in images], job.channel_id, message.id
         )
         return message.id
+
+    async def _tidy_stale_notice(self, job: Job, channel: discord.abc.Messageable) -> None:
+        """After a late channel post, the member's "Drawing…" message would stay forever
+        (its token is dead): the bot deletes it with its own token, as the author of an
+        interaction response may, so the channel shows one finished picture."""
+        stored = await self.services.storage.jobs.get(job.id)  # the id is noted on the way
+        message_id = stored.response_message_id if stored is not None else None
+        if message_id is None or not isinstance(
+            channel,
+            discord.TextChannel
+            | discord.Thread
+            | discord.VoiceChannel
+            | discord.PartialMessageable,
+        ):
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await channel.get_partial_message(message_id).delete()
 
     async def _find_post(self, job: Job, marker: str) -> int | None:
         """The message already showing this job's pictures (its buttons carry ``marker``):
