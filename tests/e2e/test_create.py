@@ -39,10 +39,12 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert ack.type == 5  # deferred: acknowledged at once, the work happens later
 
     await fake_openai.wait_for_requests(1, endpoint="generations")
-    # Drawing takes a while, as it does for real: the preview has time to be shown (one
-    # that is still on its way when the picture is ready is dropped, see test_speed.py).
-    fake_openai.latency = 1.0
+    # The finished picture waits until the preview was shown (one still on its way when
+    # the picture is ready is dropped, see test_speed.py).
+    fake_openai.hold_finals()
     fake_openai.release()
+    await h.wait_original(lambda m: "Aiko" in (m.content or "") and bool(m.attachments), 20)
+    fake_openai.release_finals()
     message = await h.wait_original(finished, timeout=20)
 
     request = fake_openai.image_requests[0]
@@ -65,7 +67,7 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert embed["title"] == "Aiko"
     assert "Soft watercolor" in embed["description"]
     assert f"<@{alice.id}>" in embed["description"]
-    assert embed["image"]["url"].startswith("attachment://") or "image" in embed
+    assert embed["image"]["url"] == f"attachment://{message.attachments[0].filename}"
     kinds = sorted(cid.split(":")[1] for cid in message.custom_ids)
     assert kinds == ["del", "fav", "reroll", "vary", "varys"]
     assert message.allowed_mentions == {"parse": []}

@@ -78,16 +78,23 @@ async def test_streams_that_end_with_done_work_as_well_as_those_that_do_not(
 
 
 async def test_malformed_json_and_a_hang_are_retried(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     await start_bot(partial_images=0, openai_timeout_seconds=1, max_attempts=3)
     fake_openai.inject("malformed_json")
     h = await create(guild.add_member("alice"))
-    await h.wait_original(finished, timeout=30)
+    message = await h.wait_original(finished, timeout=30)
+    assert message.attachments
+    assert [r.fault for r in fake_openai.image_requests] == ["malformed_json", None]
     fake_openai.inject("hang", times=2)  # the queue's second attempt hangs too
     h2 = await create(guild.add_member("bob"), "Ren")
     await h2.wait_original(finished, timeout=30)
     fake_openai.release_hangs()
+    assert [r.fault for r in fake_openai.image_requests[2:]] == ["hang", "hang", None]
+    # Each was charged once, after the attempts it took.
+    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+        rows = db.execute("SELECT state, attempts, charged FROM jobs ORDER BY id").fetchall()
+    assert rows == [("done", 2, 1), ("done", 3, 1)]
 
 
 async def test_giving_up_tells_the_member_and_refunds_while_others_are_served(

@@ -67,6 +67,10 @@ class FakeOpenAI:
         # {"type": "error", "code": ..., "message": ..., "param": ...}. The bot must cope
         # with both (tests/e2e/test_openai_faults.py runs each).
         self.stream_error_shape: str = "nested"
+        # hold_finals(): streams send their partial images, then wait before each finished
+        # picture until release_finals(), so a test can watch the progress preview land.
+        self._finals_open = asyncio.Event()
+        self._finals_open.set()
         self.requests: list[RecordedRequest] = []
         # Requests the official API specification does not allow (tests/contracts).
         self.contract_violations: list[Violation] = []
@@ -203,6 +207,13 @@ class FakeOpenAI:
     def held_count(self) -> int:
         """Image requests currently waiting at the hold gate."""
         return self._gate.waiting
+
+    def hold_finals(self) -> None:
+        """Streams stop before each finished picture (partials still flow) until released."""
+        self._finals_open.clear()
+
+    def release_finals(self) -> None:
+        self._finals_open.set()
 
     def release_hangs(self) -> None:
         """Let requests stuck on a "hang" fault go on and answer normally."""
@@ -612,6 +623,8 @@ class FakeOpenAI:
                 if breaks and fault:
                     return await self._break_stream(request, response, record, fault)
                 await self._sleep(delay)
+                if not self._finals_open.is_set():
+                    await self._wait_or_stop(self._finals_open)
                 data = await asyncio.to_thread(
                     self._encode_final, job, final, index, record.request_id
                 )
