@@ -35,15 +35,8 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("BOT_SYSTEM_FONT_DIRS", "")
 
 from bot.i18n import Catalog, format_number  # noqa: E402
+from bot.images import render  # noqa: E402
 from bot.images.convert import make_thumbnail  # noqa: E402
-from bot.images.render import (  # noqa: E402
-    CardData,
-    DayUsage,
-    SheetItem,
-    render_character_card,
-    render_contact_sheet,
-    render_usage_chart,
-)
 from tests.fakes.openai.images import render_picture  # noqa: E402
 
 OUTPUT_DIR = ROOT / "docs" / "images"
@@ -76,7 +69,7 @@ def gallery_sheet(catalog: Catalog) -> bytes:
     """Page 1 of a server's gallery, as /gallery shows it."""
     t = catalog.plain
     items = [
-        SheetItem(
+        render.SheetItem(
             number=i + 1,
             label=name,
             stars=(7 * i + 3) % 11,
@@ -85,7 +78,7 @@ def gallery_sheet(catalog: Catalog) -> bytes:
         for i, name in enumerate(CHARACTERS)
     ]
     total = 42
-    return render_contact_sheet(
+    return render.render_contact_sheet(
         items,
         title=t(LOCALE, "gallery.title.server", server=SERVER),
         subtitle=t(
@@ -110,8 +103,8 @@ def character_card(catalog: Catalog) -> bytes:
         "outfit": "white sailor uniform with a red ribbon",
         "personality": "cheerful, stubborn, secretly afraid of thunder",
     }
-    return render_character_card(
-        CardData(
+    return render.render_character_card(
+        render.CardData(
             name="小樱",
             portrait=fake_picture("小樱"),
             facts=[(t(LOCALE, f"card.fact.{key}"), value) for key, value in facts.items()],
@@ -129,10 +122,10 @@ def usage_chart(catalog: Catalog) -> bytes:
     last = dt.date(2026, 11, 27)
     counts = (12, 18, 9, 25, 31, 22, 40, 37, 15, 11, 28, 34, 46, 39)
     days = [
-        DayUsage(last - dt.timedelta(days=len(counts) - 1 - i), n, round(n * 0.042, 2))
+        render.DayUsage(last - dt.timedelta(days=len(counts) - 1 - i), n, round(n * 0.042, 2))
         for i, n in enumerate(counts)
     ]
-    return render_usage_chart(
+    return render.render_usage_chart(
         days,
         title=t(LOCALE, "usage.chart_title", days=len(days)),
         y_label=t(LOCALE, "usage.chart_images"),
