@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def test_a_system_cjk_font_is_preferred_to_the_packaged_one(
     wqy = system / "truetype" / "wqy" / "wqy-microhei.ttc"
     wqy.parent.mkdir(parents=True)
     wqy.symlink_to(packaged_fonts()[0])  # any CJK-capable file will do for the lookup
-    monkeypatch.setenv(fonts.ENV_SYSTEM_FONT_DIRS, f"{tmp_path / 'missing'}:{system}")
+    monkeypatch.setenv(
+        fonts.ENV_SYSTEM_FONT_DIRS, os.pathsep.join([str(tmp_path / "gone"), str(system)])
+    )
     assert fonts.font_path() == wqy
     assert fonts.has_cjk_font()
 
