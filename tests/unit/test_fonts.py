@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from PIL import ImageFont
 
 from bot.images import fonts
@@ -96,3 +98,31 @@ def test_packaged_font_keeps_its_licence_and_size_budget() -> None:
     licence = (fonts.BUNDLED_FONT_DIR / "OFL.txt").read_text("utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
     assert sum(p.stat().st_size for p in packaged) < PACKAGED_BUDGET
+
+
+# Double-byte code ranges of the character sets the packaged subset promises (see
+# scripts/subset_cjk_font.py): GB 2312 hanzi, JIS X 0208 kanji and kana, Big5 level 1.
+_PROMISED = st.one_of(
+    st.tuples(st.just("gb2312"), st.integers(0xB0, 0xF7), st.integers(0xA1, 0xFE)),
+    st.tuples(st.just("euc_jp"), st.integers(0xA4, 0xA5), st.integers(0xA1, 0xF6)),
+    st.tuples(st.just("euc_jp"), st.integers(0xB0, 0xF4), st.integers(0xA1, 0xFE)),
+    st.tuples(st.just("big5"), st.integers(0xA4, 0xC5), st.integers(0xA1, 0xFE)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PROMISED, min_size=1, max_size=8))
+def test_every_promised_character_has_a_real_glyph_in_the_packaged_font(
+    codes: list[tuple[str, int, int]],
+) -> None:
+    names = []
+    for codec, lead, trail in codes:
+        try:
+            names.append(bytes((lead, trail)).decode(codec))
+        except UnicodeDecodeError:
+            continue  # a hole in the code table, not a character
+    assume(names)
+    font = ImageFont.truetype(str(packaged_fonts()[0]), 24)
+    box = bytes(font.getmask(TOFU))
+    for char in names:
+        assert bytes(font.getmask(char)) != box, f"{char} (U+{ord(char):04X}) is drawn as a box"
