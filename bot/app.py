@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -12,6 +13,7 @@ from discord.ext import commands
 
 import cogs
 from bot.i18n.translator import CatalogTranslator
+from bot.images.fonts import check_fonts
 from bot.services import Services
 
 __all__ = ["CharacterBot", "command_tree_hash", "extension_names"]
@@ -51,6 +53,9 @@ class CharacterBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.services.open()
+        # Pick the font now: a missing CJK font is one warning at start, not a surprise on
+        # the first card. Opening font files blocks, so it runs off the event loop.
+        await asyncio.to_thread(check_fonts)
         await self.tree.set_translator(CatalogTranslator(self.services.catalog))
         for name in extension_names():
             await self.load_extension(name)

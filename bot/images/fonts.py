@@ -8,17 +8,23 @@ Lookup order (first usable font wins):
 
 1. ``BOT_FONT_PATH`` (and optionally ``BOT_FONT_BOLD_PATH``): an operator override.
    It is used even if it lacks CJK glyphs, because the operator asked for it.
-2. Fonts bundled in ``bot/images/fonts/`` (``*.ttf``, ``*.otf``, ``*.ttc``, ``*.otc``;
-   a file whose name contains "bold" is used for bold text).
-3. System CJK fonts: Noto Sans CJK (Debian/Ubuntu ``fonts-noto-cjk``, plus the Fedora
+2. System CJK fonts, under the system font folders (``/usr/share/fonts`` and
+   ``/usr/local/share/fonts``, or the ``os.pathsep``-separated list in
+   ``BOT_SYSTEM_FONT_DIRS``; an empty value hides them all, which is how the tests play
+   a fresh machine): Noto Sans CJK (Debian/Ubuntu ``fonts-noto-cjk``, plus the Fedora
    and Arch locations), WenQuanYi Micro Hei (``fonts-wqy-microhei``) and Zen Hei
-   (``fonts-wqy-zenhei``). A candidate only counts if it really has CJK glyphs.
+   (``fonts-wqy-zenhei``). They come first because they are complete and have a real
+   bold face. A candidate only counts if it really has CJK glyphs.
+3. Fonts packaged in ``bot/images/fonts/`` (``*.ttf``, ``*.otf``, ``*.ttc``, ``*.otc``;
+   a file whose name contains "bold" is used for bold text). The package ships a
+   subset of Noto Sans CJK JP (SIL OFL 1.1, about 5 MB, made by
+   ``scripts/subset_cjk_font.py``), so a plain ``pip install`` draws Chinese and
+   Japanese names on a machine with no CJK font at all.
 4. DejaVu Sans (Latin only), then ``ImageFont.load_default(size)``.
 
-The Docker image and CI should install ``fonts-noto-cjk`` (regular and bold faces);
-``fonts-wqy-microhei`` is a much smaller alternative with a single weight, for which
-the renderers fake bold (:func:`has_bold_face`). :func:`has_cjk_font` lets tests and
-the bot's startup log tell whether names will render.
+The packaged subset has one weight, for which the renderers fake bold
+(:func:`has_bold_face`). :func:`check_fonts` runs once at start and logs one warning
+when no font can draw CJK names.
 
 Fonts are cached and shared between threads. That is safe on the regular (GIL) build of
 CPython, where Pillow holds the GIL while it touches a FreeType face.
@@ -39,6 +45,7 @@ from PIL import ImageFont
 __all__ = [
     "BUNDLED_FONT_DIR",
     "FontLike",
+    "check_fonts",
     "ellipsize",
     "font_path",
     "get_font",
@@ -58,6 +65,8 @@ BUNDLED_FONT_DIR: Final = Path(__file__).resolve().parent / "fonts"
 
 ENV_FONT_PATH: Final = "BOT_FONT_PATH"
 ENV_BOLD_FONT_PATH: Final = "BOT_FONT_BOLD_PATH"
+ENV_SYSTEM_FONT_DIRS: Final = "BOT_SYSTEM_FONT_DIRS"
+DEFAULT_SYSTEM_FONT_DIRS: Final = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 
 _FONT_SUFFIXES: Final = frozenset({".ttf", ".otf", ".ttc", ".otc"})
 
@@ -77,28 +86,36 @@ class _Candidate:
     override: bool = False
 
 
-# Face 0 of the Noto Sans CJK collections is the Japanese variant, which suits an anime
-# bot; it still covers Simplified/Traditional Chinese and Korean.
-_SYSTEM_CANDIDATES: Final[tuple[_Candidate, ...]] = (
-    _Candidate(
-        Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-        Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
-    ),
-    _Candidate(
-        Path("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc"),
-        Path("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc"),
-    ),
-    _Candidate(
-        Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
-        Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc"),
-    ),
-    _Candidate(Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")),
-    _Candidate(Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")),
-    _Candidate(
-        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    ),
+# Paths relative to a system font folder. Face 0 of the Noto Sans CJK collections is the
+# Japanese variant, which suits an anime bot; it still covers Chinese and Korean.
+_SYSTEM_CJK: Final[tuple[tuple[str, str | None], ...]] = (
+    ("opentype/noto/NotoSansCJK-Regular.ttc", "opentype/noto/NotoSansCJK-Bold.ttc"),
+    ("google-noto-cjk/NotoSansCJK-Regular.ttc", "google-noto-cjk/NotoSansCJK-Bold.ttc"),
+    ("noto-cjk/NotoSansCJK-Regular.ttc", "noto-cjk/NotoSansCJK-Bold.ttc"),
+    ("truetype/wqy/wqy-microhei.ttc", None),
+    ("truetype/wqy/wqy-zenhei.ttc", None),
 )
+# Latin only: the last resort before Pillow's built-in font, after the packaged CJK font.
+_SYSTEM_LATIN: Final[tuple[tuple[str, str | None], ...]] = (
+    ("truetype/dejavu/DejaVuSans.ttf", "truetype/dejavu/DejaVuSans-Bold.ttf"),
+)
+
+
+def _system_font_dirs() -> list[Path]:
+    """Folders searched for system fonts (``BOT_SYSTEM_FONT_DIRS`` overrides them)."""
+    raw = os.environ.get(ENV_SYSTEM_FONT_DIRS)
+    if raw is None:
+        return list(DEFAULT_SYSTEM_FONT_DIRS)
+    return [Path(part) for part in raw.split(os.pathsep) if part.strip()]
+
+
+def _system_candidates(names: tuple[tuple[str, str | None], ...]) -> list[_Candidate]:
+    """``names`` under every system font folder, in folder order."""
+    return [
+        _Candidate(root / regular, root / bold if bold else None)
+        for root in _system_font_dirs()
+        for regular, bold in names
+    ]
 
 
 def _env_candidate() -> _Candidate | None:
@@ -110,7 +127,7 @@ def _env_candidate() -> _Candidate | None:
     return _Candidate(Path(regular), Path(bold) if bold else None, override=True)
 
 
-def _bundled_candidates(directory: Path = BUNDLED_FONT_DIR) -> list[_Candidate]:
+def _bundled_candidates(directory: Path) -> list[_Candidate]:
     """Fonts shipped in the package directory, regular and bold paired up."""
     if not directory.is_dir():
         return []
@@ -150,8 +167,14 @@ def _covers(font: FontLike, text: str) -> bool:
 
 
 def _candidates() -> list[_Candidate]:
+    """Every font worth trying, in order of preference (see the module docstring)."""
     env = _env_candidate()
-    return [*([env] if env else []), *_bundled_candidates(), *_SYSTEM_CANDIDATES]
+    return [
+        *([env] if env else []),
+        *_system_candidates(_SYSTEM_CJK),
+        *_bundled_candidates(BUNDLED_FONT_DIR),
+        *_system_candidates(_SYSTEM_LATIN),
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -172,10 +195,30 @@ def _chosen() -> tuple[_Candidate, bool] | None:
             return candidate, False
         latin_only = latin_only or candidate
     if latin_only is not None:
-        logger.warning("no CJK font found (install fonts-noto-cjk); using %s", latin_only.regular)
+        logger.warning(_NO_CJK_WARNING, latin_only.regular)
         return latin_only, False
-    logger.warning("no TrueType font found; using Pillow's built-in font")
+    logger.warning(_NO_CJK_WARNING, "Pillow's built-in font")
     return None
+
+
+_NO_CJK_WARNING: Final = (
+    "No font that can draw Chinese or Japanese was found: such names will show as empty "
+    "boxes on character cards, gallery pages and the usage chart (drawing with %s). The "
+    "package ships one in bot/images/fonts/ (reinstall it), or install fonts-noto-cjk."
+)
+
+
+def check_fonts() -> bool:
+    """Choose the font now, at start, so a missing CJK font is one warning in the log.
+
+    Returns whether CJK names will render. Blocking (it opens font files): call it
+    through ``asyncio.to_thread`` from async code.
+    """
+    chosen = _chosen()
+    if chosen is not None and chosen[1]:
+        logger.info("Drawing text with %s", chosen[0].regular)
+        return True
+    return False
 
 
 def font_path(*, bold: bool = False) -> Path | None:

@@ -1,0 +1,128 @@
+"""The font lookup: system CJK fonts first, then the one the package ships (issue 21, item 3)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from PIL import ImageFont
+
+from bot.images import fonts
+
+TOFU = "\U0010fffd"  # no font maps it: it is drawn as the font's missing-glyph box
+NAMES = "小樱星野アイ"
+PACKAGED_BUDGET = 6_000_000  # bytes; the README states the install-size cost
+
+
+@pytest.fixture(autouse=True)
+def fresh_fonts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test chooses the font again, with no operator override."""
+    monkeypatch.delenv(fonts.ENV_FONT_PATH, raising=False)
+    monkeypatch.delenv(fonts.ENV_BOLD_FONT_PATH, raising=False)
+    fonts.reset_font_cache()
+    yield
+    fonts.reset_font_cache()
+
+
+def packaged_fonts() -> list[Path]:
+    return [p for p in fonts.BUNDLED_FONT_DIR.iterdir() if p.suffix in {".otf", ".ttf", ".ttc"}]
+
+
+def test_packaged_font_draws_chinese_and_japanese_without_system_fonts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(fonts.ENV_SYSTEM_FONT_DIRS, "")  # a fresh machine: no system fonts
+    assert fonts.check_fonts()
+    path = fonts.font_path()
+    assert path is not None and path.parent == fonts.BUNDLED_FONT_DIR
+    font = fonts.get_font(54, bold=True)  # the card's name size; bold is faked
+    assert isinstance(font, ImageFont.FreeTypeFont)
+    box = bytes(font.getmask(TOFU))
+    glyphs = [bytes(font.getmask(char)) for char in NAMES]
+    assert box not in glyphs
+    assert len(set(glyphs)) == len(NAMES)  # six different glyphs, not one box six times
+    assert not fonts.has_bold_face()
+
+
+def test_a_system_cjk_font_is_preferred_to_the_packaged_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    system = tmp_path / "fonts"
+    wqy = system / "truetype" / "wqy" / "wqy-microhei.ttc"
+    wqy.parent.mkdir(parents=True)
+    wqy.symlink_to(packaged_fonts()[0])  # any CJK-capable file will do for the lookup
+    monkeypatch.setenv(
+        fonts.ENV_SYSTEM_FONT_DIRS, os.pathsep.join([str(tmp_path / "gone"), str(system)])
+    )
+    assert fonts.font_path() == wqy
+    assert fonts.has_cjk_font()
+
+
+def test_a_latin_only_system_font_does_not_beat_the_packaged_cjk_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    dejavu = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not dejavu.is_file():
+        pytest.skip("DejaVu Sans not installed")
+    latin = tmp_path / "truetype" / "dejavu" / "DejaVuSans.ttf"
+    latin.parent.mkdir(parents=True)
+    latin.symlink_to(dejavu)
+    monkeypatch.setenv(fonts.ENV_SYSTEM_FONT_DIRS, str(tmp_path))
+    path = fonts.font_path()
+    assert path is not None and path.parent == fonts.BUNDLED_FONT_DIR
+
+
+def test_no_cjk_font_at_all_is_one_clear_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(fonts.ENV_SYSTEM_FONT_DIRS, "")
+    monkeypatch.setattr(fonts, "BUNDLED_FONT_DIR", tmp_path)  # as if the file were removed
+    with caplog.at_level(logging.INFO, logger=fonts.__name__):
+        assert not fonts.check_fonts()
+        assert not fonts.check_fonts()  # asked again: chosen once, warned once
+        fonts.get_font(20)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "Chinese or Japanese" in warnings[0] and "empty boxes" in warnings[0]
+    assert "fonts-noto-cjk" in warnings[0]  # says what to do about it
+
+
+def test_packaged_font_keeps_its_licence_and_size_budget() -> None:
+    packaged = packaged_fonts()
+    assert packaged, "the package must ship a CJK-capable font"
+    licence = (fonts.BUNDLED_FONT_DIR / "OFL.txt").read_text("utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+    assert sum(p.stat().st_size for p in packaged) < PACKAGED_BUDGET
+
+
+# Double-byte code ranges of the character sets the packaged subset promises (see
+# scripts/subset_cjk_font.py): GB 2312 hanzi, JIS X 0208 kanji and kana, Big5 level 1.
+_PROMISED = st.one_of(
+    st.tuples(st.just("gb2312"), st.integers(0xB0, 0xF7), st.integers(0xA1, 0xFE)),
+    st.tuples(st.just("euc_jp"), st.integers(0xA4, 0xA5), st.integers(0xA1, 0xF6)),
+    st.tuples(st.just("euc_jp"), st.integers(0xB0, 0xF4), st.integers(0xA1, 0xFE)),
+    st.tuples(st.just("big5"), st.integers(0xA4, 0xC5), st.integers(0xA1, 0xFE)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PROMISED, min_size=1, max_size=8))
+def test_every_promised_character_has_a_real_glyph_in_the_packaged_font(
+    codes: list[tuple[str, int, int]],
+) -> None:
+    names = []
+    for codec, lead, trail in codes:
+        try:
+            names.append(bytes((lead, trail)).decode(codec))
+        except UnicodeDecodeError:
+            continue  # a hole in the code table, not a character
+    assume(names)
+    font = ImageFont.truetype(str(packaged_fonts()[0]), 24)
+    box = bytes(font.getmask(TOFU))
+    for char in names:
+        assert bytes(font.getmask(char)) != box, f"{char} (U+{ord(char):04X}) is drawn as a box"
