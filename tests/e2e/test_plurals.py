@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.botproc import BotProcess
 from tests.e2e.test_create import finished
-from tests.e2e.test_gallery import db_value, has_sheet
+from tests.e2e.test_gallery import confirm, db_value, has_sheet
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
@@ -32,10 +32,9 @@ def texts(message: Message) -> list[str]:
     return found
 
 
-async def create(member: Member, fake_openai: FakeOpenAI, name: str, count: int) -> Message:
+async def create(member: Member, name: str, count: int) -> Message:
     h = await member.slash("character create", name=name, description="silver hair", count=count)
-    message = await h.wait_original(finished, timeout=20)
-    return message
+    return await h.wait_original(finished, timeout=20)
 
 
 async def card_text(member: Member, data_dir: Path, name: str) -> str:
@@ -63,10 +62,10 @@ async def test_one_picture_is_one_picture_and_two_are_two_pictures(
 ) -> None:
     alice = guild.add_member("alice")
 
-    one = await create(alice, fake_openai, "Aiko", 1)
+    one = await create(alice, "Aiko", 1)
     progress = [t for t in texts(one) if "Drawing" in t]
     assert progress and all("(1 picture)" in t for t in progress), texts(one)
-    two = await create(alice, fake_openai, "Mira", 2)
+    two = await create(alice, "Mira", 2)
     progress = [t for t in texts(two) if "Drawing" in t]
     assert progress and all("(2 pictures)" in t for t in progress), texts(two)
 
@@ -77,6 +76,36 @@ async def test_one_picture_is_one_picture_and_two_are_two_pictures(
 
     assert "· 1 picture ·" in await gallery_footer(alice, data_dir, "Aiko")
     assert "· 2 pictures ·" in await gallery_footer(alice, data_dir, "Mira")
+
+    everything = fake_discord.messages(include_ephemeral=True)
+    seen = [text for message in everything if message.by_bot for text in texts(message)]
+    assert not [text for text in seen if WRONG.search(text)], seen
+    fake_discord.assert_no_violations()
+
+
+async def test_export_and_deletions_count_each_thing_in_its_own_form(
+    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    """Messages that count two or three things (characters, pictures, zip files)."""
+    alice = guild.add_member("alice")
+    await create(alice, "Aiko", 1)
+    await create(alice, "Mira", 2)
+
+    export = await alice.slash("mydata export")
+    ready = await export.wait_original(lambda m: m.attachments, timeout=30)
+    assert "2 characters and 3 pictures in 1 zip file." in ready.content, ready.content
+
+    aiko = db_value(data_dir, "SELECT id FROM characters WHERE name = ?", "Aiko")
+    ask = await alice.slash("character delete", character=str(aiko))
+    prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
+    assert "**Aiko** and its 1 picture?" in prompt.content, prompt.content
+    done = await confirm(alice, prompt, fake_discord, "🗑️")
+    assert "Deleted **Aiko** and 1 picture." in done.content, done.content
+
+    ask = await alice.slash("mydata delete")
+    prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
+    erased = await confirm(alice, prompt, fake_discord, "✅")
+    assert "Erased 1 character and 2 pictures," in erased.content, erased.content
 
     everything = fake_discord.messages(include_ephemeral=True)
     seen = [text for message in everything if message.by_bot for text in texts(message)]
