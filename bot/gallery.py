@@ -571,7 +571,7 @@ class GalleryService:
             portrait=portrait,
             facts=[(t(locale, f"card.fact.{key}"), value) for key, value in sheet.facts()],
             creator=t(locale, "card.creator", name=creator_name or t(locale, "gallery.someone")),
-            picture_count_text=t(locale, "card.pictures", count=format_number(pictures, locale)),
+            picture_count_text=t(locale, "count.pictures", count=format_number(pictures, locale)),
             favorites_text=t(locale, "card.favorites", count=format_number(favorites, locale)),
             style_text=t(locale, f"style.{character.style}"),
         )

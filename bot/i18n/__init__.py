@@ -4,6 +4,15 @@ Each locale is a folder (``en/``, ``zh-CN/``) of flat JSON files, one per featur
 ``key -> text`` with ``{placeholders}``; reviewers can read and diff them without tooling.
 A key must be unique across a locale's files.
 
+A message about a number of things has plural forms: its value is an object of CLDR plural
+categories, ``{"one": "{count} picture", "other": "{count} pictures"}``, and the number in
+its ``count`` placeholder chooses the form (``"by": "limit"`` names another placeholder).
+English has ``one`` and ``other``; Chinese has only ``other``, so its catalog keeps plain
+strings. Rule, checked by ``tests/unit/test_structure.py``: in English, a count placeholder
+(see :data:`COUNT_PLACEHOLDERS`) directly before a plural noun ("{count} pictures"), or a
+"(s)", needs plural forms. A message counting two things names each through its own plural
+message (``count.pictures`` …) passed in as a value.
+
 Messages are Discord markdown, and members' text (names, descriptions, changes, display
 names) goes into them as placeholder values. :meth:`Catalog.t` escapes every plain ``str``
 value, so a character called ``[Claim Nitro](https://…)`` shows as those characters and not
@@ -26,12 +35,15 @@ from typing import Any
 from discord.utils import escape_markdown as _escape_markdown
 
 __all__ = [
+    "COUNT_PLACEHOLDERS",
     "DEFAULT_LOCALE",
     "LOCALES",
+    "PLURAL_CATEGORIES",
     "Catalog",
     "Markdown",
     "escape_member_text",
     "format_number",
+    "plural_category",
     "resolve_locale",
 ]
 
@@ -39,6 +51,54 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "en"
 LOCALES = ("en", "zh-CN")
+
+# The CLDR plural categories each catalog uses (https://cldr.unicode.org, "Language Plural
+# Rules"): a plural message in that catalog has exactly these forms.
+PLURAL_CATEGORIES: dict[str, tuple[str, ...]] = {"en": ("one", "other"), "zh-CN": ("other",)}
+
+# Placeholder names that carry a number of things; the catalog test holds English messages
+# that put one of them before a plural noun to plural forms. A name ending in ``_count``
+# counts too.
+COUNT_PLACEHOLDERS = frozenset(
+    {
+        "count",
+        "n",
+        "total",
+        "days",
+        "max",
+        "cap",
+        "limit",
+        "used",
+        "left",
+        "images",
+        "pictures",
+        "characters",
+        "favorites",
+        "files",
+    }
+)
+
+Template = str | dict[str, str]
+_NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?")
+
+
+def plural_category(locale: str, value: object) -> str:
+    """The CLDR plural category of ``value`` in ``locale``'s catalog.
+
+    A rule per catalog, copied from CLDR, rather than Babel: Babel carries every locale's
+    CLDR data (about 30 MB installed) for what is one line for each of our two catalogs.
+    A new catalog adds its rule here and its categories to :data:`PLURAL_CATEGORIES`.
+    ``value`` may be an ``int`` or the text a call site formatted (``format_number`` puts
+    commas between thousands), as the number is shown as it is written.
+    """
+    match = _NUMBER.fullmatch(str(value).replace(",", "").strip())
+    if match is None or isinstance(value, bool):
+        return "other"
+    integer, fraction = int(match[1]), match[2] or ""
+    if resolve_locale(locale) == "en":
+        # CLDR en: one → i = 1 and v = 0 ("1 picture", but "1.0 pictures").
+        return "one" if integer == 1 and not fraction else "other"
+    return "other"  # CLDR zh: every number is "other".
 
 
 def resolve_locale(*candidates: str | None) -> str:
@@ -95,16 +155,16 @@ class _SafeValues(dict[str, Any]):
 
 
 class Catalog:
-    def __init__(self, messages: dict[str, dict[str, str]]) -> None:
+    def __init__(self, messages: dict[str, dict[str, Template]]) -> None:
         self.messages = messages
 
     @classmethod
     @lru_cache(maxsize=1)
     def load(cls) -> Catalog:
         root = resources.files("bot.i18n")
-        messages: dict[str, dict[str, str]] = {}
+        messages: dict[str, dict[str, Template]] = {}
         for locale in LOCALES:
-            table: dict[str, str] = {}
+            table: dict[str, Template] = {}
             files = sorted((root / locale).iterdir(), key=lambda entry: entry.name)
             for entry in files:
                 if not entry.name.endswith(".json"):
@@ -121,21 +181,52 @@ class Catalog:
         """The message for ``key`` in ``locale`` (falling back to English), filled in, with
         plain ``str`` values escaped: for message content and embed titles and texts."""
         escaped = {name: _as_markdown(value) for name, value in values.items()}
-        return Markdown(self._template(locale, key).format_map(_SafeValues(escaped)))
+        return Markdown(self._template(locale, key, values).format_map(_SafeValues(escaped)))
 
     def plain(self, locale: str, key: str, /, **values: Any) -> str:
         """The text for ``key`` filled in as it is: for labels, autocomplete, modal titles,
         footers and drawn pictures, which Discord (or Pillow) shows without markdown."""
-        return self._template(locale, key).format_map(_SafeValues(values))
+        return self._template(locale, key, values).format_map(_SafeValues(values))
 
-    def _template(self, locale: str, key: str) -> str:
-        table = self.messages.get(resolve_locale(locale), self.messages[DEFAULT_LOCALE])
-        template = table.get(key) or self.messages[DEFAULT_LOCALE].get(key)
+    def command_text(self, locale: str, key: str) -> str | None:
+        """A command's localised name or description, if ``locale``'s catalog has one.
+        Discord takes one text per command, so a plural message is never one."""
+        template = self.messages[locale].get(key)
+        return template if isinstance(template, str) else None
+
+    def _template(self, locale: str, key: str, values: dict[str, Any]) -> str:
+        catalog = resolve_locale(locale)
+        table = self.messages.get(catalog, self.messages[DEFAULT_LOCALE])
+        template = table.get(key)
+        if not template:
+            catalog, template = DEFAULT_LOCALE, self.messages[DEFAULT_LOCALE].get(key)
         if template is None:
             log.error("Missing catalog key %r", key)
-            template = self.messages[DEFAULT_LOCALE].get("error.generic", key)
-        return template
+            return str(self.messages[DEFAULT_LOCALE].get("error.generic", key))
+        if isinstance(template, str):
+            return template
+        return self._form(catalog, key, template, values)
+
+    @staticmethod
+    def _form(locale: str, key: str, forms: dict[str, str], values: dict[str, Any]) -> str:
+        selector = forms.get("by", "count")
+        if selector not in values:
+            # A wrong form reads better than no message; the log points at the call site.
+            log.error("Catalog key %r needs the number %r to choose its form", key, selector)
+            return forms["other"]
+        return forms.get(plural_category(locale, values[selector]), forms["other"])
+
+    def forms(self, locale: str, key: str) -> dict[str, str]:
+        """The texts of ``key``, by plural category (``other`` alone for a plain message)."""
+        template = self.messages[locale].get(key, "")
+        if isinstance(template, str):
+            return {"other": template}
+        return {name: text for name, text in template.items() if name != "by"}
 
     def placeholders(self, locale: str, key: str) -> set[str]:
-        template = self.messages[locale].get(key, "")
-        return {name for _, name, _, _ in Formatter().parse(template) if name}
+        return {
+            name
+            for template in self.forms(locale, key).values()
+            for _, name, _, _ in Formatter().parse(template)
+            if name
+        }

@@ -29,4 +29,4 @@ class CatalogTranslator(app_commands.Translator):
         key = string.extras.get("key")
         if catalog_locale is None or not key:
             return None
-        return self._catalog.messages[catalog_locale].get(key)
+        return self._catalog.command_text(catalog_locale, key)

@@ -184,7 +184,12 @@ def _card_message(
     )
     lines = [
         tr(interaction, "card.embed.owner", user=f"<@{character.owner_id}>"),
-        tr(interaction, "card.embed.stats", pictures=card.pictures, favorites=card.favorites),
+        tr(
+            interaction,
+            "card.embed.stats",
+            pictures=tr(interaction, "count.pictures", count=card.pictures),
+            favorites=tr(interaction, "count.favorites", count=card.favorites),
+        ),
     ]
     lines.extend(lineage_lines(interaction, card.lineage))
     if character.private:

@@ -86,9 +86,9 @@ class MyDataCog(
                 text = tr(
                     interaction,
                     "mydata.export_ready",
-                    characters=plan.characters,
-                    pictures=plan.pictures,
-                    files=total,
+                    characters=tr(interaction, "count.characters", count=plan.characters),
+                    pictures=tr(interaction, "count.pictures", count=plan.pictures),
+                    files=tr(interaction, "count.zip_files", count=total),
                 )
                 if plan.skipped:
                     text += "\n" + tr(interaction, "mydata.export_skipped", count=plan.skipped)
@@ -129,7 +129,10 @@ class MyDataCog(
             remove_messages_later(press.client, removed.messages)
             await press.edit_original_response(
                 content=tr(
-                    press, "mydata.deleted", characters=removed.characters, pictures=removed.images
+                    press,
+                    "mydata.deleted",
+                    characters=tr(press, "count.characters", count=removed.characters),
+                    pictures=tr(press, "count.pictures", count=removed.images),
                 )
             )
 

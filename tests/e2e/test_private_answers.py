@@ -90,7 +90,7 @@ async def test_pending_cap_reached(
     await create(alice)
     await fake_openai.wait_for_requests(1, endpoint="generations")
     h = await create(alice, "Ren")
-    await told_privately(fake_discord, h, "already have 1 pictures waiting")
+    await told_privately(fake_discord, h, "already have 1 picture waiting")
     fake_openai.release()
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+import bot.gallery
 from bot.errors import NotAllowed, NotFound
 from bot.gallery import (
     PAGE_SIZE,
@@ -28,7 +29,7 @@ from bot.gallery import (
 )
 from bot.i18n import Catalog
 from bot.images.convert import make_thumbnail
-from bot.images.render import CARD_SIZE, sheet_size
+from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
 from bot.storage import Storage
 
@@ -395,6 +396,28 @@ async def test_custom_server_emoji_is_matched_by_id(env: Env) -> None:
 
 
 # --------------------------------------------------------------------------- cards
+
+
+async def test_the_drawn_card_says_1_picture_and_2_pictures(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count drawn on the card takes the catalog's plural form (the e2e test sees the
+    embed; the drawn text is only readable here, before it becomes pixels)."""
+    _storage, _store, service, seed = env
+    drawn: list[CardData] = []
+
+    def capture(data: CardData) -> bytes:
+        drawn.append(data)
+        return b""
+
+    monkeypatch.setattr(bot.gallery, "render_character_card", capture)
+    aiko = await seed.character(G1, ALICE, "Aiko")
+    await seed.picture(G1, aiko, ALICE)
+    await service.card(G1, ALICE, aiko, "en", creator_name="alice")
+    await seed.picture(G1, aiko, ALICE)
+    await service.card(G1, ALICE, aiko, "en", creator_name="alice")
+    await service.card(G1, ALICE, aiko, "zh-CN", creator_name="alice")
+    assert [d.picture_count_text for d in drawn] == ["1 picture", "2 pictures", "2 张图片"]
 
 
 async def test_character_card_and_lineage(env: Env) -> None:

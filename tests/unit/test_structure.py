@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from bot.app import extension_names
-from bot.i18n import LOCALES, Catalog
+from bot.i18n import COUNT_PLACEHOLDERS, LOCALES, PLURAL_CATEGORIES, Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +30,60 @@ def test_catalogs_have_the_same_keys_and_placeholders() -> None:
                 locale,
                 key,
             )
+
+
+def _is_count(name: str) -> bool:
+    return name in COUNT_PLACEHOLDERS or name.endswith("_count")
+
+
+# A count placeholder right before a word in -s: "{limit} pictures" reads "1 pictures".
+_COUNT_BEFORE_PLURAL = re.compile(r"\{(\w+)\}\s+([A-Za-z]+s)\b")
+
+
+def test_english_counts_before_a_plural_noun_have_plural_forms() -> None:
+    """The rule the catalog docstring states: "(s)", or a count placeholder (a name in
+    COUNT_PLACEHOLDERS or ending in ``_count``) before a plural noun, in a plain English
+    message means it needs {"one": …, "other": …} forms."""
+    english = Catalog.load().messages["en"]
+    offenders = []
+    for key, template in english.items():
+        if not isinstance(template, str):
+            continue
+        counted = [n for n, _ in _COUNT_BEFORE_PLURAL.findall(template) if _is_count(n)]
+        if "(s)" in template or counted:
+            offenders.append(f"{key}: {template}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_rule_catches_what_it_is_meant_to() -> None:
+    for text in ("{count} pictures", "{n} days", "Up to {max} favorites", "{total} file(s)"):
+        found = [n for n, _ in _COUNT_BEFORE_PLURAL.findall(text) if _is_count(n)]
+        assert found or "(s)" in text, text
+    for text in ("{count} more", "{n} a day", "{name} is here", "{count} left"):
+        assert not [n for n, _ in _COUNT_BEFORE_PLURAL.findall(text) if _is_count(n)], text
+
+
+def test_plural_messages_have_their_locales_forms_and_their_number() -> None:
+    catalog = Catalog.load()
+    for locale in LOCALES:
+        for key, template in catalog.messages[locale].items():
+            if isinstance(template, str):
+                continue
+            forms = set(template) - {"by"}
+            assert forms == set(PLURAL_CATEGORIES[locale]), (locale, key, forms)
+            selector = template.get("by", "count")
+            assert _is_count(selector), (locale, key, selector)
+            other = catalog.forms(locale, key)["other"]
+            assert "{" + selector + "}" in other, (locale, key, selector)
+
+
+def test_command_localisations_are_single_texts() -> None:
+    """Discord takes one text per command name or description: no plural forms there."""
+    catalog = Catalog.load()
+    for locale in LOCALES:
+        for key, template in catalog.messages[locale].items():
+            if key.startswith(("cmd.", "opt.")):
+                assert isinstance(template, str), (locale, key)
 
 
 def test_every_catalog_key_used_in_code_exists() -> None:
