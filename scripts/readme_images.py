@@ -109,7 +109,7 @@ def character_card(catalog: Catalog) -> bytes:
             portrait=fake_picture("小樱"),
             facts=[(t(LOCALE, f"card.fact.{key}"), value) for key, value in facts.items()],
             creator=t(LOCALE, "card.creator", name="alice"),
-            picture_count_text=t(LOCALE, "card.pictures", count=format_number(12, LOCALE)),
+            picture_count_text=t(LOCALE, "count.pictures", count=format_number(12, LOCALE)),
             favorites_text=t(LOCALE, "card.favorites", count=format_number(31, LOCALE)),
             style_text=t(LOCALE, "style.watercolor"),
         )
