@@ -340,7 +340,10 @@ class GalleryRepository:
         marks = ", ".join("?" for _ in image_ids)  # placeholders only; the ids are bound
         async with self._db.transaction() as conn:
             await remove_images(
-                conn, removed, guild_id, f"WHERE i.guild_id = ? AND i.id IN ({marks})",
+                conn,
+                removed,
+                guild_id,
+                f"WHERE i.guild_id = ? AND i.id IN ({marks})",
                 [guild_id, *image_ids],
             )
         return removed
@@ -350,7 +353,10 @@ class GalleryRepository:
         removed = Removed()
         async with self._db.transaction() as conn:
             await remove_characters(
-                conn, removed, guild_id, "WHERE c.id = ? AND c.guild_id = ?",
+                conn,
+                removed,
+                guild_id,
+                "WHERE c.id = ? AND c.guild_id = ?",
                 (character_id, guild_id),
             )
         return removed
@@ -392,11 +398,17 @@ class GalleryRepository:
                 (user_id, guild_id),
             )
             await remove_images(
-                conn, removed, guild_id, "WHERE i.guild_id = ? AND i.owner_id = ?",
+                conn,
+                removed,
+                guild_id,
+                "WHERE i.guild_id = ? AND i.owner_id = ?",
                 (guild_id, user_id),
             )
             await remove_characters(
-                conn, removed, guild_id, "WHERE c.guild_id = ? AND c.owner_id = ?",
+                conn,
+                removed,
+                guild_id,
+                "WHERE c.guild_id = ? AND c.owner_id = ?",
                 (guild_id, user_id),
             )
             async with conn.execute(

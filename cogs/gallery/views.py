@@ -389,9 +389,7 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
     character = request.character_id or 0
     view = discord.ui.View(timeout=None)
 
-    def nav(
-        tag: str, target: int, cursor: Keyset | None = None, **kwargs: Any
-    ) -> GalleryNavButton:
+    def nav(tag: str, target: int, cursor: Keyset | None = None, **kwargs: Any) -> GalleryNavButton:
         sort = kwargs.pop("sort", request.sort)
         char = kwargs.pop("character", character)
         return GalleryNavButton(
