@@ -55,6 +55,7 @@ _SORTS: dict[str, GallerySort] = {"n": "newest", "f": "favorites"}
 _SORT_CODES = {v: k for k, v in _SORTS.items()}
 _SCOPES: dict[str, Scope] = {"m": "mine", "s": "server"}
 _SCOPE_CODES = {v: k for k, v in _SCOPES.items()}
+_SQLITE_MAX = 2**63 - 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -186,7 +187,11 @@ class GalleryNavButton(
     ) -> GalleryNavButton:
         cursor = None
         if match["after"] is not None:
-            cursor = Keyset(int(match["after"]), int(match["stars"] or 0))
+            # Clamped to SQLite's integer range: a forged id then finds no row past it
+            # instead of failing to bind.
+            cursor = Keyset(
+                min(int(match["after"]), _SQLITE_MAX), min(int(match["stars"] or 0), _SQLITE_MAX)
+            )
         return cls(
             match["tag"],
             int(match["owner"]),

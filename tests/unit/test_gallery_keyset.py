@@ -205,3 +205,29 @@ def test_pictures_coming_and_going_between_presses_never_break_a_page(
 
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(Path(tmp)))
+
+
+async def test_a_page_button_with_a_cursor_fits_discord_and_reads_back() -> None:
+    """The longest ▶ custom_id stays within Discord's 100 characters and parses back."""
+    from cogs.gallery.views import GalleryNavButton
+
+    snowflake = 2**64 - 1  # the largest id Discord can give (20 digits)
+    button = GalleryNavButton(
+        "n", snowflake, 11_111, "favorites", "server", snowflake, 9_999_999_999,
+        Keyset(9_999_999_999, 999_999),
+    )  # fmt: skip
+    custom_id = button.item.custom_id
+    assert custom_id is not None and len(custom_id) <= 100
+    match = button.template.fullmatch(custom_id)
+    assert match is not None
+    back = await GalleryNavButton.from_custom_id(None, button.item, match)  # type: ignore[arg-type]
+    assert (back.cursor, back.page, back.backward) == (
+        Keyset(9_999_999_999, 999_999),
+        11_111,
+        False,
+    )
+    # Buttons posted before cursors existed still parse (no cursor: by page number).
+    old = button.template.fullmatch("gal:p:5:3:n:s:0:0")
+    assert old is not None
+    before = await GalleryNavButton.from_custom_id(None, button.item, old)  # type: ignore[arg-type]
+    assert before.cursor is None and before.backward and before.page == 3
