@@ -7,6 +7,9 @@ reading nine cached thumbnails + rendering the contact sheet (bot/images/render)
 query part alone is timed too, and every query's EXPLAIN QUERY PLAN is printed, so a
 full scan or a sort step shows.
 
+Deep pages are asked for the way a member reaches them: ▶ or ◀ carries the picture the
+page reads past (a keyset), and the last page is read from the other end of the index.
+
     .venv/bin/python bench/gallery.py [--images 100000] [--repeat 5]
 """
 
@@ -28,27 +31,62 @@ from bot.gallery import PAGE_SIZE, GalleryRequest, GalleryService
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
 from bot.storage import Storage
+from bot.storage.gallery import GalleryRepository, Keyset
 
-TARGET_MS = 200.0
+TARGET_MS = 100.0
 GUILD = 4242
 VIEWER = 9_000_007
 
 
-def _variants(total: int, member_total: int, character_id: int) -> dict[str, GalleryRequest]:
+async def _pressed(
+    gallery: GalleryRepository, request: GalleryRequest, page: int, *, backward: bool = False
+) -> GalleryRequest:
+    """``request`` for ``page`` as its ▶ (or ◀) button asks: with the neighbour's keyset.
+
+    Finding that neighbour uses OFFSET once, outside the timing.
+    """
+    neighbour = page * PAGE_SIZE + (PAGE_SIZE if backward else -1)
+    (entry,) = await gallery.page(request.as_filter(), limit=1, offset=neighbour)
+    return replace(request, page=page, cursor=Keyset.of(entry.image), backward=backward)
+
+
+async def _variants(
+    gallery: GalleryRepository, total: int, member_total: int, character_id: int
+) -> dict[str, GalleryRequest]:
     last = max(0, (total - 1) // PAGE_SIZE)
     member_last = max(0, (member_total - 1) // PAGE_SIZE)
     base = GalleryRequest(guild_id=GUILD, viewer_id=VIEWER)
+    fame = replace(base, sort="favorites")
     return {
         "server newest, page 1": base,
-        "server newest, page 100": replace(base, page=99),
+        "server newest, ▶ to page 100": await _pressed(gallery, base, 99),
         "server newest, last page": replace(base, page=last),
-        "hall of fame, page 1": replace(base, sort="favorites"),
-        "hall of fame, last page": replace(base, sort="favorites", page=last),
+        "hall of fame, page 1": fame,
+        "hall of fame, ▶ to the page before last": await _pressed(gallery, fame, last - 1),
+        "hall of fame, ◀ from the last page": await _pressed(
+            gallery, fame, last - 1, backward=True
+        ),
+        "hall of fame, last page": replace(fame, page=last),
         "mine (with private), page 1": replace(base, scope="mine", include_private=True),
         "mine, last page": replace(base, scope="mine", page=member_last),
         "one member by favorites, page 1": replace(base, member_id=VIEWER + 1, sort="favorites"),
         "one character, page 1": replace(base, character_id=character_id),
     }
+
+
+def _page_statements(
+    gallery: GalleryRepository, request: GalleryRequest, total: int
+) -> list[tuple[str, list[Any]]]:
+    """The statements ``GalleryService.read_page`` runs for this request (for the plans)."""
+    f = request.as_filter()
+    last = max(0, (total - 1) // PAGE_SIZE)
+    if request.cursor is not None:
+        return gallery.seek_sql(f, PAGE_SIZE + 1, request.cursor, backward=request.backward)
+    if request.page == last and last > 0:
+        return gallery.seek_sql(f, total - last * PAGE_SIZE, None, backward=True)
+    if request.page == 0:
+        return gallery.seek_sql(f, PAGE_SIZE + 1, None)
+    return [gallery.page_sql(f, PAGE_SIZE, request.page * PAGE_SIZE)]
 
 
 def _bad_plan(lines: list[str]) -> bool:
@@ -98,17 +136,19 @@ async def main(images: int, repeat: int) -> list[Result]:
             mine = await gallery.count(
                 GalleryRequest(GUILD, VIEWER, scope="mine", include_private=True).as_filter()
             )
-            variants = _variants(total, mine, public)
+            variants = await _variants(gallery, total, mine, public)
 
             rows: dict[str, dict[str, Any]] = {}
             plans: dict[str, dict[str, list[str]]] = {}
             for label, request in variants.items():
                 f = request.as_filter()
-                offset = request.page * PAGE_SIZE
-                page_sql, page_params = gallery.page_sql(f, PAGE_SIZE, offset)
+                shown = await gallery.count(f)
+                page_plan = []
+                for sql, params in _page_statements(gallery, request, shown):
+                    page_plan += await gallery.query_plan(sql, params)
                 count_sql, count_params = gallery.count_sql(f)
                 plans[label] = {
-                    "page": await gallery.query_plan(page_sql, page_params),
+                    "page": page_plan,
                     "count": await gallery.query_plan(count_sql, count_params),
                 }
                 await service.page(request, "en-US", guild_name="Benchmark Club")  # warm
@@ -119,8 +159,7 @@ async def main(images: int, repeat: int) -> list[Result]:
                     )
                     page_ms.append(ms)
                     q_start = time.perf_counter()
-                    await gallery.count(f)
-                    await gallery.page(f, limit=PAGE_SIZE, offset=offset)
+                    await service.read_page(request, await gallery.count(f))
                     query_ms.append((time.perf_counter() - q_start) * 1000)
                 rows[label] = {
                     "tiles": len(page.entries),
@@ -197,7 +236,7 @@ async def main(images: int, repeat: int) -> list[Result]:
             name="gallery_queries",
             metric="worst median count + page query ms",
             value=round(worst_query, 1),
-            target="(part of the 200 ms)",
+            target=f"(part of the {TARGET_MS:.0f} ms)",
             met=None if bad else worst_query < TARGET_MS,
             details={},
         ),

@@ -28,7 +28,7 @@ from bot.images.render import CardData, SheetItem, render_character_card, render
 from bot.images.store import ImageStore
 from bot.jobs.references import lineage as character_lineage
 from bot.storage import Character, Storage, StoredImage
-from bot.storage.gallery import GalleryEntry, GalleryFilter, GallerySort, Removed
+from bot.storage.gallery import GalleryEntry, GalleryFilter, GallerySort, Keyset, Removed
 
 __all__ = [
     "PAGE_SIZE",
@@ -40,6 +40,7 @@ __all__ = [
     "GalleryService",
     "Lineage",
     "OpenedPicture",
+    "PageSlice",
     "Scope",
     "build_export_part",
     "emoji_matches",
@@ -61,7 +62,15 @@ Scope = Literal["mine", "server"]
 
 @dataclass(frozen=True, slots=True)
 class GalleryRequest:
-    """One page as a member asked for it; also what a page button carries."""
+    """One page as a member asked for it; also what a page button carries.
+
+    A page button carries a ``cursor``: the page starts just past that picture (▶, the
+    last one shown) or ends just before it (◀, ``backward``, the first one shown). ``page``
+    is then only the number to show, since pictures may have come or gone meanwhile.
+    Without a cursor, ``page`` says which page (the first and the last are read from
+    their end of an index; one in between, only from buttons posted before cursors
+    existed, by offset).
+    """
 
     guild_id: int
     viewer_id: int
@@ -71,6 +80,8 @@ class GalleryRequest:
     member_id: int | None = None
     character_id: int | None = None
     include_private: bool = False
+    cursor: Keyset | None = None
+    backward: bool = False
 
     @property
     def owner_filter(self) -> int | None:
@@ -111,18 +122,26 @@ class GalleryPage:
     subtitle: str
     character: Character | None = None
     lineage: Lineage | None = None
+    start: int = 0  # how many pictures come before the first tile
+    has_next: bool = False
 
     @property
     def has_previous(self) -> bool:
         return self.request.page > 0
 
-    @property
-    def has_next(self) -> bool:
-        return self.request.page + 1 < self.pages
-
     def number_of(self, index: int) -> int:
         """The number drawn on a tile: counts across pages, so "#12" is unambiguous."""
-        return self.request.page * PAGE_SIZE + index + 1
+        return self.start + index + 1
+
+
+@dataclass(frozen=True, slots=True)
+class PageSlice:
+    """The pictures of one page and where they stand (see ``GalleryService.read_page``)."""
+
+    entries: list[GalleryEntry]
+    page: int
+    start: int
+    has_next: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,12 +459,12 @@ class GalleryService:
             if character.private and not request.include_private:
                 raise NotFound("error.character_not_found")
             lineage = await self.lineage(request.guild_id, request.viewer_id, character)
-        gallery = self.storage.gallery
         f = request.as_filter()
-        total = await gallery.count(f)
+        total = await self.storage.gallery.count(f)
         pages = max(1, math.ceil(total / PAGE_SIZE))
-        request = replace(request, page=min(max(0, request.page), pages - 1))
-        entries = await gallery.page(f, limit=PAGE_SIZE, offset=request.page * PAGE_SIZE)
+        found = await self.read_page(request, total)
+        request = replace(request, page=found.page)
+        entries = found.entries
         thumbnails = await self._thumbnails(request.guild_id, [e.image for e in entries])
 
         title = self._title(request, locale, character, owner_name, guild_name)
@@ -461,7 +480,7 @@ class GalleryService:
         )
         items = [
             SheetItem(
-                number=request.page * PAGE_SIZE + index + 1,
+                number=found.start + index + 1,
                 label=entry.character_name,
                 stars=entry.image.favorite_count,
                 thumbnail=thumbnails[index],
@@ -477,7 +496,65 @@ class GalleryService:
             rows=ROWS,
             empty_text=self.catalog.plain(locale, "gallery.empty"),
         )
-        return GalleryPage(request, entries, total, pages, png, title, subtitle, character, lineage)
+        return GalleryPage(
+            request,
+            entries,
+            total,
+            pages,
+            png,
+            title,
+            subtitle,
+            character,
+            lineage,
+            start=found.start,
+            has_next=found.has_next,
+        )
+
+    async def read_page(self, request: GalleryRequest, total: int) -> PageSlice:
+        """The pictures of the requested page, read by keyset (no OFFSET walk).
+
+        Pictures come and go between two presses, so a cursor can point past the end or
+        before the start; both ends are then read afresh, never an empty or repeated page.
+        """
+        gallery = self.storage.gallery
+        f = request.as_filter()
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        last = pages - 1
+        page = min(max(0, request.page), last)
+        if request.cursor is not None and not request.backward:
+            # One more than a page tells whether ▶ has anywhere to go.
+            entries = await gallery.seek(f, PAGE_SIZE + 1, request.cursor)
+            if entries:
+                more = len(entries) > PAGE_SIZE
+                page = page if more else last
+                if more and page == last:
+                    page = max(0, last - 1)  # pictures were added: more pages follow
+                start = page * PAGE_SIZE if more else max(0, total - len(entries))
+                return PageSlice(entries[:PAGE_SIZE], page, start, more)
+            # Everything past the cursor is gone: show the last page.
+            return await self._last_page(request, total)
+        if request.cursor is not None:
+            entries = await gallery.seek(f, PAGE_SIZE + 1, request.cursor, backward=True)
+            if len(entries) > PAGE_SIZE:
+                page = max(1, min(page, last))  # something still comes before it
+                return PageSlice(entries[1:], page, page * PAGE_SIZE, True)
+            # Nothing (or less than a page) before the cursor: that is the first page.
+            page = 0
+        if page == 0:
+            entries = await gallery.seek(f, PAGE_SIZE + 1, None)
+            return PageSlice(entries[:PAGE_SIZE], 0, 0, len(entries) > PAGE_SIZE)
+        if page == last:
+            return await self._last_page(request, total)
+        # A button from before cursors existed: it carries only the page number.
+        entries = await gallery.page(f, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        return PageSlice(entries, page, page * PAGE_SIZE, True)
+
+    async def _last_page(self, request: GalleryRequest, total: int) -> PageSlice:
+        """The last page, read from the end of the index (as fast as the first)."""
+        last = max(0, math.ceil(total / PAGE_SIZE) - 1)
+        size = max(1, total - last * PAGE_SIZE)
+        entries = await self.storage.gallery.seek(request.as_filter(), size, None, backward=True)
+        return PageSlice(entries, last, max(0, total - len(entries)), False)
 
     def _title(
         self,

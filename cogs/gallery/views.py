@@ -6,8 +6,12 @@ anyone else pressing is told to run /gallery themselves.
 
 custom_ids (all under 100 characters):
 
-* ``gal:<tag>:<owner>:<page>:<sort>:<scope>:<member or 0>:<character or 0>`` buttons;
-  ``tag`` is p(revious), n(ext), s(ort) or a(ll characters), so ids stay unique.
+* ``gal:<tag>:<owner>:<page>:<sort>:<scope>:<member or 0>:<character or 0>[:<cursor>]``
+  buttons; ``tag`` is p(revious), n(ext), s(ort) or a(ll characters), so ids stay unique.
+  ``cursor`` (◀ and ▶ only) is the picture the page reads past: ``<id>`` for "newest",
+  ``<favorite count>.<id>`` for "favorites" (◀: the first one shown, read backwards; ▶: the
+  last one shown), so a deep page is an index seek, not an OFFSET walk. At most
+  4+2+21+7+4+21+11+18 = 88 characters. Buttons posted without a cursor still work.
 * ``gal:o:<owner>`` the "open a picture" menu (values are picture ids).
 * ``gal:c:<owner>:<sort>:<scope>:<member or 0>`` the character menu (values are ids).
 """
@@ -28,7 +32,7 @@ from bot.errors import BotError
 from bot.gallery import GalleryPage, GalleryRequest, Lineage, Scope
 from bot.i18n import Markdown, escape_member_text
 from bot.storage import Character
-from bot.storage.gallery import GallerySort
+from bot.storage.gallery import GallerySort, Keyset
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.errors import unwrap
 from cogs._shared.reply import error_text
@@ -51,6 +55,7 @@ _SORTS: dict[str, GallerySort] = {"n": "newest", "f": "favorites"}
 _SORT_CODES = {v: k for k, v in _SORTS.items()}
 _SCOPES: dict[str, Scope] = {"m": "mine", "s": "server"}
 _SCOPE_CODES = {v: k for k, v in _SCOPES.items()}
+_SQLITE_MAX = 2**63 - 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -131,7 +136,7 @@ class GalleryNavButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=(
         r"gal:(?P<tag>[pnsa]):(?P<owner>\d+):(?P<page>\d+):(?P<sort>[nf]):(?P<scope>[ms])"
-        r":(?P<member>\d+):(?P<character>\d+)"
+        r":(?P<member>\d+):(?P<character>\d+)(?::(?:(?P<stars>\d+)\.)?(?P<after>\d+))?"
     ),
 ):
     def __init__(
@@ -143,6 +148,7 @@ class GalleryNavButton(
         scope: Scope,
         member_id: int,
         character_id: int,
+        cursor: Keyset | None = None,
         *,
         label: str = "",
         emoji: str | None = None,
@@ -153,6 +159,9 @@ class GalleryNavButton(
             f"gal:{tag}:{owner_id}:{page}:{_SORT_CODES[sort]}:{_SCOPE_CODES[scope]}"
             f":{member_id}:{character_id}"
         )
+        if cursor is not None:
+            stars = f"{cursor.favorite_count}." if sort == "favorites" else ""
+            custom_id += f":{stars}{cursor.image_id}"
         super().__init__(
             discord.ui.Button(
                 label=label[:80] or None,
@@ -169,11 +178,20 @@ class GalleryNavButton(
         self.scope = scope
         self.member_id = member_id
         self.character_id = character_id
+        self.cursor = cursor
+        self.backward = tag == "p"  # ◀ reads the pictures before its cursor
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> GalleryNavButton:
+        cursor = None
+        if match["after"] is not None:
+            # Clamped to SQLite's integer range: a forged id then finds no row past it
+            # instead of failing to bind.
+            cursor = Keyset(
+                min(int(match["after"]), _SQLITE_MAX), min(int(match["stars"] or 0), _SQLITE_MAX)
+            )
         return cls(
             match["tag"],
             int(match["owner"]),
@@ -182,6 +200,7 @@ class GalleryNavButton(
             _SCOPES[match["scope"]],
             int(match["member"]),
             int(match["character"]),
+            cursor,
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -199,6 +218,8 @@ class GalleryNavButton(
                 member_id=self.member_id or None,
                 character_id=self.character_id or None,
                 include_private=is_ephemeral(interaction.message),
+                cursor=self.cursor,
+                backward=self.backward,
             )
             await show_page(interaction, request)
         except Exception as error:
@@ -373,15 +394,20 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
     character = request.character_id or 0
     view = discord.ui.View(timeout=None)
 
-    def nav(tag: str, target: int, **kwargs: Any) -> GalleryNavButton:
+    def nav(tag: str, target: int, cursor: Keyset | None = None, **kwargs: Any) -> GalleryNavButton:
         sort = kwargs.pop("sort", request.sort)
         char = kwargs.pop("character", character)
-        return GalleryNavButton(tag, owner, target, sort, request.scope, member, char, **kwargs)
+        return GalleryNavButton(
+            tag, owner, target, sort, request.scope, member, char, cursor, **kwargs
+        )
 
+    first = Keyset.of(page.entries[0].image) if page.entries else None
+    last = Keyset.of(page.entries[-1].image) if page.entries else None
     view.add_item(
         nav(
             "p",
             max(0, request.page - 1),
+            first,
             emoji="◀️",
             label=tr(interaction, "gallery.button.previous"),
             disabled=not page.has_previous,
@@ -391,6 +417,7 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
         nav(
             "n",
             request.page + 1,
+            last,
             emoji="▶️",
             label=tr(interaction, "gallery.button.next"),
             disabled=not page.has_next,

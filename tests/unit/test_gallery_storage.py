@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.storage import Storage
-from bot.storage.gallery import GalleryFilter, GallerySort
+from bot.storage.gallery import GalleryFilter, GallerySort, Keyset
 
 GUILD, OTHER_GUILD = 1, 2
 VIEWER, OWNER = 105, 120
@@ -96,6 +97,42 @@ async def test_every_gallery_page_and_count_uses_an_index(
     deep_page = await gallery.query_plan(*gallery.page_sql(f, 9, 9_000))
     assert_indexed(deep_page)
     assert_indexed(await gallery.query_plan(*gallery.count_sql(f)))
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=repr)
+async def test_deep_pages_seek_the_index_from_a_keyset_with_no_offset(
+    storage: Storage, f: GalleryFilter
+) -> None:
+    """◀/▶ near the end (and the last page) start at the cursor's place in the index.
+
+    Each statement must search an index *by the cursor* (``id<?``, ``favorite_count=? AND
+    id<?``...), not walk the order from the start and skip rows as OFFSET does.
+    """
+    gallery = storage.gallery
+    total = await gallery.count(f)
+    deep = await gallery.page(f, limit=1, offset=max(0, total - 20))
+    # A filter that shows nothing still gets a cursor to plan from: near the end of both orders.
+    cursor = Keyset.of(deep[0].image) if deep else Keyset(IMAGES // 50, 0)
+    for backward in (False, True):
+        statements = gallery.seek_sql(f, 10, cursor, backward=backward)
+        assert len(statements) == (1 if f.sort == "newest" else 2)
+        for sql, params in statements:
+            assert "OFFSET" not in sql
+            plan = await gallery.query_plan(sql, params)
+            assert_indexed(plan)
+            (images_step,) = [step for step in plan if step.startswith("SEARCH i ")]
+            assert re.search(r"\b(id|favorite_count)[<>]\?", images_step), plan
+        if not deep:
+            continue
+        # And the rows are the ones OFFSET would have given.
+        rows = await gallery.seek(f, 10, cursor, backward=backward)
+        start = total - 20 - 10 if backward else total - 19
+        expected = await gallery.page(f, limit=10, offset=max(0, start))
+        assert [e.image.id for e in rows] == [e.image.id for e in expected][: len(rows)]
+    # The last page is read from the other end of the same index.
+    for sql, params in gallery.seek_sql(f, 9, None, backward=True):
+        assert "OFFSET" not in sql
+        assert_indexed(await gallery.query_plan(sql, params))
 
 
 @pytest.mark.parametrize("sort", ["newest", "favorites"])
