@@ -68,10 +68,18 @@ class UpstreamBusy(BotError):
     message_key = "error.upstream_busy"
 
     def __init__(
-        self, message_key: str | None = None, /, *, retry_after: float | None = None, **values: Any
+        self,
+        message_key: str | None = None,
+        /,
+        *,
+        retry_after: float | None = None,
+        maybe_billed: bool = False,
+        **values: Any,
     ) -> None:
         super().__init__(message_key, **values)
         self.retry_after = retry_after
+        # The request reached OpenAI and timed out: it may have been billed all the same.
+        self.maybe_billed = maybe_billed
 
 
 class ConfigError(BotError):

@@ -211,6 +211,9 @@ def _translate(exc: openai.OpenAIError) -> BotError:
         param == "model" or code == "model_not_found"
     ):
         return ConfigError("error.config", reason="model_unavailable")
+    if isinstance(exc, openai.APITimeoutError):
+        # Sent, and no answer in time: OpenAI may have drawn (and billed) it anyway.
+        return UpstreamBusy("error.upstream_busy", maybe_billed=True)
     if isinstance(exc, openai.APIConnectionError | openai.InternalServerError):
         return UpstreamBusy("error.upstream_busy")
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:

@@ -579,6 +579,8 @@ class JobQueue:
             await self._storage.jobs.forget_token(job.id)
 
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
+        if exc.maybe_billed:
+            await self._storage.jobs.note_maybe_billed(job.id)
         if job.guild_id in self._departed:
             await self._fail(job, exc)  # the server removed the bot: no more paid attempts
             return

@@ -23,7 +23,9 @@ _COUNTED = "(state IN ('queued', 'running') OR (state = 'done' AND charged = 1))
 # estimate), and what delivered jobs measurably cost. Failed and cancelled jobs release.
 COMMITTED_USD = (
     "SUM(CASE WHEN state IN ('queued', 'running') THEN COALESCE(reserved_usd, 0)"
-    " WHEN state = 'done' AND charged = 1 THEN COALESCE(cost_usd, 0) ELSE 0 END)"
+    " WHEN state = 'done' AND charged = 1 THEN COALESCE(cost_usd, 0) ELSE 0 END"
+    # Attempts that timed out may have been billed, whatever became of the job.
+    " + maybe_billed_usd)"
 )
 
 
@@ -372,6 +374,14 @@ class JobRepository:
             (guild_id,),
         )
         return [Job.from_row(r) for r in rows]
+
+    async def note_maybe_billed(self, job_id: int) -> None:
+        """An attempt timed out after reaching OpenAI: count its estimate as possibly billed."""
+        await self._db.execute(
+            "UPDATE jobs SET maybe_billed_usd = maybe_billed_usd + COALESCE(reserved_usd, 0)"
+            " WHERE id = ?",
+            (job_id,),
+        )
 
     async def forget_token(self, job_id: int) -> None:
         """Drop the interaction token once the job is delivered or settled.

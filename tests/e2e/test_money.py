@@ -220,6 +220,29 @@ async def test_a_request_that_times_out_is_sent_once_per_counted_attempt(
     assert query(data_dir, "SELECT state, attempts, charged FROM jobs") == [("failed", 2, 0)]
 
 
+async def test_timed_out_attempts_count_against_the_budget_as_possibly_billed(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot(
+        price_table=json.dumps(PRICES), max_attempts=2, openai_timeout_seconds=1, partial_images=0
+    )
+    boss = guild.add_member("boss", admin=True)
+    alice = guild.add_member("alice")
+    fake_openai.inject("hang", times=2)
+    h = await create(alice, "Aiko")
+    await h.wait_for_reply(lambda m: "Nothing was charged" in (m.content or ""), timeout=30)
+    fake_openai.release_hangs()
+    estimate, maybe_billed = query(data_dir, "SELECT reserved_usd, maybe_billed_usd FROM jobs")[0]
+    assert maybe_billed == pytest.approx(2 * estimate)  # both attempts may have been billed
+    # A budget with room for three estimates now has room for one more picture, not three.
+    budget = round(3.5 * estimate, 2)
+    await admin_says(boss, "quota-admin set server", "a day", **{"usd-per-day": budget})
+    await (await create(alice, "Ren")).wait_original(finished, timeout=30)
+    refused = await create(alice, "Mio")
+    text = await refused.wait_for_reply(lambda m: "budget" in (m.content or ""), timeout=20)
+    assert "would take the server over" in (text.content or "")
+
+
 async def test_a_stream_that_ends_short_is_charged_for_what_was_delivered(
     start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:

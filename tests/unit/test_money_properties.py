@@ -160,6 +160,15 @@ class MoneyMachine(RuleBasedStateMachine):
             job_id = data.draw(st.sampled_from(running))
             self.run(self.storage.jobs.retry_later(job_id, time.time(), "upstream_busy"))
 
+    @rule(data=st.data())
+    def time_out(self, data: st.DataObject) -> None:
+        """An attempt timed out after reaching OpenAI: possibly billed, then retried later."""
+        running = self.jobs_in("running")
+        if running:
+            job_id = data.draw(st.sampled_from(running))
+            self.run(self.storage.jobs.note_maybe_billed(job_id))
+            self.run(self.storage.jobs.retry_later(job_id, time.time(), "upstream_busy"))
+
     @rule()
     def restart(self) -> None:
         self.run(self.storage.jobs.requeue_running())
@@ -169,7 +178,9 @@ class MoneyMachine(RuleBasedStateMachine):
     @invariant()
     def the_budget_holds(self) -> None:
         committed, _ = self.run(self.storage.quotas.spent_usd(GUILD, 0))
-        assert committed <= BUDGET + 1e-9
+        # Timeouts are the one thing a reservation cannot bound: each possibly-billed
+        # attempt is counted (so it stops later requests), on top of what was accepted.
+        assert committed <= BUDGET + self.maybe_billed() + 1e-9
 
     @invariant()
     def charged_at_most_once(self) -> None:
@@ -185,7 +196,11 @@ class MoneyMachine(RuleBasedStateMachine):
         reserved = self.run(self.storage.quotas.reserved_usd(GUILD, 0))
         buckets = self.run(self.storage.quotas.usage_buckets(GUILD, 0, time.time() + 60))
         settled = sum(bucket.cost_usd for bucket in buckets)
-        assert abs(committed - (reserved + settled)) < 1e-9
+        assert abs(committed - (reserved + settled + self.maybe_billed())) < 1e-9
+
+    def maybe_billed(self) -> float:
+        value = self.run(self.storage.db.fetch_value("SELECT SUM(maybe_billed_usd) FROM jobs"))
+        return float(value or 0.0)
 
 
 MoneyMachine.TestCase.settings = settings(
