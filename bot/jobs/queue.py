@@ -171,6 +171,9 @@ class JobQueue:
             _, unfinished = await asyncio.wait(background, timeout=min(grace, 5))
             for task in unfinished:
                 task.cancel()
+            if unfinished:
+                # Let them unwind before the loop closes ("Task was destroyed" otherwise).
+                await asyncio.wait(unfinished, timeout=1)
 
     def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
