@@ -266,12 +266,7 @@ class QuotaService:
         budget message if it no longer fits.
         """
         limits = await self.effective(job.guild_id, job.user_id, [])
-        window = self.window(now)
-        budgets = (
-            (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
-            (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
-        )
-        for budget, since, until, period in budgets:
+        for budget, since, until, period in _dollar_budgets(limits, self.window(now)):
             if budget is None:
                 continue
             committed = await self._storage.quotas.committed_usd_through(
@@ -343,11 +338,7 @@ class QuotaService:
                     ),
                     now,
                 )
-        budgets = (
-            (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
-            (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
-        )
-        for budget, since, until, period in budgets:
+        for budget, since, until, period in _dollar_budgets(limits, window):
             if budget is None:
                 continue
             spent, _ = await quotas.spent_usd(guild_id, since)
@@ -383,6 +374,16 @@ class QuotaService:
                     # The member still gets their answer if the alert cannot be posted.
                     log.exception("Could not alert guild %s about its budget", guild_id)
         raise error
+
+
+def _dollar_budgets(
+    limits: EffectiveLimits, window: QuotaWindow
+) -> tuple[tuple[float | None, float, float, str], ...]:
+    """(budget, window start, window end, period) for the server's daily and monthly budgets."""
+    return (
+        (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
+        (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
+    )
 
 
 def most_generous(roles: list[QuotaLimit], default_pending: int = 0) -> QuotaLimit:

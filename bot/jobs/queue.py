@@ -318,9 +318,7 @@ class JobQueue:
             return
         except STORAGE_ERRORS as exc:
             log.warning("Job %s: budget not readable (storage: %s); it waits", job_id, exc)
-            self._enqueue(queued)
-            self._not_before[job_id] = time.time() + self._reconcile_period()
-            self._wake.set()
+            self._wait_for_storage(queued)
             return
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member and /queue see the truth and a cancel still works.
@@ -328,11 +326,8 @@ class JobQueue:
         try:
             await self._storage.jobs.mark_running(job_id)
         except STORAGE_ERRORS as exc:
-            # Nothing is paid yet: the job waits in line again until storage answers.
             log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
-            self._enqueue(queued)
-            self._not_before[job_id] = time.time() + self._reconcile_period()
-            self._wake.set()
+            self._wait_for_storage(queued)
             return
         job = await self._storage.jobs.get(job_id)
         if job is None or job.state != "running":
@@ -463,6 +458,12 @@ class JobQueue:
             log.warning("Job %s was left running; settling it as failed", job_id)
             stray = BotError("error.unexpected", reference=f"job-{job_id}")
             await self._settle(job, functools.partial(self._fail, job, stray))
+
+    def _wait_for_storage(self, queued: Job) -> None:
+        """Nothing is paid yet: the job waits in line again until storage answers."""
+        self._enqueue(queued)
+        self._not_before[queued.id] = time.time() + self._reconcile_period()
+        self._wake.set()
 
     async def _tell_positions(self) -> None:
         """The line changed: every waiting member whose place moved sees the new one.
