@@ -473,10 +473,10 @@ class JobQueue:
         interaction webhook, so these edits do not queue behind each other at Discord.
         """
         async with self._positions_lock:
-            order = self._scheduler.order()[:POSITION_UPDATES]
-            waiting = set(self._scheduler.order())
+            order = self._scheduler.order()
+            waiting = set(order)
             self._told = {j: p for j, p in self._told.items() if j in waiting}
-            for position, job_id in enumerate(order, start=1):
+            for position, job_id in enumerate(order[:POSITION_UPDATES], start=1):
                 if self._told.get(job_id) == position:
                     continue
                 job = await self._storage.jobs.get(job_id)
