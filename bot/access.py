@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from bot.errors import NotFound, UserInputError
 from bot.ids import id_in, trailing_id
-from bot.storage import Character, GuildConfig, Storage
+from bot.records import Character, GuildConfig
+from bot.storage import Storage
 
 __all__ = [
     "AmbiguousCharacter",

@@ -101,9 +101,7 @@ class DeliveryFailed(Exception):
     after ``retry_after`` seconds if Discord said so, else after a backoff.
     """
 
-    def __init__(
-        self, reason: str, *, permanent: bool, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent

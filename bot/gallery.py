@@ -27,7 +27,8 @@ from bot.images.prompts import CharacterSheet
 from bot.images.render import CardData, SheetItem, render_character_card, render_contact_sheet
 from bot.images.store import ImageStore
 from bot.jobs.references import lineage as character_lineage
-from bot.storage import Character, Storage, StoredImage
+from bot.records import Character, StoredImage
+from bot.storage import Storage
 from bot.storage.gallery import GalleryEntry, GalleryFilter, GallerySort, Keyset, Removed
 
 __all__ = [

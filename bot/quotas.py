@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.errors import QuotaExhausted
 from bot.images.models import estimate_job_cost, quality_for_tier
-from bot.storage import Job, Limits, NewJob, Storage
-from bot.storage.quotas import QuotaLimit
+from bot.records import Job, QuotaLimit
+from bot.storage import Limits, NewJob, Storage
 
 __all__ = [
     "MODEL_TIERS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.errors import BotError
-from bot.storage import Character, Job, StoredImage
+from bot.records import Character, Job, StoredImage
 
 __all__ = ["JobObserver"]
 

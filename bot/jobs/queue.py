@@ -26,16 +26,8 @@ from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
-from bot.storage import (
-    STORAGE_ERRORS,
-    Character,
-    Job,
-    Limits,
-    NewImage,
-    NewJob,
-    Storage,
-    StoredImage,
-)
+from bot.records import Character, Job, StoredImage
+from bot.storage import STORAGE_ERRORS, Limits, NewImage, NewJob, Storage
 
 __all__ = ["JobQueue", "Submitted"]
 

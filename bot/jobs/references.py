@@ -17,7 +17,8 @@ An empty answer means there is nothing to work from: the job fails, clearly, and
 from __future__ import annotations
 
 from bot.access import may_see
-from bot.storage import Character, Storage, StoredImage
+from bot.records import Character, StoredImage
+from bot.storage import Storage
 
 __all__ = [
     "MAX_FAVORITE_REFERENCES",

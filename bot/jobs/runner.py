@@ -20,7 +20,8 @@ from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_p
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.references import variation_references
-from bot.storage import Character, Job, NewImage, Storage, StoredImage
+from bot.records import Character, Job, StoredImage
+from bot.storage import NewImage, Storage
 
 __all__ = ["Answer", "JobRunner"]
 
@@ -74,9 +75,7 @@ class JobRunner:
     ) -> tuple[Character, list[StoredImage]]:
         return await self.keep(await self.draw(job, on_partial))
 
-    async def draw(
-        self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None
-    ) -> Answer:
+    async def draw(self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None) -> Answer:
         """Ask OpenAI for the pictures: the one step that is paid for."""
         character = await self._storage.characters.get(job.character_id or 0)
         if character is None:

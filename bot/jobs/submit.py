@@ -24,7 +24,8 @@ from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
 from bot.jobs.queue import JobQueue, Submitted
 from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
 from bot.quotas import QuotaService
-from bot.storage import Character, GuildConfig, NewJob, Storage
+from bot.records import Character, GuildConfig
+from bot.storage import NewJob, Storage
 
 __all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
 
@@ -215,9 +216,7 @@ class SubmitService:
             raise NotFound("error.main_wrong_picture", name=character.name)
         return await self.storage.characters.get(character.id) or character
 
-    async def _parent_for(
-        self, who: Requester, character: Character, image_id: int | None
-    ) -> int:
+    async def _parent_for(self, who: Requester, character: Character, image_id: int | None) -> int:
         """The picture a variation starts from: the one asked for, else the main picture.
 
         Only a picture the member may use as a reference (bot.jobs.references): a parent

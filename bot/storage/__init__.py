@@ -12,20 +12,14 @@ from bot.storage.images import ImageRepository, NewImage
 from bot.storage.jobs import JobRepository, Limits, NewJob
 from bot.storage.meta import MetaRepository
 from bot.storage.quotas import QuotaRepository
-from bot.storage.records import Character, GuildConfig, Job, JobState, StoredImage
 
 __all__ = [
     "STORAGE_ERRORS",
-    "Character",
     "Database",
-    "GuildConfig",
-    "Job",
-    "JobState",
     "Limits",
     "NewImage",
     "NewJob",
     "Storage",
-    "StoredImage",
 ]
 
 

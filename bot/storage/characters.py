@@ -9,8 +9,8 @@ from typing import Any
 import aiosqlite
 
 from bot.ids import id_in
+from bot.records import Character
 from bot.storage.database import Database
-from bot.storage.records import Character
 from bot.storage.removal import Removed, remove_characters
 
 __all__ = ["CharacterRepository", "find_or_create_fork"]
@@ -64,7 +64,10 @@ class CharacterRepository:
         removed = Removed()
         async with self._db.transaction() as conn:
             await remove_characters(
-                conn, removed, guild_id, "WHERE c.id = ? AND c.guild_id = ?",
+                conn,
+                removed,
+                guild_id,
+                "WHERE c.id = ? AND c.guild_id = ?",
                 (character_id, guild_id),
             )
         return removed.files

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from bot.records import Character, StoredImage
 from bot.storage.database import Database
-from bot.storage.records import Character, StoredImage
 from bot.storage.removal import Removed, remove_characters, remove_images
 
 __all__ = [

@@ -6,8 +6,8 @@ import json
 import time
 from typing import Any
 
+from bot.records import GuildConfig
 from bot.storage.database import Database
-from bot.storage.records import GuildConfig
 
 __all__ = ["GuildRepository"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from bot.records import StoredImage
 from bot.storage.database import Database
-from bot.storage.records import StoredImage
 
 __all__ = ["ImageRepository", "NewImage"]
 

@@ -10,9 +10,9 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import NotFound, QueueFull, QuotaExhausted
+from bot.records import Character, Job
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Database
-from bot.storage.records import Character, Job
 
 __all__ = ["JobRepository", "Limits", "NewJob"]
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import aiosqlite
-
+from bot.records import SCOPES, QuotaLimit, Scope
 from bot.storage.database import Database
 from bot.storage.jobs import _COUNTED, COMMITTED_USD
 
@@ -19,42 +18,8 @@ __all__ = [
     "UsageNow",
 ]
 
-Scope = Literal["member", "role", "server"]
-SCOPES: tuple[Scope, ...] = ("member", "role", "server")
-
 # Delivered work: what usage reports and dollar budgets are made of.
 _DELIVERED = "state = 'done' AND charged = 1"
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaLimit:
-    """One admin-set limit. ``None`` fields: not set by this row (see QuotaService)."""
-
-    guild_id: int
-    scope: Scope
-    target_id: int  # member or role id; 0 for the server
-    daily_limit: int | None
-    hourly_limit: int | None = None
-    pending_cap: int | None = None
-    daily_usd: float | None = None
-    monthly_usd: float | None = None
-    updated_by: int | None = None
-    updated_at: float | None = None
-
-    @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> QuotaLimit:
-        return cls(
-            guild_id=row["guild_id"],
-            scope=row["scope"],
-            target_id=row["target_id"],
-            daily_limit=row["daily_limit"],
-            hourly_limit=row["hourly_limit"],
-            pending_cap=row["pending_cap"],
-            daily_usd=row["daily_usd"],
-            monthly_usd=row["monthly_usd"],
-            updated_by=row["updated_by"],
-            updated_at=row["updated_at"],
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE
-from bot.storage import GuildConfig
+from bot.records import GuildConfig
 from cogs._shared.context import tr
 from cogs.admin.quota_views import COLOUR
 

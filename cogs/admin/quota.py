@@ -15,7 +15,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound, UserInputError
-from bot.storage.quotas import QuotaLimit, Scope
+from bot.records import QuotaLimit, Scope
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.reply import acknowledge, reply

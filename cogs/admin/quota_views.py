@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.quotas import QuotaStatus
-from bot.storage.quotas import QuotaLimit
+from bot.records import QuotaLimit
 from cogs._shared.context import services, tr
 
 __all__ = ["COLOUR", "describe_limit", "limits_embed", "money", "status_embed"]

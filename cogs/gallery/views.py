@@ -31,7 +31,7 @@ import discord
 from bot.errors import BotError
 from bot.gallery import GalleryPage, GalleryRequest, Lineage, Scope
 from bot.i18n import Markdown, escape_member_text
-from bot.storage import Character
+from bot.records import Character
 from bot.storage.gallery import GallerySort, Keyset
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.errors import unwrap

@@ -15,7 +15,7 @@ import discord
 from bot.access import visible_character
 from bot.errors import BotError, NotAllowed, NotFound
 from bot.i18n import Catalog
-from bot.storage import StoredImage
+from bot.records import StoredImage
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.errors import handle_interaction_error

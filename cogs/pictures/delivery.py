@@ -18,7 +18,7 @@ import discord
 
 from bot.errors import BotError, ContentRefused, DeliveryFailed
 from bot.images.convert import make_thumbnail
-from bot.storage import Character, Job, StoredImage
+from bot.records import Character, Job, StoredImage
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
 from cogs._shared.reply import answer_privately

@@ -12,7 +12,7 @@ import discord
 from bot.i18n import Catalog, escape_member_text
 from bot.images.convert import fit_under
 from bot.images.store import ImageStore
-from bot.storage import Character, StoredImage
+from bot.records import Character, StoredImage
 from cogs.pictures.buttons import picture_view
 
 __all__ = ["PictureMessage", "build_picture_message", "truncate"]

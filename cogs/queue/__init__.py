@@ -11,7 +11,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound
-from bot.storage import Job
+from bot.records import Job
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.reply import acknowledge, reply

@@ -71,9 +71,7 @@ async def test_image_api_refusal(
     await told_privately(fake_discord, h, "content filter", "Nothing was charged", timeout=20)
 
 
-async def test_quota_reached(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild
-) -> None:
+async def test_quota_reached(start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild) -> None:
     await start_bot(default_daily_quota=1)
     alice = guild.add_member("alice")
     await (await create(alice)).wait_original(finished, timeout=20)

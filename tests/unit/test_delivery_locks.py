@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.errors import BotError
 from bot.i18n import Catalog
-from bot.storage import Job
+from bot.records import Job
 from cogs.pictures.delivery import DiscordDelivery
 
 JOB = Job(

@@ -16,8 +16,8 @@ from bot.config import Settings
 from bot.errors import QuotaExhausted
 from bot.images.models import ModelPrice
 from bot.quotas import QuotaService
+from bot.records import QuotaLimit
 from bot.storage import NewJob, Storage
-from bot.storage.quotas import QuotaLimit
 
 GUILD = 10
 ALICE = 1

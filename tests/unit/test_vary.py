@@ -19,7 +19,8 @@ from bot.images.service import ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.runner import JobRunner, reference_png
 from bot.jobs.submit import Requester, SubmitService, VaryRequest
-from bot.storage import Character, NewJob, Storage
+from bot.records import Character
+from bot.storage import NewJob, Storage
 from bot.storage.characters import find_or_create_fork
 
 GUILD, OTHER_GUILD = 100, 200

@@ -1,14 +1,32 @@
-"""Plain records returned by the storage layer. No SQL, no behaviour."""
+"""The plain records the storage layer returns and services hand on. No SQL, no behaviour.
+
+They live outside ``bot.storage`` so the Discord layer can name them without importing the
+storage package: ``from_row`` takes any row that can be read by column name.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import aiosqlite
+__all__ = [
+    "SCOPES",
+    "Character",
+    "GuildConfig",
+    "Job",
+    "JobState",
+    "QuotaLimit",
+    "Row",
+    "Scope",
+    "StoredImage",
+]
 
-__all__ = ["Character", "GuildConfig", "Job", "JobState", "StoredImage"]
+
+class Row(Protocol):
+    """A database row read by column name (``Row`` is one)."""
+
+    def __getitem__(self, key: str) -> Any: ...
 
 
 class JobState:
@@ -34,7 +52,7 @@ class Character:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Character:
+    def from_row(cls, row: Row) -> Character:
         return cls(
             id=row["id"],
             guild_id=row["guild_id"],
@@ -79,7 +97,7 @@ class Job:
     error_values: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Job:
+    def from_row(cls, row: Row) -> Job:
         return cls(
             id=row["id"],
             guild_id=row["guild_id"],
@@ -130,7 +148,7 @@ class StoredImage:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> StoredImage:
+    def from_row(cls, row: Row) -> StoredImage:
         return cls(**{name: row[name] for name in cls.__slots__})
 
 
@@ -152,7 +170,7 @@ class GuildConfig:
         return cls(guild_id, [], None, None, 4, "standard", True, "⭐", True, None)
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> GuildConfig:
+    def from_row(cls, row: Row) -> GuildConfig:
         return cls(
             guild_id=row["guild_id"],
             allowed_channels=[int(c) for c in json.loads(row["allowed_channels"])],
@@ -164,4 +182,39 @@ class GuildConfig:
             favorite_emoji=row["favorite_emoji"],
             gallery_public=bool(row["gallery_public"]),
             alert_channel_id=row["alert_channel_id"],
+        )
+
+
+Scope = Literal["member", "role", "server"]
+SCOPES: tuple[Scope, ...] = ("member", "role", "server")
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLimit:
+    """One admin-set limit. ``None`` fields: not set by this row (see QuotaService)."""
+
+    guild_id: int
+    scope: Scope
+    target_id: int  # member or role id; 0 for the server
+    daily_limit: int | None
+    hourly_limit: int | None = None
+    pending_cap: int | None = None
+    daily_usd: float | None = None
+    monthly_usd: float | None = None
+    updated_by: int | None = None
+    updated_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> QuotaLimit:
+        return cls(
+            guild_id=row["guild_id"],
+            scope=row["scope"],
+            target_id=row["target_id"],
+            daily_limit=row["daily_limit"],
+            hourly_limit=row["hourly_limit"],
+            pending_cap=row["pending_cap"],
+            daily_usd=row["daily_usd"],
+            monthly_usd=row["monthly_usd"],
+            updated_by=row["updated_by"],
+            updated_at=row["updated_at"],
         )
