@@ -1,4 +1,10 @@
-"""The Bot: wiring, start-up order and shutdown order."""
+"""The composition root: the one module that knows both the core (``bot/``) and the Discord
+layer (``cogs/``). It wires them, in the start-up and shutdown order.
+
+Everything the Discord layer gives the core is handed over here, in ``setup_hook``: the
+queue's observer (job delivery) and the quota service's alert sink. Extensions only add
+commands, views and listeners; none patches the tree or the services when it loads.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +12,31 @@ import asyncio
 import hashlib
 import json
 import logging
-import pkgutil
 
 import discord
 from discord.ext import commands
 
-import cogs
 from bot.i18n.translator import CatalogTranslator
 from bot.images.fonts import check_fonts
 from bot.services import Services
+from cogs._shared.alerts import AdminAlerts
+from cogs._shared.tree import CharacterTree
+from cogs.pictures.delivery import DiscordDelivery
 
-__all__ = ["CharacterBot", "command_tree_hash", "extension_names"]
+__all__ = ["EXTENSIONS", "CharacterBot", "command_tree_hash"]
 
 log = logging.getLogger(__name__)
 
-
-def extension_names() -> list[str]:
-    """Every extension in ``cogs/``: its packages and modules not starting with ``_``."""
-    return sorted(
-        f"cogs.{info.name}"
-        for info in pkgutil.iter_modules(cogs.__path__)
-        if not info.name.startswith("_")
-    )
+# Every extension the bot loads, in load order. A new package under cogs/ is added here;
+# tests/unit/test_structure.py fails when one is missing.
+EXTENSIONS = (
+    "cogs.admin",
+    "cogs.character",
+    "cogs.gallery",
+    "cogs.mydata",
+    "cogs.pictures",
+    "cogs.queue",
+)
 
 
 def command_tree_hash(payload: list[dict[str, object]]) -> str:
@@ -46,6 +55,8 @@ class CharacterBot(commands.AutoShardedBot):
             # Prompts are member text: nothing the bot sends may ping anyone by accident.
             allowed_mentions=discord.AllowedMentions.none(),
             max_ratelimit_timeout=60.0,
+            # Owns the allowed-channel rule and error rendering for every command.
+            tree_cls=CharacterTree,
         )
         self.services = services
         self._force_sync = force_sync
@@ -57,8 +68,10 @@ class CharacterBot(commands.AutoShardedBot):
         # the first card. Opening font files blocks, so it runs off the event loop.
         await asyncio.to_thread(check_fonts)
         await self.tree.set_translator(CatalogTranslator(self.services.catalog))
-        for name in extension_names():
+        for name in EXTENSIONS:
             await self.load_extension(name)
+        self.services.quotas.alert_sink = AdminAlerts(self)
+        self.services.queue.observer = DiscordDelivery(self)
         await self.sync_commands_if_changed(force=self._force_sync)
         await self.services.queue.start()
 

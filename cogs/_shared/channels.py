@@ -1,10 +1,10 @@
 """Allowed channels, enforced in one place for every slash command.
 
-``install(tree)`` makes the command tree refuse, before any command runs, a command used
-outside the server's allowed channels, with a private pointer to the right ones. It is the
-tree's ``interaction_check``, so every cog's commands are covered, including ones added
-later. Buttons and selects never pass through the tree: buttons under pictures that were
-already posted keep working everywhere.
+``allowed_here`` refuses, before any command runs, a command used outside the server's
+allowed channels, with a private pointer to the right ones. The command tree
+(``cogs/_shared/tree.py``) calls it as its ``interaction_check``, so every cog's commands are
+covered, including ones added later. Buttons and selects never pass through the tree:
+buttons under pictures that were already posted keep working everywhere.
 
 Exempt: admin commands (those Discord hides behind Manage Server), so an admin can never be
 locked out, for example after the only allowed channel was deleted; autocomplete, which
@@ -15,22 +15,18 @@ anywhere again).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
-from discord import app_commands
 
 from bot.errors import NotAllowed
 from cogs._shared.context import services
 from cogs._shared.reply import reply_error
 
-__all__ = ["allowed_here", "install", "uninstall"]
+__all__ = ["allowed_here"]
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[discord.Interaction], Awaitable[bool]]
-_ATTRIBUTE = "interaction_check"
 # Enough channel mentions to find one; a longer list would not help a member.
 _MAX_POINTERS = 10
 
@@ -74,25 +70,3 @@ async def allowed_here(interaction: discord.Interaction) -> bool:
     pointers = ", ".join(f"<#{cid}>" for cid in existing[:_MAX_POINTERS])
     await reply_error(interaction, NotAllowed("error.wrong_channel", channels=pointers))
     return False
-
-
-def install(tree: app_commands.CommandTree[Any]) -> Check:
-    """Make ``allowed_here`` the tree's check; return the check it replaces."""
-    previous: Check = getattr(tree, _ATTRIBUTE)
-
-    async def check(interaction: discord.Interaction) -> bool:
-        if not await previous(interaction):
-            return False
-        try:
-            return await allowed_here(interaction)
-        except Exception:
-            # A broken check must not take every command down: log it and let it through.
-            log.exception("The allowed-channel check failed; letting the command run")
-            return True
-
-    setattr(tree, _ATTRIBUTE, check)
-    return previous
-
-
-def uninstall(tree: app_commands.CommandTree[Any], previous: Check) -> None:
-    setattr(tree, _ATTRIBUTE, previous)

@@ -1,7 +1,7 @@
 """Admin controls over cost: /quota, /quota-admin, /config and /usage.
 
-Loading this extension also enforces the allowed channels for every command and lets the
-quota service alert admins when the server's budget is used up.
+The allowed channels these set are enforced by the command tree (cogs/_shared/tree.py); the
+quota service's budget alerts reach admins through the sink bot/app.py gives it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """/config: the server's settings, shown as one embed and changed with subcommands.
 
-Also installs the allowed-channel check on the command tree (see cogs/_shared/channels.py).
+The allowed channels set here are enforced for every command by the command tree
+(cogs/_shared/tree.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from discord.ext import commands
 from bot.errors import UserInputError
 from bot.images.styles import SIZES, STYLES
 from bot.quotas import MODEL_TIERS
-from cogs._shared import channels
 from cogs._shared.context import services, tr
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
@@ -58,15 +58,7 @@ class ConfigCog(
 ):
     def __init__(self, bot: CharacterBot) -> None:
         self.bot = bot
-        self._previous_check: Any = None
         super().__init__()
-
-    async def cog_load(self) -> None:
-        self._previous_check = channels.install(self.bot.tree)
-
-    async def cog_unload(self) -> None:
-        if self._previous_check is not None:
-            channels.uninstall(self.bot.tree, self._previous_check)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Every subcommand answers privately and may write: acknowledge before anything else.

@@ -16,7 +16,6 @@ from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.records import QuotaLimit, Scope
-from cogs._shared.alerts import AdminAlerts
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import guild_member, guild_role, require_admin
@@ -121,12 +120,6 @@ class QuotaAdminCog(
     def __init__(self, bot: CharacterBot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def cog_load(self) -> None:
-        self.bot.services.quotas.alert_sink = AdminAlerts(self.bot)
-
-    async def cog_unload(self) -> None:
-        self.bot.services.quotas.alert_sink = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Every subcommand answers privately and may write: acknowledge before anything else.

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import pkgutil
 import re
 from pathlib import Path
 
-from bot.app import extension_names
+import cogs
+from bot.app import EXTENSIONS
 from bot.i18n import COUNT_PLACEHOLDERS, LOCALES, PLURAL_CATEGORIES, Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_extension_imports_and_has_setup() -> None:
-    names = extension_names()
-    assert "cogs.character" in names and "cogs.pictures" in names
-    for name in names:
+# The one module that wires the core (bot/) to the Discord layer (cogs/).
+COMPOSITION_ROOT = "bot/app.py"
+
+
+def test_every_extension_is_listed_imports_and_has_setup() -> None:
+    found = {
+        f"cogs.{info.name}"
+        for info in pkgutil.iter_modules(cogs.__path__)
+        if not info.name.startswith("_")
+    }
+    assert set(EXTENSIONS) == found, "bot/app.py EXTENSIONS must list every cogs/ package"
+    for name in EXTENSIONS:
         module = importlib.import_module(name)
         assert callable(getattr(module, "setup", None)), f"{name} has no setup()"
 
@@ -109,12 +120,57 @@ def test_cogs_send_no_literal_text() -> None:
     assert not offenders, offenders
 
 
-def test_cogs_never_import_openai_and_bot_never_imports_cogs() -> None:
-    for path in ROOT.glob("cogs/**/*.py"):
-        assert not re.search(r"^\s*(import|from) openai", path.read_text(), re.M), path
-    for path in ROOT.glob("bot/**/*.py"):
-        text = path.read_text()
-        assert not re.search(r"^\s*from cogs", text, re.M), path
+def _imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, read from its syntax tree (``import x``, ``from x import
+    y``, also inside functions and ``TYPE_CHECKING`` blocks)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _imports(path: Path, package: str) -> bool:
+    return any(m == package or m.startswith(package + ".") for m in _imported_modules(path))
+
+
+def _production_files(*folders: str) -> list[Path]:
+    return [path for folder in folders for path in sorted(ROOT.glob(f"{folder}/**/*.py"))]
+
+
+def test_only_the_composition_root_knows_both_layers() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _production_files("bot")
+        if _imports(path, "cogs") and str(path.relative_to(ROOT)) != COMPOSITION_ROOT
+    ]
+    assert not offenders, offenders
+
+
+def test_the_rule_catches_every_spelling_of_an_import(tmp_path: Path) -> None:
+    spellings = [
+        "import cogs\n",
+        "import cogs.pictures\n",
+        "from cogs import queue\n",
+        "def f():\n    from cogs.pictures.delivery import X\n",
+    ]
+    for number, text in enumerate(spellings):
+        path = tmp_path / f"m{number}.py"
+        path.write_text(text)
+        assert _imports(path, "cogs"), text
+    path = tmp_path / "clean.py"
+    path.write_text("import cogsworth\nfrom bot.app import x\n")
+    assert not _imports(path, "cogs")
+
+
+def test_cogs_never_import_openai() -> None:
+    offenders = [
+        str(p.relative_to(ROOT)) for p in _production_files("cogs") if _imports(p, "openai")
+    ]
+    assert not offenders, offenders
 
 
 def test_sql_lives_only_in_the_storage_layer() -> None:
@@ -127,8 +183,6 @@ def test_sql_lives_only_in_the_storage_layer() -> None:
 
 def _private_reads(path: Path) -> list[str]:
     """``x._name`` where ``x`` is not ``self``/``cls``: reaching into another object."""
-    import ast
-
     found = []
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if (
