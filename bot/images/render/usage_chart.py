@@ -163,80 +163,124 @@ def render_usage_chart(
     right_labels = [fmt_cost(v) if show_cost else "" for v in cost_ticks]
     left_w = max(canvas.measure(t, _TICK_SIZE) for t in left_labels)
     right_w = max(canvas.measure(t, _TICK_SIZE) for t in right_labels) if show_cost else 0
-
-    plot_left = _MARGIN + left_w + 14
-    plot_right = width - _MARGIN - right_w - 14
-    plot_top = header_bottom + 46
-    plot_bottom = height - _MARGIN - 62
+    plot = _Plot(
+        left=_MARGIN + left_w + 14,
+        right=width - _MARGIN - right_w - 14,
+        top=header_bottom + 46,
+        bottom=height - _MARGIN - 62,
+    )
 
     # Axis names above each value axis, aligned with its tick labels.
-    canvas.text((_MARGIN, plot_top - 22), y_label, 17, PALETTE.text_muted, anchor="ls")
+    canvas.text((_MARGIN, plot.top - 22), y_label, 17, PALETTE.text_muted, anchor="ls")
     if show_cost:
         canvas.text(
-            (width - _MARGIN, plot_top - 22), secondary_label, 17, PALETTE.text_muted, anchor="rs"
+            (width - _MARGIN, plot.top - 22), secondary_label, 17, PALETTE.text_muted, anchor="rs"
         )
+    _draw_grid(canvas, plot, left_labels, right_labels if show_cost else None)
 
-    top_images = img_step * intervals
-    top_cost = cost_step * intervals
-    for i in range(intervals + 1):
-        y = plot_bottom - (plot_bottom - plot_top) * i / intervals
-        color = PALETTE.border if i == 0 else PALETTE.grid
-        canvas.line([(plot_left, y), (plot_right, y)], color, 1.5 if i == 0 else 1)
-        canvas.text(
-            (plot_left - 12, y), left_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="rm"
-        )
-        if show_cost:
-            canvas.text(
-                (plot_right + 12, y), right_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="lm"
-            )
+    slot = (plot.right - plot.left) / len(series)
+    centers = [plot.left + slot * (i + 0.5) for i in range(len(series))]
+    _draw_bars(
+        canvas,
+        plot,
+        series,
+        centers,
+        bar_w=max(2.0, min(slot * 0.64, 56.0)),
+        top_images=img_step * intervals,
+    )
+    if show_cost:
+        _draw_cost_line(canvas, plot, series, centers, top_cost=cost_step * intervals)
 
-    n = len(series)
-    slot = (plot_right - plot_left) / n
-    bar_w = max(2.0, min(slot * 0.64, 56.0))
-    plot_h = plot_bottom - plot_top
-    centers = [plot_left + slot * (i + 0.5) for i in range(n)]
-
-    for center, usage in zip(centers, series, strict=True):
-        value = max(0, usage.images)
-        if value <= 0:
-            continue
-        bar_h = max(2.0, plot_h * value / top_images)
-        radius = min(bar_w / 2, 6.0)
-        canvas.rounded(
-            (center - bar_w / 2, plot_bottom - bar_h, center + bar_w / 2, plot_bottom),
-            radius,
-            fill=_BAR_COLOR,
-        )
-        if n <= _VALUE_LABEL_MAX_DAYS:
-            canvas.text(
-                (center, plot_bottom - bar_h - 8), f"{value:,}", 16, PALETTE.text, anchor="ms"
-            )
-
-    points = [
-        (
-            center,
-            plot_bottom
-            - plot_h * (max(0.0, u.cost_usd) if math.isfinite(u.cost_usd) else 0.0) / top_cost,
-        )
-        for center, u in zip(centers, series, strict=True)
-    ]
-    if not show_cost:
-        points = []
-    if len(points) > 1:
-        canvas.line(points, _LINE_COLOR, 3)
-    if n <= 45:  # beyond that the dots merge into a blur; the line says enough
-        for point in points:
-            canvas.circle(point, 4.5, fill=PALETTE.bg_bottom, outline=_LINE_COLOR, width=2.5)
-
-    _draw_day_labels(canvas, series, centers, fmt_day, plot_bottom, plot_left, plot_right)
+    _draw_day_labels(canvas, series, centers, fmt_day, plot.bottom, plot.left, plot.right)
     canvas.text(
-        ((plot_left + plot_right) / 2, height - _MARGIN + 4),
+        ((plot.left + plot.right) / 2, height - _MARGIN + 4),
         x_label,
         17,
         PALETTE.text_muted,
         anchor="ms",
     )
     return canvas.to_png()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plot:
+    """The plot area's edges, in pixels."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def _draw_grid(
+    canvas: Canvas, plot: _Plot, left_labels: list[str], right_labels: list[str] | None
+) -> None:
+    """Horizontal grid lines with the image ticks on the left and (if any) cost on the right."""
+    intervals = len(left_labels) - 1
+    for i in range(intervals + 1):
+        y = plot.bottom - plot.height * i / intervals
+        color = PALETTE.border if i == 0 else PALETTE.grid
+        canvas.line([(plot.left, y), (plot.right, y)], color, 1.5 if i == 0 else 1)
+        canvas.text(
+            (plot.left - 12, y), left_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="rm"
+        )
+        if right_labels is not None:
+            canvas.text(
+                (plot.right + 12, y), right_labels[i], _TICK_SIZE, PALETTE.text_muted, anchor="lm"
+            )
+
+
+def _draw_bars(
+    canvas: Canvas,
+    plot: _Plot,
+    series: Sequence[DayUsage],
+    centers: list[float],
+    *,
+    bar_w: float,
+    top_images: float,
+) -> None:
+    for center, usage in zip(centers, series, strict=True):
+        value = max(0, usage.images)
+        if value <= 0:
+            continue
+        bar_h = max(2.0, plot.height * value / top_images)
+        radius = min(bar_w / 2, 6.0)
+        canvas.rounded(
+            (center - bar_w / 2, plot.bottom - bar_h, center + bar_w / 2, plot.bottom),
+            radius,
+            fill=_BAR_COLOR,
+        )
+        if len(series) <= _VALUE_LABEL_MAX_DAYS:
+            canvas.text(
+                (center, plot.bottom - bar_h - 8), f"{value:,}", 16, PALETTE.text, anchor="ms"
+            )
+
+
+def _draw_cost_line(
+    canvas: Canvas,
+    plot: _Plot,
+    series: Sequence[DayUsage],
+    centers: list[float],
+    *,
+    top_cost: float,
+) -> None:
+    points = [
+        (
+            center,
+            plot.bottom
+            - plot.height * (max(0.0, u.cost_usd) if math.isfinite(u.cost_usd) else 0.0) / top_cost,
+        )
+        for center, u in zip(centers, series, strict=True)
+    ]
+    if len(points) > 1:
+        canvas.line(points, _LINE_COLOR, 3)
+    if len(series) <= 45:  # beyond that the dots merge into a blur; the line says enough
+        for point in points:
+            canvas.circle(point, 4.5, fill=PALETTE.bg_bottom, outline=_LINE_COLOR, width=2.5)
 
 
 def _draw_header(

@@ -1,0 +1,57 @@
+"""Slash-command options, declared once each.
+
+discord.py wants an option's shown name and its description in two decorators
+(``rename`` and ``describe``), each text localised through a catalog key. Writing both by hand
+names every option three times per command and lets the two drift apart. Here one
+``Option`` carries the English name, the description and their catalog keys, and
+``@options(param=OPTION, ...)`` applies both decorators from it.
+
+Catalog keys: ``opt.<key>.name`` and ``opt.<key>.description``; an option that shares its
+name with others but says something else (a "character" that must be one's own) gives the
+name's key apart with ``name_key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from discord import app_commands
+from discord.app_commands import locale_str
+
+__all__ = ["Option", "options"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option: ``name`` as Discord shows it (lowercase, no spaces), ``description``."""
+
+    name: str
+    description: str
+    key: str
+    name_key: str | None = None
+
+    @property
+    def shown_name(self) -> locale_str:
+        return locale_str(self.name, key=f"opt.{self.name_key or self.key}.name")
+
+    @property
+    def shown_description(self) -> locale_str:
+        return locale_str(self.description, key=f"opt.{self.key}.description")
+
+
+def options(**declared: Option) -> Callable[[T], T]:
+    """Name and describe a command's options, keyed by the callback's parameter names."""
+
+    def apply(command: T) -> T:
+        described = app_commands.describe(
+            **{param: option.shown_description for param, option in declared.items()}
+        )(command)
+        return app_commands.rename(
+            **{param: option.shown_name for param, option in declared.items()}
+        )(described)
+
+    return apply
