@@ -157,37 +157,15 @@ def render_usage_chart(
         _draw_empty(canvas, empty_text, top=header_bottom + 20)
         return canvas.to_png()
 
-    img_ticks = [img_step * i for i in range(intervals + 1)]
-    cost_ticks = [cost_step * i for i in range(intervals + 1)]
-    left_labels = [f"{int(v):,}" for v in img_ticks]
-    right_labels = [fmt_cost(v) if show_cost else "" for v in cost_ticks]
-    left_w = max(canvas.measure(t, _TICK_SIZE) for t in left_labels)
-    right_w = max(canvas.measure(t, _TICK_SIZE) for t in right_labels) if show_cost else 0
-    plot = _Plot(
-        left=_MARGIN + left_w + 14,
-        right=width - _MARGIN - right_w - 14,
-        top=header_bottom + 46,
-        bottom=height - _MARGIN - 62,
-    )
-
-    # Axis names above each value axis, aligned with its tick labels.
-    canvas.text((_MARGIN, plot.top - 22), y_label, 17, PALETTE.text_muted, anchor="ls")
-    if show_cost:
-        canvas.text(
-            (width - _MARGIN, plot.top - 22), secondary_label, 17, PALETTE.text_muted, anchor="rs"
-        )
-    _draw_grid(canvas, plot, left_labels, right_labels if show_cost else None)
+    left_labels = [f"{int(img_step * i):,}" for i in range(intervals + 1)]
+    right_labels = [fmt_cost(cost_step * i) for i in range(intervals + 1)] if show_cost else None
+    plot = _plot_area(canvas, header_bottom, left_labels, right_labels)
+    _draw_grid(canvas, plot, (y_label, left_labels), (secondary_label, right_labels))
 
     slot = (plot.right - plot.left) / len(series)
     centers = [plot.left + slot * (i + 0.5) for i in range(len(series))]
-    _draw_bars(
-        canvas,
-        plot,
-        series,
-        centers,
-        bar_w=max(2.0, min(slot * 0.64, 56.0)),
-        top_images=img_step * intervals,
-    )
+    bar_w = max(2.0, min(slot * 0.64, 56.0))
+    _draw_bars(canvas, plot, series, centers, bar_w=bar_w, top_images=img_step * intervals)
     if show_cost:
         _draw_cost_line(canvas, plot, series, centers, top_cost=cost_step * intervals)
 
@@ -216,10 +194,37 @@ class _Plot:
         return self.bottom - self.top
 
 
+def _plot_area(
+    canvas: Canvas, header_bottom: float, left_labels: list[str], right_labels: list[str] | None
+) -> _Plot:
+    """What is left for the plot once the tick labels on each side have their room."""
+    width, height = CHART_SIZE
+    left_w = max(canvas.measure(t, _TICK_SIZE) for t in left_labels)
+    right_w = max(canvas.measure(t, _TICK_SIZE) for t in right_labels) if right_labels else 0
+    return _Plot(
+        left=_MARGIN + left_w + 14,
+        right=width - _MARGIN - right_w - 14,
+        top=header_bottom + 46,
+        bottom=height - _MARGIN - 62,
+    )
+
+
 def _draw_grid(
-    canvas: Canvas, plot: _Plot, left_labels: list[str], right_labels: list[str] | None
+    canvas: Canvas,
+    plot: _Plot,
+    left: tuple[str, list[str]],
+    right: tuple[str, list[str] | None],
 ) -> None:
-    """Horizontal grid lines with the image ticks on the left and (if any) cost on the right."""
+    """Horizontal grid lines with the image axis (name, ticks) on the left and, unless its
+    ticks are None, the cost axis on the right."""
+    (left_name, left_labels), (right_name, right_labels) = left, right
+    width, _ = CHART_SIZE
+    # Axis names above each value axis, aligned with its tick labels.
+    canvas.text((_MARGIN, plot.top - 22), left_name, 17, PALETTE.text_muted, anchor="ls")
+    if right_labels is not None:
+        canvas.text(
+            (width - _MARGIN, plot.top - 22), right_name, 17, PALETTE.text_muted, anchor="rs"
+        )
     intervals = len(left_labels) - 1
     for i in range(intervals + 1):
         y = plot.bottom - plot.height * i / intervals
