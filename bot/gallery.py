@@ -22,7 +22,8 @@ from typing import Any, Literal
 from bot.access import may_see, visible_character
 from bot.errors import NotAllowed, NotFound
 from bot.i18n import Catalog, format_number
-from bot.images.convert import ImageRejected, load_picture, make_thumbnail
+from bot.images.convert import load_picture, make_thumbnail
+from bot.images.decode import ImageRejected
 from bot.images.prompts import CharacterSheet
 from bot.images.render import CardData, SheetItem, render_character_card, render_contact_sheet
 from bot.images.store import ImageStore

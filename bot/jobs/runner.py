@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import NotFound
-from bot.images.convert import ImageRejected, make_thumbnail, normalize_upload, picture_size
+from bot.images.convert import make_thumbnail, normalize_upload, picture_size
+from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
 from bot.images.service import GeneratedImage, ImageRequest, ImageService

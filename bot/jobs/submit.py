@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from bot.access import visible_character
 from bot.errors import NotAllowed, NotFound, UserInputError
-from bot.images.convert import ImageRejected, normalize_upload
+from bot.images.convert import normalize_upload
+from bot.images.decode import ImageRejected
 from bot.images.prompts import CHANGE_LIMIT, CharacterSheet, clean_text
 from bot.images.service import ImageService
 from bot.images.store import ImageStore

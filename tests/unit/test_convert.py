@@ -1,4 +1,4 @@
-"""Tests for bot.images.convert: the gate every member upload passes through."""
+"""Tests for bot.images.convert and bot.images.decode: the gate every member upload passes."""
 
 from __future__ import annotations
 
@@ -13,15 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, PngImagePlugin
 
-from bot.images import convert
-from bot.images.convert import (
-    ImageRejected,
-    fit_under,
-    load_picture,
-    make_thumbnail,
-    normalize_upload,
-    png_size,
-)
+from bot.images import decode as decoding
+from bot.images.convert import fit_under, load_picture, make_thumbnail, normalize_upload, png_size
+from bot.images.decode import ImageRejected
 
 # --------------------------------------------------------------------------- helpers
 
@@ -327,6 +321,6 @@ def test_load_picture_is_forgiving() -> None:
 
 
 def test_allowed_formats_are_only_the_four_we_accept() -> None:
-    assert set(convert.ALLOWED_FORMATS) == {"PNG", "JPEG", "WEBP", "GIF"}
+    assert set(decoding.ALLOWED_FORMATS) == {"PNG", "JPEG", "WEBP", "GIF"}
     bmp = encode(Image.new("RGB", (4, 4)), "BMP")
     assert rejected(bmp) == "unsupported_format"

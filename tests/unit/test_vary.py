@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bot.errors import NotAllowed, NotFound, QuotaExhausted
-from bot.images.convert import ImageRejected
+from bot.images.decode import ImageRejected
 from bot.images.prompts import CharacterSheet, build_vary_prompt, style_for
 from bot.images.service import ImageRequest, ImageService
 from bot.images.store import ImageStore
