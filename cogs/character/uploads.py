@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.errors import UserInputError
-from bot.images.convert import MAX_UPLOAD_PIXELS
+from bot.images.decode import MAX_UPLOAD_PIXELS
 from bot.jobs.queue import Submitted
 from bot.jobs.submit import MAX_UPLOAD_BYTES, CreateRequest
 from cogs._shared.context import requester, services

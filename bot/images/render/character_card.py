@@ -19,9 +19,7 @@ from bot.images.convert import load_picture
 from bot.images.render._common import (
     PALETTE,
     Canvas,
-    letterbox,
     one_at_a_time,
-    placeholder,
     with_alpha,
 )
 
@@ -118,8 +116,7 @@ def _draw_portrait(canvas: Canvas, picture: Image.Image | None) -> None:
     """The portrait, letterboxed in a rounded frame on the left."""
     x, y = _MARGIN, _MARGIN
     w, h = _PORTRAIT_W, CARD_SIZE[1] - 2 * _MARGIN
-    size = (canvas.s(w), canvas.s(h))
-    art = letterbox(picture, size) if picture is not None else placeholder(size)
+    art = canvas.picture_art(picture, (w, h))
     canvas.paste_rounded(art, (x, y), _RADIUS)
     canvas.rounded((x, y, x + w, y + h), _RADIUS, outline=with_alpha(PALETTE.border, 255))
 

@@ -19,9 +19,7 @@ from bot.images.convert import load_picture
 from bot.images.render._common import (
     PALETTE,
     Canvas,
-    letterbox,
     one_at_a_time,
-    placeholder,
     with_alpha,
 )
 
@@ -127,9 +125,8 @@ def _draw_tile(canvas: Canvas, item: SheetItem, x: float, y: float, tile_w: int)
     tile_h = tile_w + _LABEL_H
     canvas.rounded((x, y, x + tile_w, y + tile_h), _RADIUS, fill=PALETTE.surface)
 
-    side = canvas.s(tile_w)
     picture = load_picture(item.thumbnail, max_side=1024)
-    art = letterbox(picture, (side, side)) if picture is not None else placeholder((side, side))
+    art = canvas.picture_art(picture, (tile_w, tile_w))
     canvas.paste_rounded(art, (x, y), _RADIUS, corners=(True, True, False, False))
 
     canvas.rounded(
