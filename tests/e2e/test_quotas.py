@@ -166,9 +166,24 @@ async def test_twenty_at_once_with_five_left_queue_exactly_five(
     outcomes = [outcome(h) for h in handles]
     assert outcomes.count("queued") == 5 and outcomes.count("refused") == 15
     with db(data_dir) as conn:
-        states = conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
-        assert dict(states) == {"done": 2, "queued": 5} or sum(n for _, n in states) == 7
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
         assert conn.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 7
+    # The two warm-up pictures are done; the five accepted ones wait or are being drawn
+    # (OpenAI is held), none has finished or failed.
+    assert states.pop("done") == 2
+    assert set(states) <= {"queued", "running"} and sum(states.values()) == 5, states
+
+    # What the admin sees for Alice, per member and for the whole server, and the limit set.
+    show = await boss.slash("quota show", member=alice)
+    card = await show.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
+    assert card.embeds[0]["title"] == "Picture quota: Alice"
+    fields = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}
+    assert fields["Today"].startswith("**7** of **7** used · **0** left"), fields
+    assert fields["Waiting in the queue"] == "5 of at most 20", fields
+    assert fields["Limit from"] == "A personal limit set by an admin", fields
+    assert fields["Whole server today"] == "7 pictures · no server cap", fields
+    limits = await admin_says(boss, "quota-admin list", "Picture limits")
+    assert f"**Member** <@{alice.id}>: 7 a day · 20 waiting at once" in embed_text(limits)
     fake_openai.release()
     for handle in handles:
         if outcome(handle) == "queued":
