@@ -61,6 +61,8 @@ async def test_transient_faults_are_retried_until_the_picture_arrives(
     h = await create(guild.add_member("alice"))
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
+    # Both faults reached the bot and each was answered by one more attempt.
+    assert [r.fault for r in fake_openai.image_requests] == [fault, fault, None]
     assert jobs(data_dir) == [("done", 1, None)]
 
 
