@@ -5,7 +5,6 @@ raises InteractionRejected instead of sending something a real client could not 
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .permissions import (
@@ -24,10 +23,6 @@ if TYPE_CHECKING:
     from .fake import FakeDiscord
     from .interactions import InteractionHandle
     from .models import Channel, Emoji, Guild, User
-
-
-# The quickest a member fills in a modal (see _submit_modal).
-MODAL_TYPING_SECONDS = 0.3
 
 
 class InteractionRejected(Exception):
@@ -469,10 +464,14 @@ class MemberActions:
     ) -> InteractionHandle:
         rec = handle.record
         await handle.wait_ack(timeout)
-        # Not synchronisation but realism: a person needs time to read and type, and
-        # discord.py registers a modal only after the HTTP response that opened it returns.
-        # Submitting in the same millisecond would race that, which no member can do.
-        await asyncio.sleep(MODAL_TYPING_SECONDS)
+        # A member sees the modal only once Discord's answer reached the bot (discord.py
+        # registers a modal after the HTTP response that opened it returns): submitting before
+        # would race that, which no member can do.
+        await self.fake.wait_for(
+            lambda _f: rec.callback is not None and rec.callback.delivered,
+            timeout=timeout,
+            what=f"the answer to {rec!r} to reach the bot",
+        )
         if rec.modal is None or rec.callback is None or rec.callback.type != 9:
             cb_type = rec.callback.type if rec.callback else None
             raise InteractionRejected(

@@ -784,6 +784,7 @@ class RestAPI:
             rec.attempts.append(attempt)
             fake.callbacks.append(attempt)
             fake._notify()
+        req.on_sent.append(attempt.mark_delivered)
         if not req.flag("with_response"):
             return no_content()
         interaction: dict[str, Any] = {"id": str(rec.id), "type": rec.type}
