@@ -9,19 +9,10 @@ from pathlib import Path
 from PIL import Image
 
 from tests.botproc import BotProcess
+from tests.e2e.helpers import finished, picture_size
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
-
-
-def picture_size(data: bytes) -> tuple[int, int]:
-    return Image.open(io.BytesIO(data)).size
-
-
-def finished(message: object) -> bool:
-    return bool(getattr(message, "attachments", None)) and any(
-        cid.startswith("pic:vary:") for cid in getattr(message, "custom_ids", [])
-    )
 
 
 async def test_create_with_description_posts_the_picture_with_buttons(

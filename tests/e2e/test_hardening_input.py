@@ -27,9 +27,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import sqlite3
 from collections.abc import Coroutine
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,7 @@ from PIL import Image
 from bot.i18n import Catalog
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import character_of, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member, Role
 from tests.fakes.discord.records import Message, MessageState, walk_components
@@ -434,12 +432,6 @@ async def click_vary(world: World, text: str) -> None:
 # --------------------------------------------------------------------------- the test
 
 
-def _db_character(data_dir: Path, image_id: int) -> int:
-    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
-        row = db.execute("SELECT character_id FROM images WHERE id = ?", (image_id,)).fetchone()
-    return int(row[0])
-
-
 # Every example drives every command of a live bot: more time than the suite's default 120 s
 # when the machine is busy, and a bounded number of examples to keep the suite fast.
 @pytest.mark.timeout(300)
@@ -474,7 +466,7 @@ async def test_fuzzed_text_in_every_option_never_crashes_pings_or_breaks_limits(
         bob=bob,
         role=role,
         bot=bot,
-        character_id=_db_character(data_dir, image_id),
+        character_id=character_of(data_dir, image_id),
         image_id=image_id,
         base=base,
     )

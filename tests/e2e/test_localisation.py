@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tests.botproc import BotProcess
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import finished
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI

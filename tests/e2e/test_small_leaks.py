@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import database_busy, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
@@ -81,18 +80,6 @@ async def one_drawing_one_waiting(
     listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
     cancel = next(cid for cid in listing.custom_ids if cid.startswith("job:cancel:"))
     return first, lambda: member.click(listing, cancel)
-
-
-@contextmanager
-def database_busy(data_dir: Path) -> Iterator[None]:
-    """Another program holds SQLite's write lock (the bot's busy_timeout is 5 s)."""
-    other = sqlite3.connect(data_dir / "bot.sqlite3", isolation_level=None, timeout=10)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        yield
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
 
 
 @pytest.mark.parametrize(

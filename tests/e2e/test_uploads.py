@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.botproc import BotProcess
-from tests.e2e.test_create import finished, picture_size
+from tests.e2e.helpers import create, finished, picture_size
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -87,11 +87,8 @@ async def test_bad_uploads_get_a_clear_private_error_and_reach_nobody(
     if len(data) > 10 * 1024 * 1024:
         guild.set_premium_tier(3)  # members of a boosted server may upload up to 100 MB
     alice = guild.add_member("alice")
-    h = await alice.slash(
-        "character create",
-        name="Aiko",
-        description="like the reference",
-        reference=Upload(filename, data, content_type),
+    h = await create(
+        alice, "Aiko", "like the reference", reference=Upload(filename, data, content_type)
     )
     notice = await h.wait_for_reply(lambda m: m.ephemeral, timeout=15)
     assert expected in notice.content
@@ -137,11 +134,8 @@ async def test_awkward_but_valid_uploads_are_converted_to_clean_png(
     size: tuple[int, int],
 ) -> None:
     alice = guild.add_member("alice")
-    h = await alice.slash(
-        "character create",
-        name="Aiko",
-        description="like the reference",
-        reference=Upload(filename, data, content_type),
+    h = await create(
+        alice, "Aiko", "like the reference", reference=Upload(filename, data, content_type)
     )
     await h.wait_original(finished, timeout=20)
     sent = fake_openai.requests_for("edits")[0].images[0]

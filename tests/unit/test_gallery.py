@@ -11,7 +11,6 @@ import json
 import os
 import time
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -156,13 +155,10 @@ Env = tuple[Storage, ImageStore, GalleryService, Seeder]
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    storage = Storage(tmp_path / "bot.sqlite3")
-    await storage.open()
+async def env(storage: Storage, tmp_path: Path) -> Env:
     store = ImageStore(tmp_path / "images")
     service = GalleryService(storage, store, Catalog.load())
-    yield storage, store, service, Seeder(storage, store)
-    await storage.close()
+    return storage, store, service, Seeder(storage, store)
 
 
 G1, G2 = 1001, 2002
