@@ -381,14 +381,7 @@ class MemberActions:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
         if "id" in comp:
             data["id"] = comp["id"]
-        return self.fake._start_interaction(
-            type=3,
-            data=data,
-            member=self._as_member(),
-            channel=channel,
-            label=custom_id,
-            message=msg,
-        )
+        return self._component_interaction(msg, channel, data)
 
     async def select(
         self, message: Message | int, custom_id: str, values: list[Any]
@@ -407,13 +400,19 @@ class MemberActions:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype, "values": out}
         if resolved:
             data["resolved"] = resolved
+        return self._component_interaction(msg, channel, data)
+
+    def _component_interaction(
+        self, message: Message, channel: Channel, data: dict[str, Any]
+    ) -> InteractionHandle:
+        """A MESSAGE_COMPONENT interaction (a click or a pick) on ``message``."""
         return self.fake._start_interaction(
             type=3,
             data=data,
             member=self._as_member(),
             channel=channel,
-            label=custom_id,
-            message=msg,
+            label=data["custom_id"],
+            message=message,
         )
 
     def _picked(
