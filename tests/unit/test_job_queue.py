@@ -42,6 +42,12 @@ class StubRunner:
         async with self.started:
             await asyncio.wait_for(self.started.wait_for(lambda: len(self.drawn) >= count), 5)
 
+    async def finish_until(self, *, drawn: int) -> None:
+        """Let the job being drawn end, one at a time, until ``drawn`` jobs were started."""
+        while len(self.drawn) < drawn:
+            self.release.release()
+            await self.wait_drawn(len(self.drawn) + 1)
+
 
 class Told:
     """The queue's observer: what members would hear, by event."""
@@ -79,19 +85,22 @@ async def submit(jobs: JobQueue, name: str, user_id: int, guild_id: int = GUILD)
     return (await jobs.submit(job, ROOMY)).job.id
 
 
+async def first_drawing(jobs: JobQueue, runner: StubRunner) -> None:
+    """Alice's A1 is being drawn: it holds the only slot, so what follows waits in line."""
+    await submit(jobs, "A1", ALICE)
+    await runner.wait_drawn(1)
+
+
 async def test_one_members_jobs_take_turns_with_anothers(
     queue: tuple[JobQueue, StubRunner, Told],
 ) -> None:
     jobs, runner, _ = queue
-    await submit(jobs, "A1", ALICE)
-    await runner.wait_drawn(1)  # A1 holds the only slot
+    await first_drawing(jobs, runner)
     for name in ("A2", "A3"):
         await submit(jobs, name, ALICE)
     bob = await submit(jobs, "B1", BOB)
     assert jobs.position(bob) == 1  # Bob was never served: he goes ahead of Alice's next
-    for drawn in range(2, 5):
-        runner.release.release()
-        await runner.wait_drawn(drawn)
+    await runner.finish_until(drawn=4)
     assert runner.drawn == ["A1", "B1", "A2", "A3"]
 
 
@@ -99,16 +108,13 @@ async def test_servers_take_turns_and_positions_tell_the_order(
     queue: tuple[JobQueue, StubRunner, Told],
 ) -> None:
     jobs, runner, _ = queue
-    await submit(jobs, "A1", ALICE)
-    await runner.wait_drawn(1)
+    await first_drawing(jobs, runner)
     waiting = {name: await submit(jobs, name, ALICE) for name in ("A2", "A3")}
     waiting["C1"] = await submit(jobs, "C1", CAROL, guild_id=OTHER_GUILD)
     told_order = sorted(waiting, key=lambda name: jobs.position(waiting[name]) or 0)
     assert told_order == ["C1", "A2", "A3"]
     assert jobs.queued_ids(OTHER_GUILD) == [waiting["C1"]]
-    for drawn in range(2, 5):
-        runner.release.release()
-        await runner.wait_drawn(drawn)
+    await runner.finish_until(drawn=4)
     assert runner.drawn == ["A1", *told_order]
 
 
@@ -116,13 +122,11 @@ async def test_a_cancelled_job_is_never_drawn(
     queue: tuple[JobQueue, StubRunner, Told],
 ) -> None:
     jobs, runner, told = queue
-    await submit(jobs, "A1", ALICE)
-    await runner.wait_drawn(1)
+    await first_drawing(jobs, runner)
     cancelled = await submit(jobs, "A2", ALICE)
     await submit(jobs, "A3", ALICE)
     assert await jobs.cancel(cancelled)
     assert jobs.position(cancelled) is None
-    runner.release.release()
-    await runner.wait_drawn(2)
+    await runner.finish_until(drawn=2)
     assert runner.drawn == ["A1", "A3"]
     assert ("job_cancelled", cancelled) in told.events
