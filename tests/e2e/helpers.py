@@ -7,9 +7,13 @@ from one another, so a test module can be read, moved or deleted on its own.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import re
 import sqlite3
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -18,10 +22,12 @@ from typing import Any
 from PIL import Image
 
 from bot.i18n import Catalog
+from bot.images.store import ImageStore
 from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
+from tests.storage_helpers import Seeder, open_storage
 
 EN = Catalog.load()
 
@@ -253,3 +259,82 @@ async def wait_edited(fake: FakeDiscord, message: Message, filename: str) -> Mes
     found = await fake.wait_for(ready, timeout=10, what=f"{filename} on message {message.id}")
     assert isinstance(found, Message)
     return found
+
+
+# --- what members may not smuggle into public messages --------------------------------------
+
+
+_ESCAPED = re.compile(r"\\[^\s]")
+
+
+_MEMBER_MARKDOWN = re.compile(r"[\[\]`*_~|]|^\s*(?:#{1,3}|-#|>)\s", re.MULTILINE)
+
+
+def public_texts(fake: FakeDiscord) -> list[tuple[Message, str]]:
+    """Every text Discord renders as markdown in every version of every public bot message:
+    content, embed titles, descriptions and field names and values. (Footers are shown
+    without markdown, so escapes there would show; the bot puts no member text in them.)"""
+    found: list[tuple[Message, str]] = []
+    for message in fake.messages(include_deleted=True):
+        if not message.by_bot or message.ephemeral:
+            continue
+        for state in message.states:
+            if state.flags & 64:
+                continue
+            texts = [state.content or ""]
+            for embed in state.embeds:
+                texts += [embed.get("title") or "", embed.get("description") or ""]
+                for item in embed.get("fields") or []:
+                    texts += [item.get("name") or "", item.get("value") or ""]
+            found += [(message, text) for text in texts if text]
+    return found
+
+
+def unescaped_markdown(text: str) -> list[str]:
+    """Markdown characters left unescaped in ``text`` once the bot's own **bold** is set aside."""
+    bare = _ESCAPED.sub("x", text).replace("**", "")
+    bare = re.sub(r"https?://\S+", "", bare)  # Discord shows no markdown inside a link
+    bare = re.sub(r"<(?:@[!&]?|#|t:|a?:\w*:)[^<>]*>", "", bare)  # mentions, timestamps, emoji
+    return _MEMBER_MARKDOWN.findall(bare)
+
+
+# --- pictures a member uploads ------------------------------------------------------------
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def flat_png(side: int) -> bytes:
+    """A flat RGBA square: a few hundred KB on the wire, ``side² × 4`` bytes once decoded."""
+    row = b"\x00" + b"\x10\x20\x30\xff" * side
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+# --- a gallery written before the bot starts -------------------------------------------------
+
+
+NAMES = ["星野アイ", "Mira", "小雪", "Kaito"]
+
+
+async def seed(data_dir: Path, guild_id: int, owners: list[int], pictures: int) -> list[int]:
+    """Characters (one per name) and ``pictures`` pictures, written before the bot starts."""
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    async with open_storage(data_dir / "bot.sqlite3") as storage:
+        seeder = Seeder(storage, ImageStore(data_dir / "images"))
+        characters = [
+            await seeder.character(guild_id, owners[i % len(owners)], name)
+            for i, name in enumerate(NAMES)
+        ]
+        for i in range(pictures):
+            owner = owners[i % len(NAMES) % len(owners)]
+            await seeder.picture(guild_id, characters[i % len(NAMES)], owner)
+        return characters

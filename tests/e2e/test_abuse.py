@@ -14,9 +14,17 @@ import pytest
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import character_of, finished, image_id, picture_size, refusal, say
-from tests.e2e.test_hardening_input import public_texts, unescaped_markdown
-from tests.e2e.test_uploads import flat_png
+from tests.e2e.helpers import (
+    character_of,
+    finished,
+    flat_png,
+    image_id,
+    picture_size,
+    public_texts,
+    refusal,
+    say,
+    unescaped_markdown,
+)
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI

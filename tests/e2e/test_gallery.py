@@ -7,7 +7,6 @@ earlier); the twelfth is a real /character create, so its message exists in the 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import sqlite3
@@ -20,7 +19,6 @@ import pytest
 from PIL import Image
 
 from bot.images.render import sheet_size
-from bot.images.store import ImageStore
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, bot_environment
 from tests.e2e.helpers import (
@@ -30,6 +28,7 @@ from tests.e2e.helpers import (
     finished,
     has_sheet,
     options,
+    seed,
     stored_files,
     wait_edited,
 )
@@ -37,25 +36,6 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
-from tests.storage_helpers import open_storage
-from tests.unit.test_gallery import Seeder
-
-NAMES = ["星野アイ", "Mira", "小雪", "Kaito"]
-
-
-async def seed(data_dir: Path, guild_id: int, owners: list[int], pictures: int) -> list[int]:
-    """Characters (one per name) and ``pictures`` pictures, written before the bot starts."""
-    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-    async with open_storage(data_dir / "bot.sqlite3") as storage:
-        seeder = Seeder(storage, ImageStore(data_dir / "images"))
-        characters = [
-            await seeder.character(guild_id, owners[i % len(owners)], name)
-            for i, name in enumerate(NAMES)
-        ]
-        for i in range(pictures):
-            owner = owners[i % len(NAMES) % len(owners)]
-            await seeder.picture(guild_id, characters[i % len(NAMES)], owner)
-        return characters
 
 
 def sheet(message: Message) -> Image.Image:

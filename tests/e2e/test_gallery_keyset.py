@@ -15,13 +15,11 @@ from pathlib import Path
 
 from bot.images.store import ImageStore
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import cid, has_sheet, options, wait_edited
-from tests.e2e.test_gallery import seed
+from tests.e2e.helpers import cid, has_sheet, options, seed, wait_edited
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
-from tests.storage_helpers import open_storage
-from tests.unit.test_gallery import Seeder
+from tests.storage_helpers import Seeder, open_storage
 
 PICTURES = 30  # pages of 9, 9, 9 and 3
 

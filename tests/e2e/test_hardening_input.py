@@ -40,7 +40,7 @@ from PIL import Image
 from bot.i18n import Catalog
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import character_of, finished
+from tests.e2e.helpers import character_of, finished, public_texts, unescaped_markdown
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member, Role
 from tests.fakes.discord.records import Message, MessageState, walk_components
@@ -297,38 +297,8 @@ def assert_no_pings(world: World) -> None:
 
 
 # An escaped character (a backslash before a space is no escape: Discord shows both).
-_ESCAPED = re.compile(r"\\[^\s]")
 # Markdown a member could smuggle in; none of it appears in the bot's own public texts
 # (its only markdown there is **bold**, removed before the check).
-_MEMBER_MARKDOWN = re.compile(r"[\[\]`*_~|]|^\s*(?:#{1,3}|-#|>)\s", re.MULTILINE)
-
-
-def public_texts(fake: FakeDiscord) -> list[tuple[Message, str]]:
-    """Every text Discord renders as markdown in every version of every public bot message:
-    content, embed titles, descriptions and field names and values. (Footers are shown
-    without markdown, so escapes there would show; the bot puts no member text in them.)"""
-    found: list[tuple[Message, str]] = []
-    for message in fake.messages(include_deleted=True):
-        if not message.by_bot or message.ephemeral:
-            continue
-        for state in message.states:
-            if state.flags & 64:
-                continue
-            texts = [state.content or ""]
-            for embed in state.embeds:
-                texts += [embed.get("title") or "", embed.get("description") or ""]
-                for item in embed.get("fields") or []:
-                    texts += [item.get("name") or "", item.get("value") or ""]
-            found += [(message, text) for text in texts if text]
-    return found
-
-
-def unescaped_markdown(text: str) -> list[str]:
-    """Markdown characters left unescaped in ``text`` once the bot's own **bold** is set aside."""
-    bare = _ESCAPED.sub("x", text).replace("**", "")
-    bare = re.sub(r"https?://\S+", "", bare)  # Discord shows no markdown inside a link
-    bare = re.sub(r"<(?:@[!&]?|#|t:|a?:\w*:)[^<>]*>", "", bare)  # mentions, timestamps, emoji
-    return _MEMBER_MARKDOWN.findall(bare)
 
 
 def assert_no_member_markdown(world: World) -> None:

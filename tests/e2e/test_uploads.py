@@ -10,34 +10,16 @@ import pytest
 from PIL import Image
 
 from tests.botproc import BotProcess
-from tests.e2e.helpers import create, finished, picture_size
+from tests.e2e.helpers import create, finished, picture_size, png_chunk
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def bomb_png() -> bytes:
     """A tiny file whose header claims 30000 x 30000 pixels."""
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
     body = zlib.compress(b"\x00" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", body)
-        + png_chunk(b"IEND", b"")
-    )
-
-
-def flat_png(side: int) -> bytes:
-    """A flat RGBA square: a few hundred KB on the wire, ``side² × 4`` bytes once decoded."""
-    row = b"\x00" + b"\x10\x20\x30\xff" * side
-    packer = zlib.compressobj(9)
-    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + png_chunk(b"IHDR", header)
