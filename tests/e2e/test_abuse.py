@@ -109,7 +109,7 @@ def leave_old_files(data_dir: Path) -> Path:
 
 
 async def test_data_dir_contents_are_owner_only(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:
     old = leave_old_files(data_dir)
     previous = os.umask(0o022)  # what the bot process inherits from a typical shell
@@ -133,7 +133,6 @@ def stored_tokens(data_dir: Path) -> list[str]:
 
 async def test_interaction_tokens_never_reach_the_log_and_leave_the_database_when_done(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,

@@ -50,9 +50,7 @@ async def test_reroll_and_delete_work_after_a_restart(
     assert len(stored_files(data_dir)) == len(files_before) - 2  # picture and thumbnail gone
 
 
-async def test_favorite_button_toggles(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
+async def test_favorite_button_toggles(bot: object, guild: Guild, data_dir: Path) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     h = await alice.slash("character create", name="Aiko", description="silver hair")

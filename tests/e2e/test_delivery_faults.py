@@ -77,7 +77,7 @@ async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_o
 
 
 async def test_a_failure_told_after_a_restart_fills_its_placeholders(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:
     bot = await start_bot()
     alice = guild.add_member("alice")

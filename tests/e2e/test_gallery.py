@@ -296,7 +296,7 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
 
 
 async def test_a_private_server_gallery_shows_members_only_their_own(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")

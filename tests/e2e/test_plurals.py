@@ -15,7 +15,6 @@ from tests.e2e.helpers import confirm, created, db_value, has_sheet
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 # What a careless plural looks like: "1 pictures", "picture(s)", "favorite(s)".
 WRONG = re.compile(r"\b1 pictures\b|\(s\)")
@@ -50,7 +49,6 @@ async def gallery_footer(member: Member, data_dir: Path, name: str) -> str:
 async def test_one_picture_is_one_picture_and_two_are_two_pictures(
     bot: BotProcess,
     fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,
 ) -> None:

@@ -162,7 +162,6 @@ async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
 
 async def test_queue_shows_my_jobs_and_cancel_refunds(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,

@@ -47,7 +47,6 @@ async def test_a_failed_jobs_upload_is_removed(
 
 async def test_a_cancelled_jobs_upload_is_removed(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,
@@ -87,7 +86,7 @@ async def one_drawing_one_waiting(
     ["character private", "config forks", "quota-admin set member", "quota-admin clear server"],
 )
 async def test_commands_that_write_acknowledge_first(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path, command: str
+    bot: object, guild: Guild, data_dir: Path, command: str
 ) -> None:
     boss = guild.add_member("boss", admin=True)
     options: dict[str, object] = {}
@@ -111,7 +110,6 @@ async def test_commands_that_write_acknowledge_first(
 
 async def test_cancel_acknowledges_first(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.botproc import BotProcess
 from tests.e2e.helpers import create, finished, picture_size, png_chunk
-from tests.fakes.discord import ATTACH_FILES, FakeDiscord, Upload
+from tests.fakes.discord import ATTACH_FILES, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -58,7 +58,6 @@ REJECTED = [
 )
 async def test_bad_uploads_get_a_clear_private_error_and_reach_nobody(
     bot: BotProcess,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     filename: str,
@@ -127,7 +126,7 @@ async def test_awkward_but_valid_uploads_are_converted_to_clean_png(
 
 
 async def test_a_channel_without_attach_files_gets_a_clear_permission_message(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
     alice = guild.add_member("alice")
