@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 __all__ = ["RateLimiter"]
 
@@ -31,10 +31,13 @@ class RateLimiter:
         concurrency: int,
         images_per_minute: int,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.concurrency = concurrency
         self.budget = images_per_minute
+        # Injected together so a test can move time forward instead of waiting a minute.
         self._clock = clock
+        self._sleep = sleep
         # (when, images) of every request in the last WINDOW seconds.
         self._spent: deque[tuple[float, int]] = deque()
         self._slots = asyncio.Semaphore(concurrency)
@@ -72,7 +75,7 @@ class RateLimiter:
             while True:
                 pause = self.paused_for()
                 if pause > 0:
-                    await asyncio.sleep(pause)
+                    await self._sleep(pause)
                     continue
                 now = self._clock()
                 while self._spent and self._spent[0][0] <= now - WINDOW - MARGIN:
@@ -88,5 +91,5 @@ class RateLimiter:
                     if freed >= excess:
                         delay = stamp + WINDOW + MARGIN - now + 0.01
                         log.info("Images-per-minute budget reached; waiting %.1f s", delay)
-                        await asyncio.sleep(delay)
+                        await self._sleep(delay)
                         break

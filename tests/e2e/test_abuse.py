@@ -14,13 +14,19 @@ import pytest
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished, picture_size
-from tests.e2e.test_hardening_authz import refusal, say
-from tests.e2e.test_hardening_input import public_texts, unescaped_markdown
-from tests.e2e.test_uploads import flat_png
+from tests.e2e.helpers import (
+    character_of,
+    finished,
+    flat_png,
+    image_id,
+    picture_size,
+    public_texts,
+    refusal,
+    say,
+    unescaped_markdown,
+)
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
-from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
 
 # Characters str.isdigit() accepts but int() refuses (superscript, circled, and a mix).
@@ -103,7 +109,7 @@ def leave_old_files(data_dir: Path) -> Path:
 
 
 async def test_data_dir_contents_are_owner_only(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:
     old = leave_old_files(data_dir)
     previous = os.umask(0o022)  # what the bot process inherits from a typical shell
@@ -127,7 +133,6 @@ def stored_tokens(data_dir: Path) -> list[str]:
 
 async def test_interaction_tokens_never_reach_the_log_and_leave_the_database_when_done(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,
@@ -218,13 +223,6 @@ HOSTILE_NAME = "[Claim Nitro](https://discord-gift.example/x)"
 HOSTILE_TEXT = "**bold** _it_ ~~gone~~ ||spoiler|| `code` [free](https://x.example)\n# Heading\n> q"
 
 
-def character_of_picture(data_dir: Path, message: Message) -> int:
-    image = int(next(c for c in message.custom_ids if c.startswith("pic:vary:")).split(":")[2])
-    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
-        row = db.execute("SELECT character_id FROM images WHERE id = ?", (image,)).fetchone()
-    return int(row[0])
-
-
 async def test_member_text_is_shown_literally_in_every_public_message(
     bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
@@ -232,11 +230,11 @@ async def test_member_text_is_shown_literally_in_every_public_message(
     bob = guild.add_member("bob")
     made = await alice.slash("character create", name=HOSTILE_NAME, description=HOSTILE_TEXT)
     posted = await made.wait_original(finished, timeout=20)
-    original = await asyncio.to_thread(character_of_picture, data_dir, posted)
+    original = await asyncio.to_thread(character_of, data_dir, image_id(posted))
     # Bob varies it: his own copy (a fork), with a hostile change text.
     varied = await bob.slash("character vary", character=str(original), change=HOSTILE_TEXT)
     forked = await varied.wait_original(finished, timeout=20)
-    fork = await asyncio.to_thread(character_of_picture, data_dir, forked)
+    fork = await asyncio.to_thread(character_of, data_dir, image_id(forked))
     # Cards, lineage lines and gallery pages name both characters and Alice.
     for handle in (
         await bob.slash("character show", character=str(fork)),

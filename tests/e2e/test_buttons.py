@@ -6,19 +6,10 @@ import sqlite3
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import button, finished, stored_files
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
-
-
-def button(message: object, action: str) -> str:
-    return next(cid for cid in message.custom_ids if cid.startswith(f"pic:{action}:"))  # type: ignore[attr-defined]
-
-
-def stored_files(data_dir: Path) -> set[str]:
-    root = data_dir / "images"
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
 async def test_reroll_and_delete_work_after_a_restart(
@@ -59,9 +50,7 @@ async def test_reroll_and_delete_work_after_a_restart(
     assert len(stored_files(data_dir)) == len(files_before) - 2  # picture and thumbnail gone
 
 
-async def test_favorite_button_toggles(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
+async def test_favorite_button_toggles(bot: object, guild: Guild, data_dir: Path) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     h = await alice.slash("character create", name="Aiko", description="silver hair")

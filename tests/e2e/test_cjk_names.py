@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import finished
 from tests.fakes.discord.models import Guild
 
 NAME = "小樱"

@@ -9,19 +9,10 @@ from pathlib import Path
 from PIL import Image
 
 from tests.botproc import BotProcess
+from tests.e2e.helpers import finished, picture_size
 from tests.fakes.discord import FakeDiscord, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
-
-
-def picture_size(data: bytes) -> tuple[int, int]:
-    return Image.open(io.BytesIO(data)).size
-
-
-def finished(message: object) -> bool:
-    return bool(getattr(message, "attachments", None)) and any(
-        cid.startswith("pic:vary:") for cid in getattr(message, "custom_ids", [])
-    )
 
 
 async def test_create_with_description_posts_the_picture_with_buttons(
@@ -97,7 +88,7 @@ async def test_modal_path_produces_the_same(
 
 
 async def test_four_pictures_in_one_message_and_a_reference_becomes_an_edit(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     carol = guild.add_member("carol")
     h = await carol.slash("character create", name="Mio", description="pink twin tails", count=4)
@@ -154,9 +145,7 @@ async def test_refused_prompt_gets_a_private_explanation_and_costs_nothing(
         assert db.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 0
 
 
-async def test_mentions_in_text_never_ping(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
+async def test_mentions_in_text_never_ping(bot: BotProcess, guild: Guild) -> None:
     eve = guild.add_member("eve")
     h = await eve.slash(
         "character create", name="@everyone", description="<@&123> **bold** `code` @here"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -17,10 +17,6 @@ from tests.fakes.openai import FakeOpenAI
 pytestmark = pytest.mark.allow_errors  # the bot rightly logs Discord's refusals
 
 ORIGINAL_EDIT = r"/webhooks/\d+/[^/]+/messages/@original"
-
-
-def drawing(message: object) -> bool:
-    return "Drawing" in (getattr(message, "content", None) or "")
 
 
 def delivered(data_dir: Path) -> list[int]:
@@ -32,11 +28,7 @@ async def test_a_429_without_via_is_waited_out_and_the_picture_arrives(
     start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     await start_bot(partial_images=0)
-    fake_openai.hold()
-    h = await guild.add_member("alice").slash(
-        "character create", name="Aiko", description="silver hair"
-    )
-    await h.wait_original(drawing, timeout=10)
+    h = await start_drawing(fake_openai, guild.add_member("alice"))
     # discord.py's webhook adapter raises a 429 without a Via header at once, unslept.
     fault = fake_discord.fail_next("PATCH", ORIGINAL_EDIT, retry_after=0.3, via=False, times=2)
     fake_openai.release()
@@ -85,7 +77,7 @@ async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_o
 
 
 async def test_a_failure_told_after_a_restart_fills_its_placeholders(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:
     bot = await start_bot()
     alice = guild.add_member("alice")
@@ -118,11 +110,7 @@ async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
     start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     bot = await start_bot(partial_images=0)
-    fake_openai.hold()
-    h = await guild.add_member("alice").slash(
-        "character create", name="Aiko", description="silver hair"
-    )
-    await h.wait_original(drawing, timeout=10)
+    await start_drawing(fake_openai, guild.add_member("alice"))
     fake_discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
     stall = fake_discord.stall_next("POST", r"/channels/\d+/messages")
     fake_openai.release()
@@ -145,11 +133,7 @@ async def test_a_post_discord_rejects_settles_and_tells_the_member(
     data_dir: Path,
 ) -> None:
     await start_bot(partial_images=0)
-    fake_openai.hold()
-    h = await guild.add_member("alice").slash(
-        "character create", name="Aiko", description="silver hair"
-    )
-    await h.wait_original(drawing, timeout=10)
+    h = await start_drawing(fake_openai, guild.add_member("alice"))
     fake_discord.fail_next("PATCH", ORIGINAL_EDIT, status=400, code=50035)  # never retried
     fake_openai.release()
     await h.wait_for_reply(
@@ -166,10 +150,8 @@ async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
     data_dir: Path,
 ) -> None:
     await start_bot(partial_images=0)
-    fake_openai.hold()
     alice = guild.add_member("alice")
-    h = await alice.slash("character create", name="Aiko", description="silver hair")
-    await h.wait_original(drawing, timeout=10)
+    await start_drawing(fake_openai, alice)
     fake_discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
     guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
     fake_openai.release()

@@ -7,7 +7,6 @@ earlier); the twelfth is a real /character create, so its message exists in the 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import sqlite3
@@ -20,58 +19,23 @@ import pytest
 from PIL import Image
 
 from bot.images.render import sheet_size
-from bot.images.store import ImageStore
-from bot.storage import Storage
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, bot_environment
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import (
+    cid,
+    confirm,
+    db_value,
+    finished,
+    has_sheet,
+    options,
+    seed,
+    stored_files,
+    wait_edited,
+)
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
-from tests.unit.test_gallery import Seeder
-
-NAMES = ["星野アイ", "Mira", "小雪", "Kaito"]
-
-
-async def seed(data_dir: Path, guild_id: int, owners: list[int], pictures: int) -> list[int]:
-    """Characters (one per name) and ``pictures`` pictures, written before the bot starts."""
-    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-    storage = Storage(data_dir / "bot.sqlite3")
-    await storage.open()
-    try:
-        seeder = Seeder(storage, ImageStore(data_dir / "images"))
-        characters = [
-            await seeder.character(guild_id, owners[i % len(owners)], name)
-            for i, name in enumerate(NAMES)
-        ]
-        for i in range(pictures):
-            owner = owners[i % len(NAMES) % len(owners)]
-            await seeder.picture(guild_id, characters[i % len(NAMES)], owner)
-        return characters
-    finally:
-        await storage.close()
-
-
-def db_value(data_dir: Path, sql: str, *params: Any) -> Any:
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        row = db.execute(sql, params).fetchone()
-    return None if row is None else row[0]
-
-
-def stored_files(data_dir: Path) -> set[str]:
-    root = data_dir / "images"
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
-def cid(message: Message, prefix: str) -> str:
-    return next(c for c in message.custom_ids if c.startswith(prefix))
-
-
-def options(message: Message, prefix: str) -> list[dict[str, Any]]:
-    comp = message.component(cid(message, prefix))
-    assert comp is not None
-    return list(comp["options"])
 
 
 def sheet(message: Message) -> Image.Image:
@@ -80,30 +44,6 @@ def sheet(message: Message) -> Image.Image:
     im = Image.open(io.BytesIO(attachment.data))
     im.load()
     return im
-
-
-def has_sheet(message: Message) -> bool:
-    return not message.loading and any(
-        a.filename.startswith("gallery-") for a in message.attachments
-    )
-
-
-async def wait_edited(fake: FakeDiscord, message: Message, filename: str) -> Message:
-    def ready(_f: FakeDiscord) -> Message | None:
-        current = fake.message(message.id)
-        return current if any(a.filename == filename for a in current.attachments) else None
-
-    found = await fake.wait_for(ready, timeout=10, what=f"{filename} on message {message.id}")
-    assert isinstance(found, Message)
-    return found
-
-
-def subcommands(fake: FakeDiscord, guild: Guild, name: str) -> set[str]:
-    """Subcommand names of ``/name`` as synced to ``guild`` or globally."""
-    for command in [*fake.synced_commands(guild), *fake.synced_commands()]:
-        if command["name"] == name:
-            return {o["name"] for o in command.get("options") or [] if o.get("type") in (1, 2)}
-    return set()
 
 
 async def test_gallery_pages_open_and_favorites_survive_a_restart(
@@ -266,20 +206,6 @@ async def test_another_server_sees_nothing_and_private_characters_stay_private(
     fake_discord.assert_no_violations()
 
 
-async def confirm(member: Member, prompt: Message, fake: FakeDiscord, done: str) -> Message:
-    danger = next(b for b in prompt.buttons if b.get("style") == 4)
-    press = await member.click(prompt, danger["custom_id"])
-    await press.wait_ack()
-
-    def finished_text(_f: FakeDiscord) -> Message | None:
-        current = fake.message(prompt.id)
-        return current if done in current.content else None
-
-    result = await fake.wait_for(finished_text, timeout=15, what=done)
-    assert isinstance(result, Message)
-    return result
-
-
 async def test_export_split_and_delete_my_data_and_character_leave_no_file(
     start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
@@ -370,7 +296,7 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
 
 
 async def test_a_private_server_gallery_shows_members_only_their_own(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")

@@ -14,13 +14,12 @@ import sqlite3
 from pathlib import Path
 
 from bot.images.store import ImageStore
-from bot.storage import Storage
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_gallery import cid, has_sheet, options, seed, wait_edited
+from tests.e2e.helpers import cid, has_sheet, options, seed, wait_edited
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
-from tests.unit.test_gallery import Seeder
+from tests.storage_helpers import Seeder, open_storage
 
 PICTURES = 30  # pages of 9, 9, 9 and 3
 
@@ -107,15 +106,11 @@ async def test_pictures_made_and_deleted_between_presses_neither_repeat_nor_vani
 
     # While Alice looks at page 1: two new pictures (they go before page 1) and one of
     # page 2's deleted. With OFFSET, ▶ would show page 1's last two pictures again.
-    storage = Storage(data_dir / "bot.sqlite3")
-    await storage.open()
-    try:
+    async with open_storage(data_dir / "bot.sqlite3") as storage:
         seeder = Seeder(storage, ImageStore(data_dir / "images"))
         seeder.count = PICTURES
         for _ in range(2):
             await seeder.picture(guild.id, characters[0], alice.id)
-    finally:
-        await storage.close()
     gone = before[12]
     with sqlite3.connect(data_dir / "bot.sqlite3") as db:
         db.execute("DELETE FROM images WHERE id = ?", (gone,))

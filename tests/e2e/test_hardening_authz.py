@@ -20,31 +20,13 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import Catalog
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
-from tests.fakes.discord import FakeDiscord, InteractionHandle, InteractionRejected
+from tests.e2e.helpers import button, character_of, db_path, finished, image_id, query, refusal, say
+from tests.fakes.discord import FakeDiscord, InteractionRejected
 from tests.fakes.discord.models import Channel, Guild, Member, Role
 from tests.fakes.discord.records import Message, MessageState
 from tests.fakes.openai import FakeOpenAI
-
-EN = Catalog.load()
-
-
-def say(key: str, **values: Any) -> str:
-    """What the bot tells an English-speaking member for ``key``."""
-    return EN.t("en", key, **values)
-
-
-def db_path(data_dir: Path) -> Path:
-    return data_dir / "bot.sqlite3"
-
-
-def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(db_path(data_dir))) as db:
-        return db.execute(sql, params).fetchall()
-
 
 # Bookkeeping the bot writes just *after* a Discord call returns (where a picture was
 # posted, that it was delivered): no recorded event follows it for a test to wait on, so a
@@ -74,34 +56,6 @@ def snapshot(data_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
             found = db.execute(f'SELECT {", ".join(columns)} FROM "{table}"').fetchall()
             rows[table] = sorted(found, key=repr)
     return rows
-
-
-def image_id(message: Message) -> int:
-    return int(next(c for c in message.custom_ids if c.startswith("pic:vary:")).split(":")[2])
-
-
-def button(message: Message, action: str) -> str:
-    return next(c for c in message.custom_ids if c.startswith(f"pic:{action}:"))
-
-
-def character_of(data_dir: Path, picture: int) -> int:
-    return int(query(data_dir, "SELECT character_id FROM images WHERE id = ?", picture)[0][0])
-
-
-async def refusal(handle: InteractionHandle) -> str:
-    """The private answer a refused member gets (and no public trace of the attempt)."""
-    reply = await handle.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    callback = handle.callback
-    if callback is not None and callback.type in (4, 5):  # a response of its own...
-        original = handle.original
-        # ...is private, or the public "thinking…" placeholder is taken away again (just
-        # after the private answer exists: before it, the answer would have edited it).
-        await handle.fake.wait_for(
-            lambda _f: original is None or original.ephemeral or original.deleted,
-            timeout=5,
-            what=f"no public trace of {original!r}",
-        )
-    return reply.content or ""
 
 
 def synced(fake: FakeDiscord, guild: Guild, path: str) -> bool:

@@ -9,15 +9,13 @@ logs no traceback (the fixture fails the test on any Traceback or ERROR line).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import button, finished, image_id, query
 from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Channel, Guild, Member
 from tests.fakes.discord.permissions import Intents
@@ -26,19 +24,6 @@ from tests.fakes.openai import FakeOpenAI
 
 # The progress states of a member's message before the picture replaces them.
 QUEUED, DRAWING = "⏳", "🎨"
-
-
-def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
-        return db.execute(sql, params).fetchall()
-
-
-def image_id(message: Message) -> int:
-    return int(next(c for c in message.custom_ids if c.startswith("pic:vary:")).split(":")[2])
-
-
-def button(message: Message, action: str) -> str:
-    return next(c for c in message.custom_ids if c.startswith(f"pic:{action}:"))
 
 
 async def drawing(fake_openai: FakeOpenAI, handle: InteractionHandle, requests: int) -> None:

@@ -27,9 +27,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import sqlite3
 from collections.abc import Coroutine
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,7 @@ from PIL import Image
 from bot.i18n import Catalog
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import character_of, finished, public_texts, unescaped_markdown
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member, Role
 from tests.fakes.discord.records import Message, MessageState, walk_components
@@ -299,38 +297,8 @@ def assert_no_pings(world: World) -> None:
 
 
 # An escaped character (a backslash before a space is no escape: Discord shows both).
-_ESCAPED = re.compile(r"\\[^\s]")
 # Markdown a member could smuggle in; none of it appears in the bot's own public texts
 # (its only markdown there is **bold**, removed before the check).
-_MEMBER_MARKDOWN = re.compile(r"[\[\]`*_~|]|^\s*(?:#{1,3}|-#|>)\s", re.MULTILINE)
-
-
-def public_texts(fake: FakeDiscord) -> list[tuple[Message, str]]:
-    """Every text Discord renders as markdown in every version of every public bot message:
-    content, embed titles, descriptions and field names and values. (Footers are shown
-    without markdown, so escapes there would show; the bot puts no member text in them.)"""
-    found: list[tuple[Message, str]] = []
-    for message in fake.messages(include_deleted=True):
-        if not message.by_bot or message.ephemeral:
-            continue
-        for state in message.states:
-            if state.flags & 64:
-                continue
-            texts = [state.content or ""]
-            for embed in state.embeds:
-                texts += [embed.get("title") or "", embed.get("description") or ""]
-                for item in embed.get("fields") or []:
-                    texts += [item.get("name") or "", item.get("value") or ""]
-            found += [(message, text) for text in texts if text]
-    return found
-
-
-def unescaped_markdown(text: str) -> list[str]:
-    """Markdown characters left unescaped in ``text`` once the bot's own **bold** is set aside."""
-    bare = _ESCAPED.sub("x", text).replace("**", "")
-    bare = re.sub(r"https?://\S+", "", bare)  # Discord shows no markdown inside a link
-    bare = re.sub(r"<(?:@[!&]?|#|t:|a?:\w*:)[^<>]*>", "", bare)  # mentions, timestamps, emoji
-    return _MEMBER_MARKDOWN.findall(bare)
 
 
 def assert_no_member_markdown(world: World) -> None:
@@ -434,12 +402,6 @@ async def click_vary(world: World, text: str) -> None:
 # --------------------------------------------------------------------------- the test
 
 
-def _db_character(data_dir: Path, image_id: int) -> int:
-    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
-        row = db.execute("SELECT character_id FROM images WHERE id = ?", (image_id,)).fetchone()
-    return int(row[0])
-
-
 # Every example drives every command of a live bot: more time than the suite's default 120 s
 # when the machine is busy, and a bounded number of examples to keep the suite fast.
 @pytest.mark.timeout(300)
@@ -474,7 +436,7 @@ async def test_fuzzed_text_in_every_option_never_crashes_pings_or_breaks_limits(
         bob=bob,
         role=role,
         bot=bot,
-        character_id=_db_character(data_dir, image_id),
+        character_id=character_of(data_dir, image_id),
         image_id=image_id,
         base=base,
     )

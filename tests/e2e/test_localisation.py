@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tests.botproc import BotProcess
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import finished
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -41,7 +41,7 @@ async def test_synced_commands_carry_zh_cn_localisations_within_limits(
 
 
 async def test_a_chinese_member_sees_chinese_progress_picture_buttons_and_errors(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     mei = guild.add_member("mei", locale="zh-CN")
     fake_openai.hold()

@@ -10,17 +10,14 @@ import asyncio
 import csv
 import io
 import json
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_quotas import admin_says
-from tests.e2e.test_vary import finished
+from tests.e2e.helpers import admin_says, create, finished, query
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.openai.records import RecordedRequest
 
@@ -42,15 +39,6 @@ def billed_usd(request: RecordedRequest) -> float:
         + details["image_tokens"] * price["image_input"]
         + output * price["image_output"]
     ) / 1_000_000
-
-
-def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        return db.execute(sql, params).fetchall()
-
-
-async def create(member: Member, name: str, count: int = 1) -> Any:
-    return await member.slash("character create", name=name, description="silver hair", count=count)
 
 
 # --------------------------------------------------------------------------- 1. the budget

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
-from tests.fakes.discord import FakeDiscord, InteractionHandle
+from tests.e2e.helpers import create, finished, says
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
 
@@ -20,14 +20,6 @@ pytestmark = pytest.mark.allow_errors  # the bot rightly logs these outages
 def jobs(data_dir: Path) -> list[tuple[str, int, str | None]]:
     with sqlite3.connect(data_dir / "bot.sqlite3") as db:
         return db.execute("SELECT state, charged, error_code FROM jobs ORDER BY id").fetchall()
-
-
-async def create(member: Member, name: str = "Aiko") -> InteractionHandle:
-    return await member.slash("character create", name=name, description="silver hair")
-
-
-def says(text: str):  # type: ignore[no-untyped-def]
-    return lambda m: text in (m.content or "")
 
 
 async def set_alert_channel(admin: Member, guild: Guild) -> None:
@@ -61,6 +53,8 @@ async def test_transient_faults_are_retried_until_the_picture_arrives(
     h = await create(guild.add_member("alice"))
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
+    # Both faults reached the bot and each was answered by one more attempt.
+    assert [r.fault for r in fake_openai.image_requests] == [fault, fault, None]
     assert jobs(data_dir) == [("done", 1, None)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_vary import character_of, create, finished, query, refusal
+from tests.e2e.helpers import character_of, create, drawn, finished, private_answer, query
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -16,9 +16,9 @@ async def test_a_typed_name_works_in_every_option_that_names_a_character(
     bot: object, guild: Guild, data_dir: Path
 ) -> None:
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    _, first = await create(alice, "Aiko", "silver hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first)
-    _, bobs_first = await create(bob, "Aiko", "short red hair")
+    _, bobs_first = await drawn(bob, "Aiko", "short red hair")
     bobs_aiko = character_of(data_dir, bobs_first)
 
     # Typed, not picked: her own Aiko first, in any case.
@@ -29,7 +29,7 @@ async def test_a_typed_name_works_in_every_option_that_names_a_character(
     await varied.wait_original(finished, timeout=20)
     assert query(data_dir, "SELECT character_id FROM jobs ORDER BY id DESC LIMIT 1") == [(aiko,)]
     hidden = await alice.slash("character private", character="Aiko", hidden=True)
-    assert "private" in await refusal(hidden)
+    assert "private" in await private_answer(hidden)
     assert query(data_dir, "SELECT private FROM characters WHERE id = ?", aiko) == [(1,)]
     gallery = await alice.slash("gallery", character="Aiko")
     page = await gallery.wait_original(lambda m: bool(m.embeds), timeout=15)
@@ -39,17 +39,17 @@ async def test_a_typed_name_works_in_every_option_that_names_a_character(
     theirs = await carol.slash("character show", character="Aiko")
     await theirs.wait_original(lambda m: bool(m.embeds), timeout=15)
     shared = await alice.slash("character private", character="Aiko", hidden=False)
-    assert "visible to everyone" in await refusal(shared)
+    assert "visible to everyone" in await private_answer(shared)
 
     # Two public characters called Aiko, neither Carol's: she is shown both to pick from.
     ambiguous = await carol.slash("character show", character="Aiko")
-    text = await refusal(ambiguous)
+    text = await private_answer(ambiguous)
     assert "Several characters" in text
     assert f"#{aiko}" in text and f"#{bobs_aiko}" in text
 
     # Nothing by that name: the usual friendly pick message, nothing drawn.
     nobody = await carol.slash("character delete", character="Nobody")
-    assert "Pick a character from the list" in await refusal(nobody)
+    assert "Pick a character from the list" in await private_answer(nobody)
     deleted = await bob.slash("character delete", character="Aiko")
     confirm = await deleted.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
     assert "Aiko" in (confirm.content or "")
@@ -65,15 +65,15 @@ async def test_waiting_members_are_told_the_places_the_scheduler_will_use(
     await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
     fake_openai.hold()
-    running = await create_job(alice, "A1")
+    running = await create(alice, "A1")
     await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
     # Each newcomer may go ahead of those already waiting: Bob and Carol were never served,
     # Alice was. A2 is told place 1 first, then 2, then 3 as Bob and Carol arrive.
     waiting = {
-        "A2": await create_job(alice, "A2"),
-        "B1": await create_job(bob, "B1"),
-        "C1": await create_job(carol, "C1"),
-        "A3": await create_job(alice, "A3"),
+        "A2": await create(alice, "A2"),
+        "B1": await create(bob, "B1"),
+        "C1": await create(carol, "C1"),
+        "A3": await create(alice, "A3"),
     }
     expected = {"B1": 1, "C1": 2, "A2": 3, "A3": 4}
     for name, handle in waiting.items():
@@ -88,10 +88,6 @@ async def test_waiting_members_are_told_the_places_the_scheduler_will_use(
     started = [next(n for n in names if n in (r.prompt or "")) for r in fake_openai.image_requests]
     # The places members were told are the order the jobs actually started in.
     assert started == ["A1", *sorted(expected, key=expected.__getitem__)]
-
-
-async def create_job(member: object, name: str) -> object:
-    return await member.slash("character create", name=name, description="silver hair")  # type: ignore[attr-defined]
 
 
 def position_of(content: str | None) -> int:

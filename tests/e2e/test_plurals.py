@@ -11,12 +11,10 @@ import re
 from pathlib import Path
 
 from tests.botproc import BotProcess
-from tests.e2e.test_create import finished
-from tests.e2e.test_gallery import confirm, db_value, has_sheet
+from tests.e2e.helpers import confirm, created, db_value, has_sheet
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 # What a careless plural looks like: "1 pictures", "picture(s)", "favorite(s)".
 WRONG = re.compile(r"\b1 pictures\b|\(s\)")
@@ -30,11 +28,6 @@ def texts(message: Message) -> list[str]:
         for embed in getattr(state, "embeds", None) or []:
             found += [embed.get("description") or "", (embed.get("footer") or {}).get("text", "")]
     return found
-
-
-async def create(member: Member, name: str, count: int) -> Message:
-    h = await member.slash("character create", name=name, description="silver hair", count=count)
-    return await h.wait_original(finished, timeout=20)
 
 
 async def card_text(member: Member, data_dir: Path, name: str) -> str:
@@ -56,16 +49,15 @@ async def gallery_footer(member: Member, data_dir: Path, name: str) -> str:
 async def test_one_picture_is_one_picture_and_two_are_two_pictures(
     bot: BotProcess,
     fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,
 ) -> None:
     alice = guild.add_member("alice")
 
-    one = await create(alice, "Aiko", 1)
+    one = await created(alice, "Aiko", count=1)
     progress = [t for t in texts(one) if "Drawing" in t]
     assert progress and all("(1 picture)" in t for t in progress), texts(one)
-    two = await create(alice, "Mira", 2)
+    two = await created(alice, "Mira", count=2)
     progress = [t for t in texts(two) if "Drawing" in t]
     assert progress and all("(2 pictures)" in t for t in progress), texts(two)
 
@@ -88,8 +80,8 @@ async def test_export_and_deletions_count_each_thing_in_its_own_form(
 ) -> None:
     """Messages that count two or three things (characters, pictures, zip files)."""
     alice = guild.add_member("alice")
-    await create(alice, "Aiko", 1)
-    await create(alice, "Mira", 2)
+    await created(alice, "Aiko", count=1)
+    await created(alice, "Mira", count=2)
 
     export = await alice.slash("mydata export")
     ready = await export.wait_original(lambda m: m.attachments, timeout=30)

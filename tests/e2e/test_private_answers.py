@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import create, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
-from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
 
@@ -43,12 +43,6 @@ async def told_privately(
             assert not all(word in (state.content or "") for word in words), message
     assert not fake.violations_of("unknown_message"), fake.violations
     return notice
-
-
-async def create(member: Member, name: str = "Aiko", **options: object) -> InteractionHandle:
-    return await member.slash(
-        "character create", name=name, description="silver hair", options=dict(options) or None
-    )
 
 
 async def test_moderation_refusal(

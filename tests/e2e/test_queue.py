@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import accepted, db, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
-
-
-def db(data_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(data_dir / "bot.sqlite3")
 
 
 def character_of(prompt: str | None) -> str:
     """The character name in a create prompt ("... original character named X.")."""
     assert prompt is not None
     return prompt.split("named ", 1)[1].split(".", 1)[0]
-
-
-def accepted(message: object) -> bool:
-    """The member's message says the job is queued, drawing, or done."""
-    content = getattr(message, "content", "") or ""
-    return "Queued" in content or "Drawing" in content or finished(message)
 
 
 async def create(member: Member, name: str) -> InteractionHandle:
@@ -173,7 +162,6 @@ async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
 
 async def test_queue_shows_my_jobs_and_cancel_refunds(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,

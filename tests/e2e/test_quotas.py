@@ -13,16 +13,22 @@ import csv
 import datetime as dt
 import io
 import json
-import sqlite3
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import (
+    accepted,
+    admin_says,
+    create,
+    created,
+    db,
+    embed_text,
+    finished,
+    private,
+)
 from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, InteractionHandle, InteractionRejected
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
@@ -30,36 +36,9 @@ from tests.fakes.openai import FakeOpenAI
 PRICES = {"gpt-image-2.5-flare": {"text_input": 5, "image_input": 8, "image_output": 32}}
 
 
-def db(data_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(data_dir / "bot.sqlite3")
-
-
 def next_utc_midnight() -> int:
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     return int(dt.datetime.combine(tomorrow, dt.time(0), tzinfo=dt.UTC).timestamp())
-
-
-def accepted(message: Any) -> bool:
-    content = message.content or ""
-    return "Queued" in content or "Drawing" in content or finished(message)
-
-
-def private(*words: str) -> Callable[[Any], bool]:
-    """An ephemeral message containing every one of ``words``."""
-    return lambda m: m.ephemeral and all(w in (m.content or "") for w in words)
-
-
-async def create(member: Member, name: str, **options: Any) -> InteractionHandle:
-    return await member.slash(
-        "character create", name=name, description="silver hair, red eyes", **options
-    )
-
-
-async def created(member: Member, name: str, **options: Any) -> InteractionHandle:
-    """Ask for a character and wait for the finished picture."""
-    handle = await create(member, name, **options)
-    await handle.wait_original(finished, timeout=20)
-    return handle
 
 
 async def refused(member: Member, name: str, *words: str) -> str:
@@ -67,19 +46,6 @@ async def refused(member: Member, name: str, *words: str) -> str:
     handle = await create(member, name)
     message = await handle.wait_for_reply(private(*words), timeout=10)
     return message.content
-
-
-async def admin_says(admin: Member, command: str, *words: str, **options: Any) -> Any:
-    """Run an admin command and wait for its private answer containing ``words``."""
-    handle = await admin.slash(command, options=options)
-    return await handle.wait_for_reply(
-        lambda m: m.ephemeral and all(w in embed_text(m) + m.content for w in words),
-        timeout=10,
-    )
-
-
-def embed_text(message: Any) -> str:
-    return json.dumps(message.embeds, ensure_ascii=False)
 
 
 # --- member quota --------------------------------------------------------------------------
@@ -166,9 +132,24 @@ async def test_twenty_at_once_with_five_left_queue_exactly_five(
     outcomes = [outcome(h) for h in handles]
     assert outcomes.count("queued") == 5 and outcomes.count("refused") == 15
     with db(data_dir) as conn:
-        states = conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
-        assert dict(states) == {"done": 2, "queued": 5} or sum(n for _, n in states) == 7
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
         assert conn.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 7
+    # The two warm-up pictures are done; the five accepted ones wait or are being drawn
+    # (OpenAI is held), none has finished or failed.
+    assert states.pop("done") == 2
+    assert set(states) <= {"queued", "running"} and sum(states.values()) == 5, states
+
+    # What the admin sees for Alice, per member and for the whole server, and the limit set.
+    show = await boss.slash("quota show", member=alice)
+    card = await show.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
+    assert card.embeds[0]["title"] == "Picture quota: Alice"
+    fields = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}
+    assert fields["Today"].startswith("**7** of **7** used · **0** left"), fields
+    assert fields["Waiting in the queue"] == "5 of at most 20", fields
+    assert fields["Limit from"] == "A personal limit set by an admin", fields
+    assert fields["Whole server today"] == "7 pictures · no server cap", fields
+    limits = await admin_says(boss, "quota-admin list", "Picture limits")
+    assert f"**Member** <@{alice.id}>: 7 a day · 20 waiting at once" in embed_text(limits)
     fake_openai.release()
     for handle in handles:
         if outcome(handle) == "queued":
@@ -295,8 +276,7 @@ async def test_allowed_channels_refuse_commands_elsewhere_but_buttons_keep_worki
     boss = guild.add_member("boss", admin=True)
     alice = guild.add_member("alice")
     art = guild.add_channel("art")
-    earlier = (await created(alice, "Aiko")).original  # posted in #general
-    assert earlier is not None
+    earlier = await created(alice, "Aiko")  # posted in #general
 
     card = await admin_says(boss, "config allow-channel", f"<#{art.id}>", channel=art)
     assert "Commands allowed in" in embed_text(card)

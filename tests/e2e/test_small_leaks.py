@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
+from tests.e2e.helpers import database_busy, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
@@ -48,7 +47,6 @@ async def test_a_failed_jobs_upload_is_removed(
 
 async def test_a_cancelled_jobs_upload_is_removed(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,
@@ -83,24 +81,12 @@ async def one_drawing_one_waiting(
     return first, lambda: member.click(listing, cancel)
 
 
-@contextmanager
-def database_busy(data_dir: Path) -> Iterator[None]:
-    """Another program holds SQLite's write lock (the bot's busy_timeout is 5 s)."""
-    other = sqlite3.connect(data_dir / "bot.sqlite3", isolation_level=None, timeout=10)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        yield
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
-
-
 @pytest.mark.parametrize(
     "command",
     ["character private", "config forks", "quota-admin set member", "quota-admin clear server"],
 )
 async def test_commands_that_write_acknowledge_first(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path, command: str
+    bot: object, guild: Guild, data_dir: Path, command: str
 ) -> None:
     boss = guild.add_member("boss", admin=True)
     options: dict[str, object] = {}
@@ -124,7 +110,6 @@ async def test_commands_that_write_acknowledge_first(
 
 async def test_cancel_acknowledges_first(
     start_bot: StartBot,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     data_dir: Path,

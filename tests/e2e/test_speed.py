@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_vary import finished
+from tests.e2e.helpers import drawing, finished
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
-
-
-def drawing(message: object) -> bool:
-    return "Drawing" in (getattr(message, "content", "") or "")
 
 
 async def test_a_preview_still_on_its_way_never_delays_the_picture(

@@ -16,19 +16,15 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_create import finished
-from tests.fakes.discord import FakeDiscord, InteractionHandle
-from tests.fakes.discord.models import Channel, Guild, Member
+from tests.e2e.helpers import database_busy, finished, start_drawing
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Channel, Guild
 from tests.fakes.openai import FakeOpenAI
 
 pytestmark = pytest.mark.allow_errors  # the bot rightly logs the storage incident
 
 # The bot hit the lock: our retry's log line, or (before the fix) the job's crash.
 STORAGE_FAILED = r"storage write failed|crashed"
-
-
-def drawing(message: object) -> bool:
-    return "Drawing" in (getattr(message, "content", None) or "")
 
 
 def held_up(message: object) -> bool:
@@ -77,15 +73,6 @@ def remount(path: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
 
 
-async def start_drawing(
-    fake_openai: FakeOpenAI, member: Member, name: str = "Aiko"
-) -> InteractionHandle:
-    fake_openai.hold()
-    h = await member.slash("character create", name=name, description="silver hair")
-    await h.wait_original(drawing, timeout=10)
-    return h
-
-
 async def alerts_to(guild: Guild, channel: Channel) -> None:
     boss = guild.add_member("boss", admin=True)
     set_up = await boss.slash("config alerts", options={"channel": channel})
@@ -101,12 +88,9 @@ async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
 ) -> None:
     bot = await start_bot(partial_images=0)
     h = await start_drawing(fake_openai, guild.add_member("alice"))
-    other = sqlite3.connect(data_dir / "bot.sqlite3", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
-    fake_openai.release()
-    await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # past the bot's 5 s busy_timeout
-    other.execute("ROLLBACK")
-    other.close()
+    with database_busy(data_dir):
+        fake_openai.release()
+        await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # past the bot's 5 s busy_timeout
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
     assert jobs(data_dir) == [("done", 1)]
@@ -118,13 +102,10 @@ async def test_a_crash_before_the_record_delivers_at_restart_without_paying_agai
 ) -> None:
     bot = await start_bot(partial_images=0)
     h = await start_drawing(fake_openai, guild.add_member("alice"))
-    other = sqlite3.connect(data_dir / "bot.sqlite3", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    fake_openai.release()
-    await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # answered and written, not recorded
-    await bot.kill()
-    other.execute("ROLLBACK")
-    other.close()
+    with database_busy(data_dir):
+        fake_openai.release()
+        await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # answered and written, not recorded
+        await bot.kill()
     await start_bot(partial_images=0)
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments

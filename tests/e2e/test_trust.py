@@ -14,15 +14,15 @@ import zipfile
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.test_gallery import confirm
-from tests.e2e.test_vary import (
+from tests.e2e.helpers import (
     button,
     character_of,
-    create,
+    confirm,
+    drawn,
     finished,
     image_ids,
+    private_answer,
     query,
-    refusal,
     stored_picture,
 )
 from tests.fakes.discord import FakeDiscord
@@ -64,8 +64,8 @@ async def test_a_deleted_picture_id_never_names_another_members_private_picture(
     """Alice's queued variation of a picture she then deletes never sends Bob's picture."""
     await start_bot(max_concurrent_jobs=1)
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first = await create(alice, "Aiko", "silver hair")
-    _, bea_first = await create(bob, "Bea", "short red hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
+    _, bea_first = await drawn(bob, "Bea", "short red hair")
     bea = character_of(data_dir, bea_first)
     await make_private(bob, bea)
     newest = await vary(alice, character_of(data_dir, first), "in the rain")
@@ -97,9 +97,9 @@ async def test_a_reaction_on_a_stale_repost_favorites_nobody_elses_picture(
 ) -> None:
     await start_bot()
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    message, first = await create(alice, "Aiko", "silver hair")
+    message, first = await drawn(alice, "Aiko", "silver hair")
     await delete_message_pictures(fake_discord, alice, message)
-    _, bobs = await create(bob, "Bea", "short red hair")
+    _, bobs = await drawn(bob, "Bea", "short red hair")
     assert bobs != first
     assert query(data_dir, "SELECT COUNT(*) FROM images WHERE id = ?", first) == [(0,)]
 
@@ -115,7 +115,7 @@ async def test_deleting_an_original_leaves_other_members_forks_working(
     data_dir: Path,
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first = await create(alice, "Aiko", "silver hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first)
     forked = await vary(bob, aiko, "holding an umbrella")
     bobs_picture = image_ids(forked)[0]
@@ -145,7 +145,7 @@ async def test_a_failed_variation_never_deletes_a_character_that_had_pictures(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    message, first = await create(alice, "Aiko", "silver hair")
+    message, first = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first)
 
     fake_openai.hold()
@@ -174,7 +174,7 @@ async def test_an_original_made_private_later_is_never_read_through_a_fork(
     bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first = await create(alice, "Aiko", "silver hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first)
     forked = await vary(bob, aiko, "holding an umbrella")
     fork = character_of(data_dir, image_ids(forked)[0])
@@ -195,7 +195,7 @@ async def test_a_queued_fork_variation_loses_an_original_made_private_meanwhile(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    _, first = await create(alice, "Aiko", "silver hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first)
 
     fake_openai.hold()
@@ -225,18 +225,18 @@ async def test_a_private_server_gallery_hides_cards_and_autocomplete_too(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     admin = guild.add_member("admin", admin=True)
-    _, first = await create(alice, "Aiko", "silver hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first)
     turned = await admin.slash("config gallery", visibility="private")
     await turned.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
 
     shown = await bob.slash("character show", character=str(aiko))
-    assert "couldn't find" in await refusal(shown)
+    assert "couldn't find" in await private_answer(shown)
     for command in ("character vary", "character show"):
         choices = await bob.autocomplete(command, focused="character", value="")
         assert str(aiko) not in [c["value"] for c in choices]
     varied = await bob.slash("character vary", character=str(aiko), change="waving")
-    assert "couldn't find" in await refusal(varied)
+    assert "couldn't find" in await private_answer(varied)
     # The owner still sees her own, and an admin still sees everything.
     own = await alice.autocomplete("character vary", focused="character", value="")
     assert [c["value"] for c in own] == [str(aiko)]
@@ -262,7 +262,7 @@ async def test_erasing_my_data_removes_my_words_from_other_members_forks(
     bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first = await create(alice, "Aiko", "glimmerwing tattoo on the left wrist")
+    _, first = await drawn(alice, "Aiko", "glimmerwing tattoo on the left wrist")
     forked = await vary(bob, character_of(data_dir, first), "holding an umbrella")
     fork = character_of(data_dir, image_ids(forked)[0])
     assert "glimmerwing" in stored_text(data_dir)
@@ -294,7 +294,7 @@ async def test_a_refused_variation_never_deletes_the_fork_an_accepted_one_uses(
     """Several members each fire two variations of one original at once, with room for one."""
     await start_bot(member_pending_cap=1)
     alice = guild.add_member("alice")
-    _, first = await create(alice, "Aiko", "silver hair")
+    _, first = await drawn(alice, "Aiko", "silver hair")
     aiko = str(character_of(data_dir, first))
     members = [guild.add_member(f"m{i}") for i in range(6)]
     fake_openai.hold()

@@ -10,34 +10,16 @@ import pytest
 from PIL import Image
 
 from tests.botproc import BotProcess
-from tests.e2e.test_create import finished, picture_size
-from tests.fakes.discord import ATTACH_FILES, FakeDiscord, Upload
+from tests.e2e.helpers import create, finished, picture_size, png_chunk
+from tests.fakes.discord import ATTACH_FILES, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def bomb_png() -> bytes:
     """A tiny file whose header claims 30000 x 30000 pixels."""
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
     body = zlib.compress(b"\x00" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", body)
-        + png_chunk(b"IEND", b"")
-    )
-
-
-def flat_png(side: int) -> bytes:
-    """A flat RGBA square: a few hundred KB on the wire, ``side² × 4`` bytes once decoded."""
-    row = b"\x00" + b"\x10\x20\x30\xff" * side
-    packer = zlib.compressobj(9)
-    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + png_chunk(b"IHDR", header)
@@ -76,7 +58,6 @@ REJECTED = [
 )
 async def test_bad_uploads_get_a_clear_private_error_and_reach_nobody(
     bot: BotProcess,
-    fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
     guild: Guild,
     filename: str,
@@ -87,11 +68,8 @@ async def test_bad_uploads_get_a_clear_private_error_and_reach_nobody(
     if len(data) > 10 * 1024 * 1024:
         guild.set_premium_tier(3)  # members of a boosted server may upload up to 100 MB
     alice = guild.add_member("alice")
-    h = await alice.slash(
-        "character create",
-        name="Aiko",
-        description="like the reference",
-        reference=Upload(filename, data, content_type),
+    h = await create(
+        alice, "Aiko", "like the reference", reference=Upload(filename, data, content_type)
     )
     notice = await h.wait_for_reply(lambda m: m.ephemeral, timeout=15)
     assert expected in notice.content
@@ -137,11 +115,8 @@ async def test_awkward_but_valid_uploads_are_converted_to_clean_png(
     size: tuple[int, int],
 ) -> None:
     alice = guild.add_member("alice")
-    h = await alice.slash(
-        "character create",
-        name="Aiko",
-        description="like the reference",
-        reference=Upload(filename, data, content_type),
+    h = await create(
+        alice, "Aiko", "like the reference", reference=Upload(filename, data, content_type)
     )
     await h.wait_original(finished, timeout=20)
     sent = fake_openai.requests_for("edits")[0].images[0]
@@ -151,7 +126,7 @@ async def test_awkward_but_valid_uploads_are_converted_to_clean_png(
 
 
 async def test_a_channel_without_attach_files_gets_a_clear_permission_message(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
     alice = guild.add_member("alice")

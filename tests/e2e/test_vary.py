@@ -8,70 +8,32 @@ character is varied through a fork of their own; the original is never written.
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
 from tests.e2e.conftest import StartBot
+from tests.e2e.helpers import (
+    button,
+    character_of,
+    drawn,
+    execute,
+    finished,
+    image_ids,
+    private_answer,
+    query,
+    stored_picture,
+)
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
-from tests.fakes.discord.records import Message
+from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
 VARY_MODEL = "gpt-image-2.5-sunburst"  # the default VARY_MODEL
 
 
-def finished(message: Message) -> bool:
-    return bool(message.attachments) and any(
-        cid.startswith("pic:vary:") for cid in message.custom_ids
-    )
-
-
-def button(message: Message, action: str, index: int = 0) -> str:
-    ids = [cid for cid in message.custom_ids if cid.startswith(f"pic:{action}:")]
-    return ids[index]
-
-
-def image_ids(message: Message) -> list[int]:
-    """The picture ids of a posted message, in order (from its Vary (Subtle) buttons)."""
-    return [int(cid.split(":")[2]) for cid in message.custom_ids if cid.startswith("pic:vary:")]
-
-
-def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        return db.execute(sql, params).fetchall()
-
-
-def execute(data_dir: Path, sql: str, *params: Any) -> None:
-    with sqlite3.connect(data_dir / "bot.sqlite3", timeout=10) as db:
-        db.execute(sql, params)
-
-
-def character_of(data_dir: Path, image_id: int) -> int:
-    return int(query(data_dir, "SELECT character_id FROM images WHERE id = ?", image_id)[0][0])
-
-
-def stored_picture(data_dir: Path, image_id: int) -> bytes:
-    path = query(data_dir, "SELECT file_path FROM images WHERE id = ?", image_id)[0][0]
-    return (data_dir / "images" / path).read_bytes()
-
-
 def pixels(data: bytes) -> bytes:
     return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
-
-
-async def create(member: Member, name: str, description: str) -> tuple[Message, int]:
-    h = await member.slash("character create", name=name, description=description)
-    message = await h.wait_original(finished, timeout=20)
-    return message, image_ids(message)[0]
-
-
-async def refusal(handle: Any) -> str:
-    reply = await handle.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    return str(reply.content or "")
 
 
 # --------------------------------------------------------------------------- autocomplete
@@ -82,10 +44,10 @@ async def test_autocomplete_lists_own_then_shared_characters_never_others_privat
 ) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
-    _, aiko_image = await create(alice, "Aiko", "silver hair")
-    _, akane_image = await create(alice, "Akane", "red ponytail")
-    _, bobby_image = await create(bob, "Bobby", "green cap")
-    _, hidden_image = await create(bob, "Hidden", "a secret look")
+    _, aiko_image = await drawn(alice, "Aiko", "silver hair")
+    _, akane_image = await drawn(alice, "Akane", "red ponytail")
+    _, bobby_image = await drawn(bob, "Bobby", "green cap")
+    _, hidden_image = await drawn(bob, "Hidden", "a secret look")
     aiko, akane = character_of(data_dir, aiko_image), character_of(data_dir, akane_image)
     bobby, hidden = character_of(data_dir, bobby_image), character_of(data_dir, hidden_image)
     execute(data_dir, "UPDATE characters SET private = 1 WHERE id = ?", hidden)
@@ -138,7 +100,7 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
     data_dir: Path,
 ) -> None:
     alice = guild.add_member("alice")
-    first, first_id = await create(alice, "Aiko", "silver hair, red eyes")
+    first, first_id = await drawn(alice, "Aiko", "silver hair, red eyes")
     aiko = character_of(data_dir, first_id)
     main_picture = stored_picture(data_dir, first_id)
 
@@ -184,7 +146,7 @@ async def test_subtle_and_strong_send_different_parameters(
     bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     alice = guild.add_member("alice")
-    _, first_id = await create(alice, "Aiko", "silver hair")
+    _, first_id = await drawn(alice, "Aiko", "silver hair")
     aiko = str(character_of(data_dir, first_id))
 
     h = await alice.slash("character vary", character=aiko, change="smiling", strength="subtle")
@@ -217,7 +179,7 @@ async def test_vary_buttons_work_on_a_message_posted_before_a_restart(
 ) -> None:
     bot = await start_bot()
     alice = guild.add_member("alice")
-    first, first_id = await create(alice, "Aiko", "silver hair")
+    first, first_id = await drawn(alice, "Aiko", "silver hair")
     main_picture = stored_picture(data_dir, first_id)
 
     assert await bot.stop() == 0
@@ -263,7 +225,7 @@ async def test_varying_someone_elses_character_forks_it_and_leaves_the_original(
 ) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
-    first, first_id = await create(alice, "Aiko", "silver hair")
+    first, first_id = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first_id)
     original = query(data_dir, "SELECT * FROM characters WHERE id = ?", aiko)
 
@@ -306,17 +268,17 @@ async def test_with_forks_turned_off_others_are_refused_clearly(
 ) -> None:
     alice = guild.add_member("alice")
     carol = guild.add_member("carol")
-    first, first_id = await create(alice, "Aiko", "silver hair")
+    first, first_id = await drawn(alice, "Aiko", "silver hair")
     aiko = character_of(data_dir, first_id)
     admin = guild.add_member("admin", admin=True)
     turned_off = await admin.slash("config forks", allowed=False)
     await turned_off.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
 
     h = await carol.slash("character vary", character=str(aiko), change="dancing")
-    assert "doesn't allow varying other members' characters" in await refusal(h)
+    assert "doesn't allow varying other members' characters" in await private_answer(h)
     # The button refuses before a modal opens, so Carol types nothing in vain.
     clicked = await carol.click(first, button(first, "varys"))
-    assert "doesn't allow" in await refusal(clicked)
+    assert "doesn't allow" in await private_answer(clicked)
     assert clicked.modal is None
     assert not fake_openai.requests_for("edits")
     assert query(data_dir, "SELECT COUNT(*) FROM characters") == [(1,)]
@@ -335,7 +297,7 @@ async def test_gpt_image_2_gets_no_input_fidelity_and_succeeds(
 ) -> None:
     await start_bot(vary_model="gpt-image-2")
     alice = guild.add_member("alice")
-    _, first_id = await create(alice, "Aiko", "silver hair")
+    _, first_id = await drawn(alice, "Aiko", "silver hair")
     h = await alice.slash(
         "character vary", character=str(character_of(data_dir, first_id)), change="reading"
     )
@@ -354,7 +316,7 @@ async def test_webp_pictures_are_sent_as_png_references(
     # A server that ran with OUTPUT_FORMAT=webp has WebP pictures on disk. (Seeded by
     # rewriting a stored picture, so this test covers only the reference conversion.)
     alice = guild.add_member("alice")
-    _, first_id = await create(alice, "Aiko", "silver hair")
+    _, first_id = await drawn(alice, "Aiko", "silver hair")
     path = query(data_dir, "SELECT file_path FROM images WHERE id = ?", first_id)[0][0]
     webp = io.BytesIO()
     Image.open(io.BytesIO(stored_picture(data_dir, first_id))).save(webp, "WEBP", lossless=True)
@@ -378,7 +340,7 @@ async def test_main_picture_and_favorites_become_the_references(
 ) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
-    _, first_id = await create(alice, "Aiko", "silver hair")
+    _, first_id = await drawn(alice, "Aiko", "silver hair")
     aiko = str(character_of(data_dir, first_id))
     h = await alice.slash("character vary", character=aiko, change="in the rain")
     second = await h.wait_original(finished, timeout=20)
@@ -403,9 +365,9 @@ async def test_main_picture_and_favorites_become_the_references(
     assert str(second_id) in [c["value"] for c in choices]
     assert any(c["value"] == str(first_id) and "main" in c["name"] for c in choices)
     denied = await bob.slash("character main", character=aiko, picture=str(second_id))
-    assert "Only the character's owner" in await refusal(denied)
+    assert "Only the character's owner" in await private_answer(denied)
     done = await alice.slash("character main", character=aiko, picture=str(second_id))
-    assert "main picture" in await refusal(done)  # a private confirmation
+    assert "main picture" in await private_answer(done)  # a private confirmation
     assert query(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", int(aiko)) == [
         (second_id,)
     ]
@@ -421,7 +383,7 @@ async def test_a_deleted_parent_falls_back_to_the_main_picture(
     bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     alice = guild.add_member("alice")
-    _, first_id = await create(alice, "Aiko", "silver hair")
+    _, first_id = await drawn(alice, "Aiko", "silver hair")
     aiko = str(character_of(data_dir, first_id))
     h = await alice.slash("character vary", character=aiko, change="in the rain")
     second = await h.wait_original(finished, timeout=20)
@@ -473,7 +435,7 @@ async def test_unknown_or_foreign_characters_get_a_clear_error(
         )
         typed = "4242"
     h = await alice.slash("character vary", character=typed, change="waving")
-    assert expected in await refusal(h)
+    assert expected in await private_answer(h)
     assert not fake_openai.image_requests
     assert query(data_dir, "SELECT COUNT(*) FROM jobs") == [(0,)]
 
@@ -483,7 +445,7 @@ async def test_a_failed_variation_is_refunded(
 ) -> None:
     await start_bot(max_attempts="1")
     alice = guild.add_member("alice")
-    _, first_id = await create(alice, "Aiko", "silver hair")
+    _, first_id = await drawn(alice, "Aiko", "silver hair")
     fake_openai.inject("server_error", times=10, endpoint="edits")
     h = await alice.slash(
         "character vary", character=str(character_of(data_dir, first_id)), change="in the woods"

@@ -199,17 +199,6 @@ async def running_bot(fake: FakeDiscord, guild: Guild) -> AsyncIterator[TinyBot]
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-def guild(fake: FakeDiscord) -> Guild:
-    return fake.add_guild("Test Guild")
-
-
-@pytest.fixture
 async def bot(fake: FakeDiscord, guild: Guild) -> AsyncIterator[TinyBot]:
     async with running_bot(fake, guild) as bot:
         yield bot

@@ -135,17 +135,6 @@ class RawBot:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-def guild(fake: FakeDiscord) -> Guild:
-    return fake.add_guild("Rules Guild")
-
-
-@pytest.fixture
 async def raw(fake: FakeDiscord, guild: Guild) -> AsyncIterator[RawBot]:
     async with aiohttp.ClientSession() as session:
         bot = RawBot(fake, session, INTENTS)

@@ -14,33 +14,7 @@ from bot.errors import BotError
 from bot.i18n import Catalog
 from bot.records import Job
 from cogs.pictures.delivery import DiscordDelivery
-
-JOB = Job(
-    id=0,
-    guild_id=1,
-    channel_id=2,
-    user_id=3,
-    kind="create",
-    state="queued",
-    character_id=None,
-    parent_image_id=None,
-    request={},
-    image_count=1,
-    reference_path=None,
-    locale="en",
-    application_id=None,
-    interaction_token=None,
-    interaction_at=None,
-    response_message_id=None,
-    attempts=0,
-    not_before=0.0,
-    error_code=None,
-    charged=False,
-    delivered=False,
-    created_at=0.0,
-    started_at=None,
-    finished_at=None,
-)
+from tests.storage_helpers import JOB
 
 
 def delivery(states: dict[int, str]) -> DiscordDelivery:

@@ -1,7 +1,7 @@
 """The gallery service: pages, thumbnails, favorites by reaction, cards, export, erasure.
 
 Against real SQLite and real files in a temporary folder; only Discord is absent.
-The helpers here (``Seeder``) are shared with ``test_gallery_storage.py`` and the e2e test.
+Pictures are written by ``tests.storage_helpers.Seeder``, which the e2e tests share.
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import bot.gallery
 from bot.errors import NotAllowed, NotFound
@@ -28,124 +26,12 @@ from bot.gallery import (
     group_parts,
 )
 from bot.i18n import Catalog
-from bot.images.convert import make_thumbnail
 from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
 from bot.storage import Storage
+from tests.storage_helpers import Seeder
 
 OUT = Path(os.environ.get("GALLERY_PREVIEW_DIR", "/tmp/gallery-previews"))
-
-PALETTES = [
-    ((255, 183, 197), (120, 60, 140)),
-    ((160, 210, 255), (40, 70, 140)),
-    ((255, 225, 150), (180, 90, 40)),
-    ((190, 240, 200), (30, 110, 90)),
-    ((230, 200, 255), (90, 50, 160)),
-    ((255, 200, 170), (150, 50, 70)),
-]
-
-
-def picture_png(seed: int, size: tuple[int, int] = (512, 768)) -> bytes:
-    """A small stand-in illustration: a gradient sky and a simple figure, per seed."""
-    top, bottom = PALETTES[seed % len(PALETTES)]
-    w, h = size
-    im = Image.new("RGB", size)
-    draw = ImageDraw.Draw(im)
-    for y in range(h):
-        t = y / (h - 1)
-        draw.line(
-            [(0, y), (w, y)],
-            fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=False)),
-        )
-    cx = w // 2 + (seed % 3 - 1) * w // 6
-    draw.ellipse((cx - w // 7, h // 4, cx + w // 7, h // 4 + 2 * w // 7), fill=(255, 230, 215))
-    draw.ellipse((cx - w // 6, h // 4 - w // 20, cx + w // 6, h // 4 + w // 8), fill=bottom)  # hair
-    draw.rounded_rectangle(
-        (cx - w // 5, h // 4 + 2 * w // 7, cx + w // 5, h - h // 10), radius=w // 12, fill=bottom
-    )
-    out = io.BytesIO()
-    im.save(out, format="PNG")
-    return out.getvalue()
-
-
-class Seeder:
-    """Characters and pictures written the way the job runner writes them."""
-
-    def __init__(self, storage: Storage, store: ImageStore) -> None:
-        self.storage = storage
-        self.store = store
-        self.count = 0
-
-    async def character(
-        self,
-        guild_id: int,
-        owner_id: int,
-        name: str,
-        *,
-        private: bool = False,
-        forked_from: int | None = None,
-        style: str = "cel",
-    ) -> int:
-        character_id = await self.storage.characters.create(
-            guild_id=guild_id,
-            owner_id=owner_id,
-            name=name,
-            sheet={
-                "name": name,
-                "appearance": "long silver hair, red eyes",
-                "outfit": "navy school uniform with a red ribbon",
-                "personality": "cheerful, a little shy, loves stargazing",
-            },
-            style=style,
-            forked_from_id=forked_from,
-        )
-        if private:
-            await self.storage.gallery.set_private(guild_id, character_id, True)
-        return character_id
-
-    async def picture(
-        self,
-        guild_id: int,
-        character_id: int,
-        owner_id: int,
-        *,
-        message: tuple[int, int] | None = None,
-        thumb: bool = True,
-        prompt: str = "a prompt",
-    ) -> int:
-        self.count += 1
-        data = picture_png(self.count)
-        path = self.store.save(guild_id, data, "image/png")
-        thumb_path = (
-            self.store.save(guild_id, make_thumbnail(data), "image/webp", kind="thumb")
-            if thumb
-            else None
-        )
-        async with self.storage.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO images (guild_id, character_id, owner_id, file_path, thumb_path,"
-                " width, height, mime, prompt, model, channel_id, message_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 512, 768, 'image/png', ?, 'gpt-image', ?, ?, ?)",
-                (
-                    guild_id,
-                    character_id,
-                    owner_id,
-                    path,
-                    thumb_path,
-                    prompt,
-                    message[0] if message else None,
-                    message[1] if message else None,
-                    time.time(),
-                ),
-            )
-            image_id = cursor.lastrowid
-            assert image_id is not None
-            await conn.execute(
-                "UPDATE characters SET canonical_image_id = ?"
-                " WHERE id = ? AND canonical_image_id IS NULL",
-                (image_id, character_id),
-            )
-        return image_id
 
 
 def files_in(store: ImageStore) -> set[str]:
@@ -156,13 +42,10 @@ Env = tuple[Storage, ImageStore, GalleryService, Seeder]
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    storage = Storage(tmp_path / "bot.sqlite3")
-    await storage.open()
+async def env(storage: Storage, tmp_path: Path) -> Env:
     store = ImageStore(tmp_path / "images")
     service = GalleryService(storage, store, Catalog.load())
-    yield storage, store, service, Seeder(storage, store)
-    await storage.close()
+    return storage, store, service, Seeder(storage, store)
 
 
 G1, G2 = 1001, 2002

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import random
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -64,11 +63,9 @@ def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def storage(big_db: Path) -> AsyncIterator[Storage]:
-    storage = Storage(big_db)
-    await storage.open()
-    yield storage
-    await storage.close()
+def storage_path(big_db: Path) -> Path:
+    """The shared ``storage`` fixture (tests/conftest.py) opens the big database."""
+    return big_db
 
 
 FILTERS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +16,8 @@ from bot.errors import QuotaExhausted
 from bot.images.models import ModelPrice
 from bot.quotas import QuotaService
 from bot.records import QuotaLimit
-from bot.storage import NewJob, Storage
+from bot.storage import Storage
+from tests.storage_helpers import new_job
 
 GUILD = 10
 ALICE = 1
@@ -37,26 +37,6 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage(tmp_path / "bot.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
-
-
-def new_job(user_id: int = ALICE, count: int = 1) -> NewJob:
-    return NewJob(
-        guild_id=GUILD,
-        channel_id=20,
-        user_id=user_id,
-        kind="create",
-        request={},
-        image_count=count,
-        locale="en",
-    )
 
 
 async def submit(

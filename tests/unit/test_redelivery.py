@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from bot.jobs.queue import REDELIVERY_CONCURRENCY, JobQueue
-from tests.unit.test_delivery_locks import JOB
+from tests.storage_helpers import JOB
 
 
 async def test_start_up_redelivery_is_bounded() -> None:

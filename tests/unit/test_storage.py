@@ -12,6 +12,7 @@ from bot.app import command_tree_hash
 from bot.errors import QueueFull, QuotaExhausted
 from bot.storage import Limits, NewImage, NewJob, Storage
 from bot.storage.database import migration_scripts
+from tests.storage_helpers import new_job
 
 
 async def open_storage(path: Path) -> Storage:
@@ -58,44 +59,32 @@ def limits(**overrides: object) -> Limits:
     return Limits(**values)  # type: ignore[arg-type]
 
 
-def job(user_id: int = 1, count: int = 1) -> NewJob:
-    return NewJob(
-        guild_id=10,
-        channel_id=20,
-        user_id=user_id,
-        kind="create",
-        request={},
-        image_count=count,
-        locale="en",
-    )
-
-
 async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five(
     tmp_path: Path,
 ) -> None:
     storage = await open_storage(tmp_path / "db.sqlite3")
     results = await asyncio.gather(
-        *(storage.jobs.submit(job(), limits()) for _ in range(20)), return_exceptions=True
+        *(storage.jobs.submit(new_job(), limits()) for _ in range(20)), return_exceptions=True
     )
     accepted = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if isinstance(r, QuotaExhausted)]
     assert len(accepted) == 5 and len(refused) == 15
     # A failed job is refunded: one more fits afterwards.
     assert await storage.jobs.fail(accepted[0], "upstream_busy")
-    assert isinstance(await storage.jobs.submit(job(), limits()), int)
+    assert isinstance(await storage.jobs.submit(new_job(), limits()), int)
     with pytest.raises(QuotaExhausted):
-        await storage.jobs.submit(job(), limits())
+        await storage.jobs.submit(new_job(), limits())
     await storage.close()
 
 
 async def test_pending_caps(tmp_path: Path) -> None:
     storage = await open_storage(tmp_path / "db.sqlite3")
-    await storage.jobs.submit(job(user_id=1), limits(member_pending_cap=1))
+    await storage.jobs.submit(new_job(user_id=1), limits(member_pending_cap=1))
     with pytest.raises(QueueFull) as info:
-        await storage.jobs.submit(job(user_id=1), limits(member_pending_cap=1))
+        await storage.jobs.submit(new_job(user_id=1), limits(member_pending_cap=1))
     assert info.value.message_key == "error.member_queue_full"
     with pytest.raises(QueueFull) as guild_info:
-        await storage.jobs.submit(job(user_id=2), limits(guild_pending_cap=1))
+        await storage.jobs.submit(new_job(user_id=2), limits(guild_pending_cap=1))
     assert guild_info.value.message_key == "error.guild_queue_full"
     await storage.close()
 

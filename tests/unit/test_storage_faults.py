@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.jobs.queue import STORAGE_TRIES, JobQueue
-from tests.unit.test_delivery_locks import JOB
+from tests.storage_helpers import JOB
 
 faults = st.lists(
     st.tuples(st.integers(min_value=0, max_value=8), st.integers(min_value=1, max_value=3)),

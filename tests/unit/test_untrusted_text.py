@@ -12,7 +12,7 @@ from bot.errors import UserInputError
 from bot.i18n import Catalog, Markdown, escape_member_text
 from bot.ids import id_in, parse_id
 from bot.logging_setup import RedactingFilter
-from tests.e2e.test_hardening_input import unescaped_markdown
+from tests.e2e.helpers import unescaped_markdown
 
 MARKDOWNISH = st.sampled_from([*list("*_~|`>#-[]()\\ \n"), "](", "https", "://", "²", "①"])
 TEXT = st.lists(st.one_of(st.text(max_size=8), MARKDOWNISH), max_size=30).map("".join)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,14 +17,6 @@ from cogs.admin.emoji import parse_emoji
 
 GUILD = 10
 NO_LIMITS = Limits(1000, 1000, None, None, None, 0.0, 0.0)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = Storage(tmp_path / "bot.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
 
 
 def settings(tmp_path: Path, zone: str) -> Settings:

@@ -154,14 +154,6 @@ def test_a_damaged_reference_is_rejected_not_sent() -> None:
 # --------------------------------------------------------------------------- storage helpers
 
 
-@pytest.fixture
-async def storage(tmp_path: Path) -> Any:
-    storage = Storage(tmp_path / "bot.sqlite3")
-    await storage.open()
-    yield storage
-    await storage.close()
-
-
 async def add_character(
     storage: Storage, name: str, *, owner: int = ALICE, guild: int = GUILD, private: bool = False
 ) -> int:

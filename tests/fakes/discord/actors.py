@@ -5,7 +5,6 @@ raises InteractionRejected instead of sending something a real client could not 
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .permissions import (
@@ -24,10 +23,6 @@ if TYPE_CHECKING:
     from .fake import FakeDiscord
     from .interactions import InteractionHandle
     from .models import Channel, Emoji, Guild, User
-
-
-# The quickest a member fills in a modal (see _submit_modal).
-MODAL_TYPING_SECONDS = 0.3
 
 
 class InteractionRejected(Exception):
@@ -386,14 +381,7 @@ class MemberActions:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
         if "id" in comp:
             data["id"] = comp["id"]
-        return self.fake._start_interaction(
-            type=3,
-            data=data,
-            member=self._as_member(),
-            channel=channel,
-            label=custom_id,
-            message=msg,
-        )
+        return self._component_interaction(msg, channel, data)
 
     async def select(
         self, message: Message | int, custom_id: str, values: list[Any]
@@ -412,13 +400,19 @@ class MemberActions:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype, "values": out}
         if resolved:
             data["resolved"] = resolved
+        return self._component_interaction(msg, channel, data)
+
+    def _component_interaction(
+        self, message: Message, channel: Channel, data: dict[str, Any]
+    ) -> InteractionHandle:
+        """A MESSAGE_COMPONENT interaction (a click or a pick) on ``message``."""
         return self.fake._start_interaction(
             type=3,
             data=data,
             member=self._as_member(),
             channel=channel,
-            label=custom_id,
-            message=msg,
+            label=data["custom_id"],
+            message=message,
         )
 
     def _picked(
@@ -469,10 +463,14 @@ class MemberActions:
     ) -> InteractionHandle:
         rec = handle.record
         await handle.wait_ack(timeout)
-        # Not synchronisation but realism: a person needs time to read and type, and
-        # discord.py registers a modal only after the HTTP response that opened it returns.
-        # Submitting in the same millisecond would race that, which no member can do.
-        await asyncio.sleep(MODAL_TYPING_SECONDS)
+        # A member sees the modal only once Discord's answer reached the bot (discord.py
+        # registers a modal after the HTTP response that opened it returns): submitting before
+        # would race that, which no member can do.
+        await self.fake.wait_for(
+            lambda _f: rec.callback is not None and rec.callback.delivered,
+            timeout=timeout,
+            what=f"the answer to {rec!r} to reach the bot",
+        )
         if rec.modal is None or rec.callback is None or rec.callback.type != 9:
             cb_type = rec.callback.type if rec.callback else None
             raise InteractionRejected(

@@ -271,6 +271,10 @@ class CallbackRecord:
     accepted: bool
     error_code: int | None = None
     error_message: str | None = None
+    delivered: bool = False  # the HTTP answer to an accepted callback reached the bot's socket
+
+    def mark_delivered(self) -> None:
+        self.delivered = True
 
     def __repr__(self) -> str:
         outcome = "accepted" if self.accepted else f"REJECTED {self.status}/{self.error_code}"

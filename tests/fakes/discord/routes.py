@@ -58,6 +58,19 @@ _MESSAGE = SNOWFLAKE.format("message_id")
 _CMD = SNOWFLAKE.format("command_id")
 _HOOK = r"/webhooks/(?P<webhook_id>\d+)/(?P<token>[^/]+)"
 
+
+def _command_routes(scope: str) -> list[tuple[str, str, str, bool]]:
+    """Application commands have the same routes globally and in one guild (``scope``)."""
+    return [
+        ("GET", f"{scope}/commands", "get_commands", True),
+        ("PUT", f"{scope}/commands", "put_commands", True),
+        ("POST", f"{scope}/commands", "post_command", True),
+        ("GET", f"{scope}/commands/{_CMD}", "get_command", True),
+        ("PATCH", f"{scope}/commands/{_CMD}", "patch_command", True),
+        ("DELETE", f"{scope}/commands/{_CMD}", "delete_command", True),
+    ]
+
+
 #: (method, path regex after /api/v10, handler name, needs "Authorization: Bot <token>")
 ROUTES: list[tuple[str, str, str, bool]] = [
     ("GET", r"/gateway", "get_gateway", False),
@@ -68,24 +81,14 @@ ROUTES: list[tuple[str, str, str, bool]] = [
     ("GET", rf"/users/{SNOWFLAKE.format('user_id')}", "get_user", True),
     ("GET", r"/oauth2/applications/@me", "get_application", True),
     ("GET", r"/applications/@me", "get_application", True),
-    ("GET", rf"/applications/{_APP}/commands", "get_commands", True),
-    ("PUT", rf"/applications/{_APP}/commands", "put_commands", True),
-    ("POST", rf"/applications/{_APP}/commands", "post_command", True),
-    ("GET", rf"/applications/{_APP}/commands/{_CMD}", "get_command", True),
-    ("PATCH", rf"/applications/{_APP}/commands/{_CMD}", "patch_command", True),
-    ("DELETE", rf"/applications/{_APP}/commands/{_CMD}", "delete_command", True),
-    ("GET", rf"/applications/{_APP}/guilds/{_GUILD}/commands", "get_commands", True),
-    ("PUT", rf"/applications/{_APP}/guilds/{_GUILD}/commands", "put_commands", True),
-    ("POST", rf"/applications/{_APP}/guilds/{_GUILD}/commands", "post_command", True),
+    *_command_routes(rf"/applications/{_APP}"),
+    *_command_routes(rf"/applications/{_APP}/guilds/{_GUILD}"),
     (
         "GET",
         rf"/applications/{_APP}/guilds/{_GUILD}/commands/permissions",
         "get_command_permissions",
         True,
     ),
-    ("GET", rf"/applications/{_APP}/guilds/{_GUILD}/commands/{_CMD}", "get_command", True),
-    ("PATCH", rf"/applications/{_APP}/guilds/{_GUILD}/commands/{_CMD}", "patch_command", True),
-    ("DELETE", rf"/applications/{_APP}/guilds/{_GUILD}/commands/{_CMD}", "delete_command", True),
     (
         "POST",
         r"/interactions/(?P<interaction_id>\d+)/(?P<token>[^/]+)/callback",
@@ -784,6 +787,7 @@ class RestAPI:
             rec.attempts.append(attempt)
             fake.callbacks.append(attempt)
             fake._notify()
+        req.on_sent.append(attempt.mark_delivered)
         if not req.flag("with_response"):
             return no_content()
         interaction: dict[str, Any] = {"id": str(rec.id), "type": rec.type}

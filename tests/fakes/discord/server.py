@@ -10,6 +10,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -74,6 +75,8 @@ class ApiRequest:
     payload: Any = None
     files: dict[int, Upload] = field(default_factory=dict)
     body_size: int = 0
+    # Run once the response has been written to the bot's socket (see build_app's handle).
+    on_sent: list[Callable[[], None]] = field(default_factory=list)
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("1", "true", "yes")
@@ -238,6 +241,14 @@ def build_app(fake: FakeDiscord) -> web.Application:
             stall.hits += 1
             fake._notify()
             await stall.released.wait()
+        if req.on_sent:
+            # Write the answer here rather than after returning it, so that a test can wait
+            # until the bot has it (discord.py registers a modal only once the answer arrives).
+            await response.prepare(request)
+            await response.write_eof()
+            for sent in req.on_sent:
+                sent()
+            fake._notify()
         return response
 
     app = web.Application(client_max_size=1024**3)

@@ -745,6 +745,23 @@ def check_chat_input_name(path: Path, name: Any) -> list[FieldError]:
     return []
 
 
+def _name_and_description(path: Path, obj: dict[str, Any]) -> list[FieldError]:
+    """A chat-input command's or option's name and description, and their localisations."""
+    errors = check_chat_input_name((*path, "name"), obj.get("name"))
+    errors += _length((*path, "description"), obj.get("description"), 1, 100, required=True)
+    errors += _localizations(
+        (*path, "name_localizations"),
+        obj.get("name_localizations"),
+        lambda p, v: check_chat_input_name(p, v),
+    )
+    errors += _localizations(
+        (*path, "description_localizations"),
+        obj.get("description_localizations"),
+        lambda p, v: _length(p, v, 1, 100, required=True),
+    )
+    return errors
+
+
 def _localizations(path: Path, value: Any, check: Any) -> list[FieldError]:
     if value is None:
         return []
@@ -792,18 +809,7 @@ def _validate_option(path: Path, opt: Any, depth: int) -> list[FieldError]:
             )
         )
         return errors
-    errors += check_chat_input_name((*path, "name"), opt.get("name"))
-    errors += _length((*path, "description"), opt.get("description"), 1, 100, required=True)
-    errors += _localizations(
-        (*path, "name_localizations"),
-        opt.get("name_localizations"),
-        lambda p, v: check_chat_input_name(p, v),
-    )
-    errors += _localizations(
-        (*path, "description_localizations"),
-        opt.get("description_localizations"),
-        lambda p, v: _length(p, v, 1, 100, required=True),
-    )
+    errors += _name_and_description(path, opt)
     if otype in (1, 2):
         if otype == 2 and depth > 0:
             errors.append(
@@ -986,18 +992,7 @@ def validate_command(path: Path, cmd: Any) -> list[FieldError]:
     if ctype not in COMMAND_LIMITS:
         return [FieldError((*path, "type"), "BASE_TYPE_CHOICES", f"Invalid command type {ctype!r}")]
     if ctype == 1:
-        errors += check_chat_input_name((*path, "name"), cmd.get("name"))
-        errors += _length((*path, "description"), cmd.get("description"), 1, 100, required=True)
-        errors += _localizations(
-            (*path, "name_localizations"),
-            cmd.get("name_localizations"),
-            lambda p, v: check_chat_input_name(p, v),
-        )
-        errors += _localizations(
-            (*path, "description_localizations"),
-            cmd.get("description_localizations"),
-            lambda p, v: _length(p, v, 1, 100, required=True),
-        )
+        errors += _name_and_description(path, cmd)
         errors += _validate_options((*path, "options"), cmd.get("options"), 0, subcommand=False)
         size = command_text_size(cmd)
         if size > 8000:

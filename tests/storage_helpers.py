@@ -1,0 +1,192 @@
+"""The bot's real storage layer, opened on a database a test chooses, and the records and
+pictures tests put in it."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from bot.images.convert import make_thumbnail
+from bot.images.store import ImageStore
+from bot.records import Job
+from bot.storage import NewJob, Storage
+
+
+@asynccontextmanager
+async def open_storage(path: Path) -> AsyncIterator[Storage]:
+    """The storage layer on ``path`` (migrated on open), closed again on leaving."""
+    storage = Storage(path)
+    await storage.open()
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+def new_job(
+    user_id: int = 1,
+    count: int = 1,
+    *,
+    guild_id: int = 10,
+    request: dict[str, Any] | None = None,
+    **fields: Any,
+) -> NewJob:
+    """A create job as a member's command submits it; ``fields`` set the optional columns."""
+    return NewJob(
+        guild_id=guild_id,
+        channel_id=20,
+        user_id=user_id,
+        kind="create",
+        request=request or {},
+        image_count=count,
+        locale="en",
+        **fields,
+    )
+
+
+# A queued job as a fresh row holds it.
+JOB = Job(
+    id=0,
+    guild_id=1,
+    channel_id=2,
+    user_id=3,
+    kind="create",
+    state="queued",
+    character_id=None,
+    parent_image_id=None,
+    request={},
+    image_count=1,
+    reference_path=None,
+    locale="en",
+    application_id=None,
+    interaction_token=None,
+    interaction_at=None,
+    response_message_id=None,
+    attempts=0,
+    not_before=0.0,
+    error_code=None,
+    charged=False,
+    delivered=False,
+    created_at=0.0,
+    started_at=None,
+    finished_at=None,
+)
+
+
+PALETTES = [
+    ((255, 183, 197), (120, 60, 140)),
+    ((160, 210, 255), (40, 70, 140)),
+    ((255, 225, 150), (180, 90, 40)),
+    ((190, 240, 200), (30, 110, 90)),
+    ((230, 200, 255), (90, 50, 160)),
+    ((255, 200, 170), (150, 50, 70)),
+]
+
+
+def picture_png(seed: int, size: tuple[int, int] = (512, 768)) -> bytes:
+    """A small stand-in illustration: a gradient sky and a simple figure, per seed."""
+    top, bottom = PALETTES[seed % len(PALETTES)]
+    w, h = size
+    im = Image.new("RGB", size)
+    draw = ImageDraw.Draw(im)
+    for y in range(h):
+        t = y / (h - 1)
+        draw.line(
+            [(0, y), (w, y)],
+            fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=False)),
+        )
+    cx = w // 2 + (seed % 3 - 1) * w // 6
+    draw.ellipse((cx - w // 7, h // 4, cx + w // 7, h // 4 + 2 * w // 7), fill=(255, 230, 215))
+    draw.ellipse((cx - w // 6, h // 4 - w // 20, cx + w // 6, h // 4 + w // 8), fill=bottom)  # hair
+    draw.rounded_rectangle(
+        (cx - w // 5, h // 4 + 2 * w // 7, cx + w // 5, h - h // 10), radius=w // 12, fill=bottom
+    )
+    out = io.BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
+
+
+class Seeder:
+    """Characters and pictures written the way the job runner writes them."""
+
+    def __init__(self, storage: Storage, store: ImageStore) -> None:
+        self.storage = storage
+        self.store = store
+        self.count = 0
+
+    async def character(
+        self,
+        guild_id: int,
+        owner_id: int,
+        name: str,
+        *,
+        private: bool = False,
+        forked_from: int | None = None,
+        style: str = "cel",
+    ) -> int:
+        character_id = await self.storage.characters.create(
+            guild_id=guild_id,
+            owner_id=owner_id,
+            name=name,
+            sheet={
+                "name": name,
+                "appearance": "long silver hair, red eyes",
+                "outfit": "navy school uniform with a red ribbon",
+                "personality": "cheerful, a little shy, loves stargazing",
+            },
+            style=style,
+            forked_from_id=forked_from,
+        )
+        if private:
+            await self.storage.gallery.set_private(guild_id, character_id, True)
+        return character_id
+
+    async def picture(
+        self,
+        guild_id: int,
+        character_id: int,
+        owner_id: int,
+        *,
+        message: tuple[int, int] | None = None,
+        thumb: bool = True,
+        prompt: str = "a prompt",
+    ) -> int:
+        self.count += 1
+        data = picture_png(self.count)
+        path = self.store.save(guild_id, data, "image/png")
+        thumb_path = (
+            self.store.save(guild_id, make_thumbnail(data), "image/webp", kind="thumb")
+            if thumb
+            else None
+        )
+        async with self.storage.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO images (guild_id, character_id, owner_id, file_path, thumb_path,"
+                " width, height, mime, prompt, model, channel_id, message_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 512, 768, 'image/png', ?, 'gpt-image', ?, ?, ?)",
+                (
+                    guild_id,
+                    character_id,
+                    owner_id,
+                    path,
+                    thumb_path,
+                    prompt,
+                    message[0] if message else None,
+                    message[1] if message else None,
+                    time.time(),
+                ),
+            )
+            image_id = cursor.lastrowid
+            assert image_id is not None
+            await conn.execute(
+                "UPDATE characters SET canonical_image_id = ?"
+                " WHERE id = ? AND canonical_image_id IS NULL",
+                (image_id, character_id),
+            )
+        return image_id

@@ -1,0 +1,132 @@
+"""The job queue through its public API: real storage on a temporary database, a stub runner
+that only notes which job it was asked to draw, one drawing slot. Fast: no bot, no network."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from bot.errors import ContentRefused
+from bot.jobs.limiter import RateLimiter
+from bot.jobs.queue import JobQueue
+from bot.records import Job
+from bot.storage import Limits, Storage
+from tests.storage_helpers import new_job
+
+GUILD, OTHER_GUILD = 10, 20
+ALICE, BOB, CAROL = 1, 2, 3
+ROOMY = Limits(100, 100, None, None, None, 0.0, 0.0)
+
+
+class StubRunner:
+    """Draws nothing: notes the job and holds it until the test lets it go, then refuses it
+    (a refusal ends a job at once, with nothing to keep or post)."""
+
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+        self.release = asyncio.Semaphore(0)
+        self.started = asyncio.Condition()
+
+    async def draw(self, job: Job, _progress: Callable[[bytes], Awaitable[None]]) -> None:
+        async with self.started:
+            self.drawn.append(str(job.request["name"]))
+            self.started.notify_all()
+        await self.release.acquire()
+        raise ContentRefused()
+
+    async def wait_drawn(self, count: int) -> None:
+        async with self.started:
+            await asyncio.wait_for(self.started.wait_for(lambda: len(self.drawn) >= count), 5)
+
+    async def finish_until(self, *, drawn: int) -> None:
+        """Let the job being drawn end, one at a time, until ``drawn`` jobs were started."""
+        while len(self.drawn) < drawn:
+            self.release.release()
+            await self.wait_drawn(len(self.drawn) + 1)
+
+
+class Told:
+    """The queue's observer: what members would hear, by event."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def __getattr__(self, event: str) -> Callable[..., Awaitable[None]]:
+        async def record(job: Any = None, *_args: Any) -> None:
+            self.events.append((event, getattr(job, "id", job)))
+
+        return record
+
+
+@pytest.fixture
+async def queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
+    runner = StubRunner()
+    settings = SimpleNamespace(max_attempts=1, progress_edit_seconds=1.0, retry_base_seconds=0.01)
+    store = SimpleNamespace(clean_temporary=lambda: 0, kept_answers=lambda: {})
+    limiter = RateLimiter(concurrency=1, images_per_minute=600)
+    parts: list[Any] = [storage, runner, limiter, settings, store]
+    jobs = JobQueue(*parts)
+    told = Told()
+    jobs.observer = cast(Any, told)
+    await jobs.start()
+    await jobs.keep_only_guilds({GUILD, OTHER_GUILD})
+    yield jobs, runner, told
+    for _ in range(len(runner.drawn) + 10):
+        runner.release.release()
+    await jobs.stop(grace=1)
+
+
+async def submit(jobs: JobQueue, name: str, user_id: int, guild_id: int = GUILD) -> int:
+    job = new_job(user_id, guild_id=guild_id, request={"name": name})
+    return (await jobs.submit(job, ROOMY)).job.id
+
+
+async def first_drawing(jobs: JobQueue, runner: StubRunner) -> None:
+    """Alice's A1 is being drawn: it holds the only slot, so what follows waits in line."""
+    await submit(jobs, "A1", ALICE)
+    await runner.wait_drawn(1)
+
+
+async def test_one_members_jobs_take_turns_with_anothers(
+    queue: tuple[JobQueue, StubRunner, Told],
+) -> None:
+    jobs, runner, _ = queue
+    await first_drawing(jobs, runner)
+    for name in ("A2", "A3"):
+        await submit(jobs, name, ALICE)
+    bob = await submit(jobs, "B1", BOB)
+    assert jobs.position(bob) == 1  # Bob was never served: he goes ahead of Alice's next
+    await runner.finish_until(drawn=4)
+    assert runner.drawn == ["A1", "B1", "A2", "A3"]
+
+
+async def test_servers_take_turns_and_positions_tell_the_order(
+    queue: tuple[JobQueue, StubRunner, Told],
+) -> None:
+    jobs, runner, _ = queue
+    await first_drawing(jobs, runner)
+    waiting = {name: await submit(jobs, name, ALICE) for name in ("A2", "A3")}
+    waiting["C1"] = await submit(jobs, "C1", CAROL, guild_id=OTHER_GUILD)
+    told_order = sorted(waiting, key=lambda name: jobs.position(waiting[name]) or 0)
+    assert told_order == ["C1", "A2", "A3"]
+    assert jobs.queued_ids(OTHER_GUILD) == [waiting["C1"]]
+    await runner.finish_until(drawn=4)
+    assert runner.drawn == ["A1", *told_order]
+
+
+async def test_a_cancelled_job_is_never_drawn(
+    queue: tuple[JobQueue, StubRunner, Told],
+) -> None:
+    jobs, runner, told = queue
+    await first_drawing(jobs, runner)
+    cancelled = await submit(jobs, "A2", ALICE)
+    await submit(jobs, "A3", ALICE)
+    assert await jobs.cancel(cancelled)
+    assert jobs.position(cancelled) is None
+    await runner.finish_until(drawn=2)
+    assert runner.drawn == ["A1", "A3"]
+    assert ("job_cancelled", cancelled) in told.events
