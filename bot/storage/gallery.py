@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
-from bot.records import Character, StoredImage
+from bot.records import Character, GallerySort, Keyset, StoredImage
 from bot.storage.database import Database
 from bot.storage.removal import Removed, remove_characters, remove_images
 
@@ -26,8 +26,6 @@ __all__ = [
     "Keyset",
     "Removed",
 ]
-
-GallerySort = Literal["newest", "favorites"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +42,6 @@ class GalleryFilter:
     owner_id: int | None = None
     character_id: int | None = None
     include_private: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Keyset:
-    """A picture's place in a page order, to read the pictures just past it.
-
-    ``favorite_count`` matters only for the "favorites" order (ties go by id). Reading
-    from a keyset walks the index from that place, so a page near the end costs what
-    the first page costs; ``OFFSET`` would step over every earlier row.
-    """
-
-    image_id: int
-    favorite_count: int = 0
-
-    @classmethod
-    def of(cls, image: StoredImage) -> Keyset:
-        return cls(image.id, image.favorite_count)
 
 
 @dataclass(frozen=True, slots=True)

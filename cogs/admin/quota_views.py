@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.quotas import QuotaStatus
+from bot.quota_status import QuotaStatus
 from bot.records import QuotaLimit
 from cogs._shared.context import services, tr
 

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.gallery import CharacterCard
+from bot.characters import CharacterCard
 from bot.i18n import escape_member_text
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.cleanup import remove_messages_later
@@ -48,7 +48,7 @@ class CharacterManageCommands(commands.Cog):
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
-        found = await svc.gallery.visible_character(
+        found = await svc.characters.visible_character(
             guild_id,
             interaction.user.id,
             await resolve_character(interaction, character, browsing=True),
@@ -57,7 +57,7 @@ class CharacterManageCommands(commands.Cog):
         # A private character's card is shown only to its owner.
         await interaction.response.defer(thinking=True, ephemeral=found.private)
         creator = await display_name(interaction, found.owner_id)
-        card = await svc.gallery.card(
+        card = await svc.characters.card(
             guild_id,
             interaction.user.id,
             found.id,
@@ -91,7 +91,7 @@ class CharacterManageCommands(commands.Cog):
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
-        found = await svc.gallery.check_can_delete(
+        found = await svc.characters.check_can_delete(
             guild_id,
             interaction.user.id,
             await resolve_character(interaction, character, own_only=not admin, browsing=True),
@@ -103,7 +103,7 @@ class CharacterManageCommands(commands.Cog):
             await press.response.edit_message(
                 content=tr(press, "manage.deleting", name=found.name), view=None
             )
-            removed = await svc.gallery.delete_character(
+            removed = await svc.characters.delete_character(
                 guild_id, press.user.id, found.id, is_admin=admin
             )
             remove_messages_later(press.client, removed.messages)
@@ -159,7 +159,7 @@ class CharacterManageCommands(commands.Cog):
     ) -> None:
         await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
         svc = services(interaction)
-        updated = await svc.gallery.set_private(
+        updated = await svc.characters.set_private(
             interaction.guild_id or 0,
             interaction.user.id,
             await resolve_character(interaction, character, own_only=True),

@@ -88,7 +88,7 @@ class GalleryCog(commands.Cog):
         )
         if request.character_id is not None:
             # Checked before answering, so a wrong pick gets a short private message.
-            await svc.gallery.visible_character(
+            await svc.characters.visible_character(
                 guild_id, request.viewer_id, request.character_id, is_admin=is_admin(interaction)
             )
         # The member's private characters appear only in an answer nobody else sees.

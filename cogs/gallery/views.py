@@ -535,7 +535,7 @@ async def open_picture(interaction: discord.Interaction, image_id: int) -> None:
     """
     svc = services(interaction)
     guild_id = interaction.guild_id or 0
-    opened = await svc.gallery.open_picture(
+    opened = await svc.pictures.open_picture(
         guild_id, interaction.user.id, image_id, is_admin=is_admin(interaction)
     )
     private = opened.character.private
@@ -558,7 +558,7 @@ async def open_picture(interaction: discord.Interaction, image_id: int) -> None:
         view=built.view,
     )
     if not private and interaction.channel_id is not None:
-        await svc.gallery.record_post(
+        await svc.pictures.record_post(
             guild_id=guild_id,
             channel_id=interaction.channel_id,
             message_id=message.id,
