@@ -222,20 +222,17 @@ class CharacterCog(
             )
         except UserInputError:
             return []
-        character = await svc.storage.characters.get(character_id)
-        if (
-            character is None
-            or character.guild_id != interaction.guild_id
-            or character.owner_id != interaction.user.id
-        ):
+        found = await svc.characters.main_picture_choices(
+            interaction.guild_id or 0, interaction.user.id, character_id, current
+        )
+        if found is None:
             return []
-        pictures = await svc.storage.images.for_character(character.id, current, limit=25)
         locale = locale_of(interaction)
         choices = []
-        for image in pictures:
+        for image in found.pictures:
             key = (
                 "autocomplete.picture_main"
-                if image.id == character.canonical_image_id
+                if image.id == found.character.canonical_image_id
                 else "autocomplete.picture"
             )
             label = svc.catalog.t(locale, key, id=image.id, favorites=image.favorite_count)

@@ -91,13 +91,13 @@ class CharacterManageCommands(commands.Cog):
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
-        found = await svc.characters.check_can_delete(
+        preview = await svc.characters.deletion_preview(
             guild_id,
             interaction.user.id,
             await resolve_character(interaction, character, own_only=not admin, browsing=True),
             is_admin=admin,
         )
-        pictures, _favorites = await svc.storage.gallery.character_stats(guild_id, found.id)
+        found = preview.character
 
         async def confirmed(press: discord.Interaction) -> None:
             await press.response.edit_message(
@@ -120,7 +120,7 @@ class CharacterManageCommands(commands.Cog):
             on_confirm=confirmed,
         )
         await interaction.response.send_message(
-            tr(interaction, "manage.delete_confirm", name=found.name, count=pictures),
+            tr(interaction, "manage.delete_confirm", name=found.name, count=preview.pictures),
             view=view,
             ephemeral=True,
         )

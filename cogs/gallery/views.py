@@ -23,7 +23,6 @@ import logging
 import re
 import uuid
 from collections import OrderedDict
-from dataclasses import replace
 from typing import Any
 
 import discord
@@ -31,8 +30,7 @@ import discord
 from bot.errors import BotError
 from bot.gallery import GalleryPage, GalleryRequest, Lineage, Scope
 from bot.i18n import Markdown, escape_member_text
-from bot.records import Character
-from bot.storage.gallery import GallerySort, Keyset
+from bot.records import Character, GallerySort, Keyset
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.errors import unwrap
 from cogs._shared.reply import error_text
@@ -328,23 +326,18 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 
 async def show_page(interaction: discord.Interaction, request: GalleryRequest) -> None:
     """Render ``request`` into the interaction's message (after a defer)."""
-    svc = services(interaction)
-    locale = locale_of(interaction)
-    config = await svc.storage.guilds.config(request.guild_id)
-    if not config.gallery_public and not is_admin(interaction):
-        # The server chose private galleries (/config gallery): members see only their own.
-        request = replace(request, scope="mine", member_id=None)
-    owner = request.owner_filter
-    owner_name = await display_name(interaction, owner) if owner is not None else ""
-    guild_name = interaction.guild.name if interaction.guild is not None else ""
-    page = await svc.gallery.page(
+
+    async def name_of(user_id: int) -> str:
+        return await display_name(interaction, user_id)
+
+    page = await services(interaction).gallery.show(
         request,
-        locale,
-        owner_name=owner_name,
-        guild_name=guild_name,
+        locale_of(interaction),
+        name_of=name_of,
+        guild_name=interaction.guild.name if interaction.guild is not None else "",
         is_admin=is_admin(interaction),
     )
-    embed, file, view = gallery_message(interaction, page, config.favorite_emoji)
+    embed, file, view = gallery_message(interaction, page)
     await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
 
 
@@ -364,7 +357,7 @@ def lineage_lines(interaction: discord.Interaction, lineage: Lineage) -> list[st
 
 
 def gallery_message(
-    interaction: discord.Interaction, page: GalleryPage, emoji: str
+    interaction: discord.Interaction, page: GalleryPage
 ) -> tuple[discord.Embed, discord.File, discord.ui.View]:
     request = page.request
     filename = f"gallery-{request.page + 1}.png"
@@ -380,7 +373,7 @@ def gallery_message(
     elif request.owner_filter is not None:
         lines.append(tr(interaction, "gallery.embed.member", user=f"<@{request.owner_filter}>"))
     if page.entries:
-        lines.append(tr(interaction, "gallery.embed.hint", emoji=Markdown(emoji)))
+        lines.append(tr(interaction, "gallery.embed.hint", emoji=Markdown(page.favorite_emoji)))
     embed.description = truncate("\n".join(lines), 4096) or None
     embed.set_footer(text=truncate(page.subtitle, 2048))
     file = discord.File(io.BytesIO(page.png), filename=filename)

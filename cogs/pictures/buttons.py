@@ -12,8 +12,6 @@ from typing import Any
 
 import discord
 
-from bot.access import visible_character
-from bot.errors import BotError, NotAllowed, NotFound
 from bot.i18n import Catalog
 from bot.records import StoredImage
 from cogs._shared.cleanup import remove_messages_later
@@ -61,10 +59,7 @@ class _PictureButton(
         raise NotImplementedError
 
     async def picture(self, interaction: discord.Interaction) -> StoredImage:
-        image = await services(interaction).storage.images.get(self.image_id)
-        if image is None or image.guild_id != interaction.guild_id:
-            raise NotFound("error.image_gone")
-        return image
+        return await services(interaction).pictures.get(interaction.guild_id or 0, self.image_id)
 
 
 class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
@@ -115,16 +110,12 @@ class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):
     async def handle(self, interaction: discord.Interaction) -> None:
         # Acknowledge first: the 3 s deadline must not depend on how busy the database is.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        image = await self.picture(interaction)
-        storage = services(interaction).storage
-        # A picture made private (or hidden by a private gallery) since it was posted.
-        await visible_character(storage, image.guild_id, interaction.user.id, image.character_id)
-        now_favorite = not await storage.images.is_favorite(image.id, interaction.user.id)
-        count = await storage.images.set_favorite(image.id, interaction.user.id, now_favorite)
-        key = "favorite.added" if now_favorite else "favorite.removed"
-        await reply(
-            interaction, content=tr(interaction, key, id=image.id, count=count or 0), ephemeral=True
+        toggled = await services(interaction).pictures.toggle_favorite(
+            interaction.guild_id or 0, interaction.user.id, self.image_id
         )
+        key = "favorite.added" if toggled.favorite else "favorite.removed"
+        text = tr(interaction, key, id=toggled.image_id, count=toggled.count)
+        await reply(interaction, content=text, ephemeral=True)
 
 
 class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
@@ -132,20 +123,14 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        image = await self.picture(interaction)
-        if image.owner_id != interaction.user.id and not is_admin(interaction):
-            raise NotAllowed("error.delete_not_owner")
-        svc = services(interaction)
-        guild_id = interaction.guild_id or 0
         # Every picture on this message goes, including when it is a gallery re-post.
-        shown = (
-            await svc.storage.gallery.images_on_message(guild_id, interaction.message.id)
-            if interaction.message
-            else []
+        removed = await services(interaction).pictures.delete_from_message(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            self.image_id,
+            interaction.message.id if interaction.message is not None else None,
+            is_admin=is_admin(interaction),
         )
-        doomed = [picture.id for picture in shown] or [image.id]
-        removed = await svc.storage.gallery.delete_images(guild_id, doomed)
-        svc.store.delete(removed.files)
         if interaction.message is not None:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.message.delete()
@@ -217,6 +202,3 @@ def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> di
         )
     )
     return view
-
-
-_ = BotError
