@@ -197,7 +197,7 @@ class CharacterCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         character_id = await resolve_character(interaction, character, own_only=True)
-        image_id = parse_picture_id(picture)
+        image_id = parse_id(picture, "error.picture_pick")
         updated = await services(interaction).submit.set_main(
             requester(interaction), character_id, image_id
         )
@@ -238,7 +238,3 @@ class CharacterCog(
             label = svc.catalog.t(locale, key, id=image.id, favorites=image.favorite_count)
             choices.append(app_commands.Choice(name=label[:100], value=str(image.id)))
         return choices[:25]
-
-
-def parse_picture_id(value: str) -> int:
-    return parse_id(value, "error.picture_pick")
