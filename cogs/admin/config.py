@@ -16,12 +16,12 @@ from bot.errors import UserInputError
 from bot.quotas import MODEL_TIERS
 from bot.records import GuildConfig
 from cogs._shared import channels
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import services, tr
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
 from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
-from cogs.character.cog import SIZE_CHOICES, STYLE_CHOICES
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot

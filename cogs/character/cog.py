@@ -10,9 +10,9 @@ from discord.ext import commands
 from bot.errors import UserInputError
 from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT
-from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal, submit_vary
@@ -20,28 +20,6 @@ from cogs.character.uploads import submit_create
 
 __all__ = ["CharacterCog"]
 
-STYLE_NAMES = {
-    "cel": "Classic cel-shaded TV anime",
-    "watercolor": "Soft watercolor",
-    "retro90s": "90s retro anime",
-    "chibi": "Chibi",
-    "lightnovel": "Light-novel cover",
-    "manga": "Ink & screentone manga",
-    "fantasy": "Painterly fantasy",
-    "pixel": "Pixel-art sprite",
-}
-SIZE_NAMES = {
-    "portrait": "Portrait (2:3)",
-    "square": "Square (1:1)",
-    "landscape": "Landscape (3:2)",
-}
-
-STYLE_CHOICES = [
-    app_commands.Choice(name=_(STYLE_NAMES[key], key=f"style.{key}"), value=key) for key in STYLES
-]
-SIZE_CHOICES = [
-    app_commands.Choice(name=_(SIZE_NAMES[key], key=f"size.{key}"), value=key) for key in SIZES
-]
 BACKGROUND_CHOICES = [
     app_commands.Choice(name=_("Normal", key="background.normal"), value="normal"),
     app_commands.Choice(

@@ -19,11 +19,12 @@ from bot.characters import CharacterCard
 from bot.i18n import escape_member_text
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.cleanup import remove_messages_later
+from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
+from cogs._shared.members import display_name
+from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
-from cogs.gallery.confirm import ConfirmView
-from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name, lineage_lines
-from cogs.pictures.message import truncate
 
 __all__ = ["CharacterManageCommands"]
 

@@ -12,8 +12,10 @@ from discord.ext import commands
 from bot.gallery import GalleryRequest, Scope
 from bot.records import GallerySort
 from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
-from cogs.gallery.views import remember_name, show_page
+from cogs._shared.members import remember_name
+from cogs.gallery.views import show_page
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
@@ -91,6 +93,16 @@ class GalleryCog(commands.Cog):
         )
         await interaction.response.defer(thinking=True, ephemeral=request.include_private)
         await show_page(interaction, request)
+
+    @commands.Cog.listener()
+    async def on_gallery_page(
+        self, interaction: discord.Interaction, request: GalleryRequest
+    ) -> None:
+        """A page button was pressed (and deferred), here or under a character card."""
+        try:
+            await show_page(interaction, request)
+        except Exception as error:
+            await component_error(interaction, error)
 
     @gallery.autocomplete("character")
     async def _character_autocomplete(

@@ -12,9 +12,9 @@ from discord.ext import commands
 
 from bot.mydata import group_parts
 from cogs._shared.cleanup import remove_messages_later
+from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import services, tr
-from cogs.gallery.confirm import ConfirmView
-from cogs.pictures.message import REQUEST_BUDGET
+from cogs._shared.picture_message import REQUEST_BUDGET
 
 __all__ = ["MyDataCog"]
 
