@@ -3,8 +3,9 @@
 Each is a ``DynamicItem``: after a restart discord.py rebuilds it from the custom_id, and the
 callback looks the picture up again and checks who pressed. Shared: every extension that
 posts a picture (delivery, the gallery) puts them under it; ``cogs.pictures`` registers them.
-Vary and Re-roll still reach into ``cogs.character`` (function-local imports) for the vary
-form and the submit helper, which belong to that extension.
+Vary and Re-roll check the press here, then hand it to ``cogs.character``, which owns the
+vary form and job submission, as the ``picture_vary`` and ``picture_reroll`` events
+(``bot.dispatch``): no extension imports another.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.reply import reply
 
-__all__ = ["DYNAMIC_ITEMS", "picture_view"]
+__all__ = ["DYNAMIC_ITEMS", "REROLL_EVENT", "VARY_EVENT", "picture_view"]
+
+# ``bot.dispatch(VARY_EVENT, interaction, image_id, character_id, strength)`` and
+# ``bot.dispatch(REROLL_EVENT, interaction, image_id)`` reach ``on_picture_vary`` and
+# ``on_picture_reroll`` listeners (cogs/character/cog.py).
+VARY_EVENT = "picture_vary"
+REROLL_EVENT = "picture_reroll"
 
 
 class _PictureButton(
@@ -72,18 +79,12 @@ class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
     strength = "subtle"
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        from cogs.character.modals import VaryModal
-
         image = await self.picture(interaction)
         # Refuse now (unknown, private, forks off) rather than after the member typed.
         await services(interaction).submit.vary_target(requester(interaction), image.character_id)
-        await interaction.response.send_modal(
-            VaryModal(
-                interaction,
-                image_id=image.id,
-                character_id=image.character_id,
-                strength=self.strength,
-            )
+        # cogs.character opens its vary form as the press's first answer.
+        interaction.client.dispatch(
+            VARY_EVENT, interaction, image.id, image.character_id, self.strength
         )
 
 
@@ -98,13 +99,9 @@ class RerollButton(_PictureButton, template=r"pic:reroll:(?P<id>\d+)"):
     action = "reroll"
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        from cogs.character.submit import submit_and_track
-
         await interaction.response.defer(thinking=True)
-        who = requester(interaction)
-        await submit_and_track(
-            interaction, lambda: services(interaction).submit.reroll(who, self.image_id)
-        )
+        # cogs.character submits the job and tracks it, as for /character create.
+        interaction.client.dispatch(REROLL_EVENT, interaction, self.image_id)
 
 
 class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):
