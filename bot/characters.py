@@ -12,10 +12,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
-from bot.access import choosable_characters, resolve_character_id, visible_character
-from bot.errors import NotAllowed
+from bot.access import sees_others, visible_character
+from bot.errors import NotAllowed, UserInputError
 from bot.gallery import GalleryService, Lineage
 from bot.i18n import Catalog, format_number
+from bot.ids import id_in, trailing_id
 from bot.images.prompts import CharacterSheet
 from bot.images.render import CardData, render_character_card
 from bot.images.store import ImageStore
@@ -23,9 +24,29 @@ from bot.records import Character, StoredImage
 from bot.storage import Storage
 from bot.storage.removal import Removed
 
-__all__ = ["CharacterCard", "CharacterService", "DeletionPreview", "MainPictureChoices"]
+__all__ = [
+    "AmbiguousCharacter",
+    "CharacterCard",
+    "CharacterService",
+    "DeletionPreview",
+    "MainPictureChoices",
+]
 
 log = logging.getLogger(__name__)
+
+
+class AmbiguousCharacter(UserInputError):
+    """A typed name that several characters share: the member picks one from the list."""
+
+    message_key = "error.character_ambiguous"
+
+    def __init__(self, characters: list[Character], viewer_id: int) -> None:
+        # "Aiko #12", one per line, the member's own marked: what to type or pick instead.
+        lines = "\n".join(
+            f"• {c.name} #{c.id}" + (" ★" if c.owner_id == viewer_id else "") for c in characters
+        )
+        super().__init__(self.message_key, choices=lines)
+        self.characters = characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +108,20 @@ class CharacterService:
         self,
         guild_id: int,
         viewer_id: int,
-        text: str,
+        text: str = "",
         *,
         own_only: bool = False,
         is_admin: bool = False,
+        limit: int = 25,
     ) -> list[Character]:
-        """Characters a member may pick by typing ``text`` (own first), for autocomplete."""
-        return await choosable_characters(
-            self.storage, guild_id, viewer_id, text, own_only=own_only, is_admin=is_admin
+        """Characters a member may pick by typing ``text`` (own first), for lists and names."""
+        config = await self.storage.guilds.config(guild_id)
+        return await self.storage.characters.search_visible(
+            guild_id,
+            viewer_id,
+            text,
+            own_only=own_only or not sees_others(config, is_admin=is_admin),
+            limit=limit,
         )
 
     async def resolve_id(
@@ -106,10 +133,34 @@ class CharacterService:
         own_only: bool = False,
         is_admin: bool = False,
     ) -> int:
-        """The character a member picked or typed (an id or an exact name)."""
-        return await resolve_character_id(
-            self.storage, guild_id, viewer_id, value, own_only=own_only, is_admin=is_admin
+        """The character a member picked or typed in any option that names one.
+
+        Autocomplete sends the id; members also type "12", "#12", "Aiko #12" or just "Aiko"
+        and press Enter. An exact name (any case) is looked up among the characters the
+        member may pick, their own first: one own match wins; else one match among the
+        others. Several: :class:`AmbiguousCharacter` with a short list to pick from. None:
+        the pick message. Whether the member may use the character is checked again by the
+        command's service.
+        """
+        text = value.strip()
+        picked = trailing_id(text)
+        if picked is None:
+            picked = id_in(text)
+        if picked is not None:
+            return picked
+        if not text:
+            raise UserInputError("error.character_pick")
+        found = await self.choices(
+            guild_id, viewer_id, text, own_only=own_only, is_admin=is_admin, limit=25
         )
+        named = [c for c in found if c.name.casefold() == text.casefold()]
+        own = [c for c in named if c.owner_id == viewer_id]
+        candidates = own or named
+        if len(candidates) == 1:
+            return candidates[0].id
+        if candidates:
+            raise AmbiguousCharacter(candidates[:5], viewer_id)
+        raise UserInputError("error.character_pick")
 
     async def main_picture_choices(
         self, guild_id: int, viewer_id: int, character_id: int, text: str
