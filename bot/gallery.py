@@ -220,21 +220,8 @@ class GalleryService:
         is_admin: bool = False,
     ) -> GalleryPage:
         """Query, fetch (or repair) thumbnails and render one contact sheet."""
-        character = None
-        lineage = None
-        if request.character_id is not None:
-            character = await visible_character(
-                self.storage,
-                request.guild_id,
-                request.viewer_id,
-                request.character_id,
-                is_admin=is_admin,
-            )
-            if character.private and not request.include_private:
-                raise NotFound("error.character_not_found")
-            lineage = await self.lineage(request.guild_id, request.viewer_id, character)
-        f = request.as_filter()
-        total = await self.storage.gallery.count(f)
+        character, lineage = await self._shown_character(request, is_admin=is_admin)
+        total = await self.storage.gallery.count(request.as_filter())
         pages = max(1, math.ceil(total / PAGE_SIZE))
         found = await self.read_page(request, total)
         request = replace(request, page=found.page)
@@ -283,6 +270,23 @@ class GalleryService:
             start=found.start,
             has_next=found.has_next,
         )
+
+    async def _shown_character(
+        self, request: GalleryRequest, *, is_admin: bool
+    ) -> tuple[Character | None, Lineage | None]:
+        """The character a page is filtered to (if any) and its lineage, as the viewer sees."""
+        if request.character_id is None:
+            return None, None
+        character = await visible_character(
+            self.storage,
+            request.guild_id,
+            request.viewer_id,
+            request.character_id,
+            is_admin=is_admin,
+        )
+        if character.private and not request.include_private:
+            raise NotFound("error.character_not_found")
+        return character, await self.lineage(request.guild_id, request.viewer_id, character)
 
     async def read_page(self, request: GalleryRequest, total: int) -> PageSlice:
         """The pictures of the requested page, read by keyset (no OFFSET walk).

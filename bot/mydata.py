@@ -125,6 +125,39 @@ def _image_record(image: StoredImage, arcname: str | None, user_id: int) -> dict
     }
 
 
+def _manifest(
+    guild_id: int,
+    user_id: int,
+    characters: list[Character],
+    records: dict[int, list[dict[str, Any]]],
+    others: list[dict[str, Any]],
+    favorites: list[tuple[int, float]],
+) -> dict[str, Any]:
+    """``characters.json``: every character with its pictures' records, then the rest."""
+    return {
+        "format": 1,
+        "exported_at": time.time(),
+        "guild_id": str(guild_id),
+        "user_id": str(user_id),
+        "characters": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "sheet": c.sheet,
+                "style": c.style,
+                "private": c.private,
+                "forked_from": c.forked_from_id,
+                "portrait": c.canonical_image_id,
+                "created_at": c.created_at,
+                "pictures": records.get(c.id, []),
+            }
+            for c in characters
+        ],
+        "pictures_of_other_characters": others,
+        "favorites": [{"picture": image_id, "at": at} for image_id, at in favorites],
+    }
+
+
 def _plan_export(
     store: ImageStore,
     guild_id: int,
@@ -158,28 +191,7 @@ def _plan_export(
             records.setdefault(image.character_id, []).append(record)
         else:
             others.append(record)
-    manifest = {
-        "format": 1,
-        "exported_at": time.time(),
-        "guild_id": str(guild_id),
-        "user_id": str(user_id),
-        "characters": [
-            {
-                "id": c.id,
-                "name": c.name,
-                "sheet": c.sheet,
-                "style": c.style,
-                "private": c.private,
-                "forked_from": c.forked_from_id,
-                "portrait": c.canonical_image_id,
-                "created_at": c.created_at,
-                "pictures": records.get(c.id, []),
-            }
-            for c in characters
-        ],
-        "pictures_of_other_characters": others,
-        "favorites": [{"picture": image_id, "at": at} for image_id, at in favorites],
-    }
+    manifest = _manifest(guild_id, user_id, characters, records, others, favorites)
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
     manifest_size = len(zlib.compress(manifest_bytes, 6)) + 64 + _entry_overhead(MANIFEST_NAME)
 

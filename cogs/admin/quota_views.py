@@ -50,6 +50,7 @@ def status_embed(
     *,
     show_costs: bool,
 ) -> discord.Embed:
+    # Longer than most: one field after another, in the order the member reads them.
     limits = status.limits
     window = status.window
     embed = discord.Embed(

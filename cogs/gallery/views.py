@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -204,75 +205,10 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
             tag, owner, target, sort, request.scope, member, char, cursor, **kwargs
         )
 
-    first = Keyset.of(page.entries[0].image) if page.entries else None
-    last = Keyset.of(page.entries[-1].image) if page.entries else None
-    view.add_item(
-        nav(
-            "p",
-            max(0, request.page - 1),
-            first,
-            emoji="◀️",
-            label=tr(interaction, "gallery.button.previous"),
-            disabled=not page.has_previous,
-        )
-    )
-    view.add_item(
-        nav(
-            "n",
-            request.page + 1,
-            last,
-            emoji="▶️",
-            label=tr(interaction, "gallery.button.next"),
-            disabled=not page.has_next,
-        )
-    )
-    other: GallerySort = "favorites" if request.sort == "newest" else "newest"
-    view.add_item(
-        nav(
-            "s",
-            0,
-            sort=other,
-            emoji="⭐" if other == "favorites" else "🕒",
-            label=tr(interaction, f"gallery.button.sort_{other}"),
-        )
-    )
-    if request.character_id is not None:
-        view.add_item(
-            nav(
-                "a",
-                0,
-                character=0,
-                emoji="🖼️",
-                label=tr(interaction, "gallery.button.all"),
-            )
-        )
-
+    for button in _page_buttons(interaction, page, nav):
+        view.add_item(button)
     if page.entries:
-        options = [
-            discord.SelectOption(
-                label=truncate(
-                    tr_plain(
-                        interaction,
-                        "gallery.option.picture",
-                        number=page.number_of(index),
-                        name=entry.character_name,
-                    ),
-                    100,
-                ),
-                value=str(entry.image.id),
-                description=truncate(
-                    tr(
-                        interaction,
-                        "gallery.option.picture_detail",
-                        id=entry.image.id,
-                        stars=entry.image.favorite_count,
-                    ),
-                    100,
-                ),
-            )
-            for index, entry in enumerate(page.entries)
-        ]
-        opener = GalleryOpenSelect(owner, options)
+        opener = GalleryOpenSelect(owner, _picture_options(interaction, page))
         opener.item.placeholder = truncate(tr(interaction, "gallery.select.open"), 150)
         view.add_item(opener)
 
@@ -285,6 +221,79 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
         chooser.item.placeholder = truncate(tr(interaction, key), 150)
         view.add_item(chooser)
     return view
+
+
+Nav = Callable[..., GalleryNavButton]
+
+
+def _page_buttons(
+    interaction: discord.Interaction, page: GalleryPage, nav: Nav
+) -> list[GalleryNavButton]:
+    """◀ ▶, the other order, and "all characters" when the page shows one character."""
+    request = page.request
+    first = Keyset.of(page.entries[0].image) if page.entries else None
+    last = Keyset.of(page.entries[-1].image) if page.entries else None
+    other: GallerySort = "favorites" if request.sort == "newest" else "newest"
+    buttons = [
+        nav(
+            "p",
+            max(0, request.page - 1),
+            first,
+            emoji="◀️",
+            label=tr(interaction, "gallery.button.previous"),
+            disabled=not page.has_previous,
+        ),
+        nav(
+            "n",
+            request.page + 1,
+            last,
+            emoji="▶️",
+            label=tr(interaction, "gallery.button.next"),
+            disabled=not page.has_next,
+        ),
+        nav(
+            "s",
+            0,
+            sort=other,
+            emoji="⭐" if other == "favorites" else "🕒",
+            label=tr(interaction, f"gallery.button.sort_{other}"),
+        ),
+    ]
+    if request.character_id is not None:
+        buttons.append(
+            nav("a", 0, character=0, emoji="🖼️", label=tr(interaction, "gallery.button.all"))
+        )
+    return buttons
+
+
+def _picture_options(
+    interaction: discord.Interaction, page: GalleryPage
+) -> list[discord.SelectOption]:
+    """One option per picture on the page, numbered as on the sheet."""
+    return [
+        discord.SelectOption(
+            label=truncate(
+                tr_plain(
+                    interaction,
+                    "gallery.option.picture",
+                    number=page.number_of(index),
+                    name=entry.character_name,
+                ),
+                100,
+            ),
+            value=str(entry.image.id),
+            description=truncate(
+                tr(
+                    interaction,
+                    "gallery.option.picture_detail",
+                    id=entry.image.id,
+                    stars=entry.image.favorite_count,
+                ),
+                100,
+            ),
+        )
+        for index, entry in enumerate(page.entries)
+    ]
 
 
 def _character_options(
