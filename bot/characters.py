@@ -86,22 +86,11 @@ class CharacterService:
     # --- seeing and picking ------------------------------------------------------------
 
     async def visible_character(
-        self,
-        guild_id: int,
-        viewer_id: int,
-        character_id: int,
-        *,
-        is_admin: bool = False,
-        include_private: bool = False,
+        self, guild_id: int, viewer_id: int, character_id: int, *, is_admin: bool = False
     ) -> Character:
         """The character if the member may see it here (the rule is bot.access's)."""
         return await visible_character(
-            self.storage,
-            guild_id,
-            viewer_id,
-            character_id,
-            is_admin=is_admin,
-            include_private=include_private,
+            self.storage, guild_id, viewer_id, character_id, is_admin=is_admin
         )
 
     async def choices(
@@ -226,8 +215,13 @@ class CharacterService:
         self, guild_id: int, actor_id: int, character_id: int, *, is_admin: bool
     ) -> Character:
         """The character if this member may delete it: its owner, or an admin (even private)."""
-        character = await self.visible_character(
-            guild_id, actor_id, character_id, is_admin=is_admin, include_private=is_admin
+        character = await visible_character(
+            self.storage,
+            guild_id,
+            actor_id,
+            character_id,
+            is_admin=is_admin,
+            include_private=is_admin,
         )
         if character.owner_id != actor_id and not is_admin:
             raise NotAllowed("gallery.error.delete_not_owner")
