@@ -1,52 +1,41 @@
-"""The gallery: pages of pictures, character cards, favorites by reaction, export, erasure.
+"""The gallery: pages of pictures as contact sheets, and where characters come from.
 
-Pure core: plain values in, records and PNG/ZIP bytes out, our own errors for refusals.
-The Discord layer (``cogs/gallery``, ``cogs/mydata``, ``cogs/character/manage.py``)
-turns these into messages. Pillow and zip work runs in threads, off the event loop.
+Pure core: plain values in, records and PNG bytes out, our own errors for refusals.
+``cogs/gallery`` turns a page into a message. Pillow work runs in threads, off the event
+loop. Cards and character rules are in ``bot.characters``; one picture (open, favorite,
+delete) in ``bot.pictures``; a member's export and erasure in ``bot.mydata``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
 import math
-import re
-import time
-import zipfile
-import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from bot.access import may_see, visible_character
-from bot.errors import NotAllowed, NotFound
+from bot.errors import NotFound
 from bot.i18n import Catalog, format_number
-from bot.images.convert import load_picture, make_thumbnail
-from bot.images.decode import ImageRejected
-from bot.images.prompts import CharacterSheet
-from bot.images.render import CardData, SheetItem, render_character_card, render_contact_sheet
+from bot.images.render import SheetItem, render_contact_sheet
 from bot.images.store import ImageStore
 from bot.jobs.references import lineage as character_lineage
-from bot.records import Character, StoredImage
+from bot.records import Character, GallerySort, Keyset
 from bot.storage import Storage
-from bot.storage.gallery import GalleryEntry, GalleryFilter, GallerySort, Keyset, Removed
+from bot.storage.gallery import GalleryEntry, GalleryFilter
+from bot.thumbnails import ThumbnailCache
 
 __all__ = [
     "PAGE_SIZE",
-    "CharacterCard",
-    "ExportFile",
-    "ExportPlan",
     "GalleryPage",
     "GalleryRequest",
     "GalleryService",
+    "GallerySort",
+    "Keyset",
     "Lineage",
-    "OpenedPicture",
     "PageSlice",
     "Scope",
-    "build_export_part",
-    "emoji_matches",
-    "group_parts",
 ]
 
 log = logging.getLogger(__name__)
@@ -126,6 +115,7 @@ class GalleryPage:
     lineage: Lineage | None = None
     start: int = 0  # how many pictures come before the first tile
     has_next: bool = False
+    favorite_emoji: str = ""  # the server's, for the hint under the sheet (see ``show``)
 
     @property
     def has_previous(self) -> bool:
@@ -146,249 +136,6 @@ class PageSlice:
     has_next: bool
 
 
-@dataclass(frozen=True, slots=True)
-class CharacterCard:
-    character: Character
-    png: bytes
-    pictures: int
-    favorites: int
-    lineage: Lineage
-
-
-@dataclass(frozen=True, slots=True)
-class OpenedPicture:
-    image: StoredImage
-    character: Character
-    style_key: str
-    size_key: str
-
-
-# --------------------------------------------------------------------------- pure helpers
-
-_CUSTOM_EMOJI = re.compile(r"<a?:[\w~]+:(\d+)>|[\w~]+:(\d+)|(\d{15,21})")
-
-
-def _plain_emoji(text: str) -> str:
-    # "⭐" and "⭐️" (with VARIATION SELECTOR-16) are the same reaction to a member.
-    return text.strip().replace("\ufe0f", "")
-
-
-def emoji_matches(configured: str, emoji_id: int | None, emoji_text: str) -> bool:
-    """Whether a reaction is the guild's favorite emoji.
-
-    ``configured`` is a unicode emoji ("⭐") or a custom one ("<:star:123>", "star:123"
-    or a bare id). Custom emoji are compared by id (names change), unicode by text.
-    """
-    match = _CUSTOM_EMOJI.fullmatch(configured.strip())
-    if match:
-        wanted = next(group for group in match.groups() if group)
-        return emoji_id is not None and emoji_id == int(wanted)
-    if emoji_id is not None:
-        return False
-    return bool(configured.strip()) and _plain_emoji(configured) == _plain_emoji(emoji_text)
-
-
-def _size_key(image: StoredImage) -> str:
-    if image.width > image.height:
-        return "landscape"
-    if image.width < image.height:
-        return "portrait"
-    return "square"
-
-
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def _slug(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-")[:40] or "character"
-
-
-_EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}
-
-
-def _thumbnail_or_repair(
-    store: ImageStore, guild_id: int, image: StoredImage
-) -> tuple[bytes | None, str | None]:
-    """The cached thumbnail; if it is missing or unreadable, a new one from the picture.
-
-    Returns ``(thumbnail bytes or None, path of a newly stored thumbnail or None)``.
-    Runs in a thread: file reads and Pillow.
-    """
-    if image.thumb_path:
-        try:
-            data = store.read(image.thumb_path)
-        except (OSError, ValueError):
-            data = b""
-        if data and load_picture(data, max_side=256) is not None:
-            return data, None
-    try:
-        original = store.read(image.file_path)
-        thumbnail = make_thumbnail(original)
-    except (OSError, ValueError, ImageRejected):
-        log.warning("Picture %s has no readable file; showing a placeholder", image.id)
-        return None, None
-    return thumbnail, store.save(guild_id, thumbnail, "image/webp", kind="thumb")
-
-
-# --------------------------------------------------------------------------- export
-
-
-@dataclass(frozen=True, slots=True)
-class ExportFile:
-    arcname: str
-    path: str  # relative to the image store
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class ExportPlan:
-    """A member's data split into zip files that each fit one upload."""
-
-    manifest: bytes
-    parts: list[list[ExportFile]]  # parts[0] also holds the manifest
-    estimates: list[int]  # upper bound of each zip's size in bytes
-    skipped: int  # pictures whose file is missing or too large for any upload
-    characters: int
-    pictures: int
-    favorites: int
-
-    @property
-    def empty(self) -> bool:
-        return self.characters == 0 and self.pictures == 0 and self.favorites == 0
-
-
-MANIFEST_NAME = "characters.json"
-_ZIP_END = 22 + 512  # end-of-central-directory record plus a safety margin
-
-
-def _entry_overhead(arcname: str) -> int:
-    """Local header + central directory entry for one stored file (plus slack)."""
-    name = len(arcname.encode("utf-8"))
-    return 30 + 46 + 2 * name + 64
-
-
-def build_export_part(store: ImageStore, plan: ExportPlan, index: int) -> bytes:
-    """Zip one part of ``plan``. Synchronous (file reads): call it in a thread.
-
-    Pictures are stored uncompressed: they are PNG/WebP already and would not shrink.
-    """
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        if index == 0:
-            archive.writestr(MANIFEST_NAME, plan.manifest, compress_type=zipfile.ZIP_DEFLATED)
-        for item in plan.parts[index]:
-            try:
-                data = store.read(item.path)
-            except (OSError, ValueError):
-                continue  # deleted meanwhile: the manifest still lists it
-            archive.writestr(item.arcname, data, compress_type=zipfile.ZIP_STORED)
-    return out.getvalue()
-
-
-def group_parts(sizes: list[int], *, max_files: int, max_bytes: int) -> list[list[int]]:
-    """Indexes of parts grouped into messages of at most ``max_files``/``max_bytes``."""
-    groups: list[list[int]] = []
-    current: list[int] = []
-    total = 0
-    for index, size in enumerate(sizes):
-        if current and (len(current) >= max_files or total + size > max_bytes):
-            groups.append(current)
-            current, total = [], 0
-        current.append(index)
-        total += size
-    if current:
-        groups.append(current)
-    return groups
-
-
-def _image_record(image: StoredImage, arcname: str | None, user_id: int) -> dict[str, Any]:
-    return {
-        "id": image.id,
-        "file": arcname,
-        "prompt": image.prompt,
-        "model": image.model,
-        "width": image.width,
-        "height": image.height,
-        "variation_of": image.parent_image_id,
-        "favorites": image.favorite_count,
-        "made_by_you": image.owner_id == user_id,
-        "created_at": image.created_at,
-    }
-
-
-def _plan_export(
-    store: ImageStore,
-    guild_id: int,
-    user_id: int,
-    characters: list[Character],
-    images: list[StoredImage],
-    favorites: list[tuple[int, float]],
-    part_limit: int,
-) -> ExportPlan:
-    """Decide which file goes in which zip; reads only file sizes. Runs in a thread."""
-    names = {c.id: f"{_slug(c.name)}-{c.id}" for c in characters}
-    files: list[ExportFile] = []
-    records: dict[int, list[dict[str, Any]]] = {}
-    others: list[dict[str, Any]] = []
-    skipped = 0
-    for image in images:
-        folder = names.get(image.character_id, f"other-{image.character_id}")
-        arcname: str | None = f"{folder}/{image.id}.{_EXTENSIONS.get(image.mime, 'png')}"
-        try:
-            size = store.path(image.file_path).stat().st_size
-        except (OSError, ValueError):
-            size = -1
-        assert arcname is not None
-        if size < 0 or size + _entry_overhead(arcname) + _ZIP_END > part_limit:
-            skipped += 1
-            arcname = None
-        else:
-            files.append(ExportFile(arcname, image.file_path, size))
-        record = _image_record(image, arcname, user_id)
-        if image.character_id in names:
-            records.setdefault(image.character_id, []).append(record)
-        else:
-            others.append(record)
-    manifest = {
-        "format": 1,
-        "exported_at": time.time(),
-        "guild_id": str(guild_id),
-        "user_id": str(user_id),
-        "characters": [
-            {
-                "id": c.id,
-                "name": c.name,
-                "sheet": c.sheet,
-                "style": c.style,
-                "private": c.private,
-                "forked_from": c.forked_from_id,
-                "portrait": c.canonical_image_id,
-                "created_at": c.created_at,
-                "pictures": records.get(c.id, []),
-            }
-            for c in characters
-        ],
-        "pictures_of_other_characters": others,
-        "favorites": [{"picture": image_id, "at": at} for image_id, at in favorites],
-    }
-    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
-    manifest_size = len(zlib.compress(manifest_bytes, 6)) + 64 + _entry_overhead(MANIFEST_NAME)
-
-    parts: list[list[ExportFile]] = [[]]
-    estimates = [_ZIP_END + manifest_size]
-    for item in files:
-        cost = item.size + _entry_overhead(item.arcname)
-        if estimates[-1] + cost > part_limit:
-            # A file alone always fits an empty part (checked above).
-            parts.append([])
-            estimates.append(_ZIP_END)
-        parts[-1].append(item)
-        estimates[-1] += cost
-    return ExportPlan(
-        manifest_bytes, parts, estimates, skipped, len(characters), len(images), len(favorites)
-    )
-
-
 # --------------------------------------------------------------------------- the service
 
 
@@ -397,28 +144,9 @@ class GalleryService:
         self.storage = storage
         self.store = store
         self.catalog = catalog
-        self._repair_lock = asyncio.Lock()
+        self.thumbnails = ThumbnailCache(storage, store)
 
     # --- visibility ------------------------------------------------------------------------
-
-    async def visible_character(
-        self,
-        guild_id: int,
-        viewer_id: int,
-        character_id: int,
-        *,
-        is_admin: bool = False,
-        include_private: bool = False,
-    ) -> Character:
-        """The character if the member may see it here (see bot.access for admins)."""
-        return await visible_character(
-            self.storage,
-            guild_id,
-            viewer_id,
-            character_id,
-            is_admin=is_admin,
-            include_private=include_private,
-        )
 
     async def needs_private_answer(self, request: GalleryRequest) -> bool:
         """Whether the page would show the viewer's private characters (answer ephemerally)."""
@@ -428,6 +156,22 @@ class GalleryService:
         return await self.storage.gallery.has_private(
             request.guild_id, request.viewer_id, request.character_id
         )
+
+    async def prepare(self, request: GalleryRequest, *, is_admin: bool = False) -> GalleryRequest:
+        """Check the chosen character before answering; say whether the answer is private.
+
+        A wrong pick then gets a short private message, and the member's private characters
+        appear only in an answer nobody else sees (``include_private``).
+        """
+        if request.character_id is not None:
+            await visible_character(
+                self.storage,
+                request.guild_id,
+                request.viewer_id,
+                request.character_id,
+                is_admin=is_admin,
+            )
+        return replace(request, include_private=await self.needs_private_answer(request))
 
     async def lineage(self, guild_id: int, viewer_id: int, character: Character) -> Lineage:
         """Where a character comes from and what was forked from it, as the viewer may see."""
@@ -442,6 +186,30 @@ class GalleryService:
 
     # --- pages ---------------------------------------------------------------------------
 
+    async def show(
+        self,
+        request: GalleryRequest,
+        locale: str,
+        *,
+        name_of: Callable[[int], Awaitable[str]],
+        guild_name: str = "",
+        is_admin: bool = False,
+    ) -> GalleryPage:
+        """The page a member sees: the server's gallery rule applied, then ``page``.
+
+        ``name_of`` gives a member's display name, for the title of a member's pictures.
+        """
+        config = await self.storage.guilds.config(request.guild_id)
+        if not config.gallery_public and not is_admin:
+            # The server chose private galleries (/config gallery): members see only their own.
+            request = replace(request, scope="mine", member_id=None)
+        owner = request.owner_filter
+        owner_name = await name_of(owner) if owner is not None else ""
+        page = await self.page(
+            request, locale, owner_name=owner_name, guild_name=guild_name, is_admin=is_admin
+        )
+        return replace(page, favorite_emoji=config.favorite_emoji)
+
     async def page(
         self,
         request: GalleryRequest,
@@ -452,22 +220,13 @@ class GalleryService:
         is_admin: bool = False,
     ) -> GalleryPage:
         """Query, fetch (or repair) thumbnails and render one contact sheet."""
-        character = None
-        lineage = None
-        if request.character_id is not None:
-            character = await self.visible_character(
-                request.guild_id, request.viewer_id, request.character_id, is_admin=is_admin
-            )
-            if character.private and not request.include_private:
-                raise NotFound("error.character_not_found")
-            lineage = await self.lineage(request.guild_id, request.viewer_id, character)
-        f = request.as_filter()
-        total = await self.storage.gallery.count(f)
+        character, lineage = await self._shown_character(request, is_admin=is_admin)
+        total = await self.storage.gallery.count(request.as_filter())
         pages = max(1, math.ceil(total / PAGE_SIZE))
         found = await self.read_page(request, total)
         request = replace(request, page=found.page)
         entries = found.entries
-        thumbnails = await self._thumbnails(request.guild_id, [e.image for e in entries])
+        thumbnails = await self.thumbnails.thumbnails(request.guild_id, [e.image for e in entries])
 
         title = self._title(request, locale, character, owner_name, guild_name)
         # Drawn into the picture (and shown in a footer): plain text, no markdown escapes.
@@ -511,6 +270,23 @@ class GalleryService:
             start=found.start,
             has_next=found.has_next,
         )
+
+    async def _shown_character(
+        self, request: GalleryRequest, *, is_admin: bool
+    ) -> tuple[Character | None, Lineage | None]:
+        """The character a page is filtered to (if any) and its lineage, as the viewer sees."""
+        if request.character_id is None:
+            return None, None
+        character = await visible_character(
+            self.storage,
+            request.guild_id,
+            request.viewer_id,
+            request.character_id,
+            is_admin=is_admin,
+        )
+        if character.private and not request.include_private:
+            raise NotFound("error.character_not_found")
+        return character, await self.lineage(request.guild_id, request.viewer_id, character)
 
     async def read_page(self, request: GalleryRequest, total: int) -> PageSlice:
         """The pictures of the requested page, read by keyset (no OFFSET walk).
@@ -575,180 +351,3 @@ class GalleryService:
         if request.is_hall_of_fame:
             return t(locale, "gallery.title.hall_of_fame", server=guild_name)
         return t(locale, "gallery.title.server", server=guild_name)
-
-    async def _thumbnails(self, guild_id: int, images: list[StoredImage]) -> list[bytes | None]:
-        """Thumbnails from the disk cache, rebuilding (and storing) any missing or broken."""
-        results = await asyncio.to_thread(
-            lambda: [_thumbnail_or_repair(self.store, guild_id, image) for image in images]
-        )
-        repaired = [(image, path) for image, (_, path) in zip(images, results, strict=True) if path]
-        if repaired:
-            async with self._repair_lock:
-                for image, path in repaired:
-                    current = await self.storage.images.get(image.id)
-                    if current is None or current.thumb_path != image.thumb_path:
-                        # Deleted, or repaired by another page meanwhile: keep theirs.
-                        await asyncio.to_thread(self.store.delete, [path])
-                        continue
-                    await self.storage.gallery.set_thumbnail(guild_id, image.id, path)
-                    if image.thumb_path:
-                        await asyncio.to_thread(self.store.delete, [image.thumb_path])
-                    log.info("Rebuilt the thumbnail of picture %s", image.id)
-        return [data for data, _ in results]
-
-    # --- opening one picture ------------------------------------------------------------------
-
-    async def open_picture(
-        self, guild_id: int, viewer_id: int, image_id: int, *, is_admin: bool = False
-    ) -> OpenedPicture:
-        entry = await self.storage.gallery.entry(guild_id, image_id)
-        if entry is None:
-            raise NotFound("error.image_gone")
-        character = await self.visible_character(
-            guild_id, viewer_id, entry.image.character_id, is_admin=is_admin
-        )
-        size_key = await self.storage.gallery.size_key_of(entry.image.job_id)
-        return OpenedPicture(
-            entry.image, character, character.style, size_key or _size_key(entry.image)
-        )
-
-    async def record_post(
-        self, *, guild_id: int, channel_id: int, message_id: int, image_id: int
-    ) -> None:
-        await self.storage.gallery.record_post(
-            guild_id=guild_id, channel_id=channel_id, message_id=message_id, image_id=image_id
-        )
-
-    # --- character cards -------------------------------------------------------------------
-
-    async def card(
-        self,
-        guild_id: int,
-        viewer_id: int,
-        character_id: int,
-        locale: str,
-        *,
-        creator_name: str,
-        is_admin: bool = False,
-    ) -> CharacterCard:
-        character = await self.visible_character(
-            guild_id, viewer_id, character_id, is_admin=is_admin
-        )
-        pictures, favorites = await self.storage.gallery.character_stats(guild_id, character.id)
-        portrait = None
-        if character.canonical_image_id is not None:
-            image = await self.storage.images.get(character.canonical_image_id)
-            if image is not None and image.guild_id == guild_id:
-                try:
-                    portrait = await asyncio.to_thread(self.store.read, image.file_path)
-                except (OSError, ValueError):
-                    portrait = None
-        t = self.catalog.plain  # drawn into the card
-        sheet = CharacterSheet.from_dict(character.sheet)
-        data = CardData(
-            name=character.name,
-            portrait=portrait,
-            facts=[(t(locale, f"card.fact.{key}"), value) for key, value in sheet.facts()],
-            creator=t(locale, "card.creator", name=creator_name or t(locale, "gallery.someone")),
-            picture_count_text=t(locale, "count.pictures", count=format_number(pictures, locale)),
-            favorites_text=t(locale, "card.favorites", count=format_number(favorites, locale)),
-            style_text=t(locale, f"style.{character.style}"),
-        )
-        png = await asyncio.to_thread(render_character_card, data)
-        lineage = await self.lineage(guild_id, viewer_id, character)
-        return CharacterCard(character, png, pictures, favorites, lineage)
-
-    # --- managing characters -------------------------------------------------------------
-
-    async def set_private(
-        self, guild_id: int, actor_id: int, character_id: int, private: bool
-    ) -> Character:
-        character = await self.visible_character(guild_id, actor_id, character_id)
-        if character.owner_id != actor_id:
-            raise NotAllowed("gallery.error.private_not_owner")
-        await self.storage.gallery.set_private(guild_id, character.id, private)
-        return replace(character, private=private)
-
-    async def check_can_delete(
-        self, guild_id: int, actor_id: int, character_id: int, *, is_admin: bool
-    ) -> Character:
-        character = await self.visible_character(
-            guild_id, actor_id, character_id, is_admin=is_admin, include_private=is_admin
-        )
-        if character.owner_id != actor_id and not is_admin:
-            raise NotAllowed("gallery.error.delete_not_owner")
-        return character
-
-    async def delete_character(
-        self, guild_id: int, actor_id: int, character_id: int, *, is_admin: bool
-    ) -> Removed:
-        """Delete the character, its pictures and their files; return messages to remove."""
-        await self.check_can_delete(guild_id, actor_id, character_id, is_admin=is_admin)
-        removed = await self.storage.gallery.delete_character(guild_id, character_id)
-        await asyncio.to_thread(self.store.delete, removed.files)
-        log.info(
-            "Character %s deleted by %s in guild %s (%d pictures)",
-            character_id,
-            actor_id,
-            guild_id,
-            removed.images,
-        )
-        return removed
-
-    # --- favorites by reaction -----------------------------------------------------------
-
-    async def react(
-        self,
-        *,
-        guild_id: int,
-        message_id: int,
-        user_id: int,
-        emoji_id: int | None,
-        emoji_text: str,
-        added: bool,
-    ) -> list[int]:
-        """Favorite (or un-favorite) the pictures on a bot message; return the ids changed."""
-        images = await self.storage.gallery.images_on_message(guild_id, message_id)
-        if not images:
-            return []
-        config = await self.storage.guilds.config(guild_id)
-        if not emoji_matches(config.favorite_emoji, emoji_id, emoji_text):
-            return []
-        changed = []
-        for image in images:
-            character = await self.storage.characters.get(image.character_id)
-            if added and (character is None or not may_see(character, user_id, config)):
-                continue  # made private (or hidden by a private gallery) since it was posted
-            await self.storage.images.set_favorite(image.id, user_id, added)
-            changed.append(image.id)
-        return changed
-
-    # --- a member's own data --------------------------------------------------------------
-
-    async def export_plan(self, guild_id: int, user_id: int, *, part_limit: int) -> ExportPlan:
-        data = await self.storage.gallery.export_data(guild_id, user_id)
-        return await asyncio.to_thread(
-            _plan_export,
-            self.store,
-            guild_id,
-            user_id,
-            data.characters,
-            data.images,
-            data.favorites,
-            part_limit,
-        )
-
-    async def export_part(self, plan: ExportPlan, index: int) -> bytes:
-        return await asyncio.to_thread(build_export_part, self.store, plan, index)
-
-    async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
-        removed = await self.storage.gallery.delete_member_data(guild_id, user_id)
-        await asyncio.to_thread(self.store.delete, removed.files)
-        log.info(
-            "Erased the data of member %s in guild %s (%d characters, %d pictures)",
-            user_id,
-            guild_id,
-            removed.characters,
-            removed.images,
-        )
-        return removed

@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.errors import QuotaExhausted
+from bot.errors import QuotaExhausted, UserInputError
 from bot.images.models import estimate_job_cost, quality_for_tier
-from bot.records import Job, QuotaLimit
+from bot.quota_status import EffectiveLimits, QuotaStatus, QuotaWindow, SavedLimit
+from bot.records import Job, QuotaLimit, Scope
 from bot.storage import Limits, NewJob, Storage
 
 __all__ = [
     "MODEL_TIERS",
     "AlertSink",
-    "EffectiveLimits",
     "QuotaService",
-    "QuotaStatus",
-    "QuotaWindow",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,64 +47,6 @@ MODEL_TIERS = ("economy", "standard", "premium")
 
 # (guild_id, catalog key, values): how the Discord layer posts an alert to the admins.
 AlertSink = Callable[[int, str, dict[str, Any]], Awaitable[None]]
-
-Source = Literal["exempt", "member", "role", "default"]
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaWindow:
-    day_start: float
-    day_end: float
-    hour_start: float
-    hour_end: float
-    month_start: float
-    month_end: float
-
-
-@dataclass(frozen=True, slots=True)
-class EffectiveLimits:
-    """The limits that apply to one member, and where they come from."""
-
-    source: Source
-    role_id: int | None  # the role that gave the limit, when source == "role"
-    member_daily: int | None
-    member_hourly: int | None
-    member_pending_cap: int
-    server_daily: int | None
-    guild_pending_cap: int
-    server_daily_usd: float | None
-    server_monthly_usd: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaStatus:
-    """Everything /quota show tells a member about their quota."""
-
-    limits: EffectiveLimits
-    window: QuotaWindow
-    used_today: int
-    used_this_hour: int
-    pending: int
-    server_used_today: int
-    # Estimated dollars delivered work cost; ``None`` when no price is configured at all.
-    spent_today_usd: float | None
-    spent_month_usd: float | None
-    unpriced_today: int
-
-    @property
-    def left_today(self) -> int | None:
-        daily = self.limits.member_daily
-        return None if daily is None else max(0, daily - self.used_today)
-
-    @property
-    def left_this_hour(self) -> int | None:
-        hourly = self.limits.member_hourly
-        return None if hourly is None else max(0, hourly - self.used_this_hour)
-
-    @property
-    def server_left_today(self) -> int | None:
-        cap = self.limits.server_daily
-        return None if cap is None else max(0, cap - self.server_used_today)
 
 
 class QuotaService:
@@ -148,6 +88,30 @@ class QuotaService:
     def prices_known(self) -> bool:
         """Whether any cost can be estimated at all (a price table is configured)."""
         return bool(self._settings.price_table)
+
+    # --- the limits admins set (/quota-admin) -------------------------------------------
+
+    async def limits(self, guild_id: int) -> list[QuotaLimit]:
+        """Every limit set in this server, for /quota-admin list."""
+        return await self._storage.quotas.limits(guild_id)
+
+    async def set_limit(self, row: QuotaLimit, *, updated_by: int) -> SavedLimit:
+        """Save an admin's limit; an hourly limit above the daily one is refused."""
+        if (
+            row.hourly_limit is not None
+            and row.daily_limit is not None
+            and row.hourly_limit > row.daily_limit
+        ):
+            raise UserInputError(
+                "error.hourly_over_daily", hourly=row.hourly_limit, daily=row.daily_limit
+            )
+        await self._storage.quotas.set(row, updated_by=updated_by, now=time.time())
+        has_budget = row.daily_usd is not None or row.monthly_usd is not None
+        return SavedLimit(row, unpriced_budget=has_budget and not self.prices_known())
+
+    async def clear_limit(self, guild_id: int, scope: Scope, target_id: int) -> bool:
+        """Remove a limit; False if there was none to remove."""
+        return await self._storage.quotas.clear(guild_id, scope, target_id)
 
     # --- which limits apply ----------------------------------------------------------------
 

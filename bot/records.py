@@ -13,9 +13,11 @@ from typing import Any, Literal, Protocol
 __all__ = [
     "SCOPES",
     "Character",
+    "GallerySort",
     "GuildConfig",
     "Job",
     "JobState",
+    "Keyset",
     "QuotaLimit",
     "Row",
     "Scope",
@@ -218,3 +220,24 @@ class QuotaLimit:
             updated_by=row["updated_by"],
             updated_at=row["updated_at"],
         )
+
+
+# The two orders a gallery page can be read in.
+GallerySort = Literal["newest", "favorites"]
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """A picture's place in a page order, to read the pictures just past it.
+
+    ``favorite_count`` matters only for the "favorites" order (ties go by id). Reading
+    from a keyset walks the index from that place, so a page near the end costs what
+    the first page costs; ``OFFSET`` would step over every earlier row.
+    """
+
+    image_id: int
+    favorite_count: int = 0
+
+    @classmethod
+    def of(cls, image: StoredImage) -> Keyset:
+        return cls(image.id, image.favorite_count)

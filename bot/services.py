@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from openai import AsyncOpenAI
 
+from bot.characters import CharacterService
 from bot.config import Settings
 from bot.gallery import GalleryService
+from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
@@ -15,6 +17,8 @@ from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.jobs.runner import JobRunner
 from bot.jobs.submit import SubmitService
+from bot.mydata import MyDataService
+from bot.pictures import PictureService
 from bot.quotas import QuotaService
 from bot.storage import Storage
 from bot.usage import UsageService
@@ -33,6 +37,10 @@ class Services:
     submit: SubmitService
     catalog: Catalog
     gallery: GalleryService
+    characters: CharacterService
+    pictures: PictureService
+    mydata: MyDataService
+    guild_settings: GuildSettingsService
     usage: UsageService
 
     @classmethod
@@ -61,6 +69,7 @@ class Services:
         quotas = QuotaService(storage, settings)
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
+        gallery = GalleryService(storage, store, catalog)
         return cls(
             settings=settings,
             storage=storage,
@@ -70,7 +79,11 @@ class Services:
             quotas=quotas,
             submit=SubmitService(storage, images, store, queue, quotas),
             catalog=catalog,
-            gallery=GalleryService(storage, store, catalog),
+            gallery=gallery,
+            characters=CharacterService(storage, store, catalog, gallery),
+            pictures=PictureService(storage, store),
+            mydata=MyDataService(storage, store),
+            guild_settings=GuildSettingsService(storage),
             usage=UsageService(storage, settings),
         )
 

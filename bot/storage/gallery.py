@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
-from bot.records import Character, StoredImage
+from bot.records import Character, GallerySort, Keyset, StoredImage
 from bot.storage.database import Database
-from bot.storage.removal import Removed, remove_characters, remove_images
+from bot.storage.removal import Removed, remove_characters, remove_images, remove_member_data
 
 __all__ = [
     "ExportData",
@@ -26,8 +26,6 @@ __all__ = [
     "Keyset",
     "Removed",
 ]
-
-GallerySort = Literal["newest", "favorites"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +42,6 @@ class GalleryFilter:
     owner_id: int | None = None
     character_id: int | None = None
     include_private: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Keyset:
-    """A picture's place in a page order, to read the pictures just past it.
-
-    ``favorite_count`` matters only for the "favorites" order (ties go by id). Reading
-    from a keyset walks the index from that place, so a page near the end costs what
-    the first page costs; ``OFFSET`` would step over every earlier row.
-    """
-
-    image_id: int
-    favorite_count: int = 0
-
-    @classmethod
-    def of(cls, image: StoredImage) -> Keyset:
-        return cls(image.id, image.favorite_count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,57 +352,7 @@ class GalleryRepository:
         """
         removed = Removed()
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "WITH RECURSIVE copies(id) AS ("
-                "  SELECT id FROM characters WHERE forked_from_id IN"
-                "   (SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?)"
-                "  UNION SELECT c.id FROM characters AS c"
-                "  JOIN copies ON c.forked_from_id = copies.id)"
-                " SELECT id FROM characters WHERE id IN (SELECT id FROM copies) AND owner_id != ?",
-                (guild_id, user_id, user_id),
-            ) as cursor:
-                copies = [(int(row[0]),) for row in await cursor.fetchall()]
-            await conn.executemany(
-                "UPDATE characters SET sheet_json = json_object('name', name) WHERE id = ?", copies
-            )
-            await conn.executemany("UPDATE images SET prompt = '' WHERE character_id = ?", copies)
-            await conn.executemany("UPDATE jobs SET prompt = NULL WHERE character_id = ?", copies)
-            # The member's favorites on other people's pictures: counts go down with them.
-            await conn.execute(
-                "UPDATE images SET favorite_count = MAX(0, favorite_count - 1)"
-                " WHERE guild_id = ? AND id IN (SELECT image_id FROM favorites WHERE user_id = ?)",
-                (guild_id, user_id),
-            )
-            await conn.execute(
-                "DELETE FROM favorites WHERE user_id = ?"
-                " AND image_id IN (SELECT id FROM images WHERE guild_id = ?)",
-                (user_id, guild_id),
-            )
-            await remove_images(
-                conn,
-                removed,
-                guild_id,
-                "WHERE i.guild_id = ? AND i.owner_id = ?",
-                (guild_id, user_id),
-            )
-            await remove_characters(
-                conn,
-                removed,
-                guild_id,
-                "WHERE c.guild_id = ? AND c.owner_id = ?",
-                (guild_id, user_id),
-            )
-            async with conn.execute(
-                "SELECT DISTINCT reference_path FROM jobs"
-                " WHERE guild_id = ? AND user_id = ? AND reference_path IS NOT NULL",
-                (guild_id, user_id),
-            ) as cursor:
-                removed.files.extend(r[0] for r in await cursor.fetchall())
-            await conn.execute(
-                "UPDATE jobs SET request_json = '{}', prompt = NULL, interaction_token = NULL,"
-                " reference_path = NULL WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
-            )
+            await remove_member_data(conn, removed, guild_id, user_id)
         removed.files = sorted(set(removed.files))
         return removed
 

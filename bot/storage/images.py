@@ -45,6 +45,8 @@ class ImageRepository:
         Returns None, storing nothing, when the job is no longer pending (a duplicate run)
         or its character was deleted meanwhile.
         """
+        # Longer than most: one transaction whose four steps (check, insert, charge, mark
+        # the character drawn) must stay together and read best in that order.
         now = time.time()
         async with self._db.transaction() as conn:
             async with conn.execute(

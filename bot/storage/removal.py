@@ -20,7 +20,13 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["Removed", "remove_characters", "remove_images", "repair_main_pictures"]
+__all__ = [
+    "Removed",
+    "remove_characters",
+    "remove_images",
+    "remove_member_data",
+    "repair_main_pictures",
+]
 
 
 @dataclass(slots=True)
@@ -99,3 +105,70 @@ async def remove_characters(
     cursor = await conn.execute(f"DELETE FROM characters WHERE id IN {characters}", params)
     removed.characters += cursor.rowcount
     removed.messages = sorted(set(removed.messages))
+
+
+async def _forget_copied_words(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> None:
+    """Other members' forks of the member's characters (at any depth) keep their pictures
+    and name, but the description they copied is emptied and the prompts that repeated it
+    are erased (SECURITY.md says so)."""
+    async with conn.execute(
+        "WITH RECURSIVE copies(id) AS ("
+        "  SELECT id FROM characters WHERE forked_from_id IN"
+        "   (SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?)"
+        "  UNION SELECT c.id FROM characters AS c"
+        "  JOIN copies ON c.forked_from_id = copies.id)"
+        " SELECT id FROM characters WHERE id IN (SELECT id FROM copies) AND owner_id != ?",
+        (guild_id, user_id, user_id),
+    ) as cursor:
+        copies = [(int(row[0]),) for row in await cursor.fetchall()]
+    await conn.executemany(
+        "UPDATE characters SET sheet_json = json_object('name', name) WHERE id = ?", copies
+    )
+    await conn.executemany("UPDATE images SET prompt = '' WHERE character_id = ?", copies)
+    await conn.executemany("UPDATE jobs SET prompt = NULL WHERE character_id = ?", copies)
+
+
+async def remove_member_data(
+    conn: aiosqlite.Connection, removed: Removed, guild_id: int, user_id: int
+) -> None:
+    """Erase a member's characters, pictures, favorites and words in this server.
+
+    Finished job rows stay (quotas count them) but lose every word the member typed.
+    """
+    await _forget_copied_words(conn, guild_id, user_id)
+    # The member's favorites on other people's pictures: counts go down with them.
+    await conn.execute(
+        "UPDATE images SET favorite_count = MAX(0, favorite_count - 1)"
+        " WHERE guild_id = ? AND id IN (SELECT image_id FROM favorites WHERE user_id = ?)",
+        (guild_id, user_id),
+    )
+    await conn.execute(
+        "DELETE FROM favorites WHERE user_id = ?"
+        " AND image_id IN (SELECT id FROM images WHERE guild_id = ?)",
+        (user_id, guild_id),
+    )
+    await remove_images(
+        conn,
+        removed,
+        guild_id,
+        "WHERE i.guild_id = ? AND i.owner_id = ?",
+        (guild_id, user_id),
+    )
+    await remove_characters(
+        conn,
+        removed,
+        guild_id,
+        "WHERE c.guild_id = ? AND c.owner_id = ?",
+        (guild_id, user_id),
+    )
+    async with conn.execute(
+        "SELECT DISTINCT reference_path FROM jobs"
+        " WHERE guild_id = ? AND user_id = ? AND reference_path IS NOT NULL",
+        (guild_id, user_id),
+    ) as cursor:
+        removed.files.extend(r[0] for r in await cursor.fetchall())
+    await conn.execute(
+        "UPDATE jobs SET request_json = '{}', prompt = NULL, interaction_token = NULL,"
+        " reference_path = NULL WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    )

@@ -58,7 +58,7 @@ async def allowed_here(interaction: discord.Interaction) -> bool:
         return True
     if _is_admin_command(interaction):
         return True
-    config = await services(interaction).storage.guilds.config(guild.id)
+    config = await services(interaction).guild_settings.config(guild.id)
     if not config.allowed_channels:
         return True
     existing = [cid for cid in config.allowed_channels if guild.get_channel(cid) is not None]

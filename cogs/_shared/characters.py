@@ -1,11 +1,10 @@
-"""Autocomplete for every option that names a character."""
+"""Autocomplete for every option that names a character, and reading what was picked."""
 
 from __future__ import annotations
 
 import discord
 from discord import app_commands
 
-from bot.access import choosable_characters, resolve_character_id
 from cogs._shared.context import is_admin, locale_of, services
 
 __all__ = ["character_choices", "resolve_character"]
@@ -22,8 +21,7 @@ async def resolve_character(
 
     The same rule and the same list as the autocomplete (``browsing`` as there).
     """
-    return await resolve_character_id(
-        services(interaction).storage,
+    return await services(interaction).characters.resolve_id(
         interaction.guild_id or 0,
         interaction.user.id,
         value,
@@ -46,8 +44,7 @@ async def character_choices(
     that only looks (a card, a gallery page), where admins see past a private gallery.
     """
     svc = services(interaction)
-    found = await choosable_characters(
-        svc.storage,
+    found = await svc.characters.choices(
         interaction.guild_id or 0,
         interaction.user.id,
         current,

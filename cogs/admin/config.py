@@ -14,14 +14,14 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import UserInputError
-from bot.images.styles import SIZES, STYLES
 from bot.quotas import MODEL_TIERS
+from bot.records import GuildConfig
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import services, tr
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
 from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
-from cogs.character.cog import SIZE_CHOICES, STYLE_CHOICES
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
@@ -66,11 +66,16 @@ class ConfigCog(
         return True
 
     async def _saved(self, interaction: discord.Interaction, **changes: Any) -> None:
-        await services(interaction).storage.guilds.update(interaction.guild_id or 0, **changes)
-        await self._show(interaction, tr(interaction, "config.saved"))
+        settings = services(interaction).guild_settings
+        await self._show(
+            interaction,
+            await settings.update(interaction.guild_id or 0, **changes),
+            tr(interaction, "config.saved"),
+        )
 
-    async def _show(self, interaction: discord.Interaction, note: str | None = None) -> None:
-        config = await services(interaction).storage.guilds.config(interaction.guild_id or 0)
+    async def _show(
+        self, interaction: discord.Interaction, config: GuildConfig, note: str | None = None
+    ) -> None:
         await reply(
             interaction, content=note, embed=config_embed(interaction, config), ephemeral=True
         )
@@ -81,7 +86,8 @@ class ConfigCog(
     )
     async def show(self, interaction: discord.Interaction) -> None:
         require_admin(interaction)
-        await self._show(interaction)
+        config = await services(interaction).guild_settings.config(interaction.guild_id or 0)
+        await self._show(interaction, config)
 
     @app_commands.command(
         name=_("allow-channel", key="cmd.config.allow_channel.name"),
@@ -97,11 +103,11 @@ class ConfigCog(
     ) -> None:
         require_admin(interaction)
         await self._check_channel(interaction, channel)
-        await services(interaction).storage.guilds.add_allowed_channel(
+        config = await services(interaction).guild_settings.allow_channel(
             interaction.guild_id or 0, channel.id
         )
         await self._show(
-            interaction, tr(interaction, "config.channel_added", channel=channel.mention)
+            interaction, config, tr(interaction, "config.channel_added", channel=channel.mention)
         )
 
     @app_commands.command(
@@ -117,11 +123,11 @@ class ConfigCog(
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
         require_admin(interaction)
-        left = await services(interaction).storage.guilds.remove_allowed_channel(
+        removed = await services(interaction).guild_settings.remove_channel(
             interaction.guild_id or 0, channel.id
         )
-        key = "config.channel_removed" if left else "config.channel_removed_anywhere"
-        await self._show(interaction, tr(interaction, key, channel=channel.mention))
+        key = "config.channel_removed" if removed.left else "config.channel_removed_anywhere"
+        await self._show(interaction, removed.config, tr(interaction, key, channel=channel.mention))
 
     @app_commands.command(
         name=_("defaults", key="cmd.config.defaults.name"),
@@ -149,22 +155,11 @@ class ConfigCog(
         max_count: app_commands.Range[int, 1, 4] | None = None,
     ) -> None:
         require_admin(interaction)
-        changes: dict[str, Any] = {}
-        # Choices are suggestions a modified client can ignore; a stored unknown default
-        # would break /character create for every member of the server.
-        if style is not None:
-            if style not in STYLES:
-                raise UserInputError("error.unknown_style")
-            changes["default_style"] = style
-        if size is not None:
-            if size not in SIZES:
-                raise UserInputError("error.unknown_size")
-            changes["default_size"] = size
-        if max_count is not None:
-            changes["max_count"] = max_count
-        if not changes:
-            raise UserInputError("error.config_nothing")
-        await self._saved(interaction, **changes)
+        # Choices are suggestions a modified client can ignore: the service checks them.
+        config = await services(interaction).guild_settings.set_defaults(
+            interaction.guild_id or 0, style=style, size=size, max_count=max_count
+        )
+        await self._show(interaction, config, tr(interaction, "config.saved"))
 
     @app_commands.command(
         name=_("model", key="cmd.config.model.name"),
@@ -177,9 +172,11 @@ class ConfigCog(
     @app_commands.choices(tier=TIER_CHOICES)
     async def model(self, interaction: discord.Interaction, tier: str) -> None:
         require_admin(interaction)
-        if tier not in MODEL_TIERS:  # choices are suggestions a modified client can ignore
-            raise UserInputError("error.bad_input")
-        await self._saved(interaction, model_tier=tier)
+        # Choices are suggestions a modified client can ignore: the service checks the tier.
+        config = await services(interaction).guild_settings.set_model_tier(
+            interaction.guild_id or 0, tier
+        )
+        await self._show(interaction, config, tr(interaction, "config.saved"))
 
     @app_commands.command(
         name=_("forks", key="cmd.config.forks.name"),

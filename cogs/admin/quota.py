@@ -245,24 +245,13 @@ class QuotaAdminCog(
         await self._set(interaction, row, tr(interaction, "quota.the_server"))
 
     async def _set(self, interaction: discord.Interaction, row: QuotaLimit, target: str) -> None:
-        if (
-            row.hourly_limit is not None
-            and row.daily_limit is not None
-            and row.hourly_limit > row.daily_limit
-        ):
-            raise UserInputError(
-                "error.hourly_over_daily", hourly=row.hourly_limit, daily=row.daily_limit
-            )
-        svc = services(interaction)
-        await svc.storage.quotas.set(row, updated_by=interaction.user.id, now=time.time())
+        saved = await services(interaction).quotas.set_limit(row, updated_by=interaction.user.id)
         lines = [
             tr(interaction, "quota.saved", target=target, limit=describe_limit(interaction, row))
         ]
         if row.scope == "role":
             lines.append(tr(interaction, "quota.saved_role_hint"))
-        if (row.daily_usd is not None or row.monthly_usd is not None) and not (
-            svc.quotas.prices_known()
-        ):
+        if saved.unpriced_budget:
             lines.append(tr(interaction, "quota.saved_no_prices"))
         await reply(interaction, content="\n".join(lines), ephemeral=True)
 
@@ -312,7 +301,7 @@ class QuotaAdminCog(
         self, interaction: discord.Interaction, scope: Scope, target_id: int, target: str
     ) -> None:
         guild_id = interaction.guild_id or 0
-        if not await services(interaction).storage.quotas.clear(guild_id, scope, target_id):
+        if not await services(interaction).quotas.clear_limit(guild_id, scope, target_id):
             raise NotFound("error.quota_not_set", target=target)
         await reply(
             interaction, content=tr(interaction, "quota.cleared", target=target), ephemeral=True
@@ -328,5 +317,5 @@ class QuotaAdminCog(
     )
     async def list_limits(self, interaction: discord.Interaction) -> None:
         require_admin(interaction)
-        rows = await services(interaction).storage.quotas.limits(interaction.guild_id or 0)
+        rows = await services(interaction).quotas.limits(interaction.guild_id or 0)
         await reply(interaction, embed=limits_embed(interaction, rows), ephemeral=True)

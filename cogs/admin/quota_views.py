@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.quotas import QuotaStatus
+from bot.quota_status import QuotaStatus
 from bot.records import QuotaLimit
 from cogs._shared.context import services, tr
 
@@ -50,6 +50,7 @@ def status_embed(
     *,
     show_costs: bool,
 ) -> discord.Embed:
+    # Longer than most: one field after another, in the order the member reads them.
     limits = status.limits
     window = status.window
     embed = discord.Embed(

@@ -10,38 +10,18 @@ from discord.ext import commands
 from bot.errors import UserInputError
 from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT
-from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
+from cogs._shared.errors import handle_interaction_error
 from cogs.character.manage import CharacterManageCommands
-from cogs.character.modals import CreateModal, submit_vary
+from cogs.character.modals import CreateModal, VaryModal, submit_vary
+from cogs.character.submit import submit_and_track
 from cogs.character.uploads import submit_create
 
 __all__ = ["CharacterCog"]
 
-STYLE_NAMES = {
-    "cel": "Classic cel-shaded TV anime",
-    "watercolor": "Soft watercolor",
-    "retro90s": "90s retro anime",
-    "chibi": "Chibi",
-    "lightnovel": "Light-novel cover",
-    "manga": "Ink & screentone manga",
-    "fantasy": "Painterly fantasy",
-    "pixel": "Pixel-art sprite",
-}
-SIZE_NAMES = {
-    "portrait": "Portrait (2:3)",
-    "square": "Square (1:1)",
-    "landscape": "Landscape (3:2)",
-}
-
-STYLE_CHOICES = [
-    app_commands.Choice(name=_(STYLE_NAMES[key], key=f"style.{key}"), value=key) for key in STYLES
-]
-SIZE_CHOICES = [
-    app_commands.Choice(name=_(SIZE_NAMES[key], key=f"size.{key}"), value=key) for key in SIZES
-]
 BACKGROUND_CHOICES = [
     app_commands.Choice(name=_("Normal", key="background.normal"), value="normal"),
     app_commands.Choice(
@@ -64,6 +44,27 @@ class CharacterCog(
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         super().__init__()
+
+    @commands.Cog.listener()
+    async def on_picture_vary(
+        self, interaction: discord.Interaction, image_id: int, character_id: int, strength: str
+    ) -> None:
+        """Vary under a posted picture, already checked (cogs/_shared/picture_buttons.py)."""
+        try:
+            modal = VaryModal(
+                interaction, image_id=image_id, character_id=character_id, strength=strength
+            )
+            await interaction.response.send_modal(modal)
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+    @commands.Cog.listener()
+    async def on_picture_reroll(self, interaction: discord.Interaction, image_id: int) -> None:
+        """Re-roll under a posted picture, already deferred: the same request again."""
+        who = requester(interaction)
+        await submit_and_track(
+            interaction, lambda: services(interaction).submit.reroll(who, image_id)
+        )
 
     @app_commands.command(
         name=_("create", key="cmd.create.name"),
@@ -197,7 +198,7 @@ class CharacterCog(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         character_id = await resolve_character(interaction, character, own_only=True)
-        image_id = parse_picture_id(picture)
+        image_id = parse_id(picture, "error.picture_pick")
         updated = await services(interaction).submit.set_main(
             requester(interaction), character_id, image_id
         )
@@ -222,26 +223,19 @@ class CharacterCog(
             )
         except UserInputError:
             return []
-        character = await svc.storage.characters.get(character_id)
-        if (
-            character is None
-            or character.guild_id != interaction.guild_id
-            or character.owner_id != interaction.user.id
-        ):
+        found = await svc.characters.main_picture_choices(
+            interaction.guild_id or 0, interaction.user.id, character_id, current
+        )
+        if found is None:
             return []
-        pictures = await svc.storage.images.for_character(character.id, current, limit=25)
         locale = locale_of(interaction)
         choices = []
-        for image in pictures:
+        for image in found.pictures:
             key = (
                 "autocomplete.picture_main"
-                if image.id == character.canonical_image_id
+                if image.id == found.character.canonical_image_id
                 else "autocomplete.picture"
             )
             label = svc.catalog.t(locale, key, id=image.id, favorites=image.favorite_count)
             choices.append(app_commands.Choice(name=label[:100], value=str(image.id)))
         return choices[:25]
-
-
-def parse_picture_id(value: str) -> int:
-    return parse_id(value, "error.picture_pick")

@@ -15,15 +15,16 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.gallery import CharacterCard
+from bot.characters import CharacterCard
 from bot.i18n import escape_member_text
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.cleanup import remove_messages_later
+from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
+from cogs._shared.members import display_name
+from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
-from cogs.gallery.confirm import ConfirmView
-from cogs.gallery.views import GALLERY_COLOUR, GalleryNavButton, display_name, lineage_lines
-from cogs.pictures.message import truncate
 
 __all__ = ["CharacterManageCommands"]
 
@@ -48,7 +49,7 @@ class CharacterManageCommands(commands.Cog):
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
-        found = await svc.gallery.visible_character(
+        found = await svc.characters.visible_character(
             guild_id,
             interaction.user.id,
             await resolve_character(interaction, character, browsing=True),
@@ -57,7 +58,7 @@ class CharacterManageCommands(commands.Cog):
         # A private character's card is shown only to its owner.
         await interaction.response.defer(thinking=True, ephemeral=found.private)
         creator = await display_name(interaction, found.owner_id)
-        card = await svc.gallery.card(
+        card = await svc.characters.card(
             guild_id,
             interaction.user.id,
             found.id,
@@ -91,19 +92,19 @@ class CharacterManageCommands(commands.Cog):
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         admin = is_admin(interaction)
-        found = await svc.gallery.check_can_delete(
+        preview = await svc.characters.deletion_preview(
             guild_id,
             interaction.user.id,
             await resolve_character(interaction, character, own_only=not admin, browsing=True),
             is_admin=admin,
         )
-        pictures, _favorites = await svc.storage.gallery.character_stats(guild_id, found.id)
+        found = preview.character
 
         async def confirmed(press: discord.Interaction) -> None:
             await press.response.edit_message(
                 content=tr(press, "manage.deleting", name=found.name), view=None
             )
-            removed = await svc.gallery.delete_character(
+            removed = await svc.characters.delete_character(
                 guild_id, press.user.id, found.id, is_admin=admin
             )
             remove_messages_later(press.client, removed.messages)
@@ -120,7 +121,7 @@ class CharacterManageCommands(commands.Cog):
             on_confirm=confirmed,
         )
         await interaction.response.send_message(
-            tr(interaction, "manage.delete_confirm", name=found.name, count=pictures),
+            tr(interaction, "manage.delete_confirm", name=found.name, count=preview.pictures),
             view=view,
             ephemeral=True,
         )
@@ -159,7 +160,7 @@ class CharacterManageCommands(commands.Cog):
     ) -> None:
         await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
         svc = services(interaction)
-        updated = await svc.gallery.set_private(
+        updated = await svc.characters.set_private(
             interaction.guild_id or 0,
             interaction.user.id,
             await resolve_character(interaction, character, own_only=True),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,10 +10,12 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import GalleryRequest, Scope
-from bot.storage.gallery import GallerySort
+from bot.records import GallerySort
 from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
-from cogs.gallery.views import remember_name, show_page
+from cogs._shared.members import remember_name
+from cogs.gallery.views import show_page
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
@@ -68,7 +69,6 @@ class GalleryCog(commands.Cog):
         sort: str = "newest",
         scope: str = "server",
     ) -> None:
-        svc = services(interaction)
         guild_id = interaction.guild_id or 0
         sort_value: GallerySort = "favorites" if sort == "favorites" else "newest"
         scope_value: Scope = "mine" if scope == "mine" else "server"
@@ -86,16 +86,23 @@ class GalleryCog(commands.Cog):
                 else None
             ),
         )
-        if request.character_id is not None:
-            # Checked before answering, so a wrong pick gets a short private message.
-            await svc.gallery.visible_character(
-                guild_id, request.viewer_id, request.character_id, is_admin=is_admin(interaction)
-            )
-        # The member's private characters appear only in an answer nobody else sees.
-        private = await svc.gallery.needs_private_answer(request)
-        await interaction.response.defer(thinking=True, ephemeral=private)
-        request = replace(request, include_private=private)
+        # Checked before answering, so a wrong pick gets a short private message; the
+        # member's private characters appear only in an answer nobody else sees.
+        request = await services(interaction).gallery.prepare(
+            request, is_admin=is_admin(interaction)
+        )
+        await interaction.response.defer(thinking=True, ephemeral=request.include_private)
         await show_page(interaction, request)
+
+    @commands.Cog.listener()
+    async def on_gallery_page(
+        self, interaction: discord.Interaction, request: GalleryRequest
+    ) -> None:
+        """A page button was pressed (and deferred), here or under a character card."""
+        try:
+            await show_page(interaction, request)
+        except Exception as error:
+            await component_error(interaction, error)
 
     @gallery.autocomplete("character")
     async def _character_autocomplete(

@@ -46,7 +46,7 @@ class FavoriteReactions(commands.Cog):
         # The first await: events take the lock in the order they were dispatched.
         async with self._lock:
             try:
-                changed = await self.bot.services.gallery.react(
+                changed = await self.bot.services.pictures.react(
                     guild_id=payload.guild_id,
                     message_id=payload.message_id,
                     user_id=payload.user_id,

@@ -6,12 +6,7 @@ anyone else pressing is told to run /gallery themselves.
 
 custom_ids (all under 100 characters):
 
-* ``gal:<tag>:<owner>:<page>:<sort>:<scope>:<member or 0>:<character or 0>[:<cursor>]``
-  buttons; ``tag`` is p(revious), n(ext), s(ort) or a(ll characters), so ids stay unique.
-  ``cursor`` (◀ and ▶ only) is the picture the page reads past: ``<id>`` for "newest",
-  ``<favorite count>.<id>`` for "favorites" (◀: the first one shown, read backwards; ▶: the
-  last one shown), so a deep page is an index seek, not an OFFSET walk. At most
-  4+2+21+7+4+21+11+18 = 88 characters. Buttons posted without a cursor still work.
+* the page buttons: see ``cogs/_shared/gallery_nav.py`` (character cards use them too).
 * ``gal:o:<owner>`` the "open a picture" menu (values are picture ids).
 * ``gal:c:<owner>:<sort>:<scope>:<member or 0>`` the character menu (values are ids).
 """
@@ -21,209 +16,40 @@ from __future__ import annotations
 import io
 import logging
 import re
-import uuid
-from collections import OrderedDict
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 import discord
 
-from bot.errors import BotError
-from bot.gallery import GalleryPage, GalleryRequest, Lineage, Scope
+from bot.gallery import GalleryPage, GalleryRequest, Scope
 from bot.i18n import Markdown, escape_member_text
-from bot.records import Character
-from bot.storage.gallery import GallerySort, Keyset
+from bot.records import GallerySort, Keyset
+from cogs._shared.components import component_error, is_ephemeral, not_yours
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
-from cogs._shared.errors import unwrap
-from cogs._shared.reply import error_text
-from cogs.pictures.message import build_picture_message, truncate
+from cogs._shared.gallery_nav import (
+    GALLERY_COLOUR,
+    SCOPE_CODES,
+    SCOPES,
+    SORT_CODES,
+    SORTS,
+    GalleryNavButton,
+    lineage_lines,
+)
+from cogs._shared.members import display_name
+from cogs._shared.picture_message import build_picture_message, truncate
 
 __all__ = [
     "DYNAMIC_ITEMS",
     "GalleryCharacterSelect",
     "GalleryNavButton",
     "GalleryOpenSelect",
-    "component_error",
-    "display_name",
     "show_page",
 ]
 
 log = logging.getLogger(__name__)
 
-GALLERY_COLOUR = discord.Colour.from_rgb(255, 107, 165)
-_SORTS: dict[str, GallerySort] = {"n": "newest", "f": "favorites"}
-_SORT_CODES = {v: k for k, v in _SORTS.items()}
-_SCOPES: dict[str, Scope] = {"m": "mine", "s": "server"}
-_SCOPE_CODES = {v: k for k, v in _SCOPES.items()}
-_SQLITE_MAX = 2**63 - 1
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-async def component_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """A private message about a failure, leaving the gallery message where it is.
-
-    (The shared handler removes the deferred response, which here is the gallery itself.)
-    """
-    error = unwrap(error)
-    if not isinstance(error, BotError):
-        reference = uuid.uuid4().hex[:8]
-        log.error(
-            "Unexpected error in a gallery component (reference %s, user %s, guild %s)",
-            reference,
-            interaction.user.id,
-            interaction.guild_id,
-            exc_info=error,
-        )
-        error = BotError("error.unexpected", reference=reference)
-    text = error_text(interaction, error)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("Could not tell the member about an error", exc_info=True)
-
-
-_NAMES: OrderedDict[tuple[int, int], str] = OrderedDict()
-_NAMES_MAX = 2048
-
-
-def remember_name(guild_id: int, user_id: int, name: str) -> None:
-    _NAMES[(guild_id, user_id)] = name
-    _NAMES.move_to_end((guild_id, user_id))
-    while len(_NAMES) > _NAMES_MAX:
-        _NAMES.popitem(last=False)
-
-
-async def display_name(interaction: discord.Interaction, user_id: int) -> str:
-    """A member's display name for text drawn into pictures ("" if unknown).
-
-    The bot has no member intent, so others are fetched once and remembered.
-    """
-    guild = interaction.guild
-    if interaction.user.id == user_id:
-        return interaction.user.display_name
-    if guild is None:
-        return ""
-    cached = _NAMES.get((guild.id, user_id))
-    if cached is not None:
-        return cached
-    member = guild.get_member(user_id)
-    if member is None:
-        try:
-            member = await guild.fetch_member(user_id)
-        except discord.HTTPException:
-            return ""
-    remember_name(guild.id, user_id, member.display_name)
-    return member.display_name
-
-
-def is_ephemeral(message: discord.Message | None) -> bool:
-    return message is not None and message.flags.ephemeral
-
-
-async def not_yours(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message(tr(interaction, "gallery.not_yours"), ephemeral=True)
-
 
 # --------------------------------------------------------------------------- components
-
-
-class GalleryNavButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=(
-        r"gal:(?P<tag>[pnsa]):(?P<owner>\d+):(?P<page>\d+):(?P<sort>[nf]):(?P<scope>[ms])"
-        r":(?P<member>\d+):(?P<character>\d+)(?::(?:(?P<stars>\d+)\.)?(?P<after>\d+))?"
-    ),
-):
-    def __init__(
-        self,
-        tag: str,
-        owner_id: int,
-        page: int,
-        sort: GallerySort,
-        scope: Scope,
-        member_id: int,
-        character_id: int,
-        cursor: Keyset | None = None,
-        *,
-        label: str = "",
-        emoji: str | None = None,
-        disabled: bool = False,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        custom_id = (
-            f"gal:{tag}:{owner_id}:{page}:{_SORT_CODES[sort]}:{_SCOPE_CODES[scope]}"
-            f":{member_id}:{character_id}"
-        )
-        if cursor is not None:
-            stars = f"{cursor.favorite_count}." if sort == "favorites" else ""
-            custom_id += f":{stars}{cursor.image_id}"
-        super().__init__(
-            discord.ui.Button(
-                label=label[:80] or None,
-                emoji=emoji,
-                style=style,
-                disabled=disabled,
-                custom_id=custom_id,
-                row=0,
-            )
-        )
-        self.owner_id = owner_id
-        self.page = page
-        self.sort = sort
-        self.scope = scope
-        self.member_id = member_id
-        self.character_id = character_id
-        self.cursor = cursor
-        self.backward = tag == "p"  # ◀ reads the pictures before its cursor
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> GalleryNavButton:
-        cursor = None
-        if match["after"] is not None:
-            # Clamped to SQLite's integer range: a forged id then finds no row past it
-            # instead of failing to bind.
-            cursor = Keyset(
-                min(int(match["after"]), _SQLITE_MAX), min(int(match["stars"] or 0), _SQLITE_MAX)
-            )
-        return cls(
-            match["tag"],
-            int(match["owner"]),
-            int(match["page"]),
-            _SORTS[match["sort"]],
-            _SCOPES[match["scope"]],
-            int(match["member"]),
-            int(match["character"]),
-            cursor,
-        )
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            await not_yours(interaction)
-            return
-        try:
-            await interaction.response.defer()
-            request = GalleryRequest(
-                guild_id=interaction.guild_id or 0,
-                viewer_id=self.owner_id,
-                page=self.page,
-                sort=self.sort,
-                scope=self.scope,
-                member_id=self.member_id or None,
-                character_id=self.character_id or None,
-                include_private=is_ephemeral(interaction.message),
-                cursor=self.cursor,
-                backward=self.backward,
-            )
-            await show_page(interaction, request)
-        except Exception as error:
-            await component_error(interaction, error)
 
 
 class GalleryOpenSelect(
@@ -273,9 +99,7 @@ class GalleryCharacterSelect(
     ) -> None:
         super().__init__(
             discord.ui.Select(
-                custom_id=(
-                    f"gal:c:{owner_id}:{_SORT_CODES[sort]}:{_SCOPE_CODES[scope]}:{member_id}"
-                ),
+                custom_id=(f"gal:c:{owner_id}:{SORT_CODES[sort]}:{SCOPE_CODES[scope]}:{member_id}"),
                 options=options or [discord.SelectOption(label="-", value="0")],
                 row=2,
             )
@@ -291,8 +115,8 @@ class GalleryCharacterSelect(
     ) -> GalleryCharacterSelect:
         return cls(
             int(match["owner"]),
-            _SORTS[match["sort"]],
-            _SCOPES[match["scope"]],
+            SORTS[match["sort"]],
+            SCOPES[match["scope"]],
             int(match["member"]),
         )
 
@@ -328,43 +152,23 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 
 async def show_page(interaction: discord.Interaction, request: GalleryRequest) -> None:
     """Render ``request`` into the interaction's message (after a defer)."""
-    svc = services(interaction)
-    locale = locale_of(interaction)
-    config = await svc.storage.guilds.config(request.guild_id)
-    if not config.gallery_public and not is_admin(interaction):
-        # The server chose private galleries (/config gallery): members see only their own.
-        request = replace(request, scope="mine", member_id=None)
-    owner = request.owner_filter
-    owner_name = await display_name(interaction, owner) if owner is not None else ""
-    guild_name = interaction.guild.name if interaction.guild is not None else ""
-    page = await svc.gallery.page(
+
+    async def name_of(user_id: int) -> str:
+        return await display_name(interaction, user_id)
+
+    page = await services(interaction).gallery.show(
         request,
-        locale,
-        owner_name=owner_name,
-        guild_name=guild_name,
+        locale_of(interaction),
+        name_of=name_of,
+        guild_name=interaction.guild.name if interaction.guild is not None else "",
         is_admin=is_admin(interaction),
     )
-    embed, file, view = gallery_message(interaction, page, config.favorite_emoji)
+    embed, file, view = gallery_message(interaction, page)
     await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
 
 
-def lineage_lines(interaction: discord.Interaction, lineage: Lineage) -> list[str]:
-    """ "Forked from" and "Forks" lines, names in bold (and escaped: they are members' text)."""
-
-    def bold(characters: list[Character], separator: str) -> Markdown:
-        return Markdown(separator.join(f"**{escape_member_text(c.name)}**" for c in characters))
-
-    lines = []
-    if lineage.ancestors:
-        names = bold(lineage.ancestors, " ← ")
-        lines.append(tr(interaction, "gallery.embed.forked_from", names=names))
-    if lineage.forks:
-        lines.append(tr(interaction, "gallery.embed.forks", names=bold(lineage.forks, ", ")))
-    return lines
-
-
 def gallery_message(
-    interaction: discord.Interaction, page: GalleryPage, emoji: str
+    interaction: discord.Interaction, page: GalleryPage
 ) -> tuple[discord.Embed, discord.File, discord.ui.View]:
     request = page.request
     filename = f"gallery-{request.page + 1}.png"
@@ -380,7 +184,7 @@ def gallery_message(
     elif request.owner_filter is not None:
         lines.append(tr(interaction, "gallery.embed.member", user=f"<@{request.owner_filter}>"))
     if page.entries:
-        lines.append(tr(interaction, "gallery.embed.hint", emoji=Markdown(emoji)))
+        lines.append(tr(interaction, "gallery.embed.hint", emoji=Markdown(page.favorite_emoji)))
     embed.description = truncate("\n".join(lines), 4096) or None
     embed.set_footer(text=truncate(page.subtitle, 2048))
     file = discord.File(io.BytesIO(page.png), filename=filename)
@@ -401,75 +205,10 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
             tag, owner, target, sort, request.scope, member, char, cursor, **kwargs
         )
 
-    first = Keyset.of(page.entries[0].image) if page.entries else None
-    last = Keyset.of(page.entries[-1].image) if page.entries else None
-    view.add_item(
-        nav(
-            "p",
-            max(0, request.page - 1),
-            first,
-            emoji="◀️",
-            label=tr(interaction, "gallery.button.previous"),
-            disabled=not page.has_previous,
-        )
-    )
-    view.add_item(
-        nav(
-            "n",
-            request.page + 1,
-            last,
-            emoji="▶️",
-            label=tr(interaction, "gallery.button.next"),
-            disabled=not page.has_next,
-        )
-    )
-    other: GallerySort = "favorites" if request.sort == "newest" else "newest"
-    view.add_item(
-        nav(
-            "s",
-            0,
-            sort=other,
-            emoji="⭐" if other == "favorites" else "🕒",
-            label=tr(interaction, f"gallery.button.sort_{other}"),
-        )
-    )
-    if request.character_id is not None:
-        view.add_item(
-            nav(
-                "a",
-                0,
-                character=0,
-                emoji="🖼️",
-                label=tr(interaction, "gallery.button.all"),
-            )
-        )
-
+    for button in _page_buttons(interaction, page, nav):
+        view.add_item(button)
     if page.entries:
-        options = [
-            discord.SelectOption(
-                label=truncate(
-                    tr_plain(
-                        interaction,
-                        "gallery.option.picture",
-                        number=page.number_of(index),
-                        name=entry.character_name,
-                    ),
-                    100,
-                ),
-                value=str(entry.image.id),
-                description=truncate(
-                    tr(
-                        interaction,
-                        "gallery.option.picture_detail",
-                        id=entry.image.id,
-                        stars=entry.image.favorite_count,
-                    ),
-                    100,
-                ),
-            )
-            for index, entry in enumerate(page.entries)
-        ]
-        opener = GalleryOpenSelect(owner, options)
+        opener = GalleryOpenSelect(owner, _picture_options(interaction, page))
         opener.item.placeholder = truncate(tr(interaction, "gallery.select.open"), 150)
         view.add_item(opener)
 
@@ -482,6 +221,79 @@ def gallery_view(interaction: discord.Interaction, page: GalleryPage) -> discord
         chooser.item.placeholder = truncate(tr(interaction, key), 150)
         view.add_item(chooser)
     return view
+
+
+Nav = Callable[..., GalleryNavButton]
+
+
+def _page_buttons(
+    interaction: discord.Interaction, page: GalleryPage, nav: Nav
+) -> list[GalleryNavButton]:
+    """◀ ▶, the other order, and "all characters" when the page shows one character."""
+    request = page.request
+    first = Keyset.of(page.entries[0].image) if page.entries else None
+    last = Keyset.of(page.entries[-1].image) if page.entries else None
+    other: GallerySort = "favorites" if request.sort == "newest" else "newest"
+    buttons = [
+        nav(
+            "p",
+            max(0, request.page - 1),
+            first,
+            emoji="◀️",
+            label=tr(interaction, "gallery.button.previous"),
+            disabled=not page.has_previous,
+        ),
+        nav(
+            "n",
+            request.page + 1,
+            last,
+            emoji="▶️",
+            label=tr(interaction, "gallery.button.next"),
+            disabled=not page.has_next,
+        ),
+        nav(
+            "s",
+            0,
+            sort=other,
+            emoji="⭐" if other == "favorites" else "🕒",
+            label=tr(interaction, f"gallery.button.sort_{other}"),
+        ),
+    ]
+    if request.character_id is not None:
+        buttons.append(
+            nav("a", 0, character=0, emoji="🖼️", label=tr(interaction, "gallery.button.all"))
+        )
+    return buttons
+
+
+def _picture_options(
+    interaction: discord.Interaction, page: GalleryPage
+) -> list[discord.SelectOption]:
+    """One option per picture on the page, numbered as on the sheet."""
+    return [
+        discord.SelectOption(
+            label=truncate(
+                tr_plain(
+                    interaction,
+                    "gallery.option.picture",
+                    number=page.number_of(index),
+                    name=entry.character_name,
+                ),
+                100,
+            ),
+            value=str(entry.image.id),
+            description=truncate(
+                tr(
+                    interaction,
+                    "gallery.option.picture_detail",
+                    id=entry.image.id,
+                    stars=entry.image.favorite_count,
+                ),
+                100,
+            ),
+        )
+        for index, entry in enumerate(page.entries)
+    ]
 
 
 def _character_options(
@@ -535,7 +347,7 @@ async def open_picture(interaction: discord.Interaction, image_id: int) -> None:
     """
     svc = services(interaction)
     guild_id = interaction.guild_id or 0
-    opened = await svc.gallery.open_picture(
+    opened = await svc.pictures.open_picture(
         guild_id, interaction.user.id, image_id, is_admin=is_admin(interaction)
     )
     private = opened.character.private
@@ -558,7 +370,7 @@ async def open_picture(interaction: discord.Interaction, image_id: int) -> None:
         view=built.view,
     )
     if not private and interaction.channel_id is not None:
-        await svc.gallery.record_post(
+        await svc.pictures.record_post(
             guild_id=guild_id,
             channel_id=interaction.channel_id,
             message_id=message.id,

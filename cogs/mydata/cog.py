@@ -10,11 +10,11 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.gallery import group_parts
+from bot.mydata import group_parts
 from cogs._shared.cleanup import remove_messages_later
+from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import services, tr
-from cogs.gallery.confirm import ConfirmView
-from cogs.pictures.message import REQUEST_BUDGET
+from cogs._shared.picture_message import REQUEST_BUDGET
 
 __all__ = ["MyDataCog"]
 
@@ -65,7 +65,7 @@ class MyDataCog(
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
         part_limit = min(interaction.filesize_limit, REQUEST_BUDGET)
-        plan = await svc.gallery.export_plan(guild_id, interaction.user.id, part_limit=part_limit)
+        plan = await svc.mydata.export_plan(guild_id, interaction.user.id, part_limit=part_limit)
         if plan.empty:
             await interaction.edit_original_response(content=tr(interaction, "mydata.export_empty"))
             return
@@ -77,7 +77,7 @@ class MyDataCog(
         for number, group in enumerate(groups):
             files = []
             for index in group:
-                data = await svc.gallery.export_part(plan, index)
+                data = await svc.mydata.export_part(plan, index)
                 suffix = f"-part{index + 1}of{total}" if total > 1 else ""
                 files.append(
                     discord.File(io.BytesIO(data), filename=f"my-characters-{guild_id}{suffix}.zip")
@@ -125,7 +125,7 @@ class MyDataCog(
 
         async def confirmed(press: discord.Interaction) -> None:
             await press.response.edit_message(content=tr(press, "mydata.deleting"), view=None)
-            removed = await svc.gallery.delete_member_data(guild_id, user_id)
+            removed = await svc.mydata.delete_member_data(guild_id, user_id)
             remove_messages_later(press.client, removed.messages)
             await press.edit_original_response(
                 content=tr(

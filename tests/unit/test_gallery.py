@@ -10,24 +10,21 @@ import io
 import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-import bot.gallery
+import bot.characters
+from bot.characters import CharacterService
 from bot.errors import NotAllowed, NotFound
-from bot.gallery import (
-    PAGE_SIZE,
-    GalleryRequest,
-    GalleryService,
-    build_export_part,
-    emoji_matches,
-    group_parts,
-)
+from bot.gallery import PAGE_SIZE, GalleryRequest, GalleryService
 from bot.i18n import Catalog
 from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
+from bot.mydata import MyDataService, build_export_part, group_parts
+from bot.pictures import PictureService, emoji_matches
 from bot.storage import Storage
 from tests.storage_helpers import Seeder
 
@@ -38,13 +35,30 @@ def files_in(store: ImageStore) -> set[str]:
     return {str(p.relative_to(store.root)) for p in store.root.rglob("*") if p.is_file()}
 
 
-Env = tuple[Storage, ImageStore, GalleryService, Seeder]
+@dataclass(frozen=True)
+class Core:
+    """The services a gallery test drives, built as bot/services.py builds them."""
+
+    gallery: GalleryService
+    characters: CharacterService
+    pictures: PictureService
+    mydata: MyDataService
+
+
+Env = tuple[Storage, ImageStore, Core, Seeder]
 
 
 @pytest.fixture
 async def env(storage: Storage, tmp_path: Path) -> Env:
     store = ImageStore(tmp_path / "images")
-    service = GalleryService(storage, store, Catalog.load())
+    catalog = Catalog.load()
+    gallery = GalleryService(storage, store, catalog)
+    service = Core(
+        gallery,
+        CharacterService(storage, store, catalog, gallery),
+        PictureService(storage, store),
+        MyDataService(storage, store),
+    )
     return storage, store, service, Seeder(storage, store)
 
 
@@ -85,7 +99,7 @@ async def test_twelve_pictures_make_two_pages_with_numbered_tiles(env: Env) -> N
     for i in range(12):
         await seed.picture(G1, ids[i % 4], [ALICE, BOB][i % 4 % 2])
 
-    first = await service.page(GalleryRequest(G1, ALICE), "en", guild_name="Anime Club")
+    first = await service.gallery.page(GalleryRequest(G1, ALICE), "en", guild_name="Anime Club")
     assert (first.total, first.pages, len(first.entries)) == (12, 2, PAGE_SIZE)
     assert first.has_next and not first.has_previous
     assert [e.image.id for e in first.entries] == sorted(
@@ -97,14 +111,16 @@ async def test_twelve_pictures_make_two_pages_with_numbered_tiles(env: Env) -> N
     assert im.format == "PNG" and im.size == sheet_size(3, 3)
     save_preview("gallery-page1.png", first.png)
 
-    second = await service.page(GalleryRequest(G1, ALICE, page=1), "zh-CN", guild_name="动漫社")
+    second = await service.gallery.page(
+        GalleryRequest(G1, ALICE, page=1), "zh-CN", guild_name="动漫社"
+    )
     assert len(second.entries) == 3 and second.number_of(0) == 10
     assert not second.has_next and second.has_previous
     assert second.subtitle == "第 2/2 页 · 共 12 张 · 最新优先"
     save_preview("gallery-page2-zh.png", second.png)
 
     # Out-of-range pages are clamped, not empty.
-    clamped = await service.page(GalleryRequest(G1, ALICE, page=99), "en")
+    clamped = await service.gallery.page(GalleryRequest(G1, ALICE, page=99), "en")
     assert clamped.request.page == 1
 
 
@@ -119,18 +135,24 @@ async def test_sort_scope_member_and_character_filters(env: Env) -> None:
     await storage.images.set_favorite(b1, CAROL, True)
     await storage.images.set_favorite(a1, BOB, True)
 
-    fame = await service.page(GalleryRequest(G1, CAROL, sort="favorites"), "en", guild_name="S")
+    fame = await service.gallery.page(
+        GalleryRequest(G1, CAROL, sort="favorites"), "en", guild_name="S"
+    )
     assert [e.image.id for e in fame.entries] == [b1, a1, b2]
     assert fame.title == "Hall of fame · S"
 
-    mine = await service.page(GalleryRequest(G1, ALICE, scope="mine"), "en", owner_name="alice")
+    mine = await service.gallery.page(
+        GalleryRequest(G1, ALICE, scope="mine"), "en", owner_name="alice"
+    )
     assert [e.image.id for e in mine.entries] == [a1]
     assert mine.title == "Pictures by alice"
 
-    bobs = await service.page(GalleryRequest(G1, ALICE, member_id=BOB, sort="favorites"), "en")
+    bobs = await service.gallery.page(
+        GalleryRequest(G1, ALICE, member_id=BOB, sort="favorites"), "en"
+    )
     assert [e.image.id for e in bobs.entries] == [b1, b2]
 
-    only_b = await service.page(GalleryRequest(G1, ALICE, character_id=b), "en")
+    only_b = await service.gallery.page(GalleryRequest(G1, ALICE, character_id=b), "en")
     assert [e.image.id for e in only_b.entries] == [b2, b1]
     assert only_b.character is not None and only_b.character.name == "Bea"
 
@@ -145,37 +167,39 @@ async def test_guilds_and_private_characters_stay_private(env: Env) -> None:
     await seed.picture(G2, other, CAROL)
 
     # Guild 2 sees only its own picture, whatever it asks for.
-    g2 = await service.page(GalleryRequest(G2, CAROL, include_private=True), "en")
+    g2 = await service.gallery.page(GalleryRequest(G2, CAROL, include_private=True), "en")
     assert [e.character_name for e in g2.entries] == ["Elsewhere"]
     for request in (
         GalleryRequest(G2, CAROL, character_id=public),
         GalleryRequest(G2, CAROL, character_id=secret),
     ):
         with pytest.raises(NotFound):
-            await service.page(request, "en")
+            await service.gallery.page(request, "en")
     with pytest.raises(NotFound):
-        await service.open_picture(G2, CAROL, p1)
+        await service.pictures.open_picture(G2, CAROL, p1)
     assert (
-        await service.react(
+        await service.pictures.react(
             guild_id=G2, message_id=0, user_id=CAROL, emoji_id=None, emoji_text="⭐", added=True
         )
         == []
     )
 
     # Bob never sees Alice's private character; Alice sees it only in a private answer.
-    bob = await service.page(GalleryRequest(G1, BOB, include_private=True), "en")
+    bob = await service.gallery.page(GalleryRequest(G1, BOB, include_private=True), "en")
     assert [e.image.id for e in bob.entries] == [p1]
     with pytest.raises(NotFound):
-        await service.open_picture(G1, BOB, s1)
+        await service.pictures.open_picture(G1, BOB, s1)
     with pytest.raises(NotFound):
-        await service.card(G1, BOB, secret, "en", creator_name="")
-    alice_public = await service.page(GalleryRequest(G1, ALICE), "en")
+        await service.characters.card(G1, BOB, secret, "en", creator_name="")
+    alice_public = await service.gallery.page(GalleryRequest(G1, ALICE), "en")
     assert [e.image.id for e in alice_public.entries] == [p1]
-    alice_private = await service.page(GalleryRequest(G1, ALICE, include_private=True), "en")
+    alice_private = await service.gallery.page(
+        GalleryRequest(G1, ALICE, include_private=True), "en"
+    )
     assert [e.image.id for e in alice_private.entries] == [s1, p1]
-    assert await service.needs_private_answer(GalleryRequest(G1, ALICE))
-    assert not await service.needs_private_answer(GalleryRequest(G1, BOB))
-    assert not await service.needs_private_answer(GalleryRequest(G1, ALICE, member_id=BOB))
+    assert await service.gallery.needs_private_answer(GalleryRequest(G1, ALICE))
+    assert not await service.gallery.needs_private_answer(GalleryRequest(G1, BOB))
+    assert not await service.gallery.needs_private_answer(GalleryRequest(G1, ALICE, member_id=BOB))
 
 
 async def test_missing_or_corrupt_thumbnails_are_rebuilt_and_stored(env: Env) -> None:
@@ -192,7 +216,7 @@ async def test_missing_or_corrupt_thumbnails_are_rebuilt_and_stored(env: Env) ->
     store.path(gone_path).unlink()
     store.path(corrupt_path).write_bytes(b"RIFF\x00\x00garbage")
 
-    page = await service.page(GalleryRequest(G1, ALICE), "en")
+    page = await service.gallery.page(GalleryRequest(G1, ALICE), "en")
     assert len(page.entries) == 4
     for image_id in (no_thumb, gone, corrupt):
         image = await storage.images.get(image_id)
@@ -204,13 +228,13 @@ async def test_missing_or_corrupt_thumbnails_are_rebuilt_and_stored(env: Env) ->
 
     # Next time the cache is used as is: nothing else is written.
     before = files_in(store)
-    await service.page(GalleryRequest(G1, ALICE), "en")
+    await service.gallery.page(GalleryRequest(G1, ALICE), "en")
     assert files_in(store) == before
 
 
 async def test_empty_gallery_renders_an_inviting_sheet(env: Env) -> None:
     _, _, service, _ = env
-    page = await service.page(GalleryRequest(G1, ALICE), "zh-CN", guild_name="动漫社")
+    page = await service.gallery.page(GalleryRequest(G1, ALICE), "zh-CN", guild_name="动漫社")
     assert page.total == 0 and page.pages == 1 and page.entries == []
     assert Image.open(io.BytesIO(page.png)).size == sheet_size(empty=True)
     save_preview("gallery-empty-zh.png", page.png)
@@ -227,7 +251,7 @@ async def test_reactions_favorite_every_picture_on_the_message_idempotently(env:
     other = await seed.picture(G1, c, BOB, message=(500, 9001))
 
     async def react(added: bool, emoji: str = "⭐", emoji_id: int | None = None) -> list[int]:
-        return await service.react(
+        return await service.pictures.react(
             guild_id=G1,
             message_id=9000,
             user_id=ALICE,
@@ -247,14 +271,14 @@ async def test_reactions_favorite_every_picture_on_the_message_idempotently(env:
     assert (await storage.images.get(first)).favorite_count == 0  # type: ignore[union-attr]
 
     # A re-post from the gallery counts too.
-    await service.record_post(guild_id=G1, channel_id=500, message_id=9100, image_id=other)
-    changed = await service.react(
+    await service.pictures.record_post(guild_id=G1, channel_id=500, message_id=9100, image_id=other)
+    changed = await service.pictures.react(
         guild_id=G1, message_id=9100, user_id=ALICE, emoji_id=None, emoji_text="⭐", added=True
     )
     assert changed == [other]
     # Not in another guild, even with the right message id.
     assert (
-        await service.react(
+        await service.pictures.react(
             guild_id=G2, message_id=9100, user_id=ALICE, emoji_id=None, emoji_text="⭐", added=True
         )
         == []
@@ -270,8 +294,8 @@ async def test_custom_server_emoji_is_matched_by_id(env: Env) -> None:
     c = await seed.character(G1, BOB, "Bea")
     image = await seed.picture(G1, c, BOB, message=(500, 9000))
     kwargs = {"guild_id": G1, "message_id": 9000, "user_id": ALICE, "added": True}
-    assert await service.react(emoji_id=None, emoji_text="⭐", **kwargs) == []  # type: ignore[arg-type]
-    assert await service.react(
+    assert await service.pictures.react(emoji_id=None, emoji_text="⭐", **kwargs) == []  # type: ignore[arg-type]
+    assert await service.pictures.react(
         emoji_id=777000000000000001,
         emoji_text="<:sparkle:777000000000000001>",
         **kwargs,  # type: ignore[arg-type]
@@ -293,13 +317,13 @@ async def test_the_drawn_card_says_1_picture_and_2_pictures(
         drawn.append(data)
         return b""
 
-    monkeypatch.setattr(bot.gallery, "render_character_card", capture)
+    monkeypatch.setattr(bot.characters, "render_character_card", capture)
     aiko = await seed.character(G1, ALICE, "Aiko")
     await seed.picture(G1, aiko, ALICE)
-    await service.card(G1, ALICE, aiko, "en", creator_name="alice")
+    await service.characters.card(G1, ALICE, aiko, "en", creator_name="alice")
     await seed.picture(G1, aiko, ALICE)
-    await service.card(G1, ALICE, aiko, "en", creator_name="alice")
-    await service.card(G1, ALICE, aiko, "zh-CN", creator_name="alice")
+    await service.characters.card(G1, ALICE, aiko, "en", creator_name="alice")
+    await service.characters.card(G1, ALICE, aiko, "zh-CN", creator_name="alice")
     assert [d.picture_count_text for d in drawn] == ["1 picture", "2 pictures", "2 张图片"]
 
 
@@ -312,15 +336,15 @@ async def test_character_card_and_lineage(env: Env) -> None:
     await seed.picture(G1, root, ALICE)
     await storage.images.set_favorite(pic, BOB, True)
 
-    card = await service.card(G1, BOB, root, "en", creator_name="alice")
+    card = await service.characters.card(G1, BOB, root, "en", creator_name="alice")
     assert (card.pictures, card.favorites) == (2, 1)
     assert [c.name for c in card.lineage.forks] == ["Ai (summer)"]
     assert Image.open(io.BytesIO(card.png)).size == CARD_SIZE
     save_preview("card-en.png", card.png)
-    zh = await service.card(G1, BOB, root, "zh-CN", creator_name="アリス")
+    zh = await service.characters.card(G1, BOB, root, "zh-CN", creator_name="アリス")
     save_preview("card-zh.png", zh.png)
 
-    child = await service.lineage(G1, BOB, (await storage.characters.get(fork)))  # type: ignore[arg-type]
+    child = await service.gallery.lineage(G1, BOB, (await storage.characters.get(fork)))  # type: ignore[arg-type]
     assert [c.name for c in child.ancestors] == ["星野アイ"]
 
 
@@ -334,15 +358,15 @@ async def test_delete_character_checks_owner_and_removes_files(env: Env) -> None
     first = await seed.picture(G1, c, ALICE, message=(500, 9000))
     await seed.picture(G1, c, ALICE, message=(500, 9000))
     await seed.picture(G1, keep, BOB)
-    await service.record_post(guild_id=G1, channel_id=501, message_id=9500, image_id=first)
+    await service.pictures.record_post(guild_id=G1, channel_id=501, message_id=9500, image_id=first)
     await storage.images.set_favorite(first, BOB, True)
     files_before = files_in(store)
 
     with pytest.raises(NotAllowed):
-        await service.delete_character(G1, BOB, c, is_admin=False)
+        await service.characters.delete_character(G1, BOB, c, is_admin=False)
     with pytest.raises(NotFound):
-        await service.delete_character(G2, ALICE, c, is_admin=True)  # not in that server
-    removed = await service.delete_character(G1, ALICE, c, is_admin=False)
+        await service.characters.delete_character(G2, ALICE, c, is_admin=True)  # not in that server
+    removed = await service.characters.delete_character(G1, ALICE, c, is_admin=False)
     assert removed.images == 2 and removed.characters == 1
     assert removed.messages == [(500, 9000), (501, 9500)]
     assert len(files_in(store)) == len(files_before) - 4  # 2 pictures + 2 thumbnails
@@ -352,7 +376,7 @@ async def test_delete_character_checks_owner_and_removes_files(env: Env) -> None
 
     # An admin may delete anyone's, private ones included.
     hidden = await seed.character(G1, BOB, "Hidden", private=True)
-    await service.delete_character(G1, CAROL, hidden, is_admin=True)
+    await service.characters.delete_character(G1, CAROL, hidden, is_admin=True)
     assert await storage.characters.get(hidden) is None
 
 
@@ -360,11 +384,11 @@ async def test_private_toggle_is_for_the_owner(env: Env) -> None:
     _storage, _store, service, seed = env
     c = await seed.character(G1, ALICE, "Aiko")
     with pytest.raises(NotAllowed):
-        await service.set_private(G1, BOB, c, True)
-    assert (await service.set_private(G1, ALICE, c, True)).private
+        await service.characters.set_private(G1, BOB, c, True)
+    assert (await service.characters.set_private(G1, ALICE, c, True)).private
     with pytest.raises(NotFound):
-        await service.visible_character(G1, BOB, c)
-    assert not (await service.set_private(G1, ALICE, c, False)).private
+        await service.characters.visible_character(G1, BOB, c)
+    assert not (await service.characters.set_private(G1, ALICE, c, False)).private
 
 
 # --------------------------------------------------------------------------- my data
@@ -382,7 +406,7 @@ async def test_export_splits_into_parts_under_the_limit(env: Env) -> None:
 
     sizes = [store.path((await storage.images.get(i)).file_path).stat().st_size for i in ids]  # type: ignore[union-attr]
     limit = max(sizes) * 2 + 4096
-    plan = await service.export_plan(G1, ALICE, part_limit=limit)
+    plan = await service.mydata.export_plan(G1, ALICE, part_limit=limit)
     assert plan.characters == 2 and plan.pictures == 7 and plan.skipped == 0
     assert len(plan.parts) >= 3
     seen: list[str] = []
@@ -402,7 +426,7 @@ async def test_export_splits_into_parts_under_the_limit(env: Env) -> None:
     assert manifest["favorites"][0]["picture"] == bobs
     assert "Elsewhere" not in json.dumps(manifest, ensure_ascii=False)
 
-    empty = await service.export_plan(G1, CAROL, part_limit=limit)
+    empty = await service.mydata.export_plan(G1, CAROL, part_limit=limit)
     assert empty.empty
 
 
@@ -433,7 +457,7 @@ async def test_delete_my_data_erases_only_that_member_here(env: Env) -> None:
     )
     files_before = files_in(store)
 
-    removed = await service.delete_member_data(G1, ALICE)
+    removed = await service.mydata.delete_member_data(G1, ALICE)
     assert (removed.characters, removed.images) == (1, 1)
     assert removed.messages == [(500, 9000)]
     assert len(files_in(store)) == len(files_before) - 2
@@ -442,5 +466,5 @@ async def test_delete_my_data_erases_only_that_member_here(env: Env) -> None:
     assert (await storage.images.get(bob_pic)).favorite_count == 0  # type: ignore[union-attr]
     row = await storage.db.fetch_one("SELECT request_json, prompt, interaction_token FROM jobs")
     assert row is not None and tuple(row) == ("{}", None, None)
-    plan = await service.export_plan(G1, ALICE, part_limit=10_000_000)
+    plan = await service.mydata.export_plan(G1, ALICE, part_limit=10_000_000)
     assert plan.empty

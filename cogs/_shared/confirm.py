@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from cogs.gallery.views import component_error
+from cogs._shared.components import component_error
 
 __all__ = ["ConfirmView"]
 

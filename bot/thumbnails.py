@@ -1,0 +1,73 @@
+"""Gallery thumbnails: read from the disk cache, rebuilt (and stored again) when broken.
+
+A thumbnail can be missing (an older picture, a failed write) or unreadable (a truncated
+file); a contact sheet then shows a fresh one made from the picture, and the record points
+at it from then on. File reads and Pillow run in a thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.images.convert import load_picture, make_thumbnail
+from bot.images.decode import ImageRejected
+from bot.images.store import ImageStore
+from bot.records import StoredImage
+from bot.storage import Storage
+
+__all__ = ["ThumbnailCache"]
+
+log = logging.getLogger(__name__)
+
+
+def _thumbnail_or_repair(
+    store: ImageStore, guild_id: int, image: StoredImage
+) -> tuple[bytes | None, str | None]:
+    """The cached thumbnail; if it is missing or unreadable, a new one from the picture.
+
+    Returns ``(thumbnail bytes or None, path of a newly stored thumbnail or None)``.
+    Runs in a thread: file reads and Pillow.
+    """
+    if image.thumb_path:
+        try:
+            data = store.read(image.thumb_path)
+        except (OSError, ValueError):
+            data = b""
+        if data and load_picture(data, max_side=256) is not None:
+            return data, None
+    try:
+        original = store.read(image.file_path)
+        thumbnail = make_thumbnail(original)
+    except (OSError, ValueError, ImageRejected):
+        log.warning("Picture %s has no readable file; showing a placeholder", image.id)
+        return None, None
+    return thumbnail, store.save(guild_id, thumbnail, "image/webp", kind="thumb")
+
+
+class ThumbnailCache:
+    def __init__(self, storage: Storage, store: ImageStore) -> None:
+        self.storage = storage
+        self.store = store
+        # Two pages showing the same broken thumbnail must not both record a repair.
+        self._repair_lock = asyncio.Lock()
+
+    async def thumbnails(self, guild_id: int, images: list[StoredImage]) -> list[bytes | None]:
+        """Thumbnails from the disk cache, rebuilding (and storing) any missing or broken."""
+        results = await asyncio.to_thread(
+            lambda: [_thumbnail_or_repair(self.store, guild_id, image) for image in images]
+        )
+        repaired = [(image, path) for image, (_, path) in zip(images, results, strict=True) if path]
+        if repaired:
+            async with self._repair_lock:
+                for image, path in repaired:
+                    current = await self.storage.images.get(image.id)
+                    if current is None or current.thumb_path != image.thumb_path:
+                        # Deleted, or repaired by another page meanwhile: keep theirs.
+                        await asyncio.to_thread(self.store.delete, [path])
+                        continue
+                    await self.storage.gallery.set_thumbnail(guild_id, image.id, path)
+                    if image.thumb_path:
+                        await asyncio.to_thread(self.store.delete, [image.thumb_path])
+                    log.info("Rebuilt the thumbnail of picture %s", image.id)
+        return [data for data, _ in results]

@@ -1,0 +1,52 @@
+"""What every persistent component (gallery pages, menus, confirmations) does alike:
+refuse a press by someone else, and report a failure without touching the message."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import discord
+
+from bot.errors import BotError
+from cogs._shared.context import tr
+from cogs._shared.errors import unwrap
+from cogs._shared.reply import error_text
+
+__all__ = ["component_error", "is_ephemeral", "not_yours"]
+
+log = logging.getLogger(__name__)
+
+
+async def component_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """A private message about a failure, leaving the gallery message where it is.
+
+    (The shared handler removes the deferred response, which here is the gallery itself.)
+    """
+    error = unwrap(error)
+    if not isinstance(error, BotError):
+        reference = uuid.uuid4().hex[:8]
+        log.error(
+            "Unexpected error in a gallery component (reference %s, user %s, guild %s)",
+            reference,
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=error,
+        )
+        error = BotError("error.unexpected", reference=reference)
+    text = error_text(interaction, error)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not tell the member about an error", exc_info=True)
+
+
+def is_ephemeral(message: discord.Message | None) -> bool:
+    return message is not None and message.flags.ephemeral
+
+
+async def not_yours(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message(tr(interaction, "gallery.not_yours"), ephemeral=True)

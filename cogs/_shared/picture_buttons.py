@@ -1,0 +1,204 @@
+"""Buttons under every posted picture. They survive restarts: the custom_id carries the id.
+
+Each is a ``DynamicItem``: after a restart discord.py rebuilds it from the custom_id, and the
+callback looks the picture up again and checks who pressed. Shared: every extension that
+posts a picture (delivery, the gallery) puts them under it; ``cogs.pictures`` registers them.
+Vary and Re-roll check the press here, then hand it to ``cogs.character``, which owns the
+vary form and job submission, as the ``picture_vary`` and ``picture_reroll`` events
+(``bot.dispatch``): no extension imports another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+import discord
+
+from bot.i18n import Catalog
+from bot.records import StoredImage
+from cogs._shared.cleanup import remove_messages_later
+from cogs._shared.context import is_admin, requester, services, tr
+from cogs._shared.errors import handle_interaction_error
+from cogs._shared.reply import reply
+
+__all__ = ["DYNAMIC_ITEMS", "REROLL_EVENT", "VARY_EVENT", "picture_view"]
+
+# ``bot.dispatch(VARY_EVENT, interaction, image_id, character_id, strength)`` and
+# ``bot.dispatch(REROLL_EVENT, interaction, image_id)`` reach ``on_picture_vary`` and
+# ``on_picture_reroll`` listeners (cogs/character/cog.py).
+VARY_EVENT = "picture_vary"
+REROLL_EVENT = "picture_reroll"
+
+
+class _PictureButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pic:base:(?P<id>\d+)"
+):
+    """Common parts: the image id in the custom_id, and error handling.
+
+    Never registered itself; each subclass declares the template it answers to.
+    """
+
+    action: str = ""
+
+    def __init__(self, image_id: int, label: str, *, style: discord.ButtonStyle, row: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=style,
+                row=row,
+                custom_id=f"pic:{self.action}:{image_id}",
+            )
+        )
+        self.image_id = image_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> _PictureButton:
+        return cls(int(match["id"]), getattr(item, "label", "") or "", style=item.style, row=0)  # type: ignore[attr-defined]
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.handle(interaction)
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+    async def picture(self, interaction: discord.Interaction) -> StoredImage:
+        return await services(interaction).pictures.get(interaction.guild_id or 0, self.image_id)
+
+
+class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
+    """Vary (Subtle): opens the change modal. Checks come first: a modal can't follow."""
+
+    action = "vary"
+    strength = "subtle"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        image = await self.picture(interaction)
+        # Refuse now (unknown, private, forks off) rather than after the member typed.
+        await services(interaction).submit.vary_target(requester(interaction), image.character_id)
+        # cogs.character opens its vary form as the press's first answer.
+        interaction.client.dispatch(
+            VARY_EVENT, interaction, image.id, image.character_id, self.strength
+        )
+
+
+class VaryStrongButton(VaryButton, template=r"pic:varys:(?P<id>\d+)"):
+    """Vary (Strong): the same modal; pose and scene may change, the identity stays."""
+
+    action = "varys"
+    strength = "strong"
+
+
+class RerollButton(_PictureButton, template=r"pic:reroll:(?P<id>\d+)"):
+    action = "reroll"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        # cogs.character submits the job and tracks it, as for /character create.
+        interaction.client.dispatch(REROLL_EVENT, interaction, self.image_id)
+
+
+class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):
+    action = "fav"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        # Acknowledge first: the 3 s deadline must not depend on how busy the database is.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        toggled = await services(interaction).pictures.toggle_favorite(
+            interaction.guild_id or 0, interaction.user.id, self.image_id
+        )
+        key = "favorite.added" if toggled.favorite else "favorite.removed"
+        text = tr(interaction, key, id=toggled.image_id, count=toggled.count)
+        await reply(interaction, content=text, ephemeral=True)
+
+
+class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
+    action = "del"
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Every picture on this message goes, including when it is a gallery re-post.
+        removed = await services(interaction).pictures.delete_from_message(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            self.image_id,
+            interaction.message.id if interaction.message is not None else None,
+            is_admin=is_admin(interaction),
+        )
+        if interaction.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.message.delete()
+        elsewhere = [
+            m
+            for m in removed.messages
+            if interaction.message is None or m[1] != interaction.message.id
+        ]
+        remove_messages_later(interaction.client, elsewhere)
+        await reply(
+            interaction,
+            content=tr(interaction, "picture.deleted", count=removed.images),
+            ephemeral=True,
+        )
+
+
+DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (
+    VaryButton,
+    VaryStrongButton,
+    RerollButton,
+    FavoriteButton,
+    DeleteButton,
+)
+
+
+def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> discord.ui.View:
+    """The buttons under a picture message.
+
+    One picture: Vary (Subtle), Vary (Strong), Re-roll, ⭐ Favorite and Delete in one row.
+    Several: numbered rows of subtle and strong Vary buttons and of ⭐, then Re-roll and
+    Delete. Every custom_id is ``pic:<action>:<image id>``, far below Discord's 100 chars.
+    """
+    view = discord.ui.View(timeout=None)
+    first = images[0].id
+    primary = discord.ButtonStyle.primary
+    secondary = discord.ButtonStyle.secondary
+    several = len(images) > 1
+    if not several:
+        view.add_item(
+            VaryButton(first, catalog.t(locale, "button.vary_subtle"), style=primary, row=0)
+        )
+        view.add_item(
+            VaryStrongButton(first, catalog.t(locale, "button.vary_strong"), style=primary, row=0)
+        )
+    else:
+        for number, image in enumerate(images, start=1):
+            label = catalog.t(locale, "button.vary_subtle_n", n=number)
+            view.add_item(VaryButton(image.id, label, style=primary, row=0))
+        for number, image in enumerate(images, start=1):
+            label = catalog.t(locale, "button.vary_strong_n", n=number)
+            view.add_item(VaryStrongButton(image.id, label, style=secondary, row=1))
+        for number, image in enumerate(images, start=1):
+            label = catalog.t(locale, "button.favorite_n", n=number)
+            view.add_item(FavoriteButton(image.id, label, style=secondary, row=2))
+    last_row = 3 if several else 0
+    view.add_item(
+        RerollButton(first, catalog.t(locale, "button.reroll"), style=secondary, row=last_row)
+    )
+    if not several:
+        view.add_item(
+            FavoriteButton(first, catalog.t(locale, "button.favorite"), style=secondary, row=0)
+        )
+    view.add_item(
+        DeleteButton(
+            first,
+            catalog.t(locale, "button.delete"),
+            style=discord.ButtonStyle.danger,
+            row=last_row,
+        )
+    )
+    return view
