@@ -26,7 +26,7 @@ from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
-from bot.records import Character, Job, StoredImage
+from bot.records import PENDING_STATES, Character, Job, JobState, StoredImage
 from bot.storage import STORAGE_ERRORS, Limits, NewImage, NewJob, Storage
 
 __all__ = ["JobQueue", "Submitted"]
@@ -127,8 +127,8 @@ class JobQueue:
             saved = [NewImage(**image) for image in note.get("images", [])]
             job = await self._storage.jobs.get(job_id)
             character = await self._storage.characters.get(job.character_id or 0) if job else None
-            if job is None or job.state not in ("queued", "running") or character is None:
-                if job is None or job.state != "done":  # never to be recorded: no orphans
+            if job is None or job.state not in PENDING_STATES or character is None:
+                if job is None or job.state != JobState.DONE:  # never to be recorded: no orphans
                     paths = [p for i in saved for p in (i.file_path, i.thumb_path) if p]
                     await asyncio.to_thread(self._store.delete, paths)
                 self._store.forget_answer(job_id)
@@ -185,7 +185,7 @@ class JobQueue:
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
         self._told[job.id] = position
-        await self._notify("job_queued", job, position, submitted.eta_seconds)
+        await self._tell_place(job, position, submitted.eta_seconds)
         # A fair queue may put a newcomer ahead of others: they hear their new places.
         self._in_background(self._tell_positions(), f"positions-after-{job.id}")
         return submitted
@@ -223,8 +223,8 @@ class JobQueue:
         if reference is not None:
             await asyncio.to_thread(self._store.delete, [reference])
         job = await self._storage.jobs.get(job_id)
-        if job is not None and job.state == "cancelled":
-            await self._notify("job_cancelled", job)
+        if job is not None and job.state == JobState.CANCELLED:
+            await self._notify(lambda observer: observer.job_cancelled(job))
 
     # --- servers joining and leaving ----------------------------------------------------------
 
@@ -238,7 +238,7 @@ class JobQueue:
         self._departed.add(guild_id)
         cancelled = 0
         for job in await self._storage.jobs.pending_for_guild(guild_id):
-            if job.state == "queued" and await self.cancel(job.id):
+            if job.state == JobState.QUEUED and await self.cancel(job.id):
                 cancelled += 1
         if cancelled:
             log.info("Left guild %s: cancelled %d waiting jobs", guild_id, cancelled)
@@ -295,7 +295,7 @@ class JobQueue:
 
     async def _run(self, job_id: int) -> None:
         queued = await self._storage.jobs.get(job_id)
-        if queued is None or queued.state != "queued":
+        if queued is None or queued.state != JobState.QUEUED:
             return  # cancelled between being picked and starting
         if queued.guild_id in self._departed:
             await self.cancel(queued.id)
@@ -322,11 +322,13 @@ class JobQueue:
             self._wait_for_storage(queued)
             return
         job = await self._storage.jobs.get(job_id)
-        if job is None or job.state != "running":
+        if job is None or job.state != JobState.RUNNING:
             return  # cancelled while waiting for the budget
         try:
             # Telling the member is a Discord round trip: it must not delay the API call.
-            self._in_background(self._notify("job_started", job), f"started-{job.id}")
+            self._in_background(
+                self._notify(lambda observer: observer.job_started(job)), f"started-{job.id}"
+            )
             self._in_background(self._tell_positions(), f"positions-{job.id}")
             started = time.monotonic()
             try:
@@ -411,10 +413,12 @@ class JobQueue:
         if not self._incident_guilds:
             log.error("Storage incident: writes to DATA_DIR fail; the reconciler keeps trying")
         if tell:
-            await self._notify("job_delayed", job, BotError("error.storage_trouble"))
+            await self._notify(
+                lambda observer: observer.job_delayed(job, BotError("error.storage_trouble"))
+            )
         if job.guild_id not in self._incident_guilds:
             self._incident_guilds.add(job.guild_id)
-            await self._notify("storage_alert", job.guild_id)
+            await self._notify(lambda observer: observer.storage_alert(job.guild_id))
 
     async def _reconcile_forever(self) -> None:
         while not self._stopping:
@@ -445,7 +449,7 @@ class JobQueue:
                 continue
             # Left 'running' by this process with nobody working on it: end it, refunded.
             job = await self._storage.jobs.get(job_id)
-            if job is None or job.state != "running" or job_id in self._running:
+            if job is None or job.state != JobState.RUNNING or job_id in self._running:
                 continue
             log.warning("Job %s was left running; settling it as failed", job_id)
             stray = BotError("error.unexpected", reference=f"job-{job_id}")
@@ -472,10 +476,10 @@ class JobQueue:
                 if self._told.get(job_id) == position:
                     continue
                 job = await self._storage.jobs.get(job_id)
-                if job is None or job.state != "queued":
+                if job is None or job.state != JobState.QUEUED:
                     continue
                 self._told[job_id] = position
-                await self._notify("job_queued", job, position, self.eta(position))
+                await self._tell_place(job, position, self.eta(position))
 
     def _progress_callback(self, job: Job) -> Callable[[bytes], Awaitable[None]]:
         last = 0.0
@@ -493,7 +497,8 @@ class JobQueue:
                 return
             last = now
             task = asyncio.create_task(
-                self._notify("job_progress", job, preview), name=f"preview-{job.id}"
+                self._notify(lambda observer: observer.job_progress(job, preview)),
+                name=f"preview-{job.id}",
             )
             self._previews[job.id] = task
             task.add_done_callback(functools.partial(self._preview_sent, job.id))
@@ -558,26 +563,25 @@ class JobQueue:
         # Settled first: no restart retries it (and logs a traceback) forever.
         settled = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
         await self._settle(job, settled, tell=False)
-        await self._notify(
-            "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
-        )
+        undeliverable = BotError(f"error.delivery_{exc.reason}", name=character.name)
+        await self._notify(lambda observer: observer.job_undeliverable(job, undeliverable))
         # Once per kind of problem per day (claim_alert), however many jobs hit it.
         alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
-        await self._notify("admin_alert", job.guild_id, alert)
+        await self._notify(lambda observer: observer.admin_alert(job.guild_id, alert))
         await self._storage.jobs.forget_token(job.id)
 
     async def _redeliver(self, job: Job) -> None:
         # A bounded number at a time: a restart after an outage must not fire every
         # undelivered post at Discord at once.
         async with self._redelivery_slots:
-            if job.state == "done":
+            if job.state == JobState.DONE:
                 character = await self._storage.characters.get(job.character_id or 0)
                 images = await self._storage.images.for_job(job.id)
                 if character is not None and images:
                     await self._deliver(job, character, images)
                     return
             error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
-            await self._notify("job_failed", job, error)
+            await self._notify(lambda observer: observer.job_failed(job, error))
             await self._storage.jobs.mark_delivered(job.id, None)
             await self._storage.jobs.forget_token(job.id)
 
@@ -603,12 +607,12 @@ class JobQueue:
             position = self.position(retried.id) or 1
             self._told[retried.id] = position
             # The member's message still says "drawing": tell them it is waiting again.
-            await self._notify("job_queued", retried, position, delay + (self.eta(position) or 0))
+            await self._tell_place(retried, position, delay + (self.eta(position) or 0))
             self._in_background(self._tell_positions(), f"positions-retry-{retried.id}")
 
     async def _config_problem(self, job: Job, exc: ConfigError) -> None:
         log.error("Job %s stopped by a configuration problem: %s", job.id, exc.reason)
-        await self._notify("admin_alert", job.guild_id, exc)
+        await self._notify(lambda observer: observer.admin_alert(job.guild_id, exc))
         if exc.reason == "insufficient_quota":
             # Out of credit: keep the job (uncharged) and pause everyone until billing is fixed.
             self._limiter.pause_for(BILLING_PAUSE_SECONDS)
@@ -616,7 +620,7 @@ class JobQueue:
             retried = await self._storage.jobs.get(job.id)
             if retried is not None:
                 self._enqueue(retried)
-                await self._notify("job_failed", retried, exc)
+                await self._notify(lambda observer: observer.job_failed(retried, exc))
             return
         await self._fail(job, exc)
 
@@ -627,16 +631,20 @@ class JobQueue:
         if await self._storage.jobs.fail(job.id, code, error.values):
             await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)
-            await self._notify("job_failed", failed or job, error)
+            await self._notify(lambda observer: observer.job_failed(failed or job, error))
             await self._storage.jobs.mark_delivered(job.id, None)
             await self._storage.jobs.forget_token(job.id)
 
-    async def _notify(self, event: str, *args: object) -> None:
+    async def _tell_place(self, job: Job, position: int, eta_seconds: float | None) -> None:
+        await self._notify(lambda observer: observer.job_queued(job, position, eta_seconds))
+
+    async def _notify(self, notice: Callable[[JobObserver], Awaitable[object]]) -> None:
+        """Tell the observer (if any) one event: ``notice`` calls one of its methods."""
         observer = self.observer
         if observer is None:
             return
         try:
-            await getattr(observer, event)(*args)
+            await notice(observer)
         except Exception:
             # A failed notice (a deleted channel, a Discord outage) never breaks the queue.
-            log.exception("Observer %s failed", event)
+            log.exception("An observer notice failed")

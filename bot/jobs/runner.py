@@ -20,7 +20,7 @@ from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_p
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.references import variation_references
-from bot.records import Character, Job, StoredImage
+from bot.records import Character, Job, JobState, StoredImage, VaryJobRequest
 from bot.storage import NewImage, Storage
 
 __all__ = ["Answer", "JobRunner"]
@@ -126,7 +126,7 @@ class JobRunner:
         ids = await self._storage.images.finish_job(images=saved, **record)
         if ids is None:
             current = await self._storage.jobs.get(job.id)
-            if current is None or current.state != "done":
+            if current is None or current.state != JobState.DONE:
                 # The character was deleted (or the job ended) while drawing: no orphan files.
                 self._store.delete(
                     [p for image in saved for p in (image.file_path, image.thumb_path) if p]
@@ -160,14 +160,14 @@ class JobRunner:
         return saved
 
     async def _build_request(self, job: Job, character: Character) -> ImageRequest:
-        req = job.request
+        request = job.request
         sheet = CharacterSheet.from_dict(character.sheet)
-        style = style_for(req.get("style", character.style))
-        size = req["size"]
-        transparent = bool(req.get("transparent"))
+        style = style_for(request.style or character.style)
+        size = request.size
+        transparent = request.transparent
         config = await self._storage.guilds.config(job.guild_id)
-        # What every request of this job shares, whatever its kind.
-        common = {
+        # What every request of this job shares, whatever its kind (ImageRequest's fields).
+        common: dict[str, Any] = {
             "size": size,
             "n": job.image_count,
             "quality": quality_for_tier(config.model_tier, self._settings.image_quality),
@@ -175,13 +175,13 @@ class JobRunner:
             "transparent": transparent,
             "user_id": job.user_id,
         }
-        if job.kind == "vary":
-            strong = req.get("strength") == "strong"
+        if isinstance(request, VaryJobRequest):
+            strong = request.strong
             references = await self._variation_references(job, character, strong=strong)
             prompt = build_vary_prompt(
                 sheet,
                 style,
-                change=req.get("change", ""),
+                change=request.change,
                 strong=strong,
                 size=size,
                 transparent=transparent,

@@ -8,6 +8,7 @@ errors, which the Discord layer shows as a friendly message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,7 +25,14 @@ from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
 from bot.jobs.queue import JobQueue, Submitted
 from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
 from bot.quotas import QuotaService
-from bot.records import Character, GuildConfig
+from bot.records import (
+    Character,
+    CreateJobRequest,
+    GuildConfig,
+    JobKind,
+    JobRequest,
+    VaryJobRequest,
+)
 from bot.storage import NewJob, Storage
 
 __all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
@@ -138,15 +146,15 @@ class SubmitService:
         try:
             return await self._submit(
                 who,
-                kind="create",
+                kind=JobKind.CREATE,
                 character_id=character_id,
                 count=count,
-                request={
-                    "style": style,
-                    "size": SIZES[size_key],
-                    "size_key": size_key,
-                    "transparent": request.transparent,
-                },
+                request=CreateJobRequest(
+                    style=style,
+                    size=SIZES[size_key],
+                    size_key=size_key,
+                    transparent=request.transparent,
+                ),
                 reference_path=reference_path,
             )
         except Exception:
@@ -180,18 +188,18 @@ class SubmitService:
         mine = character.owner_id == who.user_id
         return await self._submit(
             who,
-            kind="vary",
+            kind=JobKind.VARY,
             character_id=character.id if mine else None,
             fork_of=None if mine else character,
             count=count,
-            request={
-                "style": style,
-                "size": SIZES[size_key],
-                "size_key": size_key,
-                "change": change,
-                "strength": "strong" if strong else "subtle",
-                "varied_character_id": character.id,
-            },
+            request=VaryJobRequest(
+                style=style,
+                size=SIZES[size_key],
+                size_key=size_key,
+                change=change,
+                strength="strong" if strong else "subtle",
+                varied_character_id=character.id,
+            ),
             parent_image_id=parent_image_id,
         )
 
@@ -247,15 +255,18 @@ class SubmitService:
         config = await self.storage.guilds.config(who.guild_id)
         style, size_key, count = _shape(
             config,
-            style=_known(job.request.get("style"), STYLES) or _known(character.style, STYLES),
-            size_key=_known(job.request.get("size_key"), SIZES),
+            style=_known(job.request.style, STYLES) or _known(character.style, STYLES),
+            size_key=_known(job.request.size_key, SIZES),
             count=job.image_count,
             clamp_count=True,
         )
-        request = {**job.request, "style": style, "size": SIZES[size_key], "size_key": size_key}
+        request = dataclasses.replace(
+            job.request, style=style, size=SIZES[size_key], size_key=size_key
+        )
         return await self._submit(
             who,
-            kind=job.kind if job.kind != "reroll" else "create",
+            # An early version's "reroll" job is drawn again as what it was: a creation.
+            kind=JobKind.VARY if job.kind is JobKind.VARY else JobKind.CREATE,
             character_id=character.id,
             count=count,
             request=request,
@@ -271,20 +282,20 @@ class SubmitService:
         self,
         who: Requester,
         *,
-        kind: str,
+        kind: JobKind,
         character_id: int | None,
         count: int,
-        request: dict[str, object],
+        request: JobRequest,
         parent_image_id: int | None = None,
         reference_path: str | None = None,
         fork_of: Character | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
-        references = MAX_VARIATION_REFERENCES if kind == "vary" else int(bool(reference_path))
+        references = MAX_VARIATION_REFERENCES if kind is JobKind.VARY else int(bool(reference_path))
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
             kind=kind,
-            size=str(request.get("size", "")),
+            size=request.size,
             count=count,
             references=references,
         )
@@ -305,7 +316,14 @@ class SubmitService:
 
     async def check_room(self, who: Requester, count: int) -> None:
         """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
-        job = _new_job(who, kind="check", character_id=None, count=count, request={})
+        # What the job would draw does not matter to the check: only who, and how many.
+        job = _new_job(
+            who,
+            kind=JobKind.CREATE,
+            character_id=None,
+            count=count,
+            request=CreateJobRequest(size=SIZES[DEFAULT_SIZE]),
+        )
         await self.quotas.check_room(job, who.role_ids, time.time())
 
     @staticmethod
@@ -358,10 +376,10 @@ def _shape(
 def _new_job(
     who: Requester,
     *,
-    kind: str,
+    kind: JobKind,
     character_id: int | None,
     count: int,
-    request: dict[str, object],
+    request: JobRequest,
     parent_image_id: int | None = None,
     reference_path: str | None = None,
     reserved_usd: float | None = None,

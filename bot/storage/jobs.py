@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import NotFound, QueueFull, QuotaExhausted
-from bot.records import Character, Job
+from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Database
 
@@ -34,8 +34,8 @@ class NewJob:
     guild_id: int
     channel_id: int
     user_id: int
-    kind: str
-    request: dict[str, Any]
+    kind: JobKind
+    request: JobRequest
     image_count: int
     locale: str
     character_id: int | None = None
@@ -211,7 +211,7 @@ class JobRepository:
                     job.kind,
                     character_id,
                     job.parent_image_id,
-                    json.dumps(job.request, ensure_ascii=False),
+                    json.dumps(job.request.to_json(), ensure_ascii=False),
                     job.image_count,
                     job.reference_path,
                     job.locale,

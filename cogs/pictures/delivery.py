@@ -18,7 +18,8 @@ import discord
 
 from bot.errors import BotError, ContentRefused, DeliveryFailed
 from bot.images.convert import make_thumbnail
-from bot.records import Character, Job, StoredImage
+from bot.images.styles import DEFAULT_SIZE
+from bot.records import Character, Job, JobState, StoredImage
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
 from cogs._shared.reply import answer_privately
@@ -141,7 +142,7 @@ class DiscordDelivery:
     async def job_queued(self, job: Job, position: int, eta_seconds: float | None) -> None:
         async with self._lock(job.id):
             current = await self.services.storage.jobs.get(job.id)
-            if current is None or current.state != "queued":
+            if current is None or current.state != JobState.QUEUED:
                 return  # the worker got there first: never move the message backwards
             eta = eta_text(self.services.catalog, job.locale, eta_seconds)
             key = "queue.queued" if current.attempts == 0 else "queue.requeued"
@@ -199,7 +200,7 @@ class DiscordDelivery:
     async def _job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
-        if job.state == "done":
+        if job.state == JobState.DONE:
             # Read back as done: a redelivery after a restart. A crash may have come between
             # the post and its record; posting again would show the pictures twice.
             existing = await self._find_post(job, f"pic:vary:{images[0].id}")
@@ -209,7 +210,6 @@ class DiscordDelivery:
                     [image.id for image in images], job.channel_id, existing
                 )
                 return existing
-        request = job.request
 
         async def build() -> Any:
             return await build_picture_message(
@@ -219,8 +219,8 @@ class DiscordDelivery:
                 character=character,
                 images=images,
                 requester_id=job.user_id,
-                style_key=request.get("style", character.style),
-                size_key=request.get("size_key", "portrait"),
+                style_key=job.request.style or character.style,
+                size_key=job.request.size_key or DEFAULT_SIZE,
                 file_limit=self._file_limit(job),
             )
 
@@ -302,12 +302,12 @@ class DiscordDelivery:
     async def job_failed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
             await self._job_failed(job, error)
-        if job.state != "queued":
+        if job.state != JobState.QUEUED:
             self._locks.pop(job.id, None)
 
     async def _job_failed(self, job: Job, error: BotError) -> None:
         text = self._t(job, error.message_key, **error.values)
-        if job.state == "queued":
+        if job.state == JobState.QUEUED:
             # Kept in the queue (e.g. billing): say so on the member's message.
             await self._edit_original(job, content=text, embeds=[], attachments=[])
             return

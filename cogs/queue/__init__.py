@@ -11,7 +11,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound
-from bot.records import Job
+from bot.records import Job, JobState
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.reply import acknowledge, reply
@@ -61,7 +61,7 @@ async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
 
 
 def describe_job(interaction: discord.Interaction, job: Job, position: int | None) -> str:
-    if job.state == "running":
+    if job.state == JobState.RUNNING:
         where = tr(interaction, "queue.line_running")
     else:
         eta = services(interaction).queue.eta(position or 1)
@@ -95,7 +95,7 @@ class QueueCog(commands.Cog):
             jobs = [job for job in jobs if job.user_id == interaction.user.id]
         order = svc.queue.queued_ids(interaction.guild_id)
         positions = {job_id: index for index, job_id in enumerate(order, start=1)}
-        jobs.sort(key=lambda j: (j.state != "running", positions.get(j.id, 0)))
+        jobs.sort(key=lambda j: (j.state != JobState.RUNNING, positions.get(j.id, 0)))
         title = tr(interaction, "queue.title_guild" if admin else "queue.title_mine")
         embed = discord.Embed(title=title, colour=discord.Colour.from_rgb(255, 138, 171))
         if not jobs:
@@ -107,7 +107,7 @@ class QueueCog(commands.Cog):
             lines.append(tr(interaction, "queue.more", count=len(jobs) - MAX_LISTED))
         embed.description = truncate("\n".join(lines), 4096)
         view = discord.ui.View(timeout=None)
-        cancellable = [job for job in jobs if job.state == "queued"][:25]
+        cancellable = [job for job in jobs if job.state == JobState.QUEUED][:25]
         for job in cancellable:
             view.add_item(
                 CancelJobButton(job.id, tr(interaction, "queue.cancel_button", job=job.id))

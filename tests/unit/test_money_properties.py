@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from bot.errors import QueueFull, QuotaExhausted
+from bot.records import CreateJobRequest
 from bot.storage import Limits, NewImage, NewJob, Storage
 
 GUILD = 10
@@ -95,7 +96,7 @@ class MoneyMachine(RuleBasedStateMachine):
             5,
             user,
             "create",
-            {},
+            CreateJobRequest("1024x1024"),
             count,
             "en",
             character_id=self.character,

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.errors import QuotaExhausted
 from bot.images.models import ModelPrice
 from bot.quotas import QuotaService
-from bot.records import QuotaLimit
+from bot.records import CreateJobRequest, QuotaLimit
 from bot.storage import NewJob, Storage
 
 GUILD = 10
@@ -53,7 +53,7 @@ def new_job(user_id: int = ALICE, count: int = 1) -> NewJob:
         channel_id=20,
         user_id=user_id,
         kind="create",
-        request={},
+        request=CreateJobRequest("1024x1024"),
         image_count=count,
         locale="en",
     )

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import command_tree_hash
 from bot.errors import QueueFull, QuotaExhausted
+from bot.records import CreateJobRequest
 from bot.storage import Limits, NewImage, NewJob, Storage
 from bot.storage.database import migration_scripts
 
@@ -64,7 +65,7 @@ def job(user_id: int = 1, count: int = 1) -> NewJob:
         channel_id=20,
         user_id=user_id,
         kind="create",
-        request={},
+        request=CreateJobRequest("1024x1024"),
         image_count=count,
         locale="en",
     )
@@ -130,7 +131,7 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
             channel_id=20,
             user_id=1,
             kind="create",
-            request={},
+            request=CreateJobRequest("1024x1024"),
             image_count=1,
             locale="en",
             character_id=character_id,
@@ -153,7 +154,10 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_pa
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
     job_id = await storage.jobs.submit(
-        NewJob(10, 20, 1, "create", {}, 1, "en", character_id=character_id), limits()
+        NewJob(
+            10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=character_id
+        ),
+        limits(),
     )
     await storage.characters.delete(10, character_id)
     result = await finish(storage, job_id, character_id)
@@ -194,7 +198,8 @@ async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_pat
     assert job is not None and job.parent_image_id is None  # pointed at a deleted picture
     assert await storage.db.fetch_value("PRAGMA foreign_key_check") is None
     job_id = await storage.jobs.submit(
-        NewJob(10, 20, 1, "create", {}, 1, "en", character_id=1), limits()
+        NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
+        limits(),
     )
     ids = await finish(storage, job_id, 1)
     assert ids is not None and ids[0] > 7  # never the id the old job remembered
@@ -202,7 +207,8 @@ async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_pat
     again = await finish(
         storage,
         await storage.jobs.submit(
-            NewJob(10, 20, 1, "create", {}, 1, "en", character_id=1), limits()
+            NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
+            limits(),
         ),
         1,
     )

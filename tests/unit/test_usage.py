@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings
+from bot.records import CreateJobRequest
 from bot.storage import Limits, NewJob, Storage
 from bot.usage import UsageService, days_csv, members_csv
 from cogs.admin.emoji import parse_emoji
@@ -42,7 +43,7 @@ async def made(
     state: str = "done",
     guild_id: int = GUILD,
 ) -> None:
-    job = NewJob(guild_id, 20, user_id, "create", {}, count, "en")
+    job = NewJob(guild_id, 20, user_id, "create", CreateJobRequest("1024x1024"), count, "en")
     job_id = await storage.jobs.submit(job, NO_LIMITS)
     await storage.db.execute(
         "UPDATE jobs SET state = ?, charged = ?, cost_usd = ?, input_tokens = ?,"

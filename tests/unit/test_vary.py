@@ -352,7 +352,7 @@ async def test_owner_varies_directly_with_the_main_picture_as_parent(
     job = queue.jobs[-1]
     assert submitted.job.character_id == aiko
     assert (job.kind, job.character_id, job.parent_image_id) == ("vary", aiko, main)
-    assert job.request["change"] == "waving" and job.request["strength"] == "subtle"
+    assert job.request.change == "waving" and job.request.strength == "subtle"
 
 
 async def test_another_members_character_is_varied_through_a_fork(
@@ -368,7 +368,7 @@ async def test_another_members_character_is_varied_through_a_fork(
     fork = await storage.characters.get(job.character_id or 0)
     assert fork is not None and fork.id != aiko
     assert (fork.owner_id, fork.forked_from_id) == (BOB, aiko)
-    assert job.parent_image_id == picture and job.request["strength"] == "strong"
+    assert job.parent_image_id == picture and job.request.strength == "strong"
     assert await storage.characters.get(aiko) == original
 
 
