@@ -287,7 +287,7 @@ class QuotaService:
         reservation itself checks again atomically.
         """
         limits = await self.limits_for(job.guild_id, job.user_id, role_ids, now)
-        await self._storage.jobs.submit(job, limits, dry_run=True)
+        await self._storage.jobs.check_room(job, limits)
 
     async def status(
         self, guild_id: int, user_id: int, role_ids: list[int], now: float

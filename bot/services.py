@@ -14,7 +14,7 @@ from bot.images.store import ImageStore
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.jobs.runner import JobRunner
-from bot.jobs.submit import SubmitService
+from bot.jobs.submit import PictureRequests
 from bot.quotas import QuotaService
 from bot.storage import Storage
 from bot.usage import UsageService
@@ -30,7 +30,7 @@ class Services:
     store: ImageStore
     queue: JobQueue
     quotas: QuotaService
-    submit: SubmitService
+    submit: PictureRequests
     catalog: Catalog
     gallery: GalleryService
     usage: UsageService
@@ -68,7 +68,7 @@ class Services:
             store=store,
             queue=queue,
             quotas=quotas,
-            submit=SubmitService(storage, images, store, queue, quotas),
+            submit=PictureRequests(storage, images, store, queue, quotas),
             catalog=catalog,
             gallery=GalleryService(storage, store, catalog),
             usage=UsageService(storage, settings),

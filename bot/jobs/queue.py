@@ -110,7 +110,7 @@ class JobQueue:
         requeued = await self._storage.jobs.requeue_running()
         pending = await self._storage.jobs.pending()
         for job in pending:
-            self._enqueue(job)
+            self._schedule(job)
         self._durations = await self._storage.jobs.recent_durations()
         if pending:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
@@ -174,13 +174,14 @@ class JobQueue:
 
     # --- members' requests -----------------------------------------------------------------
 
-    async def submit(
+    async def enqueue(
         self, new_job: NewJob, limits: Limits, *, fork_of: Character | None = None
     ) -> Submitted:
-        job_id = await self._storage.jobs.submit(new_job, limits, fork_of=fork_of)
+        """Store ``new_job`` if it fits ``limits``, put it in line and tell its member where."""
+        job_id = await self._storage.jobs.insert_job(new_job, limits, fork_of=fork_of)
         job = await self._storage.jobs.get(job_id)
         assert job is not None
-        self._enqueue(job)
+        self._schedule(job)
         self._wake.set()
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
@@ -258,7 +259,7 @@ class JobQueue:
 
     # --- the dispatcher --------------------------------------------------------------------
 
-    def _enqueue(self, job: Job) -> None:
+    def _schedule(self, job: Job) -> None:
         self._scheduler.add(job.id, job.guild_id, job.user_id)
         if job.not_before > time.time():
             self._not_before[job.id] = job.not_before
@@ -457,7 +458,7 @@ class JobQueue:
 
     def _wait_for_storage(self, queued: Job) -> None:
         """Nothing is paid yet: the job waits in line again until storage answers."""
-        self._enqueue(queued)
+        self._schedule(queued)
         self._not_before[queued.id] = time.time() + self._reconcile_period()
         self._wake.set()
 
@@ -602,7 +603,7 @@ class JobQueue:
         await self._storage.jobs.retry_later(job.id, not_before, "upstream_busy")
         retried = await self._storage.jobs.get(job.id)
         if retried is not None:
-            self._enqueue(retried)
+            self._schedule(retried)
             self._wake.set()
             position = self.position(retried.id) or 1
             self._told[retried.id] = position
@@ -619,7 +620,7 @@ class JobQueue:
             await self._storage.jobs.retry_later(job.id, time.time(), "billing")
             retried = await self._storage.jobs.get(job.id)
             if retried is not None:
-                self._enqueue(retried)
+                self._schedule(retried)
                 await self._notify(lambda observer: observer.job_failed(retried, exc))
             return
         await self._fail(job, exc)

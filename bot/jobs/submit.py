@@ -35,7 +35,7 @@ from bot.records import (
 )
 from bot.storage import NewJob, Storage
 
-__all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
+__all__ = ["CreateRequest", "PictureRequests", "Requester", "VaryRequest"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Uploads are decoded one at a time, on one thread of their own: a 4096 x 4096 RGBA
@@ -83,7 +83,9 @@ class VaryRequest:
     parent_image_id: int | None = None
 
 
-class SubmitService:
+class PictureRequests:
+    """What members may ask the queue for: a new character, a variation, a re-roll."""
+
     def __init__(
         self,
         storage: Storage,
@@ -98,7 +100,7 @@ class SubmitService:
         self.queue = queue
         self.quotas = quotas
 
-    async def create(
+    async def request_create(
         self,
         who: Requester,
         request: CreateRequest,
@@ -123,7 +125,7 @@ class SubmitService:
             config, style=request.style, size_key=request.size, count=request.count
         )
         # Cheap refusals first: a member with no quota or room left costs no download, no
-        # decode and no moderation call (the reservation in _submit re-checks atomically).
+        # decode and no moderation call (_reserve_and_enqueue checks again, atomically).
         await self.check_room(who, count)
         data = request.reference
         if data is None and fetch_reference is not None:
@@ -144,7 +146,7 @@ class SubmitService:
                 self.store.save, who.guild_id, reference, "image/png", kind="ref"
             )
         try:
-            return await self._submit(
+            return await self._reserve_and_enqueue(
                 who,
                 kind=JobKind.CREATE,
                 character_id=character_id,
@@ -164,7 +166,7 @@ class SubmitService:
                 self.store.delete([reference_path])
             raise
 
-    async def vary(self, who: Requester, request: VaryRequest) -> Submitted:
+    async def request_vary(self, who: Requester, request: VaryRequest) -> Submitted:
         """Queue a variation. Another member's character is varied through a fork.
 
         The submitted job's ``character_id`` is the character the pictures belong to: the
@@ -186,7 +188,7 @@ class SubmitService:
         if change:
             await self.images.check_prompt(change)
         mine = character.owner_id == who.user_id
-        return await self._submit(
+        return await self._reserve_and_enqueue(
             who,
             kind=JobKind.VARY,
             character_id=character.id if mine else None,
@@ -239,7 +241,7 @@ class SubmitService:
             raise NotFound("error.no_reference")
         return usable[0].id
 
-    async def reroll(self, who: Requester, image_id: int) -> Submitted:
+    async def request_reroll(self, who: Requester, image_id: int) -> Submitted:
         """Run the request that made ``image_id`` again, for a fresh picture."""
         image = await self.storage.images.get(image_id)
         if image is None or image.guild_id != who.guild_id or image.job_id is None:
@@ -263,7 +265,7 @@ class SubmitService:
         request = dataclasses.replace(
             job.request, style=style, size=SIZES[size_key], size_key=size_key
         )
-        return await self._submit(
+        return await self._reserve_and_enqueue(
             who,
             # An early version's "reroll" job is drawn again as what it was: a creation.
             kind=JobKind.VARY if job.kind is JobKind.VARY else JobKind.CREATE,
@@ -278,7 +280,7 @@ class SubmitService:
         """The character if this member may see it in this guild, else a clear NotFound."""
         return await visible_character(self.storage, who.guild_id, who.user_id, character_id)
 
-    async def _submit(
+    async def _reserve_and_enqueue(
         self,
         who: Requester,
         *,
@@ -299,7 +301,7 @@ class SubmitService:
             count=count,
             references=references,
         )
-        return await self.queue.submit(
+        return await self.queue.enqueue(
             _new_job(
                 who,
                 kind=kind,

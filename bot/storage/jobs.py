@@ -1,4 +1,4 @@
-"""Job rows: atomic submission against quotas and caps, state changes, queue reads."""
+"""Job rows: atomic insertion against quotas and caps, state changes, queue reads."""
 
 from __future__ import annotations
 
@@ -75,13 +75,8 @@ class JobRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def submit(
-        self,
-        job: NewJob,
-        limits: Limits,
-        *,
-        fork_of: Character | None = None,
-        dry_run: bool = False,
+    async def insert_job(
+        self, job: NewJob, limits: Limits, *, fork_of: Character | None = None
     ) -> int:
         """Insert ``job`` if it fits every cap and quota, atomically; return its id.
 
@@ -89,10 +84,19 @@ class JobRepository:
         requests against a remaining quota of five accept exactly five. With ``fork_of``
         the job belongs to the member's own copy of that character, found or made in the
         same transaction: a refused request leaves no fork behind and never removes one
-        that another request uses. ``dry_run`` only raises the refusal the job would get
-        now (returning 0, writing nothing): a cheap check before work that costs money or
-        memory.
+        that another request uses.
         """
+        return await self._insert_if_room(job, limits, fork_of=fork_of, dry_run=False)
+
+    async def check_room(self, job: NewJob, limits: Limits) -> None:
+        """Raise the refusal ``job`` would get now, writing nothing: a cheap check before
+        work that costs money or memory (``insert_job`` checks again, atomically)."""
+        await self._insert_if_room(job, limits, fork_of=None, dry_run=True)
+
+    async def _insert_if_room(
+        self, job: NewJob, limits: Limits, *, fork_of: Character | None, dry_run: bool
+    ) -> int:
+        # One transaction counts and inserts (see insert_job); a dry run only counts.
         async with self._db.transaction() as conn:
             character_id = None if dry_run else await self._job_character(conn, job, fork_of)
 

@@ -14,9 +14,10 @@ from bot.images.styles import SIZES, STYLES
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.context import locale_of, requester, services, tr
+from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
-from cogs.character.modals import CreateModal, submit_vary
-from cogs.character.uploads import submit_create
+from cogs.character.modals import CreateModal
+from cogs.character.uploads import start_create
 
 __all__ = ["CharacterCog"]
 
@@ -122,7 +123,7 @@ class CharacterCog(
             count=count,
             transparent=background == "transparent",
         )
-        await submit_create(interaction, request, reference)
+        await start_create(interaction, request, reference)
 
     @app_commands.command(
         name=_("vary", key="cmd.vary.name"),
@@ -163,7 +164,7 @@ class CharacterCog(
         request = VaryRequest(
             character_id=character_id, change=change, strength=strength, count=count, size=size
         )
-        await submit_vary(interaction, request)
+        await start_vary(interaction, request)
 
     @vary.autocomplete("character")
     async def character_autocomplete(

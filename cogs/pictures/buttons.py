@@ -20,6 +20,8 @@ from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.reply import reply
+from cogs._shared.start_job import start_job
+from cogs._shared.variation import VaryModal
 
 __all__ = ["DYNAMIC_ITEMS", "picture_view"]
 
@@ -74,8 +76,6 @@ class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
     strength = "subtle"
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        from cogs.character.modals import VaryModal
-
         image = await self.picture(interaction)
         # Refuse now (unknown, private, forks off) rather than after the member typed.
         await services(interaction).submit.vary_target(requester(interaction), image.character_id)
@@ -100,12 +100,10 @@ class RerollButton(_PictureButton, template=r"pic:reroll:(?P<id>\d+)"):
     action = "reroll"
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        from cogs.character.submit import submit_and_track
-
         await interaction.response.defer(thinking=True)
         who = requester(interaction)
-        await submit_and_track(
-            interaction, lambda: services(interaction).submit.reroll(who, self.image_id)
+        await start_job(
+            interaction, lambda: services(interaction).submit.request_reroll(who, self.image_id)
         )
 
 

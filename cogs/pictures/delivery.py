@@ -22,8 +22,9 @@ from bot.images.styles import DEFAULT_SIZE
 from bot.records import Character, Job, JobState, StoredImage
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
+from cogs._shared.picture_message import build_picture_message
 from cogs._shared.reply import answer_privately
-from cogs.pictures.message import build_picture_message
+from cogs.pictures.buttons import picture_view
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
@@ -222,6 +223,7 @@ class DiscordDelivery:
                 style_key=job.request.style or character.style,
                 size_key=job.request.size_key or DEFAULT_SIZE,
                 file_limit=self._file_limit(job),
+                view=picture_view(self.services.catalog, job.locale, images),
             )
 
         built = await build()

@@ -14,9 +14,9 @@ from bot.errors import NotAllowed, NotFound
 from bot.records import Job, JobState
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
+from cogs._shared.eta import eta_for
+from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
-from cogs.character.submit import format_eta
-from cogs.pictures.message import truncate
 
 __all__ = ["CancelJobButton", "QueueCog"]
 
@@ -69,7 +69,7 @@ def describe_job(interaction: discord.Interaction, job: Job, position: int | Non
             interaction,
             "queue.line_waiting",
             position=position or "?",
-            eta=format_eta(interaction, eta),
+            eta=eta_for(interaction, eta),
         )
     kind = tr(interaction, f"queue.kind_{job.kind}")
     return tr(

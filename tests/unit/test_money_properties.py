@@ -103,7 +103,7 @@ class MoneyMachine(RuleBasedStateMachine):
             reserved_usd=estimate,
         )
         with contextlib.suppress(QuotaExhausted, QueueFull):  # refused: nothing reserved
-            self.run(self.storage.jobs.submit(job, budget_limits()))
+            self.run(self.storage.jobs.insert_job(job, budget_limits()))
 
     @rule(data=st.data())
     def start(self, data: st.DataObject) -> None:

@@ -159,7 +159,7 @@ class TrustMachine(RuleBasedStateMachine):
             self.issued(self.character_ids, character_id)
             if private:
                 await self.storage.gallery.set_private(GUILD, character_id, True)
-            job_id = await self.storage.jobs.submit(
+            job_id = await self.storage.jobs.insert_job(
                 NewJob(
                     GUILD,
                     5,
@@ -195,7 +195,7 @@ class TrustMachine(RuleBasedStateMachine):
             if not refs:
                 return  # the member is told there is nothing to work from
             mine = character.owner_id == member
-            job_id = await self.storage.jobs.submit(
+            job_id = await self.storage.jobs.insert_job(
                 NewJob(
                     GUILD,
                     5,
