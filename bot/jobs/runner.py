@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import NotFound
+from bot.errors import CharacterGone, NotFound
 from bot.images.convert import ImageRejected, make_thumbnail, normalize_upload, picture_size
 from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
@@ -79,7 +79,7 @@ class JobRunner:
         """Ask OpenAI for the pictures: the one step that is paid for."""
         character = await self._storage.characters.get(job.character_id or 0)
         if character is None:
-            raise NotFound("error.character_gone")
+            raise CharacterGone()
         request = await self._build_request(job, character)
         await self._storage.jobs.record_prompt(job.id, request.prompt, request.model)
         result = await self._images.create(request, on_partial)
@@ -132,7 +132,7 @@ class JobRunner:
                     [p for image in saved for p in (image.file_path, image.thumb_path) if p]
                 )
                 self._store.forget_answer(job.id)
-                raise NotFound("error.character_gone")
+                raise CharacterGone()
             # Recorded already (a write that reported a failure but committed): same result.
             ids = [image.id for image in await self._storage.images.for_job(job.id)]
         self._store.forget_answer(job.id)
