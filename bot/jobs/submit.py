@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import functools
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,14 +21,14 @@ from bot.images.convert import ImageRejected, normalize_upload
 from bot.images.prompts import CHANGE_LIMIT, CharacterSheet, clean_text
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
-from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
+from bot.images.styles import DEFAULT_SIZE, SIZES, STYLES
 from bot.jobs.queue import JobQueue, Submitted
 from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
+from bot.jobs.shape import known, shape_request
 from bot.quotas import QuotaService
 from bot.records import (
     Character,
     CreateJobRequest,
-    GuildConfig,
     JobKind,
     JobRequest,
     VaryJobRequest,
@@ -121,7 +121,7 @@ class PictureRequests:
         if not sheet.name:
             raise UserInputError("error.name_empty")
         config = await self.storage.guilds.config(who.guild_id)
-        style, size_key, count = _shape(
+        style, size_key, count = shape_request(
             config, style=request.style, size_key=request.size, count=request.count
         )
         # Cheap refusals first: a member with no quota or room left costs no download, no
@@ -177,9 +177,9 @@ class PictureRequests:
         strong = request.strength == "strong"
         parent_image_id = await self._parent_for(who, character, request.parent_image_id)
         config = await self.storage.guilds.config(who.guild_id)
-        style, size_key, count = _shape(
+        style, size_key, count = shape_request(
             config,
-            style=_known(character.style, STYLES),
+            style=known(character.style, STYLES),
             size_key=request.size,
             count=request.count,
         )
@@ -255,10 +255,10 @@ class PictureRequests:
         # The request as it was, shaped by the server's settings as they are now: a lowered
         # maximum count makes fewer pictures rather than refusing the button.
         config = await self.storage.guilds.config(who.guild_id)
-        style, size_key, count = _shape(
+        style, size_key, count = shape_request(
             config,
-            style=_known(job.request.style, STYLES) or _known(character.style, STYLES),
-            size_key=_known(job.request.size_key, SIZES),
+            style=known(job.request.style, STYLES) or known(character.style, STYLES),
+            size_key=known(job.request.size_key, SIZES),
             count=job.image_count,
             clamp_count=True,
         )
@@ -337,42 +337,6 @@ class PictureRequests:
             return await asyncio.get_running_loop().run_in_executor(_DECODER, decode)
         except ImageRejected as exc:
             raise UserInputError(f"error.upload_{exc.reason}") from None
-
-
-def _known(key: object, table: Mapping[str, object]) -> str | None:
-    """``key`` if it names an entry of ``table``, else None."""
-    return key if isinstance(key, str) and key in table else None
-
-
-def _shape(
-    config: GuildConfig,
-    *,
-    style: str | None,
-    size_key: str | None,
-    count: int,
-    clamp_count: bool = False,
-) -> tuple[str, str, int]:
-    """The one clamp every job passes: style, size and count against the server's settings
-    as they are now (create, vary, re-roll and every button).
-
-    Choices are suggestions a modified client can ignore: an unknown pick is refused, and a
-    server default stored before /config checked it falls back to ours. A count over the
-    server's maximum is refused when the member typed it, lowered when it was remembered
-    (``clamp_count``: a re-roll of an older, bigger request).
-    """
-    if style is not None and style not in STYLES:
-        raise UserInputError("error.unknown_style")
-    if size_key is not None and size_key not in SIZES:
-        raise UserInputError("error.unknown_size")
-    style = style or _known(config.default_style, STYLES) or DEFAULT_STYLE
-    size_key = size_key or _known(config.default_size, SIZES) or DEFAULT_SIZE
-    if clamp_count:
-        count = max(1, min(count, config.max_count))
-    elif count < 1:
-        raise UserInputError("error.bad_count", max=config.max_count)
-    elif count > config.max_count:
-        raise UserInputError("error.count_over_server_max", max=config.max_count)
-    return style, size_key, count
 
 
 def _new_job(
