@@ -1,7 +1,8 @@
 """The queue's observer on Discord: progress edits, the finished post, failures, alerts.
 
-While the interaction token lives (15 min) the member's own message is edited in place;
-after that, or if the edit fails, the result is posted to the channel instead.
+What to say is decided here; how it reaches the member is cogs/_shared/reply.py's
+``JobReply``: while the interaction token lives (15 min) the member's own message is edited
+in place; after that, or if the edit fails, the answer is posted to the channel instead.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.records import Character, Job, JobState, StoredImage
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
 from cogs._shared.picture_message import build_picture_message
-from cogs._shared.reply import answer_privately
+from cogs._shared.reply import JobReply
 from cogs.pictures.buttons import picture_view
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ __all__ = ["DiscordDelivery"]
 
 log = logging.getLogger(__name__)
 
-# Interaction tokens live 15 minutes; stop trusting one a little before that.
-TOKEN_LIFETIME = 14 * 60
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
 # How far back a redelivery looks for a post it may already have made before a crash.
 RECENT_POSTS = 50
@@ -90,45 +89,8 @@ class DiscordDelivery:
     def _t(self, job: Job, key: str, /, **values: Any) -> str:
         return self.services.catalog.t(job.locale, key, **values)
 
-    def _token_alive(self, job: Job) -> bool:
-        return bool(
-            job.interaction_token
-            and job.application_id
-            and job.interaction_at
-            and time.time() - job.interaction_at < TOKEN_LIFETIME
-        )
-
-    def _webhook(self, job: Job) -> discord.Webhook:
-        """The interaction's own webhook, as discord.py builds ``Interaction.followup``.
-
-        It must be an application webhook (type 3): only those may send ephemeral messages.
-        """
-        assert job.application_id and job.interaction_token
-        webhook = discord.Webhook.partial(
-            job.application_id, job.interaction_token, client=self.bot
-        )
-        webhook.type = discord.WebhookType.application  # public API: an interaction's webhook
-        return webhook
-
     async def _edit_original(self, job: Job, **fields: Any) -> discord.WebhookMessage | None:
-        """Edit the member's message; None if the token is dead or the message is gone."""
-        if not self._token_alive(job):
-            return None
-        try:
-            return await self._webhook(job).edit_message("@original", **fields)  # type: ignore[call-overload]
-        except (discord.NotFound, discord.Forbidden) as exc:
-            log.info("Job %s: cannot edit the original response (%s)", job.id, exc.status)
-            return None
-        except discord.HTTPException as exc:
-            if exc.status == 401:  # 50027: the token expired early
-                return None
-            raise
-
-    def _channel(self, job: Job) -> discord.abc.Messageable | None:
-        channel = self.bot.get_channel(job.channel_id)
-        if isinstance(channel, discord.abc.Messageable):
-            return channel
-        return self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        return await JobReply(self.bot, job).edit_original(**fields)
 
     def _file_limit(self, job: Job) -> int:
         guild = self.bot.get_guild(job.guild_id)
@@ -235,17 +197,14 @@ class DiscordDelivery:
             view=built.view,
         )
         if message is None:
-            channel = self._channel(job)
-            if channel is None:
-                raise RuntimeError(f"channel {job.channel_id} is gone")
+            answer = JobReply(self.bot, job)
             built = await build()  # discord.File objects are single-use
             try:
-                message = await channel.send(
-                    content=self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
+                message = await answer.post(
+                    self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
                     embeds=built.embeds,
                     files=built.files,
                     view=built.view,
-                    allowed_mentions=discord.AllowedMentions.none(),
                 )
             except discord.NotFound:
                 # The channel was deleted while the job ran: nowhere is left to post. The
@@ -257,7 +216,7 @@ class DiscordDelivery:
                     job.channel_id,
                 )
                 return None
-            await self._tidy_stale_notice(job, channel)
+            await self._tidy_stale_notice(job, answer.channel())
         await self.services.storage.images.set_message(
             [image.id for image in images], job.channel_id, message.id
         )
@@ -283,15 +242,12 @@ class DiscordDelivery:
     async def _find_post(self, job: Job, marker: str) -> int | None:
         """The message already showing this job's pictures (its buttons carry ``marker``):
         the member's own message, else one of the bot's recent posts in the channel."""
-        if self._token_alive(job):
-            try:
-                original = await self._webhook(job).fetch_message("@original")  # type: ignore[arg-type]
-            except discord.HTTPException:
-                original = None
-            if original is not None and _carries(original, marker):
-                return original.id
-        channel = self._channel(job)
-        if channel is None or self.bot.user is None:
+        answer = JobReply(self.bot, job)
+        original = await answer.fetch_original()
+        if original is not None and _carries(original, marker):
+            return original.id
+        channel = answer.channel()
+        if self.bot.user is None:
             return None
         try:
             async for message in channel.history(limit=RECENT_POSTS):
@@ -314,30 +270,23 @@ class DiscordDelivery:
             await self._edit_original(job, content=text, embeds=[], attachments=[])
             return
         text = f"{text}\n{self._t(job, 'error.refunded')}"
-        if isinstance(error, ContentRefused) and self._token_alive(job):
+        answer = JobReply(self.bot, job)
+        if isinstance(error, ContentRefused) and answer.token_alive:
             # Refusals are explained privately; the public status message goes away, but only
             # once the private notice exists (see cogs/_shared/reply.py for Discord's rule).
-            if await answer_privately(
-                self._webhook(job),
-                content=text,
-                resolving=self._t(job, "reply.answered_privately"),
-                placeholder=True,
-            ):
+            if await answer.privately(text, resolving=self._t(job, "reply.answered_privately")):
                 return
             log.info("Job %s: private refusal notice failed; editing instead", job.id)
         edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
         if edited is None and not isinstance(error, ContentRefused):
-            channel = self._channel(job)
-            if channel is not None:
-                try:
-                    await channel.send(
-                        self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text),
-                        allowed_mentions=discord.AllowedMentions.none(),
-                    )
-                except discord.NotFound:  # the channel was deleted: nobody left to tell
-                    log.warning(
-                        "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
-                    )
+            try:
+                await answer.post(
+                    self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text)
+                )
+            except discord.NotFound:  # the channel was deleted: nobody left to tell
+                log.warning(
+                    "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
+                )
 
     async def job_delayed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
@@ -358,22 +307,14 @@ class DiscordDelivery:
         """Privately while the token lives; else in the channel (job answers are public)."""
         async with self._lock(job.id):
             text = self._t(job, error.message_key, **error.values)
-            if self._token_alive(job) and await answer_privately(
-                self._webhook(job),
-                content=text,
-                resolving=self._t(job, "reply.answered_privately"),
-                placeholder=True,
-            ):
-                return
-            channel = self._channel(job)
-            if channel is None:
+            answer = JobReply(self.bot, job)
+            if await answer.privately(text, resolving=self._t(job, "reply.answered_privately")):
                 return
             try:
-                await channel.send(
+                await answer.post(
                     self._t(
                         job, "delivery.undeliverable_late", user=f"<@{job.user_id}>", reason=text
-                    ),
-                    allowed_mentions=discord.AllowedMentions.none(),
+                    )
                 )
             except discord.HTTPException as exc:  # the same missing permission, most likely
                 log.warning("Job %s: nowhere to tell the member (%s)", job.id, exc.status)
