@@ -109,7 +109,8 @@ class PictureRequests:
         """Queue a new character's first pictures.
 
         ``fetch_reference`` downloads the member's reference picture; it is called only
-        once every cheap check has passed.
+        once every cheap check has passed. One function (over 60 lines) on purpose: the steps
+        run in order of cost, and that order is the point; split up, it would not show.
         """
         sheet = CharacterSheet.from_input(
             request.name,

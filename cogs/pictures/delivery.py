@@ -163,6 +163,8 @@ class DiscordDelivery:
     async def _job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
+        # Long (61 lines) because it is one sequence: not twice, the member's message, else
+        # the channel; each step's fallback reads best right after it.
         if job.state == JobState.DONE:
             # Read back as done: a redelivery after a restart. A crash may have come between
             # the post and its record; posting again would show the pictures twice.
