@@ -6,15 +6,19 @@ core never writes user-facing text and never shows a raw API error to a member.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "BotError",
+    "BudgetReached",
+    "CharacterGone",
     "ConfigError",
     "ContentRefused",
     "DeliveryFailed",
+    "ImageQuotaReached",
     "NotAllowed",
     "NotFound",
+    "PendingCapReached",
     "QueueFull",
     "QuotaExhausted",
     "UpstreamBusy",
@@ -44,6 +48,12 @@ class NotFound(BotError):
     message_key = "error.not_found"
 
 
+class CharacterGone(NotFound):
+    """The character a job draws was deleted."""
+
+    message_key = "error.character_gone"
+
+
 class NotAllowed(BotError):
     message_key = "error.not_allowed"
 
@@ -60,6 +70,76 @@ class QuotaExhausted(BotError):
 
 class QueueFull(BotError):
     message_key = "error.queue_full"
+
+
+# The refusals below are raised by the storage layer with what was counted; each chooses
+# its member's message here, so storage never picks user-facing text.
+
+
+class PendingCapReached(QueueFull):
+    """The member's (or the whole server's) waiting jobs are at their cap."""
+
+    def __init__(self, *, whose: Literal["member", "guild"], cap: int) -> None:
+        super().__init__(f"error.{whose}_queue_full", cap=cap)
+        self.whose = whose
+        self.cap = cap
+
+
+class ImageQuotaReached(QuotaExhausted):
+    """A job of ``count`` pictures does not fit a picture quota; ``resets``: when the
+    window ends (None: not known, so the message does not say)."""
+
+    def __init__(
+        self,
+        *,
+        window: Literal["hourly", "daily", "server"],
+        limit: int,
+        used: int,
+        count: int,
+        resets: float | None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "limit": limit,
+            "used": used,
+            "left": max(0, limit - used),
+            "count": count,
+        }
+        if resets is None:
+            super().__init__(f"error.quota_{window}", **values)
+        else:
+            super().__init__(f"error.quota_{window}_until", resets=int(resets), **values)
+        self.window = window
+        self.limit = limit
+        self.used = used
+        self.count = count
+
+
+class BudgetReached(QuotaExhausted):
+    """A server's dollar budget for the period is spent (``estimate`` None), or has no room
+    left for this job's ``estimate``."""
+
+    def __init__(
+        self,
+        *,
+        period: Literal["daily", "monthly"],
+        budget: float,
+        spent: float,
+        resets: float,
+        estimate: float | None = None,
+    ) -> None:
+        money: dict[str, Any] = {
+            "budget": f"{budget:,.2f}",
+            "spent": f"{spent:,.2f}",
+            "resets": int(resets),
+        }
+        if estimate is None:
+            super().__init__(f"error.budget_{period}", **money)
+        else:
+            super().__init__(f"error.budget_room_{period}", estimate=f"{estimate:,.2f}", **money)
+        self.period = period
+        self.budget = budget
+        self.spent = spent
+        self.estimate = estimate
 
 
 class UpstreamBusy(BotError):

@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.errors import QuotaExhausted, UserInputError
 from bot.images.models import estimate_job_cost, quality_for_tier
 from bot.quota_status import EffectiveLimits, QuotaStatus, QuotaWindow, SavedLimit
-from bot.records import Job, QuotaLimit, Scope
+from bot.records import Job, JobKind, QuotaLimit, Scope
 from bot.storage import Limits, NewJob, Storage
 
 __all__ = [
@@ -205,11 +205,11 @@ class QuotaService:
     # --- the dollar budget: reservations ----------------------------------------------------
 
     async def estimate_usd(
-        self, guild_id: int, *, kind: str, size: str, count: int, references: int
+        self, guild_id: int, *, kind: JobKind, size: str, count: int, references: int
     ) -> float | None:
         """What a job is reserved at against the server's dollar budgets (README)."""
         settings = self._settings
-        model = settings.vary_model if kind == "vary" else settings.image_model
+        model = settings.vary_model if kind == JobKind.VARY else settings.image_model
         config = await self._storage.guilds.config(guild_id)
         return estimate_job_cost(
             settings.price_table.get(model),
@@ -251,7 +251,7 @@ class QuotaService:
         reservation itself checks again atomically.
         """
         limits = await self.limits_for(job.guild_id, job.user_id, role_ids, now)
-        await self._storage.jobs.submit(job, limits, dry_run=True)
+        await self._storage.jobs.check_room(job, limits)
 
     async def status(
         self, guild_id: int, user_id: int, role_ids: list[int], now: float

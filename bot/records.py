@@ -7,21 +7,31 @@ storage package: ``from_row`` takes any row that can be read by column name.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
+from bot.images.styles import DEFAULT_SIZE, SIZES
+
 __all__ = [
+    "PENDING_STATES",
     "SCOPES",
     "Character",
+    "CreateJobRequest",
     "GallerySort",
     "GuildConfig",
     "Job",
+    "JobKind",
+    "JobRequest",
     "JobState",
     "Keyset",
     "QuotaLimit",
     "Row",
     "Scope",
     "StoredImage",
+    "VaryJobRequest",
+    "parse_job_request",
 ]
 
 
@@ -31,13 +41,108 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
-class JobState:
+class JobState(StrEnum):
+    """A job's state; the values are the strings stored in ``jobs.state``."""
+
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    PENDING = (QUEUED, RUNNING)
+
+
+# Waiting or being drawn: what counts against caps and what the queue rebuilds from.
+PENDING_STATES = (JobState.QUEUED, JobState.RUNNING)
+
+
+class JobKind(StrEnum):
+    """What a job draws; the values are the strings stored in ``jobs.kind``."""
+
+    CREATE = "create"
+    VARY = "vary"
+    # Written by early versions for a re-roll; it is drawn (and re-rolled) as a creation.
+    REROLL = "reroll"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateJobRequest:
+    """How a new character's pictures are drawn (kinds create and reroll)."""
+
+    size: str  # the API's size, e.g. "1024x1536"
+    size_key: str | None = None  # our name for it (bot.images.styles.SIZES), for the post
+    style: str | None = None  # None: the character's own style
+    transparent: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "style": self.style,
+            "size": self.size,
+            "size_key": self.size_key,
+            "transparent": self.transparent,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VaryJobRequest:
+    """How a variation is drawn: what changes, and how far it may move."""
+
+    size: str
+    size_key: str | None = None
+    style: str | None = None
+    change: str = ""
+    strength: str = "subtle"  # "subtle" or "strong"
+    # The character the member asked to vary (the job's own may be their fork of it).
+    varied_character_id: int | None = None
+
+    @property
+    def strong(self) -> bool:
+        return self.strength == "strong"
+
+    @property
+    def transparent(self) -> bool:
+        return False  # variations keep the reference's background
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "style": self.style,
+            "size": self.size,
+            "size_key": self.size_key,
+            "change": self.change,
+            "strength": self.strength,
+            "varied_character_id": self.varied_character_id,
+        }
+
+
+JobRequest = CreateJobRequest | VaryJobRequest
+
+
+def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
+    """A job's request from its stored JSON object, whichever version wrote it.
+
+    The one place ``request_json`` is read. Keys this version does not know are ignored and
+    missing ones take their defaults: jobs queued by an older version still run after an
+    upgrade, and a request erased by /mydata (``{}``) still loads.
+    """
+    size_key = _text_or_none(stored.get("size_key"))
+    size = _text_or_none(stored.get("size")) or SIZES.get(size_key or DEFAULT_SIZE, "")
+    style = _text_or_none(stored.get("style"))
+    if kind is JobKind.VARY:
+        varied = stored.get("varied_character_id")
+        return VaryJobRequest(
+            size=size,
+            size_key=size_key,
+            style=style,
+            change=str(stored.get("change") or ""),
+            strength="strong" if stored.get("strength") == "strong" else "subtle",
+            varied_character_id=int(varied) if isinstance(varied, int) else None,
+        )
+    return CreateJobRequest(
+        size=size, size_key=size_key, style=style, transparent=bool(stored.get("transparent"))
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +180,11 @@ class Job:
     guild_id: int
     channel_id: int
     user_id: int
-    kind: str
-    state: str
+    kind: JobKind
+    state: JobState
     character_id: int | None
     parent_image_id: int | None
-    request: dict[str, Any]
+    request: JobRequest
     image_count: int
     reference_path: str | None
     locale: str
@@ -100,16 +205,17 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Row) -> Job:
+        kind = JobKind(row["kind"])
         return cls(
             id=row["id"],
             guild_id=row["guild_id"],
             channel_id=row["channel_id"],
             user_id=row["user_id"],
-            kind=row["kind"],
-            state=row["state"],
+            kind=kind,
+            state=JobState(row["state"]),
             character_id=row["character_id"],
             parent_image_id=row["parent_image_id"],
-            request=json.loads(row["request_json"]),
+            request=parse_job_request(kind, json.loads(row["request_json"] or "{}")),
             image_count=row["image_count"],
             reference_path=row["reference_path"],
             locale=row["locale"],

@@ -13,10 +13,12 @@ from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
+from bot.jobs.board import QueueBoard
 from bot.jobs.limiter import RateLimiter
+from bot.jobs.posts import JobPosts
 from bot.jobs.queue import JobQueue
 from bot.jobs.runner import JobRunner
-from bot.jobs.submit import SubmitService
+from bot.jobs.submit import PictureRequests
 from bot.mydata import MyDataService
 from bot.pictures import PictureService
 from bot.quotas import QuotaService
@@ -33,8 +35,10 @@ class Services:
     images: ImageService
     store: ImageStore
     queue: JobQueue
+    queue_board: QueueBoard
+    job_posts: JobPosts
     quotas: QuotaService
-    submit: SubmitService
+    requests: PictureRequests
     catalog: Catalog
     gallery: GalleryService
     characters: CharacterService
@@ -76,8 +80,10 @@ class Services:
             images=images,
             store=store,
             queue=queue,
+            queue_board=QueueBoard(storage, queue),
+            job_posts=JobPosts(storage),
             quotas=quotas,
-            submit=SubmitService(storage, images, store, queue, quotas),
+            requests=PictureRequests(storage, images, store, queue, quotas),
             catalog=catalog,
             gallery=gallery,
             characters=CharacterService(storage, store, catalog, gallery),

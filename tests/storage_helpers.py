@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from bot.images.convert import make_thumbnail
 from bot.images.store import ImageStore
-from bot.records import Job
+from bot.records import CreateJobRequest, Job, JobRequest
 from bot.storage import NewJob, Storage
 
 
@@ -34,7 +34,7 @@ def new_job(
     count: int = 1,
     *,
     guild_id: int = 10,
-    request: dict[str, Any] | None = None,
+    request: JobRequest | None = None,
     **fields: Any,
 ) -> NewJob:
     """A create job as a member's command submits it; ``fields`` set the optional columns."""
@@ -43,7 +43,7 @@ def new_job(
         channel_id=20,
         user_id=user_id,
         kind="create",
-        request=request or {},
+        request=request or CreateJobRequest("1024x1024"),
         image_count=count,
         locale="en",
         **fields,
@@ -60,7 +60,7 @@ JOB = Job(
     state="queued",
     character_id=None,
     parent_image_id=None,
-    request={},
+    request=CreateJobRequest("1024x1024"),
     image_count=1,
     reference_path=None,
     locale="en",

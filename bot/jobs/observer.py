@@ -6,12 +6,13 @@ event into an edit, a post or an alert.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeAlias
 
 from bot.errors import BotError
 from bot.records import Character, Job, StoredImage
 
-__all__ = ["JobObserver"]
+__all__ = ["JobObserver", "Notify"]
 
 
 class JobObserver(Protocol):
@@ -49,3 +50,11 @@ class JobObserver(Protocol):
         ...
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None: ...
+
+
+# How the queue's parts tell the observer one event: ``notify(lambda o: o.job_started(job))``.
+# The queue's implementation skips it when no observer is set and never lets a failed notice
+# break the queue.
+Notify: TypeAlias = Callable[
+    [Callable[[JobObserver], Awaitable[object]]], Coroutine[Any, Any, None]
+]

@@ -3,6 +3,10 @@
 Every request is a job row before the member hears it is queued. A dispatcher takes jobs in
 fair order whenever the limiter has room; a restart re-queues whatever was running; failures
 are retried with backoff when worth it, and refunded (by state) when not.
+
+The queue dispatches; its parts live beside it: places and estimates (places.py), previews
+(previews.py), failed drawings (failures.py), storage faults (storage_faults.py) and posting
+the pictures (posting.py).
 """
 
 from __future__ import annotations
@@ -11,8 +15,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import math
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -20,34 +22,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed, UpstreamBusy
+from bot.errors import BotError, ContentRefused
 from bot.images.store import ImageStore
+from bot.jobs.failures import DrawingFailures
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
+from bot.jobs.places import QueuePlaces
+from bot.jobs.posting import JobPoster
+from bot.jobs.previews import PreviewRelay
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
-from bot.records import Character, Job, StoredImage
-from bot.storage import STORAGE_ERRORS, Limits, NewImage, NewJob, Storage
+from bot.jobs.storage_faults import StorageFaults
+from bot.records import Character, Job, JobState
+from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
 
 __all__ = ["JobQueue", "Submitted"]
 
 log = logging.getLogger(__name__)
-
-# A billing problem stops every call until someone tops up; look again this often.
-BILLING_PAUSE_SECONDS = 600.0
-DEFAULT_JOB_SECONDS = 30.0
-# How far down the line waiting members hear that their place changed (a server's waiting
-# jobs are capped at GUILD_PENDING_CAP, 50 by default, so every member of a server is told).
-POSITION_UPDATES = 100
-# A job's bookkeeping write is tried this often (backoff from RETRY_BASE_SECONDS) before
-# the reconciler takes it over; the reconciler looks again every RETRY_BASE_SECONDS x factor.
-STORAGE_TRIES = 3
-RECONCILE_FACTOR = 5
-# Posting a finished job: tries in this process (backoff from RETRY_BASE_SECONDS, doubling:
-# 2 + 4 + 8 + 16 + 32 s by default, about a minute of Discord trouble) before the next start
-# takes over; and how many posts the start-up redelivery makes at once.
-DELIVERY_ATTEMPTS = 6
-REDELIVERY_CONCURRENCY = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +68,7 @@ class JobQueue:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
-        self._durations: list[float] = []
         self._background: set[asyncio.Task[None]] = set()
-        self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
-        # Bookkeeping a storage fault held up, by job id, and the guilds told about it.
-        self._unsettled: dict[int, Callable[[], Awaitable[None]]] = {}
-        self._incident_guilds: set[int] = set()
         self._reconciler: asyncio.Task[None] | None = None
         self.observer: JobObserver | None = None
         # Set by the composition root: raises the member's budget message when a waiting
@@ -92,12 +78,33 @@ class JobQueue:
         self._departed: set[int] = set()
         # Nothing is dispatched before the bot knows which servers it is still in.
         self._guilds_known = asyncio.Event()
-        # The place each waiting job's member was last told, and one teller at a time so an
-        # older order never lands after a newer one.
-        self._told: dict[int, int] = {}
-        # The progress preview on its way to Discord, per running job.
-        self._previews: dict[int, asyncio.Task[None]] = {}
-        self._positions_lock = asyncio.Lock()
+        # The parts the queue hands work to, each in its own module.
+        self.places = QueuePlaces(self._scheduler, storage, limiter, self._notify)
+        self.faults = StorageFaults(
+            storage, settings, self._notify, fail=self._fail, is_running=self._is_running
+        )
+        self._previews = PreviewRelay(settings, self._notify)
+        self._failures = DrawingFailures(
+            storage,
+            limiter,
+            settings,
+            self.faults,
+            self._notify,
+            fail=self._fail,
+            schedule=self._schedule,
+            back_in_line=self._back_in_line,
+            departed=lambda guild_id: guild_id in self._departed,
+        )
+        self._poster = JobPoster(
+            storage,
+            store,
+            runner,
+            settings,
+            self.faults,
+            self._notify,
+            observer=lambda: self.observer,
+            stopping=lambda: self._stopping,
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -106,38 +113,21 @@ class JobQueue:
         stale = await asyncio.to_thread(self._store.clean_temporary)
         if stale:
             log.info("Removed %d half-written files a previous run left", stale)
-        await self._record_kept_answers()
+        await self._poster.record_kept_answers()
         requeued = await self._storage.jobs.requeue_running()
         pending = await self._storage.jobs.pending()
         for job in pending:
-            self._enqueue(job)
-        self._durations = await self._storage.jobs.recent_durations()
+            self._schedule(job)
+        await self.places.load_durations()
         if pending:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
         for job in await self._storage.jobs.undelivered():
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
-            self._in_background(self._redeliver(job), f"redeliver-{job.id}")
+            self._in_background(self._poster.redeliver(job), f"redeliver-{job.id}")
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
-        self._reconciler = asyncio.create_task(self._reconcile_forever(), name="job-reconciler")
-
-    async def _record_kept_answers(self) -> None:
-        """Pictures a previous run was paid for but never recorded: record them, don't redraw."""
-        notes = await asyncio.to_thread(self._store.kept_answers)
-        for job_id, note in sorted(notes.items()):
-            saved = [NewImage(**image) for image in note.get("images", [])]
-            job = await self._storage.jobs.get(job_id)
-            character = await self._storage.characters.get(job.character_id or 0) if job else None
-            if job is None or job.state not in ("queued", "running") or character is None:
-                if job is None or job.state != "done":  # never to be recorded: no orphans
-                    paths = [p for i in saved for p in (i.file_path, i.thumb_path) if p]
-                    await asyncio.to_thread(self._store.delete, paths)
-                self._store.forget_answer(job_id)
-                continue
-            try:
-                await self._runner.record(job, character, note["record"], saved)
-            except BotError:
-                continue  # its character is gone; record() removed the files
-            log.info("Job %s: recorded the pictures a previous run kept (not paid twice)", job_id)
+        self._reconciler = asyncio.create_task(
+            self.faults.reconcile_forever(), name="job-reconciler"
+        )
 
     async def stop(self, grace: float) -> None:
         """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
@@ -174,30 +164,28 @@ class JobQueue:
 
     # --- members' requests -----------------------------------------------------------------
 
-    async def submit(
+    async def enqueue(
         self, new_job: NewJob, limits: Limits, *, fork_of: Character | None = None
     ) -> Submitted:
-        job_id = await self._storage.jobs.submit(new_job, limits, fork_of=fork_of)
+        """Store ``new_job`` if it fits ``limits``, put it in line and tell its member where."""
+        job_id = await self._storage.jobs.insert_job(new_job, limits, fork_of=fork_of)
         job = await self._storage.jobs.get(job_id)
         assert job is not None
-        self._enqueue(job)
+        self._schedule(job)
         self._wake.set()
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
-        self._told[job.id] = position
-        await self._notify("job_queued", job, position, submitted.eta_seconds)
+        await self.places.tell(job, position, submitted.eta_seconds)
         # A fair queue may put a newcomer ahead of others: they hear their new places.
-        self._in_background(self._tell_positions(), f"positions-after-{job.id}")
+        self._in_background(self.places.tell_moved(), f"positions-after-{job.id}")
         return submitted
 
     def position(self, job_id: int) -> int | None:
-        return self._scheduler.position(job_id)
+        return self.places.position(job_id)
 
     def eta(self, position: int) -> float | None:
         """Seconds until a job at ``position`` finishes, from recently measured durations."""
-        typical = statistics.median(self._durations) if self._durations else DEFAULT_JOB_SECONDS
-        rounds = math.ceil(position / self._limiter.concurrency)
-        return rounds * typical + self._limiter.paused_for()
+        return self.places.eta(position)
 
     def queued_ids(self, guild_id: int | None = None) -> list[int]:
         order = self._scheduler.order()
@@ -214,7 +202,7 @@ class JobQueue:
         self._scheduler.remove(job_id)
         self._not_before.pop(job_id, None)
         await self._ended(job_id)
-        self._in_background(self._tell_positions(), f"positions-cancel-{job_id}")
+        self._in_background(self.places.tell_moved(), f"positions-cancel-{job_id}")
         return True
 
     async def _ended(self, job_id: int) -> None:
@@ -223,8 +211,8 @@ class JobQueue:
         if reference is not None:
             await asyncio.to_thread(self._store.delete, [reference])
         job = await self._storage.jobs.get(job_id)
-        if job is not None and job.state == "cancelled":
-            await self._notify("job_cancelled", job)
+        if job is not None and job.state == JobState.CANCELLED:
+            await self._notify(lambda observer: observer.job_cancelled(job))
 
     # --- servers joining and leaving ----------------------------------------------------------
 
@@ -238,7 +226,7 @@ class JobQueue:
         self._departed.add(guild_id)
         cancelled = 0
         for job in await self._storage.jobs.pending_for_guild(guild_id):
-            if job.state == "queued" and await self.cancel(job.id):
+            if job.state == JobState.QUEUED and await self.cancel(job.id):
                 cancelled += 1
         if cancelled:
             log.info("Left guild %s: cancelled %d waiting jobs", guild_id, cancelled)
@@ -258,7 +246,7 @@ class JobQueue:
 
     # --- the dispatcher --------------------------------------------------------------------
 
-    def _enqueue(self, job: Job) -> None:
+    def _schedule(self, job: Job) -> None:
         self._scheduler.add(job.id, job.guild_id, job.user_id)
         if job.not_before > time.time():
             self._not_before[job.id] = job.not_before
@@ -274,6 +262,9 @@ class JobQueue:
             task = asyncio.create_task(self._run(job_id), name=f"job-{job_id}")
             self._running[job_id] = task
             task.add_done_callback(functools.partial(self._finished, job_id))
+
+    def _is_running(self, job_id: int) -> bool:
+        return job_id in self._running
 
     def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
         self._running.pop(job_id, None)
@@ -295,7 +286,7 @@ class JobQueue:
 
     async def _run(self, job_id: int) -> None:
         queued = await self._storage.jobs.get(job_id)
-        if queued is None or queued.state != "queued":
+        if queued is None or queued.state != JobState.QUEUED:
             return  # cancelled between being picked and starting
         if queued.guild_id in self._departed:
             await self.cancel(queued.id)
@@ -306,7 +297,7 @@ class JobQueue:
         except BotError as exc:
             # Accepted within the budget, but it no longer fits (a lowered budget, or
             # pictures that cost more than estimated): refunded, and the member told.
-            await self._settle(queued, functools.partial(self._fail, queued, exc))
+            await self.faults.settle(queued, functools.partial(self._fail, queued, exc))
             return
         except STORAGE_ERRORS as exc:
             log.warning("Job %s: budget not readable (storage: %s); it waits", job_id, exc)
@@ -322,43 +313,27 @@ class JobQueue:
             self._wait_for_storage(queued)
             return
         job = await self._storage.jobs.get(job_id)
-        if job is None or job.state != "running":
+        if job is None or job.state != JobState.RUNNING:
             return  # cancelled while waiting for the budget
         try:
             # Telling the member is a Discord round trip: it must not delay the API call.
-            self._in_background(self._notify("job_started", job), f"started-{job.id}")
-            self._in_background(self._tell_positions(), f"positions-{job.id}")
+            self._in_background(
+                self._notify(lambda observer: observer.job_started(job)), f"started-{job.id}"
+            )
+            self._in_background(self.places.tell_moved(), f"positions-{job.id}")
             started = time.monotonic()
             try:
-                answer = await self._runner.draw(job, self._progress_callback(job))
+                answer = await self._runner.draw(job, self._previews.callback(job))
             finally:
-                self._drop_preview(job.id)
-            self._durations = [*self._durations[-19:], time.monotonic() - started]
+                self._previews.drop(job.id)
+            self.places.record_duration(time.monotonic() - started)
         except asyncio.CancelledError:
             raise
-        except UpstreamBusy as exc:
-            await self._settle(job, functools.partial(self._retry_or_fail, job, exc))
-            return
-        except STORAGE_ERRORS as exc:
-            # Before the API call (nothing paid): try again later, like a busy upstream.
-            log.warning("Job %s: storage failed before drawing (%s)", job.id, exc)
-            busy = UpstreamBusy("error.storage_failed")
-            await self._settle(job, functools.partial(self._retry_or_fail, job, busy))
-            return
-        except ConfigError as exc:
-            await self._settle(job, functools.partial(self._config_problem, job, exc))
-            return
-        except BotError as exc:
-            await self._settle(job, functools.partial(self._fail, job, exc))
-            return
-        except Exception:
-            reference = uuid.uuid4().hex[:8]
-            log.exception("Job %s crashed (reference %s)", job.id, reference)
-            crashed = BotError("error.unexpected", reference=reference)
-            await self._settle(job, functools.partial(self._fail, job, crashed))
+        except Exception as exc:
+            await self._failures.handle(job, exc)
             return
         # Paid for: from here the pictures are kept until they are recorded and posted.
-        await self._settle(job, functools.partial(self._keep, job, answer))
+        await self.faults.settle(job, functools.partial(self._keep, job, answer))
 
     async def _keep(self, job: Job, answer: Answer) -> None:
         try:
@@ -374,251 +349,22 @@ class JobQueue:
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
-        self._in_background(self._deliver(job, character, images), f"deliver-{job.id}")
-
-    # --- storage faults ----------------------------------------------------------------------
-
-    def _reconcile_period(self) -> float:
-        return max(0.2, self._settings.retry_base_seconds * RECONCILE_FACTOR)
-
-    async def _settle(
-        self, job: Job, step: Callable[[], Awaitable[None]], *, tell: bool = True
-    ) -> None:
-        """Run a job's bookkeeping ``step``; a storage fault never strands the job.
-
-        The write is tried a few times with backoff (a lock held past busy_timeout often
-        clears); if storage still fails, the reconciler keeps trying, the member hears that
-        their request is safe (``tell``) and the admins are alerted once per incident.
-        """
-        delay = self._settings.retry_base_seconds
-        for attempt in range(1, STORAGE_TRIES + 1):
-            try:
-                await step()
-            except STORAGE_ERRORS as exc:
-                log.warning(
-                    "Job %s: storage write failed (%s), try %d of %d",
-                    job.id,
-                    exc,
-                    attempt,
-                    STORAGE_TRIES,
-                )
-                if attempt < STORAGE_TRIES:
-                    await asyncio.sleep(delay)
-                    delay *= 2
-            else:
-                return
-        self._unsettled[job.id] = step
-        if not self._incident_guilds:
-            log.error("Storage incident: writes to DATA_DIR fail; the reconciler keeps trying")
-        if tell:
-            await self._notify("job_delayed", job, BotError("error.storage_trouble"))
-        if job.guild_id not in self._incident_guilds:
-            self._incident_guilds.add(job.guild_id)
-            await self._notify("storage_alert", job.guild_id)
-
-    async def _reconcile_forever(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self._reconcile_period())
-            try:
-                await self._reconcile()
-            except Exception:
-                log.exception("The reconciler failed; it tries again")
-
-    async def _reconcile(self) -> None:
-        """Settle what storage faults left: held bookkeeping first, then stray 'running' rows."""
-        for job_id, step in list(self._unsettled.items()):
-            try:
-                await step()
-            except STORAGE_ERRORS:
-                return  # still failing: next round
-            self._unsettled.pop(job_id, None)
-            log.info("Job %s settled after a storage fault", job_id)
-        if self._incident_guilds:
-            log.warning("Storage works again; every job it held up is settled")
-            self._incident_guilds.clear()
-        try:
-            running = await self._storage.jobs.running_ids()
-        except STORAGE_ERRORS:
-            return
-        for job_id in running:
-            if job_id in self._running or job_id in self._unsettled:
-                continue
-            # Left 'running' by this process with nobody working on it: end it, refunded.
-            job = await self._storage.jobs.get(job_id)
-            if job is None or job.state != "running" or job_id in self._running:
-                continue
-            log.warning("Job %s was left running; settling it as failed", job_id)
-            stray = BotError("error.unexpected", reference=f"job-{job_id}")
-            await self._settle(job, functools.partial(self._fail, job, stray))
+        self._in_background(self._poster.deliver(job, character, images), f"deliver-{job.id}")
 
     def _wait_for_storage(self, queued: Job) -> None:
         """Nothing is paid yet: the job waits in line again until storage answers."""
-        self._enqueue(queued)
-        self._not_before[queued.id] = time.time() + self._reconcile_period()
+        self._schedule(queued)
+        self._not_before[queued.id] = time.time() + self.faults.period()
         self._wake.set()
 
-    async def _tell_positions(self) -> None:
-        """The line changed: every waiting member whose place moved sees the new one.
-
-        Places come from the scheduler's own order (the order jobs will start in), so no two
-        members are told the same place. Each job's message is edited through its own
-        interaction webhook, so these edits do not queue behind each other at Discord.
-        """
-        async with self._positions_lock:
-            order = self._scheduler.order()
-            waiting = set(order)
-            self._told = {j: p for j, p in self._told.items() if j in waiting}
-            for position, job_id in enumerate(order[:POSITION_UPDATES], start=1):
-                if self._told.get(job_id) == position:
-                    continue
-                job = await self._storage.jobs.get(job_id)
-                if job is None or job.state != "queued":
-                    continue
-                self._told[job_id] = position
-                await self._notify("job_queued", job, position, self.eta(position))
-
-    def _progress_callback(self, job: Job) -> Callable[[bytes], Awaitable[None]]:
-        last = 0.0
-
-        async def on_partial(preview: bytes) -> None:
-            nonlocal last
-            # Discord throttles edits: at most one preview per interval, and one at a time;
-            # the rest are dropped. The preview is posted beside the stream, never in its
-            # way: reading the next event (the final picture) does not wait for Discord.
-            now = time.monotonic()
-            sending = self._previews.get(job.id)
-            if now - last < self._settings.progress_edit_seconds or (
-                sending is not None and not sending.done()
-            ):
-                return
-            last = now
-            task = asyncio.create_task(
-                self._notify("job_progress", job, preview), name=f"preview-{job.id}"
-            )
-            self._previews[job.id] = task
-            task.add_done_callback(functools.partial(self._preview_sent, job.id))
-
-        return on_partial
-
-    def _preview_sent(self, job_id: int, task: asyncio.Task[None]) -> None:
-        if self._previews.get(job_id) is task:
-            del self._previews[job_id]
-
-    def _drop_preview(self, job_id: int) -> None:
-        """The drawing is over: a preview still on its way is dropped, so the picture (or the
-        failure notice) is not queued behind it at Discord."""
-        task = self._previews.pop(job_id, None)
-        if task is not None and not task.done():
-            task.cancel()
-
-    async def _deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
-        """Post the pictures, trying again with backoff while Discord has trouble.
-
-        A permanent refusal (a missing permission, a post Discord rejects) settles the job:
-        the pictures stay stored (gallery, /mydata), the member and the admins are told.
-        """
-        observer = self.observer
-        if observer is None:
-            log.error("No observer to deliver job %s; it stays undelivered", job.id)
-            return
-        if not images:
-            # Seen once under heavy load in CI: the record's read-back came back empty while
-            # the rows exist (cause not yet found). Read them again rather than post nothing.
-            images = await self._storage.images.for_job(job.id)
-            if not images:
-                log.warning("Job %s has no stored pictures to post", job.id)
-                return
-        delay = self._settings.retry_base_seconds
-        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
-            try:
-                message_id = await observer.job_done(job, character, images)
-            except DeliveryFailed as exc:
-                if exc.permanent:
-                    await self._undeliverable(job, character, exc)
-                    return
-                # A 429 says how long to wait; honour it rather than our own guess.
-                wait = exc.retry_after if exc.retry_after is not None else delay
-                log.info("Job %s: posting failed (%s), try %d", job.id, exc.reason, attempt)
-            except Exception:
-                log.exception("Delivering job %s failed (try %d)", job.id, attempt)
-                wait = delay
-            else:
-                posted = functools.partial(self._storage.jobs.mark_delivered, job.id, message_id)
-                await self._settle(job, posted, tell=False)  # the member has the pictures
-                await self._storage.jobs.forget_token(job.id)
-                return
-            if attempt == DELIVERY_ATTEMPTS or self._stopping:
-                break
-            await asyncio.sleep(wait)
-            delay *= 2
-        log.warning("Job %s is still not posted; the next start tries again", job.id)
-
-    async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
-        log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
-        # Settled first: no restart retries it (and logs a traceback) forever.
-        settled = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
-        await self._settle(job, settled, tell=False)
-        await self._notify(
-            "job_undeliverable", job, BotError(f"error.delivery_{exc.reason}", name=character.name)
-        )
-        # Once per kind of problem per day (claim_alert), however many jobs hit it.
-        alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
-        await self._notify("admin_alert", job.guild_id, alert)
-        await self._storage.jobs.forget_token(job.id)
-
-    async def _redeliver(self, job: Job) -> None:
-        # A bounded number at a time: a restart after an outage must not fire every
-        # undelivered post at Discord at once.
-        async with self._redelivery_slots:
-            if job.state == "done":
-                character = await self._storage.characters.get(job.character_id or 0)
-                images = await self._storage.images.for_job(job.id)
-                if character is not None and images:
-                    await self._deliver(job, character, images)
-                    return
-            error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
-            await self._notify("job_failed", job, error)
-            await self._storage.jobs.mark_delivered(job.id, None)
-            await self._storage.jobs.forget_token(job.id)
-
-    async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
-        if exc.maybe_billed:
-            await self._storage.jobs.note_maybe_billed(job.id)
-        if job.guild_id in self._departed:
-            await self._fail(job, exc)  # the server removed the bot: no more paid attempts
-            return
-        if exc.retry_after:
-            self._limiter.pause_for(exc.retry_after)
-        if job.attempts >= self._settings.max_attempts:
-            await self._fail(job, exc)
-            return
-        delay = exc.retry_after or self._settings.retry_base_seconds * 2 ** (job.attempts - 1)
-        not_before = time.time() + delay
-        log.info("Job %s: upstream busy, retry %d in %.1f s", job.id, job.attempts, delay)
-        await self._storage.jobs.retry_later(job.id, not_before, "upstream_busy")
-        retried = await self._storage.jobs.get(job.id)
-        if retried is not None:
-            self._enqueue(retried)
-            self._wake.set()
-            position = self.position(retried.id) or 1
-            self._told[retried.id] = position
-            # The member's message still says "drawing": tell them it is waiting again.
-            await self._notify("job_queued", retried, position, delay + (self.eta(position) or 0))
-            self._in_background(self._tell_positions(), f"positions-retry-{retried.id}")
-
-    async def _config_problem(self, job: Job, exc: ConfigError) -> None:
-        log.error("Job %s stopped by a configuration problem: %s", job.id, exc.reason)
-        await self._notify("admin_alert", job.guild_id, exc)
-        if exc.reason == "insufficient_quota":
-            # Out of credit: keep the job (uncharged) and pause everyone until billing is fixed.
-            self._limiter.pause_for(BILLING_PAUSE_SECONDS)
-            await self._storage.jobs.retry_later(job.id, time.time(), "billing")
-            retried = await self._storage.jobs.get(job.id)
-            if retried is not None:
-                self._enqueue(retried)
-                await self._notify("job_failed", retried, exc)
-            return
-        await self._fail(job, exc)
+    async def _back_in_line(self, retried: Job, delay: float) -> None:
+        """A job to try again after ``delay`` s waits in line; its member hears where."""
+        self._schedule(retried)
+        self._wake.set()
+        position = self.position(retried.id) or 1
+        # The member's message still says "drawing": tell them it is waiting again.
+        await self.places.tell(retried, position, delay + (self.eta(position) or 0))
+        self._in_background(self.places.tell_moved(), f"positions-retry-{retried.id}")
 
     async def _fail(self, job: Job, error: BotError) -> None:
         code = error.message_key.removeprefix("error.")
@@ -627,16 +373,17 @@ class JobQueue:
         if await self._storage.jobs.fail(job.id, code, error.values):
             await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)
-            await self._notify("job_failed", failed or job, error)
+            await self._notify(lambda observer: observer.job_failed(failed or job, error))
             await self._storage.jobs.mark_delivered(job.id, None)
             await self._storage.jobs.forget_token(job.id)
 
-    async def _notify(self, event: str, *args: object) -> None:
+    async def _notify(self, notice: Callable[[JobObserver], Awaitable[object]]) -> None:
+        """Tell the observer (if any) one event: ``notice`` calls one of its methods."""
         observer = self.observer
         if observer is None:
             return
         try:
-            await getattr(observer, event)(*args)
+            await notice(observer)
         except Exception:
             # A failed notice (a deleted channel, a Discord outage) never breaks the queue.
-            log.exception("Observer %s failed", event)
+            log.exception("An observer notice failed")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import NotFound
+from bot.errors import CharacterGone, NotFound
 from bot.images.convert import make_thumbnail, normalize_upload, picture_size
 from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
@@ -21,7 +21,7 @@ from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_p
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.references import variation_references
-from bot.records import Character, Job, StoredImage
+from bot.records import Character, Job, JobState, StoredImage, VaryJobRequest
 from bot.storage import NewImage, Storage
 
 __all__ = ["Answer", "JobRunner"]
@@ -80,7 +80,7 @@ class JobRunner:
         """Ask OpenAI for the pictures: the one step that is paid for."""
         character = await self._storage.characters.get(job.character_id or 0)
         if character is None:
-            raise NotFound("error.character_gone")
+            raise CharacterGone()
         request = await self._build_request(job, character)
         await self._storage.jobs.record_prompt(job.id, request.prompt, request.model)
         result = await self._images.create(request, on_partial)
@@ -127,13 +127,13 @@ class JobRunner:
         ids = await self._storage.images.finish_job(images=saved, **record)
         if ids is None:
             current = await self._storage.jobs.get(job.id)
-            if current is None or current.state != "done":
+            if current is None or current.state != JobState.DONE:
                 # The character was deleted (or the job ended) while drawing: no orphan files.
                 self._store.delete(
                     [p for image in saved for p in (image.file_path, image.thumb_path) if p]
                 )
                 self._store.forget_answer(job.id)
-                raise NotFound("error.character_gone")
+                raise CharacterGone()
             # Recorded already (a write that reported a failure but committed): same result.
             ids = [image.id for image in await self._storage.images.for_job(job.id)]
         self._store.forget_answer(job.id)
@@ -161,14 +161,14 @@ class JobRunner:
         return saved
 
     async def _build_request(self, job: Job, character: Character) -> ImageRequest:
-        req = job.request
+        request = job.request
         sheet = CharacterSheet.from_dict(character.sheet)
-        style = style_for(req.get("style", character.style))
-        size = req["size"]
-        transparent = bool(req.get("transparent"))
+        style = style_for(request.style or character.style)
+        size = request.size
+        transparent = request.transparent
         config = await self._storage.guilds.config(job.guild_id)
-        # What every request of this job shares, whatever its kind.
-        common = {
+        # What every request of this job shares, whatever its kind (ImageRequest's fields).
+        common: dict[str, Any] = {
             "size": size,
             "n": job.image_count,
             "quality": quality_for_tier(config.model_tier, self._settings.image_quality),
@@ -176,13 +176,13 @@ class JobRunner:
             "transparent": transparent,
             "user_id": job.user_id,
         }
-        if job.kind == "vary":
-            strong = req.get("strength") == "strong"
+        if isinstance(request, VaryJobRequest):
+            strong = request.strong
             references = await self._variation_references(job, character, strong=strong)
             prompt = build_vary_prompt(
                 sheet,
                 style,
-                change=req.get("change", ""),
+                change=request.change,
                 strong=strong,
                 size=size,
                 transparent=transparent,

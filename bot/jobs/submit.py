@@ -8,9 +8,10 @@ errors, which the Discord layer shows as a friendly message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,14 +22,21 @@ from bot.images.decode import ImageRejected
 from bot.images.prompts import CHANGE_LIMIT, CharacterSheet, clean_text
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
-from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE, SIZES, STYLES
+from bot.images.styles import DEFAULT_SIZE, SIZES, STYLES
 from bot.jobs.queue import JobQueue, Submitted
 from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
+from bot.jobs.shape import known, shape_request
 from bot.quotas import QuotaService
-from bot.records import Character, GuildConfig
+from bot.records import (
+    Character,
+    CreateJobRequest,
+    JobKind,
+    JobRequest,
+    VaryJobRequest,
+)
 from bot.storage import NewJob, Storage
 
-__all__ = ["CreateRequest", "Requester", "SubmitService", "VaryRequest"]
+__all__ = ["CreateRequest", "PictureRequests", "Requester", "VaryRequest"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Uploads are decoded one at a time, on one thread of their own: a 4096 x 4096 RGBA
@@ -76,7 +84,9 @@ class VaryRequest:
     parent_image_id: int | None = None
 
 
-class SubmitService:
+class PictureRequests:
+    """What members may ask the queue for: a new character, a variation, a re-roll."""
+
     def __init__(
         self,
         storage: Storage,
@@ -91,7 +101,7 @@ class SubmitService:
         self.queue = queue
         self.quotas = quotas
 
-    async def create(
+    async def request_create(
         self,
         who: Requester,
         request: CreateRequest,
@@ -100,7 +110,8 @@ class SubmitService:
         """Queue a new character's first pictures.
 
         ``fetch_reference`` downloads the member's reference picture; it is called only
-        once every cheap check has passed.
+        once every cheap check has passed. One function (over 60 lines) on purpose: the steps
+        run in order of cost, and that order is the point; split up, it would not show.
         """
         sheet = CharacterSheet.from_input(
             request.name,
@@ -112,11 +123,11 @@ class SubmitService:
         if not sheet.name:
             raise UserInputError("error.name_empty")
         config = await self.storage.guilds.config(who.guild_id)
-        style, size_key, count = _shape(
+        style, size_key, count = shape_request(
             config, style=request.style, size_key=request.size, count=request.count
         )
         # Cheap refusals first: a member with no quota or room left costs no download, no
-        # decode and no moderation call (the reservation in _submit re-checks atomically).
+        # decode and no moderation call (_reserve_and_enqueue checks again, atomically).
         await self.check_room(who, count)
         data = request.reference
         if data is None and fetch_reference is not None:
@@ -137,17 +148,17 @@ class SubmitService:
                 self.store.save, who.guild_id, reference, "image/png", kind="ref"
             )
         try:
-            return await self._submit(
+            return await self._reserve_and_enqueue(
                 who,
-                kind="create",
+                kind=JobKind.CREATE,
                 character_id=character_id,
                 count=count,
-                request={
-                    "style": style,
-                    "size": SIZES[size_key],
-                    "size_key": size_key,
-                    "transparent": request.transparent,
-                },
+                request=CreateJobRequest(
+                    style=style,
+                    size=SIZES[size_key],
+                    size_key=size_key,
+                    transparent=request.transparent,
+                ),
                 reference_path=reference_path,
             )
         except Exception:
@@ -157,7 +168,7 @@ class SubmitService:
                 self.store.delete([reference_path])
             raise
 
-    async def vary(self, who: Requester, request: VaryRequest) -> Submitted:
+    async def request_vary(self, who: Requester, request: VaryRequest) -> Submitted:
         """Queue a variation. Another member's character is varied through a fork.
 
         The submitted job's ``character_id`` is the character the pictures belong to: the
@@ -168,9 +179,9 @@ class SubmitService:
         strong = request.strength == "strong"
         parent_image_id = await self._parent_for(who, character, request.parent_image_id)
         config = await self.storage.guilds.config(who.guild_id)
-        style, size_key, count = _shape(
+        style, size_key, count = shape_request(
             config,
-            style=_known(character.style, STYLES),
+            style=known(character.style, STYLES),
             size_key=request.size,
             count=request.count,
         )
@@ -179,20 +190,20 @@ class SubmitService:
         if change:
             await self.images.check_prompt(change)
         mine = character.owner_id == who.user_id
-        return await self._submit(
+        return await self._reserve_and_enqueue(
             who,
-            kind="vary",
+            kind=JobKind.VARY,
             character_id=character.id if mine else None,
             fork_of=None if mine else character,
             count=count,
-            request={
-                "style": style,
-                "size": SIZES[size_key],
-                "size_key": size_key,
-                "change": change,
-                "strength": "strong" if strong else "subtle",
-                "varied_character_id": character.id,
-            },
+            request=VaryJobRequest(
+                style=style,
+                size=SIZES[size_key],
+                size_key=size_key,
+                change=change,
+                strength="strong" if strong else "subtle",
+                varied_character_id=character.id,
+            ),
             parent_image_id=parent_image_id,
         )
 
@@ -232,7 +243,7 @@ class SubmitService:
             raise NotFound("error.no_reference")
         return usable[0].id
 
-    async def reroll(self, who: Requester, image_id: int) -> Submitted:
+    async def request_reroll(self, who: Requester, image_id: int) -> Submitted:
         """Run the request that made ``image_id`` again, for a fresh picture."""
         image = await self.storage.images.get(image_id)
         if image is None or image.guild_id != who.guild_id or image.job_id is None:
@@ -246,17 +257,20 @@ class SubmitService:
         # The request as it was, shaped by the server's settings as they are now: a lowered
         # maximum count makes fewer pictures rather than refusing the button.
         config = await self.storage.guilds.config(who.guild_id)
-        style, size_key, count = _shape(
+        style, size_key, count = shape_request(
             config,
-            style=_known(job.request.get("style"), STYLES) or _known(character.style, STYLES),
-            size_key=_known(job.request.get("size_key"), SIZES),
+            style=known(job.request.style, STYLES) or known(character.style, STYLES),
+            size_key=known(job.request.size_key, SIZES),
             count=job.image_count,
             clamp_count=True,
         )
-        request = {**job.request, "style": style, "size": SIZES[size_key], "size_key": size_key}
-        return await self._submit(
+        request = dataclasses.replace(
+            job.request, style=style, size=SIZES[size_key], size_key=size_key
+        )
+        return await self._reserve_and_enqueue(
             who,
-            kind=job.kind if job.kind != "reroll" else "create",
+            # An early version's "reroll" job is drawn again as what it was: a creation.
+            kind=JobKind.VARY if job.kind is JobKind.VARY else JobKind.CREATE,
             character_id=character.id,
             count=count,
             request=request,
@@ -268,28 +282,28 @@ class SubmitService:
         """The character if this member may see it in this guild, else a clear NotFound."""
         return await visible_character(self.storage, who.guild_id, who.user_id, character_id)
 
-    async def _submit(
+    async def _reserve_and_enqueue(
         self,
         who: Requester,
         *,
-        kind: str,
+        kind: JobKind,
         character_id: int | None,
         count: int,
-        request: dict[str, object],
+        request: JobRequest,
         parent_image_id: int | None = None,
         reference_path: str | None = None,
         fork_of: Character | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
-        references = MAX_VARIATION_REFERENCES if kind == "vary" else int(bool(reference_path))
+        references = MAX_VARIATION_REFERENCES if kind is JobKind.VARY else int(bool(reference_path))
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
             kind=kind,
-            size=str(request.get("size", "")),
+            size=request.size,
             count=count,
             references=references,
         )
-        return await self.queue.submit(
+        return await self.queue.enqueue(
             _new_job(
                 who,
                 kind=kind,
@@ -306,7 +320,14 @@ class SubmitService:
 
     async def check_room(self, who: Requester, count: int) -> None:
         """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
-        job = _new_job(who, kind="check", character_id=None, count=count, request={})
+        # What the job would draw does not matter to the check: only who, and how many.
+        job = _new_job(
+            who,
+            kind=JobKind.CREATE,
+            character_id=None,
+            count=count,
+            request=CreateJobRequest(size=SIZES[DEFAULT_SIZE]),
+        )
         await self.quotas.check_room(job, who.role_ids, time.time())
 
     @staticmethod
@@ -320,49 +341,13 @@ class SubmitService:
             raise UserInputError(f"error.upload_{exc.reason}") from None
 
 
-def _known(key: object, table: Mapping[str, object]) -> str | None:
-    """``key`` if it names an entry of ``table``, else None."""
-    return key if isinstance(key, str) and key in table else None
-
-
-def _shape(
-    config: GuildConfig,
-    *,
-    style: str | None,
-    size_key: str | None,
-    count: int,
-    clamp_count: bool = False,
-) -> tuple[str, str, int]:
-    """The one clamp every job passes: style, size and count against the server's settings
-    as they are now (create, vary, re-roll and every button).
-
-    Choices are suggestions a modified client can ignore: an unknown pick is refused, and a
-    server default stored before /config checked it falls back to ours. A count over the
-    server's maximum is refused when the member typed it, lowered when it was remembered
-    (``clamp_count``: a re-roll of an older, bigger request).
-    """
-    if style is not None and style not in STYLES:
-        raise UserInputError("error.unknown_style")
-    if size_key is not None and size_key not in SIZES:
-        raise UserInputError("error.unknown_size")
-    style = style or _known(config.default_style, STYLES) or DEFAULT_STYLE
-    size_key = size_key or _known(config.default_size, SIZES) or DEFAULT_SIZE
-    if clamp_count:
-        count = max(1, min(count, config.max_count))
-    elif count < 1:
-        raise UserInputError("error.bad_count", max=config.max_count)
-    elif count > config.max_count:
-        raise UserInputError("error.count_over_server_max", max=config.max_count)
-    return style, size_key, count
-
-
 def _new_job(
     who: Requester,
     *,
-    kind: str,
+    kind: JobKind,
     character_id: int | None,
     count: int,
-    request: dict[str, object],
+    request: JobRequest,
     parent_image_id: int | None = None,
     reference_path: str | None = None,
     reserved_usd: float | None = None,

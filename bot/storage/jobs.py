@@ -1,20 +1,23 @@
-"""Job rows: atomic submission against quotas and caps, state changes, queue reads."""
+"""Job rows: atomic insertion against quotas and caps, state changes, queue reads."""
 
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
-from bot.errors import NotFound, QueueFull, QuotaExhausted
-from bot.records import Character, Job
+from bot.errors import BudgetReached, CharacterGone, ImageQuotaReached, PendingCapReached
+from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Database
 
 __all__ = ["JobRepository", "Limits", "NewJob"]
+
+Window = Literal["hourly", "daily", "server"]
+Period = Literal["daily", "monthly"]
 
 # Images that count against a quota: everything still pending, and what was delivered.
 # Failed and cancelled jobs fall out of this sum, which is what refunds them.
@@ -34,8 +37,8 @@ class NewJob:
     guild_id: int
     channel_id: int
     user_id: int
-    kind: str
-    request: dict[str, Any]
+    kind: JobKind
+    request: JobRequest
     image_count: int
     locale: str
     character_id: int | None = None
@@ -75,13 +78,8 @@ class JobRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def submit(
-        self,
-        job: NewJob,
-        limits: Limits,
-        *,
-        fork_of: Character | None = None,
-        dry_run: bool = False,
+    async def insert_job(
+        self, job: NewJob, limits: Limits, *, fork_of: Character | None = None
     ) -> int:
         """Insert ``job`` if it fits every cap and quota, atomically; return its id.
 
@@ -89,112 +87,22 @@ class JobRepository:
         requests against a remaining quota of five accept exactly five. With ``fork_of``
         the job belongs to the member's own copy of that character, found or made in the
         same transaction: a refused request leaves no fork behind and never removes one
-        that another request uses. ``dry_run`` only raises the refusal the job would get
-        now (returning 0, writing nothing): a cheap check before work that costs money or
-        memory.
+        that another request uses.
         """
+        return await self._insert_if_room(job, limits, fork_of=fork_of, dry_run=False)
+
+    async def check_room(self, job: NewJob, limits: Limits) -> None:
+        """Raise the refusal ``job`` would get now, writing nothing: a cheap check before
+        work that costs money or memory (``insert_job`` checks again, atomically)."""
+        await self._insert_if_room(job, limits, fork_of=None, dry_run=True)
+
+    async def _insert_if_room(
+        self, job: NewJob, limits: Limits, *, fork_of: Character | None, dry_run: bool
+    ) -> int:
+        # One transaction counts and inserts (see insert_job); a dry run only counts.
         async with self._db.transaction() as conn:
             character_id = None if dry_run else await self._job_character(conn, job, fork_of)
-
-            async def scalar(sql: str, *params: Any) -> int:
-                async with conn.execute(sql, params) as cursor:
-                    row = await cursor.fetchone()
-                return int(row[0] or 0) if row else 0
-
-            member_pending = await scalar(
-                "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND user_id = ?"
-                " AND state IN ('queued', 'running')",
-                job.guild_id,
-                job.user_id,
-            )
-            if member_pending >= limits.member_pending_cap:
-                raise QueueFull("error.member_queue_full", cap=limits.member_pending_cap)
-            guild_pending = await scalar(
-                "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ('queued', 'running')",
-                job.guild_id,
-            )
-            if guild_pending >= limits.guild_pending_cap:
-                raise QueueFull("error.guild_queue_full", cap=limits.guild_pending_cap)
-
-            checks = (
-                (
-                    limits.member_hourly,
-                    limits.hour_start,
-                    limits.hour_end,
-                    True,
-                    ("error.quota_hourly", "error.quota_hourly_until"),
-                ),
-                (
-                    limits.member_daily,
-                    limits.day_start,
-                    limits.day_end,
-                    True,
-                    ("error.quota_daily", "error.quota_daily_until"),
-                ),
-                (
-                    limits.server_daily,
-                    limits.day_start,
-                    limits.day_end,
-                    False,
-                    ("error.quota_server", "error.quota_server_until"),
-                ),
-            )
-            for limit, since, until, per_member, (plain_key, until_key) in checks:
-                if limit is None:
-                    continue
-                sql = (
-                    f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
-                    " AND created_at >= ?"
-                )
-                params: list[Any] = [job.guild_id, since]
-                if per_member:
-                    sql += " AND user_id = ?"
-                    params.append(job.user_id)
-                used = await scalar(sql, *params)
-                if used + job.image_count > limit:
-                    values: dict[str, Any] = {
-                        "limit": limit,
-                        "used": used,
-                        "left": max(0, limit - used),
-                        "count": job.image_count,
-                    }
-                    if until is None:
-                        raise QuotaExhausted(plain_key, **values)
-                    raise QuotaExhausted(until_key, resets=int(until), **values)
-
-            budgets = (
-                (
-                    limits.server_daily_usd,
-                    limits.day_start,
-                    limits.day_end,
-                    ("error.budget_daily", "error.budget_room_daily"),
-                ),
-                (
-                    limits.server_monthly_usd,
-                    limits.month_start,
-                    limits.month_end,
-                    ("error.budget_monthly", "error.budget_room_monthly"),
-                ),
-            )
-            for budget, since, until, (key, room_key) in budgets:
-                if budget is None:
-                    continue
-                async with conn.execute(
-                    f"SELECT {COMMITTED_USD} FROM jobs WHERE guild_id = ? AND created_at >= ?",
-                    (job.guild_id, since),
-                ) as cursor:
-                    row = await cursor.fetchone()
-                spent = float(row[0] or 0.0) if row else 0.0
-                resets = int(until if until is not None else since + 86_400)
-                money = {"budget": f"{budget:,.2f}", "spent": f"{spent:,.2f}", "resets": resets}
-                if spent >= budget:
-                    raise QuotaExhausted(key, **money)
-                # Reserved and settled spend plus this job's estimate must fit: a burst can
-                # overshoot only by how far a measured cost exceeds its estimate.
-                estimate = job.reserved_usd or 0.0
-                if spent + estimate > budget:
-                    raise QuotaExhausted(room_key, estimate=f"{estimate:,.2f}", **money)
-
+            await _refuse_if_full(conn, job, limits)
             if dry_run:
                 return 0
             cursor = await conn.execute(
@@ -211,7 +119,7 @@ class JobRepository:
                     job.kind,
                     character_id,
                     job.parent_image_id,
-                    json.dumps(job.request, ensure_ascii=False),
+                    json.dumps(job.request.to_json(), ensure_ascii=False),
                     job.image_count,
                     job.reference_path,
                     job.locale,
@@ -235,7 +143,7 @@ class JobRepository:
             return None
         async with conn.execute("SELECT 1 FROM characters WHERE id = ?", (wanted,)) as cursor:
             if await cursor.fetchone() is None:
-                raise NotFound("error.character_gone")
+                raise CharacterGone()
         if fork_of is None:
             return wanted
         fork_id, _created = await find_or_create_fork(conn, fork_of, job.user_id)
@@ -390,3 +298,89 @@ class JobRepository:
         needs it after the last word on the job, so it is not kept in the database.
         """
         await self._db.execute("UPDATE jobs SET interaction_token = NULL WHERE id = ?", (job_id,))
+
+
+async def _scalar(conn: aiosqlite.Connection, sql: str, *params: Any) -> int:
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+async def _refuse_if_full(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+    """Raise the first cap, picture quota or dollar budget ``job`` does not fit, if any.
+
+    Inside the caller's write transaction, so the counts cannot change before the insert.
+    The checks run in the order a member should hear about them.
+    """
+    await _refuse_if_queue_full(conn, job, limits)
+    await _refuse_if_over_quota(conn, job, limits)
+    await _refuse_if_over_budget(conn, job, limits)
+
+
+async def _refuse_if_queue_full(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+    member_pending = await _scalar(
+        conn,
+        "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND user_id = ?"
+        " AND state IN ('queued', 'running')",
+        job.guild_id,
+        job.user_id,
+    )
+    if member_pending >= limits.member_pending_cap:
+        raise PendingCapReached(whose="member", cap=limits.member_pending_cap)
+    guild_pending = await _scalar(
+        conn,
+        "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ('queued', 'running')",
+        job.guild_id,
+    )
+    if guild_pending >= limits.guild_pending_cap:
+        raise PendingCapReached(whose="guild", cap=limits.guild_pending_cap)
+
+
+async def _refuse_if_over_quota(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+    quotas: tuple[tuple[Window, int | None, float, float | None, bool], ...] = (
+        ("hourly", limits.member_hourly, limits.hour_start, limits.hour_end, True),
+        ("daily", limits.member_daily, limits.day_start, limits.day_end, True),
+        ("server", limits.server_daily, limits.day_start, limits.day_end, False),
+    )
+    for window, limit, since, until, per_member in quotas:
+        if limit is None:
+            continue
+        sql = (
+            f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
+            " AND created_at >= ?"
+        )
+        params: list[Any] = [job.guild_id, since]
+        if per_member:
+            sql += " AND user_id = ?"
+            params.append(job.user_id)
+        used = await _scalar(conn, sql, *params)
+        if used + job.image_count > limit:
+            raise ImageQuotaReached(
+                window=window, limit=limit, used=used, count=job.image_count, resets=until
+            )
+
+
+async def _refuse_if_over_budget(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+    budgets: tuple[tuple[Period, float | None, float, float | None], ...] = (
+        ("daily", limits.server_daily_usd, limits.day_start, limits.day_end),
+        ("monthly", limits.server_monthly_usd, limits.month_start, limits.month_end),
+    )
+    for period, budget, since, until in budgets:
+        if budget is None:
+            continue
+        async with conn.execute(
+            f"SELECT {COMMITTED_USD} FROM jobs WHERE guild_id = ? AND created_at >= ?",
+            (job.guild_id, since),
+        ) as cursor:
+            row = await cursor.fetchone()
+        spent = float(row[0] or 0.0) if row else 0.0
+        resets = until if until is not None else since + 86_400
+        if spent >= budget:
+            raise BudgetReached(period=period, budget=budget, spent=spent, resets=resets)
+        # Reserved and settled spend plus this job's estimate must fit: a burst can
+        # overshoot only by how far a measured cost exceeds its estimate.
+        estimate = job.reserved_usd or 0.0
+        if spent + estimate > budget:
+            raise BudgetReached(
+                period=period, budget=budget, spent=spent, resets=resets, estimate=estimate
+            )

@@ -27,7 +27,7 @@ class AdminAlerts:
 
     async def __call__(self, guild_id: int, key: str, values: dict[str, Any]) -> None:
         services = self.bot.services
-        config = await services.storage.guilds.config(guild_id)
+        config = await services.guild_settings.config(guild_id)
         if config.alert_channel_id is None:
             log.warning("Guild %s has no alert channel; alert %s was only logged", guild_id, key)
             return

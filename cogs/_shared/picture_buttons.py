@@ -3,9 +3,8 @@
 Each is a ``DynamicItem``: after a restart discord.py rebuilds it from the custom_id, and the
 callback looks the picture up again and checks who pressed. Shared: every extension that
 posts a picture (delivery, the gallery) puts them under it; ``cogs.pictures`` registers them.
-Vary and Re-roll check the press here, then hand it to ``cogs.character``, which owns the
-vary form and job submission, as the ``picture_vary`` and ``picture_reroll`` events
-(``bot.dispatch``): no extension imports another.
+Vary opens the shared vary form (cogs/_shared/variation.py) and Re-roll starts a job the way
+every command does (cogs/_shared/start_job.py).
 """
 
 from __future__ import annotations
@@ -22,14 +21,10 @@ from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.reply import reply
+from cogs._shared.start_job import start_job
+from cogs._shared.variation import VaryModal
 
-__all__ = ["DYNAMIC_ITEMS", "REROLL_EVENT", "VARY_EVENT", "picture_view"]
-
-# ``bot.dispatch(VARY_EVENT, interaction, image_id, character_id, strength)`` and
-# ``bot.dispatch(REROLL_EVENT, interaction, image_id)`` reach ``on_picture_vary`` and
-# ``on_picture_reroll`` listeners (cogs/character/cog.py).
-VARY_EVENT = "picture_vary"
-REROLL_EVENT = "picture_reroll"
+__all__ = ["DYNAMIC_ITEMS", "picture_view"]
 
 
 class _PictureButton(
@@ -81,10 +76,14 @@ class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
     async def handle(self, interaction: discord.Interaction) -> None:
         image = await self.picture(interaction)
         # Refuse now (unknown, private, forks off) rather than after the member typed.
-        await services(interaction).submit.vary_target(requester(interaction), image.character_id)
-        # cogs.character opens its vary form as the press's first answer.
-        interaction.client.dispatch(
-            VARY_EVENT, interaction, image.id, image.character_id, self.strength
+        await services(interaction).requests.vary_target(requester(interaction), image.character_id)
+        await interaction.response.send_modal(
+            VaryModal(
+                interaction,
+                image_id=image.id,
+                character_id=image.character_id,
+                strength=self.strength,
+            )
         )
 
 
@@ -100,8 +99,10 @@ class RerollButton(_PictureButton, template=r"pic:reroll:(?P<id>\d+)"):
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        # cogs.character submits the job and tracks it, as for /character create.
-        interaction.client.dispatch(REROLL_EVENT, interaction, self.image_id)
+        who = requester(interaction)
+        await start_job(
+            interaction, lambda: services(interaction).requests.request_reroll(who, self.image_id)
+        )
 
 
 class FavoriteButton(_PictureButton, template=r"pic:fav:(?P<id>\d+)"):

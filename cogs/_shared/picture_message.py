@@ -15,7 +15,7 @@ from bot.images.store import ImageStore
 from bot.records import Character, StoredImage
 from cogs._shared.picture_buttons import picture_view
 
-__all__ = ["PictureMessage", "build_picture_message", "truncate"]
+__all__ = ["REQUEST_BUDGET", "PictureMessage", "build_picture_message", "truncate"]
 
 # Discord's whole-request cap is 25 MiB; leave room for the JSON part.
 REQUEST_BUDGET = 24 * 1024 * 1024

@@ -1,4 +1,9 @@
-"""The one reply path: initial response, followup, or (once the token died) a channel post.
+"""The one reply path: every way the bot answers a member.
+
+Slash commands and components answer through ``reply`` (initial response, followup, or a
+channel post once the token died); a job's messages, written long after its interaction,
+go through ``JobReply`` (an edit of the member's original message through the token stored
+with the job, else a channel post). Both keep the private-answer rule below.
 
 Discord's rule that shapes it ("Create Followup Message"): right after a deferred
 "thinking…" response, a followup *functions as Edit Original* and its ephemeral flag is
@@ -11,20 +16,24 @@ placeholder. Deleting the placeholder first makes the followup edit a deleted me
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import aiohttp
 import discord
 
 from bot.errors import BotError
+from bot.records import Job
 from cogs._shared.context import locale_of, services, tr
 
-__all__ = ["acknowledge", "answer_privately", "error_text", "reply", "reply_error"]
+__all__ = ["JobReply", "acknowledge", "answer_privately", "error_text", "reply", "reply_error"]
 
 log = logging.getLogger(__name__)
 
 # discord.py addresses the interaction's original response by this id.
 ORIGINAL = "@original"
+# Interaction tokens live 15 minutes; stop trusting one a little before that.
+TOKEN_LIFETIME = 14 * 60
 
 
 async def _placeholder(webhook: discord.Webhook) -> discord.WebhookMessage | None:
@@ -151,3 +160,82 @@ def error_text(interaction: discord.Interaction, error: BotError) -> str:
 async def reply_error(interaction: discord.Interaction, error: BotError) -> None:
     """A friendly, private explanation; a public "thinking…" placeholder goes away after it."""
     await reply(interaction, content=error_text(interaction, error), ephemeral=True)
+
+
+class JobReply:
+    """Answering a job's member after the interaction that asked for it has returned.
+
+    While the token stored with the job lives, the member's own message is edited (or a
+    private followup sent); after that the answer is a post in the job's channel.
+    """
+
+    def __init__(self, client: discord.Client, job: Job) -> None:
+        self._client = client
+        self._job = job
+
+    @property
+    def token_alive(self) -> bool:
+        job = self._job
+        return bool(
+            job.interaction_token
+            and job.application_id
+            and job.interaction_at
+            and time.time() - job.interaction_at < TOKEN_LIFETIME
+        )
+
+    def _webhook(self) -> discord.Webhook:
+        """The interaction's own webhook, as discord.py builds ``Interaction.followup``.
+
+        It must be an application webhook (type 3): only those may send ephemeral messages.
+        """
+        job = self._job
+        assert job.application_id and job.interaction_token
+        webhook = discord.Webhook.partial(
+            job.application_id, job.interaction_token, client=self._client
+        )
+        webhook.type = discord.WebhookType.application  # public API: an interaction's webhook
+        return webhook
+
+    async def edit_original(self, **fields: Any) -> discord.WebhookMessage | None:
+        """Edit the member's message; None if the token is dead or the message is gone."""
+        if not self.token_alive:
+            return None
+        try:
+            return await self._webhook().edit_message(ORIGINAL, **fields)  # type: ignore[call-overload]
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.info("Job %s: cannot edit the original response (%s)", self._job.id, exc.status)
+            return None
+        except discord.HTTPException as exc:
+            if exc.status == 401:  # 50027: the token expired early
+                return None
+            raise
+
+    async def fetch_original(self) -> discord.WebhookMessage | None:
+        """The member's message as it is now; None if the token is dead or it cannot be read."""
+        if not self.token_alive:
+            return None
+        try:
+            return await self._webhook().fetch_message(ORIGINAL)  # type: ignore[arg-type]
+        except discord.HTTPException:
+            return None
+
+    async def privately(self, content: str, *, resolving: str) -> bool:
+        """Tell the member ``content`` privately over their public status message, which goes
+        away once the private answer exists. False if the token is dead or sending failed."""
+        return self.token_alive and await answer_privately(
+            self._webhook(), content=content, resolving=resolving, placeholder=True
+        )
+
+    def channel(self) -> discord.abc.Messageable:
+        """The job's channel, for answers once the token is dead."""
+        job = self._job
+        channel = self._client.get_channel(job.channel_id)
+        if isinstance(channel, discord.abc.Messageable):
+            return channel
+        return self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+
+    async def post(self, content: str | None, **fields: Any) -> discord.Message:
+        """A post in the job's channel that pings nobody (the text names the member)."""
+        return await self.channel().send(
+            content=content, allowed_mentions=discord.AllowedMentions.none(), **fields
+        )

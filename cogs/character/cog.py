@@ -14,11 +14,10 @@ from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
-from cogs._shared.errors import handle_interaction_error
+from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
-from cogs.character.modals import CreateModal, VaryModal, submit_vary
-from cogs.character.submit import submit_and_track
-from cogs.character.uploads import submit_create
+from cogs.character.modals import CreateModal
+from cogs.character.uploads import start_create
 
 __all__ = ["CharacterCog"]
 
@@ -44,27 +43,6 @@ class CharacterCog(
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         super().__init__()
-
-    @commands.Cog.listener()
-    async def on_picture_vary(
-        self, interaction: discord.Interaction, image_id: int, character_id: int, strength: str
-    ) -> None:
-        """Vary under a posted picture, already checked (cogs/_shared/picture_buttons.py)."""
-        try:
-            modal = VaryModal(
-                interaction, image_id=image_id, character_id=character_id, strength=strength
-            )
-            await interaction.response.send_modal(modal)
-        except Exception as error:
-            await handle_interaction_error(interaction, error)
-
-    @commands.Cog.listener()
-    async def on_picture_reroll(self, interaction: discord.Interaction, image_id: int) -> None:
-        """Re-roll under a posted picture, already deferred: the same request again."""
-        who = requester(interaction)
-        await submit_and_track(
-            interaction, lambda: services(interaction).submit.reroll(who, image_id)
-        )
 
     @app_commands.command(
         name=_("create", key="cmd.create.name"),
@@ -123,7 +101,7 @@ class CharacterCog(
             count=count,
             transparent=background == "transparent",
         )
-        await submit_create(interaction, request, reference)
+        await start_create(interaction, request, reference)
 
     @app_commands.command(
         name=_("vary", key="cmd.vary.name"),
@@ -164,7 +142,7 @@ class CharacterCog(
         request = VaryRequest(
             character_id=character_id, change=change, strength=strength, count=count, size=size
         )
-        await submit_vary(interaction, request)
+        await start_vary(interaction, request)
 
     @vary.autocomplete("character")
     async def character_autocomplete(
@@ -199,7 +177,7 @@ class CharacterCog(
         await interaction.response.defer(ephemeral=True, thinking=True)
         character_id = await resolve_character(interaction, character, own_only=True)
         image_id = parse_id(picture, "error.picture_pick")
-        updated = await services(interaction).submit.set_main(
+        updated = await services(interaction).requests.set_main(
             requester(interaction), character_id, image_id
         )
         await interaction.edit_original_response(

@@ -1,4 +1,4 @@
-"""Modals: describing a character field by field, and asking what a variation changes."""
+"""The form that describes a new character field by field."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import dataclasses
 
 import discord
 
-from bot.images.prompts import CHANGE_LIMIT
-from bot.jobs.queue import Submitted
-from bot.jobs.submit import CreateRequest, VaryRequest
-from cogs._shared.context import requester, services, tr, tr_plain
-from cogs._shared.reply import reply
-from cogs.character.submit import submit_and_track
+from bot.jobs.submit import CreateRequest
+from cogs._shared.context import tr, tr_plain
+from cogs.character.uploads import start_create
 
-__all__ = ["CreateModal", "VaryModal", "submit_vary"]
+__all__ = ["CreateModal"]
 
 
 def _field(
@@ -54,8 +51,6 @@ class CreateModal(discord.ui.Modal):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        from cogs.character.uploads import submit_create
-
         await interaction.response.defer(thinking=True)
         request = dataclasses.replace(
             self.request,
@@ -64,72 +59,4 @@ class CreateModal(discord.ui.Modal):
             personality=self.personality.value,
             details=self.details.value,
         )
-        await submit_create(interaction, request, self.reference)
-
-
-class VaryModal(discord.ui.Modal):
-    """What a variation of a posted picture changes; empty means a fresh take."""
-
-    def __init__(
-        self,
-        interaction: discord.Interaction,
-        *,
-        image_id: int,
-        character_id: int,
-        strength: str = "subtle",
-    ) -> None:
-        strength = "strong" if strength == "strong" else "subtle"
-        # Not persistent: if the member walks away, forget the modal after the token's life.
-        super().__init__(
-            title=tr(interaction, f"modal.vary_{strength}.title", id=image_id)[:45],
-            timeout=15 * 60,
-        )
-        self.image_id = image_id
-        self.character_id = character_id
-        self.strength = strength
-        self.change: discord.ui.TextInput[VaryModal] = discord.ui.TextInput(
-            placeholder=tr(interaction, "modal.vary.change_hint")[:100],
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=CHANGE_LIMIT,
-            custom_id="change",
-        )
-        self.add_item(
-            discord.ui.Label(text=tr(interaction, "modal.vary.change")[:45], component=self.change)
-        )
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True)
-        request = VaryRequest(
-            character_id=self.character_id,
-            change=self.change.value,
-            strength=self.strength,
-            parent_image_id=self.image_id,
-        )
-        await submit_vary(interaction, request)
-
-
-async def submit_vary(interaction: discord.Interaction, request: VaryRequest) -> None:
-    """Submit a variation (after the interaction was deferred) and show where it stands.
-
-    When the character was someone else's, the member is told privately that the pictures
-    go to their own copy of it.
-    """
-    who = requester(interaction)
-    submitted: list[Submitted] = []
-
-    async def submit() -> Submitted:
-        result = await services(interaction).submit.vary(who, request)
-        submitted.append(result)
-        return result
-
-    await submit_and_track(interaction, submit)
-    if not submitted or submitted[0].job.character_id == request.character_id:
-        return
-    fork = await services(interaction).storage.characters.get(submitted[0].job.character_id or 0)
-    if fork is not None:
-        await reply(
-            interaction,
-            content=tr(interaction, "vary.forked", name=fork.name, id=fork.id),
-            ephemeral=True,
-        )
+        await start_create(interaction, request, self.reference)

@@ -1,4 +1,4 @@
-"""Reading a member's reference picture and submitting a creation that uses it."""
+"""Reading a member's reference picture and starting a creation that uses it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import discord
 
 from bot.errors import UserInputError
 from bot.images.decode import MAX_UPLOAD_PIXELS
-from bot.jobs.queue import Submitted
 from bot.jobs.submit import MAX_UPLOAD_BYTES, CreateRequest
 from cogs._shared.context import requester, services
-from cogs.character.submit import submit_and_track
+from cogs._shared.start_job import start_job
 
-__all__ = ["check_declared", "read_reference", "submit_create"]
+__all__ = ["check_declared", "read_reference", "start_create"]
 
 REFERENCE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 
@@ -42,19 +41,19 @@ async def read_reference(attachment: discord.Attachment | None) -> bytes | None:
         raise UserInputError("error.upload_unreadable") from exc
 
 
-async def submit_create(
+async def start_create(
     interaction: discord.Interaction,
     request: CreateRequest,
     reference: discord.Attachment | None,
 ) -> None:
-    """Submit after the interaction was deferred; the service downloads the reference (if
-    any) only once the member's quota and queue room have been checked."""
+    """Ask for a new character after the interaction was deferred; the service downloads
+    the reference (if any) only once the member's quota and queue room have been checked.
+    The queue's observer shows where the job stands."""
     who = requester(interaction)
 
     async def fetch() -> bytes | None:
         return await read_reference(reference)
 
-    async def submit() -> Submitted:
-        return await services(interaction).submit.create(who, request, fetch)
-
-    await submit_and_track(interaction, submit)
+    await start_job(
+        interaction, lambda: services(interaction).requests.request_create(who, request, fetch)
+    )

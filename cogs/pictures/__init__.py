@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.pictures.buttons import DYNAMIC_ITEMS
+from cogs._shared.picture_buttons import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot

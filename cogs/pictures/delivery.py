@@ -1,7 +1,8 @@
 """The queue's observer on Discord: progress edits, the finished post, failures, alerts.
 
-While the interaction token lives (15 min) the member's own message is edited in place;
-after that, or if the edit fails, the result is posted to the channel instead.
+What to say is decided here; how it reaches the member is cogs/_shared/reply.py's
+``JobReply``: while the interaction token lives (15 min) the member's own message is edited
+in place; after that, or if the edit fails, the answer is posted to the channel instead.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import asyncio
 import contextlib
 import io
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -18,11 +18,12 @@ import discord
 
 from bot.errors import BotError, ContentRefused, DeliveryFailed
 from bot.images.convert import make_thumbnail
-from bot.records import Character, Job, StoredImage
+from bot.images.styles import DEFAULT_SIZE
+from bot.records import Character, Job, JobState, StoredImage
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
-from cogs._shared.reply import answer_privately
-from cogs.pictures.message import build_picture_message
+from cogs._shared.picture_message import build_picture_message
+from cogs._shared.reply import JobReply
 
 if TYPE_CHECKING:
     from bot.app import CharacterBot
@@ -31,8 +32,6 @@ __all__ = ["DiscordDelivery"]
 
 log = logging.getLogger(__name__)
 
-# Interaction tokens live 15 minutes; stop trusting one a little before that.
-TOKEN_LIFETIME = 14 * 60
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
 # How far back a redelivery looks for a post it may already have made before a crash.
 RECENT_POSTS = 50
@@ -88,60 +87,23 @@ class DiscordDelivery:
     def _t(self, job: Job, key: str, /, **values: Any) -> str:
         return self.services.catalog.t(job.locale, key, **values)
 
-    def _token_alive(self, job: Job) -> bool:
-        return bool(
-            job.interaction_token
-            and job.application_id
-            and job.interaction_at
-            and time.time() - job.interaction_at < TOKEN_LIFETIME
-        )
-
-    def _webhook(self, job: Job) -> discord.Webhook:
-        """The interaction's own webhook, as discord.py builds ``Interaction.followup``.
-
-        It must be an application webhook (type 3): only those may send ephemeral messages.
-        """
-        assert job.application_id and job.interaction_token
-        webhook = discord.Webhook.partial(
-            job.application_id, job.interaction_token, client=self.bot
-        )
-        webhook.type = discord.WebhookType.application  # public API: an interaction's webhook
-        return webhook
-
     async def _edit_original(self, job: Job, **fields: Any) -> discord.WebhookMessage | None:
-        """Edit the member's message; None if the token is dead or the message is gone."""
-        if not self._token_alive(job):
-            return None
-        try:
-            return await self._webhook(job).edit_message("@original", **fields)  # type: ignore[call-overload]
-        except (discord.NotFound, discord.Forbidden) as exc:
-            log.info("Job %s: cannot edit the original response (%s)", job.id, exc.status)
-            return None
-        except discord.HTTPException as exc:
-            if exc.status == 401:  # 50027: the token expired early
-                return None
-            raise
-
-    def _channel(self, job: Job) -> discord.abc.Messageable | None:
-        channel = self.bot.get_channel(job.channel_id)
-        if isinstance(channel, discord.abc.Messageable):
-            return channel
-        return self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        return await JobReply(self.bot, job).edit_original(**fields)
 
     def _file_limit(self, job: Job) -> int:
         guild = self.bot.get_guild(job.guild_id)
         return guild.filesize_limit if guild is not None else DEFAULT_FILE_LIMIT
 
     async def _character_name(self, job: Job) -> str:
-        character = await self.services.storage.characters.get(job.character_id or 0)
+        character = await self.services.job_posts.character(job)
         return character.name if character else "?"
 
     # --- JobObserver -----------------------------------------------------------------------
 
     async def job_queued(self, job: Job, position: int, eta_seconds: float | None) -> None:
         async with self._lock(job.id):
-            current = await self.services.storage.jobs.get(job.id)
-            if current is None or current.state != "queued":
+            current = await self.services.job_posts.job(job.id)
+            if current is None or current.state != JobState.QUEUED:
                 return  # the worker got there first: never move the message backwards
             eta = eta_text(self.services.catalog, job.locale, eta_seconds)
             key = "queue.queued" if current.attempts == 0 else "queue.requeued"
@@ -152,7 +114,7 @@ class DiscordDelivery:
                 attachments=[],
             )
             if message is not None and job.response_message_id is None:
-                await self.services.storage.jobs.set_response_message(job.id, message.id)
+                await self.services.job_posts.note_status_message(job.id, message.id)
 
     async def job_started(self, job: Job) -> None:
         async with self._lock(job.id):
@@ -199,17 +161,18 @@ class DiscordDelivery:
     async def _job_done(
         self, job: Job, character: Character, images: list[StoredImage]
     ) -> int | None:
-        if job.state == "done":
+        # Long (61 lines) because it is one sequence: not twice, the member's message, else
+        # the channel; each step's fallback reads best right after it.
+        if job.state == JobState.DONE:
             # Read back as done: a redelivery after a restart. A crash may have come between
             # the post and its record; posting again would show the pictures twice.
             existing = await self._find_post(job, f"pic:vary:{images[0].id}")
             if existing is not None:
                 log.info("Job %s was already posted (message %s); not again", job.id, existing)
-                await self.services.storage.images.set_message(
+                await self.services.job_posts.note_posted(
                     [image.id for image in images], job.channel_id, existing
                 )
                 return existing
-        request = job.request
 
         async def build() -> Any:
             return await build_picture_message(
@@ -219,8 +182,8 @@ class DiscordDelivery:
                 character=character,
                 images=images,
                 requester_id=job.user_id,
-                style_key=request.get("style", character.style),
-                size_key=request.get("size_key", "portrait"),
+                style_key=job.request.style or character.style,
+                size_key=job.request.size_key or DEFAULT_SIZE,
                 file_limit=self._file_limit(job),
             )
 
@@ -233,17 +196,14 @@ class DiscordDelivery:
             view=built.view,
         )
         if message is None:
-            channel = self._channel(job)
-            if channel is None:
-                raise RuntimeError(f"channel {job.channel_id} is gone")
+            answer = JobReply(self.bot, job)
             built = await build()  # discord.File objects are single-use
             try:
-                message = await channel.send(
-                    content=self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
+                message = await answer.post(
+                    self._t(job, "delivery.late", user=f"<@{job.user_id}>"),
                     embeds=built.embeds,
                     files=built.files,
                     view=built.view,
-                    allowed_mentions=discord.AllowedMentions.none(),
                 )
             except discord.NotFound:
                 # The channel was deleted while the job ran: nowhere is left to post. The
@@ -255,8 +215,8 @@ class DiscordDelivery:
                     job.channel_id,
                 )
                 return None
-            await self._tidy_stale_notice(job, channel)
-        await self.services.storage.images.set_message(
+            await self._tidy_stale_notice(job, answer.channel())
+        await self.services.job_posts.note_posted(
             [image.id for image in images], job.channel_id, message.id
         )
         return message.id
@@ -265,7 +225,7 @@ class DiscordDelivery:
         """After a late channel post, the member's "Drawing…" message would stay forever
         (its token is dead): the bot deletes it with its own token, as the author of an
         interaction response may, so the channel shows one finished picture."""
-        stored = await self.services.storage.jobs.get(job.id)  # the id is noted on the way
+        stored = await self.services.job_posts.job(job.id)  # the id is noted on the way
         message_id = stored.response_message_id if stored is not None else None
         if message_id is None or not isinstance(
             channel,
@@ -281,15 +241,12 @@ class DiscordDelivery:
     async def _find_post(self, job: Job, marker: str) -> int | None:
         """The message already showing this job's pictures (its buttons carry ``marker``):
         the member's own message, else one of the bot's recent posts in the channel."""
-        if self._token_alive(job):
-            try:
-                original = await self._webhook(job).fetch_message("@original")  # type: ignore[arg-type]
-            except discord.HTTPException:
-                original = None
-            if original is not None and _carries(original, marker):
-                return original.id
-        channel = self._channel(job)
-        if channel is None or self.bot.user is None:
+        answer = JobReply(self.bot, job)
+        original = await answer.fetch_original()
+        if original is not None and _carries(original, marker):
+            return original.id
+        channel = answer.channel()
+        if self.bot.user is None:
             return None
         try:
             async for message in channel.history(limit=RECENT_POSTS):
@@ -302,40 +259,33 @@ class DiscordDelivery:
     async def job_failed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
             await self._job_failed(job, error)
-        if job.state != "queued":
+        if job.state != JobState.QUEUED:
             self._locks.pop(job.id, None)
 
     async def _job_failed(self, job: Job, error: BotError) -> None:
         text = self._t(job, error.message_key, **error.values)
-        if job.state == "queued":
+        if job.state == JobState.QUEUED:
             # Kept in the queue (e.g. billing): say so on the member's message.
             await self._edit_original(job, content=text, embeds=[], attachments=[])
             return
         text = f"{text}\n{self._t(job, 'error.refunded')}"
-        if isinstance(error, ContentRefused) and self._token_alive(job):
+        answer = JobReply(self.bot, job)
+        if isinstance(error, ContentRefused) and answer.token_alive:
             # Refusals are explained privately; the public status message goes away, but only
             # once the private notice exists (see cogs/_shared/reply.py for Discord's rule).
-            if await answer_privately(
-                self._webhook(job),
-                content=text,
-                resolving=self._t(job, "reply.answered_privately"),
-                placeholder=True,
-            ):
+            if await answer.privately(text, resolving=self._t(job, "reply.answered_privately")):
                 return
             log.info("Job %s: private refusal notice failed; editing instead", job.id)
         edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
         if edited is None and not isinstance(error, ContentRefused):
-            channel = self._channel(job)
-            if channel is not None:
-                try:
-                    await channel.send(
-                        self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text),
-                        allowed_mentions=discord.AllowedMentions.none(),
-                    )
-                except discord.NotFound:  # the channel was deleted: nobody left to tell
-                    log.warning(
-                        "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
-                    )
+            try:
+                await answer.post(
+                    self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text)
+                )
+            except discord.NotFound:  # the channel was deleted: nobody left to tell
+                log.warning(
+                    "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
+                )
 
     async def job_delayed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
@@ -356,22 +306,14 @@ class DiscordDelivery:
         """Privately while the token lives; else in the channel (job answers are public)."""
         async with self._lock(job.id):
             text = self._t(job, error.message_key, **error.values)
-            if self._token_alive(job) and await answer_privately(
-                self._webhook(job),
-                content=text,
-                resolving=self._t(job, "reply.answered_privately"),
-                placeholder=True,
-            ):
-                return
-            channel = self._channel(job)
-            if channel is None:
+            answer = JobReply(self.bot, job)
+            if await answer.privately(text, resolving=self._t(job, "reply.answered_privately")):
                 return
             try:
-                await channel.send(
+                await answer.post(
                     self._t(
                         job, "delivery.undeliverable_late", user=f"<@{job.user_id}>", reason=text
-                    ),
-                    allowed_mentions=discord.AllowedMentions.none(),
+                    )
                 )
             except discord.HTTPException as exc:  # the same missing permission, most likely
                 log.warning("Job %s: nowhere to tell the member (%s)", job.id, exc.status)
@@ -379,7 +321,7 @@ class DiscordDelivery:
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None:
         reason = getattr(error, "reason", error.message_key)
-        if not await self.services.storage.guilds.claim_alert(guild_id, reason, time.time()):
+        if not await self.services.job_posts.claim_admin_alert(guild_id, reason):
             return  # admins already heard about this today
         log.error("Admin alert for guild %s: %s", guild_id, reason)
         await AdminAlerts(self.bot)(guild_id, f"alert.{reason}", error.values)

@@ -10,13 +10,13 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 from discord.ext import commands
 
-from bot.errors import NotAllowed, NotFound
-from bot.records import Job
+from bot.jobs.board import ListedJob
+from bot.records import JobState
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
+from cogs._shared.eta import eta_for
+from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
-from cogs.character.submit import format_eta
-from cogs.pictures.message import truncate
 
 __all__ = ["CancelJobButton", "QueueCog"]
 
@@ -49,27 +49,22 @@ class CancelJobButton(
 
 async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
     await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
-    svc = services(interaction)
-    job = await svc.storage.jobs.get(job_id)
-    if job is None or job.guild_id != interaction.guild_id:
-        raise NotFound("error.job_not_found")
-    if job.user_id != interaction.user.id and not is_admin(interaction):
-        raise NotAllowed("error.cancel_not_owner")
-    if not await svc.queue.cancel(job.id):
-        raise NotAllowed("error.cancel_too_late")
+    job = await services(interaction).queue_board.cancel(
+        interaction.guild_id or 0, interaction.user.id, job_id, is_admin=is_admin(interaction)
+    )
     await reply(interaction, content=tr(interaction, "queue.cancelled", job=job.id), ephemeral=True)
 
 
-def describe_job(interaction: discord.Interaction, job: Job, position: int | None) -> str:
-    if job.state == "running":
+def describe_job(interaction: discord.Interaction, listed: ListedJob) -> str:
+    job = listed.job
+    if job.state == JobState.RUNNING:
         where = tr(interaction, "queue.line_running")
     else:
-        eta = services(interaction).queue.eta(position or 1)
         where = tr(
             interaction,
             "queue.line_waiting",
-            position=position or "?",
-            eta=format_eta(interaction, eta),
+            position=listed.position or "?",
+            eta=eta_for(interaction, listed.eta_seconds),
         )
     kind = tr(interaction, f"queue.kind_{job.kind}")
     return tr(
@@ -88,26 +83,22 @@ class QueueCog(commands.Cog):
     )
     async def queue(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        svc = services(interaction)
         admin = is_admin(interaction)
-        jobs = await svc.storage.jobs.pending_for_guild(interaction.guild_id or 0)
-        if not admin:
-            jobs = [job for job in jobs if job.user_id == interaction.user.id]
-        order = svc.queue.queued_ids(interaction.guild_id)
-        positions = {job_id: index for index, job_id in enumerate(order, start=1)}
-        jobs.sort(key=lambda j: (j.state != "running", positions.get(j.id, 0)))
+        jobs = await services(interaction).queue_board.listing(
+            interaction.guild_id or 0, interaction.user.id, is_admin=admin
+        )
         title = tr(interaction, "queue.title_guild" if admin else "queue.title_mine")
         embed = discord.Embed(title=title, colour=discord.Colour.from_rgb(255, 138, 171))
         if not jobs:
             embed.description = tr(interaction, "queue.empty")
             await interaction.edit_original_response(embed=embed)
             return
-        lines = [describe_job(interaction, job, positions.get(job.id)) for job in jobs[:MAX_LISTED]]
+        lines = [describe_job(interaction, listed) for listed in jobs[:MAX_LISTED]]
         if len(jobs) > MAX_LISTED:
             lines.append(tr(interaction, "queue.more", count=len(jobs) - MAX_LISTED))
         embed.description = truncate("\n".join(lines), 4096)
         view = discord.ui.View(timeout=None)
-        cancellable = [job for job in jobs if job.state == "queued"][:25]
+        cancellable = [listed.job for listed in jobs if listed.job.state == JobState.QUEUED][:25]
         for job in cancellable:
             view.add_item(
                 CancelJobButton(job.id, tr(interaction, "queue.cancel_button", job=job.id))

@@ -27,16 +27,23 @@ class StubRunner:
     (a refusal ends a job at once, with nothing to keep or post)."""
 
     def __init__(self) -> None:
-        self.drawn: list[str] = []
+        self.names: dict[int, str] = {}  # job id -> the name the test gave it
+        self.drawn_ids: list[int] = []
         self.release = asyncio.Semaphore(0)
         self.started = asyncio.Condition()
 
     async def draw(self, job: Job, _progress: Callable[[bytes], Awaitable[None]]) -> None:
         async with self.started:
-            self.drawn.append(str(job.request["name"]))
+            self.drawn_ids.append(job.id)
             self.started.notify_all()
         await self.release.acquire()
         raise ContentRefused()
+
+    @property
+    def drawn(self) -> list[str]:
+        """The names of the jobs drawn, in the order they were drawn (named once enqueued,
+        which may be after the drawing started)."""
+        return [self.names.get(job_id, f"#{job_id}") for job_id in self.drawn_ids]
 
     async def wait_drawn(self, count: int) -> None:
         async with self.started:
@@ -80,14 +87,17 @@ async def queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, T
     await jobs.stop(grace=1)
 
 
-async def submit(jobs: JobQueue, name: str, user_id: int, guild_id: int = GUILD) -> int:
-    job = new_job(user_id, guild_id=guild_id, request={"name": name})
-    return (await jobs.submit(job, ROOMY)).job.id
+async def submit(
+    jobs: JobQueue, runner: StubRunner, name: str, user_id: int, guild_id: int = GUILD
+) -> int:
+    job_id = (await jobs.enqueue(new_job(user_id, guild_id=guild_id), ROOMY)).job.id
+    runner.names[job_id] = name
+    return job_id
 
 
 async def first_drawing(jobs: JobQueue, runner: StubRunner) -> None:
     """Alice's A1 is being drawn: it holds the only slot, so what follows waits in line."""
-    await submit(jobs, "A1", ALICE)
+    await submit(jobs, runner, "A1", ALICE)
     await runner.wait_drawn(1)
 
 
@@ -97,8 +107,8 @@ async def test_one_members_jobs_take_turns_with_anothers(
     jobs, runner, _ = queue
     await first_drawing(jobs, runner)
     for name in ("A2", "A3"):
-        await submit(jobs, name, ALICE)
-    bob = await submit(jobs, "B1", BOB)
+        await submit(jobs, runner, name, ALICE)
+    bob = await submit(jobs, runner, "B1", BOB)
     assert jobs.position(bob) == 1  # Bob was never served: he goes ahead of Alice's next
     await runner.finish_until(drawn=4)
     assert runner.drawn == ["A1", "B1", "A2", "A3"]
@@ -109,8 +119,8 @@ async def test_servers_take_turns_and_positions_tell_the_order(
 ) -> None:
     jobs, runner, _ = queue
     await first_drawing(jobs, runner)
-    waiting = {name: await submit(jobs, name, ALICE) for name in ("A2", "A3")}
-    waiting["C1"] = await submit(jobs, "C1", CAROL, guild_id=OTHER_GUILD)
+    waiting = {name: await submit(jobs, runner, name, ALICE) for name in ("A2", "A3")}
+    waiting["C1"] = await submit(jobs, runner, "C1", CAROL, guild_id=OTHER_GUILD)
     told_order = sorted(waiting, key=lambda name: jobs.position(waiting[name]) or 0)
     assert told_order == ["C1", "A2", "A3"]
     assert jobs.queued_ids(OTHER_GUILD) == [waiting["C1"]]
@@ -123,8 +133,8 @@ async def test_a_cancelled_job_is_never_drawn(
 ) -> None:
     jobs, runner, told = queue
     await first_drawing(jobs, runner)
-    cancelled = await submit(jobs, "A2", ALICE)
-    await submit(jobs, "A3", ALICE)
+    cancelled = await submit(jobs, runner, "A2", ALICE)
+    await submit(jobs, runner, "A3", ALICE)
     assert await jobs.cancel(cancelled)
     assert jobs.position(cancelled) is None
     await runner.finish_until(drawn=2)

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from bot.errors import QueueFull, QuotaExhausted
+from bot.records import CreateJobRequest
 from bot.storage import Limits, NewImage, NewJob, Storage
 
 GUILD = 10
@@ -95,14 +96,14 @@ class MoneyMachine(RuleBasedStateMachine):
             5,
             user,
             "create",
-            {},
+            CreateJobRequest("1024x1024"),
             count,
             "en",
             character_id=self.character,
             reserved_usd=estimate,
         )
         with contextlib.suppress(QuotaExhausted, QueueFull):  # refused: nothing reserved
-            self.run(self.storage.jobs.submit(job, budget_limits()))
+            self.run(self.storage.jobs.insert_job(job, budget_limits()))
 
     @rule(data=st.data())
     def start(self, data: st.DataObject) -> None:

@@ -7,7 +7,8 @@ import dataclasses
 from types import SimpleNamespace
 from typing import Any, cast
 
-from bot.jobs.queue import REDELIVERY_CONCURRENCY, JobQueue
+from bot.jobs.posting import REDELIVERY_CONCURRENCY
+from bot.jobs.queue import JobQueue
 from tests.storage_helpers import JOB
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import command_tree_hash
 from bot.errors import QueueFull, QuotaExhausted
+from bot.records import CreateJobRequest
 from bot.storage import Limits, NewImage, NewJob, Storage
 from bot.storage.database import migration_scripts
 from tests.storage_helpers import new_job
@@ -64,27 +65,27 @@ async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five
 ) -> None:
     storage = await open_storage(tmp_path / "db.sqlite3")
     results = await asyncio.gather(
-        *(storage.jobs.submit(new_job(), limits()) for _ in range(20)), return_exceptions=True
+        *(storage.jobs.insert_job(new_job(), limits()) for _ in range(20)), return_exceptions=True
     )
     accepted = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if isinstance(r, QuotaExhausted)]
     assert len(accepted) == 5 and len(refused) == 15
     # A failed job is refunded: one more fits afterwards.
     assert await storage.jobs.fail(accepted[0], "upstream_busy")
-    assert isinstance(await storage.jobs.submit(new_job(), limits()), int)
+    assert isinstance(await storage.jobs.insert_job(new_job(), limits()), int)
     with pytest.raises(QuotaExhausted):
-        await storage.jobs.submit(new_job(), limits())
+        await storage.jobs.insert_job(new_job(), limits())
     await storage.close()
 
 
 async def test_pending_caps(tmp_path: Path) -> None:
     storage = await open_storage(tmp_path / "db.sqlite3")
-    await storage.jobs.submit(new_job(user_id=1), limits(member_pending_cap=1))
+    await storage.jobs.insert_job(new_job(user_id=1), limits(member_pending_cap=1))
     with pytest.raises(QueueFull) as info:
-        await storage.jobs.submit(new_job(user_id=1), limits(member_pending_cap=1))
+        await storage.jobs.insert_job(new_job(user_id=1), limits(member_pending_cap=1))
     assert info.value.message_key == "error.member_queue_full"
     with pytest.raises(QueueFull) as guild_info:
-        await storage.jobs.submit(new_job(user_id=2), limits(guild_pending_cap=1))
+        await storage.jobs.insert_job(new_job(user_id=2), limits(guild_pending_cap=1))
     assert guild_info.value.message_key == "error.guild_queue_full"
     await storage.close()
 
@@ -113,13 +114,13 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     character_id = await storage.characters.create(
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
-    job_id = await storage.jobs.submit(
+    job_id = await storage.jobs.insert_job(
         NewJob(
             guild_id=10,
             channel_id=20,
             user_id=1,
             kind="create",
-            request={},
+            request=CreateJobRequest("1024x1024"),
             image_count=1,
             locale="en",
             character_id=character_id,
@@ -141,8 +142,11 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_pa
     character_id = await storage.characters.create(
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
-    job_id = await storage.jobs.submit(
-        NewJob(10, 20, 1, "create", {}, 1, "en", character_id=character_id), limits()
+    job_id = await storage.jobs.insert_job(
+        NewJob(
+            10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=character_id
+        ),
+        limits(),
     )
     await storage.characters.delete(10, character_id)
     result = await finish(storage, job_id, character_id)
@@ -182,16 +186,18 @@ async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_pat
     job = await storage.jobs.get(1)
     assert job is not None and job.parent_image_id is None  # pointed at a deleted picture
     assert await storage.db.fetch_value("PRAGMA foreign_key_check") is None
-    job_id = await storage.jobs.submit(
-        NewJob(10, 20, 1, "create", {}, 1, "en", character_id=1), limits()
+    job_id = await storage.jobs.insert_job(
+        NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
+        limits(),
     )
     ids = await finish(storage, job_id, 1)
     assert ids is not None and ids[0] > 7  # never the id the old job remembered
     await storage.gallery.delete_images(10, ids)
     again = await finish(
         storage,
-        await storage.jobs.submit(
-            NewJob(10, 20, 1, "create", {}, 1, "en", character_id=1), limits()
+        await storage.jobs.insert_job(
+            NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
+            limits(),
         ),
         1,
     )

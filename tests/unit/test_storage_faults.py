@@ -18,7 +18,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.jobs.queue import STORAGE_TRIES, JobQueue
+from bot.jobs.queue import JobQueue
+from bot.jobs.storage_faults import STORAGE_TRIES
 from tests.storage_helpers import JOB
 
 faults = st.lists(
@@ -66,10 +67,10 @@ def test_every_job_settles_once_storage_works_again(faults: list[tuple[int, int]
             dataclasses.replace(JOB, id=job_id, guild_id=guild)
             for job_id, (_failures, guild) in enumerate(faults)
         ]
-        await asyncio.gather(*(queue._settle(job, step_for(job.id)) for job in jobs))
+        await asyncio.gather(*(queue.faults.settle(job, step_for(job.id)) for job in jobs))
         for _ in range(sum(left.values()) + len(faults) + 1):
-            await queue._reconcile()
-        assert queue._unsettled == {}
+            await queue.faults.reconcile()
+        assert queue.faults.unsettled == {}
 
     asyncio.run(run())
     assert succeeded == Counter({job_id: 1 for job_id in range(len(faults))})

@@ -166,13 +166,6 @@ def test_the_rule_catches_every_spelling_of_an_import(tmp_path: Path) -> None:
     assert not _imports(path, "cogs")
 
 
-def test_cogs_never_import_openai() -> None:
-    offenders = [
-        str(p.relative_to(ROOT)) for p in _production_files("cogs") if _imports(p, "openai")
-    ]
-    assert not offenders, offenders
-
-
 def test_sql_lives_only_in_the_storage_layer() -> None:
     sql = re.compile(r"""["'](SELECT|INSERT|UPDATE|DELETE) """)
     for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("cogs/**/*.py")]:
@@ -203,4 +196,67 @@ def test_no_module_reads_a_private_attribute_of_another_object() -> None:
         for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("cogs/**/*.py")]
         for hit in _private_reads(path)
     ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_cogs_never_import_storage_or_openai() -> None:
+    """Cogs parse, call one service, render: data comes from services (records from
+    bot/records.py), never from the storage layer, and images never from OpenAI directly."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {package}"
+        for path in _production_files("cogs")
+        for package in ("bot.storage", "openai")
+        if _imports(path, package)
+    ]
+    assert not offenders, offenders
+
+
+def test_no_extension_imports_another() -> None:
+    """Extensions share code through cogs/_shared, so each can be read (and unloaded) alone."""
+    offenders = []
+    for path in _production_files("cogs"):
+        parts = path.relative_to(ROOT / "cogs").parts
+        if parts[0].startswith("_"):
+            continue
+        own = f"cogs.{parts[0].removesuffix('.py')}"
+        for module in _imported_modules(path):
+            if module.startswith("cogs.") and not module.startswith(("cogs._shared", own)):
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert not offenders, offenders
+
+
+MAX_FILE_LINES = 400
+MAX_FUNCTION_LINES = 60
+# A longer function says why in a comment that starts with this.
+LONG_FUNCTION_MARK = "# Long:"
+
+
+def _function_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of code from the first statement after the docstring to the end."""
+    body = node.body
+    if (
+        len(body) > 1
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        body = body[1:]
+    return (node.end_lineno or node.lineno) - body[0].lineno + 1
+
+
+def test_production_files_and_functions_stay_small() -> None:
+    offenders = []
+    for path in _production_files("bot", "cogs"):
+        text = path.read_text("utf-8")
+        lines = text.splitlines()
+        if len(lines) > MAX_FILE_LINES:
+            offenders.append(f"{path.relative_to(ROOT)}: {len(lines)} lines")
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if _function_lines(node) <= MAX_FUNCTION_LINES:
+                continue
+            source = lines[node.lineno - 1 : node.end_lineno]
+            if not any(line.strip().startswith(LONG_FUNCTION_MARK) for line in source):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}()")
     assert not offenders, "\n".join(offenders)

@@ -30,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from bot.access import may_see, visible_character
 from bot.errors import BotError
 from bot.jobs.references import lineage, variation_references
+from bot.records import CreateJobRequest, VaryJobRequest
 from bot.storage import Limits, NewImage, NewJob, Storage
 
 GUILD = 10
@@ -158,8 +159,17 @@ class TrustMachine(RuleBasedStateMachine):
             self.issued(self.character_ids, character_id)
             if private:
                 await self.storage.gallery.set_private(GUILD, character_id, True)
-            job_id = await self.storage.jobs.submit(
-                NewJob(GUILD, 5, member, "create", {}, 1, "en", character_id=character_id),
+            job_id = await self.storage.jobs.insert_job(
+                NewJob(
+                    GUILD,
+                    5,
+                    member,
+                    "create",
+                    CreateJobRequest("1024x1024"),
+                    1,
+                    "en",
+                    character_id=character_id,
+                ),
                 roomy_limits(),
             )
             if draw_now:
@@ -185,13 +195,13 @@ class TrustMachine(RuleBasedStateMachine):
             if not refs:
                 return  # the member is told there is nothing to work from
             mine = character.owner_id == member
-            job_id = await self.storage.jobs.submit(
+            job_id = await self.storage.jobs.insert_job(
                 NewJob(
                     GUILD,
                     5,
                     member,
                     "vary",
-                    {"change": "waving"},
+                    VaryJobRequest("1024x1024", change="waving"),
                     1,
                     "en",
                     character_id=character.id if mine else None,

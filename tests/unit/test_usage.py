@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import Settings
+from bot.records import CreateJobRequest
 from bot.storage import Limits, NewJob, Storage
 from bot.usage import UsageService, days_csv, members_csv
 from cogs.admin.emoji import parse_emoji
@@ -33,8 +34,8 @@ async def made(
     state: str = "done",
     guild_id: int = GUILD,
 ) -> None:
-    job = NewJob(guild_id, 20, user_id, "create", {}, count, "en")
-    job_id = await storage.jobs.submit(job, NO_LIMITS)
+    job = NewJob(guild_id, 20, user_id, "create", CreateJobRequest("1024x1024"), count, "en")
+    job_id = await storage.jobs.insert_job(job, NO_LIMITS)
     await storage.db.execute(
         "UPDATE jobs SET state = ?, charged = ?, cost_usd = ?, input_tokens = ?,"
         " output_tokens = ?, created_at = ? WHERE id = ?",

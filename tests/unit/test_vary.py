@@ -18,7 +18,7 @@ from bot.images.prompts import CharacterSheet, build_vary_prompt, style_for
 from bot.images.service import ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.runner import JobRunner, reference_png
-from bot.jobs.submit import Requester, SubmitService, VaryRequest
+from bot.jobs.submit import PictureRequests, Requester, VaryRequest
 from bot.records import Character
 from bot.storage import NewJob, Storage
 from bot.storage.characters import find_or_create_fork
@@ -272,7 +272,7 @@ async def test_references_order_and_skip_deleted_pictures(storage: Storage, tmp_
     assert fallback[0] == main_png and parent_png not in fallback
 
 
-# --------------------------------------------------------------------------- SubmitService
+# --------------------------------------------------------------------------- PictureRequests
 
 
 class StubQueue:
@@ -281,7 +281,7 @@ class StubQueue:
         self.refuse = False
         self.storage = storage
 
-    async def submit(
+    async def enqueue(
         self, new_job: NewJob, limits: object, *, fork_of: Character | None = None
     ) -> Any:
         """Like the real queue: the fork is made in the transaction that accepts the job."""
@@ -325,8 +325,8 @@ def queue(storage: Storage) -> StubQueue:
 
 
 @pytest.fixture
-def service(storage: Storage, queue: StubQueue, tmp_path: Path) -> SubmitService:
-    return SubmitService(
+def service(storage: Storage, queue: StubQueue, tmp_path: Path) -> PictureRequests:
+    return PictureRequests(
         storage,
         cast(Any, StubImages()),
         ImageStore(tmp_path / "images"),
@@ -336,61 +336,61 @@ def service(storage: Storage, queue: StubQueue, tmp_path: Path) -> SubmitService
 
 
 async def test_owner_varies_directly_with_the_main_picture_as_parent(
-    storage: Storage, service: SubmitService, queue: StubQueue
+    storage: Storage, service: PictureRequests, queue: StubQueue
 ) -> None:
     aiko = await add_character(storage, "Aiko")
     main = await add_image(storage, aiko)
-    submitted = await service.vary(requester(ALICE), VaryRequest(aiko, change="waving"))
+    submitted = await service.request_vary(requester(ALICE), VaryRequest(aiko, change="waving"))
     job = queue.jobs[-1]
     assert submitted.job.character_id == aiko
     assert (job.kind, job.character_id, job.parent_image_id) == ("vary", aiko, main)
-    assert job.request["change"] == "waving" and job.request["strength"] == "subtle"
+    assert job.request.change == "waving" and job.request.strength == "subtle"
 
 
 async def test_another_members_character_is_varied_through_a_fork(
-    storage: Storage, service: SubmitService, queue: StubQueue
+    storage: Storage, service: PictureRequests, queue: StubQueue
 ) -> None:
     aiko = await add_character(storage, "Aiko")
     picture = await add_image(storage, aiko)
     original = await storage.characters.get(aiko)
-    await service.vary(
+    await service.request_vary(
         requester(BOB), VaryRequest(aiko, strength="strong", parent_image_id=picture)
     )
     job = queue.jobs[-1]
     fork = await storage.characters.get(job.character_id or 0)
     assert fork is not None and fork.id != aiko
     assert (fork.owner_id, fork.forked_from_id) == (BOB, aiko)
-    assert job.parent_image_id == picture and job.request["strength"] == "strong"
+    assert job.parent_image_id == picture and job.request.strength == "strong"
     assert await storage.characters.get(aiko) == original
 
 
 async def test_forks_off_refuses_others_but_not_the_owner(
-    storage: Storage, service: SubmitService, queue: StubQueue
+    storage: Storage, service: PictureRequests, queue: StubQueue
 ) -> None:
     aiko = await add_character(storage, "Aiko")
     await add_image(storage, aiko)
     await storage.guilds.update(GUILD, allow_forks=False)
     with pytest.raises(NotAllowed) as refused:
-        await service.vary(requester(BOB), VaryRequest(aiko))
+        await service.request_vary(requester(BOB), VaryRequest(aiko))
     assert refused.value.message_key == "error.fork_disabled"
-    await service.vary(requester(ALICE), VaryRequest(aiko))
+    await service.request_vary(requester(ALICE), VaryRequest(aiko))
     assert [j.user_id for j in queue.jobs] == [ALICE]
 
 
 async def test_a_refused_submission_leaves_no_fork_behind(
-    storage: Storage, service: SubmitService, queue: StubQueue
+    storage: Storage, service: PictureRequests, queue: StubQueue
 ) -> None:
     aiko = await add_character(storage, "Aiko")
     await add_image(storage, aiko)
     queue.refuse = True
     with pytest.raises(QuotaExhausted):
-        await service.vary(requester(BOB), VaryRequest(aiko))
+        await service.request_vary(requester(BOB), VaryRequest(aiko))
     assert [c.id for c in await storage.characters.search_visible(GUILD, BOB, "")] == [aiko]
 
 
 @pytest.mark.parametrize("case", ["unknown", "other_guild", "others_private"])
 async def test_characters_the_member_cannot_see_are_not_found(
-    storage: Storage, service: SubmitService, queue: StubQueue, case: str
+    storage: Storage, service: PictureRequests, queue: StubQueue, case: str
 ) -> None:
     if case == "unknown":
         character_id = 987654
@@ -399,34 +399,36 @@ async def test_characters_the_member_cannot_see_are_not_found(
     else:
         character_id = await add_character(storage, "Secret", owner=BOB, private=True)
     with pytest.raises(NotFound) as missing:
-        await service.vary(requester(ALICE), VaryRequest(character_id))
+        await service.request_vary(requester(ALICE), VaryRequest(character_id))
     assert missing.value.message_key == "error.character_not_found"
     assert not queue.jobs
 
 
 async def test_a_deleted_or_foreign_parent_falls_back_to_the_main_picture(
-    storage: Storage, service: SubmitService, queue: StubQueue
+    storage: Storage, service: PictureRequests, queue: StubQueue
 ) -> None:
     aiko = await add_character(storage, "Aiko")
     main = await add_image(storage, aiko)
     gone = await add_image(storage, aiko)
     await storage.gallery.delete_images(GUILD, [gone])
     other = await add_image(storage, await add_character(storage, "Other"))
-    await service.vary(requester(ALICE), VaryRequest(aiko, parent_image_id=gone))
-    await service.vary(requester(ALICE), VaryRequest(aiko, parent_image_id=other))
+    await service.request_vary(requester(ALICE), VaryRequest(aiko, parent_image_id=gone))
+    await service.request_vary(requester(ALICE), VaryRequest(aiko, parent_image_id=other))
     assert [j.parent_image_id for j in queue.jobs] == [main, main]
 
 
 async def test_a_character_without_pictures_cannot_be_varied(
-    storage: Storage, service: SubmitService
+    storage: Storage, service: PictureRequests
 ) -> None:
     aiko = await add_character(storage, "Aiko")
     with pytest.raises(NotFound) as missing:
-        await service.vary(requester(ALICE), VaryRequest(aiko))
+        await service.request_vary(requester(ALICE), VaryRequest(aiko))
     assert missing.value.message_key == "error.no_reference"
 
 
-async def test_set_main_checks_owner_and_picture(storage: Storage, service: SubmitService) -> None:
+async def test_set_main_checks_owner_and_picture(
+    storage: Storage, service: PictureRequests
+) -> None:
     aiko = await add_character(storage, "Aiko")
     first = await add_image(storage, aiko)
     second = await add_image(storage, aiko)

@@ -1,0 +1,77 @@
+"""Where each waiting job stands, how long it will take, and telling its member."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+
+from bot.jobs.limiter import RateLimiter
+from bot.jobs.observer import Notify
+from bot.jobs.scheduler import FairScheduler
+from bot.records import Job, JobState
+from bot.storage import Storage
+
+__all__ = ["DEFAULT_JOB_SECONDS", "POSITION_UPDATES", "QueuePlaces"]
+
+DEFAULT_JOB_SECONDS = 30.0
+# How far down the line waiting members hear that their place changed (a server's waiting
+# jobs are capped at GUILD_PENDING_CAP, 50 by default, so every member of a server is told).
+POSITION_UPDATES = 100
+# How many recent job durations the estimate is the median of.
+RECENT_DURATIONS = 20
+
+
+class QueuePlaces:
+    def __init__(
+        self, scheduler: FairScheduler, storage: Storage, limiter: RateLimiter, notify: Notify
+    ) -> None:
+        self._scheduler = scheduler
+        self._storage = storage
+        self._limiter = limiter
+        self._notify = notify
+        self._durations: list[float] = []
+        # The place each waiting job's member was last told, and one teller at a time so an
+        # older order never lands after a newer one.
+        self._told: dict[int, int] = {}
+        self._lock = asyncio.Lock()
+
+    async def load_durations(self) -> None:
+        """At start: the estimate begins from what the latest finished jobs took."""
+        self._durations = await self._storage.jobs.recent_durations()
+
+    def record_duration(self, seconds: float) -> None:
+        self._durations = [*self._durations[-(RECENT_DURATIONS - 1) :], seconds]
+
+    def position(self, job_id: int) -> int | None:
+        return self._scheduler.position(job_id)
+
+    def eta(self, position: int) -> float | None:
+        """Seconds until a job at ``position`` finishes, from recently measured durations."""
+        typical = statistics.median(self._durations) if self._durations else DEFAULT_JOB_SECONDS
+        rounds = math.ceil(position / self._limiter.concurrency)
+        return rounds * typical + self._limiter.paused_for()
+
+    async def tell(self, job: Job, position: int, eta_seconds: float | None) -> None:
+        """Tell ``job``'s member their place (and remember it, so it is not told twice)."""
+        self._told[job.id] = position
+        await self._notify(lambda observer: observer.job_queued(job, position, eta_seconds))
+
+    async def tell_moved(self) -> None:
+        """The line changed: every waiting member whose place moved sees the new one.
+
+        Places come from the scheduler's own order (the order jobs will start in), so no two
+        members are told the same place. Each job's message is edited through its own
+        interaction webhook, so these edits do not queue behind each other at Discord.
+        """
+        async with self._lock:
+            order = self._scheduler.order()
+            waiting = set(order)
+            self._told = {j: p for j, p in self._told.items() if j in waiting}
+            for position, job_id in enumerate(order[:POSITION_UPDATES], start=1):
+                if self._told.get(job_id) == position:
+                    continue
+                job = await self._storage.jobs.get(job_id)
+                if job is None or job.state != JobState.QUEUED:
+                    continue
+                await self.tell(job, position, self.eta(position))

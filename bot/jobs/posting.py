@@ -1,0 +1,143 @@
+"""Posting a finished job's pictures: retried through Discord trouble, redelivered at start.
+
+The pictures are stored before they are posted; a crash, a restart or a Discord outage in
+between never draws (or bills) them twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+
+from bot.config import Settings
+from bot.errors import BotError, ConfigError, DeliveryFailed
+from bot.images.store import ImageStore
+from bot.jobs.observer import JobObserver, Notify
+from bot.jobs.runner import JobRunner
+from bot.jobs.storage_faults import StorageFaults
+from bot.records import PENDING_STATES, Character, Job, JobState, StoredImage
+from bot.storage import NewImage, Storage
+
+__all__ = ["DELIVERY_ATTEMPTS", "REDELIVERY_CONCURRENCY", "JobPoster"]
+
+log = logging.getLogger(__name__)
+
+# Posting a finished job: tries in this process (backoff from RETRY_BASE_SECONDS, doubling:
+# 2 + 4 + 8 + 16 + 32 s by default, about a minute of Discord trouble) before the next start
+# takes over; and how many posts the start-up redelivery makes at once.
+DELIVERY_ATTEMPTS = 6
+REDELIVERY_CONCURRENCY = 3
+
+
+class JobPoster:
+    def __init__(
+        self,
+        storage: Storage,
+        store: ImageStore,
+        runner: JobRunner,
+        settings: Settings,
+        faults: StorageFaults,
+        notify: Notify,
+        *,
+        observer: Callable[[], JobObserver | None],
+        stopping: Callable[[], bool],
+    ) -> None:
+        self._storage = storage
+        self._store = store
+        self._runner = runner
+        self._settings = settings
+        self._settle = faults.settle
+        self._notify = notify
+        self._observer = observer  # the queue's observer, set after the queue is built
+        self._stopping = stopping  # the queue is shutting down: leave posts for next start
+        self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
+
+    async def record_kept_answers(self) -> None:
+        """Pictures a previous run was paid for but never recorded: record them, don't redraw."""
+        notes = await asyncio.to_thread(self._store.kept_answers)
+        for job_id, note in sorted(notes.items()):
+            saved = [NewImage(**image) for image in note.get("images", [])]
+            job = await self._storage.jobs.get(job_id)
+            character = await self._storage.characters.get(job.character_id or 0) if job else None
+            if job is None or job.state not in PENDING_STATES or character is None:
+                if job is None or job.state != JobState.DONE:  # never to be recorded: no orphans
+                    paths = [p for i in saved for p in (i.file_path, i.thumb_path) if p]
+                    await asyncio.to_thread(self._store.delete, paths)
+                self._store.forget_answer(job_id)
+                continue
+            try:
+                await self._runner.record(job, character, note["record"], saved)
+            except BotError:
+                continue  # its character is gone; record() removed the files
+            log.info("Job %s: recorded the pictures a previous run kept (not paid twice)", job_id)
+
+    async def deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
+        """Post the pictures, trying again with backoff while Discord has trouble.
+
+        A permanent refusal (a missing permission, a post Discord rejects) settles the job:
+        the pictures stay stored (gallery, /mydata), the member and the admins are told.
+        """
+        observer = self._observer()
+        if observer is None:
+            log.error("No observer to deliver job %s; it stays undelivered", job.id)
+            return
+        if not images:
+            # Seen once under heavy load in CI: the record's read-back came back empty while
+            # the rows exist (cause not yet found). Read them again rather than post nothing.
+            images = await self._storage.images.for_job(job.id)
+            if not images:
+                log.warning("Job %s has no stored pictures to post", job.id)
+                return
+        delay = self._settings.retry_base_seconds
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                message_id = await observer.job_done(job, character, images)
+            except DeliveryFailed as exc:
+                if exc.permanent:
+                    await self._undeliverable(job, character, exc)
+                    return
+                # A 429 says how long to wait; honour it rather than our own guess.
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                log.info("Job %s: posting failed (%s), try %d", job.id, exc.reason, attempt)
+            except Exception:
+                log.exception("Delivering job %s failed (try %d)", job.id, attempt)
+                wait = delay
+            else:
+                posted = functools.partial(self._storage.jobs.mark_delivered, job.id, message_id)
+                await self._settle(job, posted, tell=False)  # the member has the pictures
+                await self._storage.jobs.forget_token(job.id)
+                return
+            if attempt == DELIVERY_ATTEMPTS or self._stopping():
+                break
+            await asyncio.sleep(wait)
+            delay *= 2
+        log.warning("Job %s is still not posted; the next start tries again", job.id)
+
+    async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
+        log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
+        # Settled first: no restart retries it (and logs a traceback) forever.
+        settled = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
+        await self._settle(job, settled, tell=False)
+        undeliverable = BotError(f"error.delivery_{exc.reason}", name=character.name)
+        await self._notify(lambda observer: observer.job_undeliverable(job, undeliverable))
+        # Once per kind of problem per day (claim_alert), however many jobs hit it.
+        alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
+        await self._notify(lambda observer: observer.admin_alert(job.guild_id, alert))
+        await self._storage.jobs.forget_token(job.id)
+
+    async def redeliver(self, job: Job) -> None:
+        # A bounded number at a time: a restart after an outage must not fire every
+        # undelivered post at Discord at once.
+        async with self._redelivery_slots:
+            if job.state == JobState.DONE:
+                character = await self._storage.characters.get(job.character_id or 0)
+                images = await self._storage.images.for_job(job.id)
+                if character is not None and images:
+                    await self.deliver(job, character, images)
+                    return
+            error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
+            await self._notify(lambda observer: observer.job_failed(job, error))
+            await self._storage.jobs.mark_delivered(job.id, None)
+            await self._storage.jobs.forget_token(job.id)

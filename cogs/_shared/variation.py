@@ -1,0 +1,86 @@
+"""Varying a picture: the modal that asks what changes, and starting the variation.
+
+Shared because two extensions start variations: /character vary and the Vary buttons under
+every posted picture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import discord
+
+from bot.errors import NotFound
+from bot.images.prompts import CHANGE_LIMIT
+from bot.jobs.submit import VaryRequest
+from cogs._shared.context import requester, services, tr
+from cogs._shared.reply import reply
+from cogs._shared.start_job import start_job
+
+__all__ = ["VaryModal", "start_vary"]
+
+
+class VaryModal(discord.ui.Modal):
+    """What a variation of a posted picture changes; empty means a fresh take."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        image_id: int,
+        character_id: int,
+        strength: str = "subtle",
+    ) -> None:
+        strength = "strong" if strength == "strong" else "subtle"
+        # Not persistent: if the member walks away, forget the modal after the token's life.
+        super().__init__(
+            title=tr(interaction, f"modal.vary_{strength}.title", id=image_id)[:45],
+            timeout=15 * 60,
+        )
+        self.image_id = image_id
+        self.character_id = character_id
+        self.strength = strength
+        self.change: discord.ui.TextInput[VaryModal] = discord.ui.TextInput(
+            placeholder=tr(interaction, "modal.vary.change_hint")[:100],
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=CHANGE_LIMIT,
+            custom_id="change",
+        )
+        self.add_item(
+            discord.ui.Label(text=tr(interaction, "modal.vary.change")[:45], component=self.change)
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        request = VaryRequest(
+            character_id=self.character_id,
+            change=self.change.value,
+            strength=self.strength,
+            parent_image_id=self.image_id,
+        )
+        await start_vary(interaction, request)
+
+
+async def start_vary(interaction: discord.Interaction, request: VaryRequest) -> None:
+    """Ask for a variation (after the interaction was deferred); the queue's observer shows
+    where it stands.
+
+    When the character was someone else's, the member is told privately that the pictures
+    go to their own copy of it.
+    """
+    who = requester(interaction)
+    submitted = await start_job(
+        interaction, lambda: services(interaction).requests.request_vary(who, request)
+    )
+    if submitted is None or submitted.job.character_id == request.character_id:
+        return
+    with contextlib.suppress(NotFound):  # deleted already: nothing to point at
+        fork = await services(interaction).characters.visible_character(
+            interaction.guild_id or 0, interaction.user.id, submitted.job.character_id or 0
+        )
+        await reply(
+            interaction,
+            content=tr(interaction, "vary.forked", name=fork.name, id=fork.id),
+            ephemeral=True,
+        )
