@@ -26,8 +26,8 @@ def delivery(states: dict[int, str]) -> DiscordDelivery:
     async def nothing(*_args: Any, **_kwargs: Any) -> None:
         return None
 
-    storage = SimpleNamespace(jobs=SimpleNamespace(get=get))
-    bot = SimpleNamespace(services=SimpleNamespace(storage=storage, catalog=Catalog.load()))
+    job_posts = SimpleNamespace(job=get)
+    bot = SimpleNamespace(services=SimpleNamespace(job_posts=job_posts, catalog=Catalog.load()))
     d = DiscordDelivery(bot)  # type: ignore[arg-type]
     d._job_started = nothing  # type: ignore[method-assign]
     d._job_done = nothing  # type: ignore[method-assign,assignment]
