@@ -18,6 +18,7 @@ from bot.quotas import MODEL_TIERS
 from bot.records import GuildConfig
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import services, tr
+from cogs._shared.options import Option, options
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
 from cogs.admin.config_views import config_embed
@@ -47,6 +48,20 @@ GALLERY_CHOICES = [
         value="private",
     ),
 ]
+
+
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+ALERT_CHANNEL = Option(
+    "channel", "The admin alert channel", key="admin.alert_channel", name_key="admin.channel"
+)
+ALLOWED = Option("allowed", "Allowed or not", key="admin.allowed")
+CHANNEL = Option("channel", "The channel", key="admin.channel")
+EMOJI = Option("emoji", "One emoji, e.g. ⭐ or a server emoji", key="admin.emoji")
+MAX_COUNT = Option("max-count", "Most pictures one request may ask for", key="admin.max_count")
+SIZE = Option("size", "Default picture shape", key="admin.size")
+STYLE = Option("style", "Default art style", key="admin.style")
+TIER = Option("tier", "The tier", key="admin.tier")
+VISIBILITY = Option("visibility", "Public or private", key="admin.visibility")
 
 
 @app_commands.guild_only()
@@ -96,8 +111,7 @@ class ConfigCog(
             key="cmd.config.allow_channel.description",
         ),
     )
-    @app_commands.describe(channel=_("The channel", key="opt.admin.channel.description"))
-    @app_commands.rename(channel=_("channel", key="opt.admin.channel.name"))
+    @options(channel=CHANNEL)
     async def allow_channel(
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
@@ -117,8 +131,7 @@ class ConfigCog(
             key="cmd.config.remove_channel.description",
         ),
     )
-    @app_commands.describe(channel=_("The channel", key="opt.admin.channel.description"))
-    @app_commands.rename(channel=_("channel", key="opt.admin.channel.name"))
+    @options(channel=CHANNEL)
     async def remove_channel(
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
@@ -136,16 +149,7 @@ class ConfigCog(
             key="cmd.config.defaults.description",
         ),
     )
-    @app_commands.describe(
-        style=_("Default art style", key="opt.admin.style.description"),
-        size=_("Default picture shape", key="opt.admin.size.description"),
-        max_count=_("Most pictures one request may ask for", key="opt.admin.max_count.description"),
-    )
-    @app_commands.rename(
-        style=_("style", key="opt.admin.style.name"),
-        size=_("size", key="opt.admin.size.name"),
-        max_count=_("max-count", key="opt.admin.max_count.name"),
-    )
+    @options(style=STYLE, size=SIZE, max_count=MAX_COUNT)
     @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES)
     async def defaults(
         self,
@@ -167,8 +171,7 @@ class ConfigCog(
             "Model tier: cheaper pictures or better ones", key="cmd.config.model.description"
         ),
     )
-    @app_commands.describe(tier=_("The tier", key="opt.admin.tier.description"))
-    @app_commands.rename(tier=_("tier", key="opt.admin.tier.name"))
+    @options(tier=TIER)
     @app_commands.choices(tier=TIER_CHOICES)
     async def model(self, interaction: discord.Interaction, tier: str) -> None:
         require_admin(interaction)
@@ -185,8 +188,7 @@ class ConfigCog(
             key="cmd.config.forks.description",
         ),
     )
-    @app_commands.describe(allowed=_("Allowed or not", key="opt.admin.allowed.description"))
-    @app_commands.rename(allowed=_("allowed", key="opt.admin.allowed.name"))
+    @options(allowed=ALLOWED)
     async def forks(self, interaction: discord.Interaction, allowed: bool) -> None:
         require_admin(interaction)
         await self._saved(interaction, allow_forks=allowed)
@@ -197,10 +199,7 @@ class ConfigCog(
             "The reaction that marks a favorite picture", key="cmd.config.emoji.description"
         ),
     )
-    @app_commands.describe(
-        emoji=_("One emoji, e.g. ⭐ or a server emoji", key="opt.admin.emoji.description")
-    )
-    @app_commands.rename(emoji=_("emoji", key="opt.admin.emoji.name"))
+    @options(emoji=EMOJI)
     async def emoji(
         self, interaction: discord.Interaction, emoji: app_commands.Range[str, 1, 100]
     ) -> None:
@@ -214,10 +213,7 @@ class ConfigCog(
         name=_("gallery", key="cmd.config.gallery.name"),
         description=_("Who can browse the gallery", key="cmd.config.gallery.description"),
     )
-    @app_commands.describe(
-        visibility=_("Public or private", key="opt.admin.visibility.description")
-    )
-    @app_commands.rename(visibility=_("visibility", key="opt.admin.visibility.name"))
+    @options(visibility=VISIBILITY)
     @app_commands.choices(visibility=GALLERY_CHOICES)
     async def gallery(self, interaction: discord.Interaction, visibility: str) -> None:
         require_admin(interaction)
@@ -232,10 +228,7 @@ class ConfigCog(
             key="cmd.config.alerts.description",
         ),
     )
-    @app_commands.describe(
-        channel=_("The admin alert channel", key="opt.admin.alert_channel.description")
-    )
-    @app_commands.rename(channel=_("channel", key="opt.admin.channel.name"))
+    @options(channel=ALERT_CHANNEL)
     async def alerts(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:

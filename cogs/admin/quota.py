@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.records import QuotaLimit, Scope
 from cogs._shared.context import is_admin, services, tr
+from cogs._shared.options import Option, options
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
@@ -35,23 +36,44 @@ ServerPending = app_commands.Range[int, 1, 10_000]
 Dollars = app_commands.Range[float, 0.01, 1_000_000.0]
 
 
-# The options every "set" subcommand shares, described once.
-LIMIT_DESCRIPTIONS = {
-    "per_day": _("Pictures per day (0 = none)", key="opt.admin.per_day.description"),
-    "per_hour": _(
-        "Pictures per hour (leave empty for no hourly limit)",
-        key="opt.admin.per_hour.description",
+# The options every "set" subcommand shares, declared once.
+LIMIT_OPTIONS = {
+    "per_day": Option("per-day", "Pictures per day (0 = none)", key="admin.per_day"),
+    "per_hour": Option(
+        "per-hour", "Pictures per hour (leave empty for no hourly limit)", key="admin.per_hour"
     ),
-    "pending": _(
+    "pending": Option(
+        "pending",
         "Pictures that may wait in the queue at once (empty = the default)",
-        key="opt.admin.pending.description",
+        key="admin.pending",
     ),
 }
-LIMIT_NAMES = {
-    "per_day": _("per-day", key="opt.admin.per_day.name"),
-    "per_hour": _("per-hour", key="opt.admin.per_hour.name"),
-    "pending": _("pending", key="opt.admin.pending.name"),
-}
+
+
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+MEMBER = Option("member", "The member", key="admin.member")
+MEMBER_SHOW = Option(
+    "member", "Admins only: whose quota to see", key="admin.member_show", name_key="admin.member"
+)
+ROLE = Option("role", "The role (@everyone = every member)", key="admin.role")
+SERVER_PENDING = Option(
+    "pending",
+    "Jobs the whole server may have waiting (empty = the default)",
+    key="admin.server_pending",
+    name_key="admin.pending",
+)
+SERVER_PER_DAY = Option(
+    "per-day",
+    "Pictures per day for the whole server (empty = no cap)",
+    key="admin.server_per_day",
+    name_key="admin.per_day",
+)
+USD_PER_DAY = Option(
+    "usd-per-day", "Estimated US dollars per day (needs PRICE_TABLE)", key="admin.usd_per_day"
+)
+USD_PER_MONTH = Option(
+    "usd-per-month", "Estimated US dollars per month (needs PRICE_TABLE)", key="admin.usd_per_month"
+)
 
 
 @app_commands.guild_only()
@@ -73,10 +95,7 @@ class QuotaCog(
             key="cmd.quota.show.description",
         ),
     )
-    @app_commands.describe(
-        member=_("Admins only: whose quota to see", key="opt.admin.member_show.description")
-    )
-    @app_commands.rename(member=_("member", key="opt.admin.member.name"))
+    @options(member=MEMBER_SHOW)
     async def show(
         self,
         interaction: discord.Interaction,
@@ -135,14 +154,7 @@ class QuotaAdminCog(
             key="cmd.quota_admin.set_member.description",
         ),
     )
-    @app_commands.describe(
-        member=_("The member", key="opt.admin.member.description"),
-        **LIMIT_DESCRIPTIONS,
-    )
-    @app_commands.rename(
-        member=_("member", key="opt.admin.member.name"),
-        **LIMIT_NAMES,
-    )
+    @options(member=MEMBER, **LIMIT_OPTIONS)
     async def set_member(
         self,
         interaction: discord.Interaction,
@@ -166,14 +178,7 @@ class QuotaAdminCog(
             key="cmd.quota_admin.set_role.description",
         ),
     )
-    @app_commands.describe(
-        role=_("The role (@everyone = every member)", key="opt.admin.role.description"),
-        **LIMIT_DESCRIPTIONS,
-    )
-    @app_commands.rename(
-        role=_("role", key="opt.admin.role.name"),
-        **LIMIT_NAMES,
-    )
+    @options(role=ROLE, **LIMIT_OPTIONS)
     async def set_role(
         self,
         interaction: discord.Interaction,
@@ -197,29 +202,11 @@ class QuotaAdminCog(
             key="cmd.quota_admin.set_server.description",
         ),
     )
-    @app_commands.describe(
-        per_day=_(
-            "Pictures per day for the whole server (empty = no cap)",
-            key="opt.admin.server_per_day.description",
-        ),
-        pending=_(
-            "Jobs the whole server may have waiting (empty = the default)",
-            key="opt.admin.server_pending.description",
-        ),
-        usd_per_day=_(
-            "Estimated US dollars per day (needs PRICE_TABLE)",
-            key="opt.admin.usd_per_day.description",
-        ),
-        usd_per_month=_(
-            "Estimated US dollars per month (needs PRICE_TABLE)",
-            key="opt.admin.usd_per_month.description",
-        ),
-    )
-    @app_commands.rename(
-        per_day=_("per-day", key="opt.admin.per_day.name"),
-        pending=_("pending", key="opt.admin.pending.name"),
-        usd_per_day=_("usd-per-day", key="opt.admin.usd_per_day.name"),
-        usd_per_month=_("usd-per-month", key="opt.admin.usd_per_month.name"),
+    @options(
+        per_day=SERVER_PER_DAY,
+        pending=SERVER_PENDING,
+        usd_per_day=USD_PER_DAY,
+        usd_per_month=USD_PER_MONTH,
     )
     async def set_server(
         self,
@@ -264,8 +251,7 @@ class QuotaAdminCog(
             key="cmd.quota_admin.clear_member.description",
         ),
     )
-    @app_commands.describe(member=_("The member", key="opt.admin.member.description"))
-    @app_commands.rename(member=_("member", key="opt.admin.member.name"))
+    @options(member=MEMBER)
     async def clear_member(
         self, interaction: discord.Interaction, member: discord.Member | discord.User
     ) -> None:
@@ -277,10 +263,7 @@ class QuotaAdminCog(
         name=_("role", key="cmd.quota_admin.clear_role.name"),
         description=_("Remove a role's limit", key="cmd.quota_admin.clear_role.description"),
     )
-    @app_commands.describe(
-        role=_("The role (@everyone = every member)", key="opt.admin.role.description")
-    )
-    @app_commands.rename(role=_("role", key="opt.admin.role.name"))
+    @options(role=ROLE)
     async def clear_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
         require_admin(interaction)
         target = guild_role(interaction, role)

@@ -16,6 +16,7 @@ from bot.i18n import format_number
 from bot.images.render import DayUsage, render_usage_chart
 from bot.usage import PERIODS, UsageReport, days_csv, members_csv
 from cogs._shared.context import locale_of, services, tr, tr_plain
+from cogs._shared.options import Option, options
 from cogs.admin.checks import require_admin
 from cogs.admin.quota_views import COLOUR, money
 
@@ -119,6 +120,10 @@ def usage_embed(
     return embed
 
 
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+PERIOD = Option("period", "How far back", key="admin.period")
+
+
 class UsageCog(commands.Cog):
     def __init__(self, bot: CharacterBot) -> None:
         self.bot = bot
@@ -132,8 +137,7 @@ class UsageCog(commands.Cog):
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.describe(period=_("How far back", key="opt.admin.period.description"))
-    @app_commands.rename(period=_("period", key="opt.admin.period.name"))
+    @options(period=PERIOD)
     @app_commands.choices(period=PERIOD_CHOICES)
     async def usage(self, interaction: discord.Interaction, period: int = 30) -> None:
         require_admin(interaction)

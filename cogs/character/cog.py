@@ -14,6 +14,7 @@ from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
+from cogs._shared.options import Option, options
 from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal
@@ -33,6 +34,30 @@ STRENGTH_CHOICES = [
 ]
 
 
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+BACKGROUND = Option("background", "Normal, or a transparent sticker cutout", key="background")
+CHANGE = Option("change", "What changes, e.g. waving, summer festival yukata", key="change")
+CHARACTER = Option("character", "One of your characters", key="character")
+COUNT = Option("count", "How many pictures (1-4)", key="count")
+DESCRIPTION = Option(
+    "description",
+    "Looks, outfit, personality (any language). Leave empty to fill in a form",
+    key="description",
+)
+NAME = Option("name", "Your character's name", key="name")
+PICTURE = Option("picture", "One of the character's pictures (its number, e.g. #12)", key="picture")
+REFERENCE = Option("reference", "A picture to take inspiration from", key="reference")
+SIZE = Option("size", "Picture shape", key="size")
+STRENGTH = Option("strength", "How far the picture may move", key="strength")
+STYLE = Option("style", "Art style", key="style")
+VARY_CHARACTER = Option(
+    "character",
+    "Your character, or one shared here (you vary your own copy)",
+    key="vary_character",
+    name_key="character",
+)
+
+
 @app_commands.guild_only()
 class CharacterCog(
     CharacterManageCommands,
@@ -48,26 +73,14 @@ class CharacterCog(
         name=_("create", key="cmd.create.name"),
         description=_("Turn a few words into an anime character", key="cmd.create.description"),
     )
-    @app_commands.describe(
-        name=_("Your character's name", key="opt.name.description"),
-        description=_(
-            "Looks, outfit, personality (any language). Leave empty to fill in a form",
-            key="opt.description.description",
-        ),
-        style=_("Art style", key="opt.style.description"),
-        size=_("Picture shape", key="opt.size.description"),
-        count=_("How many pictures (1-4)", key="opt.count.description"),
-        reference=_("A picture to take inspiration from", key="opt.reference.description"),
-        background=_("Normal, or a transparent sticker cutout", key="opt.background.description"),
-    )
-    @app_commands.rename(
-        name=_("name", key="opt.name.name"),
-        description=_("description", key="opt.description.name"),
-        style=_("style", key="opt.style.name"),
-        size=_("size", key="opt.size.name"),
-        count=_("count", key="opt.count.name"),
-        reference=_("reference", key="opt.reference.name"),
-        background=_("background", key="opt.background.name"),
+    @options(
+        name=NAME,
+        description=DESCRIPTION,
+        style=STYLE,
+        size=SIZE,
+        count=COUNT,
+        reference=REFERENCE,
+        background=BACKGROUND,
     )
     @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES, background=BACKGROUND_CHOICES)
     async def create(
@@ -109,23 +122,7 @@ class CharacterCog(
             "The same character in a new pose, outfit or scene", key="cmd.vary.description"
         ),
     )
-    @app_commands.describe(
-        character=_(
-            "Your character, or one shared here (you vary your own copy)",
-            key="opt.vary_character.description",
-        ),
-        change=_("What changes, e.g. waving, summer festival yukata", key="opt.change.description"),
-        strength=_("How far the picture may move", key="opt.strength.description"),
-        count=_("How many pictures (1-4)", key="opt.count.description"),
-        size=_("Picture shape", key="opt.size.description"),
-    )
-    @app_commands.rename(
-        character=_("character", key="opt.character.name"),
-        change=_("change", key="opt.change.name"),
-        strength=_("strength", key="opt.strength.name"),
-        count=_("count", key="opt.count.name"),
-        size=_("size", key="opt.size.name"),
-    )
+    @options(character=VARY_CHARACTER, change=CHANGE, strength=STRENGTH, count=COUNT, size=SIZE)
     @app_commands.choices(strength=STRENGTH_CHOICES, size=SIZE_CHOICES)
     async def vary(
         self,
@@ -157,17 +154,7 @@ class CharacterCog(
             key="cmd.main.description",
         ),
     )
-    @app_commands.describe(
-        character=_("One of your characters", key="opt.character.description"),
-        picture=_(
-            "One of the character's pictures (its number, e.g. #12)",
-            key="opt.picture.description",
-        ),
-    )
-    @app_commands.rename(
-        character=_("character", key="opt.character.name"),
-        picture=_("picture", key="opt.picture.name"),
-    )
+    @options(character=CHARACTER, picture=PICTURE)
     async def main(
         self,
         interaction: discord.Interaction,

@@ -23,10 +23,24 @@ from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
 from cogs._shared.members import display_name
+from cogs._shared.options import Option, options
 from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
 
 __all__ = ["CharacterManageCommands"]
+
+
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+DELETE_CHARACTER = Option(
+    "character", "The character to delete", key="delete_character", name_key="manage_character"
+)
+MANAGE_CHARACTER = Option("character", "A character in this server", key="manage_character")
+PRIVATE_CHARACTER = Option(
+    "character", "One of your characters", key="private_character", name_key="manage_character"
+)
+PRIVATE_HIDDEN = Option(
+    "hidden", "True: only you see it. False: everyone here sees it", key="private_hidden"
+)
 
 
 class CharacterManageCommands(commands.Cog):
@@ -39,10 +53,7 @@ class CharacterManageCommands(commands.Cog):
             key="cmd.character_show.description",
         ),
     )
-    @app_commands.describe(
-        character=_("A character in this server", key="opt.manage_character.description")
-    )
-    @app_commands.rename(character=_("character", key="opt.manage_character.name"))
+    @options(character=MANAGE_CHARACTER)
     async def show_character(
         self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
     ) -> None:
@@ -82,10 +93,7 @@ class CharacterManageCommands(commands.Cog):
             key="cmd.character_delete.description",
         ),
     )
-    @app_commands.describe(
-        character=_("The character to delete", key="opt.delete_character.description")
-    )
-    @app_commands.rename(character=_("character", key="opt.manage_character.name"))
+    @options(character=DELETE_CHARACTER)
     async def delete_character(
         self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
     ) -> None:
@@ -141,17 +149,7 @@ class CharacterManageCommands(commands.Cog):
             key="cmd.character_private.description",
         ),
     )
-    @app_commands.describe(
-        character=_("One of your characters", key="opt.private_character.description"),
-        hidden=_(
-            "True: only you see it. False: everyone here sees it",
-            key="opt.private_hidden.description",
-        ),
-    )
-    @app_commands.rename(
-        character=_("character", key="opt.manage_character.name"),
-        hidden=_("hidden", key="opt.private_hidden.name"),
-    )
+    @options(character=PRIVATE_CHARACTER, hidden=PRIVATE_HIDDEN)
     async def set_character_private(
         self,
         interaction: discord.Interaction,

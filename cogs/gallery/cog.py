@@ -15,6 +15,7 @@ from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
 from cogs._shared.members import remember_name
+from cogs._shared.options import Option, options
 from cogs.gallery.views import show_page
 
 if TYPE_CHECKING:
@@ -36,6 +37,13 @@ SCOPE_CHOICES = [
 ]
 
 
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+GALLERY_CHARACTER = Option("character", "Only this character's pictures", key="gallery_character")
+GALLERY_MEMBER = Option("member", "Only this member's pictures", key="gallery_member")
+GALLERY_SCOPE = Option("scope", "Everyone's pictures or only yours", key="gallery_scope")
+GALLERY_SORT = Option("sort", "Newest or most favorited first", key="gallery_sort")
+
+
 @app_commands.guild_only()
 class GalleryCog(commands.Cog):
     def __init__(self, bot: CharacterBot) -> None:
@@ -48,17 +56,11 @@ class GalleryCog(commands.Cog):
             key="cmd.gallery.description",
         ),
     )
-    @app_commands.describe(
-        member=_("Only this member's pictures", key="opt.gallery_member.description"),
-        character=_("Only this character's pictures", key="opt.gallery_character.description"),
-        sort=_("Newest or most favorited first", key="opt.gallery_sort.description"),
-        scope=_("Everyone's pictures or only yours", key="opt.gallery_scope.description"),
-    )
-    @app_commands.rename(
-        member=_("member", key="opt.gallery_member.name"),
-        character=_("character", key="opt.gallery_character.name"),
-        sort=_("sort", key="opt.gallery_sort.name"),
-        scope=_("scope", key="opt.gallery_scope.name"),
+    @options(
+        member=GALLERY_MEMBER,
+        character=GALLERY_CHARACTER,
+        sort=GALLERY_SORT,
+        scope=GALLERY_SCOPE,
     )
     @app_commands.choices(sort=SORT_CHOICES, scope=SCOPE_CHOICES)
     async def gallery(
