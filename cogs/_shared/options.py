@@ -1,4 +1,4 @@
-"""Slash-command options, declared once each.
+"""Slash commands and their options, declared once each.
 
 discord.py wants an option's shown name and its description in two decorators
 (``rename`` and ``describe``), each text localised through a catalog key. Writing both by hand
@@ -8,19 +8,20 @@ names every option three times per command and lets the two drift apart. Here on
 
 Catalog keys: ``opt.<key>.name`` and ``opt.<key>.description``; an option that shares its
 name with others but says something else (a "character" that must be one's own) gives the
-name's key apart with ``name_key``.
+name's key apart with ``name_key``. ``@command(name, description, key=...)`` does the same
+for the command itself (``cmd.<key>.name``, ``cmd.<key>.description``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from discord import app_commands
 from discord.app_commands import locale_str
 
-__all__ = ["Option", "options"]
+__all__ = ["Option", "command", "options"]
 
 T = TypeVar("T")
 
@@ -55,3 +56,11 @@ def options(**declared: Option) -> Callable[[T], T]:
         )(described)
 
     return apply
+
+
+def command(name: str, description: str, *, key: str) -> Callable[[Any], Any]:
+    """``app_commands.command`` with its name and description localised by catalog key."""
+    return app_commands.command(
+        name=locale_str(name, key=f"cmd.{key}.name"),
+        description=locale_str(description, key=f"cmd.{key}.description"),
+    )

@@ -18,7 +18,7 @@ from bot.quotas import MODEL_TIERS
 from bot.records import GuildConfig
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import services, tr
-from cogs._shared.options import Option, options
+from cogs._shared.options import Option, command, options
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import require_admin
 from cogs.admin.config_views import config_embed
@@ -95,21 +95,16 @@ class ConfigCog(
             interaction, content=note, embed=config_embed(interaction, config), ephemeral=True
         )
 
-    @app_commands.command(
-        name=_("show", key="cmd.config.show.name"),
-        description=_("See every setting of this server", key="cmd.config.show.description"),
-    )
+    @command("show", "See every setting of this server", key="config.show")
     async def show(self, interaction: discord.Interaction) -> None:
         require_admin(interaction)
         config = await services(interaction).guild_settings.config(interaction.guild_id or 0)
         await self._show(interaction, config)
 
-    @app_commands.command(
-        name=_("allow-channel", key="cmd.config.allow_channel.name"),
-        description=_(
-            "Allow commands in a channel (once any is set, only those)",
-            key="cmd.config.allow_channel.description",
-        ),
+    @command(
+        "allow-channel",
+        "Allow commands in a channel (once any is set, only those)",
+        key="config.allow_channel",
     )
     @options(channel=CHANNEL)
     async def allow_channel(
@@ -124,12 +119,10 @@ class ConfigCog(
             interaction, config, tr(interaction, "config.channel_added", channel=channel.mention)
         )
 
-    @app_commands.command(
-        name=_("remove-channel", key="cmd.config.remove_channel.name"),
-        description=_(
-            "Stop allowing commands in a channel (none left = anywhere)",
-            key="cmd.config.remove_channel.description",
-        ),
+    @command(
+        "remove-channel",
+        "Stop allowing commands in a channel (none left = anywhere)",
+        key="config.remove_channel",
     )
     @options(channel=CHANNEL)
     async def remove_channel(
@@ -142,12 +135,10 @@ class ConfigCog(
         key = "config.channel_removed" if removed.left else "config.channel_removed_anywhere"
         await self._show(interaction, removed.config, tr(interaction, key, channel=channel.mention))
 
-    @app_commands.command(
-        name=_("defaults", key="cmd.config.defaults.name"),
-        description=_(
-            "Default style and size, and the most pictures per request",
-            key="cmd.config.defaults.description",
-        ),
+    @command(
+        "defaults",
+        "Default style and size, and the most pictures per request",
+        key="config.defaults",
     )
     @options(style=STYLE, size=SIZE, max_count=MAX_COUNT)
     @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES)
@@ -165,12 +156,7 @@ class ConfigCog(
         )
         await self._show(interaction, config, tr(interaction, "config.saved"))
 
-    @app_commands.command(
-        name=_("model", key="cmd.config.model.name"),
-        description=_(
-            "Model tier: cheaper pictures or better ones", key="cmd.config.model.description"
-        ),
-    )
+    @command("model", "Model tier: cheaper pictures or better ones", key="config.model")
     @options(tier=TIER)
     @app_commands.choices(tier=TIER_CHOICES)
     async def model(self, interaction: discord.Interaction, tier: str) -> None:
@@ -181,24 +167,13 @@ class ConfigCog(
         )
         await self._show(interaction, config, tr(interaction, "config.saved"))
 
-    @app_commands.command(
-        name=_("forks", key="cmd.config.forks.name"),
-        description=_(
-            "Whether members may fork other members' characters",
-            key="cmd.config.forks.description",
-        ),
-    )
+    @command("forks", "Whether members may fork other members' characters", key="config.forks")
     @options(allowed=ALLOWED)
     async def forks(self, interaction: discord.Interaction, allowed: bool) -> None:
         require_admin(interaction)
         await self._saved(interaction, allow_forks=allowed)
 
-    @app_commands.command(
-        name=_("emoji", key="cmd.config.emoji.name"),
-        description=_(
-            "The reaction that marks a favorite picture", key="cmd.config.emoji.description"
-        ),
-    )
+    @command("emoji", "The reaction that marks a favorite picture", key="config.emoji")
     @options(emoji=EMOJI)
     async def emoji(
         self, interaction: discord.Interaction, emoji: app_commands.Range[str, 1, 100]
@@ -209,10 +184,7 @@ class ConfigCog(
             raise UserInputError("error.bad_emoji")
         await self._saved(interaction, favorite_emoji=parsed)
 
-    @app_commands.command(
-        name=_("gallery", key="cmd.config.gallery.name"),
-        description=_("Who can browse the gallery", key="cmd.config.gallery.description"),
-    )
+    @command("gallery", "Who can browse the gallery", key="config.gallery")
     @options(visibility=VISIBILITY)
     @app_commands.choices(visibility=GALLERY_CHOICES)
     async def gallery(self, interaction: discord.Interaction, visibility: str) -> None:
@@ -221,12 +193,8 @@ class ConfigCog(
             raise UserInputError("error.bad_input")
         await self._saved(interaction, gallery_public=visibility == "public")
 
-    @app_commands.command(
-        name=_("alerts", key="cmd.config.alerts.name"),
-        description=_(
-            "Where admins hear about budgets and problems (empty = off)",
-            key="cmd.config.alerts.description",
-        ),
+    @command(
+        "alerts", "Where admins hear about budgets and problems (empty = off)", key="config.alerts"
     )
     @options(channel=ALERT_CHANNEL)
     async def alerts(

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.records import QuotaLimit, Scope
 from cogs._shared.context import is_admin, services, tr
-from cogs._shared.options import Option, options
+from cogs._shared.options import Option, command, options
 from cogs._shared.reply import acknowledge, reply
 from cogs.admin.checks import guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
@@ -88,13 +88,7 @@ class QuotaCog(
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(
-        name=_("show", key="cmd.quota.show.name"),
-        description=_(
-            "How many pictures you have left, and when they reset",
-            key="cmd.quota.show.description",
-        ),
-    )
+    @command("show", "How many pictures you have left, and when they reset", key="quota.show")
     @options(member=MEMBER_SHOW)
     async def show(
         self,
@@ -292,12 +286,7 @@ class QuotaAdminCog(
 
     # --- list ----------------------------------------------------------------------------
 
-    @app_commands.command(
-        name=_("list", key="cmd.quota_admin.list.name"),
-        description=_(
-            "Every picture limit set in this server", key="cmd.quota_admin.list.description"
-        ),
-    )
+    @command("list", "Every picture limit set in this server", key="quota_admin.list")
     async def list_limits(self, interaction: discord.Interaction) -> None:
         require_admin(interaction)
         rows = await services(interaction).quotas.limits(interaction.guild_id or 0)

@@ -16,7 +16,7 @@ from bot.i18n import format_number
 from bot.images.render import DayUsage, render_usage_chart
 from bot.usage import PERIODS, UsageReport, days_csv, members_csv
 from cogs._shared.context import locale_of, services, tr, tr_plain
-from cogs._shared.options import Option, options
+from cogs._shared.options import Option, command, options
 from cogs.admin.checks import require_admin
 from cogs.admin.quota_views import COLOUR, money
 
@@ -128,12 +128,8 @@ class UsageCog(commands.Cog):
     def __init__(self, bot: CharacterBot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name=_("usage", key="cmd.usage.name"),
-        description=_(
-            "Admins: pictures, tokens and estimated cost per day, with a CSV",
-            key="cmd.usage.description",
-        ),
+    @command(
+        "usage", "Admins: pictures, tokens and estimated cost per day, with a CSV", key="usage"
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)

@@ -14,7 +14,7 @@ from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
-from cogs._shared.options import Option, options
+from cogs._shared.options import Option, command, options
 from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal
@@ -69,10 +69,7 @@ class CharacterCog(
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(
-        name=_("create", key="cmd.create.name"),
-        description=_("Turn a few words into an anime character", key="cmd.create.description"),
-    )
+    @command("create", "Turn a few words into an anime character", key="create")
     @options(
         name=NAME,
         description=DESCRIPTION,
@@ -116,12 +113,7 @@ class CharacterCog(
         )
         await start_create(interaction, request, reference)
 
-    @app_commands.command(
-        name=_("vary", key="cmd.vary.name"),
-        description=_(
-            "The same character in a new pose, outfit or scene", key="cmd.vary.description"
-        ),
-    )
+    @command("vary", "The same character in a new pose, outfit or scene", key="vary")
     @options(character=VARY_CHARACTER, change=CHANGE, strength=STRENGTH, count=COUNT, size=SIZE)
     @app_commands.choices(strength=STRENGTH_CHOICES, size=SIZE_CHOICES)
     async def vary(
@@ -147,13 +139,7 @@ class CharacterCog(
     ) -> list[app_commands.Choice[str]]:
         return await character_choices(interaction, current, own_only=False)
 
-    @app_commands.command(
-        name=_("main", key="cmd.main.name"),
-        description=_(
-            "Choose the picture your character's variations start from",
-            key="cmd.main.description",
-        ),
-    )
+    @command("main", "Choose the picture your character's variations start from", key="main")
     @options(character=CHARACTER, picture=PICTURE)
     async def main(
         self,

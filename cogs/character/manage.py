@@ -12,7 +12,6 @@ import io
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.characters import CharacterCard
@@ -23,7 +22,7 @@ from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
 from cogs._shared.members import display_name
-from cogs._shared.options import Option, options
+from cogs._shared.options import Option, command, options
 from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
 
@@ -46,12 +45,8 @@ PRIVATE_HIDDEN = Option(
 class CharacterManageCommands(commands.Cog):
     """Commands to look at, hide and delete characters. Mix into the /character GroupCog."""
 
-    @app_commands.command(
-        name=_("show", key="cmd.character_show.name"),
-        description=_(
-            "A character's card: portrait, sheet, creator and favorites",
-            key="cmd.character_show.description",
-        ),
+    @command(
+        "show", "A character's card: portrait, sheet, creator and favorites", key="character_show"
     )
     @options(character=MANAGE_CHARACTER)
     async def show_character(
@@ -86,12 +81,10 @@ class CharacterManageCommands(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return await character_choices(interaction, current, browsing=True)
 
-    @app_commands.command(
-        name=_("delete", key="cmd.character_delete.name"),
-        description=_(
-            "Delete a character with all its pictures (admins: any character here)",
-            key="cmd.character_delete.description",
-        ),
+    @command(
+        "delete",
+        "Delete a character with all its pictures (admins: any character here)",
+        key="character_delete",
     )
     @options(character=DELETE_CHARACTER)
     async def delete_character(
@@ -142,12 +135,10 @@ class CharacterManageCommands(commands.Cog):
             interaction, current, own_only=not is_admin(interaction), browsing=True
         )
 
-    @app_commands.command(
-        name=_("private", key="cmd.character_private.name"),
-        description=_(
-            "Hide one of your characters from everyone else, or show it again",
-            key="cmd.character_private.description",
-        ),
+    @command(
+        "private",
+        "Hide one of your characters from everyone else, or show it again",
+        key="character_private",
     )
     @options(character=PRIVATE_CHARACTER, hidden=PRIVATE_HIDDEN)
     async def set_character_private(

@@ -15,7 +15,7 @@ from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
 from cogs._shared.members import remember_name
-from cogs._shared.options import Option, options
+from cogs._shared.options import Option, command, options
 from cogs.gallery.views import show_page
 
 if TYPE_CHECKING:
@@ -49,12 +49,8 @@ class GalleryCog(commands.Cog):
     def __init__(self, bot: CharacterBot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name=_("gallery", key="cmd.gallery.name"),
-        description=_(
-            "Browse pictures as a contact sheet; open one, see the favorites",
-            key="cmd.gallery.description",
-        ),
+    @command(
+        "gallery", "Browse pictures as a contact sheet; open one, see the favorites", key="gallery"
     )
     @options(
         member=GALLERY_MEMBER,

@@ -14,6 +14,7 @@ from bot.mydata import group_parts
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import services, tr
+from cogs._shared.options import command
 from cogs._shared.picture_message import REQUEST_BUDGET
 
 __all__ = ["MyDataCog"]
@@ -39,12 +40,8 @@ class MyDataCog(
         self._exporting: set[tuple[int, int]] = set()  # (guild, member) exports running
         super().__init__()
 
-    @app_commands.command(
-        name=_("export", key="cmd.mydata_export.name"),
-        description=_(
-            "Get a zip of your characters' pictures, sheets and prompts",
-            key="cmd.mydata_export.description",
-        ),
+    @command(
+        "export", "Get a zip of your characters' pictures, sheets and prompts", key="mydata_export"
     )
     async def export(self, interaction: discord.Interaction) -> None:
         key = (interaction.guild_id or 0, interaction.user.id)
@@ -111,12 +108,10 @@ class MyDataCog(
                 await _say_dm_closed(interaction)
                 return
 
-    @app_commands.command(
-        name=_("delete", key="cmd.mydata_delete.name"),
-        description=_(
-            "Erase your characters, pictures, favorites and prompts here (asks first)",
-            key="cmd.mydata_delete.description",
-        ),
+    @command(
+        "delete",
+        "Erase your characters, pictures, favorites and prompts here (asks first)",
+        key="mydata_delete",
     )
     async def delete(self, interaction: discord.Interaction) -> None:
         svc = services(interaction)

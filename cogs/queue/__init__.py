@@ -7,7 +7,6 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.jobs.board import ListedJob
@@ -15,6 +14,7 @@ from bot.records import JobState
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.eta import eta_for
+from cogs._shared.options import command
 from cogs._shared.picture_message import truncate
 from cogs._shared.reply import acknowledge, reply
 
@@ -77,10 +77,7 @@ class QueueCog(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name=_("queue", key="cmd.queue.name"),
-        description=_("See your waiting pictures and cancel them", key="cmd.queue.description"),
-    )
+    @command("queue", "See your waiting pictures and cancel them", key="queue")
     async def queue(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         admin = is_admin(interaction)
