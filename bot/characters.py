@@ -240,7 +240,7 @@ class CharacterService:
     ) -> Removed:
         """Delete the character, its pictures and their files; return messages to remove."""
         await self.check_can_delete(guild_id, actor_id, character_id, is_admin=is_admin)
-        removed = await self.storage.gallery.delete_character(guild_id, character_id)
+        removed = await self.storage.characters.delete(guild_id, character_id)
         await asyncio.to_thread(self.store.delete, removed.files)
         log.info(
             "Character %s deleted by %s in guild %s (%d pictures)",

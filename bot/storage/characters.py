@@ -59,8 +59,9 @@ class CharacterRepository:
         )
         return changed > 0
 
-    async def delete(self, guild_id: int, character_id: int) -> list[str]:
-        """Delete a character and its pictures; return the stored file paths to remove."""
+    async def delete(self, guild_id: int, character_id: int) -> Removed:
+        """Delete a character with its pictures and favorites, in one transaction; what went
+        (and the stored files to remove) is returned."""
         removed = Removed()
         async with self._db.transaction() as conn:
             await remove_characters(
@@ -70,7 +71,7 @@ class CharacterRepository:
                 "WHERE c.id = ? AND c.guild_id = ?",
                 (character_id, guild_id),
             )
-        return removed.files
+        return removed
 
     async def search_visible(
         self,

@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.records import Character, GallerySort, Keyset, StoredImage
 from bot.storage.database import Database
-from bot.storage.removal import Removed, remove_characters, remove_images, remove_member_data
+from bot.storage.removal import Removed, remove_images, remove_member_data
 
 __all__ = [
     "ExportData",
@@ -326,19 +326,6 @@ class GalleryRepository:
                 guild_id,
                 f"WHERE i.guild_id = ? AND i.id IN ({marks})",
                 [guild_id, *image_ids],
-            )
-        return removed
-
-    async def delete_character(self, guild_id: int, character_id: int) -> Removed:
-        """Delete a character with its pictures and favorites, in one transaction."""
-        removed = Removed()
-        async with self._db.transaction() as conn:
-            await remove_characters(
-                conn,
-                removed,
-                guild_id,
-                "WHERE c.id = ? AND c.guild_id = ?",
-                (character_id, guild_id),
             )
         return removed
 

@@ -251,7 +251,7 @@ class TrustMachine(RuleBasedStateMachine):
         character_id = self.any_id(data, "characters")
         if character_id is not None:
             self.deleted_on_purpose.add(character_id)
-            self.run(self.storage.gallery.delete_character(GUILD, character_id))
+            self.run(self.storage.characters.delete(GUILD, character_id))
 
     @rule(data=st.data(), private=st.booleans())
     def make_private(self, data: st.DataObject, private: bool) -> None:
