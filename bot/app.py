@@ -20,6 +20,7 @@ from bot.i18n.translator import CatalogTranslator
 from bot.images.fonts import check_fonts
 from bot.services import Services
 from cogs._shared.alerts import AdminAlerts
+from cogs._shared.context import ServicedBot
 from cogs._shared.tree import CharacterTree
 from cogs.pictures.delivery import DiscordDelivery
 
@@ -43,7 +44,7 @@ def command_tree_hash(payload: list[dict[str, object]]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-class CharacterBot(commands.AutoShardedBot):
+class CharacterBot(ServicedBot):
     def __init__(self, services: Services, *, force_sync: bool = False) -> None:
         intents = discord.Intents.none()
         intents.guilds = True

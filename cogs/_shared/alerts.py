@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["AdminAlerts"]
 
@@ -22,7 +22,7 @@ class AdminAlerts:
     """The quota service's alert sink. It decides nothing: QuotaService already made sure
     this alert goes out once per budget period."""
 
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
 
     async def __call__(self, guild_id: int, key: str, values: dict[str, Any]) -> None:

@@ -5,18 +5,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord.ext import commands
 
 from bot.i18n import resolve_locale
 from bot.jobs.submit import Requester
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
     from bot.services import Services
 
-__all__ = ["bot_of", "locale_of", "requester", "services", "tr"]
+__all__ = ["ServicedBot", "bot_of", "locale_of", "requester", "services", "tr"]
 
 
-def bot_of(interaction: discord.Interaction) -> CharacterBot:
+class ServicedBot(commands.AutoShardedBot):
+    """The bot as the Discord layer sees it: discord.py's bot holding the core's services.
+
+    bot/app.py's ``CharacterBot`` is one. Cogs name this class, not the composition root, so
+    the layers import in one direction only.
+    """
+
+    services: Services
+
+
+def bot_of(interaction: discord.Interaction) -> ServicedBot:
     return interaction.client  # type: ignore[return-value]
 
 

@@ -13,10 +13,10 @@ from cogs.admin.quota import QuotaAdminCog, QuotaCog
 from cogs.admin.usage import UsageCog
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 
-async def setup(bot: CharacterBot) -> None:
+async def setup(bot: ServicedBot) -> None:
     await bot.add_cog(QuotaCog(bot))
     await bot.add_cog(QuotaAdminCog(bot))
     await bot.add_cog(ConfigCog(bot))

@@ -25,7 +25,7 @@ from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["ConfigCog"]
 
@@ -71,7 +71,7 @@ class ConfigCog(
     group_name=_("config", key="cmd.config.name"),
     group_description=_("Admins: this server's settings", key="cmd.config.description"),
 ):
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         super().__init__()
 

@@ -23,7 +23,7 @@ from cogs.admin.checks import guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["QuotaAdminCog", "QuotaCog"]
 
@@ -84,7 +84,7 @@ class QuotaCog(
         "Your picture quota: what's left and when it resets", key="cmd.quota.description"
     ),
 ):
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         super().__init__()
 
@@ -130,7 +130,7 @@ class QuotaAdminCog(
         ),
     )
 
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         super().__init__()
 

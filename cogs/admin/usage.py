@@ -21,7 +21,7 @@ from cogs.admin.checks import require_admin
 from cogs.admin.quota_views import COLOUR, money
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["UsageCog", "chart_png"]
 
@@ -125,7 +125,7 @@ PERIOD = Option("period", "How far back", key="admin.period")
 
 
 class UsageCog(commands.Cog):
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
 
     @command(

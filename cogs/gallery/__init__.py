@@ -9,14 +9,14 @@ from cogs.gallery.reactions import FavoriteReactions
 from cogs.gallery.views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 
-async def setup(bot: CharacterBot) -> None:
+async def setup(bot: ServicedBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(GalleryCog(bot))
     await bot.add_cog(FavoriteReactions(bot))
 
 
-async def teardown(bot: CharacterBot) -> None:
+async def teardown(bot: ServicedBot) -> None:
     bot.remove_dynamic_items(*DYNAMIC_ITEMS)

@@ -19,7 +19,7 @@ from cogs._shared.options import Option, command, options
 from cogs.gallery.views import show_page
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["GalleryCog"]
 
@@ -46,7 +46,7 @@ GALLERY_SORT = Option("sort", "Newest or most favorited first", key="gallery_sor
 
 @app_commands.guild_only()
 class GalleryCog(commands.Cog):
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
 
     @command(

@@ -14,7 +14,7 @@ import discord
 from discord.ext import commands
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["FavoriteReactions"]
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class FavoriteReactions(commands.Cog):
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         self._lock = asyncio.Lock()
 

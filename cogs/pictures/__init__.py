@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from cogs._shared.picture_buttons import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 
-async def setup(bot: CharacterBot) -> None:
+async def setup(bot: ServicedBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
 
-async def teardown(bot: CharacterBot) -> None:
+async def teardown(bot: ServicedBot) -> None:
     bot.remove_dynamic_items(*DYNAMIC_ITEMS)

@@ -26,7 +26,7 @@ from cogs._shared.picture_message import build_picture_message
 from cogs._shared.reply import JobReply
 
 if TYPE_CHECKING:
-    from bot.app import CharacterBot
+    from cogs._shared.context import ServicedBot
 
 __all__ = ["DiscordDelivery"]
 
@@ -72,7 +72,7 @@ def _carries(message: discord.Message, custom_id: str) -> bool:
 
 
 class DiscordDelivery:
-    def __init__(self, bot: CharacterBot) -> None:
+    def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         self.services = bot.services
         # One edit at a time per job: "queued", "drawing", previews and the result can come

@@ -199,13 +199,14 @@ def test_no_module_reads_a_private_attribute_of_another_object() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-def test_cogs_never_import_storage_or_openai() -> None:
+def test_cogs_never_import_storage_openai_or_the_composition_root() -> None:
     """Cogs parse, call one service, render: data comes from services (records from
-    bot/records.py), never from the storage layer, and images never from OpenAI directly."""
+    bot/records.py), never from the storage layer, and images never from OpenAI directly.
+    They name the bot as ``cogs._shared.context.ServicedBot``: imports run one way only."""
     offenders = [
         f"{path.relative_to(ROOT)} imports {package}"
         for path in _production_files("cogs")
-        for package in ("bot.storage", "openai")
+        for package in ("bot.storage", "openai", "bot.app")
         if _imports(path, package)
     ]
     assert not offenders, offenders
