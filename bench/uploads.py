@@ -17,7 +17,7 @@ import asyncio
 from _harness import Result, bench_env, print_table, rss_kib, save_results
 from memory import Sampler, _mb
 
-from tests.e2e.test_uploads import flat_png
+from tests.e2e.helpers import flat_png
 from tests.fakes.discord import Upload
 
 TARGET_MB = 300

@@ -8,6 +8,8 @@ import pkgutil
 import re
 from pathlib import Path
 
+import pytest
+
 import cogs
 from bot.app import EXTENSIONS
 from bot.i18n import COUNT_PLACEHOLDERS, LOCALES, PLURAL_CATEGORIES, Catalog
@@ -261,3 +263,11 @@ def test_production_files_and_functions_stay_small() -> None:
             if not any(line.strip().startswith(LONG_FUNCTION_MARK) for line in source):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}()")
     assert not offenders, "\n".join(offenders)
+
+
+def test_every_benchmark_script_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmarks import test fakes and helpers; a move there must not break them
+    silently (CI runs no benchmark)."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        importlib.import_module(path.stem)
