@@ -3,6 +3,7 @@ pictures tests put in it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import AsyncIterator
@@ -10,12 +11,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from hypothesis.stateful import RuleBasedStateMachine
 from PIL import Image, ImageDraw
 
 from bot.images.convert import make_thumbnail
 from bot.images.store import ImageStore
 from bot.records import CreateJobRequest, Job, JobRequest
-from bot.storage import NewJob, Storage
+from bot.storage import Limits, NewJob, Storage
 
 
 @asynccontextmanager
@@ -48,6 +50,45 @@ def new_job(
         locale="en",
         **fields,
     )
+
+
+def roomy_limits(**budget: Any) -> Limits:
+    """Counts no test sequence reaches, windows that began a minute ago; ``budget`` sets the
+    dollar fields (``server_daily_usd=…``, ``month_start=…``)."""
+    now = time.time()
+    return Limits(
+        member_pending_cap=100,
+        guild_pending_cap=1000,
+        member_daily=None,
+        member_hourly=None,
+        server_daily=None,
+        day_start=now - 60,
+        hour_start=now - 60,
+        **budget,
+    )
+
+
+class StorageMachine(RuleBasedStateMachine):
+    """A state machine over the real storage layer: each run opens a fresh database in a
+    folder of its own under ``tmp_root`` (a test sets it to its ``tmp_path``), on an event
+    loop of its own, and closes both at teardown."""
+
+    tmp_root = "/tmp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.folder = Path(type(self).tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
+        self.folder.mkdir(parents=True)
+        self.storage = Storage(self.folder / "bot.sqlite3")
+        self.run(self.storage.open())
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.storage.close())
+        self.loop.close()
 
 
 # A queued job as a fresh row holds it.
