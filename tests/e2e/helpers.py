@@ -116,6 +116,14 @@ async def drawn(member: Member, name: str, description: str) -> tuple[Message, i
     return message, image_ids(message)[0]
 
 
+async def drawn_character(
+    member: Member, data_dir: Path, name: str = "Aiko", description: str = "silver hair"
+) -> tuple[Message, int, int]:
+    """A finished picture, its (first) picture id, and the id of the character it drew."""
+    message, picture = await drawn(member, name, description)
+    return message, picture, character_of(data_dir, picture)
+
+
 async def refusal(handle: InteractionHandle) -> str:
     """The private answer a refused member gets (and no public trace of the attempt)."""
     reply = await handle.wait_for_reply(lambda m: m.ephemeral, timeout=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import character_of, create, drawn, finished, private_answer, query
+from tests.e2e.helpers import create, drawn_character, finished, private_answer, query
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -16,10 +16,8 @@ async def test_a_typed_name_works_in_every_option_that_names_a_character(
     bot: object, guild: Guild, data_dir: Path
 ) -> None:
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
-    _, bobs_first = await drawn(bob, "Aiko", "short red hair")
-    bobs_aiko = character_of(data_dir, bobs_first)
+    _, _, aiko = await drawn_character(alice, data_dir)
+    _, _, bobs_aiko = await drawn_character(bob, data_dir, "Aiko", "short red hair")
 
     # Typed, not picked: her own Aiko first, in any case.
     shown = await alice.slash("character show", character="aiko")
