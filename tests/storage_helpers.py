@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -89,6 +91,24 @@ class StorageMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.run(self.storage.close())
         self.loop.close()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, kind, data and the CRC of kind and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def raw_png(width: int, height: int, idat: bytes, *, color_type: int = 2) -> bytes:
+    """A PNG written byte by byte, for files PIL would not write (forged sizes, bombs): an
+    IHDR declaring ``width`` x ``height`` 8-bit pixels of ``color_type`` (2 RGB, 6 RGBA),
+    the compressed ``idat`` as it is, and the IEND."""
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 # A queued job as a fresh row holds it.

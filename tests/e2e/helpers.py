@@ -12,7 +12,6 @@ import io
 import json
 import re
 import sqlite3
-import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -27,7 +26,7 @@ from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
-from tests.storage_helpers import Seeder, open_storage
+from tests.storage_helpers import Seeder, open_storage, raw_png
 
 EN = Catalog.load()
 
@@ -309,22 +308,12 @@ def unescaped_markdown(text: str) -> list[str]:
 # --- pictures a member uploads ------------------------------------------------------------
 
 
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
 def flat_png(side: int) -> bytes:
     """A flat RGBA square: a few hundred KB on the wire, ``side² × 4`` bytes once decoded."""
     row = b"\x00" + b"\x10\x20\x30\xff" * side
     packer = zlib.compressobj(9)
     body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", body)
-        + png_chunk(b"IEND", b"")
-    )
+    return raw_png(side, side, body, color_type=6)
 
 
 # --- a gallery written before the bot starts -------------------------------------------------
