@@ -155,6 +155,17 @@ async def start_drawing(
     return handle
 
 
+async def held_at_openai(
+    fake_openai: FakeOpenAI, member: Member, name: str = "Aiko", description: str = "silver hair"
+) -> InteractionHandle:
+    """With OpenAI holding its answers, ask for a picture and wait until it is the one held
+    there (no other request is held)."""
+    fake_openai.hold()
+    handle = await create(member, name, description)
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    return handle
+
+
 async def admin_says(admin: Member, command: str, *words: str, **options: Any) -> Any:
     """Run an admin command and wait for its private answer containing ``words``."""
     handle = await admin.slash(command, options=options)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import create, drawn_character, finished, private_answer, query
+from tests.e2e.helpers import (
+    create,
+    drawn_character,
+    finished,
+    held_at_openai,
+    private_answer,
+    query,
+)
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -62,9 +69,7 @@ async def test_waiting_members_are_told_the_places_the_scheduler_will_use(
     # One job at a time, so the order jobs start in is the order OpenAI sees them.
     await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    fake_openai.hold()
-    running = await create(alice, "A1")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    running = await held_at_openai(fake_openai, alice, "A1")
     # Each newcomer may go ahead of those already waiting: Bob and Carol were never served,
     # Alice was. A2 is told place 1 first, then 2, then 3 as Bob and Carol arrive.
     waiting = {

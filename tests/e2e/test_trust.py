@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     drawn,
     drawn_character,
     finished,
+    held_at_openai,
     image_ids,
     private_answer,
     query,
@@ -146,9 +147,7 @@ async def test_a_failed_variation_never_deletes_a_character_that_had_pictures(
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     message, _, aiko = await drawn_character(alice, data_dir)
 
-    fake_openai.hold()
-    bobs = await bob.slash("character create", name="Bea", description="short red hair")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    bobs = await held_at_openai(fake_openai, bob, "Bea", "short red hair")
     alices = await alice.slash("character vary", character=str(aiko), change="waving")
     await alices.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await delete_message_pictures(fake_discord, alice, message)
@@ -194,9 +193,7 @@ async def test_a_queued_fork_variation_loses_an_original_made_private_meanwhile(
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
     _, first, aiko = await drawn_character(alice, data_dir)
 
-    fake_openai.hold()
-    carols = await carol.slash("character create", name="Cleo", description="a blue hat")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    carols = await held_at_openai(fake_openai, carol, "Cleo", "a blue hat")
     bobs = await bob.slash("character vary", character=str(aiko), change="with a cat")
     await bobs.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await make_private(alice, aiko)
