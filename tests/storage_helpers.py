@@ -3,19 +3,23 @@ pictures tests put in it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import struct
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from hypothesis.stateful import RuleBasedStateMachine
 from PIL import Image, ImageDraw
 
 from bot.images.convert import make_thumbnail
 from bot.images.store import ImageStore
 from bot.records import CreateJobRequest, Job, JobRequest
-from bot.storage import NewJob, Storage
+from bot.storage import Limits, NewJob, Storage
 
 
 @asynccontextmanager
@@ -47,6 +51,63 @@ def new_job(
         image_count=count,
         locale="en",
         **fields,
+    )
+
+
+def roomy_limits(**budget: Any) -> Limits:
+    """Counts no test sequence reaches, windows that began a minute ago; ``budget`` sets the
+    dollar fields (``server_daily_usd=…``, ``month_start=…``)."""
+    now = time.time()
+    return Limits(
+        member_pending_cap=100,
+        guild_pending_cap=1000,
+        member_daily=None,
+        member_hourly=None,
+        server_daily=None,
+        day_start=now - 60,
+        hour_start=now - 60,
+        **budget,
+    )
+
+
+class StorageMachine(RuleBasedStateMachine):
+    """A state machine over the real storage layer: each run opens a fresh database in a
+    folder of its own under ``tmp_root`` (a test sets it to its ``tmp_path``), on an event
+    loop of its own, and closes both at teardown."""
+
+    tmp_root = "/tmp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.folder = Path(type(self).tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
+        self.folder.mkdir(parents=True)
+        self.storage = Storage(self.folder / "bot.sqlite3")
+        self.run(self.storage.open())
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.storage.close())
+        self.loop.close()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, kind, data and the CRC of kind and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def raw_png(width: int, height: int, idat: bytes, *, color_type: int = 2) -> bytes:
+    """A PNG written byte by byte, for files PIL would not write (forged sizes, bombs): an
+    IHDR declaring ``width`` x ``height`` 8-bit pixels of ``color_type`` (2 RGB, 6 RGBA),
+    the compressed ``idat`` as it is, and the IEND."""
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
     )
 
 

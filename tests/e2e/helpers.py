@@ -12,7 +12,6 @@ import io
 import json
 import re
 import sqlite3
-import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -27,7 +26,7 @@ from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
-from tests.storage_helpers import Seeder, open_storage
+from tests.storage_helpers import Seeder, open_storage, raw_png
 
 EN = Catalog.load()
 
@@ -116,6 +115,14 @@ async def drawn(member: Member, name: str, description: str) -> tuple[Message, i
     return message, image_ids(message)[0]
 
 
+async def drawn_character(
+    member: Member, data_dir: Path, name: str = "Aiko", description: str = "silver hair"
+) -> tuple[Message, int, int]:
+    """A finished picture, its (first) picture id, and the id of the character it drew."""
+    message, picture = await drawn(member, name, description)
+    return message, picture, character_of(data_dir, picture)
+
+
 async def refusal(handle: InteractionHandle) -> str:
     """The private answer a refused member gets (and no public trace of the attempt)."""
     reply = await handle.wait_for_reply(lambda m: m.ephemeral, timeout=10)
@@ -145,6 +152,17 @@ async def start_drawing(
     fake_openai.hold()
     handle = await create(member, name)
     await handle.wait_original(drawing, timeout=10)
+    return handle
+
+
+async def held_at_openai(
+    fake_openai: FakeOpenAI, member: Member, name: str = "Aiko", description: str = "silver hair"
+) -> InteractionHandle:
+    """With OpenAI holding its answers, ask for a picture and wait until it is the one held
+    there (no other request is held)."""
+    fake_openai.hold()
+    handle = await create(member, name, description)
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
     return handle
 
 
@@ -301,22 +319,12 @@ def unescaped_markdown(text: str) -> list[str]:
 # --- pictures a member uploads ------------------------------------------------------------
 
 
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
 def flat_png(side: int) -> bytes:
     """A flat RGBA square: a few hundred KB on the wire, ``side² × 4`` bytes once decoded."""
     row = b"\x00" + b"\x10\x20\x30\xff" * side
     packer = zlib.compressobj(9)
     body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", body)
-        + png_chunk(b"IEND", b"")
-    )
+    return raw_png(side, side, body, color_type=6)
 
 
 # --- a gallery written before the bot starts -------------------------------------------------

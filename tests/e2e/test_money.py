@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import admin_says, create, finished, query
+from tests.e2e.helpers import admin_says, create, finished, held_at_openai, query
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -81,9 +81,7 @@ async def test_a_budget_lowered_while_jobs_wait_stops_them_with_a_refund(
     boss = guild.add_member("boss", admin=True)
     await admin_says(boss, "quota-admin set server", "$5.00 a day", **{"usd-per-day": 5})
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    fake_openai.hold()
-    first = await create(alice, "Aiko")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    first = await held_at_openai(fake_openai, alice)
     waiting = await create(bob, "Bea")
     await waiting.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await admin_says(boss, "quota-admin set server", "$0.01 a day", **{"usd-per-day": 0.01})
@@ -109,9 +107,7 @@ async def test_a_server_that_removes_the_bot_pays_for_nothing_more(
 ) -> None:
     await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
     alice = guild.add_member("alice")
-    fake_openai.hold()
-    running = await create(alice, "Aiko")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    running = await held_at_openai(fake_openai, alice)
     waiting = [await create(alice, f"W{i}") for i in range(3)]
     for h in waiting:
         await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
@@ -142,9 +138,7 @@ async def test_jobs_of_a_server_left_while_the_bot_was_down_are_refunded_not_run
     bot = await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
     alice = guild.add_member("alice")
     made = await (await create(alice, "Aiko")).wait_original(finished, timeout=20)
-    fake_openai.hold()
-    await create(alice, "Held")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    await held_at_openai(fake_openai, alice, "Held")
     for i in range(2):
         h = await create(alice, f"W{i}")
         await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)

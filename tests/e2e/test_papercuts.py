@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import character_of, create, drawn, finished, private_answer, query
+from tests.e2e.helpers import (
+    create,
+    drawn_character,
+    finished,
+    held_at_openai,
+    private_answer,
+    query,
+)
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -16,10 +23,8 @@ async def test_a_typed_name_works_in_every_option_that_names_a_character(
     bot: object, guild: Guild, data_dir: Path
 ) -> None:
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
-    _, bobs_first = await drawn(bob, "Aiko", "short red hair")
-    bobs_aiko = character_of(data_dir, bobs_first)
+    _, _, aiko = await drawn_character(alice, data_dir)
+    _, _, bobs_aiko = await drawn_character(bob, data_dir, "Aiko", "short red hair")
 
     # Typed, not picked: her own Aiko first, in any case.
     shown = await alice.slash("character show", character="aiko")
@@ -64,9 +69,7 @@ async def test_waiting_members_are_told_the_places_the_scheduler_will_use(
     # One job at a time, so the order jobs start in is the order OpenAI sees them.
     await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    fake_openai.hold()
-    running = await create(alice, "A1")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    running = await held_at_openai(fake_openai, alice, "A1")
     # Each newcomer may go ahead of those already waiting: Bob and Carol were never served,
     # Alice was. A2 is told place 1 first, then 2, then 3 as Bob and Carol arrive.
     waiting = {

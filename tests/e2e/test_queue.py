@@ -26,6 +26,17 @@ async def create(member: Member, name: str) -> InteractionHandle:
     return handle
 
 
+async def held_job(
+    fake_openai: FakeOpenAI, member: Member, name: str = "Aiko"
+) -> InteractionHandle:
+    """With OpenAI holding its answers, ask for a character and wait until its request is there
+    (the first request of the test: the job is running, not waiting)."""
+    fake_openai.hold()
+    handle = await create(member, name)
+    await fake_openai.wait_for_requests(1, endpoint="images")
+    return handle
+
+
 async def test_a_members_four_jobs_do_not_starve_anothers_one(
     start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
@@ -146,9 +157,7 @@ async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
     bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
     alice = guild.add_member("alice")
-    fake_openai.hold()
-    h = await create(alice, "Aiko")
-    await fake_openai.wait_for_requests(1, endpoint="images")
+    h = await held_job(fake_openai, alice)
     fake_discord.clock.advance(16 * 60)  # the interaction token is now dead
     fake_openai.release()
     post = await fake_discord.wait_for_message(
@@ -168,9 +177,7 @@ async def test_queue_shows_my_jobs_and_cancel_refunds(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice = guild.add_member("alice")
-    fake_openai.hold()
-    first = await create(alice, "One")
-    await fake_openai.wait_for_requests(1, endpoint="images")
+    first = await held_job(fake_openai, alice, "One")
     second = await create(alice, "Two")
     await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
 
@@ -196,9 +203,7 @@ async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(
     start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     bot = await start_bot(shutdown_grace_seconds=10)
-    fake_openai.hold()
-    h = await create(guild.add_member("alice"), "Aiko")
-    await fake_openai.wait_for_requests(1, endpoint="images")
+    h = await held_job(fake_openai, guild.add_member("alice"))
     assert bot.process is not None
     bot.process.terminate()  # SIGTERM, as `docker stop` sends
     await bot.wait_for_log("Waiting up to 10 s for 1 running jobs")
@@ -213,9 +218,7 @@ async def test_sigterm_leaves_an_unfinished_job_queued_for_the_next_start(
     start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     bot = await start_bot(shutdown_grace_seconds=0.5)
-    fake_openai.hold()
-    h = await create(guild.add_member("alice"), "Aiko")
-    await fake_openai.wait_for_requests(1, endpoint="images")
+    h = await held_job(fake_openai, guild.add_member("alice"))
     assert await bot.stop(timeout=15) == 0
     with db(data_dir) as conn:
         assert conn.execute("SELECT state FROM jobs").fetchall() == [("running",)]
@@ -231,9 +234,7 @@ async def test_waiting_members_see_their_place_move_up(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice = guild.add_member("alice")
-    fake_openai.hold()
-    await create(alice, "One")
-    await fake_openai.wait_for_requests(1, endpoint="images")
+    await held_job(fake_openai, alice, "One")
     await create(alice, "Two")
     third = await create(alice, "Three")
     await third.wait_original(lambda m: "position 2" in (m.content or ""), timeout=10)

@@ -19,7 +19,9 @@ from tests.e2e.helpers import (
     character_of,
     confirm,
     drawn,
+    drawn_character,
     finished,
+    held_at_openai,
     image_ids,
     private_answer,
     query,
@@ -65,8 +67,7 @@ async def test_a_deleted_picture_id_never_names_another_members_private_picture(
     await start_bot(max_concurrent_jobs=1)
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     _, first = await drawn(alice, "Aiko", "silver hair")
-    _, bea_first = await drawn(bob, "Bea", "short red hair")
-    bea = character_of(data_dir, bea_first)
+    _, bea_first, bea = await drawn_character(bob, data_dir, "Bea", "short red hair")
     await make_private(bob, bea)
     newest = await vary(alice, character_of(data_dir, first), "in the rain")
     doomed = image_ids(newest)[0]
@@ -115,8 +116,7 @@ async def test_deleting_an_original_leaves_other_members_forks_working(
     data_dir: Path,
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
+    _, _, aiko = await drawn_character(alice, data_dir)
     forked = await vary(bob, aiko, "holding an umbrella")
     bobs_picture = image_ids(forked)[0]
     fork = character_of(data_dir, bobs_picture)
@@ -145,12 +145,9 @@ async def test_a_failed_variation_never_deletes_a_character_that_had_pictures(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    message, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
+    message, _, aiko = await drawn_character(alice, data_dir)
 
-    fake_openai.hold()
-    bobs = await bob.slash("character create", name="Bea", description="short red hair")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    bobs = await held_at_openai(fake_openai, bob, "Bea", "short red hair")
     alices = await alice.slash("character vary", character=str(aiko), change="waving")
     await alices.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await delete_message_pictures(fake_discord, alice, message)
@@ -174,8 +171,7 @@ async def test_an_original_made_private_later_is_never_read_through_a_fork(
     bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
+    _, first, aiko = await drawn_character(alice, data_dir)
     forked = await vary(bob, aiko, "holding an umbrella")
     fork = character_of(data_dir, image_ids(forked)[0])
     await make_private(alice, aiko)
@@ -195,12 +191,9 @@ async def test_a_queued_fork_variation_loses_an_original_made_private_meanwhile(
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
     alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
+    _, first, aiko = await drawn_character(alice, data_dir)
 
-    fake_openai.hold()
-    carols = await carol.slash("character create", name="Cleo", description="a blue hat")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    carols = await held_at_openai(fake_openai, carol, "Cleo", "a blue hat")
     bobs = await bob.slash("character vary", character=str(aiko), change="with a cat")
     await bobs.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await make_private(alice, aiko)
@@ -225,8 +218,7 @@ async def test_a_private_server_gallery_hides_cards_and_autocomplete_too(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     admin = guild.add_member("admin", admin=True)
-    _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first)
+    _, _, aiko = await drawn_character(alice, data_dir)
     turned = await admin.slash("config gallery", visibility="private")
     await turned.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
 

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import io
-import struct
 import zlib
 
 import pytest
 from PIL import Image
 
 from tests.botproc import BotProcess
-from tests.e2e.helpers import create, finished, picture_size, png_chunk
+from tests.e2e.helpers import create, finished, picture_size
 from tests.fakes.discord import ATTACH_FILES, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
+from tests.storage_helpers import raw_png
 
 
 def bomb_png() -> bytes:
     """A tiny file whose header claims 30000 x 30000 pixels."""
-    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
-    body = zlib.compress(b"\x00" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", body)
-        + png_chunk(b"IEND", b"")
-    )
+    return raw_png(30000, 30000, zlib.compress(b"\x00" * 64))
 
 
 def encoded(image: Image.Image, fmt: str, **params: object) -> bytes:

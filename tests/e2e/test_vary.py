@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     button,
     character_of,
     drawn,
+    drawn_character,
     execute,
     finished,
     image_ids,
@@ -100,8 +101,7 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
     data_dir: Path,
 ) -> None:
     alice = guild.add_member("alice")
-    first, first_id = await drawn(alice, "Aiko", "silver hair, red eyes")
-    aiko = character_of(data_dir, first_id)
+    first, first_id, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair, red eyes")
     main_picture = stored_picture(data_dir, first_id)
 
     h = await alice.slash(
@@ -225,8 +225,7 @@ async def test_varying_someone_elses_character_forks_it_and_leaves_the_original(
 ) -> None:
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
-    first, first_id = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first_id)
+    first, first_id, aiko = await drawn_character(alice, data_dir)
     original = query(data_dir, "SELECT * FROM characters WHERE id = ?", aiko)
 
     h = await bob.slash("character vary", character=str(aiko), change="holding an umbrella")
@@ -268,8 +267,7 @@ async def test_with_forks_turned_off_others_are_refused_clearly(
 ) -> None:
     alice = guild.add_member("alice")
     carol = guild.add_member("carol")
-    first, first_id = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first_id)
+    first, _, aiko = await drawn_character(alice, data_dir)
     admin = guild.add_member("admin", admin=True)
     turned_off = await admin.slash("config forks", allowed=False)
     await turned_off.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import struct
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -31,23 +30,14 @@ from tests.fakes.discord import (
     InteractionRejected,
     Upload,
 )
+from tests.storage_helpers import raw_png
 
 pytestmark = pytest.mark.timeout(30)
 
 
 def tiny_png(width: int = 3, height: int = 2) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return raw_png(width, height, zlib.compress(raw))
 
 
 class VoteView(discord.ui.View):

@@ -16,6 +16,7 @@ from PIL import Image, ImageFile, PngImagePlugin
 from bot.images import decode as decoding
 from bot.images.convert import fit_under, load_picture, make_thumbnail, normalize_upload, png_size
 from bot.images.decode import ImageRejected
+from tests.storage_helpers import raw_png
 
 # --------------------------------------------------------------------------- helpers
 
@@ -39,20 +40,9 @@ def noise(size: tuple[int, int]) -> Image.Image:
     )
 
 
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def forged_png(width: int, height: int) -> bytes:
     """A ~60 byte PNG whose IHDR declares ``width`` x ``height`` 8-bit RGB pixels."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 16)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", ihdr)
-        + png_chunk(b"IDAT", idat)
-        + png_chunk(b"IEND", b"")
-    )
+    return raw_png(width, height, zlib.compress(b"\x00" * 16))
 
 
 def rejected(data: bytes, **kwargs: int) -> str:

@@ -13,49 +13,30 @@ order. After every step:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
 from bot.errors import QueueFull, QuotaExhausted
 from bot.records import CreateJobRequest
-from bot.storage import Limits, NewImage, NewJob, Storage
+from bot.storage import Limits, NewImage, NewJob
+from tests.storage_helpers import StorageMachine, roomy_limits
 
 GUILD = 10
 BUDGET = 1.0
 
 
 def budget_limits() -> Limits:
-    now = time.time()
-    return Limits(
-        member_pending_cap=100,
-        guild_pending_cap=1000,
-        member_daily=None,
-        member_hourly=None,
-        server_daily=None,
-        day_start=now - 60,
-        hour_start=now - 60,
-        server_daily_usd=BUDGET,
-        month_start=now - 60,
-    )
+    return roomy_limits(server_daily_usd=BUDGET, month_start=time.time() - 60)
 
 
-class MoneyMachine(RuleBasedStateMachine):
-    tmp_root = "/tmp"
-
+class MoneyMachine(StorageMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        folder = Path(MoneyMachine.tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
-        folder.mkdir(parents=True)
-        self.storage = Storage(folder / "bot.sqlite3")
-        self.run(self.storage.open())
         self.character = self.run(
             self.storage.characters.create(
                 guild_id=GUILD, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
@@ -68,13 +49,6 @@ class MoneyMachine(RuleBasedStateMachine):
             )
         )
         self.charges: dict[int, int] = {}
-
-    def run(self, coro: Any) -> Any:
-        return self.loop.run_until_complete(coro)
-
-    def teardown(self) -> None:
-        self.run(self.storage.close())
-        self.loop.close()
 
     def jobs_in(self, *states: str) -> list[int]:
         marks = ", ".join("?" for _ in states)

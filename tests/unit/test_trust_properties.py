@@ -17,62 +17,34 @@ jobs run or fail in any order. After every step:
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
 from bot.access import may_see, visible_character
 from bot.errors import BotError
 from bot.jobs.references import lineage, variation_references
 from bot.records import CreateJobRequest, VaryJobRequest
-from bot.storage import Limits, NewImage, NewJob, Storage
+from bot.storage import NewImage, NewJob
+from tests.storage_helpers import StorageMachine, roomy_limits
 
 GUILD = 10
 MEMBERS = (1, 2, 3)
 
 
-def roomy_limits() -> Limits:
-    now = time.time()
-    return Limits(
-        member_pending_cap=100,
-        guild_pending_cap=1000,
-        member_daily=None,
-        member_hourly=None,
-        server_daily=None,
-        day_start=now - 60,
-        hour_start=now - 60,
-    )
-
-
-class TrustMachine(RuleBasedStateMachine):
+class TrustMachine(StorageMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.folder = Path(TrustMachine.tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
-        self.folder.mkdir(parents=True)
-        self.storage = Storage(self.folder / "bot.sqlite3")
-        self.run(self.storage.open())
         self.character_ids: set[int] = set()
         self.image_ids: set[int] = set()
         self.drawn: set[int] = set()
         self.deleted_on_purpose: set[int] = set()
         self.erased_words: set[str] = set()
         self.counter = 0
-
-    tmp_root = "/tmp"
-
-    def run(self, coro: Any) -> Any:
-        return self.loop.run_until_complete(coro)
-
-    def teardown(self) -> None:
-        self.run(self.storage.close())
-        self.loop.close()
 
     # --- helpers ---------------------------------------------------------------------------
 

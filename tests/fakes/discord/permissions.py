@@ -82,16 +82,13 @@ SEND_MESSAGES_IN_THREADS = Permissions.SEND_MESSAGES_IN_THREADS
 
 ALL_PERMISSIONS = Permissions(sum(p.value for p in Permissions))
 
-#: What the invite link in discord-facts.md grants the bot (379968).
-DEFAULT_BOT_PERMISSIONS = (
-    VIEW_CHANNEL
-    | SEND_MESSAGES
-    | EMBED_LINKS
-    | ATTACH_FILES
-    | READ_MESSAGE_HISTORY
-    | ADD_REACTIONS
-    | USE_EXTERNAL_EMOJIS
+#: What the bot may do in a direct message (there are no roles or overwrites there).
+DM_BOT_PERMISSIONS = (
+    VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | ADD_REACTIONS
 )
+
+#: What the invite link in discord-facts.md grants the bot (379968).
+DEFAULT_BOT_PERMISSIONS = DM_BOT_PERMISSIONS | USE_EXTERNAL_EMOJIS
 
 #: @everyone in a freshly created guild (roughly what Discord grants).
 DEFAULT_EVERYONE_PERMISSIONS = (

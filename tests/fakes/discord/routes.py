@@ -15,6 +15,7 @@ from .models import Channel, DMChannel, Guild
 from .permissions import (
     ADD_REACTIONS,
     ATTACH_FILES,
+    DM_BOT_PERMISSIONS,
     EMBED_LINKS,
     MANAGE_MESSAGES,
     MANAGE_ROLES,
@@ -179,14 +180,7 @@ class RestAPI:
 
     def _bot_perms(self, channel: Channel | DMChannel) -> int:
         if isinstance(channel, DMChannel):
-            return int(
-                VIEW_CHANNEL
-                | SEND_MESSAGES
-                | EMBED_LINKS
-                | ATTACH_FILES
-                | READ_MESSAGE_HISTORY
-                | ADD_REACTIONS
-            )
+            return int(DM_BOT_PERMISSIONS)
         return channel_permissions(channel.guild.bot_member, channel)
 
     def _require(self, channel: Channel | DMChannel, need: int, what: str) -> None:

@@ -65,12 +65,22 @@ SELECT_TYPES = (3, 5, 6, 7, 8)
 V2_TOP_LEVEL = (1, 9, 10, 12, 13, 14, 17)
 
 
+def _required(path: Path) -> FieldError:
+    """What Discord says of a field that must be there and is not."""
+    return FieldError(path, "BASE_TYPE_REQUIRED", "This field is required")
+
+
+def _not_object(path: Path) -> FieldError:
+    """What Discord says of a field that must be a JSON object and is something else."""
+    return FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object.")
+
+
 def _length(
     path: Path, value: Any, lo: int, hi: int, *, required: bool = False
 ) -> list[FieldError]:
     if value is None:
         if required:
-            return [FieldError(path, "BASE_TYPE_REQUIRED", "This field is required")]
+            return [_required(path)]
         return []
     if not isinstance(value, str):
         return [FieldError(path, "BASE_TYPE_STRING", "Must be a string.")]
@@ -168,7 +178,7 @@ def validate_embed(path: Path, embed: Any) -> list[FieldError]:
     for j, fld in enumerate(fields or []):
         fpath = (*path, "fields", j)
         if not isinstance(fld, dict):
-            errors.append(FieldError(fpath, "MODEL_TYPE_CONVERT", "Must be an object."))
+            errors.append(_not_object(fpath))
             continue
         errors += _length((*fpath, "name"), fld.get("name") or None, 1, 256, required=True)
         errors += _length((*fpath, "value"), fld.get("value") or None, 1, 1024, required=True)
@@ -215,13 +225,11 @@ def _validate_button(path: Path, button: dict[str, Any]) -> list[FieldError]:
     style = button.get("style")
     errors += _int_range((*path, "style"), style, 1, 6)
     if style is None:
-        errors.append(FieldError((*path, "style"), "BASE_TYPE_REQUIRED", "This field is required"))
+        errors.append(_required((*path, "style")))
     errors += _length((*path, "label"), button.get("label"), 0, 80)
     if style == 5:
         if not button.get("url"):
-            errors.append(
-                FieldError((*path, "url"), "BASE_TYPE_REQUIRED", "This field is required")
-            )
+            errors.append(_required((*path, "url")))
         errors += _url((*path, "url"), button.get("url"), allow_attachment=False)
         if "custom_id" in button and button["custom_id"] is not None:
             errors.append(
@@ -233,9 +241,7 @@ def _validate_button(path: Path, button: dict[str, Any]) -> list[FieldError]:
             )
     elif style == 6:
         if not button.get("sku_id"):
-            errors.append(
-                FieldError((*path, "sku_id"), "BASE_TYPE_REQUIRED", "This field is required")
-            )
+            errors.append(_required((*path, "sku_id")))
     else:
         errors += _length((*path, "custom_id"), button.get("custom_id"), 1, 100, required=True)
         if not button.get("label") and not button.get("emoji"):
@@ -268,16 +274,14 @@ def _validate_select(path: Path, select: dict[str, Any]) -> list[FieldError]:
     if select.get("type") == 3:
         options = select.get("options")
         if not options:
-            errors.append(
-                FieldError((*path, "options"), "BASE_TYPE_REQUIRED", "This field is required")
-            )
+            errors.append(_required((*path, "options")))
             return errors
         errors += _count((*path, "options"), options, 25, 1)
         seen: set[str] = set()
         for k, opt in enumerate(options if isinstance(options, list) else []):
             opath = (*path, "options", k)
             if not isinstance(opt, dict):
-                errors.append(FieldError(opath, "MODEL_TYPE_CONVERT", "Must be an object."))
+                errors.append(_not_object(opath))
                 continue
             errors += _length((*opath, "label"), opt.get("label"), 1, 100, required=True)
             errors += _length((*opath, "value"), opt.get("value"), 1, 100, required=True)
@@ -360,7 +364,7 @@ def _validate_action_row(path: Path, row: Any) -> list[FieldError]:
 
 def _validate_v2_component(path: Path, comp: Any) -> list[FieldError]:
     if not isinstance(comp, dict):
-        return [FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object.")]
+        return [_not_object(path)]
     ctype = comp.get("type")
     errors: list[FieldError] = []
     if ctype == 1:
@@ -487,7 +491,7 @@ def validate_allowed_mentions(value: Any) -> list[FieldError]:
     if value is None:
         return []
     if not isinstance(value, dict):
-        return [FieldError(("allowed_mentions",), "MODEL_TYPE_CONVERT", "Must be an object.")]
+        return [_not_object(("allowed_mentions",))]
     errors: list[FieldError] = []
     parse = value.get("parse") or []
     for k, item in enumerate(parse):
@@ -595,7 +599,7 @@ def _validate_text_input(path: Path, comp: dict[str, Any], *, in_label: bool) ->
 
 def validate_modal(data: Any) -> list[FieldError]:
     if not isinstance(data, dict):
-        return [FieldError(("data",), "BASE_TYPE_REQUIRED", "This field is required")]
+        return [_required(("data",))]
     errors: list[FieldError] = []
     errors += _length(("data", "custom_id"), data.get("custom_id"), 1, 100, required=True)
     errors += _length(("data", "title"), data.get("title"), 1, 45, required=True)
@@ -611,7 +615,7 @@ def validate_modal(data: Any) -> list[FieldError]:
     for i, comp in enumerate(components):
         path: Path = ("data", "components", i)
         if not isinstance(comp, dict):
-            errors.append(FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object."))
+            errors.append(_not_object(path))
             continue
         ctype = comp.get("type")
         if ctype == 1:
@@ -636,7 +640,7 @@ def validate_modal(data: Any) -> list[FieldError]:
             inner = comp.get("component")
             ipath = (*path, "component")
             if not isinstance(inner, dict):
-                errors.append(FieldError(ipath, "BASE_TYPE_REQUIRED", "This field is required"))
+                errors.append(_required(ipath))
             elif inner.get("type") == 4:
                 errors += _validate_text_input(ipath, inner, in_label=True)
             elif inner.get("type") in SELECT_TYPES:
@@ -681,13 +685,13 @@ def validate_modal(data: Any) -> list[FieldError]:
 
 def validate_autocomplete(data: Any, option_type: int | None) -> list[FieldError]:
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-        return [FieldError(("data", "choices"), "BASE_TYPE_REQUIRED", "This field is required")]
+        return [_required(("data", "choices"))]
     choices = data["choices"]
     errors = _count(("data", "choices"), choices, MAX_AUTOCOMPLETE_CHOICES)
     for i, choice in enumerate(choices):
         path: Path = ("data", "choices", i)
         if not isinstance(choice, dict):
-            errors.append(FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object."))
+            errors.append(_not_object(path))
             continue
         errors += _length((*path, "name"), choice.get("name"), 1, 100, required=True)
         for loc, text in (choice.get("name_localizations") or {}).items():
@@ -698,7 +702,7 @@ def validate_autocomplete(data: Any, option_type: int | None) -> list[FieldError
 
 def _choice_value(path: Path, value: Any, option_type: int | None) -> list[FieldError]:
     if value is None:
-        return [FieldError(path, "BASE_TYPE_REQUIRED", "This field is required")]
+        return [_required(path)]
     if option_type == 3 or (option_type is None and isinstance(value, str)):
         return _length(path, value, 0, 100)
     if option_type == 4:
@@ -766,7 +770,7 @@ def _localizations(path: Path, value: Any, check: Any) -> list[FieldError]:
     if value is None:
         return []
     if not isinstance(value, dict):
-        return [FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object.")]
+        return [_not_object(path)]
     errors: list[FieldError] = []
     for loc, text in value.items():
         if loc not in LOCALES:
@@ -799,7 +803,7 @@ def command_text_size(obj: dict[str, Any]) -> int:
 
 def _validate_option(path: Path, opt: Any, depth: int) -> list[FieldError]:
     if not isinstance(opt, dict):
-        return [FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object.")]
+        return [_not_object(path)]
     errors: list[FieldError] = []
     otype = opt.get("type")
     if otype not in range(1, 12):
@@ -862,7 +866,7 @@ def _validate_option(path: Path, opt: Any, depth: int) -> list[FieldError]:
         for k, choice in enumerate(choices if isinstance(choices, list) else []):
             cpath = (*path, "choices", k)
             if not isinstance(choice, dict):
-                errors.append(FieldError(cpath, "MODEL_TYPE_CONVERT", "Must be an object."))
+                errors.append(_not_object(cpath))
                 continue
             errors += _length((*cpath, "name"), choice.get("name"), 1, 100, required=True)
             errors += _localizations(
@@ -986,7 +990,7 @@ COMMAND_LIMITS = {1: 100, 2: 15, 3: 15, 4: 1}
 
 def validate_command(path: Path, cmd: Any) -> list[FieldError]:
     if not isinstance(cmd, dict):
-        return [FieldError(path, "MODEL_TYPE_CONVERT", "Must be an object.")]
+        return [_not_object(path)]
     errors: list[FieldError] = []
     ctype = cmd.get("type", 1)
     if ctype not in COMMAND_LIMITS:

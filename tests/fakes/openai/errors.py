@@ -53,90 +53,85 @@ def invalid_value(param: str, value: object, supported: Sequence[str] | None = N
     message = f"Invalid value: '{value}'."
     if supported:
         message += f" Supported values are: {_quoted_list(supported)}."
-    return ApiError(400, message, param=param, code="invalid_value")
+    return _bad_param(param, message, "invalid_value")
+
+
+def _bad_param(param: str, message: str, code: str) -> ApiError:
+    """A 400 about one parameter, as the API words them: its name is in ``param`` too."""
+    return ApiError(400, message, param=param, code=code)
 
 
 def invalid_value_message(param: str, message: str) -> ApiError:
-    return ApiError(400, message, param=param, code="invalid_value")
+    return _bad_param(param, message, "invalid_value")
 
 
 def unknown_parameter(param: str) -> ApiError:
-    return ApiError(400, f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
+    return _bad_param(param, f"Unknown parameter: '{param}'.", "unknown_parameter")
 
 
 def unsupported_parameter(param: str) -> ApiError:
-    return ApiError(
-        400,
+    return _bad_param(
+        param,
         f"Unsupported parameter: '{param}' is not supported with this model.",
-        param=param,
-        code="unsupported_parameter",
+        "unsupported_parameter",
     )
 
 
 def missing_required(param: str) -> ApiError:
-    return ApiError(
-        400,
-        f"Missing required parameter: '{param}'.",
-        param=param,
-        code="missing_required_parameter",
+    return _bad_param(
+        param, f"Missing required parameter: '{param}'.", "missing_required_parameter"
     )
 
 
 def invalid_type(param: str, expected: str, got: str) -> ApiError:
-    return ApiError(
-        400,
+    return _bad_param(
+        param,
         f"Invalid type for '{param}': expected {expected}, but got {got} instead.",
-        param=param,
-        code="invalid_type",
+        "invalid_type",
     )
 
 
 def integer_out_of_range(param: str, value: int, low: int, high: int) -> ApiError:
     if value < low:
-        return ApiError(
-            400,
+        return _bad_param(
+            param,
             f"Invalid '{param}': integer below minimum value. "
             f"Expected a value >= {low}, but got {value} instead.",
-            param=param,
-            code="integer_below_min_value",
+            "integer_below_min_value",
         )
-    return ApiError(
-        400,
+    return _bad_param(
+        param,
         f"Invalid '{param}': integer above maximum value. "
         f"Expected a value <= {high}, but got {value} instead.",
-        param=param,
-        code="integer_above_max_value",
+        "integer_above_max_value",
+    )
+
+
+def _too_long(param: str, kind: str, article: str, limit: int, length: int) -> ApiError:
+    """``kind`` (with its ``article``) longer than ``limit``: the API's wording."""
+    return _bad_param(
+        param,
+        f"Invalid '{param}': {kind} too long. Expected {article} {kind} with maximum length "
+        f"{limit}, but got {article} {kind} with length {length} instead.",
+        f"{kind}_above_max_length",
     )
 
 
 def string_too_long(param: str, limit: int, length: int) -> ApiError:
-    return ApiError(
-        400,
-        f"Invalid '{param}': string too long. Expected a string with maximum length {limit}, "
-        f"but got a string with length {length} instead.",
-        param=param,
-        code="string_above_max_length",
-    )
+    return _too_long(param, "string", "a", limit, length)
 
 
 def string_empty(param: str) -> ApiError:
-    return ApiError(
-        400,
+    return _bad_param(
+        param,
         f"Invalid '{param}': string too short. Expected a string with minimum length 1, "
         "but got an empty string instead.",
-        param=param,
-        code="string_below_min_length",
+        "string_below_min_length",
     )
 
 
 def array_too_long(param: str, limit: int, length: int) -> ApiError:
-    return ApiError(
-        400,
-        f"Invalid '{param}': array too long. Expected an array with maximum length {limit}, "
-        f"but got an array with length {length} instead.",
-        param=param,
-        code="array_above_max_length",
-    )
+    return _too_long(param, "array", "an", limit, length)
 
 
 def model_not_found(model: str) -> ApiError:
@@ -147,24 +142,22 @@ def model_not_found(model: str) -> ApiError:
     )
 
 
-def unsupported_mimetype(param: str, content_type: str) -> ApiError:
-    return ApiError(
-        400,
-        f"Invalid file '{param}': unsupported mimetype ('{content_type}'). "
+def _bad_file(param: str, problem: str, code: str) -> ApiError:
+    """An upload the API refuses for its type: ``problem`` with the formats it takes."""
+    return _bad_param(
+        param,
+        f"Invalid file '{param}': {problem}. "
         "Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
-        param=param,
-        code="unsupported_file_mimetype",
+        code,
     )
+
+
+def unsupported_mimetype(param: str, content_type: str) -> ApiError:
+    return _bad_file(param, f"unsupported mimetype ('{content_type}')", "unsupported_file_mimetype")
 
 
 def missing_mimetype(param: str) -> ApiError:
-    return ApiError(
-        400,
-        f"Invalid file '{param}': missing mimetype. "
-        "Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
-        param=param,
-        code="missing_file_mimetype",
-    )
+    return _bad_file(param, "missing mimetype", "missing_file_mimetype")
 
 
 def missing_api_key() -> ApiError:
