@@ -1,6 +1,6 @@
 """The gallery: pages of pictures as contact sheets, and where characters come from.
 
-Pure core: plain values in, records and PNG bytes out, our own errors for refusals.
+Pure core: plain values in, records and picture bytes out, our own errors for refusals.
 ``cogs/gallery`` turns a page into a message. Pillow work runs in threads, off the event
 loop. Cards and character rules are in ``bot.characters``; one picture (open, favorite,
 delete) in ``bot.pictures``; a member's export and erasure in ``bot.mydata``.
@@ -108,7 +108,7 @@ class GalleryPage:
     entries: list[GalleryEntry]
     total: int
     pages: int
-    png: bytes
+    sheet: bytes  # the contact sheet, a JPEG
     title: str
     subtitle: str
     character: Character | None = None
@@ -248,7 +248,7 @@ class GalleryService:
             )
             for index, entry in enumerate(entries)
         ]
-        png = await asyncio.to_thread(
+        sheet = await asyncio.to_thread(
             render_contact_sheet,
             items,
             title=title,
@@ -262,7 +262,7 @@ class GalleryService:
             entries,
             total,
             pages,
-            png,
+            sheet,
             title,
             subtitle,
             character,

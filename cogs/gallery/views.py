@@ -171,7 +171,7 @@ def gallery_message(
     interaction: discord.Interaction, page: GalleryPage
 ) -> tuple[discord.Embed, discord.File, discord.ui.View]:
     request = page.request
-    filename = f"gallery-{request.page + 1}.png"
+    filename = f"gallery-{request.page + 1}.jpg"
     embed = discord.Embed(
         title=truncate(escape_member_text(page.title), 256), colour=GALLERY_COLOUR
     )
@@ -187,7 +187,7 @@ def gallery_message(
         lines.append(tr(interaction, "gallery.embed.hint", emoji=Markdown(page.favorite_emoji)))
     embed.description = truncate("\n".join(lines), 4096) or None
     embed.set_footer(text=truncate(page.subtitle, 2048))
-    file = discord.File(io.BytesIO(page.png), filename=filename)
+    file = discord.File(io.BytesIO(page.sheet), filename=filename)
     return embed, file, gallery_view(interaction, page)
 
 

@@ -40,7 +40,7 @@ from tests.fakes.openai import FakeOpenAI
 
 def sheet(message: Message) -> Image.Image:
     (attachment,) = message.attachments
-    assert attachment.filename.startswith("gallery-") and attachment.filename.endswith(".png")
+    assert attachment.filename.startswith("gallery-") and attachment.filename.endswith(".jpg")
     im = Image.open(io.BytesIO(attachment.data))
     im.load()
     return im
@@ -64,7 +64,7 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     assert not gallery.ephemeral
     assert sheet(gallery).size == sheet_size(3, 3)
     assert gallery.embed is not None and "1 of 2" in gallery.embed["footer"]["text"]
-    assert gallery.embed["image"]["url"].endswith("gallery-1.png")
+    assert gallery.embed["image"]["url"].endswith("gallery-1.jpg")
     first_page = [int(o["value"]) for o in options(gallery, "gal:o:")]
     assert len(first_page) == 9 and first_page[0] == bobs_picture  # newest first
 
@@ -74,7 +74,7 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     assert "/gallery" in refusal.content
     turn = await alice.click(gallery, cid(gallery, "gal:n:"))
     await turn.wait_ack()
-    page2 = await wait_edited(fake_discord, gallery, "gallery-2.png")
+    page2 = await wait_edited(fake_discord, gallery, "gallery-2.jpg")
     assert "2 of 2" in (page2.embed or {})["footer"]["text"]
     assert len(options(page2, "gal:o:")) == 3
     assert page2.component(cid(page2, "gal:n:"))["disabled"]  # type: ignore[index]

@@ -54,7 +54,7 @@ async def press(
     """Press ◀ (``gal:p:``) or ▶ (``gal:n:``) and wait for page ``page`` (1-based)."""
     turn = await member.click(message, cid(message, prefix))
     await turn.wait_ack()
-    return await wait_edited(fake, message, f"gallery-{page}.png")
+    return await wait_edited(fake, message, f"gallery-{page}.jpg")
 
 
 async def test_forward_and_back_through_the_hall_of_fame_show_each_picture_once(

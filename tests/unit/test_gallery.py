@@ -107,9 +107,9 @@ async def test_twelve_pictures_make_two_pages_with_numbered_tiles(env: Env) -> N
     )
     assert first.title == "Anime Club gallery"
     assert first.subtitle == "Page 1 of 2 · 12 pictures · newest first"
-    im = Image.open(io.BytesIO(first.png))
-    assert im.format == "PNG" and im.size == sheet_size(3, 3)
-    save_preview("gallery-page1.png", first.png)
+    im = Image.open(io.BytesIO(first.sheet))
+    assert im.format == "JPEG" and im.size == sheet_size(3, 3)
+    save_preview("gallery-page1.jpg", first.sheet)
 
     second = await service.gallery.page(
         GalleryRequest(G1, ALICE, page=1), "zh-CN", guild_name="动漫社"
@@ -117,7 +117,7 @@ async def test_twelve_pictures_make_two_pages_with_numbered_tiles(env: Env) -> N
     assert len(second.entries) == 3 and second.number_of(0) == 10
     assert not second.has_next and second.has_previous
     assert second.subtitle == "第 2/2 页 · 共 12 张 · 最新优先"
-    save_preview("gallery-page2-zh.png", second.png)
+    save_preview("gallery-page2-zh.jpg", second.sheet)
 
     # Out-of-range pages are clamped, not empty.
     clamped = await service.gallery.page(GalleryRequest(G1, ALICE, page=99), "en")
@@ -236,8 +236,8 @@ async def test_empty_gallery_renders_an_inviting_sheet(env: Env) -> None:
     _, _, service, _ = env
     page = await service.gallery.page(GalleryRequest(G1, ALICE), "zh-CN", guild_name="动漫社")
     assert page.total == 0 and page.pages == 1 and page.entries == []
-    assert Image.open(io.BytesIO(page.png)).size == sheet_size(empty=True)
-    save_preview("gallery-empty-zh.png", page.png)
+    assert Image.open(io.BytesIO(page.sheet)).size == sheet_size(empty=True)
+    save_preview("gallery-empty-zh.jpg", page.sheet)
 
 
 # --------------------------------------------------------------------------- favorites

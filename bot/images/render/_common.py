@@ -287,33 +287,40 @@ class Canvas:
 
     # -- output ---------------------------------------------------------------------
 
-    def to_png(self, *, max_bytes: int | None = None) -> bytes:
-        """Downsample to the output size and encode as an opaque PNG.
-
-        If the result is over ``max_bytes`` (busy artwork compresses poorly), it is
-        re-encoded with a dithered 256-colour palette, which is several times smaller
-        and still looks fine at the size Discord shows it.
-        """
+    def _output(self) -> Image.Image:
+        """The canvas at output size, RGB."""
         rgb = self.image.convert("RGB")
         # Drawn at 2x for smooth edges; averaging each 2x2 block is the right way back down
         # and ten times faster than a Lanczos resize of the whole canvas.
-        final = (
-            rgb.reduce(SCALE)
-            if rgb.size == (self.width * SCALE, self.height * SCALE)
-            else rgb.resize((self.width, self.height), Image.Resampling.LANCZOS)
-        )
+        if rgb.size == (self.width * SCALE, self.height * SCALE):
+            return rgb.reduce(SCALE)
+        return rgb.resize((self.width, self.height), Image.Resampling.LANCZOS)
+
+    def to_png(self) -> bytes:
+        """Downsample to the output size and encode as an opaque PNG."""
         out = io.BytesIO()
-        # Light compression: the sheet is sent once and thrown away; encoding time matters
-        # more than a few hundred kilobytes.
-        final.save(out, format="PNG", compress_level=1)
-        if max_bytes is None or out.tell() <= max_bytes:
-            return out.getvalue()
-        paletted = final.quantize(
-            256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG
-        )
-        out = io.BytesIO()
-        paletted.save(out, format="PNG", optimize=True)
+        # Light compression: the picture is sent once and thrown away; encoding time
+        # matters more than a few hundred kilobytes.
+        self._output().save(out, format="PNG", compress_level=1)
         return out.getvalue()
+
+    def to_jpeg(self, *, max_bytes: int) -> bytes:
+        """Downsample to the output size and encode as a JPEG of at most ``max_bytes``.
+
+        For pictures made mostly of pictures (the gallery's sheet): a JPEG encodes in a
+        few milliseconds where a PNG of the same sheet takes about 30, and is smaller.
+        Quality 92 without chroma subsampling keeps coloured text and edges sharp; a
+        sheet still over ``max_bytes`` is encoded again at a lower quality.
+        """
+        final = self._output()
+        data = b""
+        for quality in (92, 80, 65):
+            out = io.BytesIO()
+            final.save(out, format="JPEG", quality=quality, subsampling=0)
+            data = out.getvalue()
+            if len(data) <= max_bytes:
+                break
+        return data
 
 
 @functools.lru_cache(maxsize=8)

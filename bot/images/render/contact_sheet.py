@@ -29,7 +29,7 @@ SHEET_WIDTH: Final = 1000
 """Output width in pixels; the height follows from the grid (see :func:`sheet_size`)."""
 
 MAX_SHEET_BYTES: Final = 1_000_000
-"""Above this the sheet is re-encoded with a palette so it uploads and loads quickly."""
+"""The most a sheet may weigh, so it uploads and loads quickly (see ``Canvas.to_jpeg``)."""
 
 _MARGIN: Final = 28
 _GAP: Final = 18
@@ -75,7 +75,7 @@ def render_contact_sheet(
     rows: int = 3,
     empty_text: str,
 ) -> bytes:
-    """Render up to ``columns * rows`` items as a PNG contact sheet.
+    """Render up to ``columns * rows`` items as a JPEG contact sheet.
 
     All text arrives already localized. Items beyond the grid are ignored (the bot
     pages its gallery); unused cells are drawn as faint empty slots. With no items at
@@ -89,7 +89,7 @@ def render_contact_sheet(
     _draw_header(canvas, title, subtitle)
     if not shown:
         _draw_empty(canvas, empty_text)
-        return canvas.to_png()
+        return canvas.to_jpeg(max_bytes=MAX_SHEET_BYTES)
 
     tile_w = _tile_width(columns)
     tile_h = tile_w + _LABEL_H
@@ -106,7 +106,7 @@ def render_contact_sheet(
                 _RADIUS,
                 fill=with_alpha(PALETTE.surface, 90),
             )
-    return canvas.to_png(max_bytes=MAX_SHEET_BYTES)
+    return canvas.to_jpeg(max_bytes=MAX_SHEET_BYTES)
 
 
 def _draw_header(canvas: Canvas, title: str, subtitle: str) -> None:
