@@ -191,16 +191,11 @@ class Canvas:
 
         ``corners`` is (top-left, top-right, bottom-right, bottom-left), as in Pillow.
         """
-        mask = Image.new("L", picture.size, 0)
-        ImageDraw.Draw(mask).rounded_rectangle(
-            (0, 0, picture.width - 1, picture.height - 1),
-            self.s(radius),
-            fill=255,
-            corners=corners,
-        )
+        mask = _rounded_mask(picture.size, self.s(radius), corners)
         if picture.mode == "RGBA":
             mask = ImageChops.multiply(mask, picture.getchannel("A"))
-        self.image.paste(picture.convert("RGB"), (self.s(xy[0]), self.s(xy[1])), mask)
+        rgb = picture if picture.mode == "RGB" else picture.convert("RGB")
+        self.image.paste(rgb, (self.s(xy[0]), self.s(xy[1])), mask)
 
     # -- text -----------------------------------------------------------------------
 
@@ -321,6 +316,19 @@ class Canvas:
             if len(data) <= max_bytes:
                 break
         return data
+
+
+@functools.lru_cache(maxsize=16)
+def _rounded_mask(
+    size: tuple[int, int], radius: int, corners: tuple[bool, bool, bool, bool]
+) -> Image.Image:
+    """The mask of a rounded picture, made once per size: every tile of a grid shares it.
+    Read only (``paste`` and ``multiply`` copy)."""
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle(
+        (0, 0, size[0] - 1, size[1] - 1), radius, fill=255, corners=corners
+    )
+    return mask
 
 
 @functools.lru_cache(maxsize=8)
