@@ -300,13 +300,9 @@ class Canvas:
         return out.getvalue()
 
     def to_jpeg(self, *, max_bytes: int) -> bytes:
-        """Downsample to the output size and encode as a JPEG of at most ``max_bytes``.
-
-        For pictures made mostly of pictures (the gallery's sheet): a JPEG encodes in a
-        few milliseconds where a PNG of the same sheet takes about 30, and is smaller.
-        Quality 92 without chroma subsampling keeps coloured text and edges sharp; a
-        sheet still over ``max_bytes`` is encoded again at a lower quality.
-        """
+        """Downsample and encode as a JPEG of at most ``max_bytes`` (lower quality if need
+        be). For pictures made of pictures (the gallery's sheet): a few ms, where a PNG takes
+        about 30. Quality 92 without chroma subsampling keeps coloured text sharp."""
         final = self._output()
         data = b""
         for quality in (92, 80, 65):
@@ -322,8 +318,7 @@ class Canvas:
 def _rounded_mask(
     size: tuple[int, int], radius: int, corners: tuple[bool, bool, bool, bool]
 ) -> Image.Image:
-    """The mask of a rounded picture, made once per size: every tile of a grid shares it.
-    Read only (``paste`` and ``multiply`` copy)."""
+    """A rounded picture's mask, made once per size (every tile shares it); read only."""
     mask = Image.new("L", size, 0)
     ImageDraw.Draw(mask).rounded_rectangle(
         (0, 0, size[0] - 1, size[1] - 1), radius, fill=255, corners=corners
