@@ -36,6 +36,7 @@ __all__ = [
     "SORT_CODES",
     "GalleryNavButton",
     "lineage_lines",
+    "requested_page",
 ]
 
 GALLERY_COLOUR = discord.Colour.from_rgb(255, 107, 165)
@@ -125,15 +126,14 @@ class GalleryNavButton(
             return
         try:
             await interaction.response.defer()
-            request = GalleryRequest(
-                guild_id=interaction.guild_id or 0,
-                viewer_id=self.owner_id,
-                page=self.page,
+            request = requested_page(
+                interaction,
+                owner_id=self.owner_id,
                 sort=self.sort,
                 scope=self.scope,
-                member_id=self.member_id or None,
+                member_id=self.member_id,
                 character_id=self.character_id or None,
-                include_private=is_ephemeral(interaction.message),
+                page=self.page,
                 cursor=self.cursor,
                 backward=self.backward,
             )
@@ -141,6 +141,34 @@ class GalleryNavButton(
             interaction.client.dispatch(PAGE_EVENT, interaction, request)
         except Exception as error:
             await component_error(interaction, error)
+
+
+def requested_page(
+    interaction: discord.Interaction,
+    *,
+    owner_id: int,
+    sort: GallerySort,
+    scope: Scope,
+    member_id: int,
+    character_id: int | None,
+    page: int = 0,
+    cursor: Keyset | None = None,
+    backward: bool = False,
+) -> GalleryRequest:
+    """The page a gallery control asks for, as the member who opened the gallery sees it:
+    private pictures only when the gallery message itself is private."""
+    return GalleryRequest(
+        guild_id=interaction.guild_id or 0,
+        viewer_id=owner_id,
+        page=page,
+        sort=sort,
+        scope=scope,
+        member_id=member_id or None,
+        character_id=character_id,
+        include_private=is_ephemeral(interaction.message),
+        cursor=cursor,
+        backward=backward,
+    )
 
 
 def lineage_lines(interaction: discord.Interaction, lineage: Lineage) -> list[str]:

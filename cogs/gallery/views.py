@@ -24,7 +24,7 @@ import discord
 from bot.gallery import GalleryPage, GalleryRequest, Scope
 from bot.i18n import Markdown, escape_member_text
 from bot.records import GallerySort, Keyset
-from cogs._shared.components import component_error, is_ephemeral, not_yours
+from cogs._shared.components import component_error, not_yours
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.gallery_nav import (
     GALLERY_COLOUR,
@@ -34,6 +34,7 @@ from cogs._shared.gallery_nav import (
     SORTS,
     GalleryNavButton,
     lineage_lines,
+    requested_page,
 )
 from cogs._shared.members import display_name
 from cogs._shared.picture_message import build_picture_message, truncate
@@ -126,14 +127,14 @@ class GalleryCharacterSelect(
             return
         try:
             await interaction.response.defer()
-            request = GalleryRequest(
-                guild_id=interaction.guild_id or 0,
-                viewer_id=self.owner_id,
+            request = requested_page(
+                interaction,
+                owner_id=self.owner_id,
                 sort=self.sort,
                 scope=self.scope,
-                member_id=self.member_id or None,
+                member_id=self.member_id,
+                # Not "or None": a forged "0" must be refused, not show every picture.
                 character_id=int(self.item.values[0]),
-                include_private=is_ephemeral(interaction.message),
             )
             await show_page(interaction, request)
         except Exception as error:
