@@ -30,8 +30,9 @@ from _harness import Result, print_table, save_results, seed_characters, seed_im
 from bot.gallery import PAGE_SIZE, GalleryRequest, GalleryService
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
+from bot.records import Keyset
 from bot.storage import Storage
-from bot.storage.gallery import GalleryRepository, Keyset
+from bot.storage.gallery import GalleryRepository
 
 TARGET_MS = 100.0
 GUILD = 4242

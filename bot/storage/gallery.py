@@ -22,8 +22,6 @@ __all__ = [
     "GalleryEntry",
     "GalleryFilter",
     "GalleryRepository",
-    "GallerySort",
-    "Keyset",
     "Removed",
 ]
 

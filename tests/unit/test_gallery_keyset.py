@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from bot.gallery import PAGE_SIZE, GalleryRequest, GalleryService, PageSlice
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
+from bot.records import GallerySort, Keyset
 from bot.storage import Storage
-from bot.storage.gallery import GallerySort, Keyset
 
 GUILD, VIEWER, OTHER = 1, 10, 11
 CATALOG = Catalog.load()

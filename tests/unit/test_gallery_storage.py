@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.records import GallerySort, Keyset
 from bot.storage import Storage
-from bot.storage.gallery import GalleryFilter, GallerySort, Keyset
+from bot.storage.gallery import GalleryFilter
 
 GUILD, OTHER_GUILD = 1, 2
 VIEWER, OWNER = 105, 120
