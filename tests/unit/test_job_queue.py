@@ -4,18 +4,24 @@ that only notes which job it was asked to draw, one drawing slot. Fast: no bot, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.errors import ContentRefused
+from bot.errors import ContentRefused, NotAllowed, NotFound
+from bot.jobs.board import QueueBoard
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
-from bot.records import Job
+from bot.records import Job, JobState
 from bot.storage import Limits, Storage
-from tests.storage_helpers import new_job
+from tests.storage_helpers import new_job, open_storage
 
 GUILD, OTHER_GUILD = 10, 20
 ALICE, BOB, CAROL = 1, 2, 3
@@ -69,8 +75,9 @@ class Told:
         return record
 
 
-@pytest.fixture
-async def queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
+@contextlib.asynccontextmanager
+async def running_queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
+    """A started queue with one drawing slot; stopped (every held drawing let go) on leaving."""
     runner = StubRunner()
     settings = SimpleNamespace(max_attempts=1, progress_edit_seconds=1.0, retry_base_seconds=0.01)
     store = SimpleNamespace(clean_temporary=lambda: 0, kept_answers=lambda: {})
@@ -81,10 +88,18 @@ async def queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, T
     jobs.observer = cast(Any, told)
     await jobs.start()
     await jobs.keep_only_guilds({GUILD, OTHER_GUILD})
-    yield jobs, runner, told
-    for _ in range(len(runner.drawn) + 10):
-        runner.release.release()
-    await jobs.stop(grace=1)
+    try:
+        yield jobs, runner, told
+    finally:
+        for _ in range(len(runner.drawn) + 10):
+            runner.release.release()
+        await jobs.stop(grace=1)
+
+
+@pytest.fixture
+async def queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
+    async with running_queue(storage) as running:
+        yield running
 
 
 async def submit(
@@ -140,3 +155,58 @@ async def test_a_cancelled_job_is_never_drawn(
     await runner.finish_until(drawn=2)
     assert runner.drawn == ["A1", "A3"]
     assert ("job_cancelled", cancelled) in told.events
+
+
+# A cancel attempt: who presses, in which server, as an admin or not, and which job.
+attempts = st.lists(
+    st.tuples(
+        st.sampled_from([ALICE, BOB, CAROL]),
+        st.sampled_from([GUILD, OTHER_GUILD]),
+        st.booleans(),
+        st.integers(0, 4),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(attempts=attempts)
+def test_only_a_jobs_member_or_an_admin_of_its_server_cancels_it(
+    attempts: list[tuple[int, int, bool, int]],
+) -> None:
+    """Whatever anyone presses in whichever server, a waiting job is cancelled only by its
+    member or an admin of its own server; every other try is refused and changes nothing."""
+
+    async def run(folder: str) -> None:
+        async with (
+            open_storage(Path(folder) / "bot.sqlite3") as storage,
+            running_queue(storage) as (jobs, runner, _),
+        ):
+            await first_drawing(jobs, runner)  # the slot is taken: the rest wait
+            owners = [(ALICE, GUILD), (BOB, GUILD), (CAROL, OTHER_GUILD), (BOB, GUILD)]
+            waiting = [
+                await submit(jobs, runner, f"J{i}", user, guild)
+                for i, (user, guild) in enumerate(owners)
+            ]
+            board = QueueBoard(storage, jobs)
+            allowed_cancels: set[int] = set()
+            for actor, guild, admin, index in attempts:
+                job_id = waiting[index % len(waiting)]
+                owner, home = owners[index % len(owners)]
+                may = guild == home and (actor == owner or admin)
+                try:
+                    await board.cancel(guild, actor, job_id, is_admin=admin)
+                except NotFound:
+                    assert guild != home
+                except NotAllowed as refused:
+                    assert not may or refused.message_key == "error.cancel_too_late"
+                else:
+                    assert may
+                    allowed_cancels.add(job_id)
+            for job_id in waiting:
+                job = await storage.jobs.get(job_id)
+                assert job is not None
+                assert (job.state == JobState.CANCELLED) == (job_id in allowed_cancels)
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(run(folder))
