@@ -226,7 +226,7 @@ class GalleryService:
         found = await self.read_page(request, total)
         request = replace(request, page=found.page)
         entries = found.entries
-        thumbnails = await self.thumbnails.thumbnails(request.guild_id, [e.image for e in entries])
+        pictures = await self.thumbnails.pictures(request.guild_id, [e.image for e in entries])
 
         title = self._title(request, locale, character, owner_name, guild_name)
         # Drawn into the picture (and shown in a footer): plain text, no markdown escapes.
@@ -244,7 +244,7 @@ class GalleryService:
                 number=found.start + index + 1,
                 label=entry.character_name,
                 stars=entry.image.favorite_count,
-                thumbnail=thumbnails[index],
+                picture=pictures[index],
             )
             for index, entry in enumerate(entries)
         ]

@@ -1,4 +1,5 @@
-"""Gallery thumbnails: read from the disk cache, rebuilt (and stored again) when broken.
+"""Gallery thumbnails: read from the disk cache and decoded, rebuilt (and stored again)
+when broken.
 
 A thumbnail can be missing (an older picture, a failed write) or unreadable (a truncated
 file); a contact sheet then shows a fresh one made from the picture, and the record points
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
+from PIL import Image
 
 from bot.images.convert import load_picture, make_thumbnail
 from bot.images.decode import ImageRejected
@@ -23,26 +26,30 @@ log = logging.getLogger(__name__)
 
 def _thumbnail_or_repair(
     store: ImageStore, guild_id: int, image: StoredImage
-) -> tuple[bytes | None, str | None]:
-    """The cached thumbnail; if it is missing or unreadable, a new one from the picture.
+) -> tuple[Image.Image | None, str | None]:
+    """The cached thumbnail, decoded; if it is missing or unreadable, a new one from the
+    picture.
 
-    Returns ``(thumbnail bytes or None, path of a newly stored thumbnail or None)``.
-    Runs in a thread: file reads and Pillow.
+    Returns ``(decoded thumbnail or None, path of a newly stored thumbnail or None)``.
+    The decoded picture goes straight to the renderer: decoding it is how we know the
+    file is sound, so it is never decoded twice. Runs in a thread: file reads and Pillow.
     """
     if image.thumb_path:
         try:
             data = store.read(image.thumb_path)
         except (OSError, ValueError):
             data = b""
-        if data and load_picture(data, max_side=256) is not None:
-            return data, None
+        picture = load_picture(data, max_side=256)
+        if picture is not None:
+            return picture, None
     try:
         original = store.read(image.file_path)
         thumbnail = make_thumbnail(original)
     except (OSError, ValueError, ImageRejected):
         log.warning("Picture %s has no readable file; showing a placeholder", image.id)
         return None, None
-    return thumbnail, store.save(guild_id, thumbnail, "image/webp", kind="thumb")
+    path = store.save(guild_id, thumbnail, "image/webp", kind="thumb")
+    return load_picture(thumbnail, max_side=256), path
 
 
 class ThumbnailCache:
@@ -52,8 +59,9 @@ class ThumbnailCache:
         # Two pages showing the same broken thumbnail must not both record a repair.
         self._repair_lock = asyncio.Lock()
 
-    async def thumbnails(self, guild_id: int, images: list[StoredImage]) -> list[bytes | None]:
-        """Thumbnails from the disk cache, rebuilding (and storing) any missing or broken."""
+    async def pictures(self, guild_id: int, images: list[StoredImage]) -> list[Image.Image | None]:
+        """Decoded thumbnails from the disk cache, rebuilding (and storing) any missing or
+        broken."""
         results = await asyncio.to_thread(
             lambda: [_thumbnail_or_repair(self.store, guild_id, image) for image in images]
         )
@@ -70,4 +78,4 @@ class ThumbnailCache:
                     if image.thumb_path:
                         await asyncio.to_thread(self.store.delete, [image.thumb_path])
                     log.info("Rebuilt the thumbnail of picture %s", image.id)
-        return [data for data, _ in results]
+        return [picture for picture, _ in results]

@@ -36,7 +36,7 @@ os.environ.setdefault("BOT_SYSTEM_FONT_DIRS", "")
 
 from bot.i18n import Catalog, format_number  # noqa: E402
 from bot.images import render  # noqa: E402
-from bot.images.convert import make_thumbnail  # noqa: E402
+from bot.images.convert import load_picture, make_thumbnail  # noqa: E402
 from tests.fakes.openai.images import render_picture  # noqa: E402
 
 OUTPUT_DIR = ROOT / "docs" / "images"
@@ -73,7 +73,7 @@ def gallery_sheet(catalog: Catalog) -> bytes:
             number=i + 1,
             label=name,
             stars=(7 * i + 3) % 11,
-            thumbnail=make_thumbnail(fake_picture(name, i)),
+            picture=load_picture(make_thumbnail(fake_picture(name, i))),
         )
         for i, name in enumerate(CHARACTERS)
     ]

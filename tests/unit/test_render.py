@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageFont
 
 from bot.images import fonts
-from bot.images.convert import make_thumbnail
+from bot.images.convert import load_picture, make_thumbnail
 from bot.images.fonts import ellipsize, get_font, has_cjk_font, text_width, wrap_text
 from bot.images.render import (
     CARD_SIZE,
@@ -41,11 +41,19 @@ def decode(data: bytes) -> Image.Image:
 
 
 def picture(color: tuple[int, int, int], size: tuple[int, int] = (300, 400)) -> bytes:
+    """A gallery thumbnail (WebP bytes) of a simple picture."""
     im = Image.new("RGB", size, color)
     im.paste((255, 255, 255), (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2))
     out = io.BytesIO()
     im.save(out, format="PNG")
     return make_thumbnail(out.getvalue())
+
+
+def tile(color: tuple[int, int, int]) -> Image.Image:
+    """A thumbnail decoded, as the thumbnail cache hands it to the contact sheet."""
+    decoded = load_picture(picture(color))
+    assert decoded is not None
+    return decoded
 
 
 @pytest.fixture
@@ -58,7 +66,7 @@ def fresh_fonts() -> Iterator[None]:
 
 def sheet(labels: list[str], **kwargs: object) -> Image.Image:
     items = [
-        SheetItem(number=i + 1, label=label, stars=i, thumbnail=picture((40 * i % 255, 80, 160)))
+        SheetItem(number=i + 1, label=label, stars=i, picture=tile((40 * i % 255, 80, 160)))
         for i, label in enumerate(labels)
     ]
     params: dict[str, object] = {"title": "Gallery", "subtitle": "Page 1/1", "empty_text": "-"}
@@ -132,7 +140,7 @@ def test_contact_sheet_nine_tiles() -> None:
 
 
 def test_contact_sheet_stays_under_size_budget() -> None:
-    items = [SheetItem(i + 1, "name", 1, picture((i * 20, 100, 50))) for i in range(9)]
+    items = [SheetItem(i + 1, "name", 1, tile((i * 20, 100, 50))) for i in range(9)]
     data = render_contact_sheet(items, title="t", subtitle="s", empty_text="e")
     assert len(data) <= MAX_SHEET_BYTES
 
@@ -150,7 +158,7 @@ def test_contact_sheet_empty_and_placeholders() -> None:
     assert empty.size == sheet_size(empty=True)
     items = [
         SheetItem(1, "no picture", 0, None),
-        SheetItem(2, "broken picture", 0, b"\x89PNG\r\n\x1a\ntruncated"),
+        SheetItem(2, "broken picture", 0, load_picture(b"\x89PNG\r\n\x1a\ntruncated")),
     ]
     im = decode(render_contact_sheet(items, title="", subtitle="", empty_text=""))
     assert im.size == sheet_size()

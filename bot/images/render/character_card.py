@@ -16,12 +16,8 @@ from typing import Final
 from PIL import Image, ImageFilter, ImageOps
 
 from bot.images.convert import load_picture
-from bot.images.render._common import (
-    PALETTE,
-    Canvas,
-    one_at_a_time,
-    with_alpha,
-)
+from bot.images.render._common import Canvas, one_at_a_time
+from bot.images.render._palette import PALETTE, with_alpha
 
 __all__ = ["CARD_SIZE", "CardData", "render_character_card"]
 

@@ -7,21 +7,23 @@ character's name and its star count.
 
 The sheet keeps the same size for every page of the same grid, even a half-empty last
 page: when the bot edits the message to flip pages, nothing jumps around.
+
+Speed matters here (a page is drawn on every press of ◀ or ▶), so every shape a grid
+shares (backdrop, tile frames, badges) is drawn once at 2x and cached at output size;
+a page only pastes its pictures and those shapes and writes its text.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from bot.images.convert import load_picture
-from bot.images.render._common import (
-    PALETTE,
-    Canvas,
-    one_at_a_time,
-    with_alpha,
-)
+from PIL import Image
+
+from bot.images.render._common import Canvas, one_at_a_time, sprite
+from bot.images.render._palette import PALETTE, with_alpha
 
 __all__ = ["MAX_SHEET_BYTES", "SHEET_WIDTH", "SheetItem", "render_contact_sheet", "sheet_size"]
 
@@ -37,20 +39,21 @@ _HEADER_H: Final = 108
 _LABEL_H: Final = 56
 _RADIUS: Final = 14
 _EMPTY_BODY_H: Final = 300
+_BADGE_H: Final = 36
 
 
 @dataclass(frozen=True, slots=True)
 class SheetItem:
-    """One tile: the number members type, the name, stars, and thumbnail bytes.
+    """One tile: the number members type, the name, stars, and the decoded thumbnail.
 
-    ``thumbnail`` is WebP or PNG bytes (normally from ``make_thumbnail``); ``None`` or
-    undecodable bytes draw a placeholder instead of failing the whole sheet.
+    ``picture`` is normally a gallery thumbnail decoded by the thumbnail cache (which
+    had to decode it anyway to know it is sound); ``None`` draws a placeholder.
     """
 
     number: int
     label: str
     stars: int
-    thumbnail: bytes | None
+    picture: Image.Image | None
 
 
 def _tile_width(columns: int) -> int:
@@ -84,72 +87,99 @@ def render_contact_sheet(
     columns = max(1, columns)
     rows = max(1, rows)
     shown = list(items)[: columns * rows]
-    width, height = sheet_size(columns, rows, empty=not shown)
-    canvas = Canvas(width, height)
-    _draw_header(canvas, title, subtitle)
     if not shown:
+        canvas = Canvas(*sheet_size(columns, rows, empty=True))
+        _draw_accent_bar(canvas)
+        _draw_header(canvas, title, subtitle)
         _draw_empty(canvas, empty_text)
         return canvas.to_jpeg(max_bytes=MAX_SHEET_BYTES)
 
-    tile_w = _tile_width(columns)
-    tile_h = tile_w + _LABEL_H
-    grid_w = columns * tile_w + (columns - 1) * _GAP
-    left = (width - grid_w) / 2
-    for slot in range(columns * rows):
-        x = left + (slot % columns) * (tile_w + _GAP)
-        y = _HEADER_H + (slot // columns) * (tile_h + _GAP)
-        if slot < len(shown):
-            _draw_tile(canvas, shown[slot], x, y, tile_w)
-        else:
-            canvas.rounded(
-                (x, y, x + tile_w, y + tile_h),
-                _RADIUS,
-                fill=with_alpha(PALETTE.surface, 90),
-            )
+    canvas = Canvas.at_output_size(_grid_backdrop(columns, rows))
+    _draw_header(canvas, title, subtitle)
+    for slot, item in enumerate(shown):
+        _draw_tile(canvas, item, *_slot_origin(columns, slot), _tile_width(columns))
     return canvas.to_jpeg(max_bytes=MAX_SHEET_BYTES)
 
 
+def _slot_origin(columns: int, slot: int) -> tuple[int, int]:
+    """Top-left corner of grid cell ``slot`` (row by row), in output pixels."""
+    tile_w = _tile_width(columns)
+    grid_w = columns * tile_w + (columns - 1) * _GAP
+    left = (SHEET_WIDTH - grid_w) // 2
+    x = left + (slot % columns) * (tile_w + _GAP)
+    y = _HEADER_H + (slot // columns) * (tile_w + _LABEL_H + _GAP)
+    return x, y
+
+
+@functools.lru_cache(maxsize=4)
+def _grid_backdrop(columns: int, rows: int) -> Image.Image:
+    """Backdrop, accent bar and a faint empty slot in every cell, at output size; read
+    only. Tiles cover the slots they fill."""
+    tile_w = _tile_width(columns)
+    canvas = Canvas(*sheet_size(columns, rows))
+    _draw_accent_bar(canvas)
+    for slot in range(columns * rows):
+        x, y = _slot_origin(columns, slot)
+        box = (x, y, x + tile_w, y + tile_w + _LABEL_H)
+        canvas.rounded(box, _RADIUS, fill=with_alpha(PALETTE.surface, 90))
+    return canvas.output()
+
+
+@functools.lru_cache(maxsize=4)
+def _tile_frame(tile_w: int) -> tuple[Image.Image, Image.Image]:
+    """A tile's card (under its picture) and its border (over it), as sprites."""
+    size = (tile_w, tile_w + _LABEL_H)
+    box = (0, 0, size[0], size[1])
+    card = sprite(size, lambda c: c.rounded(box, _RADIUS, fill=PALETTE.surface))
+    border = sprite(
+        size,
+        lambda c: c.rounded(box, _RADIUS, outline=with_alpha(PALETTE.border, 255), width=1),
+    )
+    return card, border
+
+
+@functools.lru_cache(maxsize=16)
+def _badge(width: int) -> Image.Image:
+    """The number badge's dark glass pill with its accent rim, as a sprite."""
+
+    def draw(canvas: Canvas) -> None:
+        box = (0, 0, width, _BADGE_H)
+        canvas.rounded(box, _BADGE_H / 2, fill=(16, 17, 22, 200))
+        canvas.rounded(box, _BADGE_H / 2, outline=with_alpha(PALETTE.accent, 255), width=1.5)
+
+    return sprite((width, _BADGE_H), draw)
+
+
+def _draw_accent_bar(canvas: Canvas) -> None:
+    """The pink bar that marks the header."""
+    canvas.rounded((_MARGIN, 30, _MARGIN + 6, 80), 3, fill=PALETTE.accent)
+
+
 def _draw_header(canvas: Canvas, title: str, subtitle: str) -> None:
-    """Accent bar, bold title and a muted subtitle line."""
+    """Bold title and a muted subtitle line, beside the accent bar."""
     x = _MARGIN + 18
     max_w = canvas.width - x - _MARGIN
-    canvas.rounded((_MARGIN, 30, _MARGIN + 6, 80), 3, fill=PALETTE.accent)
     canvas.text(
         (x, 56), canvas.fit(title, 32, max_w, bold=True), 32, PALETTE.text, bold=True, anchor="ls"
     )
     canvas.text((x, 84), canvas.fit(subtitle, 19, max_w), 19, PALETTE.text_muted, anchor="ls")
 
 
-def _draw_tile(canvas: Canvas, item: SheetItem, x: float, y: float, tile_w: int) -> None:
+def _draw_tile(canvas: Canvas, item: SheetItem, x: int, y: int, tile_w: int) -> None:
     """One card: picture on top, name and stars underneath, number badge on top."""
-    tile_h = tile_w + _LABEL_H
-    canvas.rounded((x, y, x + tile_w, y + tile_h), _RADIUS, fill=PALETTE.surface)
-
-    picture = load_picture(item.thumbnail, max_side=1024)
-    art = canvas.picture_art(picture, (tile_w, tile_w))
+    card, border = _tile_frame(tile_w)
+    canvas.paste_sprite(card, (x, y))
+    art = canvas.picture_art(item.picture, (tile_w, tile_w))
     canvas.paste_rounded(art, (x, y), _RADIUS, corners=(True, True, False, False))
-
-    canvas.rounded(
-        (x, y, x + tile_w, y + tile_h),
-        _RADIUS,
-        outline=with_alpha(PALETTE.border, 255),
-        width=1,
-    )
+    canvas.paste_sprite(border, (x, y))
 
     # Number badge: top-left over the picture, dark glass so it reads on any art.
     number = str(item.number)
-    badge_h = 36
-    badge_w = max(badge_h, canvas.measure(number, 20, bold=True) + 24)
+    badge_w = max(_BADGE_H, round(canvas.measure(number, 20, bold=True)) + 24)
     bx, by = x + 10, y + 10
-    canvas.rounded((bx, by, bx + badge_w, by + badge_h), badge_h / 2, fill=(16, 17, 22, 200))
-    canvas.rounded(
-        (bx, by, bx + badge_w, by + badge_h),
-        badge_h / 2,
-        outline=with_alpha(PALETTE.accent, 255),
-        width=1.5,
-    )
+    canvas.paste_sprite(_badge(badge_w), (bx, by))
     canvas.text(
-        (bx + badge_w / 2, by + badge_h / 2), number, 20, PALETTE.text, bold=True, anchor="mm"
+        (bx + badge_w / 2, by + _BADGE_H / 2), number, 20, PALETTE.text, bold=True, anchor="mm"
     )
 
     # Label strip: name (ellipsized by measurement) on the left, stars on the right.

@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from bot.images.render._common import PALETTE, Canvas, one_at_a_time, with_alpha
+from bot.images.render._common import Canvas, one_at_a_time
+from bot.images.render._palette import PALETTE, with_alpha
 
 __all__ = ["CHART_SIZE", "DayUsage", "nice_axis", "render_usage_chart"]
 
