@@ -161,7 +161,8 @@ class ImageRepository:
         self, character_id: int, id_text: str = "", limit: int = 25
     ) -> list[StoredImage]:
         """The character's pictures, newest first; ``id_text`` keeps ids containing it."""
-        digits = "".join(ch for ch in id_text if ch.isdigit())
+        # ASCII digits only: str.isdigit() lets "²" through, which no id contains.
+        digits = "".join(ch for ch in id_text if "0" <= ch <= "9")
         rows = await self._db.fetch_all(
             "SELECT * FROM images WHERE character_id = ? AND CAST(id AS TEXT) LIKE ?"
             " ORDER BY id DESC LIMIT ?",
