@@ -223,12 +223,12 @@ async def test_metrics_are_off_by_default(bot: BotProcess) -> None:
 
 
 async def test_json_logs_parse_and_carry_the_job_and_guild(
-    start_bot: StartBot, guild: Guild, fake_discord: FakeDiscord
+    start_bot: StartBot, guild: Guild, fake_discord: FakeDiscord, fake_openai: FakeOpenAI
 ) -> None:
     bot = await start_bot(LOG_FORMAT="json")
     alice = guild.add_member("alice")
-    message = await created(alice, "Aiko")
-    del message
+    fake_openai.inject("server_error")  # the first try fails: the retry is logged
+    await created(alice, "Aiko")
     done = await bot.wait_for_log(r'"event": "job.done"')
     entry = json.loads(done)
     assert entry["job_id"] == 1 and entry["guild_id"] == guild.id
@@ -237,8 +237,12 @@ async def test_json_logs_parse_and_carry_the_job_and_guild(
     entries = [json.loads(line) for line in bot.lines]
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert fake_discord.bot_token not in bot.output
+    assert fake_openai.api_key not in bot.output
+    # Lines logged deep inside the job's work (the OpenAI wrapper knows no job) carry its id.
+    failed_call = next(e for e in entries if e["message"].startswith("OpenAI call failed"))
+    assert failed_call["job_id"] == 1 and failed_call["level"] == "WARNING"
     started = [e for e in entries if e.get("event") == "job.started"]
-    assert started and started[0]["job_id"] == 1
+    assert [e["job_id"] for e in started] == [1, 1]  # the first try and the retry
 
 
 async def test_text_logs_stay_the_default(bot: BotProcess) -> None:
