@@ -46,10 +46,11 @@ class StatusCog(commands.Cog):
         is_owner = owner is not None and interaction.user.id == owner
         whole_bot = scope == "bot"
         # The owner may look at any server and at the whole bot; admins at their server.
-        if not is_owner and (
-            whole_bot or interaction.guild_id is None or not is_admin(interaction)
-        ):
-            raise NotAllowed("error.status_not_allowed" if whole_bot else "error.admin_only")
+        if not is_owner:
+            if interaction.guild_id is None or not is_admin(interaction):
+                raise NotAllowed("error.admin_only")
+            if whole_bot:
+                raise NotAllowed("error.status_not_allowed")
         await acknowledge(interaction)
         now = time.time()
         report = await svc.status.report(interaction.guild_id or 0, whole_bot=whole_bot, now=now)
