@@ -5,6 +5,7 @@ Each prints what it did (or what is wrong) in plain lines and returns the exit s
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def run_healthcheck(settings: Settings) -> int:
 
 
 def run_backup(settings: Settings, dest: Path) -> int:
+    # A backup holds members' prompts and pictures: readable by the bot's user only.
+    os.umask(0o077)
     try:
         files = backup(settings.data_dir, dest)
     except (BackupError, OSError) as exc:

@@ -4,6 +4,7 @@ restored bot shows the same gallery and the same quotas."""
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,11 @@ async def what_alice_sees(alice: Member) -> tuple[str, list[dict[str, Any]]]:
     card = await show.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
     gallery = await (await alice.slash("gallery")).wait_original(has_sheet, timeout=15)
     return embed_text(card), options(gallery, "gal:o:")
+
+
+def private(path: Path) -> bool:
+    """Readable and writable by the bot's user only."""
+    return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
 
 
 def listing(folder: Path) -> list[str]:
@@ -75,6 +81,7 @@ async def test_a_backup_taken_while_jobs_run_restores_the_same_gallery_and_quota
     code, said = await run_command(start_bot, "backup", str(archive))
     assert code == 0 and archive.is_file(), said
     assert db_value(folder, "SELECT state FROM jobs WHERE id = 3") == "running"
+    assert private(folder / "bot.sqlite3") and private(archive)
 
     fake_openai.release()
     await drawing.wait_original(finished, timeout=20)
