@@ -11,7 +11,7 @@ from pathlib import Path
 
 import discord
 
-from bot.config import ConfigurationError, load_settings, make_data_dir_private
+from bot.config import ConfigurationError, Settings, load_settings, make_data_dir_private
 from bot.discord_endpoint import use_discord_api_base
 from bot.logging_setup import configure_logging
 
@@ -42,15 +42,22 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _settings() -> Settings | None:
+    """The settings, or None after saying on stderr what is wrong with them."""
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        for line in exc.lines:
+            print(f"Configuration error: {line}", file=sys.stderr)
+        return None
+
+
 def _operate(args: argparse.Namespace) -> int:
     """The operator's subcommands (bot/ops/commands.py): no Discord, no OpenAI."""
     from bot.ops.commands import run_backup, run_healthcheck, run_restore
 
-    try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        for line in exc.lines:
-            print(f"Configuration error: {line}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return EXIT_CONFIG
     if args.command == "healthcheck":
         return run_healthcheck(settings)
@@ -60,11 +67,8 @@ def _operate(args: argparse.Namespace) -> int:
 
 
 async def main(force_sync: bool = False) -> int:
-    try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        for line in exc.lines:
-            print(f"Configuration error: {line}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return EXIT_CONFIG
 
     configure_logging(

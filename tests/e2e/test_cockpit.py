@@ -180,7 +180,7 @@ async def wait_for_sample(port: int, name: str, at_least: float, **labels: str) 
 
 @pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="reads /proc (Linux)")
 async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
-    start_bot: StartBot, guild: Guild, fake_openai: FakeOpenAI
+    start_bot: StartBot, guild: Guild, fake_openai: FakeOpenAI, fake_discord: FakeDiscord
 ) -> None:
     port = free_port()
     bot = await start_bot(METRICS_PORT=str(port), HEARTBEAT_SECONDS="0.2", MAX_ATTEMPTS="1")
@@ -189,6 +189,8 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     # Served on loopback only: nothing listens on any other interface.
     assert listening_addresses(bot.process.pid, port) == ["0100007F"]
 
+    # Discord answers one edit of the member's message with a 429 (discord.py waits, retries).
+    fake_discord.fail_next("PATCH", r"/webhooks/", status=429, retry_after=0.1)
     held = await held_at_openai(fake_openai, alice)
     during = await wait_for_sample(port, "bot_jobs_running", 1)
     assert sample(during, "bot_jobs_total", state="running", kind="create") == 1
@@ -204,6 +206,7 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     assert sample(after, "bot_openai_tokens_total", direction="output") > 0
     assert sample(after, "bot_openai_request_seconds_count", operation="generate", outcome="ok")
     assert "bot_gateway_latency_seconds" in after
+    assert sample(after, "bot_discord_rest_errors_total", status="429") == 1
     assert "guild" not in after and str(guild.id) not in after  # bounded labels only
 
     fake_openai.inject("server_error")
