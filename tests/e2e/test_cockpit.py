@@ -115,6 +115,25 @@ async def test_status_is_refused_to_a_member_and_the_whole_bot_to_all_but_its_ow
     assert field(mine, "Storage").startswith("1 picture ·")
 
 
+@pytest.mark.allow_errors  # the bot logs the billing problem as an error, as it should
+async def test_status_says_when_openai_is_paused_for_billing(
+    bot: BotProcess, guild: Guild, fake_openai: FakeOpenAI
+) -> None:
+    boss = guild.add_member("boss", admin=True)
+    fake_openai.inject("insufficient_quota")
+    held = await create(guild.add_member("alice"))
+    await held.wait_original(says("out of credit"), timeout=20)
+
+    embed = await status_of(boss)
+
+    openai = field(embed, "OpenAI")
+    assert openai.startswith(
+        "⏸ Paused: OpenAI says the account is out of credit (`insufficient_quota`). Next try <t:"
+    )
+    assert "out of credit 1" in openai
+    assert field(embed, "Queue").startswith("1 waiting · 0 drawing")  # kept, not failed
+
+
 async def test_status_in_chinese(bot: BotProcess, guild: Guild) -> None:
     boss = guild.add_member("boss", admin=True, locale="zh-CN")
     embed = await status_of(boss)
