@@ -46,7 +46,8 @@ def backup(data_dir: Path, dest: Path) -> int:
     if not database.is_file():
         raise BackupError(f"no database at {database}: is DATA_DIR right?")
     if is_archive(dest):
-        with tempfile.TemporaryDirectory(dir=dest.parent if dest.parent.is_dir() else None) as tmp:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
             files = _backup_folder(data_dir, Path(tmp) / "backup")
             partial = dest.with_name(f".{dest.name}.tmp")
             with tarfile.open(partial, "w:gz") as archive:

@@ -140,7 +140,12 @@ class Metrics:
             read()
 
     def serve(self, host: str, port: int) -> None:
-        start_http_server(port, addr=host, registry=self.registry)
+        try:
+            start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:
+            # A port taken by another program must not stop the bot: it runs without metrics.
+            log.error("Metrics not served: cannot listen on %s:%d (%s)", host, port, exc)
+            return
         log.info("Serving Prometheus metrics on %s:%d", host, port)
 
     def discord_trace(self) -> aiohttp.TraceConfig:

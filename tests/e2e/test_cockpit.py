@@ -235,6 +235,19 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     assert sample(errors, "bot_jobs_total", state="failed", kind="create") == 1
 
 
+@pytest.mark.allow_errors  # the taken port is logged as an error
+async def test_a_taken_metrics_port_is_reported_and_the_bot_works_on(
+    start_bot: StartBot, guild: Guild
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = await start_bot(METRICS_PORT=str(port))
+        await bot.wait_for_log(rf"Metrics not served: cannot listen on 127\.0\.0\.1:{port}")
+        await created(guild.add_member("alice"))
+
+
 async def test_metrics_are_off_by_default(bot: BotProcess) -> None:
     assert bot.process is not None
     assert not [line for line in bot.lines if "Prometheus" in line]
