@@ -4,7 +4,9 @@ real bot process and both fakes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
 import socket
 import urllib.request
@@ -175,15 +177,21 @@ def sample(text: str, name: str, **labels: str) -> float:
     return total
 
 
-def listening_addresses(pid: int, port: int) -> list[str]:
-    """The local addresses of the process's listening TCP sockets on ``port`` (Linux)."""
+def listening_sockets(pid: int) -> list[tuple[str, int]]:
+    """(hex local address, port) of every TCP socket the process listens on (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
     found = []
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.split(":")
-            if state == "0A" and int(hex_port, 16) == port:
-                found.append(address)
+            columns = line.split()
+            address, hex_port = columns[1].split(":")
+            if columns[3] == "0A" and columns[9] in inodes:  # 0A: LISTEN
+                found.append((address, int(hex_port, 16)))
     return found
 
 
@@ -206,7 +214,7 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     alice = guild.add_member("alice")
     assert bot.process is not None
     # Served on loopback only: nothing listens on any other interface.
-    assert listening_addresses(bot.process.pid, port) == ["0100007F"]
+    assert listening_sockets(bot.process.pid) == [("0100007F", port)]
 
     # Discord answers one edit of the member's message with a 429 (discord.py waits, retries).
     fake_discord.fail_next("PATCH", r"/webhooks/", status=429, retry_after=0.1)
@@ -248,10 +256,11 @@ async def test_a_taken_metrics_port_is_reported_and_the_bot_works_on(
         await created(guild.add_member("alice"))
 
 
+@pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="reads /proc (Linux)")
 async def test_metrics_are_off_by_default(bot: BotProcess) -> None:
     assert bot.process is not None
     assert not [line for line in bot.lines if "Prometheus" in line]
-    assert listening_addresses(bot.process.pid, 8000) == []
+    assert listening_sockets(bot.process.pid) == []
 
 
 # --------------------------------------------------------------------------- logs
