@@ -53,6 +53,7 @@ class Services:
     limiter: RateLimiter
     cockpit: Cockpit
     status: StatusService
+    retention: RetentionService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -85,7 +86,8 @@ class Services:
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         gallery = GalleryService(storage, store, catalog)
-        cockpit = Cockpit(settings, metrics, images.health, RetentionService(storage, store))
+        retention = RetentionService(storage, store)
+        cockpit = Cockpit(settings, metrics, images.health, retention)
         return cls(
             settings=settings,
             storage=storage,
@@ -106,6 +108,7 @@ class Services:
             limiter=limiter,
             cockpit=cockpit,
             status=StatusService(storage, store, limiter, quotas, cockpit),
+            retention=retention,
         )
 
     async def open(self) -> None:

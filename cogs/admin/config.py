@@ -221,9 +221,7 @@ class ConfigCog(
     ) -> None:
         require_admin(interaction)
         # The range is a suggestion a modified client can ignore: the service checks it.
-        kept = await services(interaction).cockpit.retention.set_days(
-            interaction.guild_id or 0, days
-        )
+        kept = await services(interaction).retention.set_days(interaction.guild_id or 0, days)
         note = (
             tr(interaction, "config.retention_on", days=kept)
             if kept
