@@ -24,5 +24,9 @@ RUN mkdir -p /data && chown bot:bot /data
 VOLUME ["/data"]
 USER 10001
 WORKDIR /home/bot
+# Healthy = gateway connected, event loop responsive (a fresh heartbeat) and the database
+# answering; the start period covers logging in and the first command sync.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot", "healthcheck"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["python", "-m", "bot"]

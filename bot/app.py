@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.i18n.translator import CatalogTranslator
 from bot.images.fonts import check_fonts
+from bot.ops.job_watch import WatchedObserver
 from bot.services import Services
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.context import ServicedBot
@@ -58,10 +59,13 @@ class CharacterBot(ServicedBot):
             max_ratelimit_timeout=60.0,
             # Owns the allowed-channel rule and error rendering for every command.
             tree_cls=CharacterTree,
+            # Discord's error answers, counted for the metrics (every REST call passes here).
+            http_trace=services.cockpit.metrics.discord_trace(),
         )
         self.services = services
         self._force_sync = force_sync
         self._announced_ready = False
+        self._gateway_connected = False
 
     async def setup_hook(self) -> None:
         await self.services.open()
@@ -72,9 +76,18 @@ class CharacterBot(ServicedBot):
         for name in EXTENSIONS:
             await self.load_extension(name)
         self.services.quotas.alert_sink = AdminAlerts(self)
-        self.services.queue.observer = DiscordDelivery(self)
+        # Counted and logged on the way (bot/ops/job_watch.py), then delivered.
+        self.services.queue.observer = WatchedObserver(
+            DiscordDelivery(self), self.services.cockpit.metrics, self.services.storage
+        )
         await self.sync_commands_if_changed(force=self._force_sync)
         await self.services.queue.start()
+        self.services.cockpit.start(
+            self.services.queue,
+            self.services.limiter,
+            gateway_connected=lambda: self._gateway_connected and not self.is_closed(),
+            gateway_latency=lambda: self.latency,
+        )
 
     async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
         """Sync only when the command tree changed since the last sync (or when forced).
@@ -102,7 +115,18 @@ class CharacterBot(ServicedBot):
         log.info("Synced %d commands to %s", len(synced), f"guild {guild_id}" if guild else "all")
         return True
 
+    # The heartbeat says whether the gateway is connected (python -m bot healthcheck).
+    async def on_connect(self) -> None:
+        self._gateway_connected = True
+
+    async def on_resumed(self) -> None:
+        self._gateway_connected = True
+
+    async def on_disconnect(self) -> None:
+        self._gateway_connected = False
+
     async def on_ready(self) -> None:
+        self._gateway_connected = True
         # Jobs of servers that removed the bot while it was away are refunded, not run.
         await self.services.queue.keep_only_guilds({guild.id for guild in self.guilds})
         if self._announced_ready:
@@ -118,6 +142,7 @@ class CharacterBot(ServicedBot):
 
     async def close(self) -> None:
         log.info("Shutting down")
+        await self.services.cockpit.stop()
         await self.services.queue.stop(self.services.settings.shutdown_grace_seconds)
         await super().close()
         await self.services.close()

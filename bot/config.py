@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Every SQL statement with its parameters (members' prompts) at DEBUG; off by default.
     log_sql: bool = False
+    # "json": one JSON object per line (job id, guild id, event) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+
+    # --- Operating it --------------------------------------------------------------------
+    # Prometheus metrics: off unless a port is set; served on loopback unless told otherwise.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # How often the heartbeat file is written; `python -m bot healthcheck` calls the bot
+    # unhealthy when it is three of these old.
+    heartbeat_seconds: float = Field(default=15.0, ge=0.2, le=300)
 
     # --- Models and picture defaults -------------------------------------------------------
     # Flare for everyday generation, Sunburst where fidelity to a reference matters (API facts §1).
@@ -127,6 +137,10 @@ class Settings(BaseSettings):
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.data_dir / "heartbeat.json"
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them wherever they might appear."""

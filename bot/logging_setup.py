@@ -1,13 +1,32 @@
-"""Logging to stdout, with every secret scrubbed from every record."""
+"""Logging to stdout, with every secret scrubbed from every record.
+
+Two formats: the default text lines, and ``LOG_FORMAT=json`` (one JSON object per line, for
+log collectors). A record carries the job and server it is about: :func:`log_context` binds
+them for the task that runs a job (a context variable, so every line logged while that job
+runs, and by the tasks it starts, carries them), and a call may add ``extra={"event": ...}``.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from typing import Any, Literal
 
-__all__ = ["RedactingFilter", "configure_logging"]
+__all__ = ["JsonFormatter", "RedactingFilter", "configure_logging", "log_context"]
+
+LogFormat = Literal["text", "json"]
+
+# The job and server the current task works for; read by the JSON formatter.
+_CONTEXT: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "log_context", default=None
+)
+# Record attributes the JSON format copies when a call passed them in ``extra``.
+_EXTRA_FIELDS = ("event", "job_id", "guild_id")
 
 _MASK = "[redacted]"
 
@@ -55,11 +74,53 @@ class RedactingFilter(logging.Filter):
         return text
 
 
-def configure_logging(level: str, secrets: Iterable[str], *, log_sql: bool = False) -> None:
+def log_context(*, job_id: int | None = None, guild_id: int | None = None) -> None:
+    """Tag every record the current task (and the tasks it starts) logs from now on."""
+    values = dict(_CONTEXT.get() or {})
+    if job_id is not None:
+        values["job_id"] = job_id
+    if guild_id is not None:
+        values["guild_id"] = guild_id
+    _CONTEXT.set(values)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the job id, guild id and
+    event where they apply. The message is already scrubbed by :class:`RedactingFilter`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(_CONTEXT.get() or {})
+        for name in _EXTRA_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_text:  # the filter formatted (and scrubbed) the traceback already
+            entry["traceback"] = record.exc_text
+        elif record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(
+    level: str, secrets: Iterable[str], *, log_sql: bool = False, log_format: LogFormat = "text"
+) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
+            )
+        )
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

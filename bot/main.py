@@ -7,10 +7,11 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import discord
 
-from bot.config import ConfigurationError, load_settings, make_data_dir_private
+from bot.config import ConfigurationError, Settings, load_settings, make_data_dir_private
 from bot.discord_endpoint import use_discord_api_base
 from bot.logging_setup import configure_logging
 
@@ -29,18 +30,53 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="sync slash commands now (to DEV_GUILD_ID if set, else globally), then run",
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "healthcheck",
+        help="exit 0 if the running bot is connected, responsive and its database answers",
+    )
+    backup = commands.add_parser("backup", help="copy the database and pictures while the bot runs")
+    backup.add_argument("dest", type=Path, help="a folder, or an archive ending in .tar.gz")
+    restore = commands.add_parser("restore", help="put a backup into an empty DATA_DIR")
+    restore.add_argument("src", type=Path, help="a backup folder or .tar.gz archive")
     return parser.parse_args(argv)
 
 
-async def main(force_sync: bool = False) -> int:
+def _settings() -> Settings | None:
+    """The settings, or None after saying on stderr what is wrong with them."""
     try:
-        settings = load_settings()
+        return load_settings()
     except ConfigurationError as exc:
         for line in exc.lines:
             print(f"Configuration error: {line}", file=sys.stderr)
+        return None
+
+
+def _operate(args: argparse.Namespace) -> int:
+    """The operator's subcommands (bot/ops/commands.py): no Discord, no OpenAI."""
+    from bot.ops.commands import run_backup, run_healthcheck, run_restore
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    if args.command == "healthcheck":
+        return run_healthcheck(settings)
+    if args.command == "backup":
+        return run_backup(settings, args.dest)
+    return run_restore(settings, args.src)
+
+
+async def main(force_sync: bool = False) -> int:
+    settings = _settings()
+    if settings is None:
         return EXIT_CONFIG
 
-    configure_logging(settings.log_level, settings.secrets(), log_sql=settings.log_sql)
+    configure_logging(
+        settings.log_level,
+        settings.secrets(),
+        log_sql=settings.log_sql,
+        log_format=settings.log_format,
+    )
     make_data_dir_private(settings.data_dir)
     if settings.discord_api_base:
         use_discord_api_base(settings.discord_api_base)
@@ -81,6 +117,8 @@ async def main(force_sync: bool = False) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is not None:
+        return _operate(args)
     try:
         return asyncio.run(main(force_sync=args.sync))
     except KeyboardInterrupt:

@@ -11,7 +11,6 @@ from bot.config import Settings
 from bot.gallery import GalleryService
 from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
-from bot.images.service import ImageService
 from bot.images.store import ImageStore
 from bot.jobs.board import QueueBoard
 from bot.jobs.limiter import RateLimiter
@@ -20,8 +19,13 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.runner import JobRunner
 from bot.jobs.submit import PictureRequests
 from bot.mydata import MyDataService
+from bot.ops.cockpit import Cockpit
+from bot.ops.metrics import Metrics
+from bot.ops.openai_watch import OpenAIHealth, WatchedImageService
+from bot.ops.retention import RetentionService
 from bot.pictures import PictureService
 from bot.quotas import QuotaService
+from bot.status import StatusService
 from bot.storage import Storage
 from bot.usage import UsageService
 
@@ -32,7 +36,7 @@ __all__ = ["Services"]
 class Services:
     settings: Settings
     storage: Storage
-    images: ImageService
+    images: WatchedImageService
     store: ImageStore
     queue: JobQueue
     queue_board: QueueBoard
@@ -46,6 +50,10 @@ class Services:
     mydata: MyDataService
     guild_settings: GuildSettingsService
     usage: UsageService
+    limiter: RateLimiter
+    cockpit: Cockpit
+    status: StatusService
+    retention: RetentionService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -58,10 +66,14 @@ class Services:
             # retry of a timed-out request could pay for the same pictures twice.
             max_retries=0,
         )
-        images = ImageService(
+        metrics = Metrics()
+        # The OpenAI wrapper with a stopwatch: latency and errors for /status and metrics.
+        images = WatchedImageService(
             client,
             moderation_model=settings.moderation_model,
             partial_images=settings.partial_images,
+            metrics=metrics,
+            health=OpenAIHealth(),
         )
         store = ImageStore(settings.images_dir)
         limiter = RateLimiter(
@@ -74,6 +86,8 @@ class Services:
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         gallery = GalleryService(storage, store, catalog)
+        retention = RetentionService(storage, store)
+        cockpit = Cockpit(settings, metrics, images.health, retention)
         return cls(
             settings=settings,
             storage=storage,
@@ -91,6 +105,10 @@ class Services:
             mydata=MyDataService(storage, store),
             guild_settings=GuildSettingsService(storage),
             usage=UsageService(storage, settings),
+            limiter=limiter,
+            cockpit=cockpit,
+            status=StatusService(storage, store, limiter, quotas, cockpit),
+            retention=retention,
         )
 
     async def open(self) -> None:

@@ -56,6 +56,11 @@ class RateLimiter:
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
 
+    def used_last_minute(self) -> int:
+        """Pictures sent to OpenAI in the last minute (what /status shows against budget)."""
+        since = self._clock() - WINDOW
+        return sum(count for stamp, count in self._spent if stamp > since)
+
     async def acquire_slot(self) -> None:
         await self._slots.acquire()
         self._taken += 1

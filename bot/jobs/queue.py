@@ -33,6 +33,7 @@ from bot.jobs.previews import PreviewRelay
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.storage_faults import StorageFaults
+from bot.logging_setup import log_context
 from bot.records import Character, Job, JobState
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
 
@@ -285,6 +286,7 @@ class JobQueue:
         return None
 
     async def _run(self, job_id: int) -> None:
+        log_context(job_id=job_id)  # every line this job's task (and its tasks) logs says so
         queued = await self._storage.jobs.get(job_id)
         if queued is None or queued.state != JobState.QUEUED:
             return  # cancelled between being picked and starting

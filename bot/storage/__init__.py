@@ -11,6 +11,7 @@ from bot.storage.guilds import GuildRepository
 from bot.storage.images import ImageRepository, NewImage
 from bot.storage.jobs import JobRepository, Limits, NewJob
 from bot.storage.meta import MetaRepository
+from bot.storage.operations import OperationsRepository
 from bot.storage.quotas import QuotaRepository
 
 __all__ = [
@@ -35,6 +36,7 @@ class Storage:
         self.meta = MetaRepository(self.db)
         self.quotas = QuotaRepository(self.db)
         self.gallery = GalleryRepository(self.db)
+        self.operations = OperationsRepository(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -1,4 +1,4 @@
-"""Admin controls over cost: /quota, /quota-admin, /config and /usage.
+"""Admin controls over cost: /quota, /quota-admin, /config, /usage and /status.
 
 The allowed channels these set are enforced by the command tree (cogs/_shared/tree.py); the
 quota service's budget alerts reach admins through the sink bot/app.py gives it.
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from cogs.admin.config import ConfigCog
 from cogs.admin.quota import QuotaAdminCog, QuotaCog
+from cogs.admin.status import StatusCog
 from cogs.admin.usage import UsageCog
 
 if TYPE_CHECKING:
@@ -21,3 +22,4 @@ async def setup(bot: ServicedBot) -> None:
     await bot.add_cog(QuotaAdminCog(bot))
     await bot.add_cog(ConfigCog(bot))
     await bot.add_cog(UsageCog(bot))
+    await bot.add_cog(StatusCog(bot))

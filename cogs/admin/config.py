@@ -62,6 +62,11 @@ SIZE = Option("size", "Default picture shape", key="admin.size")
 STYLE = Option("style", "Default art style", key="admin.style")
 TIER = Option("tier", "The tier", key="admin.tier")
 VISIBILITY = Option("visibility", "Public or private", key="admin.visibility")
+RETENTION_DAYS = Option(
+    "days",
+    "Days to keep pictures nobody favorited; 0 keeps them for ever",
+    key="admin.retention_days",
+)
 
 
 @app_commands.guild_only()
@@ -204,6 +209,25 @@ class ConfigCog(
         if channel is not None:
             await self._check_channel(interaction, channel, need_send=True)
         await self._saved(interaction, alert_channel_id=channel.id if channel else None)
+
+    @command(
+        "retention",
+        "Delete pictures nobody favorited after some days (0 = keep them)",
+        key="config.retention",
+    )
+    @options(days=RETENTION_DAYS)
+    async def retention(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 0, 3650]
+    ) -> None:
+        require_admin(interaction)
+        # The range is a suggestion a modified client can ignore: the service checks it.
+        kept = await services(interaction).retention.set_days(interaction.guild_id or 0, days)
+        note = (
+            tr(interaction, "config.retention_on", days=kept)
+            if kept
+            else tr(interaction, "config.retention_off")
+        )
+        await reply(interaction, content=note, ephemeral=True)
 
     async def _check_channel(
         self,
