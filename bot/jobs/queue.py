@@ -33,8 +33,9 @@ from bot.jobs.previews import PreviewRelay
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.storage_faults import StorageFaults
-from bot.records import Character, Job, JobState
+from bot.records import Character, Job, JobState, StoredImage
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
+from bot.thumbnails import ThumbnailCache
 
 __all__ = ["JobQueue", "Submitted"]
 
@@ -74,6 +75,9 @@ class JobQueue:
         # Set by the composition root: raises the member's budget message when a waiting
         # job no longer fits the server's dollar budget (bot.quotas.QuotaService).
         self.budget_check: Callable[[Job, float], Awaitable[None]] | None = None
+        # Makes new pictures' gallery thumbnails after their post; the composition root
+        # shares the gallery's, so a page repairing the same picture records it once.
+        self.thumbnails = ThumbnailCache(storage, store)
         # Servers the bot was removed from: nothing more is sent to OpenAI for them.
         self._departed: set[int] = set()
         # Nothing is dispatched before the bot knows which servers it is still in.
@@ -349,7 +353,14 @@ class JobQueue:
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
-        self._in_background(self._poster.deliver(job, character, images), f"deliver-{job.id}")
+        self._in_background(self._post(job, character, images), f"deliver-{job.id}")
+
+    async def _post(self, job: Job, character: Character, images: list[StoredImage]) -> None:
+        """The pictures are posted first; their gallery thumbnails are made after, since
+        nothing the member sees waits on them (a failure there loses nothing: the gallery
+        makes a missing thumbnail when it first shows the picture)."""
+        await self._poster.deliver(job, character, images)
+        await self.thumbnails.make_after_post(job.guild_id, images)
 
     def _wait_for_storage(self, queued: Job) -> None:
         """Nothing is paid yet: the job waits in line again until storage answers."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import CharacterGone, NotFound
-from bot.images.convert import make_thumbnail, normalize_upload, picture_size
+from bot.images.convert import normalize_upload, picture_size
 from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
@@ -149,11 +149,8 @@ class JobRunner:
                 width, height = picture_size(image.data)
                 path = self._store.save(guild_id, image.data, image.mime)
                 written.append(path)
-                thumb = self._store.save(
-                    guild_id, make_thumbnail(image.data), "image/webp", kind="thumb"
-                )
-                written.append(thumb)
-                saved.append(NewImage(path, thumb, width, height, image.mime))
+                # No thumbnail yet: it is made after the post (JobQueue), off the member's path.
+                saved.append(NewImage(path, None, width, height, image.mime))
         except BaseException:
             # A full or read-only disk midway: what was written belongs to nothing.
             self._store.delete(written)
