@@ -102,6 +102,7 @@ async def _draw(env: Any, members: list[Any], names: list[str], ours: bool) -> l
         timeout=60 + 10 * len(handles),
         what="every picture posted",
     )
+    wall_minus_mono = time.time() - time.monotonic()  # the fake OpenAI records monotonic time
     jobs = []
     for name, handle in zip(names, handles, strict=True):
         moderation = [
@@ -110,16 +111,19 @@ async def _draw(env: Any, members: list[Any], names: list[str], ours: bool) -> l
             if r.endpoint == "moderations" and name in str(r.fields.get("input", ""))
         ]
         image = next((r for r in env.openai.image_requests if name in (r.prompt or "")), None)
+        command, result = handle.record.created_at, _result_at(handle, ours=ours)
+        assert image is not None and image.finished_at is not None and result is not None
         jobs.append(
             {
-                "command": handle.record.created_at,
-                "result": _result_at(handle, ours=ours),
+                "command": command,
+                "result": result,
+                # The bot's own parts: before the image request, and after its answer.
+                "before_s": image.started_at + wall_minus_mono - command,
+                "after_s": result - image.finished_at - wall_minus_mono,
                 "moderation_s": sum(
                     (r.finished_at or r.started_at) - r.started_at for r in moderation
                 ),
-                "api_s": (image.finished_at or image.started_at) - image.started_at
-                if image
-                else 0.0,
+                "api_s": image.finished_at - image.started_at,
             }
         )
     return jobs
@@ -158,12 +162,16 @@ async def run_bot(ours: bool, latency: float, sequential: int, concurrent: int) 
         "added_ms": summary(added),
         "moderation_ms": summary([j["moderation_s"] * 1000 for j in one_by_one]),
         "fake_beyond_latency_ms": summary([(j["api_s"] - latency) * 1000 for j in one_by_one]),
+        "before_request_ms": summary([j["before_s"] * 1000 for j in one_by_one]),
+        "after_answer_ms": summary([j["after_s"] * 1000 for j in one_by_one]),
         "cpu_ms_per_image_sequential": round(cpu_a, 1),
         "wall_over_latency": round(wall / latency, 3),
         "wall_s": round(wall, 3),
         "fake_beyond_latency_ms_concurrent": summary(
             [(j["api_s"] - latency) * 1000 for j in at_once]
         ),
+        "before_request_ms_concurrent": summary([j["before_s"] * 1000 for j in at_once]),
+        "after_answer_ms_concurrent": summary([j["after_s"] * 1000 for j in at_once]),
         "cpu_ms_per_image_concurrent": round(cpu_b, 1),
         "bot_errors": errors[:10],
     }
@@ -190,6 +198,8 @@ async def main(latency: float, sequential: int, concurrent: int) -> list[Result]
         ("… p90 added ms", "added_ms", "p90"),
         ("… moderation ms (p50, excluded above)", "moderation_ms", "p50"),
         ("… the fake's own time beyond its latency, ms (p50)", "fake_beyond_latency_ms", "p50"),
+        ("… command to image request, ms (p50, moderation included)", "before_request_ms", "p50"),
+        ("… image answer to picture posted, ms (p50)", "after_answer_ms", "p50"),
         ("… bot CPU ms per image", "cpu_ms_per_image_sequential", None),
         (f"{concurrent} at once: wall time ÷ latency", "wall_over_latency", None),
         (
@@ -197,6 +207,8 @@ async def main(latency: float, sequential: int, concurrent: int) -> list[Result]
             "fake_beyond_latency_ms_concurrent",
             "p50",
         ),
+        ("… command to image request, ms (p50)", "before_request_ms_concurrent", "p50"),
+        ("… image answer to picture posted, ms (p50)", "after_answer_ms_concurrent", "p50"),
         ("… bot CPU ms per image", "cpu_ms_per_image_concurrent", None),
     ):
         print(_row(title, _pick(minimal, key, field), _pick(ours, key, field)))

@@ -74,7 +74,7 @@ class Services:
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         gallery = GalleryService(storage, store, catalog)
-        queue.thumbnails = gallery.thumbnails  # one repair lock for new and broken thumbnails
+        queue.share_thumbnails(gallery.thumbnails)  # one repair lock for new and broken ones
         return cls(
             settings=settings,
             storage=storage,

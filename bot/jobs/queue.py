@@ -33,7 +33,7 @@ from bot.jobs.previews import PreviewRelay
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.storage_faults import StorageFaults
-from bot.records import Character, Job, JobState, StoredImage
+from bot.records import Character, Job, JobState
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
 from bot.thumbnails import ThumbnailCache
 
@@ -75,9 +75,6 @@ class JobQueue:
         # Set by the composition root: raises the member's budget message when a waiting
         # job no longer fits the server's dollar budget (bot.quotas.QuotaService).
         self.budget_check: Callable[[Job, float], Awaitable[None]] | None = None
-        # Makes new pictures' gallery thumbnails after their post; the composition root
-        # shares the gallery's, so a page repairing the same picture records it once.
-        self.thumbnails = ThumbnailCache(storage, store)
         # Servers the bot was removed from: nothing more is sent to OpenAI for them.
         self._departed: set[int] = set()
         # Nothing is dispatched before the bot knows which servers it is still in.
@@ -183,6 +180,10 @@ class JobQueue:
         # A fair queue may put a newcomer ahead of others: they hear their new places.
         self._in_background(self.places.tell_moved(), f"positions-after-{job.id}")
         return submitted
+
+    def share_thumbnails(self, thumbnails: ThumbnailCache) -> None:
+        """New pictures' thumbnails are made by the gallery's cache (one repair lock)."""
+        self._poster.thumbnails = thumbnails
 
     def position(self, job_id: int) -> int | None:
         return self.places.position(job_id)
@@ -353,14 +354,7 @@ class JobQueue:
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
-        self._in_background(self._post(job, character, images), f"deliver-{job.id}")
-
-    async def _post(self, job: Job, character: Character, images: list[StoredImage]) -> None:
-        """The pictures are posted first; their gallery thumbnails are made after, since
-        nothing the member sees waits on them (a failure there loses nothing: the gallery
-        makes a missing thumbnail when it first shows the picture)."""
-        await self._poster.deliver(job, character, images)
-        await self.thumbnails.make_after_post(job.guild_id, images)
+        self._in_background(self._poster.post_new(job, character, images), f"deliver-{job.id}")
 
     def _wait_for_storage(self, queued: Job) -> None:
         """Nothing is paid yet: the job waits in line again until storage answers."""

@@ -112,13 +112,19 @@ class JobRunner:
         storage error before the record leaves them for a retry or the next start instead
         of paying OpenAI again. The record is idempotent by job id.
         """
-        job = answer.job
-        if answer.saved is None:
-            answer.saved = await asyncio.to_thread(self._save_all, job.guild_id, answer.images)
         if not answer.noted:
-            await asyncio.to_thread(self._store.keep_answer, job.id, answer.note())
-            answer.noted = True
+            # One trip to a thread for both writes: with many answers at once, each hop
+            # waits for a free worker.
+            await asyncio.to_thread(self._save_and_note, answer)
+        assert answer.saved is not None
         return await self.record(answer.job, answer.character, answer.record, answer.saved)
+
+    def _save_and_note(self, answer: Answer) -> None:
+        """Write the pictures (unless a try before did), then the note naming them."""
+        if answer.saved is None:
+            answer.saved = self._save_all(answer.job.guild_id, answer.images)
+        self._store.keep_answer(answer.job.id, answer.note())
+        answer.noted = True
 
     async def record(
         self, job: Job, character: Character, record: dict[str, Any], saved: list[NewImage]
