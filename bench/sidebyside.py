@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -187,10 +188,16 @@ def _row(title: str, minimal: Any, ours: Any) -> str:
 
 async def main(latency: float, sequential: int, concurrent: int) -> list[Result]:
     started = time.monotonic()
+    load_before = round(os.getloadavg()[0], 2)
     minimal = await run_bot(False, latency, sequential, concurrent)
     ours = await run_bot(True, latency, sequential, concurrent)
+    # The machine may be shared: a load well above its cores skews both bots' figures.
+    load = {"before": load_before, "after": round(os.getloadavg()[0], 2), "cores": os.cpu_count()}
     added, wall = ours["added_ms"].get("p50"), ours["wall_over_latency"]
-    print(f"\nSide by side ({time.monotonic() - started:.0f} s), fake latency {latency:g} s\n")
+    print(
+        f"\nSide by side ({time.monotonic() - started:.0f} s), fake latency {latency:g} s,"
+        f" load average {load['before']} -> {load['after']} on {load['cores']} cores\n"
+    )
     print(_row("", "minimal bot", "ours"))
     print(_row("---", "---", "---"))
     for title, key, field in (
@@ -213,7 +220,7 @@ async def main(latency: float, sequential: int, concurrent: int) -> list[Result]
     ):
         print(_row(title, _pick(minimal, key, field), _pick(ours, key, field)))
     print()
-    details = {"latency_s": latency, "minimal": minimal, "ours": ours}
+    details = {"latency_s": latency, "load_average": load, "minimal": minimal, "ours": ours}
     return [
         Result(
             name="sidebyside_sequential",
