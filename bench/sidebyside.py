@@ -1,8 +1,9 @@
 """Benchmark: our bot side by side with a minimal image bot, in one run (issue 27).
 
-Both bots run against the same loopback fakes, configured the same way (the fake OpenAI
-takes ``--latency`` s per image request, image endpoints only), one after the other in
-this one process. The minimal bot is our own baseline, ``bench/minimal_bot.py``: defer,
+Both bots run at once, each against its own pair of the loopback fakes configured the
+same way (the fake OpenAI takes ``--latency`` s per image request, image endpoints only),
+in this one process, taking turns job by job, so that whatever else the machine does weighs
+on both alike. The minimal bot is our own baseline, ``bench/minimal_bot.py``: defer,
 ``images.generate``, a followup with the file; it stores nothing, checks nothing and shows
 no preview. Ours runs with ``MAX_CONCURRENT_JOBS=20`` and ``IMAGES_PER_MINUTE=1000`` so both
 may draw twenty at once.
@@ -23,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +48,9 @@ CONCURRENT_TARGET = 1.15
 PROFILE = False
 
 
-def _profile(pid: int, label: str) -> subprocess.Popen[bytes]:
-    """py-spy (a dev tool, if installed in the venv) sampling the bot: collapsed stacks."""
-    out = RESULTS_DIR / f"sidebyside-{label}-profile.txt"
+def _profile(pid: int) -> subprocess.Popen[bytes]:
+    """py-spy (a dev tool, if installed in the venv) sampling our bot: collapsed stacks."""
+    out = RESULTS_DIR / "sidebyside-ours-profile.txt"
     spy = Path(sys.executable).parent / "py-spy"
     return subprocess.Popen(
         [str(spy), "record", "--format", "raw", "-r", "200", "-o", str(out), "--pid", str(pid)],
@@ -130,33 +133,61 @@ async def _draw(env: Any, members: list[Any], names: list[str], ours: bool) -> l
     return jobs
 
 
-async def run_bot(ours: bool, latency: float, sequential: int, concurrent: int) -> dict[str, Any]:
+@dataclass
+class Contender:
+    """One bot in its own fresh fakes, and what it measured."""
+
+    ours: bool
+    env: Any
+    members: list[Any]
+    one_by_one: list[dict[str, Any]] = field(default_factory=list)
+    at_once: list[dict[str, Any]] = field(default_factory=list)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+
+    async def draw(self, names: list[str], phase: str) -> None:
+        pid = self.env.bot.process.pid
+        cpu = cpu_seconds(pid)
+        jobs = await _draw(self.env, self.members[: len(names)], names, self.ours)
+        spent = (cpu_seconds(pid) - cpu) * 1000
+        self.cpu_ms[phase] = self.cpu_ms.get(phase, 0.0) + spent
+        (self.one_by_one if phase == "sequential" else self.at_once).extend(jobs)
+
+
+async def _start(ours: bool, stack: contextlib.AsyncExitStack, latency: float, count: int) -> Any:
     label = "ours" if ours else "minimal"
-    async with bench_env(latency=latency, name=f"sidebyside-{label}") as env:
-        if ours:
-            await env.start_bot(max_concurrent_jobs="20", images_per_minute="1000")
-        else:
-            env.bot = MinimalBotProcess(env.environment(), env.workdir / "cwd")
-            await env.bot.start()
-            await env.bot.wait_for_log(r"Minimal bot ready", timeout=60)
-            await env.discord.wait_until_ready(timeout=30)
-        pid = env.bot.process.pid
-        spy = _profile(pid, label) if ours and PROFILE else None
-        members = env.members(max(concurrent, 1))
-        await _draw(env, members[:1], ["Warm"], ours)  # connection set-up, imports
-        cpu = cpu_seconds(pid)
-        one_by_one: list[dict[str, Any]] = []
+    env = await stack.enter_async_context(bench_env(latency=latency, name=f"sidebyside-{label}"))
+    if ours:
+        await env.start_bot(max_concurrent_jobs="20", images_per_minute="1000")
+    else:
+        env.bot = MinimalBotProcess(env.environment(), env.workdir / "cwd")
+        await env.bot.start()
+        await env.bot.wait_for_log(r"Minimal bot ready", timeout=60)
+        await env.discord.wait_until_ready(timeout=30)
+    contender = Contender(ours, env, env.members(max(count, 1)))
+    await _draw(env, contender.members[:1], ["Warm"], ours)  # connection set-up, imports
+    return contender
+
+
+async def run_both(latency: float, sequential: int, concurrent: int) -> list[dict[str, Any]]:
+    """Both bots at once, taking turns job by job (then round by round), so that whatever
+    else the machine is doing weighs on both alike."""
+    async with contextlib.AsyncExitStack() as stack:
+        both = [await _start(ours, stack, latency, concurrent) for ours in (False, True)]
+        spy = _profile(both[1].env.bot.process.pid) if PROFILE else None
         for index in range(sequential):
-            one_by_one += await _draw(env, members[:1], [f"Seq{index:02d}"], ours)
-        cpu_a = (cpu_seconds(pid) - cpu) * 1000 / max(sequential, 1)
-        cpu = cpu_seconds(pid)
-        names = [f"Many{index:02d}" for index in range(concurrent)]
-        at_once = await _draw(env, members[:concurrent], names, ours)
-        cpu_b = (cpu_seconds(pid) - cpu) * 1000 / max(concurrent, 1)
-        errors = env.errors() if ours else []
+            for contender in both:
+                await contender.draw([f"Seq{index:02d}"], "sequential")
+        for contender in both:
+            await contender.draw([f"Many{i:02d}" for i in range(concurrent)], "concurrent")
+        errors = both[1].env.errors()
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             await asyncio.to_thread(spy.wait)
+    return [_figures(c, latency, errors if c.ours else []) for c in both]
+
+
+def _figures(contender: Contender, latency: float, errors: list[str]) -> dict[str, Any]:
+    one_by_one, at_once = contender.one_by_one, contender.at_once
     added = [(j["result"] - j["command"] - latency - j["moderation_s"]) * 1000 for j in one_by_one]
     wall = max(j["result"] for j in at_once) - min(j["command"] for j in at_once)
     return {
@@ -165,7 +196,9 @@ async def run_bot(ours: bool, latency: float, sequential: int, concurrent: int) 
         "fake_beyond_latency_ms": summary([(j["api_s"] - latency) * 1000 for j in one_by_one]),
         "before_request_ms": summary([j["before_s"] * 1000 for j in one_by_one]),
         "after_answer_ms": summary([j["after_s"] * 1000 for j in one_by_one]),
-        "cpu_ms_per_image_sequential": round(cpu_a, 1),
+        "cpu_ms_per_image_sequential": round(
+            contender.cpu_ms.get("sequential", 0.0) / max(len(one_by_one), 1), 1
+        ),
         "wall_over_latency": round(wall / latency, 3),
         "wall_s": round(wall, 3),
         "fake_beyond_latency_ms_concurrent": summary(
@@ -173,7 +206,9 @@ async def run_bot(ours: bool, latency: float, sequential: int, concurrent: int) 
         ),
         "before_request_ms_concurrent": summary([j["before_s"] * 1000 for j in at_once]),
         "after_answer_ms_concurrent": summary([j["after_s"] * 1000 for j in at_once]),
-        "cpu_ms_per_image_concurrent": round(cpu_b, 1),
+        "cpu_ms_per_image_concurrent": round(
+            contender.cpu_ms.get("concurrent", 0.0) / max(len(at_once), 1), 1
+        ),
         "bot_errors": errors[:10],
     }
 
@@ -189,8 +224,7 @@ def _row(title: str, minimal: Any, ours: Any) -> str:
 async def main(latency: float, sequential: int, concurrent: int) -> list[Result]:
     started = time.monotonic()
     load_before = round(os.getloadavg()[0], 2)
-    minimal = await run_bot(False, latency, sequential, concurrent)
-    ours = await run_bot(True, latency, sequential, concurrent)
+    minimal, ours = await run_both(latency, sequential, concurrent)
     # The machine may be shared: a load well above its cores skews both bots' figures.
     load = {"before": load_before, "after": round(os.getloadavg()[0], 2), "cores": os.cpu_count()}
     added, wall = ours["added_ms"].get("p50"), ours["wall_over_latency"]
@@ -200,7 +234,7 @@ async def main(latency: float, sequential: int, concurrent: int) -> list[Result]
     )
     print(_row("", "minimal bot", "ours"))
     print(_row("---", "---", "---"))
-    for title, key, field in (
+    for title, key, stat in (
         (f"{sequential} one after another: p50 added ms", "added_ms", "p50"),
         ("… p90 added ms", "added_ms", "p90"),
         ("… moderation ms (p50, excluded above)", "moderation_ms", "p50"),
@@ -218,7 +252,7 @@ async def main(latency: float, sequential: int, concurrent: int) -> list[Result]
         ("… image answer to picture posted, ms (p50)", "after_answer_ms_concurrent", "p50"),
         ("… bot CPU ms per image", "cpu_ms_per_image_concurrent", None),
     ):
-        print(_row(title, _pick(minimal, key, field), _pick(ours, key, field)))
+        print(_row(title, _pick(minimal, key, stat), _pick(ours, key, stat)))
     print()
     details = {"latency_s": latency, "load_average": load, "minimal": minimal, "ours": ours}
     return [
