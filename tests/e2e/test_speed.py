@@ -21,6 +21,8 @@ from tests.e2e.helpers import (
 from tests.e2e.test_storage_faults import mounted_tmpfs, remount
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.records import Message
+from tests.fakes.discord.server import Stall
 from tests.fakes.openai import FakeOpenAI
 
 
@@ -101,11 +103,8 @@ async def test_a_thumbnail_failing_after_the_post_loses_nothing(
     with mounted_tmpfs(data_dir / "images", "64m") as images:
         bot = await start_bot(partial_images=0)
         alice = guild.add_member("alice")
-        h = await start_drawing(fake_openai, alice)
         # The picture reaches Discord; the bot hears so only once the disk went read-only.
-        stall = fake_discord.stall_next("PATCH", r"/messages/@original$")
-        fake_openai.release()
-        message = await h.wait_original(finished, timeout=20)
+        message, stall = await posted_unheard(fake_discord, fake_openai, alice)
         picture = image_id(message)
         remount(images, "ro")
         stall.release()
@@ -128,10 +127,7 @@ async def test_a_crash_between_the_post_and_the_thumbnail_leaves_a_whole_gallery
 ) -> None:
     bot = await start_bot(partial_images=0)
     alice = guild.add_member("alice")
-    h = await start_drawing(fake_openai, alice)
-    stall = fake_discord.stall_next("PATCH", r"/messages/@original$")
-    fake_openai.release()
-    message = await h.wait_original(finished, timeout=20)
+    message, stall = await posted_unheard(fake_discord, fake_openai, alice)
     picture = image_id(message)
     await bot.kill()  # posted, stored, but no thumbnail (nor "delivered") yet
     stall.release()
@@ -143,6 +139,17 @@ async def test_a_crash_between_the_post_and_the_thumbnail_leaves_a_whole_gallery
     assert posts == [message.id]
     assert len(fake_openai.image_requests) == 1
     assert query(data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
+
+
+async def posted_unheard(
+    fake_discord: FakeDiscord, fake_openai: FakeOpenAI, member: Member
+) -> tuple[Message, Stall]:
+    """``member``'s picture is on Discord, but Discord's answer is held from the bot until
+    the returned stall is released (no thumbnail yet, not yet known as delivered)."""
+    h = await start_drawing(fake_openai, member)
+    stall = fake_discord.stall_next("PATCH", r"/messages/@original$")
+    fake_openai.release()
+    return await h.wait_original(finished, timeout=20), stall
 
 
 async def gallery_shows(member: Member, data_dir: Path, picture: int) -> None:
