@@ -59,7 +59,7 @@ class JobPoster:
         self._stopping = stopping  # the queue is shutting down: leave posts for next start
         self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
         # Makes new pictures' thumbnails; the composition root shares the gallery's (through
-        # JobQueue.thumbnails), so a page repairing the same picture records it once.
+        # JobQueue.share_thumbnails), so a page repairing the same picture records it once.
         self.thumbnails = ThumbnailCache(storage, store)
         self._posting = 0  # new pictures on their way to Discord
         self._posts_done = asyncio.Condition()

@@ -155,7 +155,7 @@ class JobRunner:
                 width, height = picture_size(image.data)
                 path = self._store.save(guild_id, image.data, image.mime)
                 written.append(path)
-                # No thumbnail yet: it is made after the post (JobQueue), off the member's path.
+                # No thumbnail yet: made after the post (JobPoster.post_new), off the member's path.
                 saved.append(NewImage(path, None, width, height, image.mime))
         except BaseException:
             # A full or read-only disk midway: what was written belongs to nothing.
