@@ -22,12 +22,14 @@ import memory
 import overhead
 import rate_limit
 import restart
+import sidebyside
 import uploads
 from _harness import RESULTS_DIR, Result, machine, print_table, save_results
 
 BENCHMARKS: dict[str, Callable[[], Awaitable[list[Result]]]] = {
     "ack_latency": lambda: ack_latency.main(jobs=1000, members=50, rounds=3),
     "overhead": lambda: overhead.main(latency=2.0, rounds=[1, 20]),
+    "sidebyside": lambda: sidebyside.main(latency=2.0, sequential=10, concurrent=20),
     "rate_limit": lambda: rate_limit.main(budget=30, minutes=2, latency=2.0),
     "memory": lambda: memory.main(jobs=1000, images=10_000),
     "gallery": lambda: gallery.main(images=100_000, repeat=5),

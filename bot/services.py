@@ -86,6 +86,7 @@ class Services:
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         gallery = GalleryService(storage, store, catalog)
+        queue.share_thumbnails(gallery.thumbnails)  # one repair lock for new and broken ones
         retention = RetentionService(storage, store)
         cockpit = Cockpit(settings, metrics, images.health, retention)
         return cls(

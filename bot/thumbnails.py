@@ -1,9 +1,11 @@
 """Gallery thumbnails: read from the disk cache and decoded, rebuilt (and stored again)
 when broken.
 
-A thumbnail can be missing (an older picture, a failed write) or unreadable (a truncated
-file); a contact sheet then shows a fresh one made from the picture, and the record points
-at it from then on. File reads and Pillow run in a thread, off the event loop.
+A new picture's thumbnail is made after the picture is posted (``make_after_post``), so
+the member never waits for it. It can also be missing (a crash or a failure before it was
+made, a failed write) or unreadable (a truncated file); a contact sheet then shows a fresh
+one made from the picture, and the record points at it from then on. File reads and
+Pillow run in a thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -58,6 +60,30 @@ class ThumbnailCache:
         self.store = store
         # Two pages showing the same broken thumbnail must not both record a repair.
         self._repair_lock = asyncio.Lock()
+        # New pictures' thumbnails are made one at a time: twenty jobs finishing together
+        # must not take the CPU their posts need.
+        self._after_post = asyncio.Semaphore(1)
+
+    async def make_after_post(self, guild_id: int, images: list[StoredImage]) -> None:
+        """Make (and record) the thumbnails of pictures just posted. Never raises: a picture
+        whose thumbnail fails here is whole anyway; the gallery makes it when first shown."""
+        missing = [image for image in images if not image.thumb_path]
+        if not missing:
+            return
+        try:
+            async with self._after_post:
+                made = await self.pictures(guild_id, missing)
+        except Exception as exc:  # a full disk, storage trouble: the gallery tries again
+            log.warning(
+                "Thumbnails of pictures %s not made now (%s); the gallery makes them",
+                [image.id for image in missing],
+                type(exc).__name__,
+            )
+            return
+        log.info(
+            "Thumbnails made for pictures %s",
+            [image.id for image, data in zip(missing, made, strict=True) if data is not None],
+        )
 
     async def pictures(self, guild_id: int, images: list[StoredImage]) -> list[Image.Image | None]:
         """Decoded thumbnails from the disk cache, rebuilding (and storing) any missing or

@@ -7,6 +7,7 @@ between never draws (or bills) them twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from bot.jobs.runner import JobRunner
 from bot.jobs.storage_faults import StorageFaults
 from bot.records import PENDING_STATES, Character, Job, JobState, StoredImage
 from bot.storage import NewImage, Storage
+from bot.thumbnails import ThumbnailCache
 
 __all__ = ["DELIVERY_ATTEMPTS", "REDELIVERY_CONCURRENCY", "JobPoster"]
 
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 # takes over; and how many posts the start-up redelivery makes at once.
 DELIVERY_ATTEMPTS = 6
 REDELIVERY_CONCURRENCY = 3
+# A new picture's gallery thumbnail waits (this long at most) until no other picture is on
+# its way to Discord: nobody needs it before then, and those posts need the CPU.
+THUMBNAILS_WAIT_SECONDS = 30.0
 
 
 class JobPoster:
@@ -53,6 +58,28 @@ class JobPoster:
         self._observer = observer  # the queue's observer, set after the queue is built
         self._stopping = stopping  # the queue is shutting down: leave posts for next start
         self._redelivery_slots = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
+        # Makes new pictures' thumbnails; the composition root shares the gallery's (through
+        # JobQueue.share_thumbnails), so a page repairing the same picture records it once.
+        self.thumbnails = ThumbnailCache(storage, store)
+        self._posting = 0  # new pictures on their way to Discord
+        self._posts_done = asyncio.Condition()
+
+    async def post_new(self, job: Job, character: Character, images: list[StoredImage]) -> None:
+        """Post a job's new pictures, then make their gallery thumbnails once no other post
+        is on its way. Nothing the member sees waits on a thumbnail, and one that fails
+        loses nothing: the gallery makes a missing thumbnail when it first shows it."""
+        self._posting += 1
+        try:
+            await self.deliver(job, character, images)
+        finally:
+            self._posting -= 1
+            async with self._posts_done:
+                self._posts_done.notify_all()
+        with contextlib.suppress(TimeoutError):
+            async with self._posts_done:
+                quiet = self._posts_done.wait_for(lambda: self._posting == 0)
+                await asyncio.wait_for(quiet, THUMBNAILS_WAIT_SECONDS)
+        await self.thumbnails.make_after_post(job.guild_id, images)
 
     async def record_kept_answers(self) -> None:
         """Pictures a previous run was paid for but never recorded: record them, don't redraw."""

@@ -11,7 +11,12 @@ from bot.config import Settings
 from bot.jobs.observer import Notify
 from bot.records import Job
 
-__all__ = ["PreviewRelay"]
+__all__ = ["PREVIEWS_UP_TO", "PreviewRelay"]
+
+# With more drawings than this at once, a job that starts asks OpenAI for no partial
+# pictures at all: each preview costs output tokens, a Discord edit and the bot's CPU, and
+# with many jobs running that is better spent on the finished pictures.
+PREVIEWS_UP_TO = 4
 
 
 class PreviewRelay:
@@ -22,9 +27,15 @@ class PreviewRelay:
         self._notify = notify
         # The progress preview on its way to Discord, per running job.
         self._sending: dict[int, asyncio.Task[None]] = {}
+        # Jobs drawing now (from callback() until drop()).
+        self._drawing: set[int] = set()
 
-    def callback(self, job: Job) -> Callable[[bytes], Awaitable[None]]:
-        """What the runner calls with each partial picture of ``job``."""
+    def callback(self, job: Job) -> Callable[[bytes], Awaitable[None]] | None:
+        """What the runner calls with each partial picture of ``job``; ``None`` (no partial
+        pictures asked for) while more than PREVIEWS_UP_TO jobs draw. Pair with drop()."""
+        self._drawing.add(job.id)
+        if len(self._drawing) > PREVIEWS_UP_TO:
+            return None
         last = 0.0
 
         async def on_partial(preview: bytes) -> None:
@@ -55,6 +66,7 @@ class PreviewRelay:
     def drop(self, job_id: int) -> None:
         """The drawing is over: a preview still on its way is dropped, so the picture (or the
         failure notice) is not queued behind it at Discord."""
+        self._drawing.discard(job_id)
         task = self._sending.pop(job_id, None)
         if task is not None and not task.done():
             task.cancel()

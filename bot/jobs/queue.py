@@ -36,6 +36,7 @@ from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
 from bot.records import Character, Job, JobState
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
+from bot.thumbnails import ThumbnailCache
 
 __all__ = ["JobQueue", "Submitted"]
 
@@ -180,6 +181,10 @@ class JobQueue:
         # A fair queue may put a newcomer ahead of others: they hear their new places.
         self._in_background(self.places.tell_moved(), f"positions-after-{job.id}")
         return submitted
+
+    def share_thumbnails(self, thumbnails: ThumbnailCache) -> None:
+        """New pictures' thumbnails are made by the gallery's cache (one repair lock)."""
+        self._poster.thumbnails = thumbnails
 
     def position(self, job_id: int) -> int | None:
         return self.places.position(job_id)
@@ -351,7 +356,7 @@ class JobQueue:
             await self._fail(job, BotError("error.unexpected", reference=reference))
             return
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
-        self._in_background(self._poster.deliver(job, character, images), f"deliver-{job.id}")
+        self._in_background(self._poster.post_new(job, character, images), f"deliver-{job.id}")
 
     def _wait_for_storage(self, queued: Job) -> None:
         """Nothing is paid yet: the job waits in line again until storage answers."""

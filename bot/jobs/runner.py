@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import CharacterGone, NotFound
-from bot.images.convert import make_thumbnail, normalize_upload, picture_size
+from bot.images.convert import normalize_upload, picture_size
 from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
@@ -112,13 +112,19 @@ class JobRunner:
         storage error before the record leaves them for a retry or the next start instead
         of paying OpenAI again. The record is idempotent by job id.
         """
-        job = answer.job
-        if answer.saved is None:
-            answer.saved = await asyncio.to_thread(self._save_all, job.guild_id, answer.images)
         if not answer.noted:
-            await asyncio.to_thread(self._store.keep_answer, job.id, answer.note())
-            answer.noted = True
+            # One trip to a thread for both writes: with many answers at once, each hop
+            # waits for a free worker.
+            await asyncio.to_thread(self._save_and_note, answer)
+        assert answer.saved is not None
         return await self.record(answer.job, answer.character, answer.record, answer.saved)
+
+    def _save_and_note(self, answer: Answer) -> None:
+        """Write the pictures (unless a try before did), then the note naming them."""
+        if answer.saved is None:
+            answer.saved = self._save_all(answer.job.guild_id, answer.images)
+        self._store.keep_answer(answer.job.id, answer.note())
+        answer.noted = True
 
     async def record(
         self, job: Job, character: Character, record: dict[str, Any], saved: list[NewImage]
@@ -149,11 +155,8 @@ class JobRunner:
                 width, height = picture_size(image.data)
                 path = self._store.save(guild_id, image.data, image.mime)
                 written.append(path)
-                thumb = self._store.save(
-                    guild_id, make_thumbnail(image.data), "image/webp", kind="thumb"
-                )
-                written.append(thumb)
-                saved.append(NewImage(path, thumb, width, height, image.mime))
+                # No thumbnail yet: made after the post (JobPoster.post_new), off the member's path.
+                saved.append(NewImage(path, None, width, height, image.mime))
         except BaseException:
             # A full or read-only disk midway: what was written belongs to nothing.
             self._store.delete(written)

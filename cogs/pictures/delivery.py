@@ -37,6 +37,9 @@ DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
 RECENT_POSTS = 50
 # A 429 that says nothing about when to come back: Discord's buckets reset within seconds.
 DEFAULT_RETRY_AFTER = 2.0
+# A preview bigger than this is shrunk before it is sent: a progress picture is not worth
+# more upload than that (OpenAI's partials of a large PNG can be several MB).
+PREVIEW_BYTES = 4 * 1024 * 1024
 
 
 def delivery_failure(exc: discord.HTTPException) -> DeliveryFailed:
@@ -61,6 +64,17 @@ def _retry_after(exc: discord.HTTPException) -> float:
         except (KeyError, TypeError, ValueError):
             continue
     return DEFAULT_RETRY_AFTER
+
+
+def _preview_extension(data: bytes) -> str | None:
+    """The file extension of a partial picture Discord can show as it is, else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    return None
 
 
 def _carries(message: discord.Message, custom_id: str) -> bool:
@@ -131,15 +145,21 @@ class DiscordDelivery:
             await self._job_progress(job, preview)
 
     async def _job_progress(self, job: Job, preview: bytes) -> None:
-        small = await asyncio.to_thread(make_thumbnail, preview, box=512)
+        # A partial picture is shown as it came (no decode, no encode: no CPU) when Discord
+        # takes it; only one too large for an attachment is shrunk first.
+        extension = _preview_extension(preview)
+        if extension is None or len(preview) > min(PREVIEW_BYTES, self._file_limit(job)):
+            preview = await asyncio.to_thread(make_thumbnail, preview, box=512)
+            extension = "webp"
+        filename = f"preview.{extension}"
         name = await self._character_name(job)
         embed = discord.Embed(description=self._t(job, "progress.preview", name=name))
-        embed.set_image(url="attachment://preview.webp")
+        embed.set_image(url=f"attachment://{filename}")
         await self._edit_original(
             job,
             content=self._t(job, "progress.drawing", name=name, count=job.image_count),
             embed=embed,
-            attachments=[discord.File(io.BytesIO(small), filename="preview.webp")],
+            attachments=[discord.File(io.BytesIO(preview), filename=filename)],
         )
 
     async def job_done(

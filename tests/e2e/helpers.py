@@ -22,6 +22,7 @@ from PIL import Image
 
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
+from tests.botproc import BotProcess
 from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
@@ -238,6 +239,12 @@ def character_of(data_dir: Path, picture: int) -> int:
 def stored_files(data_dir: Path) -> set[str]:
     root = data_dir / "images"
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+async def thumbnails_made(bot: BotProcess, *pictures: int, timeout: float = 10.0) -> None:
+    """Wait until ``bot`` made the gallery thumbnails of ``pictures`` (after their post)."""
+    for picture in pictures:
+        await bot.wait_for_log(rf"Thumbnails made for pictures \[(.*, )?{picture}[],]", timeout)
 
 
 def stored_picture(data_dir: Path, picture: int) -> bytes:

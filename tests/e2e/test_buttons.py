@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import button, finished, stored_files
+from tests.e2e.helpers import button, finished, image_id, stored_files, thumbnails_made
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -24,9 +24,10 @@ async def test_reroll_and_delete_work_after_a_restart(
     mallory = guild.add_member("mallory")
     h = await alice.slash("character create", name="Aiko", description="silver hair")
     first = await h.wait_original(finished, timeout=20)
+    await thumbnails_made(bot, image_id(first))
 
     assert await bot.stop() == 0
-    await start_bot()  # a new process: nothing of the old message is cached
+    again = await start_bot()  # a new process: nothing of the old message is cached
 
     reroll = await alice.click(first, button(first, "reroll"))
     second = await reroll.wait_original(finished, timeout=20)
@@ -40,6 +41,7 @@ async def test_reroll_and_delete_work_after_a_restart(
     assert "owner" in (refusal.content or "")
     assert not fake_discord.message(first.id).deleted
 
+    await thumbnails_made(again, image_id(second))  # made after the post: count them in
     files_before = stored_files(data_dir)
     deleting = await alice.click(first, button(first, "del"))
     await deleting.wait_ack()

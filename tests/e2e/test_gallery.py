@@ -27,9 +27,11 @@ from tests.e2e.helpers import (
     db_value,
     finished,
     has_sheet,
+    image_id,
     options,
     seed,
     stored_files,
+    thumbnails_made,
     wait_edited,
 )
 from tests.fakes.discord import FakeDiscord
@@ -213,12 +215,14 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
     bob = guild.add_member("bob")
     await seed(data_dir, guild.id, [alice.id, bob.id], 8)
     guild.filesize_limit = 40_000  # small uploads: the export must be split
-    await start_bot()
+    bot = await start_bot()
     made = await alice.slash("character create", name="Aiko", description="silver hair")
     alices_post = await made.wait_original(finished, timeout=20)
     bobs_post = await (
         await bob.slash("character create", name="Bea", description="red hair")
     ).wait_original(finished, timeout=20)
+    # Thumbnails are made after the post; the erasure below must find them too.
+    await thumbnails_made(bot, image_id(alices_post), image_id(bobs_post))
 
     # Export: several zip files, none over the limit, holding every picture once.
     h = await alice.slash("mydata export")
@@ -318,12 +322,13 @@ async def test_a_private_server_gallery_shows_members_only_their_own(
 
 
 async def test_deleting_a_gallery_repost_removes_the_picture_everywhere(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
     alice = guild.add_member("alice")
     made = await alice.slash("character create", name="Aiko", description="silver hair")
     original = await made.wait_original(finished, timeout=20)
     picture = int(cid(original, "pic:del:").rsplit(":", 1)[1])
+    await thumbnails_made(bot, picture)  # made after the post
     files_before = stored_files(data_dir)
 
     h = await alice.slash("gallery")

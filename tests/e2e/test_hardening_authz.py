@@ -33,7 +33,7 @@ from tests.fakes.openai import FakeOpenAI
 # snapshot would race it. Any other change, by anyone, still shows.
 VOLATILE = {
     "jobs": {"delivered", "response_message_id", "interaction_token"},  # written at delivery
-    "images": {"channel_id", "message_id"},
+    "images": {"channel_id", "message_id", "thumb_path"},  # the thumbnail: after the post
 }
 
 

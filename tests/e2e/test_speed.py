@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bot.jobs.previews import PREVIEWS_UP_TO
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import drawing, finished
+from tests.e2e.helpers import (
+    create,
+    drawing,
+    finished,
+    has_sheet,
+    image_id,
+    options,
+    picture_size,
+    query,
+    start_drawing,
+    stored_picture,
+)
+from tests.e2e.test_storage_faults import mounted_tmpfs, remount
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.records import Message
+from tests.fakes.discord.server import Stall
 from tests.fakes.openai import FakeOpenAI
 
 
@@ -49,3 +66,95 @@ async def test_after_a_late_channel_post_the_stale_drawing_notice_is_tidied(
     await fake_discord.wait_for(
         lambda f: f.message(notice.id).deleted, timeout=10, what="the stale notice gone"
     )
+
+
+async def test_previews_are_asked_for_only_while_few_jobs_draw(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    busy = PREVIEWS_UP_TO + 2
+    await start_bot(partial_images=1, max_concurrent_jobs=str(busy), images_per_minute="100")
+    members = [guild.add_member(f"member{i}") for i in range(busy)]
+    fake_openai.hold()
+    handles = [await create(m, name=f"Chara{i}") for i, m in enumerate(members)]
+    await fake_openai.wait_for(lambda: fake_openai.held_count == busy)
+    # The first few stream a preview; the rest ask for no partial pictures (no tokens, no
+    # Discord edits, no CPU for previews) while that many draw at once.
+    streamed = [r for r in fake_openai.image_requests if r.stream]
+    assert len(streamed) == PREVIEWS_UP_TO
+    assert all(r.partial_images == 1 for r in streamed)
+    plain = [r for r in fake_openai.image_requests if not r.stream]
+    assert len(plain) == busy - PREVIEWS_UP_TO and all(not r.partial_images for r in plain)
+    fake_openai.release()
+    for handle in handles:  # every member gets the picture all the same
+        assert (await handle.wait_original(finished, timeout=30)).attachments
+    # Once they are done, a lone job shows its preview again.
+    alone = await create(members[0], name="Alone")
+    await alone.wait_original(finished, timeout=20)
+    assert fake_openai.image_requests[-1].stream
+
+
+async def test_a_thumbnail_failing_after_the_post_loses_nothing(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    with mounted_tmpfs(data_dir / "images", "64m") as images:
+        bot = await start_bot(partial_images=0)
+        alice = guild.add_member("alice")
+        # The picture reaches Discord; the bot hears so only once the disk went read-only.
+        message, stall = await posted_unheard(fake_discord, fake_openai, alice)
+        picture = image_id(message)
+        remount(images, "ro")
+        stall.release()
+        await bot.wait_for_log(rf"Thumbnails of pictures \[{picture}\] not made now", 10)
+        remount(images, "rw")
+        # Posted once, kept whole, charged once, and known as delivered.
+        assert stored_picture(data_dir, picture) == message.attachments[0].data
+        assert query(data_dir, "SELECT state, charged, delivered FROM jobs") == [("done", 1, 1)]
+        assert [m for m in fake_discord.bot_messages(guild.default_channel)] == [message]
+        await gallery_shows(alice, data_dir, picture)
+        await bot.stop()
+
+
+async def test_a_crash_between_the_post_and_the_thumbnail_leaves_a_whole_gallery(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    bot = await start_bot(partial_images=0)
+    alice = guild.add_member("alice")
+    message, stall = await posted_unheard(fake_discord, fake_openai, alice)
+    picture = image_id(message)
+    await bot.kill()  # posted, stored, but no thumbnail (nor "delivered") yet
+    stall.release()
+    assert query(data_dir, "SELECT thumb_path FROM images") == [(None,)]
+    await start_bot(partial_images=0)
+    await gallery_shows(alice, data_dir, picture)
+    # Not posted again, not drawn (or charged) again.
+    posts = [m.id for m in fake_discord.bot_messages(guild.default_channel) if finished(m)]
+    assert posts == [message.id]
+    assert len(fake_openai.image_requests) == 1
+    assert query(data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
+
+
+async def posted_unheard(
+    fake_discord: FakeDiscord, fake_openai: FakeOpenAI, member: Member
+) -> tuple[Message, Stall]:
+    """``member``'s picture is on Discord, but Discord's answer is held from the bot until
+    the returned stall is released (no thumbnail yet, not yet known as delivered)."""
+    h = await start_drawing(fake_openai, member)
+    stall = fake_discord.stall_next("PATCH", r"/messages/@original$")
+    fake_openai.release()
+    return await h.wait_original(finished, timeout=20), stall
+
+
+async def gallery_shows(member: Member, data_dir: Path, picture: int) -> None:
+    """The member's gallery lists ``picture`` with a real thumbnail, stored from now on."""
+    page = await (await member.slash("gallery")).wait_original(has_sheet, timeout=15)
+    assert [int(o["value"]) for o in options(page, "gal:o:")] == [picture]
+    (thumb,) = query(data_dir, "SELECT thumb_path FROM images WHERE id = ?", picture)[0]
+    assert thumb and picture_size((data_dir / "images" / thumb).read_bytes())[0] <= 256
