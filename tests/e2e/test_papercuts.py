@@ -13,6 +13,7 @@ from tests.e2e.helpers import (
     private_answer,
     query,
 )
+from tests.fakes.discord import InteractionHandle
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -72,12 +73,12 @@ async def test_waiting_members_are_told_the_places_the_scheduler_will_use(
     running = await held_at_openai(fake_openai, alice, "A1")
     # Each newcomer may go ahead of those already waiting: Bob and Carol were never served,
     # Alice was. A2 is told place 1 first, then 2, then 3 as Bob and Carol arrive.
-    waiting = {
-        "A2": await create(alice, "A2"),
-        "B1": await create(bob, "B1"),
-        "C1": await create(carol, "C1"),
-        "A3": await create(alice, "A3"),
-    }
+    waiting: dict[str, InteractionHandle] = {}
+    for member, name in ((alice, "A2"), (bob, "B1"), (carol, "C1"), (alice, "A3")):
+        waiting[name] = await create(member, name)
+        # Arrival order is the point: each job is queued before the next command is sent
+        # (on a busy machine two moderations in flight could finish in either order).
+        await waiting[name].wait_original(lambda m: "position " in (m.content or ""), timeout=15)
     expected = {"B1": 1, "C1": 2, "A2": 3, "A3": 4}
     for name, handle in waiting.items():
         place = expected[name]
