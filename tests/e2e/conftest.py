@@ -11,6 +11,7 @@ A test reads like a story::
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,27 @@ def guild(fake_discord: FakeDiscord) -> Guild:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything around the bot in one test: both fakes, the server it serves, its data folder.
+
+    Most tests need three or four of these; one ``world`` parameter keeps their signatures short.
+    The single fixtures stay for tests that need only one or two.
+    """
+
+    discord: FakeDiscord
+    openai: FakeOpenAI
+    guild: Guild
+    data_dir: Path
+
+
+@pytest.fixture
+def world(
+    fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> World:
+    return World(fake_discord, fake_openai, guild, data_dir)
 
 
 def bot_environment(
