@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import accepted, db, finished
+from tests.e2e.helpers import accepted, db, finished, query
 from tests.fakes.discord import InteractionHandle
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
@@ -109,8 +109,7 @@ async def test_failure_after_retries_refunds_and_says_so(start_bot: StartBot, wo
     message = await h.wait_original(lambda m: "busy" in (m.content or ""), timeout=30)
     assert "Nothing was charged" in message.content
     assert not message.attachments
-    with db(world.data_dir) as conn:
-        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("failed", 0)]
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("failed", 0)]
 
 
 async def test_sigkill_with_jobs_queued_and_running_loses_nothing(
@@ -134,9 +133,8 @@ async def test_sigkill_with_jobs_queued_and_running_loses_nothing(
     for h in handles:
         await h.wait_original(finished, timeout=40)
 
-    with db(world.data_dir) as conn:
-        rows = conn.execute("SELECT state, charged FROM jobs ORDER BY id").fetchall()
-        images = conn.execute("SELECT job_id, COUNT(*) FROM images GROUP BY job_id").fetchall()
+    rows = query(world.data_dir, "SELECT state, charged FROM jobs ORDER BY id")
+    images = query(world.data_dir, "SELECT job_id, COUNT(*) FROM images GROUP BY job_id")
     assert rows == [("done", 1)] * 6
     assert all(count == 1 for _, count in images) and len(images) == 6
     posted = [m for m in world.discord.bot_messages() if m.attachments]
@@ -178,8 +176,7 @@ async def test_queue_shows_my_jobs_and_cancel_refunds(start_bot: StartBot, world
 
     world.openai.release()
     await first.wait_original(finished, timeout=20)
-    with db(world.data_dir) as conn:
-        states = conn.execute("SELECT state FROM jobs ORDER BY id").fetchall()
+    states = query(world.data_dir, "SELECT state FROM jobs ORDER BY id")
     assert states == [("done",), ("cancelled",)]
     assert len(world.openai.image_requests) == 1
 
@@ -195,8 +192,7 @@ async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(
     world.openai.release()
     await h.wait_original(finished, timeout=15)
     assert await bot.wait_exit(timeout=15) == 0
-    with db(world.data_dir) as conn:
-        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
 
 
 async def test_sigterm_leaves_an_unfinished_job_queued_for_the_next_start(
@@ -205,13 +201,11 @@ async def test_sigterm_leaves_an_unfinished_job_queued_for_the_next_start(
     bot = await start_bot(shutdown_grace_seconds=0.5)
     h = await held_job(world.openai, world.guild.add_member("alice"))
     assert await bot.stop(timeout=15) == 0
-    with db(world.data_dir) as conn:
-        assert conn.execute("SELECT state FROM jobs").fetchall() == [("running",)]
+    assert query(world.data_dir, "SELECT state FROM jobs") == [("running",)]
     world.openai.release()
     await start_bot()  # the interrupted job is put back in the queue and runs again
     await h.wait_original(finished, timeout=20)
-    with db(world.data_dir) as conn:
-        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
 
 
 async def test_waiting_members_see_their_place_move_up(

@@ -10,14 +10,15 @@ import contextlib
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import database_busy, finished, start_drawing
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Channel, Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -83,14 +84,25 @@ def storage_alerts(fake: FakeDiscord, channel: Channel) -> list[str]:
     return [m.content for m in fake.messages(channel) if "data folder" in (m.content or "")]
 
 
-async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
+@contextlib.asynccontextmanager
+async def answered_into_a_locked_database(
     start_bot: StartBot, world: World
-) -> None:
+) -> AsyncIterator[tuple[BotProcess, InteractionHandle]]:
+    """Alice's picture is answered while another program holds the database locked; the
+    block runs once the bot has hit the lock (past its 5 s busy_timeout), still locked."""
     bot = await start_bot(partial_images=0)
     h = await start_drawing(world.openai, world.guild.add_member("alice"))
     with database_busy(world.data_dir):
         world.openai.release()
-        await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # past the bot's 5 s busy_timeout
+        await bot.wait_for_log(STORAGE_FAILED, timeout=30)
+        yield bot, h
+
+
+async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
+    start_bot: StartBot, world: World
+) -> None:
+    async with answered_into_a_locked_database(start_bot, world) as (_, h):
+        pass  # the lock is lifted on leaving: the bot's retry must then record the picture
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
     assert jobs(world.data_dir) == [("done", 1)]
@@ -100,12 +112,8 @@ async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
 async def test_a_crash_before_the_record_delivers_at_restart_without_paying_again(
     start_bot: StartBot, world: World
 ) -> None:
-    bot = await start_bot(partial_images=0)
-    h = await start_drawing(world.openai, world.guild.add_member("alice"))
-    with database_busy(world.data_dir):
-        world.openai.release()
-        await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # answered and written, not recorded
-        await bot.kill()
+    async with answered_into_a_locked_database(start_bot, world) as (bot, h):
+        await bot.kill()  # answered and written, not recorded
     await start_bot(partial_images=0)
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments

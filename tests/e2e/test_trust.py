@@ -178,11 +178,7 @@ async def test_a_queued_fork_variation_loses_an_original_made_private_meanwhile(
     start_bot: StartBot, world: World
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
-    alice, bob, carol = (
-        world.guild.add_member("alice"),
-        world.guild.add_member("bob"),
-        world.guild.add_member("c"),
-    )
+    alice, bob, carol = (world.guild.add_member(n) for n in ("alice", "bob", "c"))
     _, first, aiko = await drawn_character(alice, world.data_dir)
 
     carols = await held_at_openai(world.openai, carol, "Cleo", "a blue hat")

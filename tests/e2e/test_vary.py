@@ -45,14 +45,10 @@ async def test_autocomplete_lists_own_then_shared_characters_never_others_privat
     _, akane_image = await drawn(alice, "Akane", "red ponytail")
     _, bobby_image = await drawn(bob, "Bobby", "green cap")
     _, hidden_image = await drawn(bob, "Hidden", "a secret look")
-    aiko, akane = (
-        character_of(world.data_dir, aiko_image),
-        character_of(world.data_dir, akane_image),
-    )
-    bobby, hidden = (
-        character_of(world.data_dir, bobby_image),
-        character_of(world.data_dir, hidden_image),
-    )
+    aiko = character_of(world.data_dir, aiko_image)
+    akane = character_of(world.data_dir, akane_image)
+    bobby = character_of(world.data_dir, bobby_image)
+    hidden = character_of(world.data_dir, hidden_image)
     execute(world.data_dir, "UPDATE characters SET private = 1 WHERE id = ?", hidden)
 
     choices = await alice.autocomplete("character vary", focused="character", value="")
