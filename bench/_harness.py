@@ -1,26 +1,26 @@
-"""Shared pieces of the benchmarks: the fakes, the bot process, seeding, stats, results.
+"""Shared pieces of the benchmarks: the fakes, the bot process, stats, results.
 
 Every benchmark runs the real bot (``python -m bot``) against the loopback fakes in
 ``tests/fakes`` (Discord and OpenAI), exactly as the end-to-end tests do, and prints
-ratios measured within that one run. Nothing here reaches the network.
+ratios measured within that one run. Nothing here reaches the network. The database
+seeding lives in ``_seeding`` and is re-exported here, so a benchmark imports from one place.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
-import io
 import json
 import os
 import platform
-import random
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from PIL import Image, ImageDraw  # noqa: E402
+from _seeding import (  # noqa: E402
+    seed_characters,
+    seed_images,
+    seed_jobs,
+    seed_queued_jobs,
+)
 
-from bot.images.convert import make_thumbnail  # noqa: E402
-from bot.images.styles import SIZES  # noqa: E402
 from tests.botproc import BotProcess  # noqa: E402
 from tests.fakes.discord import FakeDiscord  # noqa: E402
 from tests.fakes.discord.models import Guild, Member  # noqa: E402
@@ -42,6 +45,7 @@ __all__ = [
     "RESULTS_DIR",
     "ROOT",
     "BenchEnv",
+    "Flag",
     "Result",
     "bench_env",
     "cpu_seconds",
@@ -50,10 +54,12 @@ __all__ = [
     "percentile",
     "print_table",
     "rss_kib",
+    "run_from_command_line",
     "save_results",
     "seed_characters",
     "seed_images",
     "seed_jobs",
+    "seed_queued_jobs",
     "summary",
 ]
 
@@ -79,19 +85,11 @@ class Result:
     value: float | None
     target: str
     met: bool | None
-    details: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "metric": self.metric,
-            "value": self.value,
-            "target": self.target,
-            "met": self.met,
-            "note": self.note,
-            "details": self.details,
-        }
+        return asdict(self)  # field order is the order latest.json shows
 
 
 def machine() -> dict[str, Any]:
@@ -130,6 +128,42 @@ def save_results(results: Sequence[Result], path: Path | None = None) -> Path:
     data = {"machine": machine(), "results": list(by_name.values())}
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A benchmark's command-line option: its default (which also gives its type) and help."""
+
+    default: int | float | tuple[str, ...]  # a tuple: any number of words
+    help: str = ""
+
+
+def run_from_command_line(
+    main: Callable[..., Awaitable[list[Result]]], doc: str, **options: Flag | int | float
+) -> list[Result]:
+    """Run a benchmark script: ``--some-name`` for each keyword of ``main``, then report.
+
+    The figures are printed (table, then each benchmark's details) and merged into
+    ``bench/results/latest.json``, as ``run_all.py`` does for every benchmark.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, option in options.items():
+        flag = option if isinstance(option, Flag) else Flag(option)
+        words = isinstance(flag.default, tuple)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=str if words else type(flag.default),
+            nargs="*" if words else None,
+            default=flag.default,
+            help=flag.help or None,
+        )
+    results = asyncio.run(main(**vars(parser.parse_args())))
+    print_table(results)
+    for result in results:
+        print(result.name, result.details)
+    save_results(results)
+    return results
 
 
 def _fmt(value: float | None) -> str:
@@ -334,165 +368,3 @@ async def bench_env(latency: float = 0.0, name: str = "bench") -> AsyncIterator[
             finally:
                 openai_fake.release()
                 await env.stop_bot()
-
-
-# --------------------------------------------------------------------------- seeding
-#
-# Plain sqlite3 against the schema the bot's own migrations created (run the bot once
-# first: BenchEnv.prepare_database). Bulk inserts in one transaction keep 100,000 rows
-# to a few seconds; the bot sees exactly what it would have written itself.
-
-_SHEET = {"name": "", "appearance": "silver hair, red eyes, school uniform"}
-
-
-def seed_characters(
-    db_path: Path,
-    guild_id: int,
-    owners: Sequence[int],
-    per_owner: int,
-    *,
-    private_every: int = 0,
-) -> list[tuple[int, int]]:
-    """Insert characters; return ``(character_id, owner_id)`` pairs."""
-    rows = []
-    now = time.time()
-    for owner in owners:
-        for index in range(per_owner):
-            name = f"Char{owner % 100_000}-{index}"
-            sheet = json.dumps({**_SHEET, "name": name})
-            private = 1 if private_every and (len(rows) % private_every == private_every - 1) else 0
-            rows.append((guild_id, owner, name, sheet, "cel", private, now))
-    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
-        start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM characters").fetchone()[0]
-        conn.executemany(
-            "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style, private,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        return [
-            (cid, owner)
-            for cid, owner in conn.execute(
-                "SELECT id, owner_id FROM characters WHERE id > ? ORDER BY id", (start,)
-            )
-        ]
-
-
-def seed_jobs(
-    db_path: Path,
-    *,
-    guild_id: int,
-    channel_id: int,
-    characters: Sequence[tuple[int, int]],
-    count: int,
-    size_key: str = "square",
-) -> list[int]:
-    """Insert ``count`` queued create jobs spread round-robin over ``characters``.
-
-    The jobs carry no interaction token (as if the member's token had expired during a
-    restart), so the bot delivers them as channel posts.
-    """
-    request = json.dumps(
-        {"style": "cel", "size": SIZES[size_key], "size_key": size_key, "transparent": False}
-    )
-    now = time.time()
-    rows = []
-    for index in range(count):
-        character_id, owner_id = characters[index % len(characters)]
-        rows.append(
-            (guild_id, channel_id, owner_id, "create", character_id, request, 1, "en-US", now)
-        )
-    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
-        start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]
-        conn.executemany(
-            "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id, request_json,"
-            " image_count, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        return [r[0] for r in conn.execute("SELECT id FROM jobs WHERE id > ?", (start,))]
-
-
-def _sample_picture(seed: int, side: int) -> bytes:
-    rng = random.Random(seed)
-    colour = (rng.randrange(40, 220), rng.randrange(40, 220), rng.randrange(40, 220))
-    image = Image.new("RGB", (side, side * 3 // 2), colour)
-    draw = ImageDraw.Draw(image)
-    for _ in range(6):
-        x, y = rng.randrange(side), rng.randrange(side * 3 // 2)
-        r = rng.randrange(side // 10, side // 3)
-        fill = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def seed_images(
-    db_path: Path,
-    images_dir: Path,
-    *,
-    guild_id: int,
-    characters: Sequence[tuple[int, int]],
-    count: int,
-    files: int,
-    unique_contents: int = 200,
-) -> dict[str, Any]:
-    """Insert ``count`` image rows with files on disk; return what was written.
-
-    ``files`` picture/thumbnail pairs are written (rows cycle over them when ``files <
-    count``), every one readable: a small PNG picture, and a cached WebP thumbnail made by
-    the bot's own ``make_thumbnail`` from a 256 x 384 picture, so thumbnails have the size
-    the bot stores. Only ``unique_contents`` distinct pictures are drawn (drawing is the
-    slow part); the files repeat their bytes.
-    """
-    folder = images_dir / str(guild_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    contents = [
-        (_sample_picture(i, 64), make_thumbnail(_sample_picture(i, 256)))
-        for i in range(min(files, unique_contents))
-    ]
-    paths: list[tuple[str, str]] = []
-    file_bytes = 0
-    for index in range(files):
-        picture, thumb = contents[index % len(contents)]
-        pic_rel = f"{guild_id}/img-bench{index:06d}.png"
-        thumb_rel = f"{guild_id}/thumb-bench{index:06d}.webp"
-        (images_dir / pic_rel).write_bytes(picture)
-        (images_dir / thumb_rel).write_bytes(thumb)
-        file_bytes += len(picture) + len(thumb)
-        paths.append((pic_rel, thumb_rel))
-    rng = random.Random(12)
-    now = time.time()
-    rows: list[tuple[Any, ...]] = []
-    for index in range(count):
-        character_id, owner_id = characters[index % len(characters)]
-        pic_rel, thumb_rel = paths[index % len(paths)]
-        favorites = rng.choice((0, 0, 0, 0, 1, 1, 2, 3, 5, 8, 13))
-        rows.append(
-            (
-                guild_id,
-                character_id,
-                owner_id,
-                pic_rel,
-                thumb_rel,
-                1024,
-                1536,
-                "image/png",
-                "benchmark prompt",
-                "gpt-image-2.5-flare",
-                favorites,
-                now - (count - index),
-            )
-        )
-    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
-        conn.executemany(
-            "INSERT INTO images (guild_id, character_id, owner_id, file_path, thumb_path,"
-            " width, height, mime, prompt, model, favorite_count, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        conn.execute(
-            "UPDATE characters SET canonical_image_id ="
-            " (SELECT MIN(id) FROM images WHERE character_id = characters.id)"
-            " WHERE canonical_image_id IS NULL"
-        )
-    return {"rows": count, "files": files * 2, "file_bytes": file_bytes}

@@ -13,7 +13,6 @@ position N"), and the bot's CPU time per command.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import sqlite3
@@ -21,14 +20,13 @@ from typing import Any
 
 from _harness import (
     BenchEnv,
+    Flag,
     Result,
     bench_env,
     cpu_seconds,
     percentile,
-    print_table,
-    save_results,
-    seed_characters,
-    seed_jobs,
+    run_from_command_line,
+    seed_queued_jobs,
     summary,
 )
 
@@ -55,15 +53,7 @@ def _reply_ms(handle: InteractionHandle) -> float | None:
 
 async def seed(env: BenchEnv, jobs: int) -> None:
     await env.prepare_database()
-    owners = [9_000_000 + i for i in range(max(1, jobs // 10))]  # 10 jobs per member
-    characters = seed_characters(env.database, env.guild.id, owners, per_owner=1)
-    seed_jobs(
-        env.database,
-        guild_id=env.guild.id,
-        channel_id=env.guild.default_channel.id,
-        characters=characters,
-        count=jobs,
-    )
+    seed_queued_jobs(env, jobs, owners=max(1, jobs // 10))  # 10 jobs per member
 
 
 async def one_round(
@@ -161,16 +151,11 @@ async def main(jobs: int, members: int, rounds: int, queue_share: float = 0.2) -
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--members", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--queue-share", type=float, default=0.2, help="fraction of members running /queue"
+    run_from_command_line(
+        main,
+        __doc__,
+        jobs=1000,
+        members=50,
+        rounds=3,
+        queue_share=Flag(0.2, help="fraction of members running /queue"),
     )
-    args = parser.parse_args()
-    out = asyncio.run(main(args.jobs, args.members, args.rounds, args.queue_share))
-    print_table(out)
-    for r in out:
-        print(r.name, r.details)
-    save_results(out)

@@ -13,20 +13,19 @@ sampled every 20 ms for the peak of each phase.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+from collections.abc import Sequence
 
 from _harness import (
     BenchEnv,
+    Flag,
     Result,
     bench_env,
     finished,
-    print_table,
     rss_kib,
-    save_results,
-    seed_characters,
+    run_from_command_line,
     seed_images,
-    seed_jobs,
+    seed_queued_jobs,
 )
 
 TARGET_MB = 200
@@ -38,15 +37,7 @@ def _mb(kib: int) -> float:
 
 async def seed(env: BenchEnv, jobs: int, images: int) -> dict[str, object]:
     await env.prepare_database()
-    owners = [9_000_000 + i for i in range(100)]
-    characters = seed_characters(env.database, env.guild.id, owners, per_owner=5)
-    seed_jobs(
-        env.database,
-        guild_id=env.guild.id,
-        channel_id=env.guild.default_channel.id,
-        characters=characters,
-        count=jobs,
-    )
+    characters = seed_queued_jobs(env, jobs, owners=100, per_owner=5)
     return seed_images(
         env.database,
         env.data_dir / "images",
@@ -114,11 +105,13 @@ async def traffic(env: BenchEnv, sampler: Sampler) -> None:
     assert len(env.discord.bot_messages()) > before
 
 
-async def main(jobs: int, images: int, bot_env: dict[str, str] | None = None) -> list[Result]:
+async def main(jobs: int, images: int, bot_env: Sequence[str] = ()) -> list[Result]:
+    """``bot_env``: extra ``KEY=VALUE`` settings for the bot process."""
+    extra = dict(item.split("=", 1) for item in bot_env)
     async with bench_env(latency=0.5, name="memory") as env:
         seeded = await seed(env, jobs, images)
         env.openai.hold()
-        bot = await env.start_bot(**(bot_env or {}))
+        bot = await env.start_bot(**extra)
         await bot.wait_for_log(r"Resuming \d+ queued jobs", timeout=30)
         await env.openai.wait_for_requests(1, endpoint="images", timeout=30)
         await asyncio.sleep(2)  # let start-up settle
@@ -133,7 +126,7 @@ async def main(jobs: int, images: int, bot_env: dict[str, str] | None = None) ->
         details = {
             "queued_jobs": jobs,
             "stored_images": images,
-            "extra_bot_env": bot_env or {},
+            "extra_bot_env": extra,
             "seeded": seeded,
             "rss_mb_after_start": _mb(idle["VmRSS"]),
             "rss_mb_after_traffic": _mb(busy["VmRSS"]),
@@ -156,20 +149,10 @@ async def main(jobs: int, images: int, bot_env: dict[str, str] | None = None) ->
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--images", type=int, default=10_000)
-    parser.add_argument(
-        "--bot-env",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for the bot process, e.g. MALLOC_ARENA_MAX=2",
+    run_from_command_line(
+        main,
+        __doc__,
+        jobs=1000,
+        images=10_000,
+        bot_env=Flag((), help="extra environment for the bot process, e.g. MALLOC_ARENA_MAX=2"),
     )
-    args = parser.parse_args()
-    extra = dict(item.split("=", 1) for item in args.bot_env)
-    out = asyncio.run(main(args.jobs, args.images, extra))
-    print_table(out)
-    for r in out:
-        print(r.name, r.details)
-    save_results(out)

@@ -12,11 +12,15 @@ caused, and how long after the budget reopened each new minute's first request l
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
-from _harness import Result, bench_env, finished, print_table, save_results
+from _harness import (
+    Result,
+    bench_env,
+    finished,
+    run_from_command_line,
+)
 
 from tests.fakes.discord import InteractionHandle
 
@@ -129,13 +133,4 @@ async def main(budget: int, minutes: int, latency: float) -> list[Result]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, default=30)
-    parser.add_argument("--minutes", type=int, default=2)
-    parser.add_argument("--latency", type=float, default=2.0)
-    args = parser.parse_args()
-    out = asyncio.run(main(args.budget, args.minutes, args.latency))
-    print_table(out)
-    for r in out:
-        print(r.name, r.details)
-    save_results(out)
+    run_from_command_line(main, __doc__, budget=30, minutes=2, latency=2.0)

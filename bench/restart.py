@@ -11,8 +11,6 @@ Each later restart is preceded by another SIGKILL with two jobs running.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
 import statistics
 
@@ -21,10 +19,8 @@ from _harness import (
     Result,
     bench_env,
     finished,
-    print_table,
-    save_results,
-    seed_characters,
-    seed_jobs,
+    run_from_command_line,
+    seed_queued_jobs,
     summary,
 )
 
@@ -33,15 +29,7 @@ TARGET_S = 5.0
 
 async def seed(env: BenchEnv, jobs: int) -> None:
     await env.prepare_database()
-    owners = [9_000_000 + i for i in range(max(1, jobs // 10))]
-    characters = seed_characters(env.database, env.guild.id, owners, per_owner=1)
-    seed_jobs(
-        env.database,
-        guild_id=env.guild.id,
-        channel_id=env.guild.default_channel.id,
-        characters=characters,
-        count=jobs,
-    )
+    seed_queued_jobs(env, jobs, owners=max(1, jobs // 10))
 
 
 async def crash_with_jobs_running(env: BenchEnv) -> None:
@@ -111,12 +99,4 @@ async def main(jobs: int, restarts: int) -> list[Result]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--restarts", type=int, default=3)
-    args = parser.parse_args()
-    out = asyncio.run(main(args.jobs, args.restarts))
-    print_table(out)
-    for r in out:
-        print(r.name, r.details)
-    save_results(out)
+    run_from_command_line(main, __doc__, jobs=1000, restarts=3)

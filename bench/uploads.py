@@ -11,10 +11,14 @@ RGBA, so decoding is all the work) in the same instant. RSS is sampled every 20 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from _harness import Result, bench_env, print_table, rss_kib, save_results
+from _harness import (
+    Result,
+    bench_env,
+    rss_kib,
+    run_from_command_line,
+)
 from memory import Sampler, _mb
 
 from tests.e2e.helpers import flat_png
@@ -74,11 +78,4 @@ async def main(members: int) -> list[Result]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=10)
-    args = parser.parse_args()
-    out = asyncio.run(main(args.members))
-    print_table(out)
-    for r in out:
-        print(r.name, r.details)
-    save_results(out)
+    run_from_command_line(main, __doc__, members=10)

@@ -6,11 +6,15 @@ A test reads like a story::
         alice = guild.add_member("alice")
         h = await alice.slash("character create", name="Aiko", description="silver hair")
         msg = await h.wait_original(lambda m: m.attachments)
+
+A test that needs most of the surroundings takes ``world`` (both fakes, the guild and the data
+folder in one) instead of four parameters: ``world.guild.add_member("alice")``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,6 +53,27 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@dataclass(frozen=True)
+class World:
+    """Everything around the bot in one test: both fakes, the server it serves, its data folder.
+
+    Most tests need three or four of these; one ``world`` parameter keeps their signatures short.
+    The single fixtures stay for tests that need only one or two.
+    """
+
+    discord: FakeDiscord
+    openai: FakeOpenAI
+    guild: Guild
+    data_dir: Path
+
+
+@pytest.fixture
+def world(
+    fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> World:
+    return World(fake_discord, fake_openai, guild, data_dir)
+
+
 def bot_environment(
     fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> dict[str, str]:
@@ -70,25 +95,20 @@ def bot_environment(
 
 @pytest.fixture
 async def start_bot(
-    request: pytest.FixtureRequest,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    tmp_path: Path,
+    request: pytest.FixtureRequest, world: World, tmp_path: Path
 ) -> AsyncIterator[StartBot]:
     """Start (or restart) the bot process with optional extra settings; stop it after."""
     started: list[BotProcess] = []
 
     async def start(*args: str, wait_ready: bool = True, **overrides: str) -> BotProcess:
-        env = bot_environment(fake_discord, fake_openai, guild, data_dir)
+        env = bot_environment(world.discord, world.openai, world.guild, world.data_dir)
         env.update({key.upper(): str(value) for key, value in overrides.items()})
         process = BotProcess(env, tmp_path / "cwd")
         started.append(process)
         await process.start(*args)
         if wait_ready:
             await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=30)
-            await fake_discord.wait_until_ready(timeout=15)
+            await world.discord.wait_until_ready(timeout=15)
         return process
 
     yield start

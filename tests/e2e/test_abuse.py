@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     character_of,
     finished,
@@ -27,7 +27,6 @@ from tests.e2e.helpers import (
 )
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
-from tests.fakes.openai import FakeOpenAI
 
 # Characters str.isdigit() accepts but int() refuses (superscript, circled, and a mix).
 ODD_DIGITS = ["²", "①", "#³", "1²", "⑫"]
@@ -35,9 +34,9 @@ ODD_DIGITS = ["²", "①", "#³", "1²", "⑫"]
 
 @pytest.mark.parametrize("typed", ODD_DIGITS)
 async def test_digits_that_are_not_ascii_get_the_pick_message_not_a_crash(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, typed: str
+    bot: BotProcess, world: World, typed: str
 ) -> None:
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     pick = say("error.character_pick")
     for path in ("character show", "character private", "character delete", "character vary"):
         handle = await alice.slash(path, character=typed)
@@ -53,16 +52,16 @@ async def test_digits_that_are_not_ascii_get_the_pick_message_not_a_crash(
     assert choices == []
     for path in ("character vary", "gallery", "character show"):
         assert await alice.autocomplete(path, focused="character", value=typed, timeout=3) == []
-    assert not fake_openai.requests
-    assert "unexpected" not in " ".join(m.content or "" for m in fake_discord.bot_messages())
-    fake_discord.assert_no_violations()
+    assert not world.openai.requests
+    assert "unexpected" not in " ".join(m.content or "" for m in world.discord.bot_messages())
+    world.discord.assert_no_violations()
 
 
 async def test_a_crafted_size_or_style_is_refused_and_cannot_break_the_server(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    carol = guild.add_member("carol", admin=True)
+    alice = world.guild.add_member("alice")
+    carol = world.guild.add_member("carol", admin=True)
 
     # A patched client sends values that are not among the options' choices.
     for options, key in (
@@ -79,12 +78,12 @@ async def test_a_crafted_size_or_style_is_refused_and_cannot_break_the_server(
             options=options,
         )
         assert say(key) in await refusal(handle)
-    assert not fake_openai.requests  # refused before moderation was paid for
+    assert not world.openai.requests  # refused before moderation was paid for
 
     # Nothing was stored: every member still creates with the server's defaults.
     done = await alice.slash("character create", name="Aiko", description="silver hair")
     await done.wait_original(finished, timeout=20)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 def loose_modes(root: Path) -> list[str]:
@@ -132,25 +131,22 @@ def stored_tokens(data_dir: Path) -> list[str]:
 
 
 async def test_interaction_tokens_never_reach_the_log_and_leave_the_database_when_done(
-    start_bot: StartBot,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(log_level="DEBUG")
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     made = await alice.slash("character create", name="Aiko", description="silver hair")
     await made.wait_original(finished, timeout=20)
     varied = await alice.slash("character vary", character="Aiko", change="waving")
     await varied.wait_original(finished, timeout=20)
-    fake_openai.block_text("fox spirit")  # refused by the image model: a settled failure
+    world.openai.block_text("fox spirit")  # refused by the image model: a settled failure
     refused = await alice.slash("character create", name="Rin", description="a fox spirit")
     await refused.wait_for_reply(lambda m: m.ephemeral, timeout=20)
     handles = [made, varied, refused]
 
     assert await bot.stop() == 0  # a clean stop: every job's last word has been written
     # Delivered or settled: no job keeps a live token in the database.
-    assert await asyncio.to_thread(stored_tokens, data_dir) == []
+    assert await asyncio.to_thread(stored_tokens, world.data_dir) == []
     assert "DEBUG" in bot.output  # the log really was at DEBUG
     leaked = [h.token for h in handles if h.token in bot.output]
     assert leaked == [], "interaction tokens in the DEBUG log"
@@ -175,47 +171,47 @@ async def create_with_reference(member: Member, name: str, data: bytes) -> Inter
 
 
 async def test_a_member_without_quota_sending_a_pixel_bomb_costs_no_download_and_no_moderation(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(default_daily_quota=0)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     handle = await create_with_reference(alice, "Aiko", BOMB)
     notice = await refusal(handle)
     assert "daily limit" in notice, notice  # the quota message, not a pixel complaint
-    assert not fake_openai.requests  # no moderation call
-    assert downloads(fake_discord) == []  # the picture was never fetched
+    assert not world.openai.requests  # no moderation call
+    assert downloads(world.discord) == []  # the picture was never fetched
 
 
 async def test_a_member_with_a_full_queue_sending_a_pixel_bomb_costs_no_download_either(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(member_pending_cap=1)
-    fake_openai.hold()  # the first picture stays in the works
-    alice = guild.add_member("alice")
+    world.openai.hold()  # the first picture stays in the works
+    alice = world.guild.add_member("alice")
     waiting = await alice.slash("character create", name="Rin", description="a fox spirit")
-    await fake_openai.wait_for_requests(1, endpoint="images", timeout=10)  # queued, running
-    paid = len(fake_openai.requests_for("moderations"))
+    await world.openai.wait_for_requests(1, endpoint="images", timeout=10)  # queued, running
+    paid = len(world.openai.requests_for("moderations"))
     handle = await create_with_reference(alice, "Aiko", BOMB)
     assert say("error.member_queue_full", cap=1) in await refusal(handle)
-    assert len(fake_openai.requests_for("moderations")) == paid  # no moderation call
-    assert downloads(fake_discord) == []
-    fake_openai.release()
+    assert len(world.openai.requests_for("moderations")) == paid  # no moderation call
+    assert downloads(world.discord) == []
+    world.openai.release()
     await waiting.wait_original(finished, timeout=20)
 
 
 async def test_a_pixel_bomb_is_refused_from_its_declared_size_before_any_download(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     handle = await create_with_reference(alice, "Aiko", BOMB)
     assert say("error.upload_too_many_pixels") in await refusal(handle)
-    assert not fake_openai.requests
-    assert downloads(fake_discord) == []
+    assert not world.openai.requests
+    assert downloads(world.discord) == []
     # Under the cap, the same kind of file is downloaded, shrunk and used.
     fine = await create_with_reference(alice, "Rin", flat_png(3000))
     await fine.wait_original(finished, timeout=30)
-    assert len(downloads(fake_discord)) == 1
-    sent = fake_openai.requests_for("edits")[0].images[0]
+    assert len(downloads(world.discord)) == 1
+    sent = world.openai.requests_for("edits")[0].images[0]
     assert max(picture_size(sent.data)) == 2048
 
 
@@ -224,17 +220,17 @@ HOSTILE_TEXT = "**bold** _it_ ~~gone~~ ||spoiler|| `code` [free](https://x.examp
 
 
 async def test_member_text_is_shown_literally_in_every_public_message(
-    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice", global_name="**Alice** [me](https://a.example)")
-    bob = guild.add_member("bob")
+    alice = world.guild.add_member("alice", global_name="**Alice** [me](https://a.example)")
+    bob = world.guild.add_member("bob")
     made = await alice.slash("character create", name=HOSTILE_NAME, description=HOSTILE_TEXT)
     posted = await made.wait_original(finished, timeout=20)
-    original = await asyncio.to_thread(character_of, data_dir, image_id(posted))
+    original = await asyncio.to_thread(character_of, world.data_dir, image_id(posted))
     # Bob varies it: his own copy (a fork), with a hostile change text.
     varied = await bob.slash("character vary", character=str(original), change=HOSTILE_TEXT)
     forked = await varied.wait_original(finished, timeout=20)
-    fork = await asyncio.to_thread(character_of, data_dir, image_id(forked))
+    fork = await asyncio.to_thread(character_of, world.data_dir, image_id(forked))
     # Cards, lineage lines and gallery pages name both characters and Alice.
     for handle in (
         await bob.slash("character show", character=str(fork)),
@@ -244,11 +240,11 @@ async def test_member_text_is_shown_literally_in_every_public_message(
     ):
         await handle.wait_original(lambda m: bool(m.embeds), timeout=20)
 
-    texts = [text for _, text in public_texts(fake_discord)]
+    texts = [text for _, text in public_texts(world.discord)]
     assert any("Claim Nitro" in text for text in texts)  # the names really were shown
     for text in texts:
         assert unescaped_markdown(text) == [], text
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"

@@ -5,23 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import button, finished, image_id, stored_files, thumbnails_made
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
-from tests.fakes.openai import FakeOpenAI
 
 
-async def test_reroll_and_delete_work_after_a_restart(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-) -> None:
+async def test_reroll_and_delete_work_after_a_restart(start_bot: StartBot, world: World) -> None:
     bot = await start_bot()
-    alice = guild.add_member("alice")
-    mallory = guild.add_member("mallory")
+    alice = world.guild.add_member("alice")
+    mallory = world.guild.add_member("mallory")
     h = await alice.slash("character create", name="Aiko", description="silver hair")
     first = await h.wait_original(finished, timeout=20)
     await thumbnails_made(bot, image_id(first))
@@ -32,24 +24,24 @@ async def test_reroll_and_delete_work_after_a_restart(
     reroll = await alice.click(first, button(first, "reroll"))
     second = await reroll.wait_original(finished, timeout=20)
     assert second.id != first.id
-    assert len(fake_openai.image_requests) == 2
-    assert "silver hair" in (fake_openai.image_requests[1].prompt or "")
+    assert len(world.openai.image_requests) == 2
+    assert "silver hair" in (world.openai.image_requests[1].prompt or "")
 
     # Someone else may not delete Alice's picture.
     denied = await mallory.click(first, button(first, "del"))
     refusal = await denied.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     assert "owner" in (refusal.content or "")
-    assert not fake_discord.message(first.id).deleted
+    assert not world.discord.message(first.id).deleted
 
     await thumbnails_made(again, image_id(second))  # made after the post: count them in
-    files_before = stored_files(data_dir)
+    files_before = stored_files(world.data_dir)
     deleting = await alice.click(first, button(first, "del"))
     await deleting.wait_ack()
-    await fake_discord.wait_for(lambda _: fake_discord.message(first.id).deleted, timeout=10)
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+    await world.discord.wait_for(lambda _: world.discord.message(first.id).deleted, timeout=10)
+    with sqlite3.connect(world.data_dir / "bot.sqlite3") as db:
         remaining = db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
     assert remaining == 1  # only the re-rolled picture is left
-    assert len(stored_files(data_dir)) == len(files_before) - 2  # picture and thumbnail gone
+    assert len(stored_files(world.data_dir)) == len(files_before) - 2  # picture and thumbnail gone
 
 
 async def test_favorite_button_toggles(bot: object, guild: Guild, data_dir: Path) -> None:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from pathlib import Path
 
 from PIL import Image
 
 from tests.botproc import BotProcess
+from tests.e2e.conftest import World
 from tests.e2e.helpers import finished, picture_size
-from tests.fakes.discord import FakeDiscord, Upload
+from tests.fakes.discord import Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
 
 async def test_create_with_description_posts_the_picture_with_buttons(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    fake_openai.hold()  # keep the job running so the progress states can be seen
+    alice = world.guild.add_member("alice")
+    world.openai.hold()  # keep the job running so the progress states can be seen
     h = await alice.slash(
         "character create",
         name="Aiko",
@@ -29,22 +29,22 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     ack = await h.wait_ack(timeout=3.5)
     assert ack.type == 5  # deferred: acknowledged at once, the work happens later
 
-    await fake_openai.wait_for_requests(1, endpoint="generations")
+    await world.openai.wait_for_requests(1, endpoint="generations")
     # The finished picture waits until the preview was shown (one still on its way when
     # the picture is ready is dropped, see test_speed.py).
-    fake_openai.hold_finals()
-    fake_openai.release()
+    world.openai.hold_finals()
+    world.openai.release()
     await h.wait_original(lambda m: "Aiko" in (m.content or "") and bool(m.attachments), 20)
-    fake_openai.release_finals()
+    world.openai.release_finals()
     message = await h.wait_original(finished, timeout=20)
 
-    request = fake_openai.image_requests[0]
+    request = world.openai.image_requests[0]
     assert request.model == "gpt-image-2.5-flare"
     assert request.size == "1024x1536"
     assert request.stream and request.partial_images == 1
     for fact in ("Aiko", "silver hair, red eyes, school uniform", "watercolor"):
         assert fact in (request.prompt or "")
-    moderation = fake_openai.requests_for("moderations")
+    moderation = world.openai.requests_for("moderations")
     assert moderation and "silver hair" in str(moderation[0].fields)
 
     # Progress was shown: a "drawing" state with the streamed preview attached.
@@ -62,13 +62,11 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     kinds = sorted(cid.split(":")[1] for cid in message.custom_ids)
     assert kinds == ["del", "fav", "reroll", "vary", "varys"]
     assert message.allowed_mentions == {"parse": []}
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
-async def test_modal_path_produces_the_same(
-    bot: BotProcess, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
-    bob = guild.add_member("bob")
+async def test_modal_path_produces_the_same(bot: BotProcess, world: World) -> None:
+    bob = world.guild.add_member("bob")
     h = await bob.slash("character create", name="Ren", style="cel")
     await h.wait_ack()
     assert h.modal is not None
@@ -81,10 +79,10 @@ async def test_modal_path_produces_the_same(
         }
     )
     message = await h2.wait_original(finished, timeout=20)
-    prompt = fake_openai.image_requests[0].prompt or ""
+    prompt = world.openai.image_requests[0].prompt or ""
     assert "short black hair, golden eyes" in prompt and "long grey coat" in prompt
     assert message.embeds[0]["title"] == "Ren"
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_four_pictures_in_one_message_and_a_reference_becomes_an_edit(
@@ -125,22 +123,18 @@ async def test_chinese_description_works_end_to_end(
 
 
 async def test_refused_prompt_gets_a_private_explanation_and_costs_nothing(
-    bot: BotProcess,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: BotProcess, world: World
 ) -> None:
-    fake_openai.flag_text("forbidden-thing", category="violence")
-    dan = guild.add_member("dan")
+    world.openai.flag_text("forbidden-thing", category="violence")
+    dan = world.guild.add_member("dan")
     h = await dan.slash("character create", name="Bad", description="a forbidden-thing here")
-    notice = await fake_discord.wait_for_message(
+    notice = await world.discord.wait_for_message(
         lambda m: m.ephemeral and "content filter" in (m.content or ""), timeout=10
     )
     assert notice is not None
-    assert not fake_openai.image_requests  # nothing was paid for
-    await fake_discord.wait_for(lambda _: h.original is None or h.original.deleted, timeout=5)
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+    assert not world.openai.image_requests  # nothing was paid for
+    await world.discord.wait_for(lambda _: h.original is None or h.original.deleted, timeout=5)
+    with sqlite3.connect(world.data_dir / "bot.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 0
 

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord
 from tests.fakes.discord.models import Guild
-from tests.fakes.openai import FakeOpenAI
 
 pytestmark = pytest.mark.allow_errors  # the bot rightly logs Discord's refusals
 
@@ -25,55 +24,51 @@ def delivered(data_dir: Path) -> list[int]:
 
 
 async def test_a_429_without_via_is_waited_out_and_the_picture_arrives(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(partial_images=0)
-    h = await start_drawing(fake_openai, guild.add_member("alice"))
+    h = await start_drawing(world.openai, world.guild.add_member("alice"))
     # discord.py's webhook adapter raises a 429 without a Via header at once, unslept.
-    fault = fake_discord.fail_next("PATCH", ORIGINAL_EDIT, retry_after=0.3, via=False, times=2)
-    fake_openai.release()
+    fault = world.discord.fail_next("PATCH", ORIGINAL_EDIT, retry_after=0.3, via=False, times=2)
+    world.openai.release()
     message = await h.wait_original(finished, timeout=20)
     assert message.attachments and fault.hits == 2
 
 
 async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_once(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(partial_images=0)
-    mods = guild.add_channel("mods")
-    boss = guild.add_member("boss", admin=True)
+    mods = world.guild.add_channel("mods")
+    boss = world.guild.add_member("boss", admin=True)
     alerts = await boss.slash("config alerts", options={"channel": mods})
     await alerts.wait_original(timeout=10)
-    fake_openai.hold()
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    world.openai.hold()
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     first = await alice.slash("character create", name="Aiko", description="silver hair")
     second = await bob.slash("character create", name="Ren", description="red eyes")
     await first.wait_original(drawing, timeout=10)
     await second.wait_original(drawing, timeout=10)
-    guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
-    fake_openai.release()
+    world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=ATTACH_FILES)
+    world.openai.release()
 
     for handle in (first, second):
         await handle.wait_for_reply(
             lambda m: m.ephemeral and "not allowed to post" in (m.content or ""), timeout=20
         )
-    assert delivered(data_dir) == [1, 1]  # settled: no restart retries them
+    assert delivered(world.data_dir) == [1, 1]  # settled: no restart retries them
 
     def alerts_posted(_f: FakeDiscord) -> list[Any]:
-        return [m for m in fake_discord.messages(mods) if "couldn't post" in (m.content or "")]
+        return [m for m in world.discord.messages(mods) if "couldn't post" in (m.content or "")]
 
-    posted = await fake_discord.wait_for(alerts_posted, timeout=10, what="the admins' alert")
+    posted = await world.discord.wait_for(alerts_posted, timeout=10, what="the admins' alert")
     assert len(posted) == 1
-    assert f"<#{guild.default_channel.id}>" in posted[0].content
+    assert f"<#{world.guild.default_channel.id}>" in posted[0].content
 
-    refusals = len(fake_discord.violations_of("missing_permissions"))
+    refusals = len(world.discord.violations_of("missing_permissions"))
     await bot.stop()
     await start_bot(partial_images=0)  # settled jobs are not posted again at start
-    assert len(fake_discord.violations_of("missing_permissions")) == refusals
+    assert len(world.discord.violations_of("missing_permissions")) == refusals
 
 
 async def test_a_failure_told_after_a_restart_fills_its_placeholders(
@@ -107,56 +102,48 @@ async def test_a_failure_told_after_a_restart_fills_its_placeholders(
 
 
 async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(partial_images=0)
-    await start_drawing(fake_openai, guild.add_member("alice"))
-    fake_discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
-    stall = fake_discord.stall_next("POST", r"/channels/\d+/messages")
-    fake_openai.release()
-    await fake_discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
+    await start_drawing(world.openai, world.guild.add_member("alice"))
+    world.discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
+    stall = world.discord.stall_next("POST", r"/channels/\d+/messages")
+    world.openai.release()
+    await world.discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
     await bot.kill()  # posted on Discord, never recorded by the bot
     stall.release()
 
     restarted = await start_bot(partial_images=0)
     await restarted.wait_for_log(r"already posted", timeout=20)
-    posts = [m for m in fake_discord.bot_messages(guild.default_channel) if m.attachments]
+    posts = [m for m in world.discord.bot_messages(world.guild.default_channel) if m.attachments]
     assert len(posts) == 1 and finished(posts[0])
-    assert len(fake_openai.image_requests) == 1
+    assert len(world.openai.image_requests) == 1
 
 
 async def test_a_post_discord_rejects_settles_and_tells_the_member(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(partial_images=0)
-    h = await start_drawing(fake_openai, guild.add_member("alice"))
-    fake_discord.fail_next("PATCH", ORIGINAL_EDIT, status=400, code=50035)  # never retried
-    fake_openai.release()
+    h = await start_drawing(world.openai, world.guild.add_member("alice"))
+    world.discord.fail_next("PATCH", ORIGINAL_EDIT, status=400, code=50035)  # never retried
+    world.openai.release()
     await h.wait_for_reply(
         lambda m: m.ephemeral and "Discord refused the post" in (m.content or ""), timeout=20
     )
-    assert delivered(data_dir) == [1]
+    assert delivered(world.data_dir) == [1]
 
 
 async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(partial_images=0)
-    alice = guild.add_member("alice")
-    await start_drawing(fake_openai, alice)
-    fake_discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
-    guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
-    fake_openai.release()
-    notice = await fake_discord.wait_for_message(
+    alice = world.guild.add_member("alice")
+    await start_drawing(world.openai, alice)
+    world.discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
+    world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=ATTACH_FILES)
+    world.openai.release()
+    notice = await world.discord.wait_for_message(
         lambda m: m.by_bot and "not allowed to post" in (m.content or ""), timeout=20
     )
     assert f"<@{alice.id}>" in notice.content and not notice.pinged_user_ids
-    assert delivered(data_dir) == [1]
+    assert delivered(world.data_dir) == [1]

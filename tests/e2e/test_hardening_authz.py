@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import button, character_of, db_path, finished, image_id, query, refusal, say
 from tests.fakes.discord import FakeDiscord, InteractionRejected
 from tests.fakes.discord.models import Channel, Guild, Member, Role
 from tests.fakes.discord.records import Message, MessageState
-from tests.fakes.openai import FakeOpenAI
 
 # Bookkeeping the bot writes just *after* a Discord call returns (where a picture was
 # posted, that it was delivered): no recorded event follows it for a test to wait on, so a
@@ -117,61 +116,61 @@ def full_options(
 
 
 async def test_every_admin_command_refuses_members_even_when_invoked_directly(
-    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
-    carol = guild.add_member("carol", admin=True)
-    role = guild.add_role("Artists")
+    alice = world.guild.add_member("alice")
+    bob = world.guild.add_member("bob")
+    carol = world.guild.add_member("carol", admin=True)
+    role = world.guild.add_role("Artists")
     # Give the server some state that a refused command could damage.
     h = await alice.slash("character create", name="Aiko", description="silver hair")
     await h.wait_original(finished, timeout=20)
 
-    leaves = admin_leaves(fake_discord, guild)
+    leaves = admin_leaves(world.discord, world.guild)
     paths = {path for path, _ in leaves}
     for expected in ("config show", "config forks", "quota-admin set member", "usage"):
         assert expected in paths, f"/{expected} is missing or not marked admin-only: {paths}"
 
-    before = snapshot(data_dir)
+    before = snapshot(world.data_dir)
     for path, options in leaves:
-        values = full_options(options, bob, role, guild.default_channel)
+        values = full_options(options, bob, role, world.guild.default_channel)
         # Discord hides it from members...
         with pytest.raises(InteractionRejected, match="default_member_permissions"):
             await alice.slash(path, options=values)
         # ...and when a member reaches it anyway, the bot itself says no.
         forced = await alice.slash(path, force=True, options=values)
         assert say("error.admin_only") in await refusal(forced), f"/{path}"
-        assert snapshot(data_dir) == before, f"/{path} by a member changed the database"
+        assert snapshot(world.data_dir) == before, f"/{path} by a member changed the database"
 
     # A member may see their own quota, not someone else's.
     peek = await alice.slash("quota show", member=bob)
     assert say("error.quota_show_others") in await refusal(peek)
-    assert snapshot(data_dir) == before
+    assert snapshot(world.data_dir) == before
 
     # The same invocations work for an admin: the refusals above were about who asked.
     for path, options in leaves:
-        values = full_options(options, bob, role, guild.default_channel)
+        values = full_options(options, bob, role, world.guild.default_channel)
         done = await carol.slash(path, options=values)
         await done.wait_ack()
         answer = await done.wait_for_reply(lambda m: not m.loading, timeout=15)
         assert say("error.admin_only") not in (answer.content or ""), f"/{path} refused an admin"
-    assert snapshot(data_dir) != before
-    fake_discord.assert_no_violations()
+    assert snapshot(world.data_dir) != before
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- other members
 
 
 async def test_another_members_picture_and_character_are_not_theirs_to_change(
-    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: BotProcess, world: World
 ) -> None:
-    alice, mallory = guild.add_member("alice"), guild.add_member("mallory")
-    carol = guild.add_member("carol", admin=True)
+    alice, mallory = world.guild.add_member("alice"), world.guild.add_member("mallory")
+    carol = world.guild.add_member("carol", admin=True)
     h = await alice.slash("character create", name="Aiko", description="silver hair")
     posted = await h.wait_original(finished, timeout=20)
     picture = image_id(posted)
-    aiko = character_of(data_dir, picture)
-    before = snapshot(data_dir)
+    aiko = character_of(world.data_dir, picture)
+    before = snapshot(world.data_dir)
 
     delete = await mallory.click(posted, button(posted, "del"))
     assert say("error.delete_not_owner") in await refusal(delete)
@@ -179,14 +178,14 @@ async def test_another_members_picture_and_character_are_not_theirs_to_change(
     assert say("error.reroll_not_owner") in await refusal(reroll)
     main = await mallory.slash("character main", character=str(aiko), picture=str(picture))
     assert say("error.main_not_owner") in await refusal(main)
-    if synced(fake_discord, guild, "character delete"):
+    if synced(world.discord, world.guild, "character delete"):
         gone = await mallory.slash("character delete", character=str(aiko))
         assert say("gallery.error.delete_not_owner") in await refusal(gone)
-    if synced(fake_discord, guild, "character private"):
+    if synced(world.discord, world.guild, "character private"):
         hide = await mallory.slash("character private", character=str(aiko))
         assert say("gallery.error.private_not_owner") in await refusal(hide)
-    assert not fake_discord.message(posted.id).deleted
-    assert snapshot(data_dir) == before
+    assert not world.discord.message(posted.id).deleted
+    assert snapshot(world.data_dir) == before
 
     # Vary never works in place on someone else's character: it goes to Mallory's own copy.
     vary = await mallory.click(posted, button(posted, "vary"))
@@ -196,12 +195,14 @@ async def test_another_members_picture_and_character_are_not_theirs_to_change(
     await submitted.wait_original(finished, timeout=20)
     notice = await submitted.wait_followup(lambda m: m.ephemeral, timeout=10)
     assert "someone else" in (notice.content or "")
-    rows = query(data_dir, "SELECT id, owner_id, forked_from_id FROM characters ORDER BY id")
+    rows = query(world.data_dir, "SELECT id, owner_id, forked_from_id FROM characters ORDER BY id")
     assert rows == [(aiko, alice.id, None), (rows[1][0], mallory.id, aiko)]
-    assert query(data_dir, "SELECT COUNT(*) FROM images WHERE character_id = ?", aiko) == [(1,)]
-    assert query(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", aiko) == [
-        (picture,)
+    assert query(world.data_dir, "SELECT COUNT(*) FROM images WHERE character_id = ?", aiko) == [
+        (1,)
     ]
+    assert query(
+        world.data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", aiko
+    ) == [(picture,)]
 
     # With forks turned off, the member is refused before typing anything.
     off = await carol.slash("config forks", allowed=False)
@@ -211,8 +212,8 @@ async def test_another_members_picture_and_character_are_not_theirs_to_change(
     assert again.modal is None
     typed = await mallory.slash("character vary", character=str(aiko), change="waving")
     assert say("error.fork_disabled") in await refusal(typed)
-    assert query(data_dir, "SELECT COUNT(*) FROM jobs") == [(2,)]
-    fake_discord.assert_no_violations()
+    assert query(world.data_dir, "SELECT COUNT(*) FROM jobs") == [(2,)]
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- other servers
@@ -258,13 +259,9 @@ def select(custom_id: str, value: int) -> dict[str, Any]:
 
 
 async def test_ids_from_another_server_are_refused_in_options_and_custom_ids(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
-    other = fake_discord.add_guild("Other Server")
+    other = world.discord.add_guild("Other Server")
     # Commands are synced to DEV_GUILD_ID; one start per server leaves both with commands.
     first = await start_bot(dev_guild_id=other.id)
     assert await first.stop() == 0
@@ -274,16 +271,16 @@ async def test_ids_from_another_server_are_refused_in_options_and_custom_ids(
     h = await eve.slash("character create", name="Zed", description="green hair")
     theirs = await h.wait_original(finished, timeout=20)
     their_picture = image_id(theirs)
-    their_character = character_of(data_dir, their_picture)
-    fake_openai.hold()
+    their_character = character_of(world.data_dir, their_picture)
+    world.openai.hold()
     running = await eve.slash("character create", name="Yui", description="red hair")
-    await fake_openai.wait_for_requests(2, endpoint="images")
+    await world.openai.wait_for_requests(2, endpoint="images")
     waiting = await eve.slash("character create", name="Xia", description="blue hair")
     await waiting.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
-    their_job = int(query(data_dir, "SELECT MAX(id) FROM jobs")[0][0])
+    their_job = int(query(world.data_dir, "SELECT MAX(id) FROM jobs")[0][0])
 
-    mallory = guild.add_member("mallory")
-    before = snapshot(data_dir)
+    mallory = world.guild.add_member("mallory")
+    before = snapshot(world.data_dir)
     not_found = say("error.character_not_found")
 
     # Typed into options.
@@ -297,7 +294,7 @@ async def test_ids_from_another_server_are_refused_in_options_and_custom_ids(
     gallery = await mallory.slash("gallery", character=str(their_character))
     assert not_found in await refusal(gallery)
     for path in ("character show", "character delete", "character private"):
-        if synced(fake_discord, guild, path):
+        if synced(world.discord, world.guild, path):
             attempt = await mallory.slash(path, character=str(their_character))
             assert not_found in await refusal(attempt), path
     # Autocomplete never offers them.
@@ -307,8 +304,8 @@ async def test_ids_from_another_server_are_refused_in_options_and_custom_ids(
     # Carried by custom_ids on a message in this server.
     actions = ("vary", "varys", "reroll", "fav", "del")
     planted = plant(
-        fake_discord,
-        guild.default_channel,
+        world.discord,
+        world.guild.default_channel,
         [
             *buttons(*(f"pic:{a}:{their_picture}" for a in actions)),
             *buttons(
@@ -332,22 +329,22 @@ async def test_ids_from_another_server_are_refused_in_options_and_custom_ids(
     assert not_found in await refusal(filtered)
 
     # Nothing of the other server was touched or shown here.
-    assert snapshot(data_dir) == before
-    assert not fake_discord.message(theirs.id).deleted
+    assert snapshot(world.data_dir) == before
+    assert not world.discord.message(theirs.id).deleted
     shown_here = [
         m
-        for m in fake_discord.messages(include_deleted=True)
-        if m.guild_id == guild.id and m.by_bot and m.id != planted.id
+        for m in world.discord.messages(include_deleted=True)
+        if m.guild_id == world.guild.id and m.by_bot and m.id != planted.id
     ]
     for message in shown_here:
         for state in message.states:
             text = (state.content or "") + repr(state.embeds)
             assert "Zed" not in text and not state.attachments, message
 
-    fake_openai.release()
+    world.openai.release()
     await running.wait_original(finished, timeout=20)
     await waiting.wait_original(finished, timeout=20)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- secrets
@@ -358,15 +355,11 @@ def has_wal(data_dir: Path) -> bool:
 
 
 async def test_secrets_never_reach_the_database_even_at_debug(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(log_level="DEBUG")
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    carol = guild.add_member("carol", admin=True)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    carol = world.guild.add_member("carol", admin=True)
     h = await alice.slash("character create", name="Aiko", description="silver hair")
     posted = await h.wait_original(finished, timeout=20)
     vary = await alice.slash("character vary", character="Aiko", change="waving")
@@ -377,12 +370,12 @@ async def test_secrets_never_reach_the_database_even_at_debug(
     await forks.wait_for_reply(lambda m: m.ephemeral, timeout=10)
 
     secrets = {
-        "DISCORD_TOKEN": fake_discord.bot_token.encode(),
-        "OPENAI_API_KEY": fake_openai.api_key.encode(),
+        "DISCORD_TOKEN": world.discord.bot_token.encode(),
+        "OPENAI_API_KEY": world.openai.api_key.encode(),
     }
 
     def leaks() -> dict[str, list[str]]:
-        files = [p for p in data_dir.rglob("*") if p.is_file() and "bot.sqlite3" in p.name]
+        files = [p for p in world.data_dir.rglob("*") if p.is_file() and "bot.sqlite3" in p.name]
         found: dict[str, list[str]] = {}
         contents = {p.name: p.read_bytes() for p in files}
         # The search really reads the database: the character's name is in there.
@@ -392,7 +385,7 @@ async def test_secrets_never_reach_the_database_even_at_debug(
         return {name: where for name, where in found.items() if where}
 
     # While running (the -wal holds the latest writes) and after a clean stop (checkpointed).
-    assert has_wal(data_dir)
+    assert has_wal(world.data_dir)
     assert leaks() == {}
     assert await bot.stop() == 0
     assert leaks() == {}

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import button, finished, image_id, query
 from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Channel, Guild, Member
@@ -68,82 +67,78 @@ def gate_resume(fake: FakeDiscord) -> asyncio.Event:
 
 
 async def test_gateway_drop_mid_job_delivers_and_replays_what_happened_offline(
-    bot: BotProcess,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: BotProcess, world: World
 ) -> None:
-    alice, bob, carol = (guild.add_member(n) for n in ("alice", "bob", "carol"))
+    alice, bob, carol = (world.guild.add_member(n) for n in ("alice", "bob", "carol"))
     first = await alice.slash("character create", name="Aiko", description="silver hair")
     posted = await first.wait_original(finished, timeout=20)
 
-    fake_openai.hold()
+    world.openai.hold()
     h = await alice.slash("character create", name="Ren", description="black hair")
-    await drawing(fake_openai, h, 2)
+    await drawing(world.openai, h, 2)
 
-    gate = gate_resume(fake_discord)
-    await fake_discord.drop_gateway(resume=True)
-    assert not fake_discord.gateway.connected
+    gate = gate_resume(world.discord)
+    await world.discord.drop_gateway(resume=True)
+    assert not world.discord.gateway.connected
 
     # Offline: REST still works, so the running job finishes and is delivered.
-    fake_openai.release()
+    world.openai.release()
     second = await h.wait_original(finished, timeout=20)
-    assert not fake_discord.gateway.connected, "the outage ended before the delivery"
+    assert not world.discord.gateway.connected, "the outage ended before the delivery"
     assert len(second.attachments) == 1
 
     # Offline: a reaction and a button press happen; Discord keeps them for the session.
     await bob.react(posted, "⭐")
     press = await carol.click(posted, button(posted, "fav"))
-    assert not fake_discord.gateway.connected
+    assert not world.discord.gateway.connected
     gate.set()
 
-    await fake_discord.wait_for(lambda f: f.resume_count == 1, timeout=15, what="a RESUME")
+    await world.discord.wait_for(lambda f: f.resume_count == 1, timeout=15, what="a RESUME")
     reply = await press.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     assert "⭐" in (reply.content or "")
     await bot.wait_for_log(rf"Favorite added by {bob.id}", timeout=10)
-    assert fake_discord.identify_count == 1  # resumed, not a new session
+    assert world.discord.identify_count == 1  # resumed, not a new session
 
     # An op 7 RECONNECT later changes nothing either.
-    await fake_discord.send_reconnect()
-    await fake_discord.wait_for(lambda f: f.resume_count == 2 and f.gateway.connected, timeout=15)
+    await world.discord.send_reconnect()
+    await world.discord.wait_for(lambda f: f.resume_count == 2 and f.gateway.connected, timeout=15)
     third = await alice.slash("character create", name="Mio", description="pink hair")
     await third.wait_original(finished, timeout=20)
 
     assert await bot.stop() == 0  # a clean stop lets the last job record its delivery
     favorites = query(
-        data_dir,
+        world.data_dir,
         "SELECT user_id FROM favorites WHERE image_id = ? ORDER BY user_id",
         image_id(posted),
     )
     assert favorites == sorted([(bob.id,), (carol.id,)])
-    assert query(data_dir, "SELECT state, delivered FROM jobs ORDER BY id") == [("done", 1)] * 3
-    fake_discord.assert_no_violations()
+    assert (
+        query(world.data_dir, "SELECT state, delivered FROM jobs ORDER BY id") == [("done", 1)] * 3
+    )
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- 429
 
 
-async def test_a_429_on_the_delivery_edit_is_waited_out(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
+async def test_a_429_on_the_delivery_edit_is_waited_out(start_bot: StartBot, world: World) -> None:
     await start_bot(partial_images=0)  # no previews: the next edit after 🎨 is the picture
-    alice = guild.add_member("alice")
-    fake_openai.hold()
+    alice = world.guild.add_member("alice")
+    world.openai.hold()
     h = await alice.slash("character create", name="Aiko", description="silver hair")
-    await drawing(fake_openai, h, 1)
+    await drawing(world.openai, h, 1)
 
-    fault = fake_discord.fail_next(
+    fault = world.discord.fail_next(
         "PATCH", r"^/webhooks/\d+/[^/]+/messages/@original$", status=429, retry_after=1.5
     )
-    fake_openai.release()
+    world.openai.release()
     message = await h.wait_original(finished, timeout=20)
 
     assert fault.hits == 1
-    limited = next(r for r in fake_discord.requests if r.injected and r.status == 429)
+    limited = next(r for r in world.discord.requests if r.injected and r.status == 429)
     retried = [
         r
-        for r in fake_discord.requests
+        for r in world.discord.requests
         if r.method == "PATCH" and r.path == limited.path and r.status == 200 and r.at > limited.at
     ]
     assert retried, "discord.py never retried the edit"
@@ -152,94 +147,82 @@ async def test_a_429_on_the_delivery_edit_is_waited_out(
     # instead; edits on one token are serialized, so the picture then follows it).
     assert any(r.files for r in retried), "the picture was never uploaded after the 429"
     assert len(message.attachments) == 1
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- deletions
 
 
 async def test_a_deleted_message_gets_the_picture_posted_in_the_channel(
-    bot: BotProcess,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    fake_openai.hold()
+    alice = world.guild.add_member("alice")
+    world.openai.hold()
     h = await alice.slash("character create", name="Aiko", description="silver hair")
-    await drawing(fake_openai, h, 1)
+    await drawing(world.openai, h, 1)
     assert h.original is not None
-    delete_message(fake_discord, h.original)
+    delete_message(world.discord, h.original)
 
-    fake_openai.release()
-    post = await fake_discord.wait_for_message(
+    world.openai.release()
+    post = await world.discord.wait_for_message(
         lambda m: m.by_bot and m.interaction is None and finished(m), timeout=20
     )
-    assert post.channel is guild.default_channel
+    assert post.channel is world.guild.default_channel
     assert f"<@{alice.id}>" in (post.content or "")
     assert post.allowed_mentions == {"parse": []}
     assert await bot.stop() == 0  # a clean stop lets the job record where it was posted
-    assert query(data_dir, "SELECT message_id FROM images") == [(post.id,)]
-    assert query(data_dir, "SELECT state, delivered FROM jobs") == [("done", 1)]
-    assert len([m for m in fake_discord.bot_messages() if m.attachments]) == 1
+    assert query(world.data_dir, "SELECT message_id FROM images") == [(post.id,)]
+    assert query(world.data_dir, "SELECT state, delivered FROM jobs") == [("done", 1)]
+    assert len([m for m in world.discord.bot_messages() if m.attachments]) == 1
     # The only error the bot met is Discord's answer to editing the deleted message.
-    assert {v["rule"] for v in fake_discord.violations} <= {"unknown_message"}
+    assert {v["rule"] for v in world.discord.violations} <= {"unknown_message"}
 
 
 async def test_a_deleted_channel_ends_the_job_quietly_and_the_queue_goes_on(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(max_concurrent_jobs=1)
-    art = guild.add_channel("art")
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    fake_openai.hold()
+    art = world.guild.add_channel("art")
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    world.openai.hold()
     doomed = await alice.slash("character create", art, name="Aiko", description="silver hair")
-    await drawing(fake_openai, doomed, 1)
+    await drawing(world.openai, doomed, 1)
     waiting = await bob.slash("character create", name="Ren", description="black hair")
     await waiting.wait_original(lambda m: (m.content or "").startswith(QUEUED), timeout=10)
 
-    delete_channel(fake_discord, guild, art)
-    fake_openai.release()
+    delete_channel(world.discord, world.guild, art)
+    world.openai.release()
 
     # The queue goes on: Bob's job runs next and is delivered in #general.
     await waiting.wait_original(finished, timeout=20)
     await bot.wait_for_log(r"Job 1\b.*(channel|gone|deleted)", timeout=10)
     assert await bot.stop() == 0  # a clean stop lets Bob's job record its delivery
-    assert query(data_dir, "SELECT id, state, delivered FROM jobs ORDER BY id") == [
+    assert query(world.data_dir, "SELECT id, state, delivered FROM jobs ORDER BY id") == [
         (1, "done", 1),  # finished and settled: no retry (and no traceback) at every start
         (2, "done", 1),
     ]
     # Alice's picture was made and kept (gallery, /mydata), just never posted anywhere.
-    assert query(data_dir, "SELECT job_id, message_id FROM images ORDER BY id") == [
+    assert query(world.data_dir, "SELECT job_id, message_id FROM images ORDER BY id") == [
         (1, None),
         (2, waiting.original.id if waiting.original else -1),
     ]
     assert not [
-        m for m in fake_discord.messages(include_deleted=True) if m.channel is art and finished(m)
+        m for m in world.discord.messages(include_deleted=True) if m.channel is art and finished(m)
     ]
 
 
 async def test_a_job_failing_after_its_channel_was_deleted_logs_no_traceback(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(max_attempts=1)
-    art = guild.add_channel("art")
-    alice: Member = guild.add_member("alice")
-    fake_openai.hold()
+    art = world.guild.add_channel("art")
+    alice: Member = world.guild.add_member("alice")
+    world.openai.hold()
     h = await alice.slash("character create", art, name="Aiko", description="silver hair")
-    await drawing(fake_openai, h, 1)
-    delete_channel(fake_discord, guild, art)
-    fake_openai.inject("server_error", times=5)
-    fake_openai.release()
+    await drawing(world.openai, h, 1)
+    delete_channel(world.discord, world.guild, art)
+    world.openai.inject("server_error", times=5)
+    world.openai.release()
     await bot.wait_for_log(r"Job 1\b.*(channel|gone|deleted)", timeout=20)
     assert await bot.stop() == 0
-    assert query(data_dir, "SELECT state, charged, delivered FROM jobs") == [("failed", 0, 1)]
+    assert query(world.data_dir, "SELECT state, charged, delivered FROM jobs") == [("failed", 0, 1)]

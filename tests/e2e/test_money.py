@@ -10,13 +10,11 @@ import asyncio
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import admin_says, create, finished, held_at_openai, query
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.openai.records import RecordedRequest
@@ -45,13 +43,13 @@ def billed_usd(request: RecordedRequest) -> float:
 
 
 async def test_a_burst_against_a_tiny_budget_draws_at_most_the_budget_plus_one_estimate(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(price_table=json.dumps(PRICES), member_pending_cap=10)
-    boss = guild.add_member("boss", admin=True)
+    boss = world.guild.add_member("boss", admin=True)
     budget = 0.5
     await admin_says(boss, "quota-admin set server", "$0.50 a day", **{"usd-per-day": budget})
-    members = [guild.add_member(f"m{i}") for i in range(4)]
+    members = [world.guild.add_member(f"m{i}") for i in range(4)]
     handles = await asyncio.gather(*(create(m, f"C{i}", count=4) for i, m in enumerate(members)))
     outcomes = []
     for h in handles:
@@ -61,8 +59,8 @@ async def test_a_burst_against_a_tiny_budget_draws_at_most_the_budget_plus_one_e
     assert refusals, "a burst far over the budget was accepted whole"
     assert all("budget" in text for text in refusals)
 
-    billed = sum(billed_usd(r) for r in fake_openai.image_requests)
-    largest_estimate = query(data_dir, "SELECT MAX(reserved_usd) FROM jobs")[0][0]
+    billed = sum(billed_usd(r) for r in world.openai.image_requests)
+    largest_estimate = query(world.data_dir, "SELECT MAX(reserved_usd) FROM jobs")[0][0]
     assert billed > 0
     assert billed <= budget + largest_estimate
     # What /usage reports is what OpenAI billed.
@@ -75,22 +73,22 @@ async def test_a_burst_against_a_tiny_budget_draws_at_most_the_budget_plus_one_e
 
 
 async def test_a_budget_lowered_while_jobs_wait_stops_them_with_a_refund(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(price_table=json.dumps(PRICES), max_concurrent_jobs=1)
-    boss = guild.add_member("boss", admin=True)
+    boss = world.guild.add_member("boss", admin=True)
     await admin_says(boss, "quota-admin set server", "$5.00 a day", **{"usd-per-day": 5})
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    first = await held_at_openai(fake_openai, alice)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    first = await held_at_openai(world.openai, alice)
     waiting = await create(bob, "Bea")
     await waiting.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await admin_says(boss, "quota-admin set server", "$0.01 a day", **{"usd-per-day": 0.01})
-    fake_openai.release()
+    world.openai.release()
     await first.wait_original(finished, timeout=20)  # already paid for: it is delivered
     told = await waiting.wait_for_reply(lambda m: "budget" in (m.content or ""), timeout=20)
     assert "Nothing was charged" in (told.content or "") or told.ephemeral
-    assert len(fake_openai.image_requests) == 1  # Bob's job never reached OpenAI
-    assert query(data_dir, "SELECT state, charged FROM jobs WHERE user_id = ?", bob.id) == [
+    assert len(world.openai.image_requests) == 1  # Bob's job never reached OpenAI
+    assert query(world.data_dir, "SELECT state, charged FROM jobs WHERE user_id = ?", bob.id) == [
         ("failed", 0)
     ]
 
@@ -99,68 +97,62 @@ async def test_a_budget_lowered_while_jobs_wait_stops_them_with_a_refund(
 
 
 async def test_a_server_that_removes_the_bot_pays_for_nothing_more(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
-    alice = guild.add_member("alice")
-    running = await held_at_openai(fake_openai, alice)
+    alice = world.guild.add_member("alice")
+    running = await held_at_openai(world.openai, alice)
     waiting = [await create(alice, f"W{i}") for i in range(3)]
     for h in waiting:
         await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
 
-    fake_discord.remove_bot_from(guild)
-    await fake_discord.wait_for(
-        lambda _: query(data_dir, "SELECT COUNT(*) FROM jobs WHERE state = 'cancelled'") == [(3,)],
+    world.discord.remove_bot_from(world.guild)
+    await world.discord.wait_for(
+        lambda _: (
+            query(world.data_dir, "SELECT COUNT(*) FROM jobs WHERE state = 'cancelled'") == [(3,)]
+        ),
         timeout=10,
         what="the waiting jobs cancelled",
     )
-    fake_openai.release()
+    world.openai.release()
     await running.wait_original(finished, timeout=20)  # already paid: kept and stored
-    assert len(fake_openai.image_requests) == 1
+    assert len(world.openai.image_requests) == 1
     # Refunded: cancelled jobs count against nobody's quota.
-    assert query(data_dir, "SELECT state, COUNT(*) FROM jobs GROUP BY state") == [
+    assert query(world.data_dir, "SELECT state, COUNT(*) FROM jobs GROUP BY state") == [
         ("cancelled", 3),
         ("done", 1),
     ]
 
 
 async def test_jobs_of_a_server_left_while_the_bot_was_down_are_refunded_not_run(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(max_concurrent_jobs=1, member_pending_cap=10)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     made = await (await create(alice, "Aiko")).wait_original(finished, timeout=20)
-    await held_at_openai(fake_openai, alice, "Held")
+    await held_at_openai(world.openai, alice, "Held")
     for i in range(2):
         h = await create(alice, f"W{i}")
         await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await bot.kill()
-    fake_openai.release()
-    before = len(fake_openai.image_requests)
+    world.openai.release()
+    before = len(world.openai.image_requests)
 
-    fake_discord.remove_bot_from(guild)
+    world.discord.remove_bot_from(world.guild)
     await start_bot(max_concurrent_jobs=1)
-    await fake_discord.wait_for(
+    await world.discord.wait_for(
         lambda _: (
-            query(data_dir, "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+            query(world.data_dir, "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
             == [(0,)]
         ),
         timeout=15,
         what="no job left waiting",
     )
-    assert len(fake_openai.image_requests) == before  # nothing sent for the departed server
+    assert len(world.openai.image_requests) == before  # nothing sent for the departed server
 
     # The server invites the bot back: its characters and pictures are all there.
-    fake_discord.readd_bot_to(guild)
-    aiko = query(data_dir, "SELECT id FROM characters WHERE name = 'Aiko'")[0][0]
+    world.discord.readd_bot_to(world.guild)
+    aiko = query(world.data_dir, "SELECT id FROM characters WHERE name = 'Aiko'")[0][0]
     shown = await alice.slash("character show", character=str(aiko))
     card = await shown.wait_original(lambda m: bool(m.embeds), timeout=15)
     assert "Aiko" in card.embeds[0]["title"]
@@ -190,31 +182,33 @@ async def test_reroll_after_the_maximum_count_was_lowered_asks_for_the_new_maxim
 
 
 async def test_a_request_that_times_out_is_sent_once_per_counted_attempt(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(max_attempts=2, openai_timeout_seconds=1, partial_images=0)
-    fake_openai.inject("hang", times=10)
-    h = await create(guild.add_member("alice"), "Aiko")
+    world.openai.inject("hang", times=10)
+    h = await create(world.guild.add_member("alice"), "Aiko")
     await h.wait_for_reply(lambda m: "Nothing was charged" in (m.content or ""), timeout=30)
-    fake_openai.release_hangs()
+    world.openai.release_hangs()
     # Two attempts by the queue, and no hidden client retries under them.
-    assert len(fake_openai.image_requests) == 2
-    assert query(data_dir, "SELECT state, attempts, charged FROM jobs") == [("failed", 2, 0)]
+    assert len(world.openai.image_requests) == 2
+    assert query(world.data_dir, "SELECT state, attempts, charged FROM jobs") == [("failed", 2, 0)]
 
 
 async def test_timed_out_attempts_count_against_the_budget_as_possibly_billed(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(
         price_table=json.dumps(PRICES), max_attempts=2, openai_timeout_seconds=1, partial_images=0
     )
-    boss = guild.add_member("boss", admin=True)
-    alice = guild.add_member("alice")
-    fake_openai.inject("hang", times=2)
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
+    world.openai.inject("hang", times=2)
     h = await create(alice, "Aiko")
     await h.wait_for_reply(lambda m: "Nothing was charged" in (m.content or ""), timeout=30)
-    fake_openai.release_hangs()
-    estimate, maybe_billed = query(data_dir, "SELECT reserved_usd, maybe_billed_usd FROM jobs")[0]
+    world.openai.release_hangs()
+    estimate, maybe_billed = query(
+        world.data_dir, "SELECT reserved_usd, maybe_billed_usd FROM jobs"
+    )[0]
     assert maybe_billed == pytest.approx(2 * estimate)  # both attempts may have been billed
     # A budget with room for three estimates now has room for one more picture, not three.
     budget = round(3.5 * estimate, 2)
@@ -226,16 +220,16 @@ async def test_timed_out_attempts_count_against_the_budget_as_possibly_billed(
 
 
 async def test_a_stream_that_ends_short_is_charged_for_what_was_delivered(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(price_table=json.dumps(PRICES))
-    alice = guild.add_member("alice")
-    fake_openai.inject("short_stream", pictures=2)
+    alice = world.guild.add_member("alice")
+    world.openai.inject("short_stream", pictures=2)
     message = await (await create(alice, "Aiko", count=4)).wait_original(finished, timeout=30)
     assert len(message.attachments) == 2
-    rows = query(data_dir, "SELECT image_count, cost_usd FROM jobs WHERE state = 'done'")
+    rows = query(world.data_dir, "SELECT image_count, cost_usd FROM jobs WHERE state = 'done'")
     assert rows[0][0] == 2
-    assert rows[0][1] == pytest.approx(billed_usd(fake_openai.image_requests[-1]), abs=1e-6)
+    assert rows[0][1] == pytest.approx(billed_usd(world.openai.image_requests[-1]), abs=1e-6)
     show = await alice.slash("quota show")
     card = await show.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
     assert "**2** of" in json.dumps(card.embeds, ensure_ascii=False)

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from tests.botproc import BotProcess
+from tests.e2e.conftest import World
 from tests.e2e.helpers import confirm, created, db_value, has_sheet
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 
 # What a careless plural looks like: "1 pictures", "picture(s)", "favorite(s)".
@@ -47,12 +47,9 @@ async def gallery_footer(member: Member, data_dir: Path, name: str) -> str:
 
 
 async def test_one_picture_is_one_picture_and_two_are_two_pictures(
-    bot: BotProcess,
-    fake_discord: FakeDiscord,
-    guild: Guild,
-    data_dir: Path,
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
 
     one = await created(alice, "Aiko", count=1)
     progress = [t for t in texts(one) if "Drawing" in t]
@@ -61,25 +58,25 @@ async def test_one_picture_is_one_picture_and_two_are_two_pictures(
     progress = [t for t in texts(two) if "Drawing" in t]
     assert progress and all("(2 pictures)" in t for t in progress), texts(two)
 
-    aiko_card = await card_text(alice, data_dir, "Aiko")
+    aiko_card = await card_text(alice, world.data_dir, "Aiko")
     assert "1 picture · ★ 0 favorites" in aiko_card, aiko_card
-    mira_card = await card_text(alice, data_dir, "Mira")
+    mira_card = await card_text(alice, world.data_dir, "Mira")
     assert "2 pictures · ★ 0 favorites" in mira_card, mira_card
 
-    assert "· 1 picture ·" in await gallery_footer(alice, data_dir, "Aiko")
-    assert "· 2 pictures ·" in await gallery_footer(alice, data_dir, "Mira")
+    assert "· 1 picture ·" in await gallery_footer(alice, world.data_dir, "Aiko")
+    assert "· 2 pictures ·" in await gallery_footer(alice, world.data_dir, "Mira")
 
-    everything = fake_discord.messages(include_ephemeral=True)
+    everything = world.discord.messages(include_ephemeral=True)
     seen = [text for message in everything if message.by_bot for text in texts(message)]
     assert not [text for text in seen if WRONG.search(text)], seen
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_export_and_deletions_count_each_thing_in_its_own_form(
-    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: BotProcess, world: World
 ) -> None:
     """Messages that count two or three things (characters, pictures, zip files)."""
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     await created(alice, "Aiko", count=1)
     await created(alice, "Mira", count=2)
 
@@ -87,19 +84,19 @@ async def test_export_and_deletions_count_each_thing_in_its_own_form(
     ready = await export.wait_original(lambda m: m.attachments, timeout=30)
     assert "2 characters and 3 pictures in 1 zip file." in ready.content, ready.content
 
-    aiko = db_value(data_dir, "SELECT id FROM characters WHERE name = ?", "Aiko")
+    aiko = db_value(world.data_dir, "SELECT id FROM characters WHERE name = ?", "Aiko")
     ask = await alice.slash("character delete", character=str(aiko))
     prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
     assert "**Aiko** and its 1 picture?" in prompt.content, prompt.content
-    done = await confirm(alice, prompt, fake_discord, "🗑️")
+    done = await confirm(alice, prompt, world.discord, "🗑️")
     assert "Deleted **Aiko** and 1 picture." in done.content, done.content
 
     ask = await alice.slash("mydata delete")
     prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
-    erased = await confirm(alice, prompt, fake_discord, "✅")
+    erased = await confirm(alice, prompt, world.discord, "✅")
     assert "Erased 1 character and 2 pictures," in erased.content, erased.content
 
-    everything = fake_discord.messages(include_ephemeral=True)
+    everything = world.discord.messages(include_ephemeral=True)
     seen = [text for message in everything if message.by_bot for text in texts(message)]
     assert not [text for text in seen if WRONG.search(text)], seen
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()

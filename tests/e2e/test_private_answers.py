@@ -9,16 +9,14 @@ private message, that nobody else ever sees it, and that the public placeholder 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import create, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 
 async def told_privately(
@@ -45,24 +43,20 @@ async def told_privately(
     return notice
 
 
-async def test_moderation_refusal(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
-    fake_openai.flag_text("forbidden-thing", category="violence")
-    h = await guild.add_member("dan").slash(
+async def test_moderation_refusal(bot: object, world: World) -> None:
+    world.openai.flag_text("forbidden-thing", category="violence")
+    h = await world.guild.add_member("dan").slash(
         "character create", name="Bad", description="a forbidden-thing here"
     )
-    await told_privately(fake_discord, h, "content filter")
-    assert not fake_openai.image_requests
+    await told_privately(world.discord, h, "content filter")
+    assert not world.openai.image_requests
 
 
 @pytest.mark.allow_errors  # the image API's refusal is logged
-async def test_image_api_refusal(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
-    fake_openai.inject("moderation_blocked")
-    h = await create(guild.add_member("dan"))
-    await told_privately(fake_discord, h, "content filter", "Nothing was charged", timeout=20)
+async def test_image_api_refusal(bot: object, world: World) -> None:
+    world.openai.inject("moderation_blocked")
+    h = await create(world.guild.add_member("dan"))
+    await told_privately(world.discord, h, "content filter", "Nothing was charged", timeout=20)
 
 
 async def test_quota_reached(start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild) -> None:
@@ -73,30 +67,26 @@ async def test_quota_reached(start_bot: StartBot, fake_discord: FakeDiscord, gui
     await told_privately(fake_discord, h, "daily limit", "1 of 1")
 
 
-async def test_pending_cap_reached(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
+async def test_pending_cap_reached(start_bot: StartBot, world: World) -> None:
     await start_bot(member_pending_cap=1)
-    fake_openai.hold()
-    alice = guild.add_member("alice")
+    world.openai.hold()
+    alice = world.guild.add_member("alice")
     await create(alice)
-    await fake_openai.wait_for_requests(1, endpoint="generations")
+    await world.openai.wait_for_requests(1, endpoint="generations")
     h = await create(alice, "Ren")
-    await told_privately(fake_discord, h, "already have 1 picture waiting")
-    fake_openai.release()
+    await told_privately(world.discord, h, "already have 1 picture waiting")
+    world.openai.release()
 
 
-async def test_upload_rejected(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
-    h = await guild.add_member("alice").slash(
+async def test_upload_rejected(bot: object, world: World) -> None:
+    h = await world.guild.add_member("alice").slash(
         "character create",
         name="Aiko",
         description="like the reference",
         reference=Upload("notes.txt", b"not a picture", "text/plain"),
     )
-    await told_privately(fake_discord, h, "must be a PNG, JPEG, WebP or GIF")
-    assert not fake_openai.requests
+    await told_privately(world.discord, h, "must be a PNG, JPEG, WebP or GIF")
+    assert not world.openai.requests
 
 
 async def test_channel_not_allowed(bot: object, fake_discord: FakeDiscord, guild: Guild) -> None:
@@ -114,13 +104,11 @@ async def test_character_not_found(bot: object, fake_discord: FakeDiscord, guild
 
 
 @pytest.mark.allow_errors  # the unexpected error is logged with its reference
-async def test_unexpected_error(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
-    alice = guild.add_member("alice")
+async def test_unexpected_error(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
     await (await create(alice)).wait_original(finished, timeout=20)
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
+    with sqlite3.connect(world.data_dir / "bot.sqlite3") as db:
         # A row the bot cannot read: whatever breaks, the member still hears about it.
         db.execute("UPDATE characters SET sheet_json = 'not json'")
     h = await alice.slash("character vary", character="Aiko")
-    await told_privately(fake_discord, h, "something unexpected went wrong")
+    await told_privately(world.discord, h, "something unexpected went wrong")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import accepted, db, finished
-from tests.fakes.discord import FakeDiscord, InteractionHandle
+from tests.e2e.conftest import StartBot, World
+from tests.e2e.helpers import accepted, db, finished, query
+from tests.fakes.discord import InteractionHandle
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
 
@@ -70,21 +68,19 @@ async def test_never_more_than_the_concurrency_limit_in_flight(
     assert fake_openai.max_in_flight == 2
 
 
-async def test_images_per_minute_budget_causes_no_429s(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+async def test_images_per_minute_budget_causes_no_429s(start_bot: StartBot, world: World) -> None:
     # The account allows 6 images a minute; the bot is told so and must not exceed it.
-    fake_openai.rate_limit(6)
+    world.openai.rate_limit(6)
     bot = await start_bot(images_per_minute=6, member_pending_cap=10, max_concurrent_jobs=4)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     handles = [await create(alice, f"R{i}") for i in range(7)]
     done = [await h.wait_original(finished, timeout=30) for h in handles[:6]]
     assert len(done) == 6
     # The seventh waits for the window instead of asking and getting a 429.
     await bot.wait_for_log(r"Images-per-minute budget reached; waiting", timeout=10)
-    assert len(fake_openai.image_requests) == 6
-    assert fake_openai.rate_limited_count == 0
-    with db(data_dir) as conn:
+    assert len(world.openai.image_requests) == 6
+    assert world.openai.rate_limited_count == 0
+    with db(world.data_dir) as conn:
         waiting = conn.execute("SELECT state FROM jobs WHERE id = 7").fetchone()
     assert waiting == ("queued",)  # honest: not drawing yet
 
@@ -105,62 +101,54 @@ async def test_rate_limited_with_retry_after_then_succeeds(
 
 
 @pytest.mark.allow_errors
-async def test_failure_after_retries_refunds_and_says_so(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+async def test_failure_after_retries_refunds_and_says_so(start_bot: StartBot, world: World) -> None:
     await start_bot(max_attempts=2)
-    fake_openai.inject("server_error", times=10)
-    alice = guild.add_member("alice")
+    world.openai.inject("server_error", times=10)
+    alice = world.guild.add_member("alice")
     h = await create(alice, "Aiko")
     message = await h.wait_original(lambda m: "busy" in (m.content or ""), timeout=30)
     assert "Nothing was charged" in message.content
     assert not message.attachments
-    with db(data_dir) as conn:
-        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("failed", 0)]
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("failed", 0)]
 
 
 async def test_sigkill_with_jobs_queued_and_running_loses_nothing(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(max_concurrent_jobs=1)
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    fake_openai.hold()
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    world.openai.hold()
     handles = [await create(alice if i % 2 else bob, f"K{i}") for i in range(6)]
-    await fake_openai.wait_for_requests(1, endpoint="images")
+    await world.openai.wait_for_requests(1, endpoint="images")
     for h in handles[1:]:
         await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
-    with db(data_dir) as conn:
+    with db(world.data_dir) as conn:
         states = sorted(s for (s,) in conn.execute("SELECT state FROM jobs"))
     assert states == ["queued"] * 5 + ["running"]
 
     await bot.kill()
-    fake_openai.release()  # the killed process's request finishes into the void
+    world.openai.release()  # the killed process's request finishes into the void
     await start_bot(max_concurrent_jobs=1)
-    fake_openai.release()
+    world.openai.release()
     for h in handles:
         await h.wait_original(finished, timeout=40)
 
-    with db(data_dir) as conn:
-        rows = conn.execute("SELECT state, charged FROM jobs ORDER BY id").fetchall()
-        images = conn.execute("SELECT job_id, COUNT(*) FROM images GROUP BY job_id").fetchall()
+    rows = query(world.data_dir, "SELECT state, charged FROM jobs ORDER BY id")
+    images = query(world.data_dir, "SELECT job_id, COUNT(*) FROM images GROUP BY job_id")
     assert rows == [("done", 1)] * 6
     assert all(count == 1 for _, count in images) and len(images) == 6
-    posted = [m for m in fake_discord.bot_messages() if m.attachments]
+    posted = [m for m in world.discord.bot_messages() if m.attachments]
     assert len(posted) == 6  # every member's own message got its picture, none twice
 
 
 async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    bot: object, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    h = await held_job(fake_openai, alice)
-    fake_discord.clock.advance(16 * 60)  # the interaction token is now dead
-    fake_openai.release()
-    post = await fake_discord.wait_for_message(
+    alice = world.guild.add_member("alice")
+    h = await held_job(world.openai, alice)
+    world.discord.clock.advance(16 * 60)  # the interaction token is now dead
+    world.openai.release()
+    post = await world.discord.wait_for_message(
         lambda m: m.interaction is None and bool(m.attachments), timeout=20
     )
     assert f"<@{alice.id}>" in post.content
@@ -169,15 +157,10 @@ async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
     assert h.original is not None and not h.original.attachments
 
 
-async def test_queue_shows_my_jobs_and_cancel_refunds(
-    start_bot: StartBot,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-) -> None:
+async def test_queue_shows_my_jobs_and_cancel_refunds(start_bot: StartBot, world: World) -> None:
     await start_bot(max_concurrent_jobs=1)
-    alice = guild.add_member("alice")
-    first = await held_job(fake_openai, alice, "One")
+    alice = world.guild.add_member("alice")
+    first = await held_job(world.openai, alice, "One")
     second = await create(alice, "Two")
     await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
 
@@ -191,42 +174,38 @@ async def test_queue_shows_my_jobs_and_cancel_refunds(
     reply = await clicked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     assert "cancelled" in reply.content
 
-    fake_openai.release()
+    world.openai.release()
     await first.wait_original(finished, timeout=20)
-    with db(data_dir) as conn:
-        states = conn.execute("SELECT state FROM jobs ORDER BY id").fetchall()
+    states = query(world.data_dir, "SELECT state FROM jobs ORDER BY id")
     assert states == [("done",), ("cancelled",)]
-    assert len(fake_openai.image_requests) == 1
+    assert len(world.openai.image_requests) == 1
 
 
 async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(shutdown_grace_seconds=10)
-    h = await held_job(fake_openai, guild.add_member("alice"))
+    h = await held_job(world.openai, world.guild.add_member("alice"))
     assert bot.process is not None
     bot.process.terminate()  # SIGTERM, as `docker stop` sends
     await bot.wait_for_log("Waiting up to 10 s for 1 running jobs")
-    fake_openai.release()
+    world.openai.release()
     await h.wait_original(finished, timeout=15)
     assert await bot.wait_exit(timeout=15) == 0
-    with db(data_dir) as conn:
-        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
 
 
 async def test_sigterm_leaves_an_unfinished_job_queued_for_the_next_start(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(shutdown_grace_seconds=0.5)
-    h = await held_job(fake_openai, guild.add_member("alice"))
+    h = await held_job(world.openai, world.guild.add_member("alice"))
     assert await bot.stop(timeout=15) == 0
-    with db(data_dir) as conn:
-        assert conn.execute("SELECT state FROM jobs").fetchall() == [("running",)]
-    fake_openai.release()
+    assert query(world.data_dir, "SELECT state FROM jobs") == [("running",)]
+    world.openai.release()
     await start_bot()  # the interrupted job is put back in the queue and runs again
     await h.wait_original(finished, timeout=20)
-    with db(data_dir) as conn:
-        assert conn.execute("SELECT state, charged FROM jobs").fetchall() == [("done", 1)]
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
 
 
 async def test_waiting_members_see_their_place_move_up(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     accepted,
     admin_says,
@@ -31,7 +31,6 @@ from tests.e2e.helpers import (
 )
 from tests.fakes.discord import MANAGE_GUILD, FakeDiscord, InteractionHandle, InteractionRejected
 from tests.fakes.discord.models import Guild, Member
-from tests.fakes.openai import FakeOpenAI
 
 PRICES = {"gpt-image-2.5-flare": {"text_input": 5, "image_input": 8, "image_output": 32}}
 
@@ -52,10 +51,10 @@ async def refused(member: Member, name: str, *words: str) -> str:
 
 
 async def test_two_a_day_refuses_the_third_with_the_reset_time_then_allows_it_next_day(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
-    boss = guild.add_member("boss", admin=True)
-    alice = guild.add_member("alice")
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
     await admin_says(boss, "quota-admin set member", "2 a day", member=alice, **{"per-day": 2})
 
     await created(alice, "Aiko")
@@ -71,13 +70,13 @@ async def test_two_a_day_refuses_the_third_with_the_reset_time_then_allows_it_ne
     assert f"<t:{midnight}:R>" in embed_text(card)
     assert "personal limit" in embed_text(card)
 
-    with db(data_dir) as conn:
+    with db(world.data_dir) as conn:
         assert conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 2
         assert conn.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 2
         # Midnight passes: today's jobs become yesterday's.
         conn.execute("UPDATE jobs SET created_at = created_at - 86400")
     await created(alice, "Mio")
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_a_role_raises_the_limit_and_losing_the_role_lowers_it(
@@ -104,18 +103,16 @@ async def test_a_role_raises_the_limit_and_losing_the_role_lowers_it(
     await refused(alice, "A4", "of 1")  # back to one a day, already used
 
 
-async def test_twenty_at_once_with_five_left_queue_exactly_five(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
-    boss = guild.add_member("boss", admin=True)
-    alice = guild.add_member("alice")
+async def test_twenty_at_once_with_five_left_queue_exactly_five(bot: object, world: World) -> None:
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
     await admin_says(
         boss, "quota-admin set member", "7 a day", member=alice, **{"per-day": 7, "pending": 20}
     )
     await created(alice, "Warm1")
     await created(alice, "Warm2")  # five left
 
-    fake_openai.hold()
+    world.openai.hold()
     handles = await asyncio.gather(*(create(alice, f"Rush{i}") for i in range(20)))
 
     def outcome(handle: InteractionHandle) -> str | None:
@@ -126,12 +123,12 @@ async def test_twenty_at_once_with_five_left_queue_exactly_five(
                 return "queued"
         return None
 
-    await fake_discord.wait_for(
+    await world.discord.wait_for(
         lambda _f: all(outcome(h) for h in handles), timeout=30, what="every answer"
     )
     outcomes = [outcome(h) for h in handles]
     assert outcomes.count("queued") == 5 and outcomes.count("refused") == 15
-    with db(data_dir) as conn:
+    with db(world.data_dir) as conn:
         states = dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
         assert conn.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 7
     # The two warm-up pictures are done; the five accepted ones wait or are being drawn
@@ -150,11 +147,11 @@ async def test_twenty_at_once_with_five_left_queue_exactly_five(
     assert fields["Whole server today"] == "7 pictures · no server cap", fields
     limits = await admin_says(boss, "quota-admin list", "Picture limits")
     assert f"**Member** <@{alice.id}>: 7 a day · 20 waiting at once" in embed_text(limits)
-    fake_openai.release()
+    world.openai.release()
     for handle in handles:
         if outcome(handle) == "queued":
             await handle.wait_original(finished, timeout=30)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 # --- the server's budget -------------------------------------------------------------------
@@ -203,15 +200,13 @@ async def test_dollar_budget_uses_the_price_table(
 # --- who may change what -------------------------------------------------------------------
 
 
-async def test_admin_commands_are_hidden_and_refused_at_run_time(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
+async def test_admin_commands_are_hidden_and_refused_at_run_time(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
+    bob = world.guild.add_member("bob")
     for name in ("quota-admin", "config", "usage"):
-        synced = fake_discord.synced_command(name, guild)
+        synced = world.discord.synced_command(name, world.guild)
         assert synced["default_member_permissions"] == str(MANAGE_GUILD), name
-    assert fake_discord.synced_command("quota", guild)["default_member_permissions"] is None
+    assert world.discord.synced_command("quota", world.guild)["default_member_permissions"] is None
 
     # Discord's client does not even offer the command to a member...
     with pytest.raises(InteractionRejected):
@@ -224,7 +219,7 @@ async def test_admin_commands_are_hidden_and_refused_at_run_time(
         await alice.slash("quota-admin set server", force=True, options={"per-day": 1000}),
         await alice.slash("quota-admin clear server", force=True),
         await alice.slash(
-            "config allow-channel", force=True, options={"channel": guild.default_channel}
+            "config allow-channel", force=True, options={"channel": world.guild.default_channel}
         ),
         await alice.slash("config emoji", force=True, emoji="🌸"),
         await alice.slash("usage", force=True),
@@ -233,16 +228,14 @@ async def test_admin_commands_are_hidden_and_refused_at_run_time(
         await handle.wait_for_reply(private("Only server admins"), timeout=10)
     seeing_others = await alice.slash("quota show", member=bob)
     await seeing_others.wait_for_reply(private("only see your own"), timeout=10)
-    with db(data_dir) as conn:
+    with db(world.data_dir) as conn:
         assert conn.execute("SELECT COUNT(*) FROM quota_limits").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM guild_config").fetchone()[0] == 0
 
 
-async def test_bad_input_gets_clear_errors(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
-    boss = guild.add_member("boss", admin=True)
-    other_guild = fake_discord.add_guild("Elsewhere")
+async def test_bad_input_gets_clear_errors(bot: object, world: World) -> None:
+    boss = world.guild.add_member("boss", admin=True)
+    other_guild = world.discord.add_guild("Elsewhere")
     foreign_role = other_guild.add_role("Foreign")
     stranger = other_guild.add_member("stranger")
 
@@ -263,7 +256,7 @@ async def test_bad_input_gets_clear_errors(
     await handle.wait_for_reply(private("at least one limit"), timeout=10)
     handle = await boss.slash("config emoji", emoji="not an emoji")
     await handle.wait_for_reply(private("single emoji"), timeout=10)
-    with db(data_dir) as conn:
+    with db(world.data_dir) as conn:
         assert conn.execute("SELECT COUNT(*) FROM quota_limits").fetchone()[0] == 0
 
 
@@ -323,12 +316,10 @@ async def test_config_is_shown_and_changed(bot: object, guild: Guild, data_dir: 
 # --- usage ---------------------------------------------------------------------------------
 
 
-async def test_usage_chart_and_csv_match_the_database(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
-) -> None:
+async def test_usage_chart_and_csv_match_the_database(start_bot: StartBot, world: World) -> None:
     await start_bot(price_table=json.dumps(PRICES))
-    boss = guild.add_member("boss", admin=True)
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    boss = world.guild.add_member("boss", admin=True)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     await created(alice, "A1", count=2)
     await created(alice, "A2")
     await created(bob, "B1")
@@ -339,9 +330,9 @@ async def test_usage_chart_and_csv_match_the_database(
     chart = report.attachment("usage.png")
     image = Image.open(io.BytesIO(chart.data))
     assert (image.format, image.size) == ("PNG", (1200, 675))
-    await asyncio.to_thread((data_dir / "usage-chart.png").write_bytes, chart.data)
+    await asyncio.to_thread((world.data_dir / "usage-chart.png").write_bytes, chart.data)
 
-    with db(data_dir) as conn:
+    with db(world.data_dir) as conn:
         images, tokens_in, tokens_out, cost = conn.execute(
             "SELECT SUM(image_count), SUM(input_tokens), SUM(output_tokens), SUM(cost_usd)"
             " FROM jobs WHERE state = 'done' AND charged = 1"
@@ -373,7 +364,7 @@ async def test_usage_chart_and_csv_match_the_database(
     assert f"${cost:,.2f}" in fields["Estimated cost"]
     assert f"<@{alice.id}>" in fields["Top members"]
     assert embed["image"]["url"].endswith("usage.png")
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_usage_without_prices_says_unknown(bot: object, guild: Guild) -> None:

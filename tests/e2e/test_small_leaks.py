@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import database_busy, finished
-from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
+from tests.fakes.discord import InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
 
@@ -34,31 +34,24 @@ async def create_with_reference(member: Member, name: str) -> InteractionHandle:
 
 
 @pytest.mark.allow_errors  # the image API's refusal is logged
-async def test_a_failed_jobs_upload_is_removed(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
-    fake_openai.inject("moderation_blocked")
-    h = await create_with_reference(guild.add_member("alice"), "Aiko")
+async def test_a_failed_jobs_upload_is_removed(bot: object, world: World) -> None:
+    world.openai.inject("moderation_blocked")
+    h = await create_with_reference(world.guild.add_member("alice"), "Aiko")
     await h.wait_for_reply(lambda m: "Nothing was charged" in (m.content or ""), timeout=20)
-    await fake_discord.wait_for(
-        lambda _f: not uploaded_references(data_dir), timeout=5, what="the upload removed"
+    await world.discord.wait_for(
+        lambda _f: not uploaded_references(world.data_dir), timeout=5, what="the upload removed"
     )
 
 
-async def test_a_cancelled_jobs_upload_is_removed(
-    start_bot: StartBot,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-) -> None:
+async def test_a_cancelled_jobs_upload_is_removed(start_bot: StartBot, world: World) -> None:
     await start_bot(max_concurrent_jobs=1)
-    alice = guild.add_member("alice")
-    first, cancel = await one_drawing_one_waiting(fake_openai, alice, reference=True)
-    assert len(uploaded_references(data_dir)) == 1
+    alice = world.guild.add_member("alice")
+    first, cancel = await one_drawing_one_waiting(world.openai, alice, reference=True)
+    assert len(uploaded_references(world.data_dir)) == 1
     clicked = await cancel()
     await clicked.wait_for_reply(lambda m: "cancelled" in (m.content or ""), timeout=10)
-    assert uploaded_references(data_dir) == []
-    fake_openai.release()
+    assert uploaded_references(world.data_dir) == []
+    world.openai.release()
     await first.wait_original(finished, timeout=20)
 
 
@@ -108,17 +101,12 @@ async def test_commands_that_write_acknowledge_first(
     assert answer.ephemeral and not answer.loading
 
 
-async def test_cancel_acknowledges_first(
-    start_bot: StartBot,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-) -> None:
+async def test_cancel_acknowledges_first(start_bot: StartBot, world: World) -> None:
     await start_bot(max_concurrent_jobs=1)
-    first, cancel = await one_drawing_one_waiting(fake_openai, guild.add_member("alice"))
-    with database_busy(data_dir):
+    first, cancel = await one_drawing_one_waiting(world.openai, world.guild.add_member("alice"))
+    with database_busy(world.data_dir):
         clicked = await cancel()
         await clicked.wait_ack(timeout=3.5)
     await clicked.wait_for_reply(lambda m: "cancelled" in (m.content or ""), timeout=15)
-    fake_openai.release()
+    world.openai.release()
     await first.wait_original(finished, timeout=20)

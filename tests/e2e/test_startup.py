@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
-from tests.fakes.openai import FakeOpenAI
 
 
 async def test_connects_logs_name_and_guilds_and_stops_cleanly_on_sigterm(
@@ -50,14 +49,12 @@ async def test_commands_sync_once_and_again_only_when_forced(
     assert len(fake_discord.command_syncs) == 2
 
 
-async def test_secrets_never_reach_logs_even_at_debug(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
-) -> None:
+async def test_secrets_never_reach_logs_even_at_debug(start_bot: StartBot, world: World) -> None:
     bot = await start_bot(log_level="DEBUG")
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     h = await alice.slash("character create", name="Aiko", description="silver hair")
     await h.wait_original(lambda m: bool(m.attachments), timeout=20)
     await bot.stop()
     assert "DEBUG" in bot.output  # the chatty level really was on
-    assert fake_discord.bot_token not in bot.output
-    assert fake_openai.api_key not in bot.output
+    assert world.discord.bot_token not in bot.output
+    assert world.openai.api_key not in bot.output

@@ -10,14 +10,15 @@ import contextlib
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import StartBot
+from tests.botproc import BotProcess
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import database_busy, finished, start_drawing
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Channel, Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -83,35 +84,42 @@ def storage_alerts(fake: FakeDiscord, channel: Channel) -> list[str]:
     return [m.content for m in fake.messages(channel) if "data folder" in (m.content or "")]
 
 
-async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def answered_into_a_locked_database(
+    start_bot: StartBot, world: World
+) -> AsyncIterator[tuple[BotProcess, InteractionHandle]]:
+    """Alice's picture is answered while another program holds the database locked; the
+    block runs once the bot has hit the lock (past its 5 s busy_timeout), still locked."""
     bot = await start_bot(partial_images=0)
-    h = await start_drawing(fake_openai, guild.add_member("alice"))
-    with database_busy(data_dir):
-        fake_openai.release()
-        await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # past the bot's 5 s busy_timeout
+    h = await start_drawing(world.openai, world.guild.add_member("alice"))
+    with database_busy(world.data_dir):
+        world.openai.release()
+        await bot.wait_for_log(STORAGE_FAILED, timeout=30)
+        yield bot, h
+
+
+async def test_a_database_locked_past_busy_timeout_at_finish_is_waited_out(
+    start_bot: StartBot, world: World
+) -> None:
+    async with answered_into_a_locked_database(start_bot, world) as (_, h):
+        pass  # the lock is lifted on leaving: the bot's retry must then record the picture
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
-    assert jobs(data_dir) == [("done", 1)]
-    assert len(fake_openai.image_requests) == 1
+    assert jobs(world.data_dir) == [("done", 1)]
+    assert len(world.openai.image_requests) == 1
 
 
 async def test_a_crash_before_the_record_delivers_at_restart_without_paying_again(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
-    bot = await start_bot(partial_images=0)
-    h = await start_drawing(fake_openai, guild.add_member("alice"))
-    with database_busy(data_dir):
-        fake_openai.release()
-        await bot.wait_for_log(STORAGE_FAILED, timeout=30)  # answered and written, not recorded
-        await bot.kill()
+    async with answered_into_a_locked_database(start_bot, world) as (bot, h):
+        await bot.kill()  # answered and written, not recorded
     await start_bot(partial_images=0)
     message = await h.wait_original(finished, timeout=30)
     assert message.attachments
-    assert len(fake_openai.image_requests) == 1  # the restart did not pay again
-    assert jobs(data_dir) == [("done", 1)]
-    assert leftovers(data_dir) == []
+    assert len(world.openai.image_requests) == 1  # the restart did not pay again
+    assert jobs(world.data_dir) == [("done", 1)]
+    assert leftovers(world.data_dir) == []
 
 
 class TestDisk:
@@ -150,24 +158,19 @@ class TestDisk:
             await bot.stop()
 
     async def test_a_read_only_picture_folder_mid_run_holds_the_job_until_writable(
-        self,
-        start_bot: StartBot,
-        fake_discord: FakeDiscord,
-        fake_openai: FakeOpenAI,
-        guild: Guild,
-        data_dir: Path,
+        self, start_bot: StartBot, world: World
     ) -> None:
-        with mounted_tmpfs(data_dir / "images", "64m") as images:
+        with mounted_tmpfs(world.data_dir / "images", "64m") as images:
             bot = await start_bot(partial_images=0)
-            h = await start_drawing(fake_openai, guild.add_member("alice"))
+            h = await start_drawing(world.openai, world.guild.add_member("alice"))
             remount(images, "ro")
-            fake_openai.release()
+            world.openai.release()
             await h.wait_original(held_up, timeout=30)
             remount(images, "rw")
             message = await h.wait_original(finished, timeout=30)
-            assert message.attachments and leftovers(data_dir) == []
-            assert jobs(data_dir) == [("done", 1)]
-            assert len(fake_openai.image_requests) == 1
+            assert message.attachments and leftovers(world.data_dir) == []
+            assert jobs(world.data_dir) == [("done", 1)]
+            assert len(world.openai.image_requests) == 1
             await bot.stop()
 
 

@@ -13,7 +13,7 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     button,
     character_of,
@@ -57,79 +57,71 @@ def sent_references(fake: FakeOpenAI) -> list[bytes]:
 
 
 async def test_a_deleted_picture_id_never_names_another_members_private_picture(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     """Alice's queued variation of a picture she then deletes never sends Bob's picture."""
     await start_bot(max_concurrent_jobs=1)
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     _, first = await drawn(alice, "Aiko", "silver hair")
-    _, bea_first, bea = await drawn_character(bob, data_dir, "Bea", "short red hair")
+    _, bea_first, bea = await drawn_character(bob, world.data_dir, "Bea", "short red hair")
     await make_private(bob, bea)
-    newest = await vary(alice, character_of(data_dir, first), "in the rain")
+    newest = await vary(alice, character_of(world.data_dir, first), "in the rain")
     doomed = image_ids(newest)[0]
 
     # Bob's job holds the only slot; Alice's variation of her newest picture waits behind it.
-    fake_openai.hold()
+    world.openai.hold()
     bobs = await bob.slash("character vary", character=str(bea), change="reading a book")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
     opened = await alice.click(newest, button(newest, "vary"))
     alices = await opened.submit_modal({"change": "smiling"})
     await alices.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
-    await delete_message_pictures(fake_discord, alice, newest)
-    fake_openai.release()
+    await delete_message_pictures(world.discord, alice, newest)
+    world.openai.release()
 
     bobs_result = await bobs.wait_original(finished, timeout=20)
     bobs_picture = image_ids(bobs_result)[0]
     assert bobs_picture != doomed  # the freed id was not handed out again
     await alices.wait_original(finished, timeout=20)
-    alices_request = fake_openai.requests_for("edits")[-1]
+    alices_request = world.openai.requests_for("edits")[-1]
     sent = [image.data for image in alices_request.images]
-    assert stored_picture(data_dir, bobs_picture) not in sent
-    assert stored_picture(data_dir, bea_first) not in sent
-    assert sent == [stored_picture(data_dir, first)]  # her main picture anchors the look
+    assert stored_picture(world.data_dir, bobs_picture) not in sent
+    assert stored_picture(world.data_dir, bea_first) not in sent
+    assert sent == [stored_picture(world.data_dir, first)]  # her main picture anchors the look
 
 
 async def test_a_reaction_on_a_stale_repost_favorites_nobody_elses_picture(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot()
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     message, first = await drawn(alice, "Aiko", "silver hair")
-    await delete_message_pictures(fake_discord, alice, message)
+    await delete_message_pictures(world.discord, alice, message)
     _, bobs = await drawn(bob, "Bea", "short red hair")
     assert bobs != first
-    assert query(data_dir, "SELECT COUNT(*) FROM images WHERE id = ?", first) == [(0,)]
+    assert query(world.data_dir, "SELECT COUNT(*) FROM images WHERE id = ?", first) == [(0,)]
 
 
 # --------------------------------------------------------------------------- 2. /character delete
 
 
 async def test_deleting_an_original_leaves_other_members_forks_working(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: object, world: World
 ) -> None:
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, _, aiko = await drawn_character(alice, data_dir)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    _, _, aiko = await drawn_character(alice, world.data_dir)
     forked = await vary(bob, aiko, "holding an umbrella")
     bobs_picture = image_ids(forked)[0]
-    fork = character_of(data_dir, bobs_picture)
+    fork = character_of(world.data_dir, bobs_picture)
     assert fork != aiko
 
     ask = await alice.slash("character delete", character=str(aiko))
     prompt = await ask.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
-    await confirm(alice, prompt, fake_discord, "🗑️")
+    await confirm(alice, prompt, world.discord, "🗑️")
 
     again = await vary(bob, fork, "at the beach")
     assert again.attachments
-    assert fake_openai.requests_for("edits")[-1].images[0].data == stored_picture(
-        data_dir, bobs_picture
+    assert world.openai.requests_for("edits")[-1].images[0].data == stored_picture(
+        world.data_dir, bobs_picture
     )
 
 
@@ -137,21 +129,17 @@ async def test_deleting_an_original_leaves_other_members_forks_working(
 
 
 async def test_a_failed_variation_never_deletes_a_character_that_had_pictures(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    message, _, aiko = await drawn_character(alice, data_dir)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    message, _, aiko = await drawn_character(alice, world.data_dir)
 
-    bobs = await held_at_openai(fake_openai, bob, "Bea", "short red hair")
+    bobs = await held_at_openai(world.openai, bob, "Bea", "short red hair")
     alices = await alice.slash("character vary", character=str(aiko), change="waving")
     await alices.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
-    await delete_message_pictures(fake_discord, alice, message)
-    fake_openai.release()
+    await delete_message_pictures(world.discord, alice, message)
+    world.openai.release()
     await bobs.wait_original(finished, timeout=20)
 
     told = await alices.wait_for_reply(
@@ -168,44 +156,44 @@ async def test_a_failed_variation_never_deletes_a_character_that_had_pictures(
 
 
 async def test_an_original_made_private_later_is_never_read_through_a_fork(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    _, first, aiko = await drawn_character(alice, data_dir)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    _, first, aiko = await drawn_character(alice, world.data_dir)
     forked = await vary(bob, aiko, "holding an umbrella")
-    fork = character_of(data_dir, image_ids(forked)[0])
+    fork = character_of(world.data_dir, image_ids(forked)[0])
     await make_private(alice, aiko)
 
     await vary(bob, fork, "at the beach")
-    assert stored_picture(data_dir, first) not in [
-        i.data for i in fake_openai.requests_for("edits")[-1].images
+    assert stored_picture(world.data_dir, first) not in [
+        i.data for i in world.openai.requests_for("edits")[-1].images
     ]
     # His fork's card shows his own picture, never Alice's now-private one.
-    assert query(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", fork) != [
-        (first,)
-    ]
+    assert query(
+        world.data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", fork
+    ) != [(first,)]
 
 
 async def test_a_queued_fork_variation_loses_an_original_made_private_meanwhile(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(max_concurrent_jobs=1)
-    alice, bob, carol = guild.add_member("alice"), guild.add_member("bob"), guild.add_member("c")
-    _, first, aiko = await drawn_character(alice, data_dir)
+    alice, bob, carol = (world.guild.add_member(n) for n in ("alice", "bob", "c"))
+    _, first, aiko = await drawn_character(alice, world.data_dir)
 
-    carols = await held_at_openai(fake_openai, carol, "Cleo", "a blue hat")
+    carols = await held_at_openai(world.openai, carol, "Cleo", "a blue hat")
     bobs = await bob.slash("character vary", character=str(aiko), change="with a cat")
     await bobs.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
     await make_private(alice, aiko)
-    fake_openai.release()
+    world.openai.release()
     await carols.wait_original(finished, timeout=20)
 
     told = await bobs.wait_for_reply(
         lambda m: "no picture" in (m.content or "").lower(), timeout=20
     )
     assert "Nothing was charged" in (told.content or "")
-    assert stored_picture(data_dir, first) not in sent_references(fake_openai)
-    assert query(data_dir, "SELECT state, charged FROM jobs WHERE user_id = ?", bob.id) == [
+    assert stored_picture(world.data_dir, first) not in sent_references(world.openai)
+    assert query(world.data_dir, "SELECT state, charged FROM jobs WHERE user_id = ?", bob.id) == [
         ("failed", 0)
     ]
 
@@ -251,19 +239,19 @@ def stored_text(data_dir: Path) -> str:
 
 
 async def test_erasing_my_data_removes_my_words_from_other_members_forks(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
-    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     _, first = await drawn(alice, "Aiko", "glimmerwing tattoo on the left wrist")
-    forked = await vary(bob, character_of(data_dir, first), "holding an umbrella")
-    fork = character_of(data_dir, image_ids(forked)[0])
-    assert "glimmerwing" in stored_text(data_dir)
+    forked = await vary(bob, character_of(world.data_dir, first), "holding an umbrella")
+    fork = character_of(world.data_dir, image_ids(forked)[0])
+    assert "glimmerwing" in stored_text(world.data_dir)
 
     ask = await alice.slash("mydata delete")
     prompt = await ask.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
-    await confirm(alice, prompt, fake_discord, "✅")
+    await confirm(alice, prompt, world.discord, "✅")
 
-    assert "glimmerwing" not in stored_text(data_dir)
+    assert "glimmerwing" not in stored_text(world.data_dir)
     # Bob keeps his fork and its picture, and can still vary it.
     again = await vary(bob, fork, "at the beach")
     assert again.attachments
@@ -281,15 +269,15 @@ FORK_NOTICE = "belongs to someone else"
 
 
 async def test_a_refused_variation_never_deletes_the_fork_an_accepted_one_uses(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     """Several members each fire two variations of one original at once, with room for one."""
     await start_bot(member_pending_cap=1)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     _, first = await drawn(alice, "Aiko", "silver hair")
-    aiko = str(character_of(data_dir, first))
-    members = [guild.add_member(f"m{i}") for i in range(6)]
-    fake_openai.hold()
+    aiko = str(character_of(world.data_dir, first))
+    members = [world.guild.add_member(f"m{i}") for i in range(6)]
+    world.openai.hold()
     handles = await asyncio.gather(
         *(
             m.slash("character vary", character=aiko, change=change)
@@ -298,8 +286,8 @@ async def test_a_refused_variation_never_deletes_the_fork_an_accepted_one_uses(
         )
     )
     # Every member gets exactly one accepted job (the other is refused by the cap).
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 2)
-    fake_openai.release()
+    await world.openai.wait_for(lambda: world.openai.held_count == 2)
+    world.openai.release()
     accepted = 0
     for h in handles:
         message = await h.wait_for_reply(
@@ -311,5 +299,7 @@ async def test_a_refused_variation_never_deletes_the_fork_an_accepted_one_uses(
         else:
             assert "waiting" in message.content, message.content  # the cap's refusal
     assert accepted == len(members)
-    rows = query(data_dir, "SELECT state, COUNT(*) FROM jobs WHERE kind = 'vary' GROUP BY state")
+    rows = query(
+        world.data_dir, "SELECT state, COUNT(*) FROM jobs WHERE kind = 'vary' GROUP BY state"
+    )
     assert rows == [("done", len(members))]

@@ -47,23 +47,17 @@ REJECTED = [
 
 
 @pytest.mark.parametrize(
-    ("filename", "data", "content_type", "expected"), REJECTED, ids=[r[0] for r in REJECTED]
+    ("upload", "expected"),
+    [(Upload(*rejected[:3]), rejected[3]) for rejected in REJECTED],
+    ids=[r[0] for r in REJECTED],
 )
 async def test_bad_uploads_get_a_clear_private_error_and_reach_nobody(
-    bot: BotProcess,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    filename: str,
-    data: bytes,
-    content_type: str,
-    expected: str,
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild, upload: Upload, expected: str
 ) -> None:
-    if len(data) > 10 * 1024 * 1024:
+    if len(upload.data) > 10 * 1024 * 1024:
         guild.set_premium_tier(3)  # members of a boosted server may upload up to 100 MB
     alice = guild.add_member("alice")
-    h = await create(
-        alice, "Aiko", "like the reference", reference=Upload(filename, data, content_type)
-    )
+    h = await create(alice, "Aiko", "like the reference", reference=upload)
     notice = await h.wait_for_reply(lambda m: m.ephemeral, timeout=15)
     assert expected in notice.content
     assert not fake_openai.requests  # not even the moderation check was paid for
@@ -96,21 +90,15 @@ ACCEPTED = [
 
 
 @pytest.mark.parametrize(
-    ("filename", "data", "content_type", "size"), ACCEPTED, ids=[a[0] for a in ACCEPTED]
+    ("upload", "size"),
+    [(Upload(*accepted[:3]), accepted[3]) for accepted in ACCEPTED],
+    ids=[a[0] for a in ACCEPTED],
 )
 async def test_awkward_but_valid_uploads_are_converted_to_clean_png(
-    bot: BotProcess,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    filename: str,
-    data: bytes,
-    content_type: str,
-    size: tuple[int, int],
+    bot: BotProcess, fake_openai: FakeOpenAI, guild: Guild, upload: Upload, size: tuple[int, int]
 ) -> None:
     alice = guild.add_member("alice")
-    h = await create(
-        alice, "Aiko", "like the reference", reference=Upload(filename, data, content_type)
-    )
+    h = await create(alice, "Aiko", "like the reference", reference=upload)
     await h.wait_original(finished, timeout=20)
     sent = fake_openai.requests_for("edits")[0].images[0]
     assert sent.content_type == "image/png"

@@ -8,12 +8,11 @@ character is varied through a fork of their own; the original is never written.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     button,
     character_of,
@@ -26,9 +25,6 @@ from tests.e2e.helpers import (
     query,
     stored_picture,
 )
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild
-from tests.fakes.openai import FakeOpenAI
 
 VARY_MODEL = "gpt-image-2.5-sunburst"  # the default VARY_MODEL
 
@@ -41,17 +37,19 @@ def pixels(data: bytes) -> bytes:
 
 
 async def test_autocomplete_lists_own_then_shared_characters_never_others_private(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
+    alice = world.guild.add_member("alice")
+    bob = world.guild.add_member("bob")
     _, aiko_image = await drawn(alice, "Aiko", "silver hair")
     _, akane_image = await drawn(alice, "Akane", "red ponytail")
     _, bobby_image = await drawn(bob, "Bobby", "green cap")
     _, hidden_image = await drawn(bob, "Hidden", "a secret look")
-    aiko, akane = character_of(data_dir, aiko_image), character_of(data_dir, akane_image)
-    bobby, hidden = character_of(data_dir, bobby_image), character_of(data_dir, hidden_image)
-    execute(data_dir, "UPDATE characters SET private = 1 WHERE id = ?", hidden)
+    aiko = character_of(world.data_dir, aiko_image)
+    akane = character_of(world.data_dir, akane_image)
+    bobby = character_of(world.data_dir, bobby_image)
+    hidden = character_of(world.data_dir, hidden_image)
+    execute(world.data_dir, "UPDATE characters SET private = 1 WHERE id = ?", hidden)
 
     choices = await alice.autocomplete("character vary", focused="character", value="")
     values = [c["value"] for c in choices]
@@ -76,10 +74,10 @@ async def test_autocomplete_lists_own_then_shared_characters_never_others_privat
     # Never more than 25, even with many matches.
     for number in range(30):
         execute(
-            data_dir,
+            world.data_dir,
             "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style, created_at)"
             " VALUES (?, ?, ?, '{}', 'cel', 0)",
-            guild.id,
+            world.guild.id,
             alice.id,
             f"Extra {number:02d}",
         )
@@ -87,22 +85,20 @@ async def test_autocomplete_lists_own_then_shared_characters_never_others_privat
     assert len(many) == 25
     assert all(1 <= len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in many)
     # Every autocomplete was answered within Discord's 3 s.
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- /character vary
 
 
 async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: object, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    first, first_id, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair, red eyes")
-    main_picture = stored_picture(data_dir, first_id)
+    alice = world.guild.add_member("alice")
+    first, first_id, aiko = await drawn_character(
+        alice, world.data_dir, "Aiko", "silver hair, red eyes"
+    )
+    main_picture = stored_picture(world.data_dir, first_id)
 
     h = await alice.slash(
         "character vary", character=str(aiko), change="waving, summer festival yukata"
@@ -110,7 +106,7 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
     assert (await h.wait_ack()).type == 5
     message = await h.wait_original(finished, timeout=20)
 
-    edits = fake_openai.requests_for("edits")
+    edits = world.openai.requests_for("edits")
     assert len(edits) == 1
     edit = edits[0]
     assert edit.status == 200 and edit.model == VARY_MODEL
@@ -124,10 +120,10 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
     # Posted like a creation, with its lineage stored and shown.
     new_id = image_ids(message)[0]
     assert len(message.attachments) == 1
-    assert pixels(message.attachments[0].data) == pixels(stored_picture(data_dir, new_id))
-    assert query(data_dir, "SELECT character_id, parent_image_id FROM images WHERE id = ?", new_id)[
-        0
-    ] == (aiko, first_id)
+    assert pixels(message.attachments[0].data) == pixels(stored_picture(world.data_dir, new_id))
+    assert query(
+        world.data_dir, "SELECT character_id, parent_image_id FROM images WHERE id = ?", new_id
+    )[0] == (aiko, first_id)
     embed = message.embeds[0]
     assert embed["title"] == "Aiko"
     assert f"Variation of** #{first_id}" in embed["description"]
@@ -139,15 +135,13 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
         "varys",
     ]
     assert all(len(cid) <= 100 for cid in message.custom_ids)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
-async def test_subtle_and_strong_send_different_parameters(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
-    alice = guild.add_member("alice")
+async def test_subtle_and_strong_send_different_parameters(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
-    aiko = str(character_of(data_dir, first_id))
+    aiko = str(character_of(world.data_dir, first_id))
 
     h = await alice.slash("character vary", character=aiko, change="smiling", strength="subtle")
     await h.wait_original(finished, timeout=20)
@@ -156,7 +150,7 @@ async def test_subtle_and_strong_send_different_parameters(
     )
     strong_message = await h.wait_original(finished, timeout=20)
 
-    subtle, strong = fake_openai.requests_for("edits")
+    subtle, strong = world.openai.requests_for("edits")
     assert (subtle.input_fidelity, subtle.complexity) == ("high", "low")
     assert (strong.input_fidelity, strong.complexity) == ("high", "high")
     assert "Make only the change asked for" in (subtle.prompt or "")
@@ -171,16 +165,12 @@ async def test_subtle_and_strong_send_different_parameters(
 
 
 async def test_vary_buttons_work_on_a_message_posted_before_a_restart(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot()
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     first, first_id = await drawn(alice, "Aiko", "silver hair")
-    main_picture = stored_picture(data_dir, first_id)
+    main_picture = stored_picture(world.data_dir, first_id)
 
     assert await bot.stop() == 0
     await start_bot()  # a new process: the old message's buttons are rebuilt from custom_ids
@@ -191,12 +181,12 @@ async def test_vary_buttons_work_on_a_message_posted_before_a_restart(
     submitted = await opened.submit_modal({"change": "sitting on a swing at dusk"})
     varied = await submitted.wait_original(finished, timeout=20)
 
-    strong = fake_openai.requests_for("edits")[-1]
+    strong = world.openai.requests_for("edits")[-1]
     assert strong.complexity == "high"
     assert strong.images[0].data == main_picture
     assert "sitting on a swing at dusk" in (strong.prompt or "")
     varied_id = image_ids(varied)[0]
-    assert query(data_dir, "SELECT parent_image_id FROM images WHERE id = ?", varied_id) == [
+    assert query(world.data_dir, "SELECT parent_image_id FROM images WHERE id = ?", varied_id) == [
         (first_id,)
     ]
 
@@ -205,35 +195,34 @@ async def test_vary_buttons_work_on_a_message_posted_before_a_restart(
     opened = await alice.click(varied, button(varied, "vary"))
     await opened.wait_ack()
     again = await (await opened.submit_modal({})).wait_original(finished, timeout=20)
-    subtle = fake_openai.requests_for("edits")[-1]
+    subtle = world.openai.requests_for("edits")[-1]
     assert subtle.complexity == "low" and subtle.input_fidelity == "high"
-    assert [i.data for i in subtle.images] == [stored_picture(data_dir, varied_id), main_picture]
+    assert [i.data for i in subtle.images] == [
+        stored_picture(world.data_dir, varied_id),
+        main_picture,
+    ]
     assert "fresh take" in (subtle.prompt or "")
     assert f"Variation of** #{varied_id}" in again.embeds[0]["description"]
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 # --------------------------------------------------------------------------- forks
 
 
 async def test_varying_someone_elses_character_forks_it_and_leaves_the_original(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: object, world: World
 ) -> None:
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
-    first, first_id, aiko = await drawn_character(alice, data_dir)
-    original = query(data_dir, "SELECT * FROM characters WHERE id = ?", aiko)
+    alice = world.guild.add_member("alice")
+    bob = world.guild.add_member("bob")
+    first, first_id, aiko = await drawn_character(alice, world.data_dir)
+    original = query(world.data_dir, "SELECT * FROM characters WHERE id = ?", aiko)
 
     h = await bob.slash("character vary", character=str(aiko), change="holding an umbrella")
     message = await h.wait_original(finished, timeout=20)
     note = await h.wait_followup(lambda m: m.ephemeral, timeout=10)
 
     forks = query(
-        data_dir,
+        world.data_dir,
         "SELECT id, owner_id, name, canonical_image_id FROM characters WHERE forked_from_id = ?",
         aiko,
     )
@@ -244,31 +233,35 @@ async def test_varying_someone_elses_character_forks_it_and_leaves_the_original(
     assert (owner, name, canonical) == (bob.id, "Aiko", new_id)
     assert f"#{fork_id}" in (note.content or "") and "own copy" in (note.content or "")
     assert query(
-        data_dir, "SELECT character_id, owner_id, parent_image_id FROM images WHERE id = ?", new_id
+        world.data_dir,
+        "SELECT character_id, owner_id, parent_image_id FROM images WHERE id = ?",
+        new_id,
     ) == [(fork_id, bob.id, first_id)]
-    assert fake_openai.requests_for("edits")[-1].images[0].data == stored_picture(
-        data_dir, first_id
+    assert world.openai.requests_for("edits")[-1].images[0].data == stored_picture(
+        world.data_dir, first_id
     )
 
     # Varying the same character again (this time by its button) reuses Bob's fork.
     opened = await bob.click(first, button(first, "vary"))
     await opened.wait_ack()
     await (await opened.submit_modal({"change": "laughing"})).wait_original(finished, timeout=20)
-    assert len(query(data_dir, "SELECT id FROM characters WHERE forked_from_id = ?", aiko)) == 1
+    assert (
+        len(query(world.data_dir, "SELECT id FROM characters WHERE forked_from_id = ?", aiko)) == 1
+    )
 
     # Alice's character and pictures are untouched.
-    assert query(data_dir, "SELECT * FROM characters WHERE id = ?", aiko) == original
-    assert query(data_dir, "SELECT id FROM images WHERE character_id = ?", aiko) == [(first_id,)]
-    fake_discord.assert_no_violations()
+    assert query(world.data_dir, "SELECT * FROM characters WHERE id = ?", aiko) == original
+    assert query(world.data_dir, "SELECT id FROM images WHERE character_id = ?", aiko) == [
+        (first_id,)
+    ]
+    world.discord.assert_no_violations()
 
 
-async def test_with_forks_turned_off_others_are_refused_clearly(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
-    alice = guild.add_member("alice")
-    carol = guild.add_member("carol")
-    first, _, aiko = await drawn_character(alice, data_dir)
-    admin = guild.add_member("admin", admin=True)
+async def test_with_forks_turned_off_others_are_refused_clearly(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
+    carol = world.guild.add_member("carol")
+    first, _, aiko = await drawn_character(alice, world.data_dir)
+    admin = world.guild.add_member("admin", admin=True)
     turned_off = await admin.slash("config forks", allowed=False)
     await turned_off.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
 
@@ -278,9 +271,9 @@ async def test_with_forks_turned_off_others_are_refused_clearly(
     clicked = await carol.click(first, button(first, "varys"))
     assert "doesn't allow" in await private_answer(clicked)
     assert clicked.modal is None
-    assert not fake_openai.requests_for("edits")
-    assert query(data_dir, "SELECT COUNT(*) FROM characters") == [(1,)]
-    assert query(data_dir, "SELECT COUNT(*) FROM jobs WHERE kind = 'vary'") == [(0,)]
+    assert not world.openai.requests_for("edits")
+    assert query(world.data_dir, "SELECT COUNT(*) FROM characters") == [(1,)]
+    assert query(world.data_dir, "SELECT COUNT(*) FROM jobs WHERE kind = 'vary'") == [(0,)]
 
     # The owner still varies her own character.
     own = await alice.slash("character vary", character=str(aiko), change="dancing")
@@ -291,41 +284,41 @@ async def test_with_forks_turned_off_others_are_refused_clearly(
 
 
 async def test_gpt_image_2_gets_no_input_fidelity_and_succeeds(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(vary_model="gpt-image-2")
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
     h = await alice.slash(
-        "character vary", character=str(character_of(data_dir, first_id)), change="reading"
+        "character vary", character=str(character_of(world.data_dir, first_id)), change="reading"
     )
     message = await h.wait_original(finished, timeout=20)
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert edit.model == "gpt-image-2" and edit.status == 200
     assert edit.input_fidelity is None and "input_fidelity" not in edit.fields
     assert edit.complexity is None  # gpt-image-2 has no complexity either
-    assert edit.images[0].data == stored_picture(data_dir, first_id)
+    assert edit.images[0].data == stored_picture(world.data_dir, first_id)
     assert "gpt-image-2" in message.embeds[0]["description"]
 
 
-async def test_webp_pictures_are_sent_as_png_references(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+async def test_webp_pictures_are_sent_as_png_references(bot: object, world: World) -> None:
     # A server that ran with OUTPUT_FORMAT=webp has WebP pictures on disk. (Seeded by
     # rewriting a stored picture, so this test covers only the reference conversion.)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
-    path = query(data_dir, "SELECT file_path FROM images WHERE id = ?", first_id)[0][0]
+    path = query(world.data_dir, "SELECT file_path FROM images WHERE id = ?", first_id)[0][0]
     webp = io.BytesIO()
-    Image.open(io.BytesIO(stored_picture(data_dir, first_id))).save(webp, "WEBP", lossless=True)
-    (data_dir / "images" / path).write_bytes(webp.getvalue())
-    execute(data_dir, "UPDATE images SET mime = 'image/webp' WHERE id = ?", first_id)
+    Image.open(io.BytesIO(stored_picture(world.data_dir, first_id))).save(
+        webp, "WEBP", lossless=True
+    )
+    (world.data_dir / "images" / path).write_bytes(webp.getvalue())
+    execute(world.data_dir, "UPDATE images SET mime = 'image/webp' WHERE id = ?", first_id)
 
     h = await alice.slash(
-        "character vary", character=str(character_of(data_dir, first_id)), change="reading"
+        "character vary", character=str(character_of(world.data_dir, first_id)), change="reading"
     )
     await h.wait_original(finished, timeout=20)
-    reference = fake_openai.requests_for("edits")[-1].images[0]
+    reference = world.openai.requests_for("edits")[-1].images[0]
     assert reference.content_type == "image/png" and reference.data.startswith(b"\x89PNG")
     assert pixels(reference.data) == pixels(webp.getvalue())
 
@@ -333,13 +326,11 @@ async def test_webp_pictures_are_sent_as_png_references(
 # --------------------------------------------------------------------------- references
 
 
-async def test_main_picture_and_favorites_become_the_references(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
+async def test_main_picture_and_favorites_become_the_references(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
+    bob = world.guild.add_member("bob")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
-    aiko = str(character_of(data_dir, first_id))
+    aiko = str(character_of(world.data_dir, first_id))
     h = await alice.slash("character vary", character=aiko, change="in the rain")
     second = await h.wait_original(finished, timeout=20)
     second_id = image_ids(second)[0]
@@ -350,10 +341,10 @@ async def test_main_picture_and_favorites_become_the_references(
     h = await alice.slash("character vary", character=aiko, change="at the beach")
     await h.wait_original(finished, timeout=20)
     first_bytes, second_bytes = (
-        stored_picture(data_dir, first_id),
-        stored_picture(data_dir, second_id),
+        stored_picture(world.data_dir, first_id),
+        stored_picture(world.data_dir, second_id),
     )
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert [i.data for i in edit.images] == [first_bytes, second_bytes]
 
     # /character main: the picture list offers the character's pictures; promote the second.
@@ -366,23 +357,21 @@ async def test_main_picture_and_favorites_become_the_references(
     assert "Only the character's owner" in await private_answer(denied)
     done = await alice.slash("character main", character=aiko, picture=str(second_id))
     assert "main picture" in await private_answer(done)  # a private confirmation
-    assert query(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", int(aiko)) == [
-        (second_id,)
-    ]
+    assert query(
+        world.data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", int(aiko)
+    ) == [(second_id,)]
 
     h = await alice.slash("character vary", character=aiko, change="at night", strength="strong")
     message = await h.wait_original(finished, timeout=20)
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert edit.images[0].data == second_bytes
     assert f"Variation of** #{second_id}" in message.embeds[0]["description"]
 
 
-async def test_a_deleted_parent_falls_back_to_the_main_picture(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
-    alice = guild.add_member("alice")
+async def test_a_deleted_parent_falls_back_to_the_main_picture(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
-    aiko = str(character_of(data_dir, first_id))
+    aiko = str(character_of(world.data_dir, first_id))
     h = await alice.slash("character vary", character=aiko, change="in the rain")
     second = await h.wait_original(finished, timeout=20)
 
@@ -390,15 +379,15 @@ async def test_a_deleted_parent_falls_back_to_the_main_picture(
     await opened.wait_ack()
     deleting = await alice.click(second, button(second, "del"))
     await deleting.wait_ack()
-    await fake_discord.wait_for(lambda _: fake_discord.message(second.id).deleted, timeout=10)
+    await world.discord.wait_for(lambda _: world.discord.message(second.id).deleted, timeout=10)
 
     varied = await (await opened.submit_modal({"change": "smiling"})).wait_original(
         finished, timeout=20
     )
-    edit = fake_openai.requests_for("edits")[-1]
-    assert [i.data for i in edit.images] == [stored_picture(data_dir, first_id)]
+    edit = world.openai.requests_for("edits")[-1]
+    assert [i.data for i in edit.images] == [stored_picture(world.data_dir, first_id)]
     new_id = image_ids(varied)[0]
-    assert query(data_dir, "SELECT parent_image_id FROM images WHERE id = ?", new_id) == [
+    assert query(world.data_dir, "SELECT parent_image_id FROM images WHERE id = ?", new_id) == [
         (first_id,)
     ]
 
@@ -415,43 +404,40 @@ async def test_a_deleted_parent_falls_back_to_the_main_picture(
     ],
 )
 async def test_unknown_or_foreign_characters_get_a_clear_error(
-    bot: object,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    typed: str,
-    expected: str,
+    bot: object, world: World, typed: str, expected: str
 ) -> None:
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     if typed == "other-guild":
         execute(
-            data_dir,
+            world.data_dir,
             "INSERT INTO characters (id, guild_id, owner_id, name, sheet_json, style, created_at)"
             " VALUES (4242, ?, ?, 'Elsewhere', '{}', 'cel', 0)",
-            guild.id + 1,
+            world.guild.id + 1,
             alice.id,
         )
         typed = "4242"
     h = await alice.slash("character vary", character=typed, change="waving")
     assert expected in await private_answer(h)
-    assert not fake_openai.image_requests
-    assert query(data_dir, "SELECT COUNT(*) FROM jobs") == [(0,)]
+    assert not world.openai.image_requests
+    assert query(world.data_dir, "SELECT COUNT(*) FROM jobs") == [(0,)]
 
 
-async def test_a_failed_variation_is_refunded(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+async def test_a_failed_variation_is_refunded(start_bot: StartBot, world: World) -> None:
     await start_bot(max_attempts="1")
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
-    fake_openai.inject("server_error", times=10, endpoint="edits")
+    world.openai.inject("server_error", times=10, endpoint="edits")
     h = await alice.slash(
-        "character vary", character=str(character_of(data_dir, first_id)), change="in the woods"
+        "character vary",
+        character=str(character_of(world.data_dir, first_id)),
+        change="in the woods",
     )
     notice = await h.wait_for_reply(
         lambda m: "Nothing was charged" in (m.content or ""), timeout=20
     )
     assert not notice.attachments
-    assert fake_openai.requests_for("edits")
-    assert query(data_dir, "SELECT state, charged FROM jobs WHERE kind = 'vary'") == [("failed", 0)]
-    assert query(data_dir, "SELECT COUNT(*) FROM images") == [(1,)]
+    assert world.openai.requests_for("edits")
+    assert query(world.data_dir, "SELECT state, charged FROM jobs WHERE kind = 'vary'") == [
+        ("failed", 0)
+    ]
+    assert query(world.data_dir, "SELECT COUNT(*) FROM images") == [(1,)]

@@ -10,7 +10,9 @@ picture out of order on it, and ▶ always reaches the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -68,6 +70,20 @@ async def _open(tmp: Path, seed: list[tuple[int, bool]]) -> tuple[Storage, tuple
     return storage, (public, hidden)
 
 
+@contextlib.asynccontextmanager
+async def _gallery(
+    seed: list[tuple[int, bool]],
+) -> AsyncIterator[tuple[Storage, tuple[int, int], GalleryService]]:
+    """A fresh database seeded with ``seed`` and the gallery service over it; closed after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        storage, characters = await _open(Path(tmp), seed)
+        service = GalleryService(storage, ImageStore(Path(tmp) / "images"), CATALOG)
+        try:
+            yield storage, characters, service
+        finally:
+            await storage.close()
+
+
 def _key(sort: GallerySort, page: PageSlice) -> list[tuple[int, int]]:
     return [
         (e.image.favorite_count if sort == "favorites" else 0, e.image.id) for e in page.entries
@@ -98,10 +114,8 @@ def _after(request: GalleryRequest, page: PageSlice, *, backward: bool) -> Galle
 def test_forward_and_back_show_each_picture_once_in_order(
     seed: list[tuple[int, bool]], sort: GallerySort
 ) -> None:
-    async def run(tmp: Path) -> None:
-        storage, _ = await _open(tmp, seed)
-        try:
-            service = GalleryService(storage, ImageStore(tmp / "images"), CATALOG)
+    async def run() -> None:
+        async with _gallery(seed) as (storage, _, service):
             request = GalleryRequest(GUILD, VIEWER, sort=sort)
             everything = await storage.gallery.page(request.as_filter(), limit=1000, offset=0)
             expected = [e.image.id for e in everything]
@@ -131,11 +145,8 @@ def test_forward_and_back_show_each_picture_once_in_order(
                     break
                 page = await _read(service, _after(request, page, backward=True))
             assert backward == forward[::-1]
-        finally:
-            await storage.close()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(Path(tmp)))
+    asyncio.run(run())
 
 
 @settings(max_examples=60, deadline=None)
@@ -143,10 +154,8 @@ def test_forward_and_back_show_each_picture_once_in_order(
 def test_pictures_coming_and_going_between_presses_never_break_a_page(
     seed: list[tuple[int, bool]], sort: GallerySort, moves: list[tuple[str, int]]
 ) -> None:
-    async def run(tmp: Path) -> None:
-        storage, characters = await _open(tmp, seed)
-        try:
-            service = GalleryService(storage, ImageStore(tmp / "images"), CATALOG)
+    async def run() -> None:
+        async with _gallery(seed) as (storage, characters, service):
             request = GalleryRequest(GUILD, VIEWER, sort=sort)
             page = await _read(service, request)
 
@@ -200,11 +209,8 @@ def test_pictures_coming_and_going_between_presses_never_break_a_page(
                 assert all(key < past for key in _key(sort, page)) or not page.has_next
             else:
                 raise AssertionError("▶ never reached the last page")
-        finally:
-            await storage.close()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(Path(tmp)))
+    asyncio.run(run())
 
 
 async def test_a_page_button_with_a_cursor_fits_discord_and_reads_back() -> None:

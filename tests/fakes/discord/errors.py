@@ -58,107 +58,52 @@ def invalid_form(errors: list[FieldError], rule: str = "invalid_form_body") -> A
     return APIError(400, 50035, "Invalid Form Body", rule, detail, field_errors=list(errors))
 
 
-def unknown_interaction(detail: str) -> APIError:
-    return APIError(404, 10062, "Unknown interaction", "unknown_interaction", detail)
+@dataclass(frozen=True)
+class ErrorKind:
+    """One of Discord's JSON errors; calling it with a detail makes the error to raise.
+
+    The fake's handlers raise ``E.unknown_message(f"...")``: the status, code and message are
+    Discord's, ``rule`` names the broken rule in the fake's violation log.
+    """
+
+    status: int
+    code: int
+    message: str
+    rule: str
+
+    def __call__(self, detail: str) -> APIError:
+        return APIError(self.status, self.code, self.message, self.rule, detail)
 
 
-def already_acknowledged(detail: str) -> APIError:
-    return APIError(
-        400, 40060, "Interaction has already been acknowledged.", "already_acknowledged", detail
-    )
-
-
-def invalid_webhook_token(detail: str) -> APIError:
-    return APIError(401, 50027, "Invalid Webhook Token", "invalid_webhook_token", detail)
-
-
-def unknown_webhook(detail: str) -> APIError:
-    return APIError(404, 10015, "Unknown Webhook", "unknown_webhook", detail)
-
-
-def unknown_message(detail: str) -> APIError:
-    return APIError(404, 10008, "Unknown Message", "unknown_message", detail)
-
-
-def unknown_channel(detail: str) -> APIError:
-    return APIError(404, 10003, "Unknown Channel", "unknown_channel", detail)
-
-
-def unknown_guild(detail: str) -> APIError:
-    return APIError(404, 10004, "Unknown Guild", "unknown_guild", detail)
-
-
-def unknown_member(detail: str) -> APIError:
-    return APIError(404, 10007, "Unknown Member", "unknown_member", detail)
-
-
-def unknown_user(detail: str) -> APIError:
-    return APIError(404, 10013, "Unknown User", "unknown_user", detail)
-
-
-def unknown_role(detail: str) -> APIError:
-    return APIError(404, 10011, "Unknown Role", "unknown_role", detail)
-
-
-def unknown_emoji(detail: str) -> APIError:
-    return APIError(400, 10014, "Unknown Emoji", "unknown_emoji", detail)
-
-
-def unknown_command(detail: str) -> APIError:
-    return APIError(404, 10063, "Unknown application command", "unknown_command", detail)
-
-
-def missing_permissions(detail: str) -> APIError:
-    return APIError(403, 50013, "Missing Permissions", "missing_permissions", detail)
-
-
-def missing_access(detail: str) -> APIError:
-    return APIError(403, 50001, "Missing Access", "missing_access", detail)
-
-
-def request_too_large(detail: str) -> APIError:
-    return APIError(413, 40005, "Request entity too large", "request_too_large", detail)
-
-
-def empty_message(detail: str) -> APIError:
-    return APIError(400, 50006, "Cannot send an empty message", "empty_message", detail)
-
-
-def cannot_edit_others(detail: str) -> APIError:
-    return APIError(
-        403,
-        50005,
-        "Cannot edit a message authored by another user",
-        "cannot_edit_other_users_message",
-        detail,
-    )
-
-
-def cannot_dm(detail: str) -> APIError:
-    return APIError(403, 50007, "Cannot send messages to this user", "cannot_dm_user", detail)
-
-
-def unauthorized(detail: str) -> APIError:
-    return APIError(401, 0, "401: Unauthorized", "unauthorized", detail)
-
-
-def not_found_route(detail: str) -> APIError:
-    return APIError(404, 0, "404: Not Found", "unknown_route", detail)
-
-
-def method_not_allowed(detail: str) -> APIError:
-    return APIError(405, 0, "405: Method Not Allowed", "method_not_allowed", detail)
-
-
-def max_reactions(detail: str) -> APIError:
-    return APIError(400, 30010, "Maximum number of reactions reached (20)", "max_reactions", detail)
-
-
-def max_daily_command_creates(detail: str) -> APIError:
-    return APIError(
-        400,
-        30034,
-        "Max number of daily application command creates has been reached (200)",
-        "max_daily_command_creates",
-        detail,
-    )
+unknown_interaction = ErrorKind(404, 10062, "Unknown interaction", "unknown_interaction")
+already_acknowledged = ErrorKind(
+    400, 40060, "Interaction has already been acknowledged.", "already_acknowledged"
+)
+invalid_webhook_token = ErrorKind(401, 50027, "Invalid Webhook Token", "invalid_webhook_token")
+unknown_webhook = ErrorKind(404, 10015, "Unknown Webhook", "unknown_webhook")
+unknown_message = ErrorKind(404, 10008, "Unknown Message", "unknown_message")
+unknown_channel = ErrorKind(404, 10003, "Unknown Channel", "unknown_channel")
+unknown_guild = ErrorKind(404, 10004, "Unknown Guild", "unknown_guild")
+unknown_member = ErrorKind(404, 10007, "Unknown Member", "unknown_member")
+unknown_user = ErrorKind(404, 10013, "Unknown User", "unknown_user")
+unknown_role = ErrorKind(404, 10011, "Unknown Role", "unknown_role")
+unknown_emoji = ErrorKind(400, 10014, "Unknown Emoji", "unknown_emoji")
+unknown_command = ErrorKind(404, 10063, "Unknown application command", "unknown_command")
+missing_permissions = ErrorKind(403, 50013, "Missing Permissions", "missing_permissions")
+missing_access = ErrorKind(403, 50001, "Missing Access", "missing_access")
+request_too_large = ErrorKind(413, 40005, "Request entity too large", "request_too_large")
+empty_message = ErrorKind(400, 50006, "Cannot send an empty message", "empty_message")
+cannot_edit_others = ErrorKind(
+    403, 50005, "Cannot edit a message authored by another user", "cannot_edit_other_users_message"
+)
+cannot_dm = ErrorKind(403, 50007, "Cannot send messages to this user", "cannot_dm_user")
+unauthorized = ErrorKind(401, 0, "401: Unauthorized", "unauthorized")
+not_found_route = ErrorKind(404, 0, "404: Not Found", "unknown_route")
+method_not_allowed = ErrorKind(405, 0, "405: Method Not Allowed", "method_not_allowed")
+max_reactions = ErrorKind(400, 30010, "Maximum number of reactions reached (20)", "max_reactions")
+max_daily_command_creates = ErrorKind(
+    400,
+    30034,
+    "Max number of daily application command creates has been reached (200)",
+    "max_daily_command_creates",
+)

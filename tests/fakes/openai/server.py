@@ -805,21 +805,28 @@ def _as_bool(value: object) -> bool:
     return value is True
 
 
+#: The parameters a RecordedRequest keeps as ``str | None`` attributes of the same name.
+_TEXT_FIELDS = (
+    "model",
+    "prompt",
+    "size",
+    "quality",
+    "background",
+    "output_format",
+    "input_fidelity",
+    "complexity",
+    "safety_identifier",
+)
+
+
 def _fill_record(record: RecordedRequest, fields: Mapping[str, Any], files: list[Upload]) -> None:
     """Copy the raw parameters onto the record (best effort, before validation)."""
     record.fields = dict(fields)
-    record.model = _as_str(fields.get("model"))
-    record.prompt = _as_str(fields.get("prompt"))
-    record.size = _as_str(fields.get("size"))
+    for name in _TEXT_FIELDS:
+        setattr(record, name, _as_str(fields.get(name)))
     record.n = _as_int(fields.get("n"))
-    record.quality = _as_str(fields.get("quality"))
-    record.background = _as_str(fields.get("background"))
-    record.output_format = _as_str(fields.get("output_format"))
-    record.stream = _as_bool(fields.get("stream"))
     record.partial_images = _as_int(fields.get("partial_images"))
-    record.input_fidelity = _as_str(fields.get("input_fidelity"))
-    record.complexity = _as_str(fields.get("complexity"))
-    record.safety_identifier = _as_str(fields.get("safety_identifier"))
+    record.stream = _as_bool(fields.get("stream"))
     record.images = [u for u in files if u.field_name in ("image", "image[]")]
     record.mask = next((u for u in files if u.field_name == "mask"), None)
     record.markup = next((u for u in files if u.field_name == "markup"), None)
