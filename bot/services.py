@@ -22,6 +22,7 @@ from bot.jobs.submit import PictureRequests
 from bot.mydata import MyDataService
 from bot.pictures import PictureService
 from bot.quotas import QuotaService
+from bot.scenes import SceneService
 from bot.storage import Storage
 from bot.usage import UsageService
 
@@ -46,6 +47,7 @@ class Services:
     mydata: MyDataService
     guild_settings: GuildSettingsService
     usage: UsageService
+    scenes: SceneService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -74,6 +76,7 @@ class Services:
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         gallery = GalleryService(storage, store, catalog)
+        requests = PictureRequests(storage, images, store, queue, quotas)
         return cls(
             settings=settings,
             storage=storage,
@@ -83,7 +86,7 @@ class Services:
             queue_board=QueueBoard(storage, queue),
             job_posts=JobPosts(storage),
             quotas=quotas,
-            requests=PictureRequests(storage, images, store, queue, quotas),
+            requests=requests,
             catalog=catalog,
             gallery=gallery,
             characters=CharacterService(storage, store, catalog, gallery),
@@ -91,6 +94,7 @@ class Services:
             mydata=MyDataService(storage, store),
             guild_settings=GuildSettingsService(storage),
             usage=UsageService(storage, settings),
+            scenes=SceneService(storage, requests, images),
         )
 
     async def open(self) -> None:

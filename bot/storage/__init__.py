@@ -12,6 +12,7 @@ from bot.storage.images import ImageRepository, NewImage
 from bot.storage.jobs import JobRepository, Limits, NewJob
 from bot.storage.meta import MetaRepository
 from bot.storage.quotas import QuotaRepository
+from bot.storage.scenes import SceneRepository
 
 __all__ = [
     "STORAGE_ERRORS",
@@ -35,6 +36,7 @@ class Storage:
         self.meta = MetaRepository(self.db)
         self.quotas = QuotaRepository(self.db)
         self.gallery = GalleryRepository(self.db)
+        self.scenes = SceneRepository(self.db)
 
     async def open(self) -> None:
         await self.db.open()
