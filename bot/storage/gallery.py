@@ -256,7 +256,8 @@ class GalleryRepository:
         """(number of pictures, favorites over all of them)."""
         row = await self._db.fetch_one(
             "SELECT COUNT(*), COALESCE(SUM(favorite_count), 0) FROM images"
-            " WHERE character_id = ? AND guild_id = ?",
+            # A scene's pictures are counted as scenes (bot/storage/scenes.py).
+            " WHERE character_id = ? AND guild_id = ? AND scene_id IS NULL",
             (character_id, guild_id),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
