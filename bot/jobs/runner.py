@@ -28,7 +28,7 @@ from bot.images.prompts import (
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.references import variation_references
-from bot.jobs.scene_cast import SceneConsentWithdrawn, cast_at_run
+from bot.jobs.scene_cast import SceneConsentWithdrawn, cast_at_run, scene_base
 from bot.records import Character, Job, JobState, SceneJobRequest, StoredImage, VaryJobRequest
 from bot.storage import NewImage, Storage
 
@@ -234,10 +234,8 @@ class JobRunner:
         (bot/jobs/scene_cast.py), and the scene it is recorded as: (the first character,
         which files the pictures, the request, the scene id)."""
         cast = await cast_at_run(self._storage, job)
-        references: list[bytes] = []
-        base = await self._storage.images.get(request.base_image_id or 0)
-        if base is not None and base.guild_id == job.guild_id and base.scene_id is not None:
-            references = await self._read_references([base])
+        base = await scene_base(self._storage, job, cast)
+        references = await self._read_references([base] if base is not None else [])
         roles: list[SceneRole] = []
         used: list[Character] = []
         for member in cast:

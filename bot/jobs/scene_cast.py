@@ -28,6 +28,7 @@ __all__ = [
     "CastMember",
     "SceneConsentWithdrawn",
     "cast_at_run",
+    "scene_base",
     "scene_refusal",
 ]
 
@@ -92,3 +93,21 @@ async def cast_at_run(storage: Storage, job: Job) -> list[CastMember]:
     if len(cast) < MIN_SCENE_CHARACTERS:
         raise SceneConsentWithdrawn()
     return cast
+
+
+async def scene_base(storage: Storage, job: Job, cast: list[CastMember]) -> StoredImage | None:
+    """The scene picture a Vary-scene edits, if it may still be sent: a scene picture of
+    this server whose characters are all in the cast allowed now. A scene that shows a
+    character withdrawn meanwhile is not sent; the scene is drawn afresh instead."""
+    request = job.request
+    assert isinstance(request, SceneJobRequest)
+    if request.base_image_id is None:
+        return None
+    base = await storage.images.get(request.base_image_id)
+    if base is None or base.guild_id != job.guild_id or base.scene_id is None:
+        return None
+    allowed = {member.character.id for member in cast}
+    shown = await storage.scenes.members(base.scene_id)
+    if not shown or any(m.character.id not in allowed for m in shown):
+        return None
+    return base

@@ -39,6 +39,12 @@ def scene_posted(message: object) -> bool:
     )
 
 
+def keep_picture(name: str, data: bytes) -> None:
+    """Keep a picture the bot posted, to look at it (SCENE_ARTIFACTS=folder)."""
+    if ARTIFACTS:
+        Path(ARTIFACTS, name).write_bytes(data)
+
+
 def scene_button(message: Message, action: str) -> str:
     return next(c for c in message.custom_ids if c.startswith(f"pic:{action}:"))
 
@@ -114,16 +120,14 @@ async def test_two_members_characters_meet_in_one_scene(
     assert query(data_dir, "SELECT user_id, charged FROM jobs WHERE kind = 'scene'") == [
         (alice.id, 1)
     ]
-    if ARTIFACTS:
-        Path(ARTIFACTS, "scene-result.png").write_bytes(message.attachments[0].data)
+    keep_picture("scene-result.png", message.attachments[0].data)
 
     # Each character's card says it is in a scene.
     card = await (await bob.slash("character show", character=str(ren))).wait_original(
         lambda m: bool(m.attachments), timeout=15
     )
     assert "in 1 scene" in card.embeds[0]["description"]
-    if ARTIFACTS:
-        Path(ARTIFACTS, "scene-card.png").write_bytes(card.attachments[0].data)
+    keep_picture("scene-card.png", card.attachments[0].data)
     # ...and the scene is not one of its own pictures (never a reference of its variations).
     assert db_value(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", ren) == (
         ren_main
@@ -299,7 +303,9 @@ async def test_mydata_delete_takes_a_character_out_of_others_scenes(
 # --------------------------------------------------------------------------- languages, limits
 
 
-async def test_a_chinese_members_scene_reads_chinese(bot: object, guild: Guild, data_dir: Path) -> None:
+async def test_a_chinese_members_scene_reads_chinese(
+    bot: object, guild: Guild, data_dir: Path
+) -> None:
     mei = guild.add_member("mei", locale="zh-CN")
     _, _, xue = await drawn_character(mei, data_dir, "小雪", "银色长发")
     _, _, yue = await drawn_character(mei, data_dir, "小月", "黑色短发")
