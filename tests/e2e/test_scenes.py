@@ -135,6 +135,38 @@ async def test_two_members_characters_meet_in_one_scene(
     fake_discord.assert_no_violations()
 
 
+async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
+    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    _, aiko_main, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
+    _, _, mika = await drawn_character(alice, data_dir, "Mika", "pink bob cut")
+    posted = await (await scene(alice, aiko, mika)).wait_original(scene_posted, timeout=20)
+    picture = scene_image(posted)
+
+    # Vary scene: the earlier scene goes first, then each character's references.
+    opened = await alice.click(posted, scene_button(posted, "svary"))
+    await opened.wait_ack()
+    assert opened.modal is not None and f"#{picture}" in opened.modal["title"]
+    submitted = await opened.submit_modal({"change": "it starts to rain"})
+    varied = await submitted.wait_original(scene_posted, timeout=20)
+    edit = fake_openai.requests_for("edits")[-1]
+    assert edit.images[0].data == stored_picture(data_dir, picture)
+    assert edit.images[1].data == stored_picture(data_dir, aiko_main)
+    assert "Change only: it starts to rain." in (edit.prompt or "")
+    assert f"Edit of** #{picture}" in varied.embeds[0]["description"]
+
+    # Re-roll: someone else is refused privately; the maker gets the scene again.
+    text = await refusal(await bob.click(varied, scene_button(varied, "sreroll")))
+    assert text == say("error.reroll_not_owner")
+    press = await alice.click(varied, scene_button(varied, "sreroll"))
+    await press.wait_original(scene_posted, timeout=20)
+    again = fake_openai.requests_for("edits")[-1]
+    assert again.prompt == edit.prompt and len(again.images) == len(edit.images)
+    assert scene_jobs(data_dir) == [("done", 1)] * 3
+
+
 # --------------------------------------------------------------------------- consent
 
 
