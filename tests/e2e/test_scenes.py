@@ -15,6 +15,7 @@ from typing import Any
 from tests.e2e.conftest import StartBot
 from tests.e2e.helpers import (
     admin_says,
+    confirm,
     db_value,
     drawn_character,
     embed_text,
@@ -62,6 +63,31 @@ async def scene(member: Member, *characters: int, setting: str = "sharing ramen"
     names = ["first", "second", "third", "fourth"]
     options = {names[i]: str(c) for i, c in enumerate(characters)}
     return await member.slash("character scene", setting=setting, **options)
+
+
+async def three_members(guild: Guild, data_dir: Path) -> tuple[list[Member], list[int], list[int]]:
+    """Alice's Aiko, Bob's Ren and Carol's Mika, drawn, on a server open to scenes:
+    (members, characters, their main pictures)."""
+    admin = guild.add_member("admin", admin=True)
+    members = [guild.add_member(name) for name in ("alice", "bob", "carol")]
+    characters, mains = [], []
+    for member, (name, looks) in zip(
+        members,
+        [("Aiko", "silver hair"), ("Ren", "black coat"), ("Mika", "pink bob cut")],
+        strict=True,
+    ):
+        _, main, character = await drawn_character(member, data_dir, name, looks)
+        characters.append(character)
+        mains.append(main)
+    await open_scenes(admin)
+    return members, characters, mains
+
+
+async def card_text(member: Member, character: int) -> str:
+    """The text of a character's card, as ``member`` sees it with /character show."""
+    handle = await member.slash("character show", character=str(character))
+    card = await handle.wait_original(lambda m: bool(m.attachments), timeout=15)
+    return str(card.embeds[0]["description"])
 
 
 def scene_jobs(data_dir: Path) -> list[tuple[Any, ...]]:
@@ -211,14 +237,9 @@ async def test_a_character_made_private_while_the_scene_waits_is_not_sent(
     start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
     await start_bot(max_concurrent_jobs="1")
-    admin = guild.add_member("admin", admin=True)
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
-    carol = guild.add_member("carol")
-    _, aiko_main, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
-    _, ren_main, ren = await drawn_character(bob, data_dir, "Ren", "black coat")
-    _, mika_main, mika = await drawn_character(carol, data_dir, "Mika", "pink bob cut")
-    await open_scenes(admin)
+    (alice, bob, _), (aiko, ren, mika), (aiko_main, ren_main, mika_main) = await three_members(
+        guild, data_dir
+    )
 
     # A picture held at OpenAI keeps the only drawing slot busy: the scenes wait in line.
     fake_openai.hold()
@@ -257,13 +278,7 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
     start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
     first = await start_bot()
-    admin = guild.add_member("admin", admin=True)
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
-    carol = guild.add_member("carol")
-    _, _, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
-    _, _, ren = await drawn_character(bob, data_dir, "Ren", "black coat")
-    await open_scenes(admin)
+    (alice, bob, carol), (aiko, ren, _), _ = await three_members(guild, data_dir)
     posted = await (await scene(alice, aiko, ren)).wait_original(scene_posted, timeout=20)
     picture = scene_image(posted)
 
@@ -276,14 +291,8 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
     press = await bob.click(posted, scene_button(posted, "shide"))
     hidden = await press.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     assert "Ren" in hidden.content and "no longer shows" in hidden.content
-    card = await (await bob.slash("character show", character=str(ren))).wait_original(
-        lambda m: bool(m.attachments), timeout=15
-    )
-    assert "scene" not in card.embeds[0]["description"]
-    card = await (await alice.slash("character show", character=str(aiko))).wait_original(
-        lambda m: bool(m.attachments), timeout=15
-    )
-    assert "in 1 scene" in card.embeds[0]["description"]
+    assert "scene" not in await card_text(bob, ren)
+    assert "in 1 scene" in await card_text(alice, aiko)
 
     # Only its maker (or an admin) deletes it.
     press = await bob.click(posted, scene_button(posted, "del"))
@@ -299,25 +308,13 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
 async def test_mydata_delete_takes_a_character_out_of_others_scenes(
     bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
-    admin = guild.add_member("admin", admin=True)
-    alice = guild.add_member("alice")
-    bob = guild.add_member("bob")
-    carol = guild.add_member("carol")
-    _, _, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
-    _, _, ren = await drawn_character(bob, data_dir, "Ren", "black coat")
-    _, _, mika = await drawn_character(carol, data_dir, "Mika", "pink bob cut")
-    await open_scenes(admin)
+    (_, bob, carol), (aiko, ren, mika), _ = await three_members(guild, data_dir)
     # Filed under Ren (its first character): Bob's erasure must not take Carol's scene.
     posted = await (await scene(carol, ren, mika, aiko)).wait_original(scene_posted, timeout=20)
     picture = scene_image(posted)
 
-    ask = await bob.slash("mydata delete")
-    prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
-    danger = next(b for b in prompt.buttons if b.get("style") == 4)
-    await (await bob.click(prompt, danger["custom_id"])).wait_ack()
-    await fake_discord.wait_for(
-        lambda _f: "✅" in fake_discord.message(prompt.id).content, timeout=15
-    )
+    prompt = await (await bob.slash("mydata delete")).wait_original(lambda m: m.buttons)
+    await confirm(bob, prompt, fake_discord, "✅")
 
     row = query(data_dir, "SELECT character_id, owner_id, prompt FROM images WHERE id = ?", picture)
     assert row == [(mika, carol.id, "")]  # kept, refiled, without the words about Ren
