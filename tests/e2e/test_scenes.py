@@ -313,8 +313,11 @@ async def test_mydata_delete_takes_a_character_out_of_others_scenes(
     posted = await (await scene(carol, ren, mika, aiko)).wait_original(scene_posted, timeout=20)
     picture = scene_image(posted)
 
+    bobs_post = db_value(data_dir, "SELECT message_id FROM images WHERE owner_id = ?", bob.id)
     prompt = await (await bob.slash("mydata delete")).wait_original(lambda m: m.buttons)
     await confirm(bob, prompt, fake_discord, "✅")
+    # Bob's own post goes (the bot removes it in the background); Carol's scene stays.
+    await fake_discord.wait_for(lambda _f: fake_discord.message(bobs_post).deleted, timeout=10)
 
     row = query(data_dir, "SELECT character_id, owner_id, prompt FROM images WHERE id = ?", picture)
     assert row == [(mika, carol.id, "")]  # kept, refiled, without the words about Ren
