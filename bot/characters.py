@@ -56,6 +56,7 @@ class CharacterCard:
     pictures: int
     favorites: int
     lineage: Lineage
+    scenes: int = 0  # the scenes it is shown in (bot/scenes.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,7 @@ class CharacterService:
             guild_id, viewer_id, character_id, is_admin=is_admin
         )
         pictures, favorites = await self.storage.gallery.character_stats(guild_id, character.id)
+        scenes = await self.storage.scenes.count_for_character(character.id)
         portrait = None
         if character.canonical_image_id is not None:
             image = await self.storage.images.get(character.canonical_image_id)
@@ -192,13 +194,17 @@ class CharacterService:
             portrait=portrait,
             facts=[(t(locale, f"card.fact.{key}"), value) for key, value in sheet.facts()],
             creator=t(locale, "card.creator", name=creator_name or t(locale, "gallery.someone")),
-            picture_count_text=t(locale, "count.pictures", count=format_number(pictures, locale)),
+            picture_count_text=_with_scenes(
+                t(locale, "count.pictures", count=format_number(pictures, locale)),
+                t(locale, "scene.card.count", count=format_number(scenes, locale)),
+                scenes,
+            ),
             favorites_text=t(locale, "card.favorites", count=format_number(favorites, locale)),
             style_text=t(locale, f"style.{character.style}"),
         )
         png = await asyncio.to_thread(render_character_card, data)
         lineage = await self.gallery.lineage(guild_id, viewer_id, character)
-        return CharacterCard(character, png, pictures, favorites, lineage)
+        return CharacterCard(character, png, pictures, favorites, lineage, scenes)
 
     # --- managing ------------------------------------------------------------------------
 
@@ -250,3 +256,8 @@ class CharacterService:
             removed.images,
         )
         return removed
+
+
+def _with_scenes(pictures: str, scenes_text: str, scenes: int) -> str:
+    """The card's count line: its pictures, and the scenes it is in when there are any."""
+    return f"{pictures} · {scenes_text}" if scenes else pictures

@@ -209,7 +209,9 @@ class QuotaService:
     ) -> float | None:
         """What a job is reserved at against the server's dollar budgets (README)."""
         settings = self._settings
-        model = settings.vary_model if kind == JobKind.VARY else settings.image_model
+        # Variations and scenes are edits drawn by the consistency model (bot/jobs/runner.py).
+        edits = kind in (JobKind.VARY, JobKind.SCENE)
+        model = settings.vary_model if edits else settings.image_model
         config = await self._storage.guilds.config(guild_id)
         return estimate_job_cost(
             settings.price_table.get(model),

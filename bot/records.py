@@ -13,9 +13,11 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from bot.images.styles import DEFAULT_SIZE, SIZES
+from bot.scene_records import SCENE_MODES, SceneJobRequest, SceneMode, scene_mode
 
 __all__ = [
     "PENDING_STATES",
+    "SCENE_MODES",
     "SCOPES",
     "Character",
     "CreateJobRequest",
@@ -28,6 +30,8 @@ __all__ = [
     "Keyset",
     "QuotaLimit",
     "Row",
+    "SceneJobRequest",
+    "SceneMode",
     "Scope",
     "StoredImage",
     "VaryJobRequest",
@@ -62,6 +66,8 @@ class JobKind(StrEnum):
     VARY = "vary"
     # Written by early versions for a re-roll; it is drawn (and re-rolled) as a creation.
     REROLL = "reroll"
+    # Several members' characters in one picture (bot/scenes.py).
+    SCENE = "scene"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,7 @@ class VaryJobRequest:
         }
 
 
-JobRequest = CreateJobRequest | VaryJobRequest
+JobRequest = CreateJobRequest | VaryJobRequest | SceneJobRequest
 
 
 def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
@@ -126,6 +132,8 @@ def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
     size_key = _text_or_none(stored.get("size_key"))
     size = _text_or_none(stored.get("size")) or SIZES.get(size_key or DEFAULT_SIZE, "")
     style = _text_or_none(stored.get("style"))
+    if kind is JobKind.SCENE:
+        return SceneJobRequest.from_json(stored, size=size, size_key=size_key, style=style)
     if kind is JobKind.VARY:
         varied = stored.get("varied_character_id")
         return VaryJobRequest(
@@ -157,6 +165,8 @@ class Character:
     forked_from_id: int | None
     private: bool
     created_at: float
+    # Others may put this character in their scenes (when it is public and the server lets them).
+    scenes_allowed: bool = True
 
     @classmethod
     def from_row(cls, row: Row) -> Character:
@@ -171,6 +181,7 @@ class Character:
             forked_from_id=row["forked_from_id"],
             private=bool(row["private"]),
             created_at=row["created_at"],
+            scenes_allowed=bool(row["scenes_allowed"]),
         )
 
 
@@ -254,6 +265,7 @@ class StoredImage:
     message_id: int | None
     favorite_count: int
     created_at: float
+    scene_id: int | None = None  # one of a scene's pictures (bot/scenes.py)
 
     @classmethod
     def from_row(cls, row: Row) -> StoredImage:
@@ -272,6 +284,7 @@ class GuildConfig:
     favorite_emoji: str
     gallery_public: bool
     alert_channel_id: int | None
+    scenes: SceneMode = "own"
 
     @classmethod
     def default(cls, guild_id: int) -> GuildConfig:
@@ -290,6 +303,7 @@ class GuildConfig:
             favorite_emoji=row["favorite_emoji"],
             gallery_public=bool(row["gallery_public"]),
             alert_channel_id=row["alert_channel_id"],
+            scenes=scene_mode(row["scenes"]),
         )
 
 

@@ -25,6 +25,7 @@ from bot.ops.openai_watch import OpenAIHealth, WatchedImageService
 from bot.ops.retention import RetentionService
 from bot.pictures import PictureService
 from bot.quotas import QuotaService
+from bot.scenes import SceneService
 from bot.status import StatusService
 from bot.storage import Storage
 from bot.usage import UsageService
@@ -54,6 +55,7 @@ class Services:
     cockpit: Cockpit
     status: StatusService
     retention: RetentionService
+    scenes: SceneService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -89,6 +91,7 @@ class Services:
         queue.share_thumbnails(gallery.thumbnails)  # one repair lock for new and broken ones
         retention = RetentionService(storage, store)
         cockpit = Cockpit(settings, metrics, images.health, retention)
+        requests = PictureRequests(storage, images, store, queue, quotas)
         return cls(
             settings=settings,
             storage=storage,
@@ -98,7 +101,7 @@ class Services:
             queue_board=QueueBoard(storage, queue),
             job_posts=JobPosts(storage),
             quotas=quotas,
-            requests=PictureRequests(storage, images, store, queue, quotas),
+            requests=requests,
             catalog=catalog,
             gallery=gallery,
             characters=CharacterService(storage, store, catalog, gallery),
@@ -110,6 +113,7 @@ class Services:
             cockpit=cockpit,
             status=StatusService(storage, store, limiter, quotas, cockpit),
             retention=retention,
+            scenes=SceneService(storage, requests, images),
         )
 
     async def open(self) -> None:

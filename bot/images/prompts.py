@@ -14,7 +14,14 @@ from typing import Any
 
 from bot.images.styles import STYLES, StylePreset
 
-__all__ = ["CharacterSheet", "build_create_prompt", "build_vary_prompt", "clean_text"]
+__all__ = [
+    "CharacterSheet",
+    "SceneRole",
+    "build_create_prompt",
+    "build_scene_prompt",
+    "build_vary_prompt",
+    "clean_text",
+]
 
 FIELD_LIMIT = 600
 NAME_LIMIT = 64
@@ -176,6 +183,74 @@ def build_vary_prompt(
         keep,
         _COMPOSITION.get(size, _COMPOSITION["1024x1536"]),
         _background_line(transparent),
+        "No text, captions, signatures or watermarks.",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SceneRole:
+    """One character of a scene and how many reference images show it (sent in this order)."""
+
+    sheet: CharacterSheet
+    references: int
+
+
+def _image_numbers(first: int, count: int) -> str:
+    if count == 1:
+        return f"Reference image {first} shows"
+    return f"Reference images {first} to {first + count - 1} show"
+
+
+def _scene_composition(size: str) -> str:
+    if size == "1024x1536":
+        return "Tall composition: every character fully in frame, none cropped at the head."
+    return "Wide composition: every character clearly visible, none cropped at the head."
+
+
+def build_scene_prompt(
+    roles: list[SceneRole],
+    style: StylePreset,
+    *,
+    setting: str,
+    size: str,
+    change: str = "",
+    edits_first_image: bool = False,
+) -> str:
+    """The prompt of a scene: several characters, each named with its sheet and with the
+    reference images that show it, so faces, hair and outfits stay each one's own.
+
+    The references go out in ``roles`` order (after the scene being edited, when
+    ``edits_first_image``); the prompt numbers them the same way. Member text (names,
+    sheets, setting, change) is cleaned and capped like every other prompt's.
+    """
+    names = [role.sheet.name for role in roles]
+    together = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    lines = [
+        f"Anime illustration of {len(roles)} original characters together in one scene: "
+        f"{together}.",
+        f"Art style: {style.technique}.",
+        f"The scene: {clean_text(setting, CHANGE_LIMIT)}.",
+    ]
+    number = 1
+    if edits_first_image:
+        change = clean_text(change, CHANGE_LIMIT)
+        what = f"Change only: {change}." if change else "Draw a fresh take of the same moment."
+        lines.append(
+            "Reference image 1 is an earlier picture of this scene: keep its characters, "
+            f"setting and composition. {what}"
+        )
+        number = 2
+    for index, role in enumerate(roles, start=1):
+        lines.append(f"{_image_numbers(number, role.references)} {role.sheet.name}.")
+        number += role.references
+        facts = "; ".join(_sheet_lines(role.sheet))
+        lines.append(f"Character {index}, {role.sheet.name}: {facts or 'as in the references'}.")
+    lines += [
+        "Keep each character's own face, eye colour and shape, hairstyle and hair colour, "
+        "body type and outfit exactly as in that character's reference images; never swap "
+        "or blend features between characters. Each character appears exactly once.",
+        _scene_composition(size),
         "No text, captions, signatures or watermarks.",
     ]
     return "\n".join(lines)

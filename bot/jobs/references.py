@@ -24,7 +24,9 @@ __all__ = [
     "MAX_FAVORITE_REFERENCES",
     "MAX_REFERENCES",
     "MAX_VARIATION_REFERENCES",
+    "SCENE_REFERENCES_PER_CHARACTER",
     "lineage",
+    "scene_references",
     "variation_references",
 ]
 
@@ -33,6 +35,8 @@ MAX_REFERENCES = 16
 MAX_FAVORITE_REFERENCES = 3
 # The most a variation sends: the picture varied, the main picture and the favorites.
 MAX_VARIATION_REFERENCES = 2 + MAX_FAVORITE_REFERENCES
+# A scene sends each character's main picture, then (room permitting) its most-favorited.
+SCENE_REFERENCES_PER_CHARACTER = 2
 # Forks of forks: how far back a lineage is followed.
 MAX_LINEAGE = 16
 
@@ -105,3 +109,17 @@ async def variation_references(
                 chosen = [image]
                 break
     return chosen[:MAX_REFERENCES]
+
+
+async def scene_references(
+    storage: Storage, character: Character, member_id: int, *, limit: int
+) -> list[StoredImage]:
+    """The pictures one character of a scene sends, best first: the variation choice
+    (main picture, then most-favorited), kept to the character's own pictures.
+
+    Only its own: a fork's original may belong to a member who keeps their character out
+    of scenes, and a scene picture shows other members' characters too.
+    """
+    chosen = await variation_references(storage, character, member_id, parent_image_id=None)
+    own = [i for i in chosen if i.character_id == character.id and i.scene_id is None]
+    return own[: max(0, limit)]

@@ -17,11 +17,19 @@ from bot.errors import CharacterGone, NotFound
 from bot.images.convert import normalize_upload, picture_size
 from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
-from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
+from bot.images.prompts import (
+    CharacterSheet,
+    SceneRole,
+    build_create_prompt,
+    build_scene_prompt,
+    build_vary_prompt,
+    style_for,
+)
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
 from bot.jobs.references import variation_references
-from bot.records import Character, Job, JobState, StoredImage, VaryJobRequest
+from bot.jobs.scene_cast import SceneConsentWithdrawn, cast_at_run, scene_base
+from bot.records import Character, Job, JobState, SceneJobRequest, StoredImage, VaryJobRequest
 from bot.storage import NewImage, Storage
 
 __all__ = ["Answer", "JobRunner"]
@@ -78,10 +86,15 @@ class JobRunner:
 
     async def draw(self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None) -> Answer:
         """Ask OpenAI for the pictures: the one step that is paid for."""
-        character = await self._storage.characters.get(job.character_id or 0)
-        if character is None:
-            raise CharacterGone()
-        request = await self._build_request(job, character)
+        scene_id = None
+        if isinstance(job.request, SceneJobRequest):
+            character, request, scene_id = await self._scene_request(job, job.request)
+        else:
+            found = await self._storage.characters.get(job.character_id or 0)
+            if found is None:
+                raise CharacterGone()
+            character = found
+            request = await self._build_request(job, character)
         await self._storage.jobs.record_prompt(job.id, request.prompt, request.model)
         result = await self._images.create(request, on_partial)
         price = self._settings.price_table.get(request.model)
@@ -102,6 +115,7 @@ class JobRunner:
             "input_tokens": result.text_input_tokens + result.image_input_tokens,
             "output_tokens": result.output_tokens,
             "cost_usd": cost,
+            "scene_id": scene_id,
         }
         return Answer(job, character, result.images, record)
 
@@ -169,16 +183,7 @@ class JobRunner:
         style = style_for(request.style or character.style)
         size = request.size
         transparent = request.transparent
-        config = await self._storage.guilds.config(job.guild_id)
-        # What every request of this job shares, whatever its kind (ImageRequest's fields).
-        common: dict[str, Any] = {
-            "size": size,
-            "n": job.image_count,
-            "quality": quality_for_tier(config.model_tier, self._settings.image_quality),
-            "output_format": self._settings.output_format,
-            "transparent": transparent,
-            "user_id": job.user_id,
-        }
+        common = await self._common(job, size=size, transparent=transparent)
         if isinstance(request, VaryJobRequest):
             strong = request.strong
             references = await self._variation_references(job, character, strong=strong)
@@ -213,6 +218,63 @@ class JobRunner:
             **common,
         )
 
+    async def _common(self, job: Job, *, size: str, transparent: bool) -> dict[str, Any]:
+        """What every request of this job shares, whatever its kind (ImageRequest's fields)."""
+        config = await self._storage.guilds.config(job.guild_id)
+        return {
+            "size": size,
+            "n": job.image_count,
+            "quality": quality_for_tier(config.model_tier, self._settings.image_quality),
+            "output_format": self._settings.output_format,
+            "transparent": transparent,
+            "user_id": job.user_id,
+        }
+
+    async def _scene_request(
+        self, job: Job, request: SceneJobRequest
+    ) -> tuple[Character, ImageRequest, int]:
+        """A scene's edit request, from its characters as they may be used now
+        (bot/jobs/scene_cast.py), and the scene it is recorded as: (the first character,
+        which files the pictures, the request, the scene id)."""
+        cast = await cast_at_run(self._storage, job)
+        base = await scene_base(self._storage, job, cast)
+        references = await self._read_references([base] if base is not None else [])
+        roles: list[SceneRole] = []
+        used: list[Character] = []
+        for member in cast:
+            pictures = await self._read_references(member.references)
+            if pictures:
+                references += pictures
+                roles.append(
+                    SceneRole(CharacterSheet.from_dict(member.character.sheet), len(pictures))
+                )
+                used.append(member.character)
+        if len(used) < 2:
+            raise SceneConsentWithdrawn()
+        scene_id = await self._storage.scenes.record_cast(
+            job_id=job.id,
+            guild_id=job.guild_id,
+            maker_id=job.user_id,
+            character_ids=[c.id for c in used],
+        )
+        prompt = build_scene_prompt(
+            roles,
+            style_for(request.style or used[0].style),
+            setting=request.setting,
+            size=request.size,
+            change=request.change,
+            edits_first_image=len(references) > sum(r.references for r in roles),
+        )
+        image_request = ImageRequest(
+            prompt=prompt,
+            model=self._settings.vary_model,  # Sunburst keeps subjects consistent
+            references=references,
+            input_fidelity="high",
+            complexity="high",
+            **await self._common(job, size=request.size, transparent=False),
+        )
+        return used[0], image_request, scene_id
+
     async def _variation_references(
         self, job: Job, character: Character, *, strong: bool = False
     ) -> list[bytes]:
@@ -229,6 +291,13 @@ class JobRunner:
             parent_image_id=job.parent_image_id,
             strong=strong,
         )
+        references = await self._read_references(chosen)
+        if not references:
+            raise NotFound("error.no_reference")
+        return references
+
+    async def _read_references(self, chosen: list[StoredImage]) -> list[bytes]:
+        """Stored pictures as PNG bytes for the edits endpoint; unreadable ones skipped."""
         references = []
         for image in chosen:
             try:
@@ -244,6 +313,4 @@ class JobRunner:
                 log.warning("Reference picture %s is too large to send", image.id)
                 continue
             references.append(png)
-        if not references:
-            raise NotFound("error.no_reference")
         return references

@@ -32,6 +32,7 @@ from bot.records import (
     CreateJobRequest,
     JobKind,
     JobRequest,
+    SceneJobRequest,
     VaryJobRequest,
 )
 from bot.storage import NewJob, Storage
@@ -293,9 +294,12 @@ class PictureRequests:
         parent_image_id: int | None = None,
         reference_path: str | None = None,
         fork_of: Character | None = None,
+        reference_count: int | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
         references = MAX_VARIATION_REFERENCES if kind is JobKind.VARY else int(bool(reference_path))
+        if reference_count is not None:
+            references = reference_count
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
             kind=kind,
@@ -316,6 +320,27 @@ class PictureRequests:
             ),
             limits,
             fork_of=fork_of,
+        )
+
+    async def enqueue_scene(
+        self,
+        who: Requester,
+        *,
+        lead_id: int,
+        count: int,
+        request: SceneJobRequest,
+        references: int,
+    ) -> Submitted:
+        """Queue a scene the scene service (bot/scenes.py) has checked: the same quotas,
+        caps, budget and queue as every job, charged to ``who``. ``lead_id``: the character
+        the job is filed under until it runs (the first one)."""
+        return await self._reserve_and_enqueue(
+            who,
+            kind=JobKind.SCENE,
+            character_id=lead_id,
+            count=count,
+            request=request,
+            reference_count=references,
         )
 
     async def check_room(self, who: Requester, count: int) -> None:

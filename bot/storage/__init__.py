@@ -13,6 +13,7 @@ from bot.storage.jobs import JobRepository, Limits, NewJob
 from bot.storage.meta import MetaRepository
 from bot.storage.operations import OperationsRepository
 from bot.storage.quotas import QuotaRepository
+from bot.storage.scenes import SceneRepository
 
 __all__ = [
     "STORAGE_ERRORS",
@@ -37,6 +38,7 @@ class Storage:
         self.quotas = QuotaRepository(self.db)
         self.gallery = GalleryRepository(self.db)
         self.operations = OperationsRepository(self.db)
+        self.scenes = SceneRepository(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -54,7 +54,7 @@ class CharacterRepository:
         """Make one of the character's own pictures its main one; False if it is not (any more)."""
         changed = await self._db.execute(
             "UPDATE characters SET canonical_image_id = ? WHERE id = ? AND EXISTS"
-            " (SELECT 1 FROM images WHERE id = ? AND character_id = ?)",
+            " (SELECT 1 FROM images WHERE id = ? AND character_id = ? AND scene_id IS NULL)",
             (image_id, character_id, image_id, character_id),
         )
         return changed > 0

@@ -96,7 +96,9 @@ def _where(f: GalleryFilter) -> tuple[str, list[Any]]:
     # Without include_private, -1 matches no owner: only public characters are shown.
     viewer = f.viewer_id if f.include_private else -1
     if f.character_id is not None:
-        sql = " WHERE i.character_id = ? AND +i.guild_id = ?"
+        # Its own pictures: a scene is filed under one of its characters but belongs to
+        # all of them (bot/storage/scenes.py), so no one character's filter shows it.
+        sql = " WHERE i.character_id = ? AND +i.guild_id = ? AND i.scene_id IS NULL"
         params: list[Any] = [f.character_id, f.guild_id]
         if f.owner_id is not None:
             sql += " AND +i.owner_id = ?"
@@ -256,7 +258,8 @@ class GalleryRepository:
         """(number of pictures, favorites over all of them)."""
         row = await self._db.fetch_one(
             "SELECT COUNT(*), COALESCE(SUM(favorite_count), 0) FROM images"
-            " WHERE character_id = ? AND guild_id = ?",
+            # A scene's pictures are counted as scenes (bot/storage/scenes.py).
+            " WHERE character_id = ? AND guild_id = ? AND scene_id IS NULL",
             (character_id, guild_id),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)

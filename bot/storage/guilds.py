@@ -21,6 +21,7 @@ _COLUMNS: dict[str, Any] = {
     "favorite_emoji": str,
     "gallery_public": lambda v: int(bool(v)),
     "alert_channel_id": lambda v: None if v is None else int(v),
+    "scenes": str,
 }
 
 

@@ -38,6 +38,7 @@ class ImageRepository:
         input_tokens: int,
         output_tokens: int,
         cost_usd: float | None,
+        scene_id: int | None = None,
     ) -> list[int] | None:
         """Store a job's pictures and charge it, in one transaction.
 
@@ -63,8 +64,8 @@ class ImageRepository:
                     "INSERT INTO images (guild_id, character_id, owner_id, job_id,"
                     " parent_image_id, file_path, thumb_path, width, height, mime, prompt, model,"
                     # A parent deleted while the job ran is no parent any more.
-                    " created_at) VALUES (?, ?, ?, ?, (SELECT id FROM images WHERE id = ?),"
-                    " ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, scene_id) VALUES (?, ?, ?, ?, (SELECT id FROM images WHERE"
+                    " id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         guild_id,
                         character_id,
@@ -79,6 +80,7 @@ class ImageRepository:
                         prompt,
                         model,
                         now,
+                        scene_id,
                     ),
                 )
                 assert cursor.lastrowid is not None
@@ -91,7 +93,7 @@ class ImageRepository:
                 " image_count = MAX(1, MIN(image_count, ?)) WHERE id = ?",
                 (now, input_tokens, output_tokens, cost_usd, prompt, model, len(images), job_id),
             )
-            if ids:
+            if ids and scene_id is None:  # a scene is nobody's main picture
                 # A character's first picture becomes its main one (a fork's too: it starts
                 # with none), and the character counts as drawn from now on.
                 await conn.execute(
@@ -152,6 +154,7 @@ class ImageRepository:
         """The character's most-favorited pictures (at least one favorite), best first."""
         rows = await self._db.fetch_all(
             "SELECT * FROM images WHERE character_id = ? AND favorite_count > 0"
+            " AND scene_id IS NULL"
             " ORDER BY favorite_count DESC, id DESC LIMIT ?",
             (character_id, limit),
         )
@@ -165,6 +168,7 @@ class ImageRepository:
         digits = "".join(ch for ch in id_text if "0" <= ch <= "9")
         rows = await self._db.fetch_all(
             "SELECT * FROM images WHERE character_id = ? AND CAST(id AS TEXT) LIKE ?"
+            " AND scene_id IS NULL"
             " ORDER BY id DESC LIMIT ?",
             (character_id, f"%{digits}%", limit),
         )

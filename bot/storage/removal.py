@@ -20,6 +20,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.scenes import detach_from_scenes
+
 __all__ = [
     "Removed",
     "remove_characters",
@@ -62,9 +64,10 @@ async def repair_main_pictures(conn: aiosqlite.Connection, guild_id: int) -> Non
     """Every character of the guild that has pictures has one of its own as main picture."""
     await conn.execute(
         "UPDATE characters SET canonical_image_id = ("
-        "  SELECT id FROM images WHERE images.character_id = characters.id ORDER BY id LIMIT 1)"
-        " WHERE guild_id = ? AND canonical_image_id IS NULL"
-        " AND EXISTS (SELECT 1 FROM images WHERE images.character_id = characters.id)",
+        "  SELECT id FROM images WHERE images.character_id = characters.id"
+        "  AND images.scene_id IS NULL ORDER BY id LIMIT 1)"
+        " WHERE guild_id = ? AND canonical_image_id IS NULL AND EXISTS (SELECT 1 FROM images"
+        "  WHERE images.character_id = characters.id AND images.scene_id IS NULL)",
         (guild_id,),
     )
 
@@ -92,6 +95,8 @@ async def remove_characters(
     and lose the link to the character and the prompt that described it.
     """
     characters = f"(SELECT c.id FROM characters AS c {where})"
+    # Others' scenes keep their pictures, without these characters (bot/storage/scenes.py).
+    await detach_from_scenes(conn, f"SELECT c.id FROM characters AS c {where}", params)
     await remove_images(conn, removed, guild_id, f"WHERE i.character_id IN {characters}", params)
     async with conn.execute(
         "SELECT DISTINCT reference_path FROM jobs"

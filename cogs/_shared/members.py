@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import discord
 
-__all__ = ["display_name", "remember_name"]
+__all__ = ["display_name", "guild_display_name", "remember_name"]
 
 _NAMES: OrderedDict[tuple[int, int], str] = OrderedDict()
 _NAMES_MAX = 2048
@@ -29,6 +29,11 @@ async def display_name(interaction: discord.Interaction, user_id: int) -> str:
         return interaction.user.display_name
     if guild is None:
         return ""
+    return await guild_display_name(guild, user_id)
+
+
+async def guild_display_name(guild: discord.Guild, user_id: int) -> str:
+    """The same without an interaction (a job's post names the members in it)."""
     cached = _NAMES.get((guild.id, user_id))
     if cached is not None:
         return cached

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.errors import UserInputError
 from bot.quotas import MODEL_TIERS
-from bot.records import GuildConfig
+from bot.records import SCENE_MODES, GuildConfig
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
@@ -49,6 +49,16 @@ GALLERY_CHOICES = [
     ),
 ]
 
+SCENE_NAMES = {
+    "off": "Off: no scenes",
+    "own": "Own characters only",
+    "any": "Any public character whose owner allows it",
+}
+SCENE_CHOICES = [
+    app_commands.Choice(name=_(SCENE_NAMES[mode], key=f"scene.config.choice_{mode}"), value=mode)
+    for mode in SCENE_MODES
+]
+
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
 ALERT_CHANNEL = Option(
@@ -60,6 +70,7 @@ EMOJI = Option("emoji", "One emoji, e.g. ⭐ or a server emoji", key="admin.emoj
 MAX_COUNT = Option("max-count", "Most pictures one request may ask for", key="admin.max_count")
 SIZE = Option("size", "Default picture shape", key="admin.size")
 STYLE = Option("style", "Default art style", key="admin.style")
+SCENES = Option("mode", "Whose characters members may put in a scene", key="admin.scenes")
 TIER = Option("tier", "The tier", key="admin.tier")
 VISIBILITY = Option("visibility", "Public or private", key="admin.visibility")
 RETENTION_DAYS = Option(
@@ -197,6 +208,15 @@ class ConfigCog(
         if visibility not in ("public", "private"):
             raise UserInputError("error.bad_input")
         await self._saved(interaction, gallery_public=visibility == "public")
+
+    @command("scenes", "Whose characters members may put in a scene", key="config.scenes")
+    @options(mode=SCENES)
+    @app_commands.choices(mode=SCENE_CHOICES)
+    async def scenes(self, interaction: discord.Interaction, mode: str) -> None:
+        require_admin(interaction)
+        if mode not in SCENE_MODES:
+            raise UserInputError("error.bad_input")
+        await self._saved(interaction, scenes=mode)
 
     @command(
         "alerts", "Where admins hear about budgets and problems (empty = off)", key="config.alerts"

@@ -72,5 +72,10 @@ def config_embed(interaction: discord.Interaction, config: GuildConfig) -> disco
         else tr(interaction, "config.alerts_off")
     )
     embed.add_field(name=tr(interaction, "config.field_alerts"), value=alerts, inline=True)
+    embed.add_field(
+        name=tr(interaction, "scene.config.field"),
+        value=tr(interaction, f"scene.config.mode_{config.scenes}"),
+        inline=True,
+    )
     embed.set_footer(text=tr(interaction, "config.footer"))
     return embed

@@ -18,6 +18,7 @@ from cogs._shared.options import Option, command, options
 from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal
+from cogs.character.scene import CharacterSceneCommands
 from cogs.character.uploads import start_create
 
 __all__ = ["CharacterCog"]
@@ -61,6 +62,7 @@ VARY_CHARACTER = Option(
 @app_commands.guild_only()
 class CharacterCog(
     CharacterManageCommands,
+    CharacterSceneCommands,
     commands.GroupCog,
     group_name=_("character", key="cmd.character.name"),
     group_description=_("Create and vary your anime characters", key="cmd.character.description"),

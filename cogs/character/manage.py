@@ -181,6 +181,8 @@ def _card_message(
             favorites=tr(interaction, "count.favorites", count=card.favorites),
         ),
     ]
+    if card.scenes:
+        lines.append(tr(interaction, "scene.card.count", count=card.scenes))
     lines.extend(lineage_lines(interaction, card.lineage))
     if character.private:
         lines.append(tr(interaction, "card.embed.private"))

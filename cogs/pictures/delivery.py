@@ -19,11 +19,12 @@ import discord
 from bot.errors import BotError, ContentRefused, DeliveryFailed
 from bot.images.convert import make_thumbnail
 from bot.images.styles import DEFAULT_SIZE
-from bot.records import Character, Job, JobState, StoredImage
+from bot.records import Character, Job, JobKind, JobState, StoredImage
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.eta import eta_text
 from cogs._shared.picture_message import build_picture_message
 from cogs._shared.reply import JobReply
+from cogs._shared.scene_message import build_scene_message
 
 if TYPE_CHECKING:
     from cogs._shared.context import ServicedBot
@@ -186,7 +187,8 @@ class DiscordDelivery:
         if job.state == JobState.DONE:
             # Read back as done: a redelivery after a restart. A crash may have come between
             # the post and its record; posting again would show the pictures twice.
-            existing = await self._find_post(job, f"pic:vary:{images[0].id}")
+            # Every post carries a Delete button for its first picture (a scene has no Vary).
+            existing = await self._find_post(job, f"pic:del:{images[0].id}")
             if existing is not None:
                 log.info("Job %s was already posted (message %s); not again", job.id, existing)
                 await self.services.job_posts.note_posted(
@@ -195,17 +197,7 @@ class DiscordDelivery:
                 return existing
 
         async def build() -> Any:
-            return await build_picture_message(
-                catalog=self.services.catalog,
-                store=self.services.store,
-                locale=job.locale,
-                character=character,
-                images=images,
-                requester_id=job.user_id,
-                style_key=job.request.style or character.style,
-                size_key=job.request.size_key or DEFAULT_SIZE,
-                file_limit=self._file_limit(job),
-            )
+            return await self._build_post(job, character, images)
 
         built = await build()
         message: discord.Message | discord.WebhookMessage | None = await self._edit_original(
@@ -240,6 +232,25 @@ class DiscordDelivery:
             [image.id for image in images], job.channel_id, message.id
         )
         return message.id
+
+    async def _build_post(self, job: Job, character: Character, images: list[StoredImage]) -> Any:
+        """The post of a finished job: a scene's (cogs/_shared/scene_message.py) or a
+        character's picture message."""
+        if job.kind is JobKind.SCENE:
+            return await build_scene_message(
+                self.bot, job, images, file_limit=self._file_limit(job)
+            )
+        return await build_picture_message(
+            catalog=self.services.catalog,
+            store=self.services.store,
+            locale=job.locale,
+            character=character,
+            images=images,
+            requester_id=job.user_id,
+            style_key=job.request.style or character.style,
+            size_key=job.request.size_key or DEFAULT_SIZE,
+            file_limit=self._file_limit(job),
+        )
 
     async def _tidy_stale_notice(self, job: Job, channel: discord.abc.Messageable) -> None:
         """After a late channel post, the member's "Drawing…" message would stay forever

@@ -1,0 +1,147 @@
+"""Scene rows: one picture (or a few) of several characters, linked to each of them.
+
+A scene's pictures are ordinary ``images`` rows with ``scene_id`` set; their
+``character_id`` is the first character still in the scene, so visibility, favorites and
+the Delete button work as for any picture. ``scene_characters`` links every character, in
+the order the prompt named them, with a per-link ``hidden`` flag its owner sets to take
+the scene out of that character's listings (migration 0009).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.records import Character
+from bot.storage.database import Database
+
+__all__ = ["SceneMember", "SceneRepository", "detach_from_scenes"]
+
+
+@dataclass(frozen=True, slots=True)
+class SceneMember:
+    """One character of a scene, in prompt order."""
+
+    character: Character
+    position: int
+    hidden: bool
+
+
+class SceneRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record_cast(
+        self, *, job_id: int, guild_id: int, maker_id: int, character_ids: list[int]
+    ) -> int:
+        """The scene of ``job_id`` with exactly these characters linked; its id.
+
+        Called when the job runs (and again if it is retried): the cast is the one the
+        run-time consent check let through, so a character dropped meanwhile is not linked.
+        """
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO scenes (guild_id, maker_id, job_id, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (guild_id, maker_id, job_id, time.time()),
+            )
+            async with conn.execute("SELECT id FROM scenes WHERE job_id = ?", (job_id,)) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            scene_id = int(row[0])
+            await conn.execute("DELETE FROM scene_characters WHERE scene_id = ?", (scene_id,))
+            await conn.executemany(
+                "INSERT INTO scene_characters (scene_id, character_id, position)"
+                " SELECT ?, id, ? FROM characters WHERE id = ?",
+                [(scene_id, position, cid) for position, cid in enumerate(character_ids)],
+            )
+        return scene_id
+
+    async def members(self, scene_id: int) -> list[SceneMember]:
+        """The scene's characters still linked to it, in prompt order."""
+        rows = await self._db.fetch_all(
+            "SELECT c.*, sc.position AS scene_position, sc.hidden AS scene_hidden"
+            " FROM scene_characters AS sc JOIN characters AS c ON c.id = sc.character_id"
+            " WHERE sc.scene_id = ? ORDER BY sc.position",
+            (scene_id,),
+        )
+        return [
+            SceneMember(Character.from_row(r), int(r["scene_position"]), bool(r["scene_hidden"]))
+            for r in rows
+        ]
+
+    async def maker(self, scene_id: int) -> tuple[int, int] | None:
+        """(guild id, maker id) of a scene, or None when there is no such scene."""
+        row = await self._db.fetch_one(
+            "SELECT guild_id, maker_id FROM scenes WHERE id = ?", (scene_id,)
+        )
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def hide_for_owner(self, scene_id: int, owner_id: int) -> list[int]:
+        """Take the scene out of the listings of every character ``owner_id`` has in it;
+        the ids of those characters (empty: the member has none in it)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT sc.character_id FROM scene_characters AS sc"
+                " JOIN characters AS c ON c.id = sc.character_id"
+                " WHERE sc.scene_id = ? AND c.owner_id = ? ORDER BY sc.position",
+                (scene_id, owner_id),
+            ) as cursor:
+                ids = [int(r[0]) for r in await cursor.fetchall()]
+            await conn.executemany(
+                "UPDATE scene_characters SET hidden = 1 WHERE scene_id = ? AND character_id = ?",
+                [(scene_id, cid) for cid in ids],
+            )
+        return ids
+
+    async def count_for_character(self, character_id: int) -> int:
+        """The scenes a character is shown in: linked, not hidden, with a picture left."""
+        value = await self._db.fetch_value(
+            "SELECT COUNT(*) FROM scene_characters AS sc WHERE sc.character_id = ?"
+            " AND sc.hidden = 0 AND EXISTS (SELECT 1 FROM images WHERE scene_id = sc.scene_id)",
+            (character_id,),
+        )
+        return int(value or 0)
+
+    async def set_allowed(self, guild_id: int, character_id: int, allowed: bool) -> bool:
+        changed = await self._db.execute(
+            "UPDATE characters SET scenes_allowed = ? WHERE id = ? AND guild_id = ?",
+            (int(allowed), character_id, guild_id),
+        )
+        return changed > 0
+
+
+async def detach_from_scenes(conn: aiosqlite.Connection, characters_sql: str, params: Any) -> None:
+    """Before characters are deleted: take them out of every scene, inside the caller's
+    transaction (bot/storage/removal.py).
+
+    Scenes made by others stay, without the deleted characters: their pictures move to the
+    first character still in the scene (so they are not deleted with the character they
+    were filed under), and the prompt that spelled the deleted character out is erased. A
+    scene with no character left goes with its last one. ``characters_sql`` is a caller's
+    fixed ``SELECT c.id …`` fragment; only values are bound.
+    """
+    async with conn.execute(characters_sql, params) as cursor:
+        going = [int(r[0]) for r in await cursor.fetchall()]
+    if not going:
+        return
+    marks = ", ".join("?" for _ in going)
+    async with conn.execute(
+        f"SELECT DISTINCT scene_id FROM scene_characters WHERE character_id IN ({marks})", going
+    ) as cursor:
+        scenes = [int(r[0]) for r in await cursor.fetchall()]
+    await conn.execute(f"DELETE FROM scene_characters WHERE character_id IN ({marks})", going)
+    for scene_id in scenes:
+        await conn.execute(
+            "UPDATE images SET prompt = '', character_id = COALESCE((SELECT character_id"
+            "  FROM scene_characters WHERE scene_id = ? ORDER BY position LIMIT 1), character_id)"
+            " WHERE scene_id = ?",
+            (scene_id, scene_id),
+        )
+        await conn.execute(
+            "UPDATE jobs SET prompt = NULL WHERE id = (SELECT job_id FROM scenes WHERE id = ?)",
+            (scene_id,),
+        )

@@ -1,0 +1,118 @@
+"""/character scene and /character scenes, as a mixin for the /character group.
+
+``CharacterCog`` (cogs/character/cog.py) lists ``CharacterSceneCommands`` among its bases,
+as it does the manage commands. The rules (consent, references, the prompt) are
+bot/scenes.py's; here the options are read, names resolved, and the answer rendered.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.scenes import SETTING_LIMIT, SceneRequest
+from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
+from cogs._shared.context import requester, services, tr
+from cogs._shared.options import Option, command, options
+from cogs._shared.reply import acknowledge, reply
+from cogs._shared.start_job import start_job
+
+__all__ = ["CharacterSceneCommands"]
+
+
+# This file's slash-command options, each declared once (cogs/_shared/options.py).
+FIRST = Option("first", "A character in the scene (yours, or one shared here)", key="scene_first")
+SECOND = Option("second", "Another character in the scene", key="scene_second")
+THIRD = Option("third", "A third character (optional)", key="scene_third")
+FOURTH = Option("fourth", "A fourth character (optional)", key="scene_fourth")
+SETTING = Option(
+    "setting", "What happens and where, e.g. sharing ramen at a night market", key="scene_setting"
+)
+SCENE_STYLE = Option("style", "Art style", key="scene_style", name_key="style")
+SCENE_SIZE = Option(
+    "size", "Picture shape (wide unless you choose)", key="scene_size", name_key="size"
+)
+SCENE_COUNT = Option("count", "How many pictures (1-4)", key="scene_count", name_key="count")
+SWITCH_CHARACTER = Option(
+    "character", "One of your characters", key="scenes_character", name_key="character"
+)
+SWITCH_ALLOWED = Option(
+    "allowed", "True: others may put it in their scenes. False: only you", key="scenes_allowed"
+)
+
+
+class CharacterSceneCommands(commands.Cog):
+    """Scenes of several characters. Mix into the /character GroupCog."""
+
+    @command("scene", "Two to four characters together in one picture", key="scene")
+    @options(
+        first=FIRST,
+        second=SECOND,
+        setting=SETTING,
+        third=THIRD,
+        fourth=FOURTH,
+        style=SCENE_STYLE,
+        size=SCENE_SIZE,
+        count=SCENE_COUNT,
+    )
+    @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES)
+    async def scene(
+        self,
+        interaction: discord.Interaction,
+        first: app_commands.Range[str, 1, 100],
+        second: app_commands.Range[str, 1, 100],
+        setting: app_commands.Range[str, 1, SETTING_LIMIT],
+        third: app_commands.Range[str, 1, 100] | None = None,
+        fourth: app_commands.Range[str, 1, 100] | None = None,
+        style: str | None = None,
+        size: str | None = None,
+        count: app_commands.Range[int, 1, 4] = 1,
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        # A bad pick raises; the tree's error handler answers privately.
+        picked = [value for value in (first, second, third, fourth) if value]
+        ids = [await resolve_character(interaction, value) for value in picked]
+        request = SceneRequest(ids, setting, style=style, size=size, count=count)
+        who = requester(interaction)
+        scenes = services(interaction).scenes
+        await start_job(interaction, lambda: scenes.request_scene(who, request))
+
+    @scene.autocomplete("first")
+    @scene.autocomplete("second")
+    @scene.autocomplete("third")
+    @scene.autocomplete("fourth")
+    async def _scene_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        config = await services(interaction).guild_settings.config(interaction.guild_id or 0)
+        return await character_choices(interaction, current, own_only=config.scenes != "any")
+
+    @command(
+        "scenes",
+        "Let others put one of your characters in their scenes, or not",
+        key="scenes_switch",
+    )
+    @options(character=SWITCH_CHARACTER, allowed=SWITCH_ALLOWED)
+    async def scenes_switch(
+        self,
+        interaction: discord.Interaction,
+        character: app_commands.Range[str, 1, 100],
+        allowed: bool,
+    ) -> None:
+        await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
+        updated = await services(interaction).scenes.set_scenes_allowed(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            await resolve_character(interaction, character, own_only=True),
+            allowed,
+        )
+        key = "scene.switch_on" if updated.scenes_allowed else "scene.switch_off"
+        await reply(interaction, content=tr(interaction, key, name=updated.name), ephemeral=True)
+
+    @scenes_switch.autocomplete("character")
+    async def _switch_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current, own_only=True)

@@ -1,0 +1,374 @@
+"""/character scene, end to end: members' characters meet in one picture.
+
+A scene is an images.edit whose reference images show every character in it, in the order
+the prompt names them; who may be in it is one consent rule, checked when the member asks
+and again when the job runs (bot/jobs/scene_cast.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import StartBot
+from tests.e2e.helpers import (
+    admin_says,
+    confirm,
+    db_value,
+    drawn_character,
+    embed_text,
+    query,
+    refusal,
+    say,
+    stored_picture,
+)
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.records import Message
+from tests.fakes.openai import FakeOpenAI
+
+# Where to keep the pictures a test makes, to look at them (unset: not kept).
+ARTIFACTS = os.environ.get("SCENE_ARTIFACTS")
+
+
+def scene_posted(message: object) -> bool:
+    """The scene is posted: its pictures and the scene's buttons under them."""
+    return bool(getattr(message, "attachments", None)) and any(
+        cid.startswith("pic:svary:") for cid in getattr(message, "custom_ids", [])
+    )
+
+
+def keep_picture(name: str, data: bytes) -> None:
+    """Keep a picture the bot posted, to look at it (SCENE_ARTIFACTS=folder)."""
+    if ARTIFACTS:
+        Path(ARTIFACTS, name).write_bytes(data)
+
+
+def scene_button(message: Message, action: str) -> str:
+    return next(c for c in message.custom_ids if c.startswith(f"pic:{action}:"))
+
+
+def scene_image(message: Message) -> int:
+    return int(scene_button(message, "svary").split(":")[2])
+
+
+async def open_scenes(admin: Member) -> None:
+    """The server lets members put others' public characters in their scenes."""
+    await admin_says(admin, "config scenes", say("scene.config.mode_any"), mode="any")
+
+
+async def scene(member: Member, *characters: int, setting: str = "sharing ramen") -> Any:
+    names = ["first", "second", "third", "fourth"]
+    options = {names[i]: str(c) for i, c in enumerate(characters)}
+    return await member.slash("character scene", setting=setting, **options)
+
+
+async def three_members(guild: Guild, data_dir: Path) -> tuple[list[Member], list[int], list[int]]:
+    """Alice's Aiko, Bob's Ren and Carol's Mika, drawn, on a server open to scenes:
+    (members, characters, their main pictures)."""
+    admin = guild.add_member("admin", admin=True)
+    members = [guild.add_member(name) for name in ("alice", "bob", "carol")]
+    characters, mains = [], []
+    for member, (name, looks) in zip(
+        members,
+        [("Aiko", "silver hair"), ("Ren", "black coat"), ("Mika", "pink bob cut")],
+        strict=True,
+    ):
+        _, main, character = await drawn_character(member, data_dir, name, looks)
+        characters.append(character)
+        mains.append(main)
+    await open_scenes(admin)
+    return members, characters, mains
+
+
+async def card_text(member: Member, character: int) -> str:
+    """The text of a character's card, as ``member`` sees it with /character show."""
+    handle = await member.slash("character show", character=str(character))
+    card = await handle.wait_original(lambda m: bool(m.attachments), timeout=15)
+    return str(card.embeds[0]["description"])
+
+
+def scene_jobs(data_dir: Path) -> list[tuple[Any, ...]]:
+    return query(data_dir, "SELECT state, charged FROM jobs WHERE kind = 'scene' ORDER BY id")
+
+
+# --------------------------------------------------------------------------- the scene
+
+
+async def test_two_members_characters_meet_in_one_scene(
+    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    admin = guild.add_member("admin", admin=True)
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    _, aiko_main, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair, red eyes")
+    _, ren_main, ren = await drawn_character(bob, data_dir, "Ren", "black coat, green scarf")
+    await open_scenes(admin)
+
+    handle = await scene(alice, aiko, ren, setting="sharing ramen at a night market")
+    message = await handle.wait_original(scene_posted, timeout=20)
+
+    # One edit request: both main pictures, in the order the prompt names the characters.
+    edit = fake_openai.requests_for("edits")[-1]
+    sent = [image.data for image in edit.images]
+    assert sent.index(stored_picture(data_dir, aiko_main)) < sent.index(
+        stored_picture(data_dir, ren_main)
+    )
+    prompt = edit.prompt or ""
+    for fact in ("silver hair, red eyes", "black coat, green scarf", "ramen at a night market"):
+        assert fact in prompt
+    assert prompt.index("Aiko") < prompt.index("Ren")
+    assert "Reference image 1 shows Aiko" in prompt and "Reference image 2 shows Ren" in prompt
+
+    # The post names every character and its creator by name, and pings nobody.
+    embed = message.embeds[0]
+    assert "Aiko" in embed["title"] and "Ren" in embed["title"]
+    assert "**Aiko**, created by Alice" in embed["description"]
+    assert "**Ren**, created by Bob" in embed["description"]
+    assert "<@" not in embed_text(message) and not message.content
+    assert message.allowed_mentions is None or not any(
+        message.allowed_mentions.get(kind) for kind in ("users", "roles", "replied_user")
+    )
+    actions = sorted(cid.split(":")[1] for cid in message.custom_ids)
+    assert actions == ["del", "fav", "shide", "sreroll", "svary"]
+
+    # Stored once, linked to both, charged to the member who asked.
+    picture = scene_image(message)
+    scene_id = db_value(data_dir, "SELECT scene_id FROM images WHERE id = ?", picture)
+    links = query(
+        data_dir,
+        "SELECT character_id FROM scene_characters WHERE scene_id = ? ORDER BY position",
+        scene_id,
+    )
+    assert links == [(aiko,), (ren,)]
+    assert query(data_dir, "SELECT user_id, charged FROM jobs WHERE kind = 'scene'") == [
+        (alice.id, 1)
+    ]
+    keep_picture("scene-result.png", message.attachments[0].data)
+
+    # Each character's card says it is in a scene.
+    card = await (await bob.slash("character show", character=str(ren))).wait_original(
+        lambda m: bool(m.attachments), timeout=15
+    )
+    assert "in 1 scene" in card.embeds[0]["description"]
+    keep_picture("scene-card.png", card.attachments[0].data)
+    # ...and the scene is not one of its own pictures (never a reference of its variations).
+    assert db_value(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", ren) == (
+        ren_main
+    )
+    fake_discord.assert_no_violations()
+
+
+async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
+    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    _, aiko_main, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
+    _, _, mika = await drawn_character(alice, data_dir, "Mika", "pink bob cut")
+    posted = await (await scene(alice, aiko, mika)).wait_original(scene_posted, timeout=20)
+    picture = scene_image(posted)
+
+    # Vary scene: the earlier scene goes first, then each character's references.
+    opened = await alice.click(posted, scene_button(posted, "svary"))
+    await opened.wait_ack()
+    assert opened.modal is not None and f"#{picture}" in opened.modal["title"]
+    submitted = await opened.submit_modal({"change": "it starts to rain"})
+    varied = await submitted.wait_original(scene_posted, timeout=20)
+    edit = fake_openai.requests_for("edits")[-1]
+    assert edit.images[0].data == stored_picture(data_dir, picture)
+    assert edit.images[1].data == stored_picture(data_dir, aiko_main)
+    assert "Change only: it starts to rain." in (edit.prompt or "")
+    assert f"Edit of** #{picture}" in varied.embeds[0]["description"]
+
+    # Re-roll: someone else is refused privately; the maker gets the scene again.
+    text = await refusal(await bob.click(varied, scene_button(varied, "sreroll")))
+    assert text == say("error.reroll_not_owner")
+    press = await alice.click(varied, scene_button(varied, "sreroll"))
+    await press.wait_original(scene_posted, timeout=20)
+    again = fake_openai.requests_for("edits")[-1]
+    assert again.prompt == edit.prompt and len(again.images) == len(edit.images)
+    assert scene_jobs(data_dir) == [("done", 1)] * 3
+
+
+# --------------------------------------------------------------------------- consent
+
+
+async def test_refusals_are_private_and_cost_nothing(
+    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    admin = guild.add_member("admin", admin=True)
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    _, _, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
+    _, _, ren = await drawn_character(bob, data_dir, "Ren", "black coat")
+    edits_before = len(fake_openai.requests_for("edits"))
+
+    # Out of the box a server allows scenes with one's own characters only.
+    text = await refusal(await scene(alice, aiko, ren))
+    assert text == say("scene.error.own_only", name="Ren")
+
+    # Allowed by the server, but Bob keeps Ren out of others' scenes...
+    await open_scenes(admin)
+    switched = await bob.slash("character scenes", character=str(ren), allowed=False)
+    await switched.wait_for_reply(lambda m: "stays out" in (m.content or ""), timeout=10)
+    text = await refusal(await scene(alice, aiko, ren))
+    assert text == say("scene.error.opted_out", name="Ren")
+
+    # ...or Ren is private: Alice is told as of any character she cannot see.
+    await (await bob.slash("character scenes", character=str(ren), allowed=True)).wait_for_reply(
+        lambda m: m.ephemeral, timeout=10
+    )
+    hidden = await bob.slash("character private", character=str(ren), hidden=True)
+    await hidden.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    text = await refusal(await scene(alice, aiko, ren))
+    assert text == say("error.character_not_found")
+
+    # Nothing was queued, sent or charged.
+    assert scene_jobs(data_dir) == []
+    assert len(fake_openai.requests_for("edits")) == edits_before
+    charged = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND charged = 1"
+    assert db_value(data_dir, charged, alice.id) == 1  # Aiko's own picture only
+
+
+async def test_a_character_made_private_while_the_scene_waits_is_not_sent(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+) -> None:
+    await start_bot(max_concurrent_jobs="1")
+    (alice, bob, _), (aiko, ren, mika), (aiko_main, ren_main, mika_main) = await three_members(
+        guild, data_dir
+    )
+
+    # A picture held at OpenAI keeps the only drawing slot busy: the scenes wait in line.
+    fake_openai.hold()
+    busy = await alice.slash("character create", name="Busy", description="a placeholder")
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    three = await scene(alice, aiko, ren, mika, setting="a picnic")
+    await three.wait_original(lambda m: "Queued" in (m.content or ""), timeout=10)
+    two = await scene(alice, aiko, ren, setting="a duel")
+    await two.wait_original(lambda m: "Queued" in (m.content or ""), timeout=10)
+
+    hidden = await bob.slash("character private", character=str(ren), hidden=True)
+    await hidden.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    fake_openai.release()
+    await busy.wait_original(lambda m: bool(m.attachments), timeout=20)
+
+    # Three asked, two may still be used: drawn without Ren, and the post names only them.
+    posted = await three.wait_original(scene_posted, timeout=20)
+    edit = fake_openai.requests_for("edits")[-1]
+    sent = [image.data for image in edit.images]
+    assert stored_picture(data_dir, ren_main) not in sent
+    assert stored_picture(data_dir, aiko_main) in sent
+    assert stored_picture(data_dir, mika_main) in sent
+    assert "Ren" not in (edit.prompt or "") and "Ren" not in embed_text(posted)
+
+    # Two asked, one left: no picture, a private explanation, nothing charged.
+    text = await refusal(two)
+    assert say("scene.error.withdrawn") in text
+    assert scene_jobs(data_dir)[-1] == ("failed", 0)
+    assert len(fake_openai.requests_for("edits")) == 1
+
+
+# --------------------------------------------------------------------------- listings
+
+
+async def test_hiding_and_deleting_a_scene_work_after_a_restart(
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    first = await start_bot()
+    (alice, bob, carol), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    posted = await (await scene(alice, aiko, ren)).wait_original(scene_posted, timeout=20)
+    picture = scene_image(posted)
+
+    assert await first.stop() == 0
+    await start_bot()  # a new process: nothing of the old message is cached
+
+    # Carol has no character in it: nothing to hide. Bob takes it out of Ren's listings.
+    press = await carol.click(posted, scene_button(posted, "shide"))
+    assert "None of your characters" in (await press.wait_for_reply(lambda m: m.ephemeral)).content
+    press = await bob.click(posted, scene_button(posted, "shide"))
+    hidden = await press.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    assert "Ren" in hidden.content and "no longer shows" in hidden.content
+    assert "scene" not in await card_text(bob, ren)
+    assert "in 1 scene" in await card_text(alice, aiko)
+
+    # Only its maker (or an admin) deletes it.
+    press = await bob.click(posted, scene_button(posted, "del"))
+    assert (await press.wait_for_reply(lambda m: m.ephemeral)).content == say(
+        "error.delete_not_owner"
+    )
+    press = await alice.click(posted, scene_button(posted, "del"))
+    await press.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    await fake_discord.wait_for(lambda _f: fake_discord.message(posted.id).deleted, timeout=10)
+    assert db_value(data_dir, "SELECT COUNT(*) FROM images WHERE id = ?", picture) == 0
+
+
+async def test_mydata_delete_takes_a_character_out_of_others_scenes(
+    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    (_, bob, carol), (aiko, ren, mika), _ = await three_members(guild, data_dir)
+    # Filed under Ren (its first character): Bob's erasure must not take Carol's scene.
+    posted = await (await scene(carol, ren, mika, aiko)).wait_original(scene_posted, timeout=20)
+    picture = scene_image(posted)
+
+    bobs_post = db_value(data_dir, "SELECT message_id FROM images WHERE owner_id = ?", bob.id)
+    prompt = await (await bob.slash("mydata delete")).wait_original(lambda m: m.buttons)
+    await confirm(bob, prompt, fake_discord, "✅")
+    # Bob's own post goes (the bot removes it in the background); Carol's scene stays.
+    await fake_discord.wait_for(lambda _f: fake_discord.message(bobs_post).deleted, timeout=10)
+
+    row = query(data_dir, "SELECT character_id, owner_id, prompt FROM images WHERE id = ?", picture)
+    assert row == [(mika, carol.id, "")]  # kept, refiled, without the words about Ren
+    scene_id = db_value(data_dir, "SELECT scene_id FROM images WHERE id = ?", picture)
+    links = query(
+        data_dir,
+        "SELECT character_id FROM scene_characters WHERE scene_id = ? ORDER BY position",
+        scene_id,
+    )
+    assert links == [(mika,), (aiko,)]
+    assert not fake_discord.message(posted.id).deleted
+    assert "black coat" not in json.dumps(query(data_dir, "SELECT prompt FROM jobs"))
+
+
+# --------------------------------------------------------------------------- languages, limits
+
+
+async def test_a_chinese_members_scene_reads_chinese(
+    bot: object, guild: Guild, data_dir: Path
+) -> None:
+    mei = guild.add_member("mei", locale="zh-CN")
+    _, _, xue = await drawn_character(mei, data_dir, "小雪", "银色长发")
+    _, _, yue = await drawn_character(mei, data_dir, "小月", "黑色短发")
+    posted = await (await scene(mei, xue, yue, setting="在夜市一起吃拉面")).wait_original(
+        scene_posted, timeout=20
+    )
+    description = posted.embeds[0]["description"]
+    assert "**场景：** 在夜市一起吃拉面" in description
+    assert "**小雪**，创建者：Mei" in description and "2 个角色" in description
+    labels = [b["label"] for b in posted.buttons]
+    assert "修改同框图" in labels and "从我的角色中隐藏" in labels
+
+
+async def test_the_post_fits_discord_limits_with_four_long_cjk_names(
+    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+) -> None:
+    member = guild.add_member("m", global_name="長" * 32)
+    names = [("春夏秋冬東西南北"[i] * 64) for i in range(4)]
+    ids = [(await drawn_character(member, data_dir, name, "桜色の髪" * 100))[2] for name in names]
+    posted = await (await scene(member, *ids, setting="夜" * 600)).wait_original(
+        scene_posted, timeout=20
+    )
+    embed = posted.embeds[0]
+    assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
+    total = sum(
+        len(e.get("title") or "")
+        + len(e.get("description") or "")
+        + len((e.get("footer") or {}).get("text") or "")
+        for e in posted.embeds
+    )
+    assert total <= 6000
+    for name in names:
+        assert name[:60] in embed["description"]
+    fake_discord.assert_no_violations()
