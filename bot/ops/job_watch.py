@@ -51,16 +51,17 @@ class WatchedObserver:
     ) -> int | None:
         message_id = await self.inner.job_done(job, character, images)
         kind = job.kind.value
-        self._metrics.jobs.labels("done", kind).inc()
-        self._metrics.images.labels(kind).inc(len(images))
-        if job.started_at is not None:
-            self._metrics.job_duration.labels(kind).observe(max(0.0, time.time() - job.started_at))
+        # Read before counting anything, so a scrape never sees a job done without its tokens.
         usage = await self._storage.operations.job_usage(job.id)
         if usage is not None:
             self._metrics.tokens.labels("input").inc(usage.input_tokens)
             self._metrics.tokens.labels("output").inc(usage.output_tokens)
             if usage.cost_usd is not None:
                 self._metrics.cost.inc(usage.cost_usd)
+        self._metrics.images.labels(kind).inc(len(images))
+        if job.started_at is not None:
+            self._metrics.job_duration.labels(kind).observe(max(0.0, time.time() - job.started_at))
+        self._metrics.jobs.labels("done", kind).inc()
         log.info(
             "Job %s done: %d pictures posted", job.id, len(images), extra=_about(job, "job.done")
         )

@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     say,
     seed,
     stored_files,
+    thumbnails_made,
 )
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
@@ -46,6 +47,8 @@ async def test_the_sweep_deletes_old_unfavorited_pictures_their_files_and_orphan
         if name == "Loved":
             star = await bob.click(message, button(message, "fav"))
             await star.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    # Thumbnails are made after each post; the files named below include them.
+    await thumbnails_made(bot, *pictures.values())
     # Made 31 days ago (and the other server's pictures too: it has no retention).
     old = [pictures[n] for n in ("Loved", "Old", "Older")] + [1, 2]
     for picture in old:
