@@ -13,14 +13,25 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from bot.images.styles import DEFAULT_SIZE, SIZES
+from bot.records_creator import (
+    AvatarJobRequest,
+    CutoutJobRequest,
+    ImageKind,
+    SheetJobRequest,
+    creator_request,
+)
 
 __all__ = [
+    "CREATOR_KINDS",
     "PENDING_STATES",
     "SCOPES",
+    "AvatarJobRequest",
     "Character",
     "CreateJobRequest",
+    "CutoutJobRequest",
     "GallerySort",
     "GuildConfig",
+    "ImageKind",
     "Job",
     "JobKind",
     "JobRequest",
@@ -29,6 +40,7 @@ __all__ = [
     "QuotaLimit",
     "Row",
     "Scope",
+    "SheetJobRequest",
     "StoredImage",
     "VaryJobRequest",
     "parse_job_request",
@@ -62,6 +74,10 @@ class JobKind(StrEnum):
     VARY = "vary"
     # Written by early versions for a re-roll; it is drawn (and re-rolled) as a creation.
     REROLL = "reroll"
+    # Creator tools (bot/jobs/creator.py): edits of the character's references.
+    SHEET = "sheet"
+    AVATAR = "avatar"
+    CUTOUT = "cutout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +129,12 @@ class VaryJobRequest:
         }
 
 
-JobRequest = CreateJobRequest | VaryJobRequest
+JobRequest = (
+    CreateJobRequest | VaryJobRequest | SheetJobRequest | AvatarJobRequest | CutoutJobRequest
+)
+
+# The creator tools' jobs: edits that send the character's references, like a variation.
+CREATOR_KINDS = (JobKind.SHEET, JobKind.AVATAR, JobKind.CUTOUT)
 
 
 def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
@@ -126,6 +147,8 @@ def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
     size_key = _text_or_none(stored.get("size_key"))
     size = _text_or_none(stored.get("size")) or SIZES.get(size_key or DEFAULT_SIZE, "")
     style = _text_or_none(stored.get("style"))
+    if kind in CREATOR_KINDS:
+        return creator_request(kind, stored, size=size, size_key=size_key, style=style)
     if kind is JobKind.VARY:
         varied = stored.get("varied_character_id")
         return VaryJobRequest(
@@ -254,10 +277,13 @@ class StoredImage:
     message_id: int | None
     favorite_count: int
     created_at: float
+    kind: ImageKind = ImageKind.ORDINARY
 
     @classmethod
     def from_row(cls, row: Row) -> StoredImage:
-        return cls(**{name: row[name] for name in cls.__slots__})
+        values = {name: row[name] for name in cls.__slots__}
+        values["kind"] = ImageKind(values["kind"])
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)

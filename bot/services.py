@@ -8,12 +8,14 @@ from openai import AsyncOpenAI
 
 from bot.characters import CharacterService
 from bot.config import Settings
+from bot.expressions import ExpressionService
 from bot.gallery import GalleryService
 from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
 from bot.jobs.board import QueueBoard
+from bot.jobs.creator import CreatorRequests
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.posts import JobPosts
 from bot.jobs.queue import JobQueue
@@ -46,6 +48,8 @@ class Services:
     mydata: MyDataService
     guild_settings: GuildSettingsService
     usage: UsageService
+    creator: CreatorRequests  # reference sheets, avatars, cut-outs (bot/jobs/creator.py)
+    expressions: ExpressionService  # server stickers and emoji (bot/expressions.py)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -74,6 +78,7 @@ class Services:
         queue.budget_check = quotas.recheck_budget
         catalog = Catalog.load()
         gallery = GalleryService(storage, store, catalog)
+        requests = PictureRequests(storage, images, store, queue, quotas)
         return cls(
             settings=settings,
             storage=storage,
@@ -83,7 +88,7 @@ class Services:
             queue_board=QueueBoard(storage, queue),
             job_posts=JobPosts(storage),
             quotas=quotas,
-            requests=PictureRequests(storage, images, store, queue, quotas),
+            requests=requests,
             catalog=catalog,
             gallery=gallery,
             characters=CharacterService(storage, store, catalog, gallery),
@@ -91,6 +96,8 @@ class Services:
             mydata=MyDataService(storage, store),
             guild_settings=GuildSettingsService(storage),
             usage=UsageService(storage, settings),
+            creator=CreatorRequests(requests),
+            expressions=ExpressionService(storage, store),
         )
 
     async def open(self) -> None:

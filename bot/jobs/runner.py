@@ -15,13 +15,25 @@ from typing import Any
 from bot.config import Settings
 from bot.errors import CharacterGone, NotFound
 from bot.images.convert import make_thumbnail, normalize_upload, picture_size
+from bot.images.creator_prompts import build_creator_prompt, image_kind_for
 from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import CharacterSheet, build_create_prompt, build_vary_prompt, style_for
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
+from bot.images.styles import StylePreset
 from bot.jobs.references import variation_references
-from bot.records import Character, Job, JobState, StoredImage, VaryJobRequest
+from bot.records import (
+    AvatarJobRequest,
+    Character,
+    CutoutJobRequest,
+    ImageKind,
+    Job,
+    JobState,
+    SheetJobRequest,
+    StoredImage,
+    VaryJobRequest,
+)
 from bot.storage import NewImage, Storage
 
 __all__ = ["Answer", "JobRunner"]
@@ -102,6 +114,7 @@ class JobRunner:
             "input_tokens": result.text_input_tokens + result.image_input_tokens,
             "output_tokens": result.output_tokens,
             "cost_usd": cost,
+            "image_kind": str(image_kind_for(job.kind)),
         }
         return Answer(job, character, result.images, record)
 
@@ -176,9 +189,11 @@ class JobRunner:
             "transparent": transparent,
             "user_id": job.user_id,
         }
+        if isinstance(request, SheetJobRequest | AvatarJobRequest | CutoutJobRequest):
+            return await self._creator_request(job, character, request, sheet, style, common)
         if isinstance(request, VaryJobRequest):
             strong = request.strong
-            references = await self._variation_references(job, character, strong=strong)
+            references, sheet_leads = await self._references(job, character, strong=strong)
             prompt = build_vary_prompt(
                 sheet,
                 style,
@@ -187,6 +202,7 @@ class JobRunner:
                 size=size,
                 transparent=transparent,
                 references=len(references),
+                sheet_leads=sheet_leads,
             )
             return ImageRequest(
                 prompt=prompt,
@@ -210,10 +226,43 @@ class JobRunner:
             **common,
         )
 
+    async def _creator_request(
+        self,
+        job: Job,
+        character: Character,
+        request: SheetJobRequest | AvatarJobRequest | CutoutJobRequest,
+        sheet: CharacterSheet,
+        style: StylePreset,
+        common: dict[str, Any],
+    ) -> ImageRequest:
+        """A reference sheet, an avatar or a cut-out: an edit with the character's references."""
+        # A cut-out redraws the picture it was asked from: that one goes first.
+        cutout = isinstance(request, CutoutJobRequest)
+        references, sheet_leads = await self._references(job, character, sheet_first=not cutout)
+        return ImageRequest(
+            prompt=build_creator_prompt(
+                request, sheet, style, references=len(references), sheet_leads=sheet_leads
+            ),
+            model=self._settings.vary_model,
+            references=references,
+            input_fidelity="high",
+            # A sheet plans a whole layout; an avatar or a cut-out stays close.
+            complexity="high" if isinstance(request, SheetJobRequest) else "low",
+            **common,
+        )
+
     async def _variation_references(
         self, job: Job, character: Character, *, strong: bool = False
     ) -> list[bytes]:
-        """The reference pictures of a variation, as PNG bytes, most important first.
+        """The reference pictures of a variation, as PNG bytes, most important first."""
+        references, _ = await self._references(job, character, strong=strong)
+        return references
+
+    async def _references(
+        self, job: Job, character: Character, *, strong: bool = False, sheet_first: bool = True
+    ) -> tuple[list[bytes], bool]:
+        """The reference pictures of a variation, as PNG bytes, most important first, and
+        whether the first one sent is a reference sheet.
 
         Chosen now, not at submission (see bot.jobs.references): only pictures of the
         character's lineage that the job's member may still see. An unreadable picture is
@@ -225,8 +274,10 @@ class JobRunner:
             job.user_id,
             parent_image_id=job.parent_image_id,
             strong=strong,
+            sheet_first=sheet_first,
         )
         references = []
+        sheet_leads: bool | None = None
         for image in chosen:
             try:
                 data = await asyncio.to_thread(self._store.read, image.file_path)
@@ -241,6 +292,8 @@ class JobRunner:
                 log.warning("Reference picture %s is too large to send", image.id)
                 continue
             references.append(png)
+            if sheet_leads is None:
+                sheet_leads = image.kind == ImageKind.SHEET
         if not references:
             raise NotFound("error.no_reference")
-        return references
+        return references, bool(sheet_leads)

@@ -28,6 +28,7 @@ from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
 from bot.jobs.shape import known, shape_request
 from bot.quotas import QuotaService
 from bot.records import (
+    CREATOR_KINDS,
     Character,
     CreateJobRequest,
     JobKind,
@@ -127,7 +128,7 @@ class PictureRequests:
             config, style=request.style, size_key=request.size, count=request.count
         )
         # Cheap refusals first: a member with no quota or room left costs no download, no
-        # decode and no moderation call (_reserve_and_enqueue checks again, atomically).
+        # decode and no moderation call (reserve_and_enqueue checks again, atomically).
         await self.check_room(who, count)
         data = request.reference
         if data is None and fetch_reference is not None:
@@ -148,7 +149,7 @@ class PictureRequests:
                 self.store.save, who.guild_id, reference, "image/png", kind="ref"
             )
         try:
-            return await self._reserve_and_enqueue(
+            return await self.reserve_and_enqueue(
                 who,
                 kind=JobKind.CREATE,
                 character_id=character_id,
@@ -190,7 +191,7 @@ class PictureRequests:
         if change:
             await self.images.check_prompt(change)
         mine = character.owner_id == who.user_id
-        return await self._reserve_and_enqueue(
+        return await self.reserve_and_enqueue(
             who,
             kind=JobKind.VARY,
             character_id=character.id if mine else None,
@@ -237,7 +238,7 @@ class PictureRequests:
         now rather than a failed job later. The runner checks again when the job runs.
         """
         usable = await variation_references(
-            self.storage, character, who.user_id, parent_image_id=image_id
+            self.storage, character, who.user_id, parent_image_id=image_id, sheet_first=False
         )
         if not usable:
             raise NotFound("error.no_reference")
@@ -267,10 +268,10 @@ class PictureRequests:
         request = dataclasses.replace(
             job.request, style=style, size=SIZES[size_key], size_key=size_key
         )
-        return await self._reserve_and_enqueue(
+        return await self.reserve_and_enqueue(
             who,
             # An early version's "reroll" job is drawn again as what it was: a creation.
-            kind=JobKind.VARY if job.kind is JobKind.VARY else JobKind.CREATE,
+            kind=JobKind.CREATE if job.kind is JobKind.REROLL else job.kind,
             character_id=character.id,
             count=count,
             request=request,
@@ -282,7 +283,7 @@ class PictureRequests:
         """The character if this member may see it in this guild, else a clear NotFound."""
         return await visible_character(self.storage, who.guild_id, who.user_id, character_id)
 
-    async def _reserve_and_enqueue(
+    async def reserve_and_enqueue(
         self,
         who: Requester,
         *,
@@ -295,10 +296,12 @@ class PictureRequests:
         fork_of: Character | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
-        references = MAX_VARIATION_REFERENCES if kind is JobKind.VARY else int(bool(reference_path))
+        # The creator tools are edits with a variation's references, on the variation model.
+        edit = kind is JobKind.VARY or kind in CREATOR_KINDS
+        references = MAX_VARIATION_REFERENCES if edit else int(bool(reference_path))
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
-            kind=kind,
+            kind=JobKind.VARY if edit else kind,
             size=request.size,
             count=count,
             references=references,
