@@ -8,7 +8,7 @@ character is drawn through the member's own copy of it, as a variation would be.
 from __future__ import annotations
 
 from bot.errors import NotFound
-from bot.images.styles import STYLES
+from bot.images.styles import SIZES, STYLES
 from bot.jobs.queue import Submitted
 from bot.jobs.references import variation_references
 from bot.jobs.shape import known
@@ -53,9 +53,11 @@ class CreatorRequests:
         image = await self._requests.storage.images.get(image_id)
         if image is None or image.guild_id != who.guild_id:
             raise NotFound("error.image_gone")
-        return await self._queue(
-            who, image.character_id, image.id, JobKind.CUTOUT, CutoutJobRequest()
-        )
+        # The same shape as the picture it redraws (a sticker must not lose its feet).
+        shape = f"{image.width}x{image.height}"
+        size_key = next((key for key, size in SIZES.items() if size == shape), "square")
+        request = CutoutJobRequest(size=SIZES[size_key], size_key=size_key)
+        return await self._queue(who, image.character_id, image.id, JobKind.CUTOUT, request)
 
     async def _queue(
         self,
@@ -95,4 +97,4 @@ def _with_style(
         return AvatarJobRequest(style=style, transparent=request.transparent)
     if isinstance(request, SheetJobRequest):
         return SheetJobRequest(style=style)
-    return CutoutJobRequest(style=style)
+    return CutoutJobRequest(size=request.size, size_key=request.size_key, style=style)
