@@ -9,12 +9,16 @@ an opaque picture gets a cut-out suggestion instead. Every custom_id is
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
 
 from bot.expressions import PictureCheck
 from bot.i18n import Catalog
+from bot.jobs.creator import CreatorRequests
+from bot.jobs.queue import Submitted
+from bot.jobs.submit import Requester
 from bot.records import StoredImage
 from cogs._shared.context import requester, services, tr
 from cogs._shared.expressions import EmojiModal, StickerModal, require_expression_permissions
@@ -25,20 +29,31 @@ from cogs._shared.start_job import start_job
 __all__ = ["CREATOR_ITEMS", "add_creator_buttons"]
 
 
-class SheetButton(PictureButton, template=r"pic:sheet:(?P<id>\d+)"):
-    """A reference sheet of this picture's character."""
-
-    action = "sheet"
+class _CreatorJobButton(PictureButton, template=r"pic:creatorjob:(?P<id>\d+)"):
+    """A button that queues one creator job for this picture's character."""
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
         image = await self.picture(interaction)
         who = requester(interaction)
         creator = services(interaction).creator
-        await start_job(
-            interaction,
-            lambda: creator.request_sheet(who, image.character_id, image_id=image.id),
-        )
+        await start_job(interaction, lambda: self.request(creator, who, image))
+
+    def request(
+        self, creator: CreatorRequests, who: Requester, image: StoredImage
+    ) -> Awaitable[Submitted]:
+        raise NotImplementedError
+
+
+class SheetButton(_CreatorJobButton, template=r"pic:sheet:(?P<id>\d+)"):
+    """A reference sheet of this picture's character."""
+
+    action = "sheet"
+
+    def request(
+        self, creator: CreatorRequests, who: Requester, image: StoredImage
+    ) -> Awaitable[Submitted]:
+        return creator.request_sheet(who, image.character_id, image_id=image.id)
 
 
 class AvatarButton(PictureButton, template=r"pic:avatar:(?P<id>\d+)"):
@@ -70,20 +85,15 @@ class AvatarButton(PictureButton, template=r"pic:avatar:(?P<id>\d+)"):
         )
 
 
-class AvatarTransparentButton(PictureButton, template=r"pic:avatart:(?P<id>\d+)"):
+class AvatarTransparentButton(_CreatorJobButton, template=r"pic:avatart:(?P<id>\d+)"):
     action = "avatart"
     transparent = True
 
-    async def handle(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True)
-        image = await self.picture(interaction)
-        who = requester(interaction)
-        creator = services(interaction).creator
-        await start_job(
-            interaction,
-            lambda: creator.request_avatar(
-                who, image.character_id, image_id=image.id, transparent=self.transparent
-            ),
+    def request(
+        self, creator: CreatorRequests, who: Requester, image: StoredImage
+    ) -> Awaitable[Submitted]:
+        return creator.request_avatar(
+            who, image.character_id, image_id=image.id, transparent=self.transparent
         )
 
 
@@ -92,16 +102,15 @@ class AvatarOpaqueButton(AvatarTransparentButton, template=r"pic:avataro:(?P<id>
     transparent = False
 
 
-class CutoutButton(PictureButton, template=r"pic:cutout:(?P<id>\d+)"):
+class CutoutButton(_CreatorJobButton, template=r"pic:cutout:(?P<id>\d+)"):
     """The picture drawn again on a transparent background (charged as one picture)."""
 
     action = "cutout"
 
-    async def handle(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True)
-        who = requester(interaction)
-        creator = services(interaction).creator
-        await start_job(interaction, lambda: creator.request_cutout(who, self.image_id))
+    def request(
+        self, creator: CreatorRequests, who: Requester, image: StoredImage
+    ) -> Awaitable[Submitted]:
+        return creator.request_cutout(who, image.id)
 
 
 class _ExpressionButton(PictureButton, template=r"pic:expr:(?P<id>\d+)"):

@@ -29,31 +29,29 @@ def png(side: int, *, noise: bool = False) -> bytes:
     return out.getvalue()
 
 
+async def post(fake: FakeDiscord, path: str, **body: Any) -> tuple[int, Any]:
+    """POST to the fake's REST API as the bot; the status and the JSON answer."""
+    headers = {"Authorization": f"Bot {fake.bot_token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{fake.api_base}{path}", headers=headers, **body) as response,
+    ):
+        return response.status, await response.json()
+
+
 async def sticker(fake: FakeDiscord, guild: Guild, data: bytes, **fields: str) -> tuple[int, Any]:
     form = aiohttp.FormData()
     for name, value in {"name": "Aiko", "tags": "😊", "description": "", **fields}.items():
         form.add_field(name, value)
     form.add_field("file", data, filename="sticker.png", content_type="image/png")
-    url = f"{fake.api_base}/guilds/{guild.id}/stickers"
-    headers = {"Authorization": f"Bot {fake.bot_token}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, data=form, headers=headers) as r,
-    ):
-        return r.status, await r.json()
+    return await post(fake, f"/guilds/{guild.id}/stickers", data=form)
 
 
 async def emoji(
     fake: FakeDiscord, guild: Guild, data: bytes, name: str = "aiko"
 ) -> tuple[int, Any]:
-    body = {"name": name, "image": "data:image/png;base64," + base64.b64encode(data).decode()}
-    url = f"{fake.api_base}/guilds/{guild.id}/emojis"
-    headers = {"Authorization": f"Bot {fake.bot_token}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, json=body, headers=headers) as r,
-    ):
-        return r.status, await r.json()
+    image = "data:image/png;base64," + base64.b64encode(data).decode()
+    return await post(fake, f"/guilds/{guild.id}/emojis", json={"name": name, "image": image})
 
 
 async def test_without_manage_expressions_the_bot_gets_50013(
