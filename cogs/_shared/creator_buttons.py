@@ -63,25 +63,21 @@ class AvatarButton(PictureButton, template=r"pic:avatar:(?P<id>\d+)"):
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await self.picture(interaction)  # gone already: say so now, not after the choice
-        view = discord.ui.View(timeout=None)
-        view.add_item(
+        await _offer(
+            interaction,
+            tr(interaction, "creator.avatar_ask"),
             AvatarTransparentButton(
                 self.image_id,
                 tr(interaction, "creator.avatar_transparent"),
                 style=discord.ButtonStyle.primary,
                 row=0,
-            )
-        )
-        view.add_item(
+            ),
             AvatarOpaqueButton(
                 self.image_id,
                 tr(interaction, "creator.avatar_opaque"),
                 style=discord.ButtonStyle.secondary,
                 row=0,
-            )
-        )
-        await reply(
-            interaction, content=tr(interaction, "creator.avatar_ask"), view=view, ephemeral=True
+            ),
         )
 
 
@@ -130,17 +126,16 @@ class _ExpressionButton(PictureButton, template=r"pic:expr:(?P<id>\d+)"):
         raise NotImplementedError
 
     async def _suggest_cutout(self, interaction: discord.Interaction) -> None:
-        view = discord.ui.View(timeout=None)
-        view.add_item(
+        await _offer(
+            interaction,
+            tr(interaction, "creator.cutout_suggestion", id=self.image_id),
             CutoutButton(
                 self.image_id,
                 tr(interaction, "creator.cutout_button"),
                 style=discord.ButtonStyle.primary,
                 row=0,
-            )
+            ),
         )
-        text = tr(interaction, "creator.cutout_suggestion", id=self.image_id)
-        await reply(interaction, content=text, view=view, ephemeral=True)
 
 
 class StickerButton(_ExpressionButton, template=r"pic:sticker:(?P<id>\d+)"):
@@ -166,6 +161,14 @@ CREATOR_ITEMS: tuple[type[PictureButton], ...] = (
     StickerButton,
     EmojiButton,
 )
+
+
+async def _offer(interaction: discord.Interaction, text: str, *buttons: PictureButton) -> None:
+    """A private answer with buttons that survive restarts (their custom_ids carry the id)."""
+    view = discord.ui.View(timeout=None)
+    for item in buttons:
+        view.add_item(item)
+    await reply(interaction, content=text, view=view, ephemeral=True)
 
 
 def add_creator_buttons(

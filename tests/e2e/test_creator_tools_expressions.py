@@ -95,6 +95,11 @@ async def test_an_admin_adds_a_sticker_and_an_emoji_from_a_transparent_picture(
     keep_for_review("emoji-128.png", emoji.data)
 
     # A taken name, and one Discord would refuse, are explained before anything is sent.
+    taken = await add_sticker(admin, picture, sticker_name="aiko  WAVING")
+    assert taken == say("creator.error_sticker_name_taken", name="aiko WAVING")
+    assert await add_sticker(admin, picture, sticker_tag="smile") == say(
+        "creator.error_sticker_tag"
+    )
     taken = await add_emoji(admin, picture, name="AIKO_smile")
     assert taken == say("creator.error_emoji_name_taken", name="AIKO_smile")
     invalid = await add_emoji(admin, picture, name="aiko smile!")
