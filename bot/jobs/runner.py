@@ -239,6 +239,9 @@ class JobRunner:
         # A cut-out redraws the picture it was asked from: that one goes first.
         cutout = isinstance(request, CutoutJobRequest)
         references, sheet_leads = await self._references(job, character, sheet_first=not cutout)
+        if isinstance(request, AvatarJobRequest):
+            # An avatar is a PNG, whatever OUTPUT_FORMAT says.
+            common = {**common, "output_format": "png"}
         return ImageRequest(
             prompt=build_creator_prompt(
                 request, sheet, style, references=len(references), sheet_leads=sheet_leads

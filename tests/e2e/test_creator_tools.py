@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.e2e.conftest import StartBot
 from tests.e2e.helpers import (
     button,
     character_of,
@@ -195,3 +196,22 @@ async def test_a_failed_sheet_is_not_charged(
         what="the sheet job failed uncharged",
     )
     assert query(data_dir, "SELECT COUNT(*) FROM images WHERE kind = 'sheet'") == [(0,)]
+
+
+async def test_an_avatar_is_a_png_even_where_pictures_are_webp(
+    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    await start_bot(output_format="webp")
+    alice = guild.add_member("alice")
+    first, _ = await drawn(alice, "Aiko", "silver hair")
+    assert fake_openai.requests_for("generations")[-1].output_format == "webp"
+
+    asked = await alice.click(first, button(first, "avatar"))
+    choice = await asked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    chosen = await alice.click(choice, button(choice, "avataro"))
+    message = await chosen.wait_original(finished, timeout=20)
+    assert fake_openai.requests_for("edits")[-1].output_format == "png"
+    avatar, copy = avatar_files(message)
+    assert opened(avatar).format == "PNG" and opened(avatar).size == (1024, 1024)
+    assert opened(copy).format == "PNG" and opened(copy).size == (512, 512)
+    fake_discord.assert_no_violations()
