@@ -9,8 +9,9 @@ the interaction, calls one method and renders the result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.access import sees_others, visible_character
 from bot.errors import NotAllowed, UserInputError
@@ -20,7 +21,7 @@ from bot.ids import id_in, trailing_id
 from bot.images.prompts import CharacterSheet
 from bot.images.render import CardData, render_character_card
 from bot.images.store import ImageStore
-from bot.records import Character, StoredImage
+from bot.records import Character, ImageKind, StoredImage
 from bot.storage import Storage
 from bot.storage.removal import Removed
 
@@ -57,6 +58,9 @@ class CharacterCard:
     favorites: int
     lineage: Lineage
     scenes: int = 0  # the scenes it is shown in (bot/scenes.py)
+    # The newest reference sheet (issue #23), shown first with the card.
+    sheet_id: int | None = None
+    sheet_png: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +208,21 @@ class CharacterService:
         )
         png = await asyncio.to_thread(render_character_card, data)
         lineage = await self.gallery.lineage(guild_id, viewer_id, character)
-        return CharacterCard(character, png, pictures, favorites, lineage, scenes)
+        sheet_image = await self.storage.images.newest_of_kind([character.id], ImageKind.SHEET)
+        sheet_png = None
+        if sheet_image is not None:
+            with contextlib.suppress(OSError):
+                sheet_png = await asyncio.to_thread(self.store.read, sheet_image.file_path)
+        return CharacterCard(
+            character,
+            png,
+            pictures,
+            favorites,
+            lineage,
+            scenes,
+            sheet_id=sheet_image.id if sheet_png is not None and sheet_image else None,
+            sheet_png=sheet_png,
+        )
 
     # --- managing ------------------------------------------------------------------------
 

@@ -13,16 +13,27 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from bot.images.styles import DEFAULT_SIZE, SIZES
+from bot.records_creator import (
+    AvatarJobRequest,
+    CutoutJobRequest,
+    ImageKind,
+    SheetJobRequest,
+    creator_request,
+)
 from bot.scene_records import SCENE_MODES, SceneJobRequest, SceneMode, scene_mode
 
 __all__ = [
+    "CREATOR_KINDS",
     "PENDING_STATES",
     "SCENE_MODES",
     "SCOPES",
+    "AvatarJobRequest",
     "Character",
     "CreateJobRequest",
+    "CutoutJobRequest",
     "GallerySort",
     "GuildConfig",
+    "ImageKind",
     "Job",
     "JobKind",
     "JobRequest",
@@ -33,6 +44,7 @@ __all__ = [
     "SceneJobRequest",
     "SceneMode",
     "Scope",
+    "SheetJobRequest",
     "StoredImage",
     "VaryJobRequest",
     "parse_job_request",
@@ -68,6 +80,10 @@ class JobKind(StrEnum):
     REROLL = "reroll"
     # Several members' characters in one picture (bot/scenes.py).
     SCENE = "scene"
+    # Creator tools (bot/jobs/creator.py): edits of the character's references.
+    SHEET = "sheet"
+    AVATAR = "avatar"
+    CUTOUT = "cutout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +135,17 @@ class VaryJobRequest:
         }
 
 
-JobRequest = CreateJobRequest | VaryJobRequest | SceneJobRequest
+JobRequest = (
+    CreateJobRequest
+    | VaryJobRequest
+    | SceneJobRequest
+    | SheetJobRequest
+    | AvatarJobRequest
+    | CutoutJobRequest
+)
+
+# The creator tools' jobs: edits that send the character's references, like a variation.
+CREATOR_KINDS = (JobKind.SHEET, JobKind.AVATAR, JobKind.CUTOUT)
 
 
 def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
@@ -134,6 +160,8 @@ def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
     style = _text_or_none(stored.get("style"))
     if kind is JobKind.SCENE:
         return SceneJobRequest.from_json(stored, size=size, size_key=size_key, style=style)
+    if kind in CREATOR_KINDS:
+        return creator_request(kind, stored, size=size, size_key=size_key, style=style)
     if kind is JobKind.VARY:
         varied = stored.get("varied_character_id")
         return VaryJobRequest(
@@ -266,10 +294,13 @@ class StoredImage:
     favorite_count: int
     created_at: float
     scene_id: int | None = None  # one of a scene's pictures (bot/scenes.py)
+    kind: ImageKind = ImageKind.ORDINARY
 
     @classmethod
     def from_row(cls, row: Row) -> StoredImage:
-        return cls(**{name: row[name] for name in cls.__slots__})
+        values = {name: row[name] for name in cls.__slots__}
+        values["kind"] = ImageKind(values["kind"])
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,13 @@ from openai import AsyncOpenAI
 
 from bot.characters import CharacterService
 from bot.config import Settings
+from bot.expressions import ExpressionService
 from bot.gallery import GalleryService
 from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
 from bot.jobs.board import QueueBoard
+from bot.jobs.creator import CreatorRequests
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.posts import JobPosts
 from bot.jobs.queue import JobQueue
@@ -56,6 +58,8 @@ class Services:
     status: StatusService
     retention: RetentionService
     scenes: SceneService
+    creator: CreatorRequests  # reference sheets, avatars, cut-outs (bot/jobs/creator.py)
+    expressions: ExpressionService  # server stickers and emoji (bot/expressions.py)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -114,6 +118,8 @@ class Services:
             status=StatusService(storage, store, limiter, quotas, cockpit),
             retention=retention,
             scenes=SceneService(storage, requests, images),
+            creator=CreatorRequests(requests),
+            expressions=ExpressionService(storage, store),
         )
 
     async def open(self) -> None:

@@ -15,12 +15,14 @@ from typing import Any
 from bot.images.styles import STYLES, StylePreset
 
 __all__ = [
+    "SHEET_LEAD",
     "CharacterSheet",
     "SceneRole",
     "build_create_prompt",
     "build_scene_prompt",
     "build_vary_prompt",
     "clean_text",
+    "sheet_lines",
 ]
 
 FIELD_LIMIT = 600
@@ -105,7 +107,7 @@ _COMPOSITION = {
 }
 
 
-def _sheet_lines(sheet: CharacterSheet) -> list[str]:
+def sheet_lines(sheet: CharacterSheet) -> list[str]:
     return [f"{_FACT_LABELS[name]}: {value}" for name, value in sheet.facts()]
 
 
@@ -124,7 +126,7 @@ def build_create_prompt(
     lines = [
         f"Anime character illustration of an original character named {sheet.name}.",
         f"Art style: {style.technique}.",
-        *_sheet_lines(sheet),
+        *sheet_lines(sheet),
         _COMPOSITION.get(size, _COMPOSITION["1024x1536"]),
         _background_line(transparent),
         "One character only. No text, captions, signatures or watermarks.",
@@ -141,8 +143,12 @@ def build_vary_prompt(
     size: str,
     transparent: bool,
     references: int = 1,
+    sheet_leads: bool = False,
 ) -> str:
     """The prompt of a variation: an edit whose reference images all show the character.
+
+    ``sheet_leads``: the first reference is the character's reference sheet
+    (bot.jobs.references), so the picture being varied is the second.
 
     Subtle: the first reference is the picture being varied and stays close; the others
     (the main picture, favourites) keep the character recognisable. Strong: the first
@@ -151,6 +157,8 @@ def build_vary_prompt(
     """
     change = clean_text(change, CHANGE_LIMIT)
     first = "the first reference image" if references > 1 else "the reference image"
+    if sheet_leads and references > 1:
+        first = "the second reference image"
     if strong:
         keep = (
             "Keep the identity exact: the same face, eye colour and shape, hairstyle and hair "
@@ -169,15 +177,17 @@ def build_vary_prompt(
         )
         fresh = "Draw a fresh take of the same moment."
         others = (
-            "Vary the first reference image. The other reference images show the same "
+            f"Vary {first}. The other reference images show the same "
             "character: use them to keep the face, hair and outfit exactly right."
         )
     what = f"Change only: {change}." if change else fresh
     lines = [f"Same character as {first}: {sheet.name}."]
+    if sheet_leads and references > 1:
+        lines.append(SHEET_LEAD)
     if references > 1:
         lines.append(others)
     lines += [
-        *_sheet_lines(sheet),
+        *sheet_lines(sheet),
         f"Art style: {style.technique}.",
         what,
         keep,
@@ -186,6 +196,13 @@ def build_vary_prompt(
         "No text, captions, signatures or watermarks.",
     ]
     return "\n".join(lines)
+
+
+# A reference sheet sent first (bot.jobs.references): it carries the most of the character.
+SHEET_LEAD = (
+    "The first reference image is the character's reference sheet (front, side and back "
+    "views and three expressions): take the identity from it, never its layout."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +261,7 @@ def build_scene_prompt(
     for index, role in enumerate(roles, start=1):
         lines.append(f"{_image_numbers(number, role.references)} {role.sheet.name}.")
         number += role.references
-        facts = "; ".join(_sheet_lines(role.sheet))
+        facts = "; ".join(sheet_lines(role.sheet))
         lines.append(f"Character {index}, {role.sheet.name}: {facts or 'as in the references'}.")
     lines += [
         "Keep each character's own face, eye colour and shape, hairstyle and hair colour, "

@@ -6,8 +6,10 @@ for a quick answer, once at submission), from the rows as they are then:
 
 - only pictures of the job's character or of the characters it was forked from (its
   lineage), and of those only the ones the job's member may see now (:mod:`bot.access`);
-- most important first: the picture being varied and the main picture (their order set by
-  the strength), then the character's most-favorited pictures;
+- most important first: the character's newest reference sheet (it carries more of the
+  character than any single pose: front, side, back and expressions), then the picture
+  being varied and the main picture (their order set by the strength), then the
+  character's most-favorited pictures;
 - nothing usable left: the character's own newest picture, else the main picture of the
   nearest original the member may still see (a fork that has no picture of its own yet).
 
@@ -17,7 +19,7 @@ An empty answer means there is nothing to work from: the job fails, clearly, and
 from __future__ import annotations
 
 from bot.access import may_see
-from bot.records import Character, StoredImage
+from bot.records import Character, ImageKind, StoredImage
 from bot.storage import Storage
 
 __all__ = [
@@ -33,9 +35,10 @@ __all__ = [
 # API facts §3: the edits endpoint takes at most 16 images.
 MAX_REFERENCES = 16
 MAX_FAVORITE_REFERENCES = 3
-# The most a variation sends: the picture varied, the main picture and the favorites.
-MAX_VARIATION_REFERENCES = 2 + MAX_FAVORITE_REFERENCES
-# A scene sends each character's main picture, then (room permitting) its most-favorited.
+# The most a variation sends: the sheet, the picture varied, the main picture, the favorites.
+MAX_VARIATION_REFERENCES = 3 + MAX_FAVORITE_REFERENCES
+# A scene sends each character's first references (its sheet or main picture first), as
+# many as there is room for.
 SCENE_REFERENCES_PER_CHARACTER = 2
 # Forks of forks: how far back a lineage is followed.
 MAX_LINEAGE = 16
@@ -68,8 +71,14 @@ async def variation_references(
     *,
     parent_image_id: int | None,
     strong: bool = False,
+    sheet_first: bool = True,
 ) -> list[StoredImage]:
-    """The pictures a variation of ``character`` by ``member_id`` sends, best first."""
+    """The pictures a variation of ``character`` by ``member_id`` sends, best first.
+
+    ``sheet_first``: lead with the newest reference sheet of the lineage (the character's
+    own before its originals'); False where the first picture must be a pose (the picture a
+    variation starts from, the picture a cut-out redraws).
+    """
     chain = await lineage(storage, character, member_id)
     allowed = {c.id for c in chain}
 
@@ -84,6 +93,10 @@ async def variation_references(
     first = [parent_image_id, character.canonical_image_id]
     if strong:
         first.reverse()
+    if sheet_first:
+        sheet = await storage.images.newest_of_kind([c.id for c in chain], ImageKind.SHEET)
+        if sheet is not None:
+            first.insert(0, sheet.id)
     favorites = await storage.images.top_favorites(
         character.id, limit=MAX_FAVORITE_REFERENCES + len(first)
     )
@@ -115,7 +128,8 @@ async def scene_references(
     storage: Storage, character: Character, member_id: int, *, limit: int
 ) -> list[StoredImage]:
     """The pictures one character of a scene sends, best first: the variation choice
-    (main picture, then most-favorited), kept to the character's own pictures.
+    (its reference sheet if it has one, the main picture, then most-favorited), kept to
+    the character's own pictures.
 
     Only its own: a fork's original may belong to a member who keeps their character out
     of scenes, and a scene picture shows other members' characters too.

@@ -15,6 +15,7 @@ from typing import Any
 from bot.config import Settings
 from bot.errors import CharacterGone, NotFound
 from bot.images.convert import normalize_upload, picture_size
+from bot.images.creator_prompts import build_creator_prompt, image_kind_for
 from bot.images.decode import ImageRejected
 from bot.images.models import estimate_cost, quality_for_tier
 from bot.images.prompts import (
@@ -27,9 +28,21 @@ from bot.images.prompts import (
 )
 from bot.images.service import GeneratedImage, ImageRequest, ImageService
 from bot.images.store import ImageStore
+from bot.images.styles import StylePreset
 from bot.jobs.references import variation_references
 from bot.jobs.scene_cast import SceneConsentWithdrawn, cast_at_run, scene_base
-from bot.records import Character, Job, JobState, SceneJobRequest, StoredImage, VaryJobRequest
+from bot.records import (
+    AvatarJobRequest,
+    Character,
+    CutoutJobRequest,
+    ImageKind,
+    Job,
+    JobState,
+    SceneJobRequest,
+    SheetJobRequest,
+    StoredImage,
+    VaryJobRequest,
+)
 from bot.storage import NewImage, Storage
 
 __all__ = ["Answer", "JobRunner"]
@@ -116,6 +129,7 @@ class JobRunner:
             "output_tokens": result.output_tokens,
             "cost_usd": cost,
             "scene_id": scene_id,
+            "image_kind": str(image_kind_for(job.kind)),
         }
         return Answer(job, character, result.images, record)
 
@@ -184,9 +198,11 @@ class JobRunner:
         size = request.size
         transparent = request.transparent
         common = await self._common(job, size=size, transparent=transparent)
+        if isinstance(request, SheetJobRequest | AvatarJobRequest | CutoutJobRequest):
+            return await self._creator_request(job, character, request, sheet, style, common)
         if isinstance(request, VaryJobRequest):
             strong = request.strong
-            references = await self._variation_references(job, character, strong=strong)
+            references, sheet_leads = await self._references(job, character, strong=strong)
             prompt = build_vary_prompt(
                 sheet,
                 style,
@@ -195,6 +211,7 @@ class JobRunner:
                 size=size,
                 transparent=transparent,
                 references=len(references),
+                sheet_leads=sheet_leads,
             )
             return ImageRequest(
                 prompt=prompt,
@@ -275,10 +292,46 @@ class JobRunner:
         )
         return used[0], image_request, scene_id
 
+    async def _creator_request(
+        self,
+        job: Job,
+        character: Character,
+        request: SheetJobRequest | AvatarJobRequest | CutoutJobRequest,
+        sheet: CharacterSheet,
+        style: StylePreset,
+        common: dict[str, Any],
+    ) -> ImageRequest:
+        """A reference sheet, an avatar or a cut-out: an edit with the character's references."""
+        # A cut-out redraws the picture it was asked from: that one goes first.
+        cutout = isinstance(request, CutoutJobRequest)
+        references, sheet_leads = await self._references(job, character, sheet_first=not cutout)
+        if isinstance(request, AvatarJobRequest):
+            # An avatar is a PNG, whatever OUTPUT_FORMAT says.
+            common = {**common, "output_format": "png"}
+        return ImageRequest(
+            prompt=build_creator_prompt(
+                request, sheet, style, references=len(references), sheet_leads=sheet_leads
+            ),
+            model=self._settings.vary_model,
+            references=references,
+            input_fidelity="high",
+            # A sheet plans a whole layout; an avatar or a cut-out stays close.
+            complexity="high" if isinstance(request, SheetJobRequest) else "low",
+            **common,
+        )
+
     async def _variation_references(
         self, job: Job, character: Character, *, strong: bool = False
     ) -> list[bytes]:
-        """The reference pictures of a variation, as PNG bytes, most important first.
+        """The reference pictures of a variation, as PNG bytes, most important first."""
+        references, _ = await self._references(job, character, strong=strong)
+        return references
+
+    async def _references(
+        self, job: Job, character: Character, *, strong: bool = False, sheet_first: bool = True
+    ) -> tuple[list[bytes], bool]:
+        """The reference pictures of a variation, as PNG bytes, most important first, and
+        whether the first one sent is a reference sheet.
 
         Chosen now, not at submission (see bot.jobs.references): only pictures of the
         character's lineage that the job's member may still see. An unreadable picture is
@@ -290,15 +343,20 @@ class JobRunner:
             job.user_id,
             parent_image_id=job.parent_image_id,
             strong=strong,
+            sheet_first=sheet_first,
         )
-        references = await self._read_references(chosen)
-        if not references:
+        pictures = await self._read_pictures(chosen)
+        if not pictures:
             raise NotFound("error.no_reference")
-        return references
+        return [png for _, png in pictures], pictures[0][0].kind == ImageKind.SHEET
 
     async def _read_references(self, chosen: list[StoredImage]) -> list[bytes]:
         """Stored pictures as PNG bytes for the edits endpoint; unreadable ones skipped."""
-        references = []
+        return [png for _, png in await self._read_pictures(chosen)]
+
+    async def _read_pictures(self, chosen: list[StoredImage]) -> list[tuple[StoredImage, bytes]]:
+        """The readable ones of ``chosen``, each with its PNG bytes for the edits endpoint."""
+        pictures: list[tuple[StoredImage, bytes]] = []
         for image in chosen:
             try:
                 data = await asyncio.to_thread(self._store.read, image.file_path)
@@ -312,5 +370,5 @@ class JobRunner:
             if len(png) >= MAX_REFERENCE_BYTES:
                 log.warning("Reference picture %s is too large to send", image.id)
                 continue
-            references.append(png)
-        return references
+            pictures.append((image, png))
+        return pictures

@@ -28,6 +28,7 @@ from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
 from bot.jobs.shape import known, shape_request
 from bot.quotas import QuotaService
 from bot.records import (
+    CREATOR_KINDS,
     Character,
     CreateJobRequest,
     JobKind,
@@ -128,7 +129,7 @@ class PictureRequests:
             config, style=request.style, size_key=request.size, count=request.count
         )
         # Cheap refusals first: a member with no quota or room left costs no download, no
-        # decode and no moderation call (_reserve_and_enqueue checks again, atomically).
+        # decode and no moderation call (reserve_and_enqueue checks again, atomically).
         await self.check_room(who, count)
         data = request.reference
         if data is None and fetch_reference is not None:
@@ -149,7 +150,7 @@ class PictureRequests:
                 self.store.save, who.guild_id, reference, "image/png", kind="ref"
             )
         try:
-            return await self._reserve_and_enqueue(
+            return await self.reserve_and_enqueue(
                 who,
                 kind=JobKind.CREATE,
                 character_id=character_id,
@@ -191,7 +192,7 @@ class PictureRequests:
         if change:
             await self.images.check_prompt(change)
         mine = character.owner_id == who.user_id
-        return await self._reserve_and_enqueue(
+        return await self.reserve_and_enqueue(
             who,
             kind=JobKind.VARY,
             character_id=character.id if mine else None,
@@ -238,7 +239,7 @@ class PictureRequests:
         now rather than a failed job later. The runner checks again when the job runs.
         """
         usable = await variation_references(
-            self.storage, character, who.user_id, parent_image_id=image_id
+            self.storage, character, who.user_id, parent_image_id=image_id, sheet_first=False
         )
         if not usable:
             raise NotFound("error.no_reference")
@@ -268,10 +269,10 @@ class PictureRequests:
         request = dataclasses.replace(
             job.request, style=style, size=SIZES[size_key], size_key=size_key
         )
-        return await self._reserve_and_enqueue(
+        return await self.reserve_and_enqueue(
             who,
             # An early version's "reroll" job is drawn again as what it was: a creation.
-            kind=JobKind.VARY if job.kind is JobKind.VARY else JobKind.CREATE,
+            kind=JobKind.CREATE if job.kind is JobKind.REROLL else job.kind,
             character_id=character.id,
             count=count,
             request=request,
@@ -283,7 +284,7 @@ class PictureRequests:
         """The character if this member may see it in this guild, else a clear NotFound."""
         return await visible_character(self.storage, who.guild_id, who.user_id, character_id)
 
-    async def _reserve_and_enqueue(
+    async def reserve_and_enqueue(
         self,
         who: Requester,
         *,
@@ -297,12 +298,14 @@ class PictureRequests:
         reference_count: int | None = None,
     ) -> Submitted:
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
-        references = MAX_VARIATION_REFERENCES if kind is JobKind.VARY else int(bool(reference_path))
+        # The creator tools are edits with a variation's references, on the variation model.
+        edit = kind is JobKind.VARY or kind in CREATOR_KINDS
+        references = MAX_VARIATION_REFERENCES if edit else int(bool(reference_path))
         if reference_count is not None:
             references = reference_count
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
-            kind=kind,
+            kind=JobKind.VARY if edit else kind,
             size=request.size,
             count=count,
             references=references,
@@ -334,7 +337,7 @@ class PictureRequests:
         """Queue a scene the scene service (bot/scenes.py) has checked: the same quotas,
         caps, budget and queue as every job, charged to ``who``. ``lead_id``: the character
         the job is filed under until it runs (the first one)."""
-        return await self._reserve_and_enqueue(
+        return await self.reserve_and_enqueue(
             who,
             kind=JobKind.SCENE,
             character_id=lead_id,

@@ -39,6 +39,7 @@ class ImageRepository:
         output_tokens: int,
         cost_usd: float | None,
         scene_id: int | None = None,
+        image_kind: str = "ordinary",
     ) -> list[int] | None:
         """Store a job's pictures and charge it, in one transaction.
 
@@ -64,8 +65,8 @@ class ImageRepository:
                     "INSERT INTO images (guild_id, character_id, owner_id, job_id,"
                     " parent_image_id, file_path, thumb_path, width, height, mime, prompt, model,"
                     # A parent deleted while the job ran is no parent any more.
-                    " created_at, scene_id) VALUES (?, ?, ?, ?, (SELECT id FROM images WHERE"
-                    " id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, scene_id, kind) VALUES (?, ?, ?, ?, (SELECT id FROM images"
+                    " WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         guild_id,
                         character_id,
@@ -81,6 +82,7 @@ class ImageRepository:
                         model,
                         now,
                         scene_id,
+                        image_kind,
                     ),
                 )
                 assert cursor.lastrowid is not None
@@ -173,3 +175,15 @@ class ImageRepository:
             (character_id, f"%{digits}%", limit),
         )
         return [StoredImage.from_row(r) for r in rows]
+
+    async def newest_of_kind(self, character_ids: list[int], kind: str) -> StoredImage | None:
+        """The newest picture of ``kind`` (e.g. a reference sheet) of the first character in
+        ``character_ids`` that has one: a character's own sheet wins over its original's."""
+        for character_id in character_ids:
+            row = await self._db.fetch_one(
+                "SELECT * FROM images WHERE character_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+                (character_id, kind),
+            )
+            if row is not None:
+                return StoredImage.from_row(row)
+        return None

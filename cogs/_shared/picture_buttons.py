@@ -10,8 +10,6 @@ every command does (cogs/_shared/start_job.py).
 from __future__ import annotations
 
 import contextlib
-import re
-from typing import Any
 
 import discord
 
@@ -19,52 +17,13 @@ from bot.i18n import Catalog
 from bot.records import StoredImage
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, requester, services, tr
-from cogs._shared.errors import handle_interaction_error
+from cogs._shared.creator_buttons import CREATOR_ITEMS, add_creator_buttons
+from cogs._shared.picture_button_base import PictureButton as _PictureButton
 from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
 from cogs._shared.variation import VaryModal
 
 __all__ = ["DYNAMIC_ITEMS", "picture_view"]
-
-
-class _PictureButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pic:base:(?P<id>\d+)"
-):
-    """Common parts: the image id in the custom_id, and error handling.
-
-    Never registered itself; each subclass declares the template it answers to.
-    """
-
-    action: str = ""
-
-    def __init__(self, image_id: int, label: str, *, style: discord.ButtonStyle, row: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label[:80],
-                style=style,
-                row=row,
-                custom_id=f"pic:{self.action}:{image_id}",
-            )
-        )
-        self.image_id = image_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> _PictureButton:
-        return cls(int(match["id"]), getattr(item, "label", "") or "", style=item.style, row=0)  # type: ignore[attr-defined]
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self.handle(interaction)
-        except Exception as error:
-            await handle_interaction_error(interaction, error)
-
-    async def handle(self, interaction: discord.Interaction) -> None:
-        raise NotImplementedError
-
-    async def picture(self, interaction: discord.Interaction) -> StoredImage:
-        return await services(interaction).pictures.get(interaction.guild_id or 0, self.image_id)
 
 
 class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
@@ -154,6 +113,7 @@ DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (
     RerollButton,
     FavoriteButton,
     DeleteButton,
+    *CREATOR_ITEMS,
 )
 
 
@@ -202,4 +162,5 @@ def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> di
             row=last_row,
         )
     )
+    add_creator_buttons(view, catalog, locale, images, row=4 if several else 1)
     return view

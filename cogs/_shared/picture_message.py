@@ -13,6 +13,7 @@ from bot.i18n import Catalog, escape_member_text
 from bot.images.convert import fit_under
 from bot.images.store import ImageStore
 from bot.records import Character, StoredImage
+from cogs._shared.creator_files import avatar_copies
 from cogs._shared.picture_buttons import picture_view
 
 __all__ = ["REQUEST_BUDGET", "PictureMessage", "build_picture_message", "truncate"]
@@ -78,5 +79,6 @@ async def build_picture_message(
             footer = catalog.plain(locale, "picture.footer", ids=numbers)
             embed.set_footer(text=truncate(footer, 2048))
         embeds.append(embed)
+    files.extend(await avatar_copies(store, images, name=lambda i: _filename(character, i, "")))
     view = picture_view(catalog, locale, images)
     return PictureMessage(embeds, files, view)

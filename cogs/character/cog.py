@@ -15,6 +15,7 @@ from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Option, command, options
+from cogs._shared.start_job import start_job
 from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal
@@ -137,6 +138,25 @@ class CharacterCog(
 
     @vary.autocomplete("character")
     async def character_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current, own_only=False)
+
+    @command(
+        "sheet", "A reference sheet: front, side and back, plus three expressions", key="sheet"
+    )
+    @options(character=VARY_CHARACTER)
+    async def sheet(
+        self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        character_id = await resolve_character(interaction, character)
+        who = requester(interaction)
+        creator = services(interaction).creator
+        await start_job(interaction, lambda: creator.request_sheet(who, character_id))
+
+    @sheet.autocomplete("character")
+    async def sheet_character_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return await character_choices(interaction, current, own_only=False)

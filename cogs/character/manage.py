@@ -19,7 +19,7 @@ from bot.i18n import escape_member_text
 from cogs._shared.characters import character_choices, resolve_character
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.confirm import ConfirmView
-from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
 from cogs._shared.members import display_name
 from cogs._shared.options import Option, command, options
@@ -73,7 +73,12 @@ class CharacterManageCommands(commands.Cog):
             is_admin=admin,
         )
         embed, file, view = _card_message(interaction, card)
-        await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
+        embeds, files = [embed], [file]
+        if card.sheet_png is not None:
+            # The reference sheet first: it shows more of the character than any one pose.
+            sheet_embed, sheet_file = sheet_attachment(interaction, card)
+            embeds, files = [sheet_embed, embed], [sheet_file, file]
+        await interaction.edit_original_response(embeds=embeds, attachments=files, view=view)
 
     @show_character.autocomplete("character")
     async def _show_autocomplete(
@@ -163,6 +168,19 @@ class CharacterManageCommands(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return await character_choices(interaction, current, own_only=True)
+
+
+def sheet_attachment(
+    interaction: discord.Interaction, card: CharacterCard
+) -> tuple[discord.Embed, discord.File]:
+    """The character's reference sheet as an embed of its own, shown above the card."""
+    assert card.sheet_png is not None
+    embed = discord.Embed(
+        title=tr_plain(interaction, "creator.card_sheet", id=card.sheet_id)[:256],
+        colour=GALLERY_COLOUR,
+    )
+    embed.set_image(url="attachment://sheet.png")
+    return embed, discord.File(io.BytesIO(card.sheet_png), filename="sheet.png")
 
 
 def _card_message(

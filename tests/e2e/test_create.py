@@ -60,7 +60,17 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert f"<@{alice.id}>" in embed["description"]
     assert embed["image"]["url"] == f"attachment://{message.attachments[0].filename}"
     kinds = sorted(cid.split(":")[1] for cid in message.custom_ids)
-    assert kinds == ["del", "fav", "reroll", "vary", "varys"]
+    assert kinds == [
+        "avatar",
+        "del",
+        "emoji",
+        "fav",
+        "reroll",
+        "sheet",
+        "sticker",
+        "vary",
+        "varys",
+    ]
     assert message.allowed_mentions == {"parse": []}
     world.discord.assert_no_violations()
 

@@ -128,9 +128,13 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
     assert embed["title"] == "Aiko"
     assert f"Variation of** #{first_id}" in embed["description"]
     assert sorted(cid.split(":")[1] for cid in message.custom_ids) == [
+        "avatar",
         "del",
+        "emoji",
         "fav",
         "reroll",
+        "sheet",
+        "sticker",
         "vary",
         "varys",
     ]

@@ -364,10 +364,25 @@ class FakeDiscord:
     def violations_of(self, rule: str) -> list[dict[str, Any]]:
         return [v for v in self.violations if v["rule"] == rule]
 
-    def check_contract(self, method: str, path: str, query: dict[str, str], payload: Any) -> None:
-        """Hold one request the bot made to Discord's published API specification."""
+    def check_contract(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        payload: Any,
+        *,
+        form_files: tuple[str, ...] | None = None,
+    ) -> None:
+        """Hold one request the bot made to Discord's published API specification.
+
+        ``form_files``: the body was a plain multipart form with these file fields."""
         self.contract_violations += contract("discord").check_request(
-            method, path, query=query, body=payload
+            method,
+            path,
+            query=query,
+            body=payload,
+            form=form_files is not None,
+            files=form_files or (),
         )
 
     def assert_contract_kept(self) -> None:

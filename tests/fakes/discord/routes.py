@@ -10,6 +10,7 @@ from aiohttp import web
 
 from . import errors as E
 from .errors import APIError, FieldError
+from .expressions import EXPRESSION_ROUTES, ExpressionsAPI
 from .interactions import ALLOWED_CALLBACKS, CALLBACK_TYPE_NAMES, InteractionRecord
 from .models import Channel, DMChannel, Guild
 from .permissions import (
@@ -154,12 +155,13 @@ ROUTES: list[tuple[str, str, str, bool]] = [
         "remove_member_role",
         True,
     ),
+    *EXPRESSION_ROUTES,
 ]
 
 _INTERACTION_PERMS = "interaction responses follow the bot's channel permissions (since 2023-11)"
 
 
-class RestAPI:
+class RestAPI(ExpressionsAPI):
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
 

@@ -111,6 +111,17 @@ def no_content() -> web.Response:
 
 async def read_body(request: web.Request) -> tuple[Any, dict[int, Upload], int]:
     """(payload, files by index, total bytes). Multipart: payload_json + files[n]."""
+    payload, files, total, _form_files = await read_form(request)
+    return payload, files, total
+
+
+async def read_form(
+    request: web.Request,
+) -> tuple[Any, dict[int, Upload], int, tuple[str, ...] | None]:
+    """``read_body`` and, for a plain form (fields, no payload_json: Create Guild Sticker),
+    the names of its file fields; None for a JSON body or payload_json."""
+    form_files: list[str] = []
+    is_form = False
     if request.content_type.startswith("multipart/"):
         reader = await request.multipart()
         payload: Any = None
@@ -131,16 +142,18 @@ async def read_body(request: web.Request) -> tuple[Any, dict[int, Upload], int]:
                 index = int(match.group(1)) if match else len(files)
                 ctype = part.headers.get("Content-Type")
                 files[index] = Upload(part.filename, data, ctype)
+                form_files.append(part.name or "")
             elif part.name:
                 # form field other than payload_json: treat like JSON keys (rare)
+                is_form = True
                 payload = payload or {}
                 if isinstance(payload, dict):
                     payload[part.name] = data.decode()
-        return payload, files, total
+        return payload, files, total, tuple(form_files) if is_form else None
     raw = await request.read()
     if not raw:
-        return None, {}, 0
-    return json.loads(raw), {}, len(raw)
+        return None, {}, 0, None
+    return json.loads(raw), {}, len(raw), None
 
 
 def build_app(fake: FakeDiscord) -> web.Application:
@@ -201,10 +214,11 @@ def build_app(fake: FakeDiscord) -> web.Application:
                 template,
             )
         req = ApiRequest(method, path, params, query, request.headers)
+        form_files: tuple[str, ...] | None = None
         try:
             if method in ("POST", "PUT", "PATCH"):
                 try:
-                    req.payload, req.files, req.body_size = await read_body(request)
+                    req.payload, req.files, req.body_size, form_files = await read_form(request)
                 except (ValueError, UnicodeDecodeError) as exc:
                     raise APIError(
                         400,
@@ -217,7 +231,7 @@ def build_app(fake: FakeDiscord) -> web.Application:
                     raise request_too_large(
                         f"request body is {req.body_size} bytes, limit {fake.max_request_size}"
                     )
-            fake.check_contract(method, path, query, req.payload)
+            fake.check_contract(method, path, query, req.payload, form_files=form_files)
             response = await handler(req)
         except APIError as exc:
             return _error(fake, request, method, path, query, exc, template, req)
