@@ -38,9 +38,6 @@ DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
 RECENT_POSTS = 50
 # A 429 that says nothing about when to come back: Discord's buckets reset within seconds.
 DEFAULT_RETRY_AFTER = 2.0
-# A preview bigger than this is shrunk before it is sent: a progress picture is not worth
-# more upload than that (OpenAI's partials of a large PNG can be several MB).
-PREVIEW_BYTES = 4 * 1024 * 1024
 
 
 def delivery_failure(exc: discord.HTTPException) -> DeliveryFailed:
@@ -65,17 +62,6 @@ def _retry_after(exc: discord.HTTPException) -> float:
         except (KeyError, TypeError, ValueError):
             continue
     return DEFAULT_RETRY_AFTER
-
-
-def _preview_extension(data: bytes) -> str | None:
-    """The file extension of a partial picture Discord can show as it is, else None."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    return None
 
 
 def _carries(message: discord.Message, custom_id: str) -> bool:
@@ -146,13 +132,11 @@ class DiscordDelivery:
             await self._job_progress(job, preview)
 
     async def _job_progress(self, job: Job, preview: bytes) -> None:
-        # A partial picture is shown as it came (no decode, no encode: no CPU) when Discord
-        # takes it; only one too large for an attachment is shrunk first.
-        extension = _preview_extension(preview)
-        if extension is None or len(preview) > min(PREVIEW_BYTES, self._file_limit(job)):
-            preview = await asyncio.to_thread(make_thumbnail, preview, box=512)
-            extension = "webp"
-        filename = f"preview.{extension}"
+        # Always a small WebP, never the partial picture as it came (a PNG of up to several
+        # MB): a preview still uploading when the picture is ready is cancelled, and a large
+        # upload cut off mid-way held up the finished picture behind it (seen under load).
+        small = await asyncio.to_thread(make_thumbnail, preview, box=512)
+        filename = "preview.webp"
         name = await self._character_name(job)
         embed = discord.Embed(description=self._t(job, "progress.preview", name=name))
         embed.set_image(url=f"attachment://{filename}")
@@ -160,7 +144,7 @@ class DiscordDelivery:
             job,
             content=self._t(job, "progress.drawing", name=name, count=job.image_count),
             embed=embed,
-            attachments=[discord.File(io.BytesIO(preview), filename=filename)],
+            attachments=[discord.File(io.BytesIO(small), filename=filename)],
         )
 
     async def job_done(
