@@ -24,7 +24,7 @@ import discord
 from bot.gallery import GalleryRequest, Lineage, Scope
 from bot.i18n import Markdown, escape_member_text
 from bot.records import Character, GallerySort, Keyset
-from cogs._shared.components import component_error, is_ephemeral, not_yours
+from cogs._shared.components import for_owner_only, is_ephemeral
 from cogs._shared.context import tr
 
 __all__ = [
@@ -121,26 +121,23 @@ class GalleryNavButton(
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            await not_yours(interaction)
-            return
-        try:
-            await interaction.response.defer()
-            request = requested_page(
-                interaction,
-                owner_id=self.owner_id,
-                sort=self.sort,
-                scope=self.scope,
-                member_id=self.member_id,
-                character_id=self.character_id or None,
-                page=self.page,
-                cursor=self.cursor,
-                backward=self.backward,
-            )
-            # The gallery extension renders it (``on_gallery_page``), errors included.
-            interaction.client.dispatch(PAGE_EVENT, interaction, request)
-        except Exception as error:
-            await component_error(interaction, error)
+        await for_owner_only(interaction, self.owner_id, lambda: self._turn_page(interaction))
+
+    async def _turn_page(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        request = requested_page(
+            interaction,
+            owner_id=self.owner_id,
+            sort=self.sort,
+            scope=self.scope,
+            member_id=self.member_id,
+            character_id=self.character_id or None,
+            page=self.page,
+            cursor=self.cursor,
+            backward=self.backward,
+        )
+        # The gallery extension renders it (``on_gallery_page``), errors included.
+        interaction.client.dispatch(PAGE_EVENT, interaction, request)
 
 
 def requested_page(
