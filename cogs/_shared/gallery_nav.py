@@ -17,7 +17,7 @@ shown), so a deep page is an index seek, not an OFFSET walk. At most
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import discord
 
@@ -127,10 +127,7 @@ class GalleryNavButton(
         await interaction.response.defer()
         request = requested_page(
             interaction,
-            owner_id=self.owner_id,
-            sort=self.sort,
-            scope=self.scope,
-            member_id=self.member_id,
+            self,
             character_id=self.character_id or None,
             page=self.page,
             cursor=self.cursor,
@@ -140,13 +137,20 @@ class GalleryNavButton(
         interaction.client.dispatch(PAGE_EVENT, interaction, request)
 
 
+class GalleryControl(Protocol):
+    """What every gallery control reads from its custom_id: whose gallery, sorted and
+    scoped how, and whose pictures (0: everyone's)."""
+
+    owner_id: int
+    sort: GallerySort
+    scope: Scope
+    member_id: int
+
+
 def requested_page(
     interaction: discord.Interaction,
+    control: GalleryControl,
     *,
-    owner_id: int,
-    sort: GallerySort,
-    scope: Scope,
-    member_id: int,
     character_id: int | None,
     page: int = 0,
     cursor: Keyset | None = None,
@@ -156,11 +160,11 @@ def requested_page(
     private pictures only when the gallery message itself is private."""
     return GalleryRequest(
         guild_id=interaction.guild_id or 0,
-        viewer_id=owner_id,
+        viewer_id=control.owner_id,
         page=page,
-        sort=sort,
-        scope=scope,
-        member_id=member_id or None,
+        sort=control.sort,
+        scope=control.scope,
+        member_id=control.member_id or None,
         character_id=character_id,
         include_private=is_ephemeral(interaction.message),
         cursor=cursor,

@@ -124,10 +124,7 @@ class GalleryCharacterSelect(
         await interaction.response.defer()
         request = requested_page(
             interaction,
-            owner_id=self.owner_id,
-            sort=self.sort,
-            scope=self.scope,
-            member_id=self.member_id,
+            self,
             # Not "or None": a forged "0" must be refused, not show every picture.
             character_id=int(self.item.values[0]),
         )
