@@ -25,6 +25,7 @@ from bot.images.expressions import (
     has_transparent_background,
 )
 from bot.images.store import ImageStore
+from bot.pictures import PictureService
 from bot.records import StoredImage
 from bot.storage import Storage
 
@@ -132,12 +133,8 @@ class ExpressionService:
     def __init__(self, storage: Storage, store: ImageStore) -> None:
         self._storage = storage
         self._store = store
-
-    async def picture(self, guild_id: int, image_id: int) -> StoredImage:
-        image = await self._storage.images.get(image_id)
-        if image is None or image.guild_id != guild_id:
-            raise NotFound("error.image_gone")
-        return image
+        # "Is this picture still in this server?" is the pictures service's rule.
+        self.picture = PictureService(storage, store).get
 
     async def check_picture(self, guild_id: int, image_id: int) -> PictureCheck:
         """Whether the picture has a transparent background, and its character's name."""

@@ -20,6 +20,7 @@ from bot.records_creator import (
     SheetJobRequest,
     creator_request,
 )
+from bot.records_json import drawing_json
 from bot.scene_records import SCENE_MODES, SceneJobRequest, SceneMode, scene_mode
 
 __all__ = [
@@ -96,12 +97,7 @@ class CreateJobRequest:
     transparent: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "style": self.style,
-            "size": self.size,
-            "size_key": self.size_key,
-            "transparent": self.transparent,
-        }
+        return drawing_json(self, transparent=self.transparent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +121,12 @@ class VaryJobRequest:
         return False  # variations keep the reference's background
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "style": self.style,
-            "size": self.size,
-            "size_key": self.size_key,
-            "change": self.change,
-            "strength": self.strength,
-            "varied_character_id": self.varied_character_id,
-        }
+        return drawing_json(
+            self,
+            change=self.change,
+            strength=self.strength,
+            varied_character_id=self.varied_character_id,
+        )
 
 
 JobRequest = (

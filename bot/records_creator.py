@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.records_json import drawing_json
+
 __all__ = [
     "AvatarJobRequest",
     "CutoutJobRequest",
@@ -40,7 +42,7 @@ class SheetJobRequest:
         return False  # a plain light background, by design
 
     def to_json(self) -> dict[str, Any]:
-        return {"style": self.style, "size": self.size, "size_key": self.size_key}
+        return drawing_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +55,7 @@ class AvatarJobRequest:
     transparent: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "style": self.style,
-            "size": self.size,
-            "size_key": self.size_key,
-            "transparent": self.transparent,
-        }
+        return drawing_json(self, transparent=self.transparent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +71,7 @@ class CutoutJobRequest:
         return True
 
     def to_json(self) -> dict[str, Any]:
-        return {"style": self.style, "size": self.size, "size_key": self.size_key}
+        return drawing_json(self)
 
 
 def creator_request(

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.records_json import drawing_json
+
 __all__ = ["SCENE_MODES", "SceneJobRequest", "SceneMode", "scene_mode"]
 
 
@@ -66,12 +68,10 @@ class SceneJobRequest:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "style": self.style,
-            "size": self.size,
-            "size_key": self.size_key,
-            "setting": self.setting,
-            "character_ids": list(self.character_ids),
-            "base_image_id": self.base_image_id,
-            "change": self.change,
-        }
+        return drawing_json(
+            self,
+            setting=self.setting,
+            character_ids=list(self.character_ids),
+            base_image_id=self.base_image_id,
+            change=self.change,
+        )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import discord
 from discord import app_commands
 
-from cogs._shared.context import is_admin, locale_of, services
+from bot.records import Character
+from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.reply import acknowledge, reply
 
-__all__ = ["character_choices", "resolve_character"]
+__all__ = ["OwnSwitch", "character_choices", "resolve_character", "switch_own_character"]
+
+# A service method that turns a switch of one of the actor's own characters on or off:
+# (guild_id, actor_id, character_id, on) -> the character as it now is.
+OwnSwitch = Callable[[int, int, int, bool], Awaitable[Character]]
 
 
 async def resolve_character(
@@ -61,3 +69,27 @@ async def character_choices(
             app_commands.Choice(name=f"{label[:90]} #{character.id}", value=str(character.id))
         )
     return choices[:25]
+
+
+async def switch_own_character(
+    interaction: discord.Interaction,
+    character: str,
+    set_switch: OwnSwitch,
+    on: bool,
+    *,
+    on_key: str,
+    off_key: str,
+) -> None:
+    """Turns a switch of one of the member's own characters (private, in scenes) on or off.
+
+    Answers privately with ``on_key`` or ``off_key`` (each takes the character's ``name``).
+    """
+    await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
+    updated = await set_switch(
+        interaction.guild_id or 0,
+        interaction.user.id,
+        await resolve_character(interaction, character, own_only=True),
+        on,
+    )
+    key = on_key if on else off_key
+    await reply(interaction, content=tr(interaction, key, name=updated.name), ephemeral=True)

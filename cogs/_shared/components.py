@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -13,7 +14,7 @@ from cogs._shared.context import tr
 from cogs._shared.errors import unwrap
 from cogs._shared.reply import error_text
 
-__all__ = ["component_error", "is_ephemeral", "not_yours"]
+__all__ = ["component_error", "for_owner_only", "is_ephemeral", "not_yours"]
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +51,17 @@ def is_ephemeral(message: discord.Message | None) -> bool:
 
 async def not_yours(interaction: discord.Interaction) -> None:
     await interaction.response.send_message(tr(interaction, "gallery.not_yours"), ephemeral=True)
+
+
+async def for_owner_only(
+    interaction: discord.Interaction, owner_id: int, act: Callable[[], Awaitable[None]]
+) -> None:
+    """Runs ``act`` for the member the component belongs to; anyone else is told it is not
+    theirs. A failure is reported privately (:func:`component_error`)."""
+    if interaction.user.id != owner_id:
+        await not_yours(interaction)
+        return
+    try:
+        await act()
+    except Exception as error:
+        await component_error(interaction, error)

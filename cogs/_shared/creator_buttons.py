@@ -66,18 +66,9 @@ class AvatarButton(PictureButton, template=r"pic:avatar:(?P<id>\d+)"):
         await _offer(
             interaction,
             tr(interaction, "creator.avatar_ask"),
-            AvatarTransparentButton(
-                self.image_id,
-                tr(interaction, "creator.avatar_transparent"),
-                style=discord.ButtonStyle.primary,
-                row=0,
-            ),
-            AvatarOpaqueButton(
-                self.image_id,
-                tr(interaction, "creator.avatar_opaque"),
-                style=discord.ButtonStyle.secondary,
-                row=0,
-            ),
+            self.image_id,
+            (AvatarTransparentButton, "creator.avatar_transparent", discord.ButtonStyle.primary),
+            (AvatarOpaqueButton, "creator.avatar_opaque", discord.ButtonStyle.secondary),
         )
 
 
@@ -129,12 +120,8 @@ class _ExpressionButton(PictureButton, template=r"pic:expr:(?P<id>\d+)"):
         await _offer(
             interaction,
             tr(interaction, "creator.cutout_suggestion", id=self.image_id),
-            CutoutButton(
-                self.image_id,
-                tr(interaction, "creator.cutout_button"),
-                style=discord.ButtonStyle.primary,
-                row=0,
-            ),
+            self.image_id,
+            (CutoutButton, "creator.cutout_button", discord.ButtonStyle.primary),
         )
 
 
@@ -163,10 +150,18 @@ CREATOR_ITEMS: tuple[type[PictureButton], ...] = (
 )
 
 
-async def _offer(interaction: discord.Interaction, text: str, *buttons: PictureButton) -> None:
-    """A private answer with buttons that survive restarts (their custom_ids carry the id)."""
+# A button offered in a private answer: its class, its label's key, its style.
+_Offered = tuple[type[PictureButton], str, discord.ButtonStyle]
+
+
+async def _offer(
+    interaction: discord.Interaction, text: str, image_id: int, *buttons: _Offered
+) -> None:
+    """A private answer with buttons for one picture, in one row; they survive restarts
+    (their custom_ids carry the id)."""
     view = discord.ui.View(timeout=None)
-    for item in buttons:
+    for button, label_key, style in buttons:
+        item: Any = button(image_id, tr(interaction, label_key), style=style, row=0)
         view.add_item(item)
     await reply(interaction, content=text, view=view, ephemeral=True)
 

@@ -17,6 +17,8 @@ from bot.errors import BotError, NotAllowed, UserInputError
 from bot.expressions import (
     DESCRIPTION_MAX,
     STICKER_NAME_MAX,
+    ExpressionFile,
+    ExpressionKind,
     PictureCheck,
     check_free_slot,
     check_name_free,
@@ -101,6 +103,25 @@ class _ExpressionModal(discord.ui.Modal):
     async def add(self, interaction: discord.Interaction) -> None:
         raise NotImplementedError
 
+    async def file_for(
+        self,
+        interaction: discord.Interaction,
+        kind: ExpressionKind,
+        name: str,
+        taken_names: list[str],
+        limit: int,
+    ) -> ExpressionFile:
+        """The picture's file, once the server has a free slot and ``name`` is not taken."""
+        check_free_slot(kind, len(taken_names), limit)
+        check_name_free(kind, name, taken_names)
+        guild_id = interaction.guild_id or 0
+        return await services(interaction).expressions.make_file(guild_id, self.image_id, kind)
+
+
+def _audit_reason(made: ExpressionFile, interaction: discord.Interaction) -> str:
+    """What the server's audit log says about a new sticker or emoji."""
+    return f"Picture #{made.image.id}, added by {interaction.user.id}"
+
 
 class StickerModal(_ExpressionModal):
     """Name, related emoji and description of the new sticker."""
@@ -127,16 +148,14 @@ class StickerModal(_ExpressionModal):
         name = sticker_name(self.name.value)
         tag = sticker_tag(self.tag.value)
         description = sticker_description(self.description.value)
-        existing = await guild.fetch_stickers()
-        check_free_slot("sticker", len(existing), guild.sticker_limit)
-        check_name_free("sticker", name, [sticker.name for sticker in existing])
-        made = await services(interaction).expressions.make_file(guild.id, self.image_id, "sticker")
+        taken = [sticker.name for sticker in await guild.fetch_stickers()]
+        made = await self.file_for(interaction, "sticker", name, taken, guild.sticker_limit)
         sticker = await guild.create_sticker(
             name=name,
             description=description,
             emoji=tag,
             file=discord.File(io.BytesIO(made.data), filename="sticker.png"),
-            reason=f"Picture #{made.image.id}, added by {interaction.user.id}",
+            reason=_audit_reason(made, interaction),
         )
         text = tr(interaction, "creator.sticker_added", name=sticker.name, id=made.image.id)
         await reply(interaction, content=text, ephemeral=True)
@@ -159,14 +178,11 @@ class EmojiModal(_ExpressionModal):
         guild = interaction.guild
         assert guild is not None
         name = emoji_name(self.name.value)
-        existing = [emoji for emoji in await guild.fetch_emojis() if not emoji.animated]
-        check_free_slot("emoji", len(existing), guild.emoji_limit)
-        check_name_free("emoji", name, [emoji.name for emoji in existing])
-        made = await services(interaction).expressions.make_file(guild.id, self.image_id, "emoji")
+        # Animated emoji have slots of their own: only still ones count against this one.
+        taken = [emoji.name for emoji in await guild.fetch_emojis() if not emoji.animated]
+        made = await self.file_for(interaction, "emoji", name, taken, guild.emoji_limit)
         emoji = await guild.create_custom_emoji(
-            name=name,
-            image=made.data,
-            reason=f"Picture #{made.image.id}, added by {interaction.user.id}",
+            name=name, image=made.data, reason=_audit_reason(made, interaction)
         )
         text = tr(interaction, "creator.emoji_added", emoji=Markdown(str(emoji)), name=emoji.name)
         await reply(interaction, content=text, ephemeral=True)

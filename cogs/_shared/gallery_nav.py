@@ -17,14 +17,14 @@ shown), so a deep page is an index seek, not an OFFSET walk. At most
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import discord
 
 from bot.gallery import GalleryRequest, Lineage, Scope
 from bot.i18n import Markdown, escape_member_text
 from bot.records import Character, GallerySort, Keyset
-from cogs._shared.components import component_error, is_ephemeral, not_yours
+from cogs._shared.components import for_owner_only, is_ephemeral
 from cogs._shared.context import tr
 
 __all__ = [
@@ -121,35 +121,36 @@ class GalleryNavButton(
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            await not_yours(interaction)
-            return
-        try:
-            await interaction.response.defer()
-            request = requested_page(
-                interaction,
-                owner_id=self.owner_id,
-                sort=self.sort,
-                scope=self.scope,
-                member_id=self.member_id,
-                character_id=self.character_id or None,
-                page=self.page,
-                cursor=self.cursor,
-                backward=self.backward,
-            )
-            # The gallery extension renders it (``on_gallery_page``), errors included.
-            interaction.client.dispatch(PAGE_EVENT, interaction, request)
-        except Exception as error:
-            await component_error(interaction, error)
+        await for_owner_only(interaction, self.owner_id, lambda: self._turn_page(interaction))
+
+    async def _turn_page(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        request = requested_page(
+            interaction,
+            self,
+            character_id=self.character_id or None,
+            page=self.page,
+            cursor=self.cursor,
+            backward=self.backward,
+        )
+        # The gallery extension renders it (``on_gallery_page``), errors included.
+        interaction.client.dispatch(PAGE_EVENT, interaction, request)
+
+
+class GalleryControl(Protocol):
+    """What every gallery control reads from its custom_id: whose gallery, sorted and
+    scoped how, and whose pictures (0: everyone's)."""
+
+    owner_id: int
+    sort: GallerySort
+    scope: Scope
+    member_id: int
 
 
 def requested_page(
     interaction: discord.Interaction,
+    control: GalleryControl,
     *,
-    owner_id: int,
-    sort: GallerySort,
-    scope: Scope,
-    member_id: int,
     character_id: int | None,
     page: int = 0,
     cursor: Keyset | None = None,
@@ -159,11 +160,11 @@ def requested_page(
     private pictures only when the gallery message itself is private."""
     return GalleryRequest(
         guild_id=interaction.guild_id or 0,
-        viewer_id=owner_id,
+        viewer_id=control.owner_id,
         page=page,
-        sort=sort,
-        scope=scope,
-        member_id=member_id or None,
+        sort=control.sort,
+        scope=control.scope,
+        member_id=control.member_id or None,
         character_id=character_id,
         include_private=is_ephemeral(interaction.message),
         cursor=cursor,

@@ -8,12 +8,12 @@ from __future__ import annotations
 import discord
 
 from bot.i18n import Catalog
-from bot.images.prompts import CHANGE_LIMIT
 from bot.records import StoredImage
 from cogs._shared.context import requester, services, tr
 from cogs._shared.picture_buttons import DeleteButton, FavoriteButton, _PictureButton
 from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
+from cogs._shared.variation import add_change_field
 
 __all__ = ["SCENE_ITEMS", "scene_view"]
 
@@ -24,15 +24,8 @@ class SceneVaryModal(discord.ui.Modal):
     def __init__(self, interaction: discord.Interaction, image_id: int) -> None:
         super().__init__(title=tr(interaction, "scene.modal.title", id=image_id)[:45], timeout=900)
         self.image_id = image_id
-        self.change: discord.ui.TextInput[SceneVaryModal] = discord.ui.TextInput(
-            placeholder=tr(interaction, "scene.modal.change_hint")[:100],
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=CHANGE_LIMIT,
-            custom_id="change",
-        )
-        self.add_item(
-            discord.ui.Label(text=tr(interaction, "scene.modal.change")[:45], component=self.change)
+        self.change = add_change_field(
+            self, interaction, label_key="scene.modal.change", hint_key="scene.modal.change_hint"
         )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

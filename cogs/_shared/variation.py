@@ -7,6 +7,7 @@ every posted picture.
 from __future__ import annotations
 
 import contextlib
+from typing import TypeVar
 
 import discord
 
@@ -17,7 +18,25 @@ from cogs._shared.context import requester, services, tr
 from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
 
-__all__ = ["VaryModal", "start_vary"]
+__all__ = ["VaryModal", "add_change_field", "start_vary"]
+
+
+ModalT = TypeVar("ModalT", bound=discord.ui.Modal)
+
+
+def add_change_field(
+    modal: ModalT, interaction: discord.Interaction, *, label_key: str, hint_key: str
+) -> discord.ui.TextInput[ModalT]:
+    """The optional "what changes" box of a vary form (a picture's or a scene's), added to it."""
+    change: discord.ui.TextInput[ModalT] = discord.ui.TextInput(
+        placeholder=tr(interaction, hint_key)[:100],
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=CHANGE_LIMIT,
+        custom_id="change",
+    )
+    modal.add_item(discord.ui.Label(text=tr(interaction, label_key)[:45], component=change))
+    return change
 
 
 class VaryModal(discord.ui.Modal):
@@ -40,15 +59,8 @@ class VaryModal(discord.ui.Modal):
         self.image_id = image_id
         self.character_id = character_id
         self.strength = strength
-        self.change: discord.ui.TextInput[VaryModal] = discord.ui.TextInput(
-            placeholder=tr(interaction, "modal.vary.change_hint")[:100],
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=CHANGE_LIMIT,
-            custom_id="change",
-        )
-        self.add_item(
-            discord.ui.Label(text=tr(interaction, "modal.vary.change")[:45], component=self.change)
+        self.change = add_change_field(
+            self, interaction, label_key="modal.vary.change", hint_key="modal.vary.change_hint"
         )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

@@ -11,13 +11,24 @@ import discord
 
 from bot.errors import NotAllowed, NotFound, UserInputError
 from cogs._shared.context import is_admin
+from cogs._shared.reply import acknowledge
 
-__all__ = ["guild_member", "guild_role", "require_admin"]
+__all__ = ["AcknowledgeFirst", "guild_member", "guild_role", "require_admin"]
 
 
 def require_admin(interaction: discord.Interaction) -> None:
     if interaction.guild_id is None or not is_admin(interaction):
         raise NotAllowed("error.admin_only")
+
+
+class AcknowledgeFirst:
+    """Mixed into an admin command group whose every subcommand answers privately and may
+    write: each interaction is acknowledged before anything else (a busy database must not
+    cost the 3 s)."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        await acknowledge(interaction)
+        return True
 
 
 def guild_member(

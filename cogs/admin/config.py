@@ -19,8 +19,8 @@ from bot.records import SCENE_MODES, GuildConfig
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
-from cogs._shared.reply import acknowledge, reply
-from cogs.admin.checks import require_admin
+from cogs._shared.reply import reply
+from cogs.admin.checks import AcknowledgeFirst, require_admin
 from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
 
@@ -83,6 +83,7 @@ RETENTION_DAYS = Option(
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class ConfigCog(
+    AcknowledgeFirst,
     commands.GroupCog,
     group_name=_("config", key="cmd.config.name"),
     group_description=_("Admins: this server's settings", key="cmd.config.description"),
@@ -90,11 +91,6 @@ class ConfigCog(
     def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # Every subcommand answers privately and may write: acknowledge before anything else.
-        await acknowledge(interaction)
-        return True
 
     async def _saved(self, interaction: discord.Interaction, **changes: Any) -> None:
         settings = services(interaction).guild_settings

@@ -7,7 +7,7 @@ import discord
 from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE
 from bot.records import GuildConfig
 from cogs._shared.context import tr
-from cogs.admin.quota_views import COLOUR
+from cogs.admin.embeds import COLOUR, add_field
 
 __all__ = ["config_embed"]
 
@@ -31,14 +31,14 @@ def config_embed(interaction: discord.Interaction, config: GuildConfig) -> disco
     style = config.default_style or DEFAULT_STYLE
     size = config.default_size or DEFAULT_SIZE
     embed = discord.Embed(title=tr(interaction, "config.title"), colour=COLOUR)
-    embed.add_field(
-        name=tr(interaction, "config.field_channels"),
-        value=_channels(interaction, config),
-        inline=False,
+    add_field(
+        embed, interaction, "config.field_channels", _channels(interaction, config), inline=False
     )
-    embed.add_field(
-        name=tr(interaction, "config.field_defaults"),
-        value=tr(
+    add_field(
+        embed,
+        interaction,
+        "config.field_defaults",
+        tr(
             interaction,
             "config.defaults",
             style=tr(interaction, f"style.{style}"),
@@ -47,20 +47,20 @@ def config_embed(interaction: discord.Interaction, config: GuildConfig) -> disco
         ),
         inline=False,
     )
-    embed.add_field(
-        name=tr(interaction, "config.field_tier"),
-        value=tr(interaction, f"config.tier_{config.model_tier}"),
+    add_field(
+        embed,
+        interaction,
+        "config.field_tier",
+        tr(interaction, f"config.tier_{config.model_tier}"),
         inline=True,
     )
-    embed.add_field(
-        name=tr(interaction, "config.field_forks"), value=yes_no(config.allow_forks), inline=True
-    )
-    embed.add_field(
-        name=tr(interaction, "config.field_emoji"), value=config.favorite_emoji, inline=True
-    )
-    embed.add_field(
-        name=tr(interaction, "config.field_gallery"),
-        value=tr(
+    add_field(embed, interaction, "config.field_forks", yes_no(config.allow_forks), inline=True)
+    add_field(embed, interaction, "config.field_emoji", config.favorite_emoji, inline=True)
+    add_field(
+        embed,
+        interaction,
+        "config.field_gallery",
+        tr(
             interaction,
             "config.gallery_public" if config.gallery_public else "config.gallery_private",
         ),
@@ -71,10 +71,12 @@ def config_embed(interaction: discord.Interaction, config: GuildConfig) -> disco
         if config.alert_channel_id is not None
         else tr(interaction, "config.alerts_off")
     )
-    embed.add_field(name=tr(interaction, "config.field_alerts"), value=alerts, inline=True)
-    embed.add_field(
-        name=tr(interaction, "scene.config.field"),
-        value=tr(interaction, f"scene.config.mode_{config.scenes}"),
+    add_field(embed, interaction, "config.field_alerts", alerts, inline=True)
+    add_field(
+        embed,
+        interaction,
+        "scene.config.field",
+        tr(interaction, f"scene.config.mode_{config.scenes}"),
         inline=True,
     )
     embed.set_footer(text=tr(interaction, "config.footer"))

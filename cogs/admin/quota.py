@@ -18,8 +18,8 @@ from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.records import QuotaLimit, Scope
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.options import Option, command, options
-from cogs._shared.reply import acknowledge, reply
-from cogs.admin.checks import guild_member, guild_role, require_admin
+from cogs._shared.reply import reply
+from cogs.admin.checks import AcknowledgeFirst, guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ class QuotaCog(
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class QuotaAdminCog(
+    AcknowledgeFirst,
     commands.GroupCog,
     group_name=_("quota-admin", key="cmd.quota_admin.name"),
     group_description=_(
@@ -133,11 +134,6 @@ class QuotaAdminCog(
     def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # Every subcommand answers privately and may write: acknowledge before anything else.
-        await acknowledge(interaction)
-        return True
 
     # --- set -----------------------------------------------------------------------------
 

@@ -7,15 +7,11 @@ import discord
 from bot.quota_status import QuotaStatus
 from bot.records import QuotaLimit
 from cogs._shared.context import services, tr
+from cogs.admin.embeds import COLOUR, add_field, money
 
-__all__ = ["COLOUR", "describe_limit", "limits_embed", "money", "status_embed"]
+__all__ = ["describe_limit", "limits_embed", "status_embed"]
 
-COLOUR = discord.Colour.from_rgb(255, 138, 171)
 _MAX_LINES = 40
-
-
-def money(value: float) -> str:
-    return f"${value:,.2f}"
 
 
 def describe_limit(interaction: discord.Interaction, row: QuotaLimit) -> str:
@@ -67,11 +63,13 @@ def status_embed(
             left=status.left_today,
             resets=int(window.day_end),
         )
-    embed.add_field(name=tr(interaction, "quota.field_today"), value=today, inline=False)
+    add_field(embed, interaction, "quota.field_today", today, inline=False)
     if limits.member_hourly is not None:
-        embed.add_field(
-            name=tr(interaction, "quota.field_hour"),
-            value=tr(
+        add_field(
+            embed,
+            interaction,
+            "quota.field_hour",
+            tr(
                 interaction,
                 "quota.hour",
                 used=status.used_this_hour,
@@ -81,16 +79,14 @@ def status_embed(
             ),
             inline=False,
         )
-    embed.add_field(
-        name=tr(interaction, "quota.field_pending"),
-        value=tr(
-            interaction, "quota.pending", pending=status.pending, cap=limits.member_pending_cap
-        ),
+    add_field(
+        embed,
+        interaction,
+        "quota.field_pending",
+        tr(interaction, "quota.pending", pending=status.pending, cap=limits.member_pending_cap),
         inline=True,
     )
-    embed.add_field(
-        name=tr(interaction, "quota.field_source"), value=_source(interaction, status), inline=True
-    )
+    add_field(embed, interaction, "quota.field_source", _source(interaction, status), inline=True)
     if limits.server_daily is None:
         server = tr(interaction, "quota.server_unlimited", used=status.server_used_today)
     else:
@@ -101,13 +97,9 @@ def status_embed(
             limit=limits.server_daily,
             left=status.server_left_today,
         )
-    embed.add_field(name=tr(interaction, "quota.field_server"), value=server, inline=False)
+    add_field(embed, interaction, "quota.field_server", server, inline=False)
     if show_costs:
-        embed.add_field(
-            name=tr(interaction, "quota.field_cost"),
-            value=_costs(interaction, status),
-            inline=False,
-        )
+        add_field(embed, interaction, "quota.field_cost", _costs(interaction, status), inline=False)
     return embed
 
 

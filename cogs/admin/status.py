@@ -12,9 +12,10 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import NotAllowed
-from cogs._shared.context import is_admin, services, tr
+from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.reply import acknowledge, reply
+from cogs.admin.checks import require_admin
 from cogs.admin.status_views import status_embed
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ class StatusCog(commands.Cog):
         whole_bot = scope == "bot"
         # The owner may look at any server and at the whole bot; admins at their server.
         if not is_owner:
-            if interaction.guild_id is None or not is_admin(interaction):
-                raise NotAllowed("error.admin_only")
+            require_admin(interaction)
             if whole_bot:
                 raise NotAllowed("error.status_not_allowed")
         await acknowledge(interaction)

@@ -9,7 +9,7 @@ import discord
 from bot.i18n import format_number
 from bot.status import Spend, StatusReport
 from cogs._shared.context import locale_of, tr
-from cogs.admin.quota_views import COLOUR, money
+from cogs.admin.embeds import COLOUR, add_field, money
 
 __all__ = ["status_embed"]
 
@@ -114,9 +114,11 @@ def status_embed(
         colour=COLOUR,
     )
     queue = report.queue
-    embed.add_field(
-        name=tr(interaction, "status.field_queue"),
-        value=tr(
+    add_field(
+        embed,
+        interaction,
+        "status.field_queue",
+        tr(
             interaction,
             "status.queue",
             waiting=queue.waiting,
@@ -125,9 +127,11 @@ def status_embed(
         ),
         inline=False,
     )
-    embed.add_field(
-        name=tr(interaction, "status.field_rate"),
-        value=tr(
+    add_field(
+        embed,
+        interaction,
+        "status.field_rate",
+        tr(
             interaction,
             "status.rate",
             used=report.images_last_minute,
@@ -135,20 +139,14 @@ def status_embed(
         ),
         inline=True,
     )
-    embed.add_field(
-        name=tr(interaction, "status.field_today"),
-        value=_today(interaction, report.spend),
-        inline=True,
+    add_field(
+        embed, interaction, "status.field_today", _today(interaction, report.spend), inline=True
     )
-    embed.add_field(
-        name=tr(interaction, "status.field_openai"),
-        value=_openai(interaction, report, now)[:1024],
-        inline=False,
+    add_field(
+        embed, interaction, "status.field_openai", _openai(interaction, report, now), inline=False
     )
-    embed.add_field(
-        name=tr(interaction, "status.field_storage"),
-        value=_storage(interaction, report),
-        inline=False,
+    add_field(
+        embed, interaction, "status.field_storage", _storage(interaction, report), inline=False
     )
     return embed
 

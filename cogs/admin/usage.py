@@ -18,7 +18,7 @@ from bot.usage import PERIODS, UsageReport, days_csv, members_csv
 from cogs._shared.context import locale_of, services, tr, tr_plain
 from cogs._shared.options import Option, command, options
 from cogs.admin.checks import require_admin
-from cogs.admin.quota_views import COLOUR, money
+from cogs.admin.embeds import COLOUR, add_field, money
 
 if TYPE_CHECKING:
     from cogs._shared.context import ServicedBot
@@ -74,14 +74,14 @@ def usage_embed(
         ),
         colour=COLOUR,
     )
-    embed.add_field(
-        name=tr(interaction, "usage.field_images"),
-        value=format_number(total.images, locale),
-        inline=True,
+    add_field(
+        embed, interaction, "usage.field_images", format_number(total.images, locale), inline=True
     )
-    embed.add_field(
-        name=tr(interaction, "usage.field_tokens"),
-        value=tr(
+    add_field(
+        embed,
+        interaction,
+        "usage.field_tokens",
+        tr(
             interaction,
             "usage.tokens",
             input=format_number(total.input_tokens, locale),
@@ -94,7 +94,7 @@ def usage_embed(
         if prices_known
         else tr(interaction, "usage.cost_no_prices")
     )
-    embed.add_field(name=tr(interaction, "usage.field_cost"), value=cost, inline=True)
+    add_field(embed, interaction, "usage.field_cost", cost, inline=True)
     lines = []
     for rank, member in enumerate(report.members[:TOP_MEMBERS], start=1):
         member_cost = None if member.unpriced_images else member.cost_usd
@@ -110,9 +110,11 @@ def usage_embed(
                 else tr(interaction, "usage.cost_unknown"),
             )
         )
-    embed.add_field(
-        name=tr(interaction, "usage.field_top"),
-        value="\n".join(lines)[:1024] or tr(interaction, "usage.top_none"),
+    add_field(
+        embed,
+        interaction,
+        "usage.field_top",
+        "\n".join(lines) or tr(interaction, "usage.top_none"),
         inline=False,
     )
     embed.set_image(url="attachment://usage.png")

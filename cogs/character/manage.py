@@ -16,7 +16,11 @@ from discord.ext import commands
 
 from bot.characters import CharacterCard
 from bot.i18n import escape_member_text
-from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.characters import (
+    character_choices,
+    resolve_character,
+    switch_own_character,
+)
 from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.confirm import ConfirmView
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
@@ -24,7 +28,6 @@ from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_l
 from cogs._shared.members import display_name
 from cogs._shared.options import Option, command, options
 from cogs._shared.picture_message import truncate
-from cogs._shared.reply import acknowledge, reply
 
 __all__ = ["CharacterManageCommands"]
 
@@ -152,16 +155,14 @@ class CharacterManageCommands(commands.Cog):
         character: app_commands.Range[str, 1, 100],
         hidden: bool = True,
     ) -> None:
-        await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
-        svc = services(interaction)
-        updated = await svc.characters.set_private(
-            interaction.guild_id or 0,
-            interaction.user.id,
-            await resolve_character(interaction, character, own_only=True),
+        await switch_own_character(
+            interaction,
+            character,
+            services(interaction).characters.set_private,
             hidden,
+            on_key="manage.private_on",
+            off_key="manage.private_off",
         )
-        key = "manage.private_on" if updated.private else "manage.private_off"
-        await reply(interaction, content=tr(interaction, key, name=updated.name), ephemeral=True)
 
     @set_character_private.autocomplete("character")
     async def _private_autocomplete(

@@ -12,11 +12,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.scenes import SETTING_LIMIT, SceneRequest
-from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.characters import (
+    character_choices,
+    resolve_character,
+    switch_own_character,
+)
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
-from cogs._shared.context import requester, services, tr
+from cogs._shared.context import requester, services
 from cogs._shared.options import Option, command, options
-from cogs._shared.reply import acknowledge, reply
 from cogs._shared.start_job import start_job
 
 __all__ = ["CharacterSceneCommands"]
@@ -101,15 +104,14 @@ class CharacterSceneCommands(commands.Cog):
         character: app_commands.Range[str, 1, 100],
         allowed: bool,
     ) -> None:
-        await acknowledge(interaction)  # before the write: a busy database must not cost the 3 s
-        updated = await services(interaction).scenes.set_scenes_allowed(
-            interaction.guild_id or 0,
-            interaction.user.id,
-            await resolve_character(interaction, character, own_only=True),
+        await switch_own_character(
+            interaction,
+            character,
+            services(interaction).scenes.set_scenes_allowed,
             allowed,
+            on_key="scene.switch_on",
+            off_key="scene.switch_off",
         )
-        key = "scene.switch_on" if updated.scenes_allowed else "scene.switch_off"
-        await reply(interaction, content=tr(interaction, key, name=updated.name), ephemeral=True)
 
     @scenes_switch.autocomplete("character")
     async def _switch_autocomplete(

@@ -24,7 +24,7 @@ import discord
 from bot.gallery import GalleryPage, GalleryRequest, Scope
 from bot.i18n import Markdown, escape_member_text
 from bot.records import GallerySort, Keyset
-from cogs._shared.components import component_error, not_yours
+from cogs._shared.components import for_owner_only
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.gallery_nav import (
     GALLERY_COLOUR,
@@ -75,13 +75,9 @@ class GalleryOpenSelect(
         return cls(int(match["owner"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            await not_yours(interaction)
-            return
-        try:
-            await open_picture(interaction, int(self.item.values[0]))
-        except Exception as error:
-            await component_error(interaction, error)
+        await for_owner_only(
+            interaction, self.owner_id, lambda: open_picture(interaction, int(self.item.values[0]))
+        )
 
 
 class GalleryCharacterSelect(
@@ -122,23 +118,17 @@ class GalleryCharacterSelect(
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.owner_id:
-            await not_yours(interaction)
-            return
-        try:
-            await interaction.response.defer()
-            request = requested_page(
-                interaction,
-                owner_id=self.owner_id,
-                sort=self.sort,
-                scope=self.scope,
-                member_id=self.member_id,
-                # Not "or None": a forged "0" must be refused, not show every picture.
-                character_id=int(self.item.values[0]),
-            )
-            await show_page(interaction, request)
-        except Exception as error:
-            await component_error(interaction, error)
+        await for_owner_only(interaction, self.owner_id, lambda: self._filter(interaction))
+
+    async def _filter(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        request = requested_page(
+            interaction,
+            self,
+            # Not "or None": a forged "0" must be refused, not show every picture.
+            character_id=int(self.item.values[0]),
+        )
+        await show_page(interaction, request)
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (

@@ -260,6 +260,25 @@ def cid(message: Message, prefix: str) -> str:
     return next(c for c in message.custom_ids if c.startswith(prefix))
 
 
+# The buttons under a single posted picture, by the action in their custom_ids, sorted.
+ONE_PICTURE_BUTTONS = [
+    "avatar",
+    "del",
+    "emoji",
+    "fav",
+    "reroll",
+    "sheet",
+    "sticker",
+    "vary",
+    "varys",
+]
+
+
+def button_actions(message: Message) -> list[str]:
+    """The actions of ``message``'s components (``pic:<action>:<id>``), sorted."""
+    return sorted(custom_id.split(":")[1] for custom_id in message.custom_ids)
+
+
 def options(message: Message, prefix: str) -> list[dict[str, Any]]:
     """The options of the select menu whose custom_id starts with ``prefix``."""
     comp = message.component(cid(message, prefix))

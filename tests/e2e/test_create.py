@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import World
-from tests.e2e.helpers import finished, picture_size
+from tests.e2e.helpers import ONE_PICTURE_BUTTONS, button_actions, finished, picture_size
 from tests.fakes.discord import Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -59,18 +59,7 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert "Soft watercolor" in embed["description"]
     assert f"<@{alice.id}>" in embed["description"]
     assert embed["image"]["url"] == f"attachment://{message.attachments[0].filename}"
-    kinds = sorted(cid.split(":")[1] for cid in message.custom_ids)
-    assert kinds == [
-        "avatar",
-        "del",
-        "emoji",
-        "fav",
-        "reroll",
-        "sheet",
-        "sticker",
-        "vary",
-        "varys",
-    ]
+    assert button_actions(message) == ONE_PICTURE_BUTTONS
     assert message.allowed_mentions == {"parse": []}
     world.discord.assert_no_violations()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     button,
     character_of,
@@ -50,12 +50,9 @@ def charged_jobs(data_dir: Path, kind: str) -> list[tuple[str, int]]:
 
 
 async def test_sheet_is_an_edit_with_the_references_and_leads_the_next_variation(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: object, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     first, first_id = await drawn(alice, "Aiko", "silver hair, red eyes")
     aiko = character_of(data_dir, first_id)
@@ -64,7 +61,7 @@ async def test_sheet_is_an_edit_with_the_references_and_leads_the_next_variation
     pressed = await alice.click(first, button(first, "sheet"))
     sheet_message = await pressed.wait_original(finished, timeout=20)
 
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert edit.status == 200 and edit.model == VARY_MODEL
     assert edit.images[0].data == main_picture  # the character's references went along
     assert edit.size == "1536x1024" and edit.input_fidelity == "high"
@@ -83,7 +80,7 @@ async def test_sheet_is_an_edit_with_the_references_and_leads_the_next_variation
     # The next variation sends the sheet first, then the picture being varied.
     varied = await alice.slash("character vary", character=str(aiko), change="waving")
     await varied.wait_original(finished, timeout=20)
-    vary = fake_openai.requests_for("edits")[-1]
+    vary = world.openai.requests_for("edits")[-1]
     assert vary.images[0].data == stored_picture(data_dir, sheet_id)
     assert vary.images[1].data == main_picture
     assert "reference sheet" in (vary.prompt or "")
@@ -91,16 +88,13 @@ async def test_sheet_is_an_edit_with_the_references_and_leads_the_next_variation
     # ...but what it varied (its parent) is still the main picture, not the sheet.
     parent = query(data_dir, "SELECT parent_image_id FROM images ORDER BY id DESC LIMIT 1")
     assert parent == [(first_id,)]
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_sheet_command_takes_a_typed_name_and_a_sheet_shows_first_on_the_card(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: object, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     _, first_id = await drawn(alice, "Aiko", "silver hair")
     choices = await alice.autocomplete("character sheet", focused="character", value="ai")
@@ -108,7 +102,7 @@ async def test_sheet_command_takes_a_typed_name_and_a_sheet_shows_first_on_the_c
 
     handle = await alice.slash("character sheet", character="Aiko")  # typed, not picked
     message = await handle.wait_original(finished, timeout=20)
-    assert fake_openai.requests_for("edits")[-1].images[0].data == stored_picture(
+    assert world.openai.requests_for("edits")[-1].images[0].data == stored_picture(
         data_dir, first_id
     )
     sheet_id = image_ids(message)[0]
@@ -122,7 +116,7 @@ async def test_sheet_command_takes_a_typed_name_and_a_sheet_shows_first_on_the_c
     files = {a.filename: a.data for a in shown.attachments}
     assert files["sheet.png"] == stored_picture(data_dir, sheet_id)
     keep_for_review("card.png", files["card.png"])
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 def avatar_files(message: Message) -> tuple[bytes, bytes]:
@@ -132,24 +126,19 @@ def avatar_files(message: Message) -> tuple[bytes, bytes]:
     return main.data, copy.data
 
 
-async def test_avatar_is_a_square_png_of_1024_with_a_512_copy(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-) -> None:
+async def test_avatar_is_a_square_png_of_1024_with_a_512_copy(bot: object, world: World) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     first, first_id = await drawn(alice, "Aiko", "silver hair")
 
     asked = await alice.click(first, button(first, "avatar"))
     choice = await asked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     assert choice.content == say("creator.avatar_ask")
-    assert not fake_openai.requests_for("edits")  # nothing drawn before the choice
+    assert not world.openai.requests_for("edits")  # nothing drawn before the choice
 
     chosen = await alice.click(choice, button(choice, "avatart"))
     message = await chosen.wait_original(finished, timeout=20)
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert edit.size == "1024x1024" and edit.background == "transparent"
     assert edit.output_format == "png"  # transparency needs PNG or WebP
     assert edit.images[0].data == stored_picture(data_dir, first_id)
@@ -169,28 +158,23 @@ async def test_avatar_is_a_square_png_of_1024_with_a_512_copy(
     # The other choice: an opaque background, no transparency asked of OpenAI.
     chosen = await alice.click(choice, button(choice, "avataro"))
     opaque = await chosen.wait_original(finished, timeout=20)
-    assert fake_openai.requests_for("edits")[-1].background is None
+    assert world.openai.requests_for("edits")[-1].background is None
     _, opaque_copy = avatar_files(opaque)
     assert opened(opaque_copy).size == (512, 512)
     keep_for_review("avatar-opaque-512.png", opaque_copy)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
-async def test_a_failed_sheet_is_not_charged(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-) -> None:
+async def test_a_failed_sheet_is_not_charged(bot: object, world: World) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     first, _ = await drawn(alice, "Aiko", "silver hair")
-    fake_openai.inject("moderation_blocked", endpoint="edits")
+    world.openai.inject("moderation_blocked", endpoint="edits")
 
     pressed = await alice.click(first, button(first, "sheet"))
     answer = await private_answer(pressed)
     assert answer  # a kind refusal, privately
-    await fake_discord.wait_for(
+    await world.discord.wait_for(
         lambda _f: charged_jobs(data_dir, "sheet") == [("failed", 0)],
         timeout=10,
         what="the sheet job failed uncharged",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.e2e.conftest import World
 from tests.e2e.helpers import (
     button,
     created,
@@ -35,7 +36,6 @@ from tests.fakes.discord.expressions import (
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.permissions import DEFAULT_BOT_PERMISSIONS, Permissions
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 MANAGE_EXPRESSIONS = int(Permissions.MANAGE_GUILD_EXPRESSIONS)
 
@@ -158,12 +158,9 @@ async def test_full_slots_and_a_missing_bot_permission_are_explained(
 
 
 async def test_an_opaque_picture_gets_a_charged_cutout_suggestion(
-    bot: object,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    bot: object, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     bot_may_manage_expressions(guild)
     admin = guild.add_member("admin", admin=True)
     opaque = await created(admin, "Aiko", "silver hair")
@@ -176,7 +173,7 @@ async def test_an_opaque_picture_gets_a_charged_cutout_suggestion(
 
     redraw = await admin.click(suggestion, button(suggestion, "cutout"))
     cut = await redraw.wait_original(finished, timeout=20)
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert edit.background == "transparent"
     assert edit.size == "1024x1536"  # the shape of the picture it redraws
     assert edit.images[0].data == stored_picture(data_dir, opaque_id)
@@ -187,4 +184,4 @@ async def test_an_opaque_picture_gets_a_charged_cutout_suggestion(
 
     answer = await add_emoji(admin, cut, name="aiko")
     assert "is now one of this server's emoji" in answer
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.jobs.previews import PREVIEWS_UP_TO
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     create,
     drawing,
@@ -94,17 +94,13 @@ async def test_previews_are_asked_for_only_while_few_jobs_draw(
 
 
 async def test_a_thumbnail_failing_after_the_post_loses_nothing(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
+    data_dir = world.data_dir
     with mounted_tmpfs(data_dir / "images", "64m") as images:
         bot = await start_bot(partial_images=0)
-        alice = guild.add_member("alice")
         # The picture reaches Discord; the bot hears so only once the disk went read-only.
-        message, stall = await posted_unheard(fake_discord, fake_openai, alice)
+        alice, message, stall = await posted_unheard(world)
         picture = image_id(message)
         remount(images, "ro")
         stall.release()
@@ -113,21 +109,17 @@ async def test_a_thumbnail_failing_after_the_post_loses_nothing(
         # Posted once, kept whole, charged once, and known as delivered.
         assert stored_picture(data_dir, picture) == message.attachments[0].data
         assert query(data_dir, "SELECT state, charged, delivered FROM jobs") == [("done", 1, 1)]
-        assert [m for m in fake_discord.bot_messages(guild.default_channel)] == [message]
+        assert [m for m in world.discord.bot_messages(world.guild.default_channel)] == [message]
         await gallery_shows(alice, data_dir, picture)
         await bot.stop()
 
 
 async def test_a_crash_between_the_post_and_the_thumbnail_leaves_a_whole_gallery(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
+    data_dir = world.data_dir
     bot = await start_bot(partial_images=0)
-    alice = guild.add_member("alice")
-    message, stall = await posted_unheard(fake_discord, fake_openai, alice)
+    alice, message, stall = await posted_unheard(world)
     picture = image_id(message)
     await bot.kill()  # posted, stored, but no thumbnail (nor "delivered") yet
     stall.release()
@@ -135,21 +127,20 @@ async def test_a_crash_between_the_post_and_the_thumbnail_leaves_a_whole_gallery
     await start_bot(partial_images=0)
     await gallery_shows(alice, data_dir, picture)
     # Not posted again, not drawn (or charged) again.
-    posts = [m.id for m in fake_discord.bot_messages(guild.default_channel) if finished(m)]
+    posts = [m.id for m in world.discord.bot_messages(world.guild.default_channel) if finished(m)]
     assert posts == [message.id]
-    assert len(fake_openai.image_requests) == 1
+    assert len(world.openai.image_requests) == 1
     assert query(data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
 
 
-async def posted_unheard(
-    fake_discord: FakeDiscord, fake_openai: FakeOpenAI, member: Member
-) -> tuple[Message, Stall]:
-    """``member``'s picture is on Discord, but Discord's answer is held from the bot until
+async def posted_unheard(world: World) -> tuple[Member, Message, Stall]:
+    """A new member's picture is on Discord, but Discord's answer is held from the bot until
     the returned stall is released (no thumbnail yet, not yet known as delivered)."""
-    h = await start_drawing(fake_openai, member)
-    stall = fake_discord.stall_next("PATCH", r"/messages/@original$")
-    fake_openai.release()
-    return await h.wait_original(finished, timeout=20), stall
+    member = world.guild.add_member("alice")
+    h = await start_drawing(world.openai, member)
+    stall = world.discord.stall_next("PATCH", r"/messages/@original$")
+    world.openai.release()
+    return member, await h.wait_original(finished, timeout=20), stall
 
 
 async def gallery_shows(member: Member, data_dir: Path, picture: int) -> None:

@@ -14,7 +14,9 @@ from PIL import Image
 
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
+    ONE_PICTURE_BUTTONS,
     button,
+    button_actions,
     character_of,
     drawn,
     drawn_character,
@@ -127,17 +129,7 @@ async def test_vary_sends_the_main_picture_and_posts_the_result_with_lineage(
     embed = message.embeds[0]
     assert embed["title"] == "Aiko"
     assert f"Variation of** #{first_id}" in embed["description"]
-    assert sorted(cid.split(":")[1] for cid in message.custom_ids) == [
-        "avatar",
-        "del",
-        "emoji",
-        "fav",
-        "reroll",
-        "sheet",
-        "sticker",
-        "vary",
-        "varys",
-    ]
+    assert button_actions(message) == ONE_PICTURE_BUTTONS
     assert all(len(cid) <= 100 for cid in message.custom_ids)
     world.discord.assert_no_violations()
 
