@@ -62,6 +62,8 @@ class ContentRefused(BotError):
     """The moderation check or the image API refused the prompt. Never retried."""
 
     message_key = "error.content_refused"
+    # What the log says (a subclass that only shares the private-reply path says its own).
+    log_reason = "refused by moderation"
 
 
 class QuotaExhausted(BotError):

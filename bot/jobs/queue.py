@@ -376,7 +376,7 @@ class JobQueue:
     async def _fail(self, job: Job, error: BotError) -> None:
         code = error.message_key.removeprefix("error.")
         if isinstance(error, ContentRefused):
-            log.info("Job %s refused by moderation", job.id)
+            log.info("Job %s %s", job.id, error.log_reason)
         if await self._storage.jobs.fail(job.id, code, error.values):
             await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)

@@ -40,6 +40,7 @@ class SceneConsentWithdrawn(ContentRefused):
     """Fewer than two characters may still be used: explained privately, like a refusal."""
 
     message_key = "scene.error.withdrawn"
+    log_reason = "not drawn: consent withdrawn while waiting, fewer than two characters left"
 
 
 def scene_refusal(character: Character, requester_id: int, config: GuildConfig) -> str | None:

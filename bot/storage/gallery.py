@@ -3,6 +3,13 @@
 Every query takes the guild id: a member never reaches another server's rows, whatever
 id they type. Pages are read through the indexes of ``images`` (see the migrations);
 ``tests/unit/test_gallery_storage.py`` checks the query plans against 100,000 rows.
+
+A character's filter lists its own pictures and every scene it is in (unless its owner
+hid the scene from it). It pages through ``character_pictures`` (migration 0011): one row
+per listed (character, picture), kept by triggers in the same transaction as every write
+that changes it, with an index in each page order. Reading "own pictures UNION linked
+scenes" instead would sort every matching row before the first page (no keyset seek).
+A picture is still shown only if the character it is filed under is visible.
 """
 
 from __future__ import annotations
@@ -58,12 +65,17 @@ class ExportData:
 
 
 # Fixed SQL fragments; only these are ever joined into a statement, never member text.
-_SELECT_PAGE = (
+_ENTRY = (
     "SELECT i.*, c.name AS character_name, c.owner_id AS character_owner_id,"
     " c.private AS character_private"
-    " FROM images AS i JOIN characters AS c ON c.id = i.character_id"
 )
-_SELECT_COUNT = "SELECT COUNT(*) FROM images AS i JOIN characters AS c ON c.id = i.character_id"
+_SELECT_PAGE = _ENTRY + " FROM images AS i JOIN characters AS c ON c.id = i.character_id"
+# A character's filter starts from its listing; CROSS JOIN keeps SQLite walking that
+# listing's index in page order and reading each picture by primary key.
+_LISTING = (
+    " FROM character_pictures AS cp CROSS JOIN images AS i ON i.id = cp.image_id"
+    " JOIN characters AS c ON c.id = i.character_id"
+)
 _COUNT_SERVER = (
     "SELECT (SELECT COUNT(*) FROM images WHERE guild_id = ?)"
     " - (SELECT COUNT(*) FROM characters AS c CROSS JOIN images AS i ON i.character_id = c.id"
@@ -76,15 +88,30 @@ _COUNT_MEMBER = (
     "    AND +i.guild_id = ?)"
 )
 _VISIBLE = " AND c.guild_id = ? AND (c.private = 0 OR c.owner_id = ?)"
-_ORDER = {
-    "newest": " ORDER BY i.id DESC",
-    "favorites": " ORDER BY i.favorite_count DESC, i.id DESC",
-}
-# The same orders read from the other end (the previous page, or the last one).
-_ORDER_BACKWARD = {
-    "newest": " ORDER BY i.id ASC",
-    "favorites": " ORDER BY i.favorite_count ASC, i.id ASC",
-}
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """The columns a page order walks: the images' own, or a character's listing's
+    (``character_pictures`` carries the same values, so the keysets are the same)."""
+
+    select: str
+    image_id: str
+    favorite_count: str
+
+    def order(self, sort: GallerySort, *, backward: bool = False) -> str:
+        way = "ASC" if backward else "DESC"
+        if sort == "newest":
+            return f" ORDER BY {self.image_id} {way}"
+        return f" ORDER BY {self.favorite_count} {way}, {self.image_id} {way}"
+
+
+_IMAGES = _Columns(_SELECT_PAGE, "i.id", "i.favorite_count")
+_LISTED = _Columns(_ENTRY + _LISTING, "cp.image_id", "cp.favorite_count")
+
+
+def _columns(f: GalleryFilter) -> _Columns:
+    return _LISTED if f.character_id is not None else _IMAGES
 
 
 def _where(f: GalleryFilter) -> tuple[str, list[Any]]:
@@ -96,9 +123,8 @@ def _where(f: GalleryFilter) -> tuple[str, list[Any]]:
     # Without include_private, -1 matches no owner: only public characters are shown.
     viewer = f.viewer_id if f.include_private else -1
     if f.character_id is not None:
-        # Its own pictures: a scene is filed under one of its characters but belongs to
-        # all of them (bot/storage/scenes.py), so no one character's filter shows it.
-        sql = " WHERE i.character_id = ? AND +i.guild_id = ? AND i.scene_id IS NULL"
+        # Its listing: its own pictures and the scenes it is shown in (migration 0011).
+        sql = " WHERE cp.character_id = ? AND +i.guild_id = ?"
         params: list[Any] = [f.character_id, f.guild_id]
         if f.owner_id is not None:
             sql += " AND +i.owner_id = ?"
@@ -130,7 +156,8 @@ class GalleryRepository:
     @staticmethod
     def page_sql(f: GalleryFilter, limit: int, offset: int) -> tuple[str, list[Any]]:
         where, params = _where(f)
-        return _SELECT_PAGE + where + _ORDER[f.sort] + " LIMIT ? OFFSET ?", [
+        columns = _columns(f)
+        return columns.select + where + columns.order(f.sort) + " LIMIT ? OFFSET ?", [
             *params,
             limit,
             offset,
@@ -151,22 +178,24 @@ class GalleryRepository:
         rest of the same count, then the lower counts.
         """
         where, params = _where(f)
-        order = (_ORDER_BACKWARD if backward else _ORDER)[f.sort]
+        columns = _columns(f)
+        order = columns.order(f.sort, backward=backward)
         sign = ">" if backward else "<"
+        image_id, stars = columns.image_id, columns.favorite_count
         if after is None:
             steps: list[tuple[str, list[Any]]] = [("", [])]
         elif f.sort == "newest":
-            steps = [(f" AND i.id {sign} ?", [after.image_id])]
+            steps = [(f" AND {image_id} {sign} ?", [after.image_id])]
         else:
             steps = [
                 (
-                    f" AND i.favorite_count = ? AND i.id {sign} ?",
+                    f" AND {stars} = ? AND {image_id} {sign} ?",
                     [after.favorite_count, after.image_id],
                 ),
-                (f" AND i.favorite_count {sign} ?", [after.favorite_count]),
+                (f" AND {stars} {sign} ?", [after.favorite_count]),
             ]
         return [
-            (_SELECT_PAGE + where + extra + order + " LIMIT ?", [*params, *values, limit])
+            (columns.select + where + extra + order + " LIMIT ?", [*params, *values, limit])
             for extra, values in steps
         ]
 
@@ -181,7 +210,7 @@ class GalleryRepository:
         """
         if f.character_id is not None:
             where, params = _where(f)
-            return _SELECT_COUNT + where, params
+            return "SELECT COUNT(*)" + _LISTING + where, params
         viewer = f.viewer_id if f.include_private else -1
         if f.owner_id is None:
             return _COUNT_SERVER, [f.guild_id, f.guild_id, viewer, f.guild_id]

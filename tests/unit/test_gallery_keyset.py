@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -99,14 +100,8 @@ def _after(request: GalleryRequest, page: PageSlice, *, backward: bool) -> Galle
     """What ▶ (or ◀ with ``backward``) on this page asks for, as the buttons carry it."""
     entry = page.entries[0] if backward else page.entries[-1]
     target = page.page - 1 if backward else page.page + 1
-    return GalleryRequest(
-        GUILD,
-        VIEWER,
-        page=max(0, target),
-        sort=request.sort,
-        cursor=Keyset.of(entry.image),
-        backward=backward,
-    )
+    # The same filter (a character's, too), from this page's edge.
+    return replace(request, page=max(0, target), cursor=Keyset.of(entry.image), backward=backward)
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ VIEWER, OWNER = 105, 120
 PRIVATE_CHARACTER = 17 * 3  # every 17th character is private
 CHARACTERS = 2000
 IMAGES = 100_000
+SCENES = 600
 
 
 def _guild_of(character_id: int) -> int:
@@ -31,8 +33,6 @@ def _guild_of(character_id: int) -> int:
 @pytest.fixture(scope="module")
 def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with 100,000 pictures in two servers, built once for this module."""
-    import sqlite3
-
     from bot.storage.database import migration_scripts
 
     path = tmp_path_factory.mktemp("big") / "bot.sqlite3"
@@ -60,7 +60,38 @@ def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             " VALUES (?, ?, ?, 'x.png', 1, 1, 'image/png', 'p', 'm', ?, 0)",
             rows,
         )
+        _add_scenes(db, rnd)
     return path
+
+
+def _add_scenes(db: sqlite3.Connection, rnd: random.Random) -> None:
+    """Scenes of two or three characters of the first server (character 15 in many),
+    one picture each, some hidden from one of their characters."""
+    cast_from = [i for i in range(1, CHARACTERS + 1) if _guild_of(i) == GUILD]
+    for scene_id in range(1, SCENES + 1):
+        cast = rnd.sample(cast_from, rnd.randint(2, 3))
+        if scene_id % 2:
+            cast[rnd.randrange(len(cast))] = 15
+            cast = list(dict.fromkeys(cast))
+        db.execute(
+            "INSERT INTO scenes (id, guild_id, maker_id, created_at) VALUES (?, ?, ?, 0)",
+            (scene_id, GUILD, 100 + cast[0] % 50),
+        )
+        db.executemany(
+            "INSERT INTO scene_characters (scene_id, character_id, position) VALUES (?, ?, ?)",
+            [(scene_id, character, position) for position, character in enumerate(cast)],
+        )
+        db.execute(
+            "INSERT INTO images (guild_id, character_id, owner_id, file_path, width, height,"
+            " mime, prompt, model, favorite_count, created_at, scene_id)"
+            " VALUES (?, ?, ?, 'x.png', 1, 1, 'image/png', 'p', 'm', ?, 0, ?)",
+            (GUILD, cast[0], 100 + cast[0] % 50, rnd.randint(0, 3), scene_id),
+        )
+        if scene_id % 5 == 0:
+            db.execute(
+                "UPDATE scene_characters SET hidden = 1 WHERE scene_id = ? AND character_id = ?",
+                (scene_id, cast[-1]),
+            )
 
 
 @pytest.fixture
@@ -118,15 +149,19 @@ async def test_deep_pages_seek_the_index_from_a_keyset_with_no_offset(
             assert "OFFSET" not in sql
             plan = await gallery.query_plan(sql, params)
             assert_indexed(plan)
-            (images_step,) = [step for step in plan if step.startswith("SEARCH i ")]
-            assert re.search(r"\b(id|favorite_count)[<>]\?", images_step), plan
+            # The outer loop: the pictures' index, or a character's listing (migration 0011).
+            walk = next(step for step in plan if step.startswith("SEARCH"))
+            assert walk.startswith(("SEARCH i ", "SEARCH cp ")), plan
+            assert re.search(r"\b(id|image_id|favorite_count)[<>]\?", walk), plan
         if not deep:
             continue
         # And the rows are the ones OFFSET would have given.
         rows = await gallery.seek(f, 10, cursor, backward=backward)
-        start = total - 20 - 10 if backward else total - 19
-        expected = await gallery.page(f, limit=10, offset=max(0, start))
-        assert [e.image.id for e in rows] == [e.image.id for e in expected][: len(rows)]
+        # (A short listing has fewer than ten before the cursor: just those.)
+        at = max(0, total - 20)
+        start = max(0, at - 10) if backward else at + 1
+        expected = await gallery.page(f, limit=at - start if backward else 10, offset=start)
+        assert [e.image.id for e in rows] == [e.image.id for e in expected]
     # The last page is read from the other end of the same index.
     for sql, params in gallery.seek_sql(f, 9, None, backward=True):
         assert "OFFSET" not in sql
@@ -146,6 +181,35 @@ async def test_fast_count_agrees_with_the_visible_rows(storage: Storage, sort: G
         )
         assert fast == slow, (owner, private)
     assert await storage.gallery.count(GalleryFilter(OTHER_GUILD, VIEWER)) < IMAGES // 5
+
+
+@pytest.mark.parametrize("sort", ["newest", "favorites"])
+async def test_a_characters_listing_is_its_pictures_and_its_scenes(
+    storage: Storage, sort: GallerySort
+) -> None:
+    """Own pictures, plus the scenes it is linked to and not hidden from, as the obvious
+    (sorting) query finds them; the count agrees with the rows."""
+    order = "i.id DESC" if sort == "newest" else "i.favorite_count DESC, i.id DESC"
+    characters = [15, PRIVATE_CHARACTER, 16, 23]
+    for character, private in itertools.product(characters, (False, True)):
+        f = GalleryFilter(GUILD, OWNER, sort, None, character, private)
+        rows = await storage.db.fetch_all(
+            "SELECT i.id FROM images AS i JOIN characters AS c ON c.id = i.character_id"
+            " WHERE i.guild_id = ? AND c.guild_id = ? AND (c.private = 0 OR c.owner_id = ?)"
+            " AND ((i.character_id = ? AND i.scene_id IS NULL) OR i.scene_id IN"
+            "  (SELECT scene_id FROM scene_characters WHERE character_id = ? AND hidden = 0))"
+            f" ORDER BY {order}",
+            (GUILD, GUILD, OWNER if private else -1, character, character),
+        )
+        expected = [int(r[0]) for r in rows]
+        shown = await storage.gallery.page(f, limit=10_000, offset=0)
+        assert [e.image.id for e in shown] == expected, character
+        assert await storage.gallery.count(f) == len(expected)
+    scenes_of_15 = await storage.db.fetch_value(
+        "SELECT COUNT(*) FROM character_pictures AS cp JOIN images AS i ON i.id = cp.image_id"
+        " WHERE cp.character_id = 15 AND i.scene_id IS NOT NULL"
+    )
+    assert scenes_of_15 > 100  # the listing really holds scenes
 
 
 async def test_pages_are_ordered_and_hide_other_servers_and_private_characters(
