@@ -90,6 +90,13 @@ async def card_text(member: Member, character: int) -> str:
     return str(card.embeds[0]["description"])
 
 
+async def listing(member: Member, character: int) -> str:
+    """The page line of ``/gallery character:`` (how many pictures it lists)."""
+    handle = await member.slash("gallery", character=str(character))
+    shown = await handle.wait_original(lambda m: m.attachments, timeout=15)
+    return str(shown.embeds)
+
+
 def scene_jobs(data_dir: Path) -> list[tuple[Any, ...]]:
     return query(data_dir, "SELECT state, charged FROM jobs WHERE kind = 'scene' ORDER BY id")
 
@@ -285,6 +292,10 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
     assert await first.stop() == 0
     await start_bot()  # a new process: nothing of the old message is cached
 
+    # The scene is listed under each of its characters, beside their own pictures.
+    assert "2 pictures" in await listing(bob, ren)
+    assert "2 pictures" in await listing(alice, aiko)
+
     # Carol has no character in it: nothing to hide. Bob takes it out of Ren's listings.
     press = await carol.click(posted, scene_button(posted, "shide"))
     assert "None of your characters" in (await press.wait_for_reply(lambda m: m.ephemeral)).content
@@ -293,6 +304,8 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
     assert "Ren" in hidden.content and "no longer shows" in hidden.content
     assert "scene" not in await card_text(bob, ren)
     assert "in 1 scene" in await card_text(alice, aiko)
+    assert "1 picture" in await listing(bob, ren)  # gone from Ren's gallery filter
+    assert "2 pictures" in await listing(alice, aiko)  # still under Aiko
 
     # Only its maker (or an admin) deletes it.
     press = await bob.click(posted, scene_button(posted, "del"))
