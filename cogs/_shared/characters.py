@@ -11,7 +11,17 @@ from bot.records import Character
 from cogs._shared.context import is_admin, locale_of, services, tr
 from cogs._shared.reply import acknowledge, reply
 
-__all__ = ["OwnSwitch", "character_choices", "resolve_character", "switch_own_character"]
+__all__ = [
+    "OwnSwitch",
+    "browsable_characters",
+    "character_choices",
+    "deletable_characters",
+    "own_characters",
+    "resolve_character",
+    "scene_characters",
+    "switch_own_character",
+    "usable_characters",
+]
 
 # A service method that turns a switch of one of the actor's own characters on or off:
 # (guild_id, actor_id, character_id, on) -> the character as it now is.
@@ -69,6 +79,48 @@ async def character_choices(
             app_commands.Choice(name=f"{label[:90]} #{character.id}", value=str(character.id))
         )
     return choices[:25]
+
+
+# The autocomplete callbacks options name (cogs/_shared/options.py), one per rule, each the
+# same rule the command applies when the choice comes back.
+
+
+async def own_characters(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The member's own characters: for commands that change a character."""
+    return await character_choices(interaction, current, own_only=True)
+
+
+async def usable_characters(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Own characters, then others' shared here: for commands that draw (others' fork)."""
+    return await character_choices(interaction, current)
+
+
+async def browsable_characters(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """What the member may look at; admins see past a private gallery."""
+    return await character_choices(interaction, current, browsing=True)
+
+
+async def deletable_characters(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """A member's own characters; an admin's pick of any the admin may see."""
+    return await character_choices(
+        interaction, current, own_only=not is_admin(interaction), browsing=True
+    )
+
+
+async def scene_characters(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Characters the member may put in a scene: others' too unless /config scenes says no."""
+    config = await services(interaction).guild_settings.config(interaction.guild_id or 0)
+    return await character_choices(interaction, current, own_only=config.scenes != "any")
 
 
 async def switch_own_character(

@@ -8,22 +8,30 @@ names every option three times per command and lets the two drift apart. Here on
 
 Catalog keys: ``opt.<key>.name`` and ``opt.<key>.description``; an option that shares its
 name with others but says something else (a "character" that must be one's own) gives the
-name's key apart with ``name_key``. ``@command(name, description, key=...)`` does the same
-for the command itself (``cmd.<key>.name``, ``cmd.<key>.description``).
+name's key apart with ``name_key``. An option whose values the member picks from a list
+names its ``autocomplete`` callback here too, so the rule travels with the option to every
+command that uses it. ``@command(name, description, key=...)`` does the same for the command
+itself (``cmd.<key>.name``, ``cmd.<key>.description``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-__all__ = ["Option", "command", "options"]
+__all__ = ["Autocomplete", "Option", "command", "options"]
 
 T = TypeVar("T")
+
+# (interaction, what the member has typed so far) -> up to 25 suggestions.
+Autocomplete = Callable[
+    [discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,7 @@ class Option:
     description: str
     key: str
     name_key: str | None = None
+    autocomplete: Autocomplete | None = None
 
     @property
     def shown_name(self) -> locale_str:
@@ -45,12 +54,19 @@ class Option:
 
 
 def options(**declared: Option) -> Callable[[T], T]:
-    """Name and describe a command's options, keyed by the callback's parameter names."""
+    """Name, describe and autocomplete a command's options, keyed by its parameter names."""
 
     def apply(command: T) -> T:
         described = app_commands.describe(
             **{param: option.shown_description for param, option in declared.items()}
         )(command)
+        suggested = {
+            param: option.autocomplete
+            for param, option in declared.items()
+            if option.autocomplete is not None
+        }
+        if suggested:
+            described = app_commands.autocomplete(**suggested)(described)
         return app_commands.rename(
             **{param: option.shown_name for param, option in declared.items()}
         )(described)

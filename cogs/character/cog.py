@@ -11,7 +11,7 @@ from bot.errors import UserInputError
 from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT
 from bot.jobs.submit import CreateRequest, VaryRequest
-from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.characters import own_characters, resolve_character, usable_characters
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Option, command, options
@@ -39,7 +39,9 @@ STRENGTH_CHOICES = [
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
 BACKGROUND = Option("background", "Normal, or a transparent sticker cutout", key="background")
 CHANGE = Option("change", "What changes, e.g. waving, summer festival yukata", key="change")
-CHARACTER = Option("character", "One of your characters", key="character")
+CHARACTER = Option(
+    "character", "One of your characters", key="character", autocomplete=own_characters
+)
 COUNT = Option("count", "How many pictures (1-4)", key="count")
 DESCRIPTION = Option(
     "description",
@@ -57,6 +59,7 @@ VARY_CHARACTER = Option(
     "Your character, or one shared here (you vary your own copy)",
     key="vary_character",
     name_key="character",
+    autocomplete=usable_characters,
 )
 
 
@@ -136,12 +139,6 @@ class CharacterCog(
         )
         await start_vary(interaction, request)
 
-    @vary.autocomplete("character")
-    async def character_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, own_only=False)
-
     @command(
         "sheet", "A reference sheet: front, side and back, plus three expressions", key="sheet"
     )
@@ -154,12 +151,6 @@ class CharacterCog(
         who = requester(interaction)
         creator = services(interaction).creator
         await start_job(interaction, lambda: creator.request_sheet(who, character_id))
-
-    @sheet.autocomplete("character")
-    async def sheet_character_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, own_only=False)
 
     @command("main", "Choose the picture your character's variations start from", key="main")
     @options(character=CHARACTER, picture=PICTURE)
@@ -178,12 +169,6 @@ class CharacterCog(
         await interaction.edit_original_response(
             content=tr(interaction, "main.done", id=image_id, name=updated.name)
         )
-
-    @main.autocomplete("character")
-    async def own_character_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, own_only=True)
 
     @main.autocomplete("picture")
     async def picture_autocomplete(

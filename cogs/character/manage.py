@@ -17,7 +17,9 @@ from discord.ext import commands
 from bot.characters import CharacterCard
 from bot.i18n import escape_member_text
 from cogs._shared.characters import (
-    character_choices,
+    browsable_characters,
+    deletable_characters,
+    own_characters,
     resolve_character,
     switch_own_character,
 )
@@ -34,11 +36,24 @@ __all__ = ["CharacterManageCommands"]
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
 DELETE_CHARACTER = Option(
-    "character", "The character to delete", key="delete_character", name_key="manage_character"
+    "character",
+    "The character to delete",
+    key="delete_character",
+    name_key="manage_character",
+    autocomplete=deletable_characters,
 )
-MANAGE_CHARACTER = Option("character", "A character in this server", key="manage_character")
+MANAGE_CHARACTER = Option(
+    "character",
+    "A character in this server",
+    key="manage_character",
+    autocomplete=browsable_characters,
+)
 PRIVATE_CHARACTER = Option(
-    "character", "One of your characters", key="private_character", name_key="manage_character"
+    "character",
+    "One of your characters",
+    key="private_character",
+    name_key="manage_character",
+    autocomplete=own_characters,
 )
 PRIVATE_HIDDEN = Option(
     "hidden", "True: only you see it. False: everyone here sees it", key="private_hidden"
@@ -82,12 +97,6 @@ class CharacterManageCommands(commands.Cog):
             sheet_embed, sheet_file = sheet_attachment(interaction, card)
             embeds, files = [sheet_embed, embed], [sheet_file, file]
         await interaction.edit_original_response(embeds=embeds, attachments=files, view=view)
-
-    @show_character.autocomplete("character")
-    async def _show_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, browsing=True)
 
     @command(
         "delete",
@@ -135,14 +144,6 @@ class CharacterManageCommands(commands.Cog):
             ephemeral=True,
         )
 
-    @delete_character.autocomplete("character")
-    async def _delete_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(
-            interaction, current, own_only=not is_admin(interaction), browsing=True
-        )
-
     @command(
         "private",
         "Hide one of your characters from everyone else, or show it again",
@@ -163,12 +164,6 @@ class CharacterManageCommands(commands.Cog):
             on_key="manage.private_on",
             off_key="manage.private_off",
         )
-
-    @set_character_private.autocomplete("character")
-    async def _private_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, own_only=True)
 
 
 def sheet_attachment(

@@ -13,8 +13,9 @@ from discord.ext import commands
 
 from bot.scenes import SETTING_LIMIT, SceneRequest
 from cogs._shared.characters import (
-    character_choices,
+    own_characters,
     resolve_character,
+    scene_characters,
     switch_own_character,
 )
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
@@ -26,10 +27,21 @@ __all__ = ["CharacterSceneCommands"]
 
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
-FIRST = Option("first", "A character in the scene (yours, or one shared here)", key="scene_first")
-SECOND = Option("second", "Another character in the scene", key="scene_second")
-THIRD = Option("third", "A third character (optional)", key="scene_third")
-FOURTH = Option("fourth", "A fourth character (optional)", key="scene_fourth")
+FIRST = Option(
+    "first",
+    "A character in the scene (yours, or one shared here)",
+    key="scene_first",
+    autocomplete=scene_characters,
+)
+SECOND = Option(
+    "second", "Another character in the scene", key="scene_second", autocomplete=scene_characters
+)
+THIRD = Option(
+    "third", "A third character (optional)", key="scene_third", autocomplete=scene_characters
+)
+FOURTH = Option(
+    "fourth", "A fourth character (optional)", key="scene_fourth", autocomplete=scene_characters
+)
 SETTING = Option(
     "setting", "What happens and where, e.g. sharing ramen at a night market", key="scene_setting"
 )
@@ -39,7 +51,11 @@ SCENE_SIZE = Option(
 )
 SCENE_COUNT = Option("count", "How many pictures (1-4)", key="scene_count", name_key="count")
 SWITCH_CHARACTER = Option(
-    "character", "One of your characters", key="scenes_character", name_key="character"
+    "character",
+    "One of your characters",
+    key="scenes_character",
+    name_key="character",
+    autocomplete=own_characters,
 )
 SWITCH_ALLOWED = Option(
     "allowed", "True: others may put it in their scenes. False: only you", key="scenes_allowed"
@@ -82,16 +98,6 @@ class CharacterSceneCommands(commands.Cog):
         scenes = services(interaction).scenes
         await start_job(interaction, lambda: scenes.request_scene(who, request))
 
-    @scene.autocomplete("first")
-    @scene.autocomplete("second")
-    @scene.autocomplete("third")
-    @scene.autocomplete("fourth")
-    async def _scene_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        config = await services(interaction).guild_settings.config(interaction.guild_id or 0)
-        return await character_choices(interaction, current, own_only=config.scenes != "any")
-
     @command(
         "scenes",
         "Let others put one of your characters in their scenes, or not",
@@ -112,9 +118,3 @@ class CharacterSceneCommands(commands.Cog):
             on_key="scene.switch_on",
             off_key="scene.switch_off",
         )
-
-    @scenes_switch.autocomplete("character")
-    async def _switch_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, own_only=True)

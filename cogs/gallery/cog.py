@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.gallery import GalleryRequest, Scope
 from bot.records import GallerySort
-from cogs._shared.characters import character_choices, resolve_character
+from cogs._shared.characters import browsable_characters, resolve_character
 from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
 from cogs._shared.members import remember_name
@@ -38,7 +38,12 @@ SCOPE_CHOICES = [
 
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
-GALLERY_CHARACTER = Option("character", "Only this character's pictures", key="gallery_character")
+GALLERY_CHARACTER = Option(
+    "character",
+    "Only this character's pictures",
+    key="gallery_character",
+    autocomplete=browsable_characters,
+)
 GALLERY_MEMBER = Option("member", "Only this member's pictures", key="gallery_member")
 GALLERY_SCOPE = Option("scope", "Everyone's pictures or only yours", key="gallery_scope")
 GALLERY_SORT = Option("sort", "Newest or most favorited first", key="gallery_sort")
@@ -101,9 +106,3 @@ class GalleryCog(commands.Cog):
             await show_page(interaction, request)
         except Exception as error:
             await component_error(interaction, error)
-
-    @gallery.autocomplete("character")
-    async def _character_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await character_choices(interaction, current, browsing=True)
