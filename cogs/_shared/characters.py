@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.records import Character
 from cogs._shared.context import is_admin, locale_of, services, tr
+from cogs._shared.options import Autocomplete
 from cogs._shared.reply import acknowledge, reply
 
 __all__ = [
@@ -85,25 +86,21 @@ async def character_choices(
 # same rule the command applies when the choice comes back.
 
 
-async def own_characters(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """The member's own characters: for commands that change a character."""
-    return await character_choices(interaction, current, own_only=True)
+def _suggest(*, own_only: bool = False, browsing: bool = False) -> Autocomplete:
+    async def suggest(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await character_choices(interaction, current, own_only=own_only, browsing=browsing)
+
+    return suggest
 
 
-async def usable_characters(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """Own characters, then others' shared here: for commands that draw (others' fork)."""
-    return await character_choices(interaction, current)
-
-
-async def browsable_characters(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """What the member may look at; admins see past a private gallery."""
-    return await character_choices(interaction, current, browsing=True)
+# The member's own characters: for commands that change a character.
+own_characters = _suggest(own_only=True)
+# Own characters, then others' shared here: for commands that draw (others' are forked).
+usable_characters = _suggest()
+# What the member may look at; admins see past a private gallery.
+browsable_characters = _suggest(browsing=True)
 
 
 async def deletable_characters(

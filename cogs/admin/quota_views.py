@@ -46,61 +46,54 @@ def status_embed(
     *,
     show_costs: bool,
 ) -> discord.Embed:
-    # Longer than most: one field after another, in the order the member reads them.
     limits = status.limits
     window = status.window
     embed = discord.Embed(
         title=tr(interaction, "quota.title", name=member.display_name), colour=COLOUR
     )
-    if limits.member_daily is None:
-        today = tr(interaction, "quota.today_unlimited", used=status.used_today)
-    else:
-        today = tr(
-            interaction,
-            "quota.today",
-            used=status.used_today,
-            limit=limits.member_daily,
-            left=status.left_today,
-            resets=int(window.day_end),
-        )
+    today = _count_line(
+        interaction,
+        "quota.today",
+        status.used_today,
+        limits.member_daily,
+        left=status.left_today,
+        resets=int(window.day_end),
+    )
     add_field(embed, interaction, "quota.field_today", today, inline=False)
     if limits.member_hourly is not None:
-        add_field(
-            embed,
+        hour = _count_line(
             interaction,
-            "quota.field_hour",
-            tr(
-                interaction,
-                "quota.hour",
-                used=status.used_this_hour,
-                limit=limits.member_hourly,
-                left=status.left_this_hour,
-                resets=int(window.hour_end),
-            ),
-            inline=False,
+            "quota.hour",
+            status.used_this_hour,
+            limits.member_hourly,
+            left=status.left_this_hour,
+            resets=int(window.hour_end),
         )
-    add_field(
-        embed,
-        interaction,
-        "quota.field_pending",
-        tr(interaction, "quota.pending", pending=status.pending, cap=limits.member_pending_cap),
-        inline=True,
-    )
+        add_field(embed, interaction, "quota.field_hour", hour, inline=False)
+    cap = limits.member_pending_cap
+    pending = tr(interaction, "quota.pending", pending=status.pending, cap=cap)
+    add_field(embed, interaction, "quota.field_pending", pending, inline=True)
     add_field(embed, interaction, "quota.field_source", _source(interaction, status), inline=True)
-    if limits.server_daily is None:
-        server = tr(interaction, "quota.server_unlimited", used=status.server_used_today)
-    else:
-        server = tr(
-            interaction,
-            "quota.server",
-            used=status.server_used_today,
-            limit=limits.server_daily,
-            left=status.server_left_today,
-        )
+    server = _count_line(
+        interaction,
+        "quota.server",
+        status.server_used_today,
+        limits.server_daily,
+        left=status.server_left_today,
+    )
     add_field(embed, interaction, "quota.field_server", server, inline=False)
     if show_costs:
         add_field(embed, interaction, "quota.field_cost", _costs(interaction, status), inline=False)
     return embed
+
+
+def _count_line(
+    interaction: discord.Interaction, key: str, used: int, limit: int | None, **details: int | None
+) -> str:
+    """ "used of limit, N left" by ``key``, or ``<key>_unlimited`` (just what was used)."""
+    if limit is None:
+        return tr(interaction, f"{key}_unlimited", used=used)
+    return tr(interaction, key, used=used, limit=limit, **details)
 
 
 def _costs(interaction: discord.Interaction, status: QuotaStatus) -> str:
@@ -112,22 +105,22 @@ def _costs(interaction: discord.Interaction, status: QuotaStatus) -> str:
             interaction,
             "quota.cost_today",
             spent=money(status.spent_today_usd),
-            budget=money(limits.server_daily_usd)
-            if limits.server_daily_usd is not None
-            else tr(interaction, "quota.no_budget"),
+            budget=_budget(interaction, limits.server_daily_usd),
         ),
         tr(
             interaction,
             "quota.cost_month",
             spent=money(status.spent_month_usd),
-            budget=money(limits.server_monthly_usd)
-            if limits.server_monthly_usd is not None
-            else tr(interaction, "quota.no_budget"),
+            budget=_budget(interaction, limits.server_monthly_usd),
         ),
     ]
     if status.unpriced_today:
         lines.append(tr(interaction, "quota.cost_unpriced", count=status.unpriced_today))
     return "\n".join(lines)
+
+
+def _budget(interaction: discord.Interaction, usd: float | None) -> str:
+    return money(usd) if usd is not None else tr(interaction, "quota.no_budget")
 
 
 def limits_embed(interaction: discord.Interaction, rows: list[QuotaLimit]) -> discord.Embed:
