@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.records_json import drawing_json
 
@@ -36,10 +36,7 @@ class SheetJobRequest:
     size: str = "1536x1024"
     size_key: str | None = "landscape"
     style: str | None = None
-
-    @property
-    def transparent(self) -> bool:
-        return False  # a plain light background, by design
+    transparent: ClassVar[bool] = False  # a plain light background, by design
 
     def to_json(self) -> dict[str, Any]:
         return drawing_json(self)
@@ -65,10 +62,7 @@ class CutoutJobRequest:
     size: str = "1024x1024"
     size_key: str | None = "square"
     style: str | None = None
-
-    @property
-    def transparent(self) -> bool:
-        return True
+    transparent: ClassVar[bool] = True
 
     def to_json(self) -> dict[str, Any]:
         return drawing_json(self)
