@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from bot.i18n import Catalog
 from bot.images.store import ImageStore
 from bot.records import GallerySort, Keyset
 from bot.storage import Storage
+from bot.storage.gallery import GalleryEntry
 
 GUILD, VIEWER, OTHER = 1, 10, 11
 CATALOG = Catalog.load()
@@ -85,10 +86,8 @@ async def _gallery(
             await storage.close()
 
 
-def _key(sort: GallerySort, page: PageSlice) -> list[tuple[int, int]]:
-    return [
-        (e.image.favorite_count if sort == "favorites" else 0, e.image.id) for e in page.entries
-    ]
+def _key(sort: GallerySort, entries: Sequence[GalleryEntry]) -> list[tuple[int, int]]:
+    return [(e.image.favorite_count if sort == "favorites" else 0, e.image.id) for e in entries]
 
 
 async def _read(service: GalleryService, request: GalleryRequest) -> PageSlice:
@@ -104,6 +103,33 @@ def _after(request: GalleryRequest, page: PageSlice, *, backward: bool) -> Galle
     return replace(request, page=max(0, target), cursor=Keyset.of(entry.image), backward=backward)
 
 
+async def walk(
+    service: GalleryService, request: GalleryRequest, total: int
+) -> tuple[list[list[int]], list[list[int]]]:
+    """The pages ▶ shows from the first to the last, and ◀ from the last to the first,
+    checking each page's number and where its tiles' numbers start."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    forward: list[list[int]] = []
+    page: PageSlice = await _read(service, request)
+    while True:
+        assert page.page == len(forward) and page.start == len(forward) * PAGE_SIZE
+        forward.append([e.image.id for e in page.entries])
+        if not page.has_next:
+            break
+        assert len(forward) < pages  # no endless ▶
+        page = await _read(service, _after(request, page, backward=False))
+    assert len(forward) == pages
+    backward: list[list[int]] = []
+    page = await _read(service, replace(request, page=pages - 1))
+    while True:
+        assert page.page == pages - 1 - len(backward)
+        backward.append([e.image.id for e in page.entries])
+        if page.page == 0:
+            break
+        page = await _read(service, _after(request, page, backward=True))
+    return forward, backward
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=pictures, sort=sorts)
 def test_forward_and_back_show_each_picture_once_in_order(
@@ -115,30 +141,9 @@ def test_forward_and_back_show_each_picture_once_in_order(
             everything = await storage.gallery.page(request.as_filter(), limit=1000, offset=0)
             expected = [e.image.id for e in everything]
             total = len(expected)
-            pages = max(1, -(-total // PAGE_SIZE))
-
-            forward: list[list[int]] = []
-            page = await _read(service, request)
-            while True:
-                ids = [e.image.id for e in page.entries]
-                assert page.page == len(forward) and page.start == len(forward) * PAGE_SIZE
-                assert _key(sort, page) == sorted(_key(sort, page), reverse=True)
-                forward.append(ids)
-                if not page.has_next:
-                    break
-                assert len(forward) < pages  # no endless ▶
-                page = await _read(service, _after(request, page, backward=False))
+            assert _key(sort, everything) == sorted(_key(sort, everything), reverse=True)
+            forward, backward = await walk(service, request, total)
             assert [i for ids in forward for i in ids] == expected
-            assert len(forward) == pages
-
-            backward: list[list[int]] = []
-            page = await _read(service, GalleryRequest(GUILD, VIEWER, page=pages - 1, sort=sort))
-            while True:
-                assert page.page == pages - 1 - len(backward)
-                backward.append([e.image.id for e in page.entries])
-                if page.page == 0:
-                    break
-                page = await _read(service, _after(request, page, backward=True))
             assert backward == forward[::-1]
 
     asyncio.run(run())
@@ -181,7 +186,9 @@ def test_pictures_coming_and_going_between_presses_never_break_a_page(
                     now = await visible()
                     ids = [e.image.id for e in page.entries]
                     assert 0 < len(ids) <= PAGE_SIZE and set(ids) <= set(now)
-                    assert _key(sort, page) == sorted(_key(sort, page), reverse=True)
+                    assert _key(sort, page.entries) == sorted(
+                        _key(sort, page.entries), reverse=True
+                    )
                     # Consecutive in the current order: no gap or repeat inside a page.
                     first = now.index(ids[0])
                     assert now[first : first + len(ids)] == ids
@@ -201,7 +208,7 @@ def test_pictures_coming_and_going_between_presses_never_break_a_page(
                     cursor.cursor.image_id,
                 )
                 # Strictly past the cursor, unless everything past it is gone (the last page).
-                assert all(key < past for key in _key(sort, page)) or not page.has_next
+                assert all(key < past for key in _key(sort, page.entries)) or not page.has_next
             else:
                 raise AssertionError("▶ never reached the last page")
 

@@ -11,19 +11,19 @@ agrees. The model knows nothing of the table or its triggers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from bot.gallery import PAGE_SIZE, GalleryRequest, GalleryService, PageSlice
+from bot.gallery import GalleryRequest, GalleryService
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
 from bot.records import GallerySort
 from tests.storage_helpers import StorageMachine
-from tests.unit.test_gallery_keyset import _after, _read
+from tests.unit.test_gallery_keyset import walk
 
 GUILD, VIEWER = 1, 10
 ALICE, BOB, CAROL = 21, 22, 23
@@ -197,33 +197,6 @@ class CharacterListings(StorageMachine):
                 forward, backward = self.run(walk(self.service, request, total))
                 assert [i for page in forward for i in page] == expected, (character, sort)
                 assert backward == forward[::-1]
-
-
-async def walk(
-    service: GalleryService, request: GalleryRequest, total: int
-) -> tuple[list[list[int]], list[list[int]]]:
-    """The pages ▶ shows from the first to the last, and ◀ from the last to the first,
-    checking each page's number and where its tiles' numbers start."""
-    pages = max(1, -(-total // PAGE_SIZE))
-    forward: list[list[int]] = []
-    page: PageSlice = await _read(service, request)
-    while True:
-        assert page.page == len(forward) and page.start == len(forward) * PAGE_SIZE
-        forward.append([e.image.id for e in page.entries])
-        if not page.has_next:
-            break
-        assert len(forward) < pages  # no endless ▶
-        page = await _read(service, _after(request, page, backward=False))
-    assert len(forward) == pages
-    backward: list[list[int]] = []
-    page = await _read(service, replace(request, page=pages - 1))
-    while True:
-        assert page.page == pages - 1 - len(backward)
-        backward.append([e.image.id for e in page.entries])
-        if page.page == 0:
-            break
-        page = await _read(service, _after(request, page, backward=True))
-    return forward, backward
 
 
 CharacterListings.TestCase.settings = settings(
