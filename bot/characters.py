@@ -79,14 +79,12 @@ class MainPictureChoices:
     pictures: list[StoredImage]
 
 
+@dataclass(frozen=True, slots=True)
 class CharacterService:
-    def __init__(
-        self, storage: Storage, store: ImageStore, catalog: Catalog, gallery: GalleryService
-    ) -> None:
-        self.storage = storage
-        self.store = store
-        self.catalog = catalog
-        self.gallery = gallery
+    storage: Storage
+    store: ImageStore
+    catalog: Catalog
+    gallery: GalleryService
 
     # --- seeing and picking ------------------------------------------------------------
 

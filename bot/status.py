@@ -72,20 +72,13 @@ class StatusReport:
     retention_days: int | None
 
 
+@dataclass(frozen=True, slots=True)
 class StatusService:
-    def __init__(
-        self,
-        storage: Storage,
-        store: ImageStore,
-        limiter: RateLimiter,
-        quotas: QuotaService,
-        cockpit: Cockpit,
-    ) -> None:
-        self._storage = storage
-        self._store = store
-        self._limiter = limiter
-        self._quotas = quotas
-        self._cockpit = cockpit
+    storage: Storage
+    store: ImageStore
+    limiter: RateLimiter
+    quotas: QuotaService
+    cockpit: Cockpit
 
     async def report(
         self, guild_id: int, *, whole_bot: bool, now: float | None = None
@@ -93,18 +86,18 @@ class StatusService:
         """The server's status, or (``whole_bot``) every server's together."""
         now = time.time() if now is None else now
         scope = None if whole_bot else guild_id
-        operations = self._storage.operations
+        operations = self.storage.operations
         count, files = await operations.picture_files(scope)
-        openai = self._cockpit.openai_health.report()
-        paused = self._limiter.paused_for()
+        openai = self.cockpit.openai_health.report()
+        paused = self.limiter.paused_for()
         billing = openai.billing_error_at
         return StatusReport(
             whole_bot=whole_bot,
             version=bot_version(),
-            uptime_seconds=now - self._cockpit.started_at,
+            uptime_seconds=now - self.cockpit.started_at,
             queue=await operations.queue_counts(scope, now - DAY),
-            images_last_minute=self._limiter.used_last_minute(),
-            images_per_minute=self._limiter.budget,
+            images_last_minute=self.limiter.used_last_minute(),
+            images_per_minute=self.limiter.budget,
             openai=openai,
             paused_seconds=paused,
             # The pause a billing answer starts outlasts every retry-after OpenAI sends.
@@ -113,12 +106,12 @@ class StatusService:
             and billing > now - BILLING_PAUSE_SECONDS,
             spend=await (self._bot_spend(now) if whole_bot else self._server_spend(guild_id, now)),
             stored_pictures=count,
-            stored_bytes=await asyncio.to_thread(_bytes_of, self._store, files),
+            stored_bytes=await asyncio.to_thread(_bytes_of, self.store, files),
             retention_days=None if whole_bot else await operations.retention_days(guild_id),
         )
 
     async def _server_spend(self, guild_id: int, now: float) -> Spend:
-        status = await self._quotas.status(guild_id, 0, [], now)
+        status = await self.quotas.status(guild_id, 0, [], now)
         return Spend(
             pictures_today=status.server_used_today,
             pictures_today_limit=status.limits.server_daily,
@@ -130,15 +123,15 @@ class StatusService:
 
     async def _bot_spend(self, now: float) -> Spend:
         """Today's pictures and spend over every server (limits are per server: none here)."""
-        window = self._quotas.window(now)
+        window = self.quotas.window(now)
         pictures = 0
         spent_today = spent_month = 0.0
-        quotas = self._storage.quotas
-        for guild_id in await self._storage.operations.guilds_with_jobs_since(window.month_start):
+        quotas = self.storage.quotas
+        for guild_id in await self.storage.operations.guilds_with_jobs_since(window.month_start):
             pictures += await quotas.server_images(guild_id, window.day_start)
             spent_today += (await quotas.spent_usd(guild_id, window.day_start))[0]
             spent_month += (await quotas.spent_usd(guild_id, window.month_start))[0]
-        known = self._quotas.prices_known()
+        known = self.quotas.prices_known()
         return Spend(
             pictures_today=pictures,
             pictures_today_limit=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.jobs.limiter import RateLimiter
@@ -17,20 +18,14 @@ from bot.ops.retention import RetentionService
 __all__ = ["Cockpit"]
 
 
+@dataclass(slots=True)
 class Cockpit:
-    def __init__(
-        self,
-        settings: Settings,
-        metrics: Metrics,
-        openai_health: OpenAIHealth,
-        retention: RetentionService,
-    ) -> None:
-        self.settings = settings
-        self.metrics = metrics
-        self.openai_health = openai_health
-        self.retention = retention
-        self.started_at = time.time()
-        self._heartbeat: Heartbeat | None = None
+    settings: Settings
+    metrics: Metrics
+    openai_health: OpenAIHealth
+    retention: RetentionService
+    started_at: float = field(default_factory=time.time, init=False)
+    _heartbeat: Heartbeat | None = field(default=None, init=False)
 
     def start(
         self,
