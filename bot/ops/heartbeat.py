@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.ops.background import BackgroundTask
 from bot.storage.operations import probe_database
 
 __all__ = ["Heartbeat", "health_problems"]
@@ -46,16 +47,13 @@ class Heartbeat:
         self.interval = interval
         self._gateway_connected = gateway_connected
         self._on_beat = on_beat
-        self._task: asyncio.Task[None] | None = None
+        self._beating = BackgroundTask("heartbeat", self._beat_forever)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._beat_forever(), name="heartbeat")
+        self._beating.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._beating.stop()
         # A stopped bot is not healthy: the check must not read a last, fresh beat.
         with contextlib.suppress(OSError):
             await asyncio.to_thread(self.path.unlink, missing_ok=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.errors import UserInputError
 from bot.images.store import ImageStore
+from bot.ops.background import BackgroundTask
 from bot.storage import STORAGE_ERRORS, Storage
 
 __all__ = ["MAX_RETENTION_DAYS", "RetentionService", "Swept", "orphaned_files"]
@@ -75,7 +76,7 @@ class RetentionService:
         self._store = store
         self._clock = clock
         self._period = period
-        self._task: asyncio.Task[None] | None = None
+        self._sweeping = BackgroundTask("retention-sweep", self._sweep_forever)
 
     async def days(self, guild_id: int) -> int | None:
         return await self._storage.operations.retention_days(guild_id)
@@ -119,13 +120,10 @@ class RetentionService:
             await asyncio.sleep(0)  # let waiting jobs and commands run between batches
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._sweep_forever(), name="retention-sweep")
+        self._sweeping.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._sweeping.stop()
 
     async def _sweep_forever(self) -> None:
         while True:
