@@ -3,6 +3,7 @@ the metrics endpoint, the heartbeat, and the daily retention sweep."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,5 +54,6 @@ class Cockpit:
 
     async def stop(self) -> None:
         await self.retention.stop()
+        await asyncio.to_thread(self.metrics.stop_serving)
         if self._heartbeat is not None:
             await self._heartbeat.stop()

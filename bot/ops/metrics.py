@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
+from wsgiref.simple_server import WSGIServer
 
 import aiohttp
 from prometheus_client import (
@@ -56,6 +57,7 @@ class Metrics:
     def __init__(self) -> None:
         # Long: one declaration per metric, all in one place, is the easiest list to review.
         self.registry = CollectorRegistry()
+        self._server: WSGIServer | None = None
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         r = self.registry
@@ -141,12 +143,19 @@ class Metrics:
 
     def serve(self, host: str, port: int) -> None:
         try:
-            start_http_server(port, addr=host, registry=self.registry)
+            self._server, _ = start_http_server(port, addr=host, registry=self.registry)
         except OSError as exc:
             # A port taken by another program must not stop the bot: it runs without metrics.
             log.error("Metrics not served: cannot listen on %s:%d (%s)", host, port, exc)
             return
         log.info("Serving Prometheus metrics on %s:%d", host, port)
+
+    def stop_serving(self) -> None:
+        """Close the endpoint (blocks up to half a second: run it off the event loop)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def discord_trace(self) -> aiohttp.TraceConfig:
         """Counts Discord's error answers; discord.py sends every request through it."""
