@@ -9,8 +9,29 @@ from typing import Any
 import discord
 
 from cogs._shared.components import component_error
+from cogs._shared.context import tr
 
-__all__ = ["ConfirmView"]
+__all__ = ["ConfirmView", "ask_before_deleting"]
+
+
+async def ask_before_deleting(
+    interaction: discord.Interaction,
+    question: str,
+    *,
+    keys: str,
+    on_confirm: Callable[[discord.Interaction], Awaitable[None]],
+) -> None:
+    """Ask privately; the button and the answers are ``<keys>.button.delete``,
+    ``<keys>.delete_cancelled`` and ``<keys>.delete_expired`` in the member's language."""
+    view = ConfirmView(
+        interaction,
+        confirm_label=tr(interaction, f"{keys}.button.delete"),
+        cancel_label=tr(interaction, "manage.button.cancel"),
+        cancelled_text=tr(interaction, f"{keys}.delete_cancelled"),
+        expired_text=tr(interaction, f"{keys}.delete_expired"),
+        on_confirm=on_confirm,
+    )
+    await interaction.response.send_message(question, view=view, ephemeral=True)
 
 
 class ConfirmView(discord.ui.View):

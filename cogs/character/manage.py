@@ -24,7 +24,7 @@ from cogs._shared.characters import (
     switch_own_character,
 )
 from cogs._shared.cleanup import remove_messages_later
-from cogs._shared.confirm import ConfirmView
+from cogs._shared.confirm import ask_before_deleting
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
 from cogs._shared.members import display_name
@@ -130,19 +130,8 @@ class CharacterManageCommands(commands.Cog):
                 content=tr(press, "manage.deleted", name=found.name, count=removed.images)
             )
 
-        view = ConfirmView(
-            interaction,
-            confirm_label=tr(interaction, "manage.button.delete"),
-            cancel_label=tr(interaction, "manage.button.cancel"),
-            cancelled_text=tr(interaction, "manage.delete_cancelled"),
-            expired_text=tr(interaction, "manage.delete_expired"),
-            on_confirm=confirmed,
-        )
-        await interaction.response.send_message(
-            tr(interaction, "manage.delete_confirm", name=found.name, count=preview.pictures),
-            view=view,
-            ephemeral=True,
-        )
+        question = tr(interaction, "manage.delete_confirm", name=found.name, count=preview.pictures)
+        await ask_before_deleting(interaction, question, keys="manage", on_confirm=confirmed)
 
     @command(
         "private",

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.mydata import group_parts
 from cogs._shared.cleanup import remove_messages_later
-from cogs._shared.confirm import ConfirmView
+from cogs._shared.confirm import ask_before_deleting
 from cogs._shared.context import services, tr
 from cogs._shared.options import command
 from cogs._shared.picture_message import REQUEST_BUDGET
@@ -131,17 +131,8 @@ class MyDataCog(
                 )
             )
 
-        view = ConfirmView(
-            interaction,
-            confirm_label=tr(interaction, "mydata.button.delete"),
-            cancel_label=tr(interaction, "manage.button.cancel"),
-            cancelled_text=tr(interaction, "mydata.delete_cancelled"),
-            expired_text=tr(interaction, "mydata.delete_expired"),
-            on_confirm=confirmed,
-        )
-        await interaction.response.send_message(
-            tr(interaction, "mydata.delete_confirm"), view=view, ephemeral=True
-        )
+        question = tr(interaction, "mydata.delete_confirm")
+        await ask_before_deleting(interaction, question, keys="mydata", on_confirm=confirmed)
 
 
 async def _send_private(
