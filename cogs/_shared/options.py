@@ -24,7 +24,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-__all__ = ["Autocomplete", "Option", "command", "options"]
+__all__ = ["Autocomplete", "Option", "command", "group", "options", "subcommand"]
 
 T = TypeVar("T")
 
@@ -77,6 +77,24 @@ def options(**declared: Option) -> Callable[[T], T]:
 def command(name: str, description: str, *, key: str) -> Callable[[Any], Any]:
     """``app_commands.command`` with its name and description localised by catalog key."""
     return app_commands.command(
+        name=locale_str(name, key=f"cmd.{key}.name"),
+        description=locale_str(description, key=f"cmd.{key}.description"),
+    )
+
+
+def subcommand(
+    parent: app_commands.Group, name: str, description: str, *, key: str
+) -> Callable[[Any], Any]:
+    """A command of a subcommand group, localised like ``command``."""
+    return parent.command(
+        name=locale_str(name, key=f"cmd.{key}.name"),
+        description=locale_str(description, key=f"cmd.{key}.description"),
+    )
+
+
+def group(name: str, description: str, *, key: str) -> app_commands.Group:
+    """A subcommand group inside a ``GroupCog``, localised like ``command``."""
+    return app_commands.Group(
         name=locale_str(name, key=f"cmd.{key}.name"),
         description=locale_str(description, key=f"cmd.{key}.description"),
     )

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.records import QuotaLimit, Scope
 from cogs._shared.context import is_admin, services, tr
-from cogs._shared.options import Option, command, options
+from cogs._shared.options import Option, command, group, options, subcommand
 from cogs._shared.reply import reply
 from cogs.admin.checks import AcknowledgeFirst, guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
@@ -120,15 +120,9 @@ class QuotaAdminCog(
         key="cmd.quota_admin.description",
     ),
 ):
-    set_group = app_commands.Group(
-        name=_("set", key="cmd.quota_admin.set.name"),
-        description=_("Set a picture limit", key="cmd.quota_admin.set.description"),
-    )
-    clear_group = app_commands.Group(
-        name=_("clear", key="cmd.quota_admin.clear.name"),
-        description=_(
-            "Remove a picture limit (back to the default)", key="cmd.quota_admin.clear.description"
-        ),
+    set_group = group("set", "Set a picture limit", key="quota_admin.set")
+    clear_group = group(
+        "clear", "Remove a picture limit (back to the default)", key="quota_admin.clear"
     )
 
     def __init__(self, bot: ServicedBot) -> None:
@@ -137,12 +131,11 @@ class QuotaAdminCog(
 
     # --- set -----------------------------------------------------------------------------
 
-    @set_group.command(
-        name=_("member", key="cmd.quota_admin.set_member.name"),
-        description=_(
-            "Limit one member (this beats their roles)",
-            key="cmd.quota_admin.set_member.description",
-        ),
+    @subcommand(
+        set_group,
+        "member",
+        "Limit one member (this beats their roles)",
+        key="quota_admin.set_member",
     )
     @options(member=MEMBER, **LIMIT_OPTIONS)
     async def set_member(
@@ -161,12 +154,11 @@ class QuotaAdminCog(
             target.mention,
         )
 
-    @set_group.command(
-        name=_("role", key="cmd.quota_admin.set_role.name"),
-        description=_(
-            "Limit everyone with a role (a member gets their most generous role)",
-            key="cmd.quota_admin.set_role.description",
-        ),
+    @subcommand(
+        set_group,
+        "role",
+        "Limit everyone with a role (a member gets their most generous role)",
+        key="quota_admin.set_role",
     )
     @options(role=ROLE, **LIMIT_OPTIONS)
     async def set_role(
@@ -185,12 +177,11 @@ class QuotaAdminCog(
             target.mention,
         )
 
-    @set_group.command(
-        name=_("server", key="cmd.quota_admin.set_server.name"),
-        description=_(
-            "Cap the whole server: pictures a day, and estimated dollars",
-            key="cmd.quota_admin.set_server.description",
-        ),
+    @subcommand(
+        set_group,
+        "server",
+        "Cap the whole server: pictures a day, and estimated dollars",
+        key="quota_admin.set_server",
     )
     @options(
         per_day=SERVER_PER_DAY,
@@ -234,12 +225,11 @@ class QuotaAdminCog(
 
     # --- clear ---------------------------------------------------------------------------
 
-    @clear_group.command(
-        name=_("member", key="cmd.quota_admin.clear_member.name"),
-        description=_(
-            "Remove a member's own limit (their roles or the default apply again)",
-            key="cmd.quota_admin.clear_member.description",
-        ),
+    @subcommand(
+        clear_group,
+        "member",
+        "Remove a member's own limit (their roles or the default apply again)",
+        key="quota_admin.clear_member",
     )
     @options(member=MEMBER)
     async def clear_member(
@@ -249,22 +239,18 @@ class QuotaAdminCog(
         # A member who left may still have a limit: clearing it needs only the id.
         await self._clear(interaction, "member", member.id, f"<@{member.id}>")
 
-    @clear_group.command(
-        name=_("role", key="cmd.quota_admin.clear_role.name"),
-        description=_("Remove a role's limit", key="cmd.quota_admin.clear_role.description"),
-    )
+    @subcommand(clear_group, "role", "Remove a role's limit", key="quota_admin.clear_role")
     @options(role=ROLE)
     async def clear_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
         require_admin(interaction)
         target = guild_role(interaction, role)
         await self._clear(interaction, "role", target.id, target.mention)
 
-    @clear_group.command(
-        name=_("server", key="cmd.quota_admin.clear_server.name"),
-        description=_(
-            "Remove the server's caps and dollar budgets",
-            key="cmd.quota_admin.clear_server.description",
-        ),
+    @subcommand(
+        clear_group,
+        "server",
+        "Remove the server's caps and dollar budgets",
+        key="quota_admin.clear_server",
     )
     async def clear_server(self, interaction: discord.Interaction) -> None:
         require_admin(interaction)
