@@ -15,16 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bot import expressions as naming
 from bot.errors import NotAllowed, UserInputError
-from bot.expressions import (
-    check_free_slot,
-    check_name_free,
-    emoji_name,
-    sticker_description,
-    sticker_name,
-    sticker_tag,
-    suggested_emoji_name,
-)
 from bot.images.expressions import (
     EMOJI,
     STICKER,
@@ -137,44 +129,44 @@ def test_avatar_copy_is_a_centred_512_png() -> None:
 
 @pytest.mark.parametrize("name", ["ab", "aiko_smile", "A" * 32, "Aiko2"])
 def test_emoji_names_discord_accepts(name: str) -> None:
-    assert emoji_name(f" {name} ") == name
+    assert naming.emoji_name(f" {name} ") == name
 
 
 @pytest.mark.parametrize("name", ["a", "A" * 33, "aiko smile", "aiko-smile", "小樱", "", "ai:ko"])
 def test_emoji_names_discord_refuses(name: str) -> None:
     with pytest.raises(UserInputError) as refused:
-        emoji_name(name)
+        naming.emoji_name(name)
     assert refused.value.message_key == "creator.error_emoji_name"
 
 
 @given(st.text(max_size=80))
 def test_a_suggested_emoji_name_is_always_valid(character_name: str) -> None:
-    assert emoji_name(suggested_emoji_name(character_name))
+    assert naming.emoji_name(naming.suggested_emoji_name(character_name))
 
 
 def test_sticker_name_description_and_tag() -> None:
-    assert sticker_name("  Aiko   waving ") == "Aiko waving"
+    assert naming.sticker_name("  Aiko   waving ") == "Aiko waving"
     for bad in ("A", "x" * 31):
         with pytest.raises(UserInputError):
-            sticker_name(bad)
-    assert sticker_description("") == ""
+            naming.sticker_name(bad)
+    assert naming.sticker_description("") == ""
     with pytest.raises(UserInputError):
-        sticker_description("x")
+        naming.sticker_description("x")
     with pytest.raises(UserInputError):
-        sticker_description("x" * 101)
+        naming.sticker_description("x" * 101)
     for tag in ("😊", "👍🏽", "❤️", "👩‍💻"):
-        assert sticker_tag(tag) == tag
+        assert naming.sticker_tag(tag) == tag
     for bad in ("", "smile", "a😊", ":smile:", "😊" * 17):
         with pytest.raises(UserInputError):
-            sticker_tag(bad)
+            naming.sticker_tag(bad)
 
 
 def test_slots_and_taken_names() -> None:
-    check_free_slot("sticker", 4, 5)
+    naming.check_free_slot("sticker", 4, 5)
     with pytest.raises(NotAllowed) as full:
-        check_free_slot("sticker", 5, 5)
+        naming.check_free_slot("sticker", 5, 5)
     assert full.value.message_key == "creator.error_sticker_slots_full"
     assert full.value.values == {"count": 5}
-    check_name_free("emoji", "aiko", ["aiko2"])
+    naming.check_name_free("emoji", "aiko", ["aiko2"])
     with pytest.raises(NotAllowed):
-        check_name_free("emoji", "Aiko", ["aiko"])
+        naming.check_name_free("emoji", "Aiko", ["aiko"])
