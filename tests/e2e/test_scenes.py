@@ -104,6 +104,17 @@ def scene_jobs(data_dir: Path) -> list[tuple[Any, ...]]:
 # --------------------------------------------------------------------------- the scene
 
 
+def cast_of(data_dir: Path, picture: int) -> list[int]:
+    """The characters of the scene a picture belongs to, in the order they were named."""
+    scene_id = db_value(data_dir, "SELECT scene_id FROM images WHERE id = ?", picture)
+    rows = query(
+        data_dir,
+        "SELECT character_id FROM scene_characters WHERE scene_id = ? ORDER BY position",
+        scene_id,
+    )
+    return [row[0] for row in rows]
+
+
 async def test_two_members_characters_meet_in_one_scene(
     bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
 ) -> None:
@@ -143,13 +154,7 @@ async def test_two_members_characters_meet_in_one_scene(
 
     # Stored once, linked to both, charged to the member who asked.
     picture = scene_image(message)
-    scene_id = db_value(data_dir, "SELECT scene_id FROM images WHERE id = ?", picture)
-    links = query(
-        data_dir,
-        "SELECT character_id FROM scene_characters WHERE scene_id = ? ORDER BY position",
-        scene_id,
-    )
-    assert links == [(aiko,), (ren,)]
+    assert cast_of(data_dir, picture) == [aiko, ren]
     assert query(data_dir, "SELECT user_id, charged FROM jobs WHERE kind = 'scene'") == [
         (alice.id, 1)
     ]
@@ -334,13 +339,7 @@ async def test_mydata_delete_takes_a_character_out_of_others_scenes(
 
     row = query(data_dir, "SELECT character_id, owner_id, prompt FROM images WHERE id = ?", picture)
     assert row == [(mika, carol.id, "")]  # kept, refiled, without the words about Ren
-    scene_id = db_value(data_dir, "SELECT scene_id FROM images WHERE id = ?", picture)
-    links = query(
-        data_dir,
-        "SELECT character_id FROM scene_characters WHERE scene_id = ? ORDER BY position",
-        scene_id,
-    )
-    assert links == [(mika,), (aiko,)]
+    assert cast_of(data_dir, picture) == [mika, aiko]
     assert not fake_discord.message(posted.id).deleted
     assert "black coat" not in json.dumps(query(data_dir, "SELECT prompt FROM jobs"))
 
