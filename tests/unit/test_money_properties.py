@@ -1,6 +1,7 @@
 """Random sequences against the real storage layer: the dollar budget holds, nobody pays twice.
 
-Members submit jobs with estimates against a tiny daily budget; jobs start, are retried,
+Members submit jobs of every kind (creations, variations, scenes, reference sheets,
+avatars, cut-outs) with estimates against a tiny daily budget; jobs start, are retried,
 settle at a measured cost no higher than their estimate (the estimate is conservative by
 design), fail, are cancelled, run twice after a crash, and the process restarts, in any
 order. After every step:
@@ -22,7 +23,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from bot.errors import QueueFull, QuotaExhausted
-from bot.records import CreateJobRequest
+from bot.images.creator_prompts import image_kind_for
+from bot.records import (
+    AvatarJobRequest,
+    CreateJobRequest,
+    CutoutJobRequest,
+    JobKind,
+    JobRequest,
+    SceneJobRequest,
+    SheetJobRequest,
+    VaryJobRequest,
+)
 from bot.storage import Limits, NewImage, NewJob
 from tests.storage_helpers import StorageMachine, roomy_limits
 
@@ -32,6 +43,21 @@ BUDGET = 1.0
 
 def budget_limits() -> Limits:
     return roomy_limits(server_daily_usd=BUDGET, month_start=time.time() - 60)
+
+
+def request_of(kind: JobKind, cast: tuple[int, ...]) -> JobRequest:
+    """A request of each kind, as the services would store it."""
+    if kind is JobKind.VARY:
+        return VaryJobRequest("1024x1024", change="waving")
+    if kind is JobKind.SCENE:
+        return SceneJobRequest("1536x1024", setting="ramen at a night market", character_ids=cast)
+    if kind is JobKind.SHEET:
+        return SheetJobRequest()
+    if kind is JobKind.AVATAR:
+        return AvatarJobRequest(transparent=True)
+    if kind is JobKind.CUTOUT:
+        return CutoutJobRequest()
+    return CreateJobRequest("1024x1024")
 
 
 class MoneyMachine(StorageMachine):
@@ -48,6 +74,11 @@ class MoneyMachine(StorageMachine):
                 "UPDATE characters SET drawn = 1 WHERE id = ?", (self.character,)
             )
         )
+        self.partner = self.run(
+            self.storage.characters.create(
+                guild_id=GUILD, owner_id=2, name="Ren", sheet={"name": "Ren"}, style="cel"
+            )
+        )
         self.charges: dict[int, int] = {}
 
     def jobs_in(self, *states: str) -> list[int]:
@@ -61,16 +92,17 @@ class MoneyMachine(StorageMachine):
 
     @rule(
         user=st.integers(1, 3),
+        kind=st.sampled_from([k for k in JobKind if k is not JobKind.REROLL]),
         count=st.integers(1, 4),
         estimate=st.floats(0.01, 0.6, allow_nan=False),
     )
-    def submit(self, user: int, count: int, estimate: float) -> None:
+    def submit(self, user: int, kind: JobKind, count: int, estimate: float) -> None:
         job = NewJob(
             GUILD,
             5,
             user,
-            "create",
-            CreateJobRequest("1024x1024"),
+            kind,
+            request_of(kind, (self.character, self.partner)),
             count,
             "en",
             character_id=self.character,
@@ -97,6 +129,17 @@ class MoneyMachine(StorageMachine):
             self.storage.db.fetch_value("SELECT reserved_usd FROM jobs WHERE id = ?", (job_id,))
         )
 
+        scene_id = None
+        if job.kind == JobKind.SCENE:
+            scene_id = self.run(
+                self.storage.scenes.record_cast(
+                    job_id=job_id,
+                    guild_id=GUILD,
+                    maker_id=job.user_id,
+                    character_ids=[self.character, self.partner],
+                )
+            )
+
         async def finish() -> list[int] | None:
             return await self.storage.images.finish_job(
                 job_id=job_id,
@@ -110,6 +153,8 @@ class MoneyMachine(StorageMachine):
                 input_tokens=1,
                 output_tokens=1,
                 cost_usd=float(reserved) * share,
+                scene_id=scene_id,
+                image_kind=str(image_kind_for(job.kind)),
             )
 
         for _ in range(2 if twice else 1):
