@@ -44,8 +44,10 @@ def noise(width: int, height: int, mode: str, seed: int) -> Image.Image:
 
 @st.composite
 def pictures(draw: st.DrawFn) -> tuple[bytes, tuple[int, int], bool]:
-    width = draw(st.integers(1, 300))
-    height = draw(st.integers(1, 300))
+    # At least 16 pixels a side: the bot only fits its own pictures (1024 and up). A picture
+    # one pixel thin is all anti-aliased edge, and colour reduction may clear a faint edge.
+    width = draw(st.integers(16, 300))
+    height = draw(st.integers(16, 300))
     mode = draw(st.sampled_from(["RGB", "RGBA"]))
     if draw(st.booleans()):
         image = noise(width, height, mode, draw(st.integers(0, 2**16)))
