@@ -47,15 +47,20 @@ _GPT_IMAGE_15 = ModelCapabilities(
     transparent_background=True,
     complexity=False,
 )
+# The API facts name transparent backgrounds for 1.5, 2 (in preview) and 2.5/2.6 only; a
+# model they do not name draws an opaque picture, and the sticker flow offers a cut-out.
 _GPT_IMAGE_MINI = ModelCapabilities(
     arbitrary_sizes=False,
     input_fidelity=frozenset({"low"}),
-    transparent_background=True,
+    transparent_background=False,
     complexity=False,
 )
 # An unknown or moving alias: send only what every GPT image model accepts.
 _CONSERVATIVE = ModelCapabilities(
-    arbitrary_sizes=False, input_fidelity=frozenset(), transparent_background=True, complexity=False
+    arbitrary_sizes=False,
+    input_fidelity=frozenset(),
+    transparent_background=False,
+    complexity=False,
 )
 
 
