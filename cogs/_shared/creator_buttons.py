@@ -37,7 +37,11 @@ class _CreatorJobButton(PictureButton, template=r"pic:creatorjob:(?P<id>\d+)"):
         image = await self.picture(interaction)
         who = requester(interaction)
         creator = services(interaction).creator
-        await start_job(interaction, lambda: self.request(creator, who, image))
+        await start_job(
+            interaction,
+            lambda: self.request(creator, who, image),
+            character_id=image.character_id,
+        )
 
     def request(
         self, creator: CreatorRequests, who: Requester, image: StoredImage

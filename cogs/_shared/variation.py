@@ -6,16 +6,13 @@ every posted picture.
 
 from __future__ import annotations
 
-import contextlib
 from typing import TypeVar
 
 import discord
 
-from bot.errors import NotFound
 from bot.images.prompts import CHANGE_LIMIT
 from bot.jobs.submit import VaryRequest
 from cogs._shared.context import requester, services, tr
-from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
 
 __all__ = ["VaryModal", "add_change_field", "start_vary"]
@@ -76,23 +73,12 @@ class VaryModal(discord.ui.Modal):
 
 async def start_vary(interaction: discord.Interaction, request: VaryRequest) -> None:
     """Ask for a variation (after the interaction was deferred); the queue's observer shows
-    where it stands.
-
-    When the character was someone else's, the member is told privately that the pictures
-    go to their own copy of it.
-    """
+    where it stands. Another member's character is varied in the member's own copy, and
+    they are told so privately."""
     who = requester(interaction)
-    submitted = await start_job(
-        interaction, lambda: services(interaction).requests.request_vary(who, request)
+    await start_job(
+        interaction,
+        lambda: services(interaction).requests.request_vary(who, request),
+        character_id=request.character_id,
+        forked_key="vary.forked",
     )
-    if submitted is None or submitted.job.character_id == request.character_id:
-        return
-    with contextlib.suppress(NotFound):  # deleted already: nothing to point at
-        fork = await services(interaction).characters.visible_character(
-            interaction.guild_id or 0, interaction.user.id, submitted.job.character_id or 0
-        )
-        await reply(
-            interaction,
-            content=tr(interaction, "vary.forked", name=fork.name, id=fork.id),
-            ephemeral=True,
-        )

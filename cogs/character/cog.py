@@ -150,7 +150,9 @@ class CharacterCog(
         character_id = await resolve_character(interaction, character)
         who = requester(interaction)
         creator = services(interaction).creator
-        await start_job(interaction, lambda: creator.request_sheet(who, character_id))
+        await start_job(
+            interaction, lambda: creator.request_sheet(who, character_id), character_id=character_id
+        )
 
     @command("main", "Choose the picture your character's variations start from", key="main")
     @options(character=CHARACTER, picture=PICTURE)

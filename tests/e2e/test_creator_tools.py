@@ -119,6 +119,31 @@ async def test_sheet_command_takes_a_typed_name_and_a_sheet_shows_first_on_the_c
     world.discord.assert_no_violations()
 
 
+async def test_a_sheet_of_someone_elses_character_goes_to_your_own_copy_and_you_are_told(
+    bot: object, world: World
+) -> None:
+    guild, data_dir = world.guild, world.data_dir
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    first, first_id = await drawn(alice, "Aiko", "silver hair")
+    aiko = character_of(data_dir, first_id)
+
+    pressed = await bob.click(first, button(first, "sheet"))
+    sheet = await pressed.wait_original(finished, timeout=20)
+    note = await pressed.wait_followup(lambda m: m.ephemeral, timeout=10)
+
+    forks = query(data_dir, "SELECT id, owner_id FROM characters WHERE forked_from_id = ?", aiko)
+    assert len(forks) == 1 and forks[0][1] == bob.id
+    fork_id = forks[0][0]
+    assert f"#{fork_id}" in (note.content or "") and "your own copy" in (note.content or "")
+    sheet_id = image_ids(sheet)[0]
+    assert query(data_dir, "SELECT character_id, kind FROM images WHERE id = ?", sheet_id) == [
+        (fork_id, "sheet")
+    ]
+    # Alice's character has no sheet: the original stays exactly as it was.
+    assert query(data_dir, "SELECT COUNT(*) FROM images WHERE character_id = ?", aiko) == [(1,)]
+    world.discord.assert_no_violations()
+
+
 def avatar_files(message: Message) -> tuple[bytes, bytes]:
     """The avatar picture and its 512 copy, told apart by their names."""
     copy = next(a for a in message.attachments if a.filename.endswith("-avatar-512.png"))
