@@ -103,9 +103,9 @@ class ConfigCog(
     async def _show(
         self, interaction: discord.Interaction, config: GuildConfig, note: str | None = None
     ) -> None:
-        await reply(
-            interaction, content=note, embed=config_embed(interaction, config), ephemeral=True
-        )
+        retention_days = await services(interaction).retention.days(config.guild_id)
+        embed = config_embed(interaction, config, retention_days)
+        await reply(interaction, content=note, embed=embed, ephemeral=True)
 
     @command("show", "See every setting of this server", key="config.show")
     async def show(self, interaction: discord.Interaction) -> None:

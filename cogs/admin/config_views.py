@@ -24,7 +24,9 @@ def _channels(interaction: discord.Interaction, config: GuildConfig) -> str:
     return "\n".join(mentions)[:1024]
 
 
-def config_embed(interaction: discord.Interaction, config: GuildConfig) -> discord.Embed:
+def config_embed(
+    interaction: discord.Interaction, config: GuildConfig, retention_days: int | None
+) -> discord.Embed:
     def yes_no(value: bool) -> str:
         return tr(interaction, "config.yes" if value else "config.no")
 
@@ -79,5 +81,11 @@ def config_embed(interaction: discord.Interaction, config: GuildConfig) -> disco
         tr(interaction, f"scene.config.mode_{config.scenes}"),
         inline=True,
     )
+    retention = (
+        tr(interaction, "status.retention_on", days=retention_days)
+        if retention_days
+        else tr(interaction, "status.retention_off")
+    )
+    add_field(embed, interaction, "config.field_retention", retention, inline=False)
     embed.set_footer(text=tr(interaction, "config.footer"))
     return embed

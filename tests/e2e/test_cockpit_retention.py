@@ -12,6 +12,7 @@ from tests.e2e.conftest import StartBot
 from tests.e2e.helpers import (
     button,
     created,
+    embed_text,
     execute,
     image_id,
     private_answer,
@@ -40,6 +41,9 @@ async def test_the_sweep_deletes_old_unfavorited_pictures_their_files_and_orphan
     assert say("error.retention_days", max=3650) in await private_answer(too_long)
     saved = await boss.slash("config retention", days=30)
     assert "deleted 30 days after they were made" in await private_answer(saved)
+    shown = await boss.slash("config show")
+    settings = await shown.wait_for_reply(lambda m: m.ephemeral and bool(m.embeds), timeout=10)
+    assert say("status.retention_on", days=30) in embed_text(settings)
 
     pictures = {}
     for name in ("Loved", "Old", "Older", "Young"):
@@ -98,6 +102,9 @@ async def test_retention_is_off_by_default_and_zero_turns_it_off(
     execute(data_dir, "UPDATE images SET created_at = 0 WHERE id = ?", picture)
     saved = await boss.slash("config retention", days=0)
     assert say("config.retention_off") in await private_answer(saved)
+    shown = await boss.slash("config show")
+    settings = await shown.wait_for_reply(lambda m: m.ephemeral and bool(m.embeds), timeout=10)
+    assert say("status.retention_off") in embed_text(settings)
     orphan = data_dir / "images" / str(guild.id) / "img-orphan.png"
     orphan.write_bytes(b"left over")
     os.utime(orphan, (time.time() - 2 * DAY,) * 2)
