@@ -27,65 +27,44 @@ def _channels(interaction: discord.Interaction, config: GuildConfig) -> str:
 def config_embed(
     interaction: discord.Interaction, config: GuildConfig, retention_days: int | None
 ) -> discord.Embed:
-    def yes_no(value: bool) -> str:
-        return tr(interaction, "config.yes" if value else "config.no")
-
     style = config.default_style or DEFAULT_STYLE
     size = config.default_size or DEFAULT_SIZE
-    embed = discord.Embed(title=tr(interaction, "config.title"), colour=COLOUR)
-    add_field(
-        embed, interaction, "config.field_channels", _channels(interaction, config), inline=False
-    )
-    add_field(
-        embed,
+    defaults = tr(
         interaction,
-        "config.field_defaults",
-        tr(
-            interaction,
-            "config.defaults",
-            style=tr(interaction, f"style.{style}"),
-            size=tr(interaction, f"size.{size}"),
-            count=config.max_count,
-        ),
-        inline=False,
+        "config.defaults",
+        style=tr(interaction, f"style.{style}"),
+        size=tr(interaction, f"size.{size}"),
+        count=config.max_count,
     )
-    add_field(
-        embed,
-        interaction,
-        "config.field_tier",
-        tr(interaction, f"config.tier_{config.model_tier}"),
-        inline=True,
-    )
-    add_field(embed, interaction, "config.field_forks", yes_no(config.allow_forks), inline=True)
-    add_field(embed, interaction, "config.field_emoji", config.favorite_emoji, inline=True)
-    add_field(
-        embed,
-        interaction,
-        "config.field_gallery",
-        tr(
-            interaction,
-            "config.gallery_public" if config.gallery_public else "config.gallery_private",
-        ),
-        inline=True,
-    )
+    gallery = "config.gallery_public" if config.gallery_public else "config.gallery_private"
     alerts = (
         f"<#{config.alert_channel_id}>"
         if config.alert_channel_id is not None
         else tr(interaction, "config.alerts_off")
-    )
-    add_field(embed, interaction, "config.field_alerts", alerts, inline=True)
-    add_field(
-        embed,
-        interaction,
-        "scene.config.field",
-        tr(interaction, f"scene.config.mode_{config.scenes}"),
-        inline=True,
     )
     retention = (
         tr(interaction, "status.retention_on", days=retention_days)
         if retention_days
         else tr(interaction, "status.retention_off")
     )
-    add_field(embed, interaction, "config.field_retention", retention, inline=False)
+    # (catalog key of the field's name, its value, inline), in the order admins read them.
+    fields = [
+        ("config.field_channels", _channels(interaction, config), False),
+        ("config.field_defaults", defaults, False),
+        ("config.field_tier", tr(interaction, f"config.tier_{config.model_tier}"), True),
+        ("config.field_forks", _yes_no(interaction, config.allow_forks), True),
+        ("config.field_emoji", config.favorite_emoji, True),
+        ("config.field_gallery", tr(interaction, gallery), True),
+        ("config.field_alerts", alerts, True),
+        ("scene.config.field", tr(interaction, f"scene.config.mode_{config.scenes}"), True),
+        ("config.field_retention", retention, False),
+    ]
+    embed = discord.Embed(title=tr(interaction, "config.title"), colour=COLOUR)
+    for key, value, inline in fields:
+        add_field(embed, interaction, key, value, inline=inline)
     embed.set_footer(text=tr(interaction, "config.footer"))
     return embed
+
+
+def _yes_no(interaction: discord.Interaction, value: bool) -> str:
+    return tr(interaction, "config.yes" if value else "config.no")
