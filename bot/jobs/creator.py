@@ -12,7 +12,7 @@ from bot.images.styles import SIZES, STYLES
 from bot.jobs.queue import Submitted
 from bot.jobs.references import variation_references
 from bot.jobs.shape import known
-from bot.jobs.submit import PictureRequests, Requester
+from bot.jobs.submit import JobSpec, PictureRequests, Requester
 from bot.records import (
     AvatarJobRequest,
     CutoutJobRequest,
@@ -79,15 +79,9 @@ class CreatorRequests:
         style = known(character.style, STYLES)
         shaped: JobRequest = _with_style(request, style)
         mine = character.owner_id == who.user_id
-        return await requests.reserve_and_enqueue(
-            who,
-            kind=kind,
-            character_id=character.id if mine else None,
-            fork_of=None if mine else character,
-            count=1,
-            request=shaped,
-            parent_image_id=usable[0].id,
-        )
+        target = character.id if mine else None  # a fork is made when the job is queued
+        spec = JobSpec(kind, target, 1, shaped, parent_image_id=usable[0].id)
+        return await requests.reserve_and_enqueue(who, spec, fork_of=None if mine else character)
 
 
 def _with_style(

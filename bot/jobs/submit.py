@@ -38,7 +38,7 @@ from bot.records import (
 )
 from bot.storage import NewJob, Storage
 
-__all__ = ["CreateRequest", "PictureRequests", "Requester", "VaryRequest"]
+__all__ = ["CreateRequest", "JobSpec", "PictureRequests", "Requester", "VaryRequest"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Uploads are decoded one at a time, on one thread of their own: a 4096 x 4096 RGBA
@@ -60,6 +60,19 @@ class Requester:
     application_id: int | None = None
     interaction_token: str | None = field(default=None, repr=False)
     interaction_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """What a job will draw: its kind, the character it is filed under (None: a fork made
+    when it is queued), how many pictures, the request and the pictures it starts from."""
+
+    kind: JobKind
+    character_id: int | None
+    count: int
+    request: JobRequest
+    parent_image_id: int | None = None
+    reference_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +163,16 @@ class PictureRequests:
                 self.store.save, who.guild_id, reference, "image/png", kind="ref"
             )
         try:
-            return await self.reserve_and_enqueue(
-                who,
-                kind=JobKind.CREATE,
-                character_id=character_id,
-                count=count,
-                request=CreateJobRequest(
-                    style=style,
-                    size=SIZES[size_key],
-                    size_key=size_key,
-                    transparent=request.transparent,
-                ),
-                reference_path=reference_path,
+            drawing = CreateJobRequest(
+                style=style,
+                size=SIZES[size_key],
+                size_key=size_key,
+                transparent=request.transparent,
             )
+            spec = JobSpec(
+                JobKind.CREATE, character_id, count, drawing, reference_path=reference_path
+            )
+            return await self.reserve_and_enqueue(who, spec)
         except Exception:
             # Refused by a quota or cap: leave nothing behind.
             await self.storage.characters.delete(who.guild_id, character_id)
@@ -192,22 +202,17 @@ class PictureRequests:
         if change:
             await self.images.check_prompt(change)
         mine = character.owner_id == who.user_id
-        return await self.reserve_and_enqueue(
-            who,
-            kind=JobKind.VARY,
-            character_id=character.id if mine else None,
-            fork_of=None if mine else character,
-            count=count,
-            request=VaryJobRequest(
-                style=style,
-                size=SIZES[size_key],
-                size_key=size_key,
-                change=change,
-                strength="strong" if strong else "subtle",
-                varied_character_id=character.id,
-            ),
-            parent_image_id=parent_image_id,
+        drawing = VaryJobRequest(
+            style=style,
+            size=SIZES[size_key],
+            size_key=size_key,
+            change=change,
+            strength="strong" if strong else "subtle",
+            varied_character_id=character.id,
         )
+        target = character.id if mine else None  # a fork is made when the job is queued
+        spec = JobSpec(JobKind.VARY, target, count, drawing, parent_image_id=parent_image_id)
+        return await self.reserve_and_enqueue(who, spec, fork_of=None if mine else character)
 
     async def vary_target(self, who: Requester, character_id: int) -> Character:
         """The character to vary, if this member may vary it (directly or by forking it).
@@ -269,16 +274,16 @@ class PictureRequests:
         request = dataclasses.replace(
             job.request, style=style, size=SIZES[size_key], size_key=size_key
         )
-        return await self.reserve_and_enqueue(
-            who,
+        spec = JobSpec(
             # An early version's "reroll" job is drawn again as what it was: a creation.
-            kind=JobKind.CREATE if job.kind is JobKind.REROLL else job.kind,
-            character_id=character.id,
-            count=count,
-            request=request,
+            JobKind.CREATE if job.kind is JobKind.REROLL else job.kind,
+            character.id,
+            count,
+            request,
             parent_image_id=job.parent_image_id,
             reference_path=job.reference_path,
         )
+        return await self.reserve_and_enqueue(who, spec)
 
     async def visible_character(self, who: Requester, character_id: int) -> Character:
         """The character if this member may see it in this guild, else a clear NotFound."""
@@ -287,43 +292,26 @@ class PictureRequests:
     async def reserve_and_enqueue(
         self,
         who: Requester,
+        spec: JobSpec,
         *,
-        kind: JobKind,
-        character_id: int | None,
-        count: int,
-        request: JobRequest,
-        parent_image_id: int | None = None,
-        reference_path: str | None = None,
         fork_of: Character | None = None,
         reference_count: int | None = None,
     ) -> Submitted:
+        """Reserve the job's estimated cost within the limits and queue it, in one step."""
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
         # The creator tools are edits with a variation's references, on the variation model.
-        edit = kind is JobKind.VARY or kind in CREATOR_KINDS
-        references = MAX_VARIATION_REFERENCES if edit else int(bool(reference_path))
+        edit = spec.kind is JobKind.VARY or spec.kind in CREATOR_KINDS
+        references = MAX_VARIATION_REFERENCES if edit else int(bool(spec.reference_path))
         if reference_count is not None:
             references = reference_count
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
-            kind=JobKind.VARY if edit else kind,
-            size=request.size,
-            count=count,
+            kind=JobKind.VARY if edit else spec.kind,
+            size=spec.request.size,
+            count=spec.count,
             references=references,
         )
-        return await self.queue.enqueue(
-            _new_job(
-                who,
-                kind=kind,
-                character_id=character_id,
-                count=count,
-                request=request,
-                parent_image_id=parent_image_id,
-                reference_path=reference_path,
-                reserved_usd=reserved,
-            ),
-            limits,
-            fork_of=fork_of,
-        )
+        return await self.queue.enqueue(_new_job(who, spec, reserved), limits, fork_of=fork_of)
 
     async def enqueue_scene(
         self,
@@ -337,24 +325,14 @@ class PictureRequests:
         """Queue a scene the scene service (bot/scenes.py) has checked: the same quotas,
         caps, budget and queue as every job, charged to ``who``. ``lead_id``: the character
         the job is filed under until it runs (the first one)."""
-        return await self.reserve_and_enqueue(
-            who,
-            kind=JobKind.SCENE,
-            character_id=lead_id,
-            count=count,
-            request=request,
-            reference_count=references,
-        )
+        spec = JobSpec(JobKind.SCENE, lead_id, count, request)
+        return await self.reserve_and_enqueue(who, spec, reference_count=references)
 
     async def check_room(self, who: Requester, count: int) -> None:
         """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
         # What the job would draw does not matter to the check: only who, and how many.
         job = _new_job(
-            who,
-            kind=JobKind.CREATE,
-            character_id=None,
-            count=count,
-            request=CreateJobRequest(size=SIZES[DEFAULT_SIZE]),
+            who, JobSpec(JobKind.CREATE, None, count, CreateJobRequest(size=SIZES[DEFAULT_SIZE]))
         )
         await self.quotas.check_room(job, who.role_ids, time.time())
 
@@ -369,28 +347,18 @@ class PictureRequests:
             raise UserInputError(f"error.upload_{exc.reason}") from None
 
 
-def _new_job(
-    who: Requester,
-    *,
-    kind: JobKind,
-    character_id: int | None,
-    count: int,
-    request: JobRequest,
-    parent_image_id: int | None = None,
-    reference_path: str | None = None,
-    reserved_usd: float | None = None,
-) -> NewJob:
+def _new_job(who: Requester, spec: JobSpec, reserved_usd: float | None = None) -> NewJob:
     return NewJob(
         guild_id=who.guild_id,
         channel_id=who.channel_id,
         user_id=who.user_id,
-        kind=kind,
-        request=request,
-        image_count=count,
+        kind=spec.kind,
+        request=spec.request,
+        image_count=spec.count,
         locale=who.locale,
-        character_id=character_id,
-        parent_image_id=parent_image_id,
-        reference_path=reference_path,
+        character_id=spec.character_id,
+        parent_image_id=spec.parent_image_id,
+        reference_path=spec.reference_path,
         application_id=who.application_id,
         interaction_token=who.interaction_token,
         interaction_at=who.interaction_at,
