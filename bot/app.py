@@ -61,11 +61,13 @@ class CharacterBot(ServicedBot):
             tree_cls=CharacterTree,
             # Discord's error answers, counted for the metrics (every REST call passes here).
             http_trace=services.cockpit.metrics.discord_trace(),
+            # None: as many shards as Discord recommends (GET /gateway/bot).
+            shard_count=services.settings.shard_count,
         )
         self.services = services
         self._force_sync = force_sync
         self._announced_ready = False
-        self._gateway_connected = False
+        self._connected_shards: set[int] = set()
 
     async def setup_hook(self) -> None:
         await self.services.open()
@@ -85,7 +87,7 @@ class CharacterBot(ServicedBot):
         self.services.cockpit.start(
             self.services.queue,
             self.services.limiter,
-            gateway_connected=lambda: self._gateway_connected and not self.is_closed(),
+            gateway_connected=self._every_shard_connected,
             gateway_latency=lambda: self.latency,
         )
 
@@ -115,18 +117,22 @@ class CharacterBot(ServicedBot):
         log.info("Synced %d commands to %s", len(synced), f"guild {guild_id}" if guild else "all")
         return True
 
-    # The heartbeat says whether the gateway is connected (python -m bot healthcheck).
-    async def on_connect(self) -> None:
-        self._gateway_connected = True
+    # The heartbeat says whether the gateway is connected (python -m bot healthcheck): every
+    # shard of this process, so one shard down is unhealthy even while the others run.
+    def _every_shard_connected(self) -> bool:
+        launched = set(self.shards)
+        return bool(launched) and launched <= self._connected_shards and not self.is_closed()
 
-    async def on_resumed(self) -> None:
-        self._gateway_connected = True
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self._connected_shards.add(shard_id)
 
-    async def on_disconnect(self) -> None:
-        self._gateway_connected = False
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._connected_shards.add(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._connected_shards.discard(shard_id)
 
     async def on_ready(self) -> None:
-        self._gateway_connected = True
         # Jobs of servers that removed the bot while it was away are refunded, not run.
         await self.services.queue.keep_only_guilds({guild.id for guild in self.guilds})
         if self._announced_ready:

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # "json": one JSON object per line (job id, guild id, event) for log collectors.
     log_format: Literal["text", "json"] = "text"
 
+    # --- Discord's gateway -----------------------------------------------------------------
+    # Shards this process runs, numbered 0..N-1 (Discord requires sharding past 2,500
+    # servers). Unset: as many as Discord recommends for the bot (GET /gateway/bot).
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+
     # --- Operating it --------------------------------------------------------------------
     # Prometheus metrics: off unless a port is set; served on loopback unless told otherwise.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)

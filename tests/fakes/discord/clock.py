@@ -61,3 +61,14 @@ class SnowflakeFactory:
             value = self._last + 1
         self._last = value
         return value
+
+    def on_shard(self, shard: int, count: int) -> int:
+        """A new snowflake whose guild lives on ``shard`` of ``count``: Discord's sharding
+        formula is ``(guild_id >> 22) % count``, so the time part is moved ahead to fit."""
+        value = self()
+        ms = value >> 22
+        ms += (shard - ms) % count
+        if ms != value >> 22:
+            value = (ms << 22) | (1 << 17) | (1 << 12)
+            self._last = value
+        return value

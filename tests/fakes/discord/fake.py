@@ -83,6 +83,8 @@ class FakeDiscord:
         #: Privileged intents enabled in the "developer portal"; None = all enabled.
         self.privileged_intents = privileged_intents
         self.max_request_size = max_request_size
+        #: What GET /gateway/bot recommends; a bot started without SHARD_COUNT runs this many.
+        self.recommended_shards = 1
 
         self.guilds: dict[int, Guild] = {}
         self._channels: dict[int, Channel | DMChannel] = {}
@@ -184,11 +186,15 @@ class FakeDiscord:
         features: list[str] | tuple[str, ...] = (),
         bot_permissions: int = int(DEFAULT_BOT_PERMISSIONS),
         filesize_limit: int | None = None,
+        on_shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """Add a guild the bot is in. After the bot connected this dispatches GUILD_CREATE."""
+        """Add a guild the bot is in. After the bot connected this dispatches GUILD_CREATE.
+
+        ``on_shard=(shard_id, num_shards)`` picks an id that Discord's sharding formula puts
+        on that shard."""
         guild = Guild(
             self,
-            self._new_id(),
+            self._new_id() if on_shard is None else self._new_id.on_shard(*on_shard),
             name,
             locale=locale,
             premium_tier=premium_tier,
@@ -198,8 +204,8 @@ class FakeDiscord:
         )
         guild.filesize_limit = filesize_limit
         self.guilds[guild.id] = guild
-        session = self.gateway.session
-        if session is not None and not session.invalid and session.intents & Intents.GUILDS:
+        session = self.gateway.session_for(guild.id)
+        if session is not None and session.intents & Intents.GUILDS:
             payload = guild.gateway_payload(session.intents, joined=True)
             self.gateway.dispatch("GUILD_CREATE", payload)
         self._notify()
@@ -212,16 +218,14 @@ class FakeDiscord:
         user was removed from the guild, and set during an outage; this is the former.
         """
         self.guilds.pop(guild.id, None)
-        session = self.gateway.session
-        if session is not None and not session.invalid and session.intents & Intents.GUILDS:
-            self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+        self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, intent=Intents.GUILDS)
         self._notify()
 
     def readd_bot_to(self, guild: Guild) -> None:
         """The server invites the bot back: GUILD_CREATE with the guild as it was."""
         self.guilds[guild.id] = guild
-        session = self.gateway.session
-        if session is not None and not session.invalid and session.intents & Intents.GUILDS:
+        session = self.gateway.session_for(guild.id)
+        if session is not None and session.intents & Intents.GUILDS:
             self.gateway.dispatch(
                 "GUILD_CREATE", guild.gateway_payload(session.intents, joined=True)
             )
@@ -426,11 +430,11 @@ class FakeDiscord:
     # ------------------------------------------------------------------------------------
     # test controls
     # ------------------------------------------------------------------------------------
-    async def drop_gateway(self, resume: bool = True) -> None:
+    async def drop_gateway(self, resume: bool = True, *, shard: int = 0) -> None:
         """Close the bot's websocket with a resumable code (resume=True) so it RESUMEs and gets
         the events dispatched meanwhile; resume=False invalidates the session instead (op 9),
         which makes discord.py re-IDENTIFY (after its 5 s identify delay)."""
-        await self.gateway.drop(resume=resume)
+        await self.gateway.drop(resume=resume, shard=shard)
 
     async def send_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py reconnects and resumes."""
@@ -745,7 +749,7 @@ class FakeDiscord:
         guild = msg.channel.guild
         if guild is not None and msg.author.id in guild.members:
             data["member"] = guild.members[msg.author.id].payload(with_user=False)
-        session = self.gateway.session
+        session = self.gateway.session_for(guild.id if guild is not None else None)
         intents = session.intents if session is not None else 0
         mentioned = self.bot_user.id in msg.pinged_user_ids
         if not msg.by_bot and not intents & Intents.MESSAGE_CONTENT and not mentioned:

@@ -1,6 +1,12 @@
 """The fake gateway: HELLO / IDENTIFY -> READY + GUILD_CREATE / HEARTBEAT -> ACK / RESUME with
 replay, sequence numbers, intent-gated dispatches, and test controls to drop the connection or
-ask for a reconnect. Frames go out as TEXT json (discord.py only inflates binary frames)."""
+ask for a reconnect. Frames go out as TEXT json (discord.py only inflates binary frames).
+
+Sharding, as Discord documents it (Gateway, Sharding): each IDENTIFY names ``[shard_id,
+num_shards]``; a guild's events go to the session with ``(guild_id >> 22) % num_shards ==
+shard_id``, and READY lists only that shard's guilds; direct messages go to shard 0. Each
+session routes by its own ``num_shards``, as Discord does. Guess: an IDENTIFY for a shard
+that already has a session replaces it (Discord would allow both; a bot never does that)."""
 
 from __future__ import annotations
 
@@ -116,7 +122,7 @@ class GatewayHub:
     def __init__(self, fake: FakeDiscord, *, heartbeat_interval_ms: int) -> None:
         self.fake = fake
         self.heartbeat_interval_ms = heartbeat_interval_ms
-        self.session: GatewaySession | None = None
+        self.sessions: dict[int, GatewaySession] = {}  # by shard id
         self.connections: set[GatewayConnection] = set()
         self.log: list[GatewayRecord] = []
         self.identify_count = 0
@@ -127,19 +133,43 @@ class GatewayHub:
 
     # -- state -----------------------------------------------------------------------------
     @property
+    def session(self) -> GatewaySession | None:
+        """Shard 0's session: the only one of a bot that does not shard."""
+        return self.sessions.get(0)
+
+    @property
     def connected(self) -> bool:
-        return self.session is not None and self.session.connection is not None
+        """Every shard the bot identified has a live connection."""
+        live = self.sessions.values()
+        return bool(live) and all(s.connection is not None for s in live)
 
     @property
     def has_session(self) -> bool:
-        """The bot identified and its session is valid (it may be reconnecting right now:
-        dispatches are buffered and replayed on RESUME)."""
-        return self.session is not None and self.session.ready and not self.session.invalid
+        """The bot identified every shard and each session is valid (it may be reconnecting
+        right now: dispatches are buffered and replayed on RESUME)."""
+        live = self.sessions.values()
+        return self._all_shards() and all(s.ready and not s.invalid for s in live)
 
     @property
     def ready(self) -> bool:
-        """A valid session with a live connection: READY and every GUILD_CREATE went out."""
+        """Valid sessions with live connections: READY and every GUILD_CREATE went out."""
         return self.has_session and self.connected
+
+    def _all_shards(self) -> bool:
+        counts = {s.shard[1] for s in self.sessions.values()}
+        return len(counts) == 1 and set(self.sessions) == set(range(counts.pop()))
+
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The valid session that receives this guild's events (shard 0 for DMs)."""
+        for shard_id, session in self.sessions.items():
+            if session.invalid:
+                continue
+            if guild_id is None:
+                if shard_id == 0:
+                    return session
+            elif (guild_id >> 22) % session.shard[1] == shard_id:
+                return session
+        return None
 
     def _log(self, direction: str, frame: dict[str, Any]) -> None:
         self.log.append(
@@ -155,10 +185,10 @@ class GatewayHub:
         self.fake._notify()
 
     def dispatch(self, event: str, data: Any, *, intent: int | None = None) -> bool:
-        """Send (or buffer for RESUME) a dispatch event; False if the bot has no session or
-        did not ask for ``intent``."""
-        session = self.session
-        if session is None or session.invalid:
+        """Send (or buffer for RESUME) a dispatch event to the guild's shard; False if the bot
+        has no session there or did not ask for ``intent``."""
+        session = self.session_for(_guild_of(event, data))
+        if session is None:
             return False
         if intent is not None and not session.intents & intent:
             return False
@@ -249,22 +279,24 @@ class GatewayHub:
             await conn.close(CLOSE_DISALLOWED_INTENTS, "Disallowed intent(s).")
             return
         shard = data.get("shard") or [0, 1]
-        if shard != [0, 1]:
-            fake._violation("gateway_invalid_shard", f"fake only has one shard, got {shard}")
+        if not _valid_shard(shard):
+            fake._violation("gateway_invalid_shard", f"IDENTIFY with shard {shard!r}")
             await conn.close(CLOSE_INVALID_SHARD, "Invalid shard.")
             return
         self.identify_count += 1
-        if self.session is not None:
-            self.session.invalid = True
+        previous = self.sessions.get(shard[0])
+        if previous is not None:
+            previous.invalid = True
         session = GatewaySession(secrets.token_hex(16), intents, shard)
-        self.session = session
+        self.sessions[shard[0]] = session
         session.connection = conn
         conn.session = session
+        guilds = [g for g in fake.guilds.values() if (g.id >> 22) % shard[1] == shard[0]]
         ready = {
             "v": 10,
             "user": fake.bot_user.payload() | {"verified": True, "mfa_enabled": False, "flags": 0},
             "user_settings": {},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in fake.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": fake.gateway_url,
@@ -277,7 +309,6 @@ class GatewayHub:
             "geo_ordered_rtc_regions": ["fake"],
             "auth": {},
         }
-        guilds = list(fake.guilds.values())
 
         def mark_ready() -> None:
             session.ready = True
@@ -298,7 +329,7 @@ class GatewayHub:
 
     async def _resume(self, conn: GatewayConnection, data: dict[str, Any]) -> None:
         fake = self.fake
-        session = self.session
+        session = next((s for s in self.sessions.values() if s.id == data.get("session_id")), None)
         ok = (
             session is not None
             and not session.invalid
@@ -357,8 +388,8 @@ class GatewayHub:
         session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
     # -- test controls ---------------------------------------------------------------------
-    async def drop(self, *, resume: bool = True) -> None:
-        session = self.session
+    async def drop(self, *, resume: bool = True, shard: int = 0) -> None:
+        session = self.sessions.get(shard)
         if session is None or session.connection is None:
             raise AssertionError("drop_gateway(): the bot is not connected to the fake gateway")
         conn = session.connection
@@ -369,8 +400,8 @@ class GatewayHub:
             conn.send({"op": OP_INVALID_SESSION, "d": False})
         self.fake._notify()
 
-    async def send_reconnect(self) -> None:
-        session = self.session
+    async def send_reconnect(self, *, shard: int = 0) -> None:
+        session = self.sessions.get(shard)
         if session is None or session.connection is None:
             raise AssertionError("send_reconnect(): the bot is not connected to the fake gateway")
         session.connection.send({"op": OP_RECONNECT, "d": None})
@@ -379,3 +410,23 @@ class GatewayHub:
         for conn in list(self.connections):
             with contextlib.suppress(Exception):
                 await conn.close(1001, "fake shutting down")
+
+
+_GUILD_EVENTS_BY_ID = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def _guild_of(event: str, data: Any) -> int | None:
+    """The guild a dispatch belongs to (its shard's), or None for a direct message."""
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("id") if event in _GUILD_EVENTS_BY_ID else data.get("guild_id")
+    return int(raw) if raw else None
+
+
+def _valid_shard(shard: Any) -> bool:
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+        and 0 <= shard[0] < shard[1]
+    )

@@ -509,7 +509,7 @@ class RestAPI(ExpressionsAPI):
         return json_response(
             {
                 "url": self.fake.gateway_url,
-                "shards": 1,
+                "shards": self.fake.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
@@ -1169,7 +1169,7 @@ class RestAPI(ExpressionsAPI):
 
     async def get_members(self, req: ApiRequest) -> web.Response:
         guild = self._guild(req.params["guild_id"])
-        session = self.fake.gateway.session
+        session = self.fake.gateway.session_for(guild.id)
         if session is None or not session.intents & Intents.GUILD_MEMBERS:
             raise E.missing_access(
                 "listing guild members needs the GUILD_MEMBERS privileged intent"
