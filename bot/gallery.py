@@ -116,6 +116,8 @@ class GalleryPage:
     start: int = 0  # how many pictures come before the first tile
     has_next: bool = False
     favorite_emoji: str = ""  # the server's, for the hint under the sheet (see ``show``)
+    # Each tile's name, as on the sheet: the character's, or a scene's cast (``tile_labels``).
+    labels: list[str] = field(default_factory=list)
 
     @property
     def has_previous(self) -> bool:
@@ -239,10 +241,11 @@ class GalleryService:
             total=format_number(total, locale),
             order=order,
         )
+        labels = await self.tile_labels(entries, request, is_admin=is_admin)
         items = [
             SheetItem(
                 number=found.start + index + 1,
-                label=entry.character_name,
+                label=labels[index],
                 stars=entry.image.favorite_count,
                 picture=pictures[index],
             )
@@ -269,7 +272,29 @@ class GalleryService:
             lineage,
             start=found.start,
             has_next=found.has_next,
+            labels=labels,
         )
+
+    async def tile_labels(
+        self, entries: list[GalleryEntry], request: GalleryRequest, *, is_admin: bool = False
+    ) -> list[str]:
+        """Each tile's name: its character's, or for a scene the characters in it that this
+        member may see (a private one stays unnamed), in the order the scene named them."""
+        if not any(entry.image.scene_id is not None for entry in entries):
+            return [entry.character_name for entry in entries]
+        config = await self.storage.guilds.config(request.guild_id)
+        labels = []
+        for entry in entries:
+            names = []
+            if entry.image.scene_id is not None:
+                names = [
+                    member.character.name
+                    for member in await self.storage.scenes.members(entry.image.scene_id)
+                    if not member.hidden
+                    and may_see(member.character, request.viewer_id, config, is_admin=is_admin)
+                ]
+            labels.append(" & ".join(names) or entry.character_name)
+        return labels
 
     async def _shown_character(
         self, request: GalleryRequest, *, is_admin: bool

@@ -268,7 +268,7 @@ def _picture_options(
                     interaction,
                     "gallery.option.picture",
                     number=page.number_of(index),
-                    name=entry.character_name,
+                    name=page.labels[index],
                 ),
                 100,
             ),

@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     db_value,
     drawn_character,
     embed_text,
+    options,
     query,
     refusal,
     say,
@@ -92,9 +93,13 @@ async def card_text(member: Member, character: int) -> str:
 
 async def listing(member: Member, character: int) -> str:
     """The page line of ``/gallery character:`` (how many pictures it lists)."""
+    return str((await gallery_page(member, character)).embeds)
+
+
+async def gallery_page(member: Member, character: int) -> Message:
+    """The first page of ``/gallery character:`` as ``member`` sees it."""
     handle = await member.slash("gallery", character=str(character))
-    shown = await handle.wait_original(lambda m: m.attachments, timeout=15)
-    return str(shown.embeds)
+    return await handle.wait_original(lambda m: m.attachments, timeout=15)
 
 
 def scene_jobs(data_dir: Path) -> list[tuple[Any, ...]]:
@@ -297,8 +302,12 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
     assert await first.stop() == 0
     await start_bot()  # a new process: nothing of the old message is cached
 
-    # The scene is listed under each of its characters, beside their own pictures.
-    assert "2 pictures" in await listing(bob, ren)
+    # The scene is listed under each of its characters, beside their own pictures, and its
+    # tile is named after its cast, in the order the scene named them (not only Ren).
+    page = await gallery_page(bob, ren)
+    assert "2 pictures" in str(page.embeds)
+    labels = [option["label"] for option in options(page, "gal:o:")]
+    assert sorted(label.split(". ", 1)[1] for label in labels) == ["Aiko & Ren", "Ren"]
     assert "2 pictures" in await listing(alice, aiko)
 
     # Carol has no character in it: nothing to hide. Bob takes it out of Ren's listings.

@@ -10,7 +10,7 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -25,8 +25,8 @@ from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
 from bot.mydata import MyDataService, build_export_part, group_parts
 from bot.pictures import PictureService, emoji_matches
-from bot.storage import Storage
-from tests.storage_helpers import Seeder
+from bot.storage import NewImage, Storage
+from tests.storage_helpers import Seeder, new_job, roomy_limits
 
 OUT = Path(os.environ.get("GALLERY_PREVIEW_DIR", "/tmp/gallery-previews"))
 
@@ -468,3 +468,41 @@ async def test_delete_my_data_erases_only_that_member_here(env: Env) -> None:
     assert row is not None and tuple(row) == ("{}", None, None)
     plan = await service.mydata.export_plan(G1, ALICE, part_limit=10_000_000)
     assert plan.empty
+
+
+async def test_a_scene_tile_names_its_cast_but_never_a_character_the_viewer_may_not_see(
+    env: Env,
+) -> None:
+    storage, _, service, seed = env
+    aiko = await seed.character(G1, ALICE, "Aiko", private=True)
+    ren = await seed.character(G1, BOB, "Ren")
+    await seed.picture(G1, ren, BOB)
+    job = await storage.jobs.insert_job(
+        new_job(ALICE, guild_id=G1, character_id=aiko), roomy_limits()
+    )
+    scene = await storage.scenes.record_cast(
+        job_id=job, guild_id=G1, maker_id=ALICE, character_ids=[aiko, ren]
+    )
+    await storage.images.finish_job(
+        job_id=job,
+        guild_id=G1,
+        character_id=aiko,
+        owner_id=ALICE,
+        parent_image_id=None,
+        prompt="p",
+        model="m",
+        images=[NewImage("scene.png", None, 8, 8, "image/png")],
+        input_tokens=1,
+        output_tokens=1,
+        cost_usd=None,
+        scene_id=scene,
+    )
+    as_alice = GalleryRequest(G1, ALICE)
+    # As Alice's own answers see it (her private character included).
+    everything = replace(as_alice.as_filter(), include_private=True)
+    entries = await storage.gallery.page(everything, limit=PAGE_SIZE, offset=0)
+    assert [e.image.scene_id for e in entries] == [scene, None]
+    # Alice made it and sees both, in the order the scene named them.
+    assert await service.gallery.tile_labels(entries, as_alice) == ["Aiko & Ren", "Ren"]
+    # Bob may not see private Aiko: her name never reaches his sheet or list.
+    assert await service.gallery.tile_labels(entries, GalleryRequest(G1, BOB)) == ["Ren", "Ren"]
