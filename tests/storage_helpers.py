@@ -23,9 +23,10 @@ from bot.storage import Limits, NewJob, Storage
 
 
 @asynccontextmanager
-async def open_storage(path: Path) -> AsyncIterator[Storage]:
-    """The storage layer on ``path`` (migrated on open), closed again on leaving."""
-    storage = Storage(path)
+async def open_storage(path: Path, database_url: str | None = None) -> AsyncIterator[Storage]:
+    """The storage layer on ``path`` (or PostgreSQL at ``database_url``), migrated on open,
+    closed again on leaving."""
+    storage = Storage(path, database_url)
     await storage.open()
     try:
         yield storage

@@ -21,12 +21,20 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiosqlite
 import asyncpg
 
-__all__ = ["STORAGE_ERRORS", "Database", "Dialect", "SqliteDatabase", "migration_scripts"]
+__all__ = [
+    "STORAGE_ERRORS",
+    "Connection",
+    "Database",
+    "Dialect",
+    "Row",
+    "SqliteDatabase",
+    "migration_scripts",
+]
 
 # What a write raises when the database fails: SQLite locked past busy_timeout, a full or
 # read-only disk (sqlite3.OperationalError), a picture file that cannot be written (OSError,
@@ -42,6 +50,21 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 Dialect = Literal["sqlite", "postgresql"]
+
+
+# A result row: sqlite3.Row or asyncpg.Record; both read by column name or by position.
+Row = Any
+
+
+class Connection(Protocol):
+    """What a transaction yields, on either dialect (aiosqlite's, or postgres.PgConnection):
+    ``await conn.execute(sql, params)`` or ``async with conn.execute(...) as cursor``; the
+    cursor has ``fetchone``, ``fetchall``, ``rowcount`` and ``lastrowid``."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    async def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 The repositories write their SQL once, in a portable subset with ``?`` placeholders;
 ``translate`` turns it into PostgreSQL's: ``$n`` placeholders, ``INSERT OR IGNORE`` as
-``ON CONFLICT DO NOTHING``, SQLite's ASCII case-insensitive ``LIKE`` as ``ILIKE``, and
+``ON CONFLICT DO NOTHING``, SQLite's ASCII case-insensitive ``LIKE`` as ``ILIKE``, its
+join-order hint ``CROSS JOIN … ON`` as a plain ``JOIN``, and
 ``RETURNING id`` on inserts into tables with identity ids (what ``lastrowid`` reads).
 
 Write transactions are serial across every process on the database, as SQLite's one writer
@@ -41,6 +42,8 @@ _MIGRATION_LOCK = 0x616E696D65_02
 _INSERT_OR_IGNORE = re.compile(r"\bINSERT OR IGNORE INTO\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+(?:OR \w+\s+)?INTO\s+(\w+)", re.IGNORECASE)
 _LIKE = re.compile(r"\bLIKE\b")
+# SQLite's join-order hint (CROSS JOIN … ON) is an inner join to PostgreSQL's planner.
+_CROSS_JOIN_ON = re.compile(r"\bCROSS JOIN (\w+(?: AS \w+)?) ON\b")
 # SQLite's CAST(real AS INTEGER) truncates; PostgreSQL's rounds. Times are positive: floor.
 _CAST_DIVIDED = re.compile(r"CAST\((\w+) / \? AS INTEGER\)")
 
@@ -50,6 +53,7 @@ def translate(sql: str, *, want_id: bool = True) -> str:
     """The PostgreSQL text of a portable statement written for SQLite."""
     text = _CAST_DIVIDED.sub(r"FLOOR(\1 / ?)::BIGINT", sql)
     text = _LIKE.sub("ILIKE", text)
+    text = _CROSS_JOIN_ON.sub(r"JOIN \1 ON", text)
     if _INSERT_OR_IGNORE.search(text):
         text = _INSERT_OR_IGNORE.sub("INSERT INTO", text) + " ON CONFLICT DO NOTHING"
     insert = _INSERT_INTO.match(text)
