@@ -17,6 +17,7 @@ lock to row locks where throughput needs it; claiming a job is one repository me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -202,13 +203,20 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """A write transaction, serial with every other one on this database."""
-        async with (
-            self._write_lock,
-            self._require().acquire() as conn,
-            conn.transaction(),
-        ):
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
-            yield PgConnection(conn)
+        async with self._write_lock, self._require().acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
+                yield PgConnection(conn)
+            except BaseException:
+                # A connection that dropped mid-transaction has nothing to roll back, and
+                # trying would hide the error the storage-fault handling looks for.
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    await transaction.rollback()
+                raise
+            else:
+                await transaction.commit()
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self._require().fetch(
