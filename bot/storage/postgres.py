@@ -42,6 +42,7 @@ _MIGRATION_LOCK = 0x616E696D65_02
 
 _INSERT_OR_IGNORE = re.compile(r"\bINSERT OR IGNORE INTO\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+(?:OR \w+\s+)?INTO\s+(\w+)", re.IGNORECASE)
+_RETURNS_ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES)\b", re.IGNORECASE)
 _LIKE = re.compile(r"\bLIKE\b")
 # SQLite's join-order hint (CROSS JOIN … ON) is an inner join to PostgreSQL's planner.
 _CROSS_JOIN_ON = re.compile(r"\bCROSS JOIN (\w+(?: AS \w+)?) ON\b")
@@ -132,11 +133,15 @@ class PgConnection:
 
     async def _run(self, sql: str, params: Sequence[Any]) -> PgCursor:
         text = translate(sql)
-        statement = await self._conn.prepare(text)
-        rows = await statement.fetch(*_arguments(params))
-        status = statement.get_statusmsg() or ""
-        last = status.rsplit(" ", 1)[-1]
-        rowcount = int(last) if last.isdigit() else len(rows)
+        arguments = _arguments(params)
+        # Both calls go through asyncpg's statement cache (prepare() would not).
+        if _RETURNS_ROWS.match(text) or " RETURNING " in text:
+            rows = await self._conn.fetch(text, *arguments)
+            rowcount = len(rows)
+        else:
+            status = await self._conn.execute(text, *arguments)  # e.g. "UPDATE 3"
+            rows, last = [], status.rsplit(" ", 1)[-1]
+            rowcount = int(last) if last.isdigit() else 0
         lastrowid = None
         if text.endswith(" RETURNING id") and rows:
             lastrowid = int(rows[0][0])
