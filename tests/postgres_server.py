@@ -8,6 +8,8 @@ as root, so under root every server command runs as the ``postgres`` user.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import itertools
 import os
 import shutil
@@ -15,12 +17,13 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from bot.storage import Storage
 
-__all__ = ["PostgresServer", "find_pg_bin"]
+__all__ = ["E2E_DATABASE_URLS", "PostgresServer", "find_pg_bin", "query_postgres"]
 
 TEMPLATE = "bot_template"
 
@@ -99,3 +102,25 @@ class PostgresServer:
     async def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         await self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# The PostgreSQL database of each e2e test on the PostgreSQL leg, by the test's DATA_DIR, so
+# the helpers that read the bot's database (tests/e2e/helpers.query …) read the right one.
+E2E_DATABASE_URLS: dict[Path, str] = {}
+
+
+def query_postgres(url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run one portable statement (``?`` placeholders) and return its rows, synchronously:
+    the e2e helpers are plain functions, like the sqlite3 calls they stand in for."""
+    from bot.storage.postgres import translate
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await conn.fetch(translate(sql, want_id=False), *params)]
+        finally:
+            await conn.close()
+
+    # The caller's event loop is busy running the test: use a loop of its own, elsewhere.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result(timeout=30)
