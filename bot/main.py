@@ -39,6 +39,12 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     backup.add_argument("dest", type=Path, help="a folder, or an archive ending in .tar.gz")
     restore = commands.add_parser("restore", help="put a backup into an empty DATA_DIR")
     restore.add_argument("src", type=Path, help="a backup folder or .tar.gz archive")
+    migrate = commands.add_parser(
+        "migrate-db", help="copy the SQLite database into an empty PostgreSQL database"
+    )
+    migrate.add_argument(
+        "--to", metavar="URL", help="postgresql://user:password@host/db (default: DATABASE_URL)"
+    )
     return parser.parse_args(argv)
 
 
@@ -63,6 +69,10 @@ def _operate(args: argparse.Namespace) -> int:
         return run_healthcheck(settings)
     if args.command == "backup":
         return run_backup(settings, args.dest)
+    if args.command == "migrate-db":
+        from bot.ops.migrate_db import run_migrate_db
+
+        return run_migrate_db(settings, args.to)
     return run_restore(settings, args.src)
 
 

@@ -28,7 +28,18 @@ def run_healthcheck(settings: Settings) -> int:
     return EXIT_OK
 
 
+# SQLite's online backup does not apply to a server database; PostgreSQL has its own tools.
+_USE_PG_DUMP = (
+    "{what} covers the SQLite database only. With DATABASE_URL (PostgreSQL), {how}"
+    " and copy DATA_DIR/images (the pictures) alongside; see the README."
+)
+
+
 def run_backup(settings: Settings, dest: Path) -> int:
+    if settings.database_url is not None:
+        how = "back the database up with pg_dump --format=custom"
+        print(_USE_PG_DUMP.format(what="backup", how=how), file=sys.stderr)
+        return EXIT_FAILED
     # A backup holds members' prompts and pictures: readable by the bot's user only.
     os.umask(0o077)
     try:
@@ -41,6 +52,10 @@ def run_backup(settings: Settings, dest: Path) -> int:
 
 
 def run_restore(settings: Settings, source: Path) -> int:
+    if settings.database_url is not None:
+        how = "restore the database with pg_restore"
+        print(_USE_PG_DUMP.format(what="restore", how=how), file=sys.stderr)
+        return EXIT_FAILED
     try:
         files = restore(source, settings.data_dir)
     except (BackupError, OSError) as exc:
