@@ -91,6 +91,18 @@ async def main(force_sync: bool = False) -> int:
     if settings.discord_api_base:
         use_discord_api_base(settings.discord_api_base)
 
+    if settings.database_url is not None:
+        from bot.storage.postgres import database_problem
+
+        problem = await database_problem(settings.database_url.get_secret_value())
+        if problem:
+            print(
+                f"Configuration error: the PostgreSQL database in DATABASE_URL cannot be used"
+                f" ({problem}): check the host, port, user, password and database name.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+
     # Imported here so a configuration error is reported before the heavy imports.
     from bot.app import CharacterBot
     from bot.services import Services

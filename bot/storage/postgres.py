@@ -29,7 +29,7 @@ import asyncpg
 
 from bot.storage.database import Database, Dialect, migration_scripts
 
-__all__ = ["PostgresDatabase", "translate"]
+__all__ = ["PostgresDatabase", "database_problem", "translate"]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,17 @@ def _numbered_placeholders(sql: str) -> str:
 def _arguments(params: Iterable[Any]) -> list[Any]:
     # SQLite stores True as 1; asyncpg wants an int for an INTEGER column.
     return [int(p) if isinstance(p, bool) else p for p in params]
+
+
+async def database_problem(url: str) -> str | None:
+    """Why the PostgreSQL database at ``url`` cannot be used, in one line without the URL
+    (it may carry a password), or None when it answers."""
+    try:
+        conn = await asyncpg.connect(url, timeout=10)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
 
 
 class PgCursor:
