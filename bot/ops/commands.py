@@ -5,6 +5,7 @@ Each prints what it did (or what is wrong) in plain lines and returns the exit s
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -20,7 +21,15 @@ EXIT_FAILED = 1
 
 
 def run_healthcheck(settings: Settings) -> int:
-    problems = health_problems(settings.heartbeat_path, settings.database_path)
+    if settings.database_url is None:
+        problems = health_problems(settings.heartbeat_path, settings.database_path)
+    else:
+        from bot.storage.postgres import database_problem
+
+        problems = health_problems(settings.heartbeat_path, None)
+        trouble = asyncio.run(database_problem(settings.database_url.get_secret_value()))
+        if trouble:
+            problems.append(f"the PostgreSQL database does not answer ({trouble})")
     if problems:
         print("unhealthy: " + "; ".join(problems))
         return EXIT_FAILED

@@ -108,6 +108,7 @@ POSTGRES_LEG = (
     "test_scenes.py",
     "test_queue.py::test_a_members_four_jobs_do_not_starve_anothers_one",
     "test_queue.py::test_sigkill_with_jobs_queued_and_running_loses_nothing",
+    "test_cockpit_health.py::test_healthy_while_running_and_not_once_stopped",
 )
 
 
