@@ -63,10 +63,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        database_url = settings.database_url
-        storage = Storage(
-            settings.database_path, database_url.get_secret_value() if database_url else None
-        )
+        storage = Storage(settings.database_path, settings.database_url)
         client = AsyncOpenAI(
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from bot.storage.characters import CharacterRepository
 from bot.storage.database import STORAGE_ERRORS, Database, SqliteDatabase
 from bot.storage.gallery import GalleryRepository
@@ -50,8 +52,10 @@ __all__ = [
 class Storage:
     """The database and one repository per kind of record."""
 
-    def __init__(self, path: Path, database_url: str | None = None) -> None:
+    def __init__(self, path: Path, database_url: SecretStr | str | None = None) -> None:
         """SQLite at ``path``, or PostgreSQL at ``database_url`` when one is given."""
+        if isinstance(database_url, SecretStr):
+            database_url = database_url.get_secret_value()
         self.db: Database = PostgresDatabase(database_url) if database_url else SqliteDatabase(path)
         self.characters = CharacterRepository(self.db)
         self.jobs = JobRepository(self.db)

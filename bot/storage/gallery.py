@@ -296,10 +296,10 @@ class GalleryRepository:
         """The picture shape a job asked for ("portrait", ...), if known."""
         if job_id is None:
             return None
-        request_json = await self._db.fetch_value(
+        request = await self._db.fetch_value(
             "SELECT request_json FROM jobs WHERE id = ?", (job_id,)
         )
-        value = json.loads(request_json).get("size_key") if request_json else None
+        value = json.loads(request).get("size_key") if request else None
         return str(value) if value else None
 
     async def set_private(self, guild_id: int, character_id: int, private: bool) -> bool:
@@ -324,9 +324,8 @@ class GalleryRepository:
         await self._db.execute(
             "INSERT INTO picture_posts (message_id, image_id, guild_id, channel_id, created_at)"
             " SELECT ?, id, guild_id, ?, ? FROM images WHERE id = ? AND guild_id = ?"
-            " ON CONFLICT (message_id) DO UPDATE SET image_id = excluded.image_id,"
-            " guild_id = excluded.guild_id, channel_id = excluded.channel_id,"
-            " created_at = excluded.created_at",
+            " ON CONFLICT (message_id) DO UPDATE SET (image_id, guild_id, channel_id, created_at)"
+            " = (excluded.image_id, excluded.guild_id, excluded.channel_id, excluded.created_at)",
             (message_id, channel_id, time.time(), image_id, guild_id),
         )
 
