@@ -54,12 +54,17 @@ CREATE TRIGGER tr_images_favorites AFTER UPDATE OF favorite_count ON images
 -- (A deleted picture leaves character_pictures through its ON DELETE CASCADE key; SQLite's
 -- tr_images_unlisted does the same by hand.)
 
-CREATE FUNCTION tr_scene_characters_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A visible cast member lists every picture of the scene.
+CREATE FUNCTION list_scene_for(scene BIGINT, member BIGINT) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO character_pictures (character_id, image_id, favorite_count)
-        SELECT NEW.character_id, i.id, i.favorite_count FROM images AS i
-        WHERE i.scene_id = NEW.scene_id
+        SELECT member, i.id, i.favorite_count FROM images AS i WHERE i.scene_id = scene
     ON CONFLICT DO NOTHING;
+END $$;
+
+CREATE FUNCTION tr_scene_characters_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM list_scene_for(NEW.scene_id, NEW.character_id);
     RETURN NULL;
 END $$;
 CREATE TRIGGER tr_scene_characters_listed AFTER INSERT ON scene_characters
@@ -70,10 +75,7 @@ BEGIN
     DELETE FROM character_pictures WHERE character_id = OLD.character_id
         AND image_id IN (SELECT id FROM images WHERE scene_id = OLD.scene_id);
     IF NEW.hidden = 0 THEN
-        INSERT INTO character_pictures (character_id, image_id, favorite_count)
-            SELECT NEW.character_id, i.id, i.favorite_count FROM images AS i
-            WHERE i.scene_id = NEW.scene_id
-        ON CONFLICT DO NOTHING;
+        PERFORM list_scene_for(NEW.scene_id, NEW.character_id);
     END IF;
     RETURN NULL;
 END $$;
