@@ -30,6 +30,9 @@ _HINTS: dict[str, str] = {
         "OPENAI_API_KEY=<key> in the environment or in .env"
     ),
     "DATA_DIR": "point DATA_DIR at a folder the bot may write to",
+    "DATABASE_URL": (
+        "set DATABASE_URL=postgresql://user:password@host:5432/dbname, or unset it for SQLite"
+    ),
 }
 
 
@@ -55,6 +58,10 @@ class Settings(BaseSettings):
     # --- Secrets -------------------------------------------------------------------------
     discord_token: SecretStr
     openai_api_key: SecretStr
+
+    # PostgreSQL for a bot that outgrows one process (postgresql://user:password@host/db).
+    # Unset: SQLite at DATA_DIR/bot.sqlite3. A secret: it may carry a password.
+    database_url: SecretStr | None = None
 
     # --- Where things live -----------------------------------------------------------------
     data_dir: Path = Path("./data")
@@ -117,6 +124,17 @@ class Settings(BaseSettings):
             raise ValueError("is empty")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().split("://", 1)[0].lower()
+        if scheme not in ("postgresql", "postgres"):
+            # Never echo the value: it may carry a password.
+            raise ValueError("must start with postgresql:// (or be unset for SQLite)")
+        return value
+
     @field_validator("price_table", mode="before")
     @classmethod
     def _parse_price_table(cls, value: object) -> object:
@@ -149,7 +167,10 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them wherever they might appear."""
-        return [self.discord_token.get_secret_value(), self.openai_api_key.get_secret_value()]
+        secrets = [self.discord_token.get_secret_value(), self.openai_api_key.get_secret_value()]
+        if self.database_url is not None:
+            secrets.append(self.database_url.get_secret_value())
+        return secrets
 
 
 def _describe(error: dict[str, object]) -> str:

@@ -39,6 +39,12 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     backup.add_argument("dest", type=Path, help="a folder, or an archive ending in .tar.gz")
     restore = commands.add_parser("restore", help="put a backup into an empty DATA_DIR")
     restore.add_argument("src", type=Path, help="a backup folder or .tar.gz archive")
+    migrate = commands.add_parser(
+        "migrate-db", help="copy the SQLite database into an empty PostgreSQL database"
+    )
+    migrate.add_argument(
+        "--to", metavar="URL", help="postgresql://user:password@host/db (default: DATABASE_URL)"
+    )
     return parser.parse_args(argv)
 
 
@@ -63,6 +69,10 @@ def _operate(args: argparse.Namespace) -> int:
         return run_healthcheck(settings)
     if args.command == "backup":
         return run_backup(settings, args.dest)
+    if args.command == "migrate-db":
+        from bot.ops.migrate_db import run_migrate_db
+
+        return run_migrate_db(settings, args.to)
     return run_restore(settings, args.src)
 
 
@@ -80,6 +90,18 @@ async def main(force_sync: bool = False) -> int:
     make_data_dir_private(settings.data_dir)
     if settings.discord_api_base:
         use_discord_api_base(settings.discord_api_base)
+
+    if settings.database_url is not None:
+        from bot.storage.postgres import database_problem
+
+        problem = await database_problem(settings.database_url.get_secret_value())
+        if problem:
+            print(
+                f"Configuration error: the PostgreSQL database in DATABASE_URL cannot be used"
+                f" ({problem}): check the host, port, user, password and database name.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
 
     # Imported here so a configuration error is reported before the heavy imports.
     from bot.app import CharacterBot

@@ -63,7 +63,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        storage = Storage(settings.database_path)
+        storage = Storage(settings.database_path, settings.database_url)
         client = AsyncOpenAI(
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,

@@ -1,14 +1,54 @@
-"""Fixtures every kind of test may use: the bot's real storage on a temporary database."""
+"""Fixtures every kind of test may use: the bot's real storage on a temporary database,
+SQLite or PostgreSQL (every test that takes ``storage`` runs on both)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.storage import Storage
+from tests.postgres_server import PostgresServer, find_pg_bin
 from tests.storage_helpers import open_storage
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session; skipped where none is installed, but never in
+    CI (``.ci/run`` installs it), where a missing server would hide the PostgreSQL leg."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but no PostgreSQL binaries (pg_ctl, initdb) were found")
+        pytest.skip("PostgreSQL is not installed (pg_ctl, initdb)")
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_dialect(request: pytest.FixtureRequest) -> str:
+    """Which database the ``storage`` fixture opens; a module overrides it to pin one."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(
+    storage_dialect: str, request: pytest.FixtureRequest
+) -> AsyncIterator[str | None]:
+    """A fresh migrated PostgreSQL database for this test, or None for SQLite."""
+    if storage_dialect != "postgresql":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = await server.fresh_database()
+    yield url
+    await server.drop(url)
 
 
 @pytest.fixture
@@ -18,6 +58,6 @@ def storage_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def storage(storage_path: Path) -> AsyncIterator[Storage]:
-    async with open_storage(storage_path) as opened:
+async def storage(storage_path: Path, database_url: str | None) -> AsyncIterator[Storage]:
+    async with open_storage(storage_path, database_url) as opened:
         yield opened

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis.stateful import RuleBasedStateMachine
 from PIL import Image, ImageDraw
 
@@ -20,12 +21,14 @@ from bot.images.convert import make_thumbnail
 from bot.images.store import ImageStore
 from bot.records import CreateJobRequest, Job, JobRequest
 from bot.storage import Limits, NewJob, Storage
+from tests.postgres_server import PostgresServer
 
 
 @asynccontextmanager
-async def open_storage(path: Path) -> AsyncIterator[Storage]:
-    """The storage layer on ``path`` (migrated on open), closed again on leaving."""
-    storage = Storage(path)
+async def open_storage(path: Path, database_url: str | None = None) -> AsyncIterator[Storage]:
+    """The storage layer on ``path`` (or PostgreSQL at ``database_url``), migrated on open,
+    closed again on leaving."""
+    storage = Storage(path, database_url)
     await storage.open()
     try:
         yield storage
@@ -76,13 +79,17 @@ class StorageMachine(RuleBasedStateMachine):
     loop of its own, and closes both at teardown."""
 
     tmp_root = "/tmp"
+    # Set (by ``run_machine``) to run on a fresh PostgreSQL database instead of SQLite.
+    postgres: PostgresServer | None = None
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = Path(type(self).tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
         self.folder.mkdir(parents=True)
-        self.storage = Storage(self.folder / "bot.sqlite3")
+        server = type(self).postgres
+        self.database_url = self.run(server.fresh_database()) if server else None
+        self.storage = Storage(self.folder / "bot.sqlite3", self.database_url)
         self.run(self.storage.open())
 
     def run(self, coro: Any) -> Any:
@@ -90,7 +97,24 @@ class StorageMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.run(self.storage.close())
+        server = type(self).postgres
+        if server and self.database_url:
+            self.run(server.drop(self.database_url))
         self.loop.close()
+
+
+def run_machine(
+    machine: type[StorageMachine],
+    tmp_path: Path,
+    storage_dialect: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Run a storage state machine's random sequences on the dialect the test is given."""
+    machine.tmp_root = str(tmp_path)
+    machine.postgres = (
+        request.getfixturevalue("postgres_server") if storage_dialect == "postgresql" else None
+    )
+    machine.TestCase().runTest()
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -83,8 +83,9 @@ class Heartbeat:
         os.replace(temp, self.path)  # atomic: the check never reads half a beat
 
 
-def health_problems(heartbeat: Path, database: Path, now: float | None = None) -> list[str]:
-    """What makes the bot unhealthy; empty when it is healthy."""
+def health_problems(heartbeat: Path, database: Path | None, now: float | None = None) -> list[str]:
+    """What makes the bot unhealthy; empty when it is healthy. ``database``: the SQLite file
+    to probe (None when the bot keeps its data in PostgreSQL; the caller probes that)."""
     now = time.time() if now is None else now
     problems: list[str] = []
     try:
@@ -98,7 +99,7 @@ def health_problems(heartbeat: Path, database: Path, now: float | None = None) -
             problems.append(f"the heartbeat is {age:.0f} s old: the bot is stuck or stopped")
         if not beat.get("gateway_connected"):
             problems.append("the Discord gateway is not connected")
-    trouble = probe_database(database, DATABASE_TIMEOUT_SECONDS)
+    trouble = probe_database(database, DATABASE_TIMEOUT_SECONDS) if database else None
     if trouble:
         problems.append(trouble)
     return problems

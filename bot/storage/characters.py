@@ -6,11 +6,9 @@ import json
 import time
 from typing import Any
 
-import aiosqlite
-
 from bot.ids import id_in
 from bot.records import Character
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database
 from bot.storage.removal import Removed, remove_characters
 
 __all__ = ["CharacterRepository", "find_or_create_fork"]
@@ -96,14 +94,14 @@ class CharacterRepository:
             "SELECT * FROM characters WHERE guild_id = ?"
             " AND (owner_id = ? OR (private = 0 AND ? = 0))"
             " AND (name LIKE ? ESCAPE '\\' OR id = ?)"
-            " ORDER BY owner_id != ?, id = ? DESC, name COLLATE NOCASE, id LIMIT ?",
+            " ORDER BY owner_id != ?, id = ? DESC, lower(name), id LIMIT ?",
             (guild_id, user_id, int(own_only), pattern, wanted_id, user_id, wanted_id, limit),
         )
         return [Character.from_row(r) for r in rows]
 
 
 async def find_or_create_fork(
-    conn: aiosqlite.Connection, source: Character, owner_id: int
+    conn: Connection, source: Character, owner_id: int
 ) -> tuple[int, bool]:
     """The member's own copy of ``source`` inside the caller's transaction: (id, created).
 

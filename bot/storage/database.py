@@ -1,7 +1,13 @@
-"""The SQLite connection pair, numbered migrations and write transactions.
+"""The database behind the repositories: SQLite (the default) or PostgreSQL (``DATABASE_URL``).
 
-One writer connection behind a lock (SQLite allows one writer anyway; the lock keeps two
-coroutines' statements out of each other's transactions) and one reader connection, which
+Both give the repositories the same interface: ``transaction()`` yields a connection whose
+``execute``/``executemany`` take SQL with ``?`` placeholders and return a cursor with
+``fetchone``/``fetchall``/``rowcount``/``lastrowid``; ``execute``/``insert``/``fetch_*`` run
+one statement. Write transactions are serial, as SQLite's single writer makes them: every
+reader of a transaction may rely on nothing changing between its read and its write.
+
+SQLite: one writer connection behind a lock (SQLite allows one writer anyway; the lock keeps
+two coroutines' statements out of each other's transactions) and one reader connection, which
 in WAL mode sees only committed data and never waits for the writer.
 """
 
@@ -12,27 +18,63 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import aiosqlite
+import asyncpg
 
-__all__ = ["STORAGE_ERRORS", "Database", "migration_scripts"]
+__all__ = [
+    "STORAGE_ERRORS",
+    "Connection",
+    "Database",
+    "Dialect",
+    "Row",
+    "SqliteDatabase",
+    "migration_scripts",
+]
 
-# What a write raises when DATA_DIR fails: SQLite locked past busy_timeout, a full or
-# read-only disk (sqlite3.OperationalError), or a picture file that cannot be written.
-STORAGE_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError, OSError)
+# What a write raises when the database fails: SQLite locked past busy_timeout, a full or
+# read-only disk (sqlite3.OperationalError), a picture file that cannot be written (OSError,
+# which also covers a PostgreSQL server that refuses the connection); PostgreSQL gone away
+# mid-session, shutting down, or out of disk.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+# A result row: sqlite3.Row or asyncpg.Record; both read by column name or by position.
+Row = Any
+
+
+class Connection(Protocol):
+    """What a transaction yields, on either dialect (aiosqlite's, or postgres.PgConnection):
+    ``await conn.execute(sql, params)`` or ``async with conn.execute(...) as cursor``; the
+    cursor has ``fetchone``, ``fetchall``, ``rowcount`` and ``lastrowid``."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    async def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
 
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_MIGRATION_FOLDERS: dict[Dialect, str] = {"sqlite": "migrations", "postgresql": "migrations_pg"}
 
 
-def migration_scripts() -> list[tuple[int, str, str]]:
-    """(version, file name, SQL) for every migration shipped with the bot, in order."""
-    folder = resources.files("bot.storage") / "migrations"
+def migration_scripts(dialect: Dialect = "sqlite") -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every migration shipped for ``dialect``, in order."""
+    folder = resources.files("bot.storage") / _MIGRATION_FOLDERS[dialect]
     scripts = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -46,6 +88,51 @@ def migration_scripts() -> list[tuple[int, str, str]]:
 
 
 class Database:
+    """What every dialect provides (see the module docstring)."""
+
+    dialect: Dialect
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def migrate(self) -> list[int]:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        raise NotImplementedError
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One write statement in its own transaction; returns the number of rows changed."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, tuple(params))
+            return int(cursor.rowcount)
+
+    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One INSERT in its own transaction; returns the new row's id."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, tuple(params))
+            assert cursor.lastrowid is not None
+            return int(cursor.lastrowid)
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+class SqliteDatabase(Database):
+    dialect: Dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
@@ -85,7 +172,7 @@ class Database:
             row = await cursor.fetchone()
         current = int(row[0]) if row else 0
         applied = []
-        for version, name, sql in migration_scripts():
+        for version, name, sql in migration_scripts("sqlite"):
             if version <= current:
                 continue
             log.info("Applying database migration %s", name)
@@ -118,19 +205,6 @@ class Database:
             else:
                 await conn.commit()
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One write statement in its own transaction; returns the number of rows changed."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, tuple(params))
-            return cursor.rowcount
-
-    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One INSERT in its own transaction; returns the new row's id."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, tuple(params))
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
-
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         async with (
             self._read_lock,
@@ -144,10 +218,6 @@ class Database:
             self._require(self._reader).execute(sql, tuple(params)) as cursor,
         ):
             return list(await cursor.fetchall())
-
-    async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
 
     @staticmethod
     def _require(conn: aiosqlite.Connection | None) -> aiosqlite.Connection:

@@ -14,14 +14,13 @@ A picture is still shown only if the character it is filed under is visible.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.records import Character, GallerySort, Keyset, StoredImage
-from bot.storage.database import Database
+from bot.storage.database import Database, Row
 from bot.storage.removal import Removed, remove_images, remove_member_data
 
 __all__ = [
@@ -138,7 +137,7 @@ def _where(f: GalleryFilter) -> tuple[str, list[Any]]:
     return sql + _VISIBLE, [*params, f.guild_id, viewer]
 
 
-def _entry(row: aiosqlite.Row) -> GalleryEntry:
+def _entry(row: Row) -> GalleryEntry:
     return GalleryEntry(
         image=StoredImage.from_row(row),
         character_name=row["character_name"],
@@ -297,9 +296,10 @@ class GalleryRepository:
         """The picture shape a job asked for ("portrait", ...), if known."""
         if job_id is None:
             return None
-        value = await self._db.fetch_value(
-            "SELECT json_extract(request_json, '$.size_key') FROM jobs WHERE id = ?", (job_id,)
+        request = await self._db.fetch_value(
+            "SELECT request_json FROM jobs WHERE id = ?", (job_id,)
         )
+        value = json.loads(request).get("size_key") if request else None
         return str(value) if value else None
 
     async def set_private(self, guild_id: int, character_id: int, private: bool) -> bool:
@@ -322,8 +322,10 @@ class GalleryRepository:
     ) -> None:
         """Remember a message that shows a picture again (opened from the gallery)."""
         await self._db.execute(
-            "INSERT OR REPLACE INTO picture_posts (message_id, image_id, guild_id, channel_id,"
-            " created_at) SELECT ?, id, guild_id, ?, ? FROM images WHERE id = ? AND guild_id = ?",
+            "INSERT INTO picture_posts (message_id, image_id, guild_id, channel_id, created_at)"
+            " SELECT ?, id, guild_id, ?, ? FROM images WHERE id = ? AND guild_id = ?"
+            " ON CONFLICT (message_id) DO UPDATE SET (image_id, guild_id, channel_id, created_at)"
+            " = (excluded.image_id, excluded.guild_id, excluded.channel_id, excluded.created_at)",
             (message_id, channel_id, time.time(), image_id, guild_id),
         )
 

@@ -92,8 +92,11 @@ class ImageRepository:
                 # asked for counts (and costs, by its measured tokens) only those.
                 "UPDATE jobs SET state = 'done', charged = 1, finished_at = ?, input_tokens = ?,"
                 " output_tokens = ?, cost_usd = ?, prompt = ?, model = ?, error_code = NULL,"
-                " image_count = MAX(1, MIN(image_count, ?)) WHERE id = ?",
-                (now, input_tokens, output_tokens, cost_usd, prompt, model, len(images), job_id),
+                " image_count = CASE WHEN ? < 1 THEN 1 WHEN ? < image_count THEN ?"
+                " ELSE image_count END WHERE id = ?",
+                (now, input_tokens, output_tokens, cost_usd, prompt, model)
+                + (len(images),) * 3
+                + (job_id,),
             )
             if ids and scene_id is None:  # a scene is nobody's main picture
                 # A character's first picture becomes its main one (a fork's too: it starts

@@ -7,12 +7,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import aiosqlite
-
 from bot.errors import BudgetReached, CharacterGone, ImageQuotaReached, PendingCapReached
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database
 
 __all__ = ["JobRepository", "Limits", "NewJob"]
 
@@ -135,7 +133,7 @@ class JobRepository:
 
     @staticmethod
     async def _job_character(
-        conn: aiosqlite.Connection, job: NewJob, fork_of: Character | None
+        conn: Connection, job: NewJob, fork_of: Character | None
     ) -> int | None:
         """The character the job draws, still there (a fork of ``fork_of`` if given)."""
         wanted = fork_of.id if fork_of is not None else job.character_id
@@ -300,13 +298,13 @@ class JobRepository:
         await self._db.execute("UPDATE jobs SET interaction_token = NULL WHERE id = ?", (job_id,))
 
 
-async def _scalar(conn: aiosqlite.Connection, sql: str, *params: Any) -> int:
+async def _scalar(conn: Connection, sql: str, *params: Any) -> int:
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return int(row[0] or 0) if row else 0
 
 
-async def _refuse_if_full(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+async def _refuse_if_full(conn: Connection, job: NewJob, limits: Limits) -> None:
     """Raise the first cap, picture quota or dollar budget ``job`` does not fit, if any.
 
     Inside the caller's write transaction, so the counts cannot change before the insert.
@@ -317,7 +315,7 @@ async def _refuse_if_full(conn: aiosqlite.Connection, job: NewJob, limits: Limit
     await _refuse_if_over_budget(conn, job, limits)
 
 
-async def _refuse_if_queue_full(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+async def _refuse_if_queue_full(conn: Connection, job: NewJob, limits: Limits) -> None:
     member_pending = await _scalar(
         conn,
         "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND user_id = ?"
@@ -336,7 +334,7 @@ async def _refuse_if_queue_full(conn: aiosqlite.Connection, job: NewJob, limits:
         raise PendingCapReached(whose="guild", cap=limits.guild_pending_cap)
 
 
-async def _refuse_if_over_quota(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+async def _refuse_if_over_quota(conn: Connection, job: NewJob, limits: Limits) -> None:
     quotas: tuple[tuple[Window, int | None, float, float | None, bool], ...] = (
         ("hourly", limits.member_hourly, limits.hour_start, limits.hour_end, True),
         ("daily", limits.member_daily, limits.day_start, limits.day_end, True),
@@ -360,7 +358,7 @@ async def _refuse_if_over_quota(conn: aiosqlite.Connection, job: NewJob, limits:
             )
 
 
-async def _refuse_if_over_budget(conn: aiosqlite.Connection, job: NewJob, limits: Limits) -> None:
+async def _refuse_if_over_budget(conn: Connection, job: NewJob, limits: Limits) -> None:
     budgets: tuple[tuple[Period, float | None, float, float | None], ...] = (
         ("daily", limits.server_daily_usd, limits.day_start, limits.day_end),
         ("monthly", limits.server_monthly_usd, limits.month_start, limits.month_end),

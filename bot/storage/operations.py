@@ -49,10 +49,10 @@ class OperationsRepository:
         every server when ``guild_id`` is None)."""
         row = await self._db.fetch_one(
             "SELECT"
-            " COALESCE(SUM(state = 'queued'), 0),"
-            " COALESCE(SUM(state = 'running'), 0),"
-            " COALESCE(SUM(state = 'failed' AND finished_at >= ?), 0)"
-            " FROM jobs WHERE (? IS NULL OR guild_id = ?)"
+            " COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN state = 'failed' AND finished_at >= ? THEN 1 ELSE 0 END), 0)"
+            " FROM jobs WHERE (CAST(? AS BIGINT) IS NULL OR guild_id = ?)"
             " AND (state IN ('queued', 'running') OR (state = 'failed' AND finished_at >= ?))",
             (failed_since, guild_id, guild_id, failed_since),
         )
@@ -68,7 +68,8 @@ class OperationsRepository:
     async def picture_files(self, guild_id: int | None) -> tuple[int, list[str]]:
         """How many pictures a server (or the bot) keeps, and their files (with thumbnails)."""
         rows = await self._db.fetch_all(
-            "SELECT file_path, thumb_path FROM images WHERE (? IS NULL OR guild_id = ?)",
+            "SELECT file_path, thumb_path FROM images"
+            " WHERE (CAST(? AS BIGINT) IS NULL OR guild_id = ?)",
             (guild_id, guild_id),
         )
         files = [path for row in rows for path in (row[0], row[1]) if path]

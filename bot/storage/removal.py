@@ -15,11 +15,11 @@ Ids are never reused (``AUTOINCREMENT``), so anything that still remembers a del
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
+from bot.storage.database import Connection
 from bot.storage.scenes import detach_from_scenes
 
 __all__ = [
@@ -41,7 +41,7 @@ class Removed:
     images: int = 0
 
 
-async def _collect(conn: aiosqlite.Connection, removed: Removed, where: str, params: Any) -> None:
+async def _collect(conn: Connection, removed: Removed, where: str, params: Any) -> None:
     """Add the files and messages of the images matching ``where`` (alias ``i``)."""
     async with conn.execute(
         f"SELECT i.file_path, i.thumb_path, i.channel_id, i.message_id FROM images AS i {where}",
@@ -60,7 +60,7 @@ async def _collect(conn: aiosqlite.Connection, removed: Removed, where: str, par
         removed.messages.extend((int(r[0]), int(r[1])) for r in await cursor.fetchall())
 
 
-async def repair_main_pictures(conn: aiosqlite.Connection, guild_id: int) -> None:
+async def repair_main_pictures(conn: Connection, guild_id: int) -> None:
     """Every character of the guild that has pictures has one of its own as main picture."""
     await conn.execute(
         "UPDATE characters SET canonical_image_id = ("
@@ -73,7 +73,7 @@ async def repair_main_pictures(conn: aiosqlite.Connection, guild_id: int) -> Non
 
 
 async def remove_images(
-    conn: aiosqlite.Connection, removed: Removed, guild_id: int, where: str, params: Any
+    conn: Connection, removed: Removed, guild_id: int, where: str, params: Any
 ) -> None:
     """Delete the guild's pictures matching ``where`` (alias ``i``), wherever they are shown.
 
@@ -87,7 +87,7 @@ async def remove_images(
 
 
 async def remove_characters(
-    conn: aiosqlite.Connection, removed: Removed, guild_id: int, where: str, params: Any
+    conn: Connection, removed: Removed, guild_id: int, where: str, params: Any
 ) -> None:
     """Delete the guild's characters matching ``where`` (alias ``c``) with their pictures.
 
@@ -112,7 +112,7 @@ async def remove_characters(
     removed.messages = sorted(set(removed.messages))
 
 
-async def _forget_copied_words(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> None:
+async def _forget_copied_words(conn: Connection, guild_id: int, user_id: int) -> None:
     """Other members' forks of the member's characters (at any depth) keep their pictures
     and name, but the description they copied is emptied and the prompts that repeated it
     are erased (SECURITY.md says so)."""
@@ -122,19 +122,22 @@ async def _forget_copied_words(conn: aiosqlite.Connection, guild_id: int, user_i
         "   (SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?)"
         "  UNION SELECT c.id FROM characters AS c"
         "  JOIN copies ON c.forked_from_id = copies.id)"
-        " SELECT id FROM characters WHERE id IN (SELECT id FROM copies) AND owner_id != ?",
+        " SELECT id, name FROM characters WHERE id IN (SELECT id FROM copies) AND owner_id != ?",
         (guild_id, user_id, user_id),
     ) as cursor:
-        copies = [(int(row[0]),) for row in await cursor.fetchall()]
+        named = [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]
+    copies = [(character_id,) for character_id, _ in named]
+    # The sheet shrinks to the name alone (JSON built here: the dialects' JSON functions differ).
     await conn.executemany(
-        "UPDATE characters SET sheet_json = json_object('name', name) WHERE id = ?", copies
+        "UPDATE characters SET sheet_json = ? WHERE id = ?",
+        [(json.dumps({"name": name}, separators=(",", ":")), cid) for cid, name in named],
     )
     await conn.executemany("UPDATE images SET prompt = '' WHERE character_id = ?", copies)
     await conn.executemany("UPDATE jobs SET prompt = NULL WHERE character_id = ?", copies)
 
 
 async def remove_member_data(
-    conn: aiosqlite.Connection, removed: Removed, guild_id: int, user_id: int
+    conn: Connection, removed: Removed, guild_id: int, user_id: int
 ) -> None:
     """Erase a member's characters, pictures, favorites and words in this server.
 
@@ -143,7 +146,8 @@ async def remove_member_data(
     await _forget_copied_words(conn, guild_id, user_id)
     # The member's favorites on other people's pictures: counts go down with them.
     await conn.execute(
-        "UPDATE images SET favorite_count = MAX(0, favorite_count - 1)"
+        "UPDATE images SET favorite_count"
+        " = CASE WHEN favorite_count > 0 THEN favorite_count - 1 ELSE 0 END"
         " WHERE guild_id = ? AND id IN (SELECT image_id FROM favorites WHERE user_id = ?)",
         (guild_id, user_id),
     )

@@ -13,10 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.records import Character
-from bot.storage.database import Database
+from bot.storage.database import Connection, Database
 
 __all__ = ["SceneMember", "SceneRepository", "detach_from_scenes"]
 
@@ -114,7 +112,7 @@ class SceneRepository:
         return changed > 0
 
 
-async def detach_from_scenes(conn: aiosqlite.Connection, characters_sql: str, params: Any) -> None:
+async def detach_from_scenes(conn: Connection, characters_sql: str, params: Any) -> None:
     """Before characters are deleted: take them out of every scene, inside the caller's
     transaction (bot/storage/removal.py).
 

@@ -23,6 +23,7 @@ from tests.botproc import BotProcess
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
+from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 
@@ -93,15 +94,67 @@ def bot_environment(
     }
 
 
+# --- the PostgreSQL leg -------------------------------------------------------------------
+# These tests run twice: on SQLite, and with DATABASE_URL pointing at a fresh PostgreSQL
+# database (create, vary, queue and money, gallery, scenes, a restart). Every other test runs
+# on SQLite only, as before. A name matches a test function, or every test in a module.
+POSTGRES_LEG = (
+    "test_create.py",
+    "test_vary.py",
+    "test_money.py",
+    "test_gallery.py::test_gallery_pages_open_and_favorites_survive_a_restart",
+    "test_gallery.py::test_another_server_sees_nothing_and_private_characters_stay_private",
+    "test_gallery.py::test_deleting_a_gallery_repost_removes_the_picture_everywhere",
+    "test_scenes.py",
+    "test_queue.py::test_a_members_four_jobs_do_not_starve_anothers_one",
+    "test_queue.py::test_sigkill_with_jobs_queued_and_running_loses_nothing",
+    "test_cockpit_health.py::test_healthy_while_running_and_not_once_stopped",
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "e2e_database" not in metafunc.fixturenames:
+        return
+    module = Path(metafunc.definition.path).name
+    test = f"{module}::{metafunc.definition.originalname}"
+    if module in POSTGRES_LEG or test in POSTGRES_LEG:
+        metafunc.parametrize("e2e_database", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def e2e_database(request: pytest.FixtureRequest) -> str:
+    """The bot's database in this test: "sqlite" unless the test is on the PostgreSQL leg."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def e2e_database_url(
+    e2e_database: str, data_dir: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str | None]:
+    if e2e_database != "postgresql":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = await server.fresh_database(migrated=False)  # the bot migrates it, as in production
+    E2E_DATABASE_URLS[data_dir] = url
+    yield url
+    del E2E_DATABASE_URLS[data_dir]
+    # The leg is real: the bot kept nothing in SQLite.
+    assert not (data_dir / "bot.sqlite3").exists(), "the bot used SQLite despite DATABASE_URL"
+    await server.drop(url)
+
+
 @pytest.fixture
 async def start_bot(
-    request: pytest.FixtureRequest, world: World, tmp_path: Path
+    request: pytest.FixtureRequest, world: World, tmp_path: Path, e2e_database_url: str | None
 ) -> AsyncIterator[StartBot]:
     """Start (or restart) the bot process with optional extra settings; stop it after."""
     started: list[BotProcess] = []
 
     async def start(*args: str, wait_ready: bool = True, **overrides: str) -> BotProcess:
         env = bot_environment(world.discord, world.openai, world.guild, world.data_dir)
+        if e2e_database_url:
+            env["DATABASE_URL"] = e2e_database_url
         env.update({key.upper(): str(value) for key, value in overrides.items()})
         process = BotProcess(env, tmp_path / "cwd")
         started.append(process)

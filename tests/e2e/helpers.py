@@ -27,6 +27,7 @@ from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
+from tests.postgres_server import E2E_DATABASE_URLS, query_postgres
 from tests.storage_helpers import Seeder, open_storage, raw_png
 
 EN = Catalog.load()
@@ -204,6 +205,8 @@ def db(data_dir: Path) -> sqlite3.Connection:
 
 
 def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    if data_dir in E2E_DATABASE_URLS:  # the PostgreSQL leg
+        return query_postgres(E2E_DATABASE_URLS[data_dir], sql, params)
     with closing(db(data_dir)) as conn:
         return conn.execute(sql, params).fetchall()
 
@@ -215,6 +218,9 @@ def db_value(data_dir: Path, sql: str, *params: Any) -> Any:
 
 
 def execute(data_dir: Path, sql: str, *params: Any) -> None:
+    if data_dir in E2E_DATABASE_URLS:  # the PostgreSQL leg
+        query_postgres(E2E_DATABASE_URLS[data_dir], sql, params)
+        return
     with closing(db(data_dir)) as conn, conn:
         conn.execute(sql, params)
 
@@ -362,7 +368,7 @@ NAMES = ["星野アイ", "Mira", "小雪", "Kaito"]
 async def seed(data_dir: Path, guild_id: int, owners: list[int], pictures: int) -> list[int]:
     """Characters (one per name) and ``pictures`` pictures, written before the bot starts."""
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-    async with open_storage(data_dir / "bot.sqlite3") as storage:
+    async with open_storage(data_dir / "bot.sqlite3", E2E_DATABASE_URLS.get(data_dir)) as storage:
         seeder = Seeder(storage, ImageStore(data_dir / "images"))
         characters = [
             await seeder.character(guild_id, owners[i % len(owners)], name)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 
 from PIL import Image
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import World
-from tests.e2e.helpers import ONE_PICTURE_BUTTONS, button_actions, finished, picture_size
+from tests.e2e.helpers import (
+    ONE_PICTURE_BUTTONS,
+    button_actions,
+    db_value,
+    finished,
+    picture_size,
+)
 from tests.fakes.discord import Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
@@ -133,9 +138,8 @@ async def test_refused_prompt_gets_a_private_explanation_and_costs_nothing(
     assert notice is not None
     assert not world.openai.image_requests  # nothing was paid for
     await world.discord.wait_for(lambda _: h.original is None or h.original.deleted, timeout=5)
-    with sqlite3.connect(world.data_dir / "bot.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 0
-        assert db.execute("SELECT COUNT(*) FROM characters").fetchone()[0] == 0
+    assert db_value(world.data_dir, "SELECT COUNT(*) FROM jobs") == 0
+    assert db_value(world.data_dir, "SELECT COUNT(*) FROM characters") == 0
 
 
 async def test_mentions_in_text_never_ping(bot: BotProcess, guild: Guild) -> None:

@@ -122,8 +122,7 @@ async def test_sigkill_with_jobs_queued_and_running_loses_nothing(
     await world.openai.wait_for_requests(1, endpoint="images")
     for h in handles[1:]:
         await h.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
-    with db(world.data_dir) as conn:
-        states = sorted(s for (s,) in conn.execute("SELECT state FROM jobs"))
+    states = sorted(s for (s,) in query(world.data_dir, "SELECT state FROM jobs"))
     assert states == ["queued"] * 5 + ["running"]
 
     await bot.kill()

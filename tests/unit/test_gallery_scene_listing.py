@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
@@ -22,7 +23,7 @@ from bot.gallery import GalleryRequest, GalleryService
 from bot.i18n import Catalog
 from bot.images.store import ImageStore
 from bot.records import GallerySort
-from tests.storage_helpers import StorageMachine
+from tests.storage_helpers import StorageMachine, run_machine
 from tests.unit.test_gallery_keyset import walk
 
 GUILD, VIEWER = 1, 10
@@ -208,7 +209,6 @@ CharacterListings.TestCase.settings = settings(
 
 
 def test_each_characters_filter_lists_its_pictures_and_visible_scenes_once_in_order(
-    tmp_path: Path,
+    tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    CharacterListings.tmp_root = str(tmp_path)
-    CharacterListings.TestCase().runTest()
+    run_machine(CharacterListings, tmp_path, storage_dialect, request)

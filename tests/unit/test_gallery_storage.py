@@ -95,6 +95,13 @@ def _add_scenes(db: sqlite3.Connection, rnd: random.Random) -> None:
 
 
 @pytest.fixture
+def storage_dialect() -> str:
+    """SQLite only: the big database is built as a SQLite file, and the plans read are
+    SQLite's (the gallery's results on PostgreSQL are checked by test_gallery_keyset)."""
+    return "sqlite"
+
+
+@pytest.fixture
 def storage_path(big_db: Path) -> Path:
     """The shared ``storage`` fixture (tests/conftest.py) opens the big database."""
     return big_db

@@ -18,6 +18,7 @@ import contextlib
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
@@ -35,7 +36,7 @@ from bot.records import (
     VaryJobRequest,
 )
 from bot.storage import Limits, NewImage, NewJob
-from tests.storage_helpers import StorageMachine, roomy_limits
+from tests.storage_helpers import StorageMachine, roomy_limits, run_machine
 
 GUILD = 10
 BUDGET = 1.0
@@ -231,6 +232,7 @@ MoneyMachine.TestCase.settings = settings(
 )
 
 
-def test_money_holds_under_random_sequences(tmp_path: Path) -> None:
-    MoneyMachine.tmp_root = str(tmp_path)
-    MoneyMachine.TestCase().runTest()
+def test_money_holds_under_random_sequences(
+    tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
+) -> None:
+    run_machine(MoneyMachine, tmp_path, storage_dialect, request)

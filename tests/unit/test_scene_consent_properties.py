@@ -14,6 +14,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
@@ -22,7 +23,7 @@ from bot.images.store import ImageStore
 from bot.jobs.scene_cast import SceneConsentWithdrawn, cast_at_run, scene_base
 from bot.records import Character, GuildConfig, JobKind, SceneJobRequest, StoredImage
 from bot.storage import Storage
-from tests.storage_helpers import JOB, Seeder, StorageMachine
+from tests.storage_helpers import JOB, Seeder, StorageMachine, run_machine
 
 GUILD = 7
 MEMBERS = (101, 102)
@@ -208,9 +209,10 @@ SceneConsent.TestCase.settings = settings(
 )
 
 
-def test_no_reference_crosses_owners_without_consent(tmp_path: Path) -> None:
-    SceneConsent.tmp_root = str(tmp_path)
-    SceneConsent.TestCase().runTest()
+def test_no_reference_crosses_owners_without_consent(
+    tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
+) -> None:
+    run_machine(SceneConsent, tmp_path, storage_dialect, request)
 
 
 async def test_an_earlier_scene_is_not_sent_once_one_of_its_characters_withdrew(

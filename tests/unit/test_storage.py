@@ -61,9 +61,8 @@ def limits(**overrides: object) -> Limits:
 
 
 async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five(
-    tmp_path: Path,
+    storage: Storage,
 ) -> None:
-    storage = await open_storage(tmp_path / "db.sqlite3")
     results = await asyncio.gather(
         *(storage.jobs.insert_job(new_job(), limits()) for _ in range(20)), return_exceptions=True
     )
@@ -75,11 +74,9 @@ async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five
     assert isinstance(await storage.jobs.insert_job(new_job(), limits()), int)
     with pytest.raises(QuotaExhausted):
         await storage.jobs.insert_job(new_job(), limits())
-    await storage.close()
 
 
-async def test_pending_caps(tmp_path: Path) -> None:
-    storage = await open_storage(tmp_path / "db.sqlite3")
+async def test_pending_caps(storage: Storage) -> None:
     await storage.jobs.insert_job(new_job(user_id=1), limits(member_pending_cap=1))
     with pytest.raises(QueueFull) as info:
         await storage.jobs.insert_job(new_job(user_id=1), limits(member_pending_cap=1))
@@ -87,7 +84,6 @@ async def test_pending_caps(tmp_path: Path) -> None:
     with pytest.raises(QueueFull) as guild_info:
         await storage.jobs.insert_job(new_job(user_id=2), limits(guild_pending_cap=1))
     assert guild_info.value.message_key == "error.guild_queue_full"
-    await storage.close()
 
 
 async def finish(storage: Storage, job_id: int, character_id: int) -> list[int] | None:
@@ -108,9 +104,8 @@ async def finish(storage: Storage, job_id: int, character_id: int) -> list[int] 
 
 
 async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
-    tmp_path: Path,
+    storage: Storage,
 ) -> None:
-    storage = await open_storage(tmp_path / "db.sqlite3")
     character_id = await storage.characters.create(
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
@@ -134,11 +129,9 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     job = await storage.jobs.get(job_id)
     assert job is not None and job.charged and job.character_id is None
     assert await storage.quotas.server_images(10, 0) == 1  # deleting is no way to get quota back
-    await storage.close()
 
 
-async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_path: Path) -> None:
-    storage = await open_storage(tmp_path / "db.sqlite3")
+async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(storage: Storage) -> None:
     character_id = await storage.characters.create(
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
@@ -152,7 +145,6 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(tmp_pa
     result = await finish(storage, job_id, character_id)
     assert result is None
     assert await storage.db.fetch_value("SELECT COUNT(*) FROM images") == 0
-    await storage.close()
 
 
 async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_path: Path) -> None:

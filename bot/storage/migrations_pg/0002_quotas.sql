@@ -1,0 +1,4 @@
+ALTER TABLE quota_limits ADD COLUMN daily_usd DOUBLE PRECISION;
+ALTER TABLE quota_limits ADD COLUMN monthly_usd DOUBLE PRECISION;
+ALTER TABLE quota_limits ADD COLUMN updated_by BIGINT;
+ALTER TABLE quota_limits ADD COLUMN updated_at DOUBLE PRECISION;

@@ -1,0 +1,143 @@
+"""PostgreSQL specifics: the dialect translation, serial write transactions across
+processes (two storages on one database), and storage faults the queue knows how to wait out."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.errors import QuotaExhausted
+from bot.storage import STORAGE_ERRORS, Storage
+from bot.storage.postgres import translate
+from tests.postgres_server import PostgresServer
+from tests.storage_helpers import new_job, roomy_limits
+
+
+def test_placeholders_are_numbered_outside_string_literals_only() -> None:
+    sql = "SELECT ? FROM t WHERE a = '?' AND b = ? AND c LIKE ? ESCAPE '\\'"
+    assert translate(sql) == (
+        "SELECT $1 FROM t WHERE a = '?' AND b = $2 AND c ILIKE $3 ESCAPE '\\'"
+    )
+
+
+def test_inserts_return_the_new_id_and_or_ignore_becomes_on_conflict() -> None:
+    assert translate("INSERT INTO jobs (a) VALUES (?)") == (
+        "INSERT INTO jobs (a) VALUES ($1) RETURNING id"
+    )
+    assert translate("INSERT OR IGNORE INTO favorites (a) VALUES (?)") == (
+        "INSERT INTO favorites (a) VALUES ($1) ON CONFLICT DO NOTHING"
+    )
+    # executemany never reads an id back.
+    assert translate("INSERT INTO images (a) VALUES (?)", want_id=False).endswith("($1)")
+
+
+@pytest.fixture
+async def two_processes(postgres_server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
+    """Two storages on one database, each with its own pool: two bot processes."""
+    url = await postgres_server.fresh_database()
+    first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
+    await first.open()
+    await second.open()
+    yield first, second
+    await first.close()
+    await second.close()
+    await postgres_server.drop(url)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    estimates=st.lists(st.sampled_from([0.04, 0.1, 0.25, 0.5]), min_size=4, max_size=16),
+    budget=st.sampled_from([0.3, 0.5, 1.0]),
+)
+def test_two_processes_reserving_at_once_never_overspend_the_budget(
+    postgres_server: PostgresServer, estimates: list[float], budget: float
+) -> None:
+    """Invariant: whatever the interleaving, the reserved total never exceeds the server's
+    daily budget, and every reservation that fits in what is left is accepted."""
+
+    async def scenario() -> None:
+        url = await postgres_server.fresh_database()
+        first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
+        await first.open()
+        await second.open()
+        try:
+            limits = roomy_limits(server_daily_usd=budget)
+            results = await asyncio.gather(
+                *(
+                    (first if i % 2 else second).jobs.insert_job(
+                        new_job(user_id=i, reserved_usd=estimate), limits
+                    )
+                    for i, estimate in enumerate(estimates)
+                ),
+                return_exceptions=True,
+            )
+            assert all(isinstance(r, int | QuotaExhausted) for r in results), results
+            reserved = await first.quotas.reserved_usd(10, 0)
+            assert reserved <= budget + 1e-9
+            # Nothing smaller than what is left was refused.
+            refused = [e for e, r in zip(estimates, results, strict=True) if not isinstance(r, int)]
+            assert all(e > budget - reserved + 1e-9 for e in refused)
+        finally:
+            await first.close()
+            await second.close()
+            await postgres_server.drop(url)
+
+    asyncio.run(scenario())
+
+
+async def test_two_processes_accept_exactly_the_daily_quota(
+    two_processes: tuple[Storage, Storage],
+) -> None:
+    first, second = two_processes
+    limits = dataclasses.replace(roomy_limits(), member_daily=5)
+    results = await asyncio.gather(
+        *((first if i % 2 else second).jobs.insert_job(new_job(), limits) for i in range(20)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, int) for r in results) == 5
+    assert sum(isinstance(r, QuotaExhausted) for r in results) == 15
+
+
+async def test_an_unreachable_server_raises_a_storage_error(
+    postgres_server: PostgresServer,
+) -> None:
+    """The queue's storage-fault handling waits out what STORAGE_ERRORS lists."""
+    dead = Storage(Path("unused"), f"postgresql://postgres@127.0.0.1:{_closed_port()}/none")
+    with pytest.raises(STORAGE_ERRORS):
+        await dead.open()
+
+
+async def test_a_dropped_connection_raises_a_storage_error(
+    two_processes: tuple[Storage, Storage], postgres_server: PostgresServer
+) -> None:
+    first, _ = two_processes
+    with pytest.raises(STORAGE_ERRORS):
+        async with first.db.transaction() as conn:
+            admin = await asyncpg.connect(postgres_server.url("postgres"))
+            try:
+                # The administrator (or a failover) ends every session on the bot's database.
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() OR datname LIKE 'test_%'"
+                    " AND pid != pg_backend_pid()"
+                )
+            finally:
+                await admin.close()
+            await conn.execute("UPDATE jobs SET attempts = 1")
+    # The pool replaces the dead connection: the next write works.
+    assert await first.db.execute("UPDATE jobs SET attempts = 1") == 0
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
