@@ -10,7 +10,9 @@ may draw twenty at once.
 
 * Scenario A, 10 jobs one after another: per job, result posted - command - latency, in
   ms (p50 and p90). For our bot the moderation call made before queueing is subtracted
-  and reported on its own row.
+  and reported on its own row. Also the same less the fake's own time beyond its latency
+  (streaming a partial preview makes the fake encode one more picture inside the request,
+  which the minimal bot never asks for): the part the bot alone adds.
 * Scenario B, 20 jobs at once: wall time from the first command to the last picture
   posted, divided by the latency.
 
@@ -192,6 +194,14 @@ def _figures(contender: Contender, latency: float, errors: list[str]) -> dict[st
     wall = max(j["result"] for j in at_once) - min(j["command"] for j in at_once)
     return {
         "added_ms": summary(added),
+        # The same, less the fake OpenAI's own time beyond its latency (drawing and encoding
+        # pictures in this process, partial previews included): what the bot alone adds.
+        "added_net_of_fake_ms": summary(
+            [
+                (j["result"] - j["command"] - j["api_s"] - j["moderation_s"]) * 1000
+                for j in one_by_one
+            ]
+        ),
         "moderation_ms": summary([j["moderation_s"] * 1000 for j in one_by_one]),
         "fake_beyond_latency_ms": summary([(j["api_s"] - latency) * 1000 for j in one_by_one]),
         "before_request_ms": summary([j["before_s"] * 1000 for j in one_by_one]),
@@ -237,6 +247,11 @@ async def main(latency: float, sequential: int, concurrent: int) -> list[Result]
     for title, key, stat in (
         (f"{sequential} one after another: p50 added ms", "added_ms", "p50"),
         ("… p90 added ms", "added_ms", "p90"),
+        (
+            "… p50 added ms, less the fake's own time beyond its latency",
+            "added_net_of_fake_ms",
+            "p50",
+        ),
         ("… moderation ms (p50, excluded above)", "moderation_ms", "p50"),
         ("… the fake's own time beyond its latency, ms (p50)", "fake_beyond_latency_ms", "p50"),
         ("… command to image request, ms (p50, moderation included)", "before_request_ms", "p50"),

@@ -83,6 +83,17 @@ class Answer:
         return {"record": self.record, "images": [dataclasses.asdict(i) for i in self.saved]}
 
 
+async def _settle_note(job: Job, noting: asyncio.Task[None]) -> None:
+    """Wait for the prompt's note. A storage error there does not undo a paid drawing: the
+    pictures are recorded with their prompt (finish_job) all the same."""
+    try:
+        await noting
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning("Job %s: prompt not noted on the job (%s)", job.id, type(exc).__name__)
+
+
 class JobRunner:
     def __init__(
         self, storage: Storage, images: ImageService, store: ImageStore, settings: Settings
@@ -108,8 +119,16 @@ class JobRunner:
                 raise CharacterGone()
             character = found
             request = await self._build_request(job, character)
-        await self._storage.jobs.record_prompt(job.id, request.prompt, request.model)
-        result = await self._images.create(request, on_partial)
+        # Noted beside the request rather than before it: a database write on the member's
+        # path to the picture, and the request takes seconds either way.
+        noting = asyncio.create_task(
+            self._storage.jobs.record_prompt(job.id, request.prompt, request.model),
+            name=f"prompt-{job.id}",
+        )
+        try:
+            result = await self._images.create(request, on_partial)
+        finally:
+            await _settle_note(job, noting)
         price = self._settings.price_table.get(request.model)
         cost = estimate_cost(
             price,

@@ -17,7 +17,7 @@ import aiohttp
 import discord
 
 from bot.errors import BotError, ContentRefused, DeliveryFailed
-from bot.images.convert import make_thumbnail
+from bot.images.convert import make_preview
 from bot.images.styles import DEFAULT_SIZE
 from bot.records import Character, Job, JobKind, JobState, StoredImage
 from cogs._shared.alerts import AdminAlerts
@@ -135,7 +135,8 @@ class DiscordDelivery:
         # Always a small WebP, never the partial picture as it came (a PNG of up to several
         # MB): a preview still uploading when the picture is ready is cancelled, and a large
         # upload cut off mid-way held up the finished picture behind it (seen under load).
-        small = await asyncio.to_thread(make_thumbnail, preview, box=512)
+        # Shrunk cheaply (make_preview): the finished picture replaces it within seconds.
+        small = await asyncio.to_thread(make_preview, preview, box=512)
         filename = "preview.webp"
         name = await self._character_name(job)
         embed = discord.Embed(description=self._t(job, "progress.preview", name=name))

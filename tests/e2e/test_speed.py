@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from PIL import Image
 
 from bot.jobs.previews import PREVIEWS_UP_TO
 from tests.e2e.conftest import StartBot, World
@@ -24,6 +27,7 @@ from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
 from tests.fakes.discord.server import Stall
 from tests.fakes.openai import FakeOpenAI
+from tests.fakes.openai.images import expected_color
 
 
 async def test_a_preview_still_on_its_way_never_delays_the_picture(
@@ -149,3 +153,33 @@ async def gallery_shows(member: Member, data_dir: Path, picture: int) -> None:
     assert [int(o["value"]) for o in options(page, "gal:o:")] == [picture]
     (thumb,) = query(data_dir, "SELECT thumb_path FROM images WHERE id = ?", picture)[0]
     assert thumb and picture_size((data_dir / "images" / thumb).read_bytes())[0] <= 256
+
+
+async def test_the_preview_a_member_sees_is_a_small_webp_of_the_partial_picture(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    """Shrunk cheaply (make_preview), the preview still shows the drawing: the partial
+    picture's own colours, its proportions, inside 512 px, as a WebP."""
+    await start_bot(partial_images=1)
+    alice = guild.add_member("alice")
+    fake_openai.hold_finals()  # the preview is shown before the picture replaces it
+    h = await alice.slash("character create", name="Aiko", description="silver hair")
+    await h.wait_original(lambda m: bool(m.attachments) and not finished(m), 20)
+    fake_openai.release_finals()
+    message = await h.wait_original(finished, timeout=20)
+
+    previews = [s for s in message.history if s.attachments and not finished(s)]
+    assert previews, message.history
+    preview = previews[0].attachments[0]
+    assert preview.filename == "preview.webp"
+    picture = Image.open(io.BytesIO(preview.data))
+    assert picture.format == "WEBP" and picture.size == (341, 512)  # 1024 x 1536, shrunk
+    # The partial's background is the final picture's, darker (the fake's last partial).
+    prompt = fake_openai.image_requests[0].prompt or ""
+    background = tuple(round(c * 0.85) for c in expected_color(prompt))
+    corner = picture.convert("RGB").getpixel((2, 2))
+    assert isinstance(corner, tuple)
+    assert all(abs(a - b) <= 12 for a, b in zip(corner, background, strict=True)), (
+        corner,
+        background,
+    )
