@@ -135,6 +135,9 @@ class Contract:
             routes.append((template.count("{"), template, re.compile(pattern)))
         # Fewest parameters first: a literal segment ("@original") wins over "{message_id}".
         self.routes = sorted(routes)
+        # One validator per schema, kept: it remembers the $refs it resolved, and building
+        # one per request made a message check cost about 50 ms.
+        self._validators: dict[tuple[str, ...], Draft202012Validator] = {}
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -149,9 +152,13 @@ class Contract:
         return None
 
     def _validator(self, *pointer: str) -> Draft202012Validator:
-        return Draft202012Validator(
-            {"$ref": f"{self.base}#/{_pointer(*pointer)}"}, registry=self.registry
-        )
+        validator = self._validators.get(pointer)
+        if validator is None:
+            validator = Draft202012Validator(
+                {"$ref": f"{self.base}#/{_pointer(*pointer)}"}, registry=self.registry
+            )
+            self._validators[pointer] = validator
+        return validator
 
     def _deref(self, node: Any) -> Any:
         while isinstance(node, dict) and "$ref" in node:
