@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from string import Formatter
 
+import discord
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.i18n import LOCALES, Catalog
+from bot.i18n import LOCALES, Catalog, resolve_locale
 
 # Discord's command and option name rule (discord-facts: Application commands). Python's
 # ``\w`` is \p{L}, \p{N}, marks and "_", which covers kana, kanji, the long-vowel mark ー
@@ -104,3 +107,31 @@ def test_localised_option_names_are_unique_within_each_command(locale: str) -> N
     for command, options in families.items():
         names = [catalog.plain(locale, f"opt.{option}.name") for option in options]
         assert len(set(names)) == len(names), (locale, command, names)
+
+
+# -- which catalog a member reads ----------------------------------------------------------
+
+# The catalog for each language Discord reports (discord-facts: Localization), where we have one.
+_OURS = {"ja": "ja", "zh-CN": "zh-CN", "zh-TW": "zh-TW", "en-US": "en", "en-GB": "en"}
+
+
+def _expected(*candidates: str | None) -> str:
+    return next((_OURS[c] for c in candidates if c in _OURS), "en")
+
+
+@given(
+    member=st.sampled_from([str(locale) for locale in discord.Locale]),
+    guild=st.one_of(st.none(), st.sampled_from([str(locale) for locale in discord.Locale])),
+)
+def test_the_member_language_wins_then_the_servers_then_english(
+    member: str, guild: str | None
+) -> None:
+    """Any pair of Discord locales: the member's client language if we have a catalog for
+    it, else the server's preferred locale, else English."""
+    assert resolve_locale(member, guild) == _expected(member, guild)
+
+
+def test_traditional_chinese_regions_read_the_taiwan_catalog() -> None:
+    assert resolve_locale("zh-HK") == resolve_locale("zh-TW") == "zh-TW"
+    assert resolve_locale("zh") == resolve_locale("zh-SG") == "zh-CN"
+    assert resolve_locale("ja") == "ja"
