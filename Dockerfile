@@ -9,11 +9,12 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 # tini reaps zombies and forwards SIGTERM so running jobs get their grace period.
-# fonts-wqy-microhei draws Chinese and Japanese names on gallery pages and cards.
+# fonts-noto-cjk draws Chinese and Japanese names and text on gallery pages, cards and the
+# usage chart, with each reader's glyph shapes (its JP, SC and TC faces) and a real bold.
 # Debian security updates replace package versions, so pinning them would break rebuilds.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini fonts-wqy-microhei \
+    && apt-get install -y --no-install-recommends tini fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 bot
 COPY --from=build /wheels /wheels

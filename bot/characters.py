@@ -203,6 +203,7 @@ class CharacterService:
             ),
             favorites_text=t(locale, "card.favorites", count=format_number(favorites, locale)),
             style_text=t(locale, f"style.{character.style}"),
+            locale=locale,
         )
         png = await asyncio.to_thread(render_character_card, data)
         lineage = await self.gallery.lineage(guild_id, viewer_id, character)

@@ -259,6 +259,7 @@ class GalleryService:
             columns=COLUMNS,
             rows=ROWS,
             empty_text=self.catalog.plain(locale, "gallery.empty"),
+            locale=locale,
         )
         return GalleryPage(
             request,

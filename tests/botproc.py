@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The longest log line read from the bot (asyncio's default is 64 KiB).
+_LINE_LIMIT = 4 * 1024 * 1024
 
 __all__ = ["BotProcess"]
 
@@ -42,6 +44,9 @@ class BotProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            # At DEBUG, discord.py logs the command sync's whole JSON body on one line; with
+            # four languages' localisations it is over asyncio's default 64 KiB line limit.
+            limit=_LINE_LIMIT,
         )
         self._reader = asyncio.create_task(self._read())
 

@@ -1,17 +1,17 @@
 """Message catalogs: every word a member reads comes from here.
 
-Each locale is a folder (``en/``, ``zh-CN/``) of flat JSON files, one per feature, of
-``key -> text`` with ``{placeholders}``; reviewers can read and diff them without tooling.
-A key must be unique across a locale's files.
+Each locale is a folder (``en/``, ``ja/``, ``zh-CN/``, ``zh-TW/``) of flat JSON files, one per
+feature, of ``key -> text`` with ``{placeholders}``; reviewers can read and diff them without
+tooling. A key must be unique across a locale's files.
 
 A message about a number of things has plural forms: its value is an object of CLDR plural
 categories, ``{"one": "{count} picture", "other": "{count} pictures"}``, and the number in
 its ``count`` placeholder chooses the form (``"by": "limit"`` names another placeholder).
-English has ``one`` and ``other``; Chinese has only ``other``, so its catalog keeps plain
-strings. Rule, checked by ``tests/unit/test_structure.py``: in English, a count placeholder
-(see :data:`COUNT_PLACEHOLDERS`) directly before a plural noun ("{count} pictures"), or a
-"(s)", needs plural forms. A message counting two things names each through its own plural
-message (``count.pictures`` …) passed in as a value.
+English has ``one`` and ``other``; Japanese and Chinese have only ``other``, so their
+catalogs keep plain strings. Rule, checked by ``tests/unit/test_structure.py``: in English, a
+count placeholder (see :data:`COUNT_PLACEHOLDERS`) directly before a plural noun
+("{count} pictures"), or a "(s)", needs plural forms. A message counting two things names
+each through its own plural message (``count.pictures`` …) passed in as a value.
 
 Messages are Discord markdown, and members' text (names, descriptions, changes, display
 names) goes into them as placeholder values. :meth:`Catalog.t` escapes every plain ``str``
@@ -50,11 +50,16 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "en"
-LOCALES = ("en", "zh-CN")
+LOCALES = ("en", "ja", "zh-CN", "zh-TW")
 
 # The CLDR plural categories each catalog uses (https://cldr.unicode.org, "Language Plural
 # Rules"): a plural message in that catalog has exactly these forms.
-PLURAL_CATEGORIES: dict[str, tuple[str, ...]] = {"en": ("one", "other"), "zh-CN": ("other",)}
+PLURAL_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "en": ("one", "other"),
+    "ja": ("other",),
+    "zh-CN": ("other",),
+    "zh-TW": ("other",),
+}
 
 # Placeholder names that carry a number of things; the catalog test holds English messages
 # that put one of them before a plural noun to plural forms. A name ending in ``_count``
@@ -86,7 +91,7 @@ def plural_category(locale: str, value: object) -> str:
     """The CLDR plural category of ``value`` in ``locale``'s catalog.
 
     A rule per catalog, copied from CLDR, rather than Babel: Babel carries every locale's
-    CLDR data (about 30 MB installed) for what is one line for each of our two catalogs.
+    CLDR data (about 30 MB installed) for what is one line for each of our catalogs.
     A new catalog adds its rule here and its categories to :data:`PLURAL_CATEGORIES`.
     ``value`` may be an ``int`` or the text a call site formatted (``format_number`` puts
     commas between thousands), as the number is shown as it is written.
@@ -98,7 +103,10 @@ def plural_category(locale: str, value: object) -> str:
     if resolve_locale(locale) == "en":
         # CLDR en: one → i = 1 and v = 0 ("1 picture", but "1.0 pictures").
         return "one" if integer == 1 and not fraction else "other"
-    return "other"  # CLDR zh: every number is "other".
+    return "other"  # CLDR ja and zh: every number is "other".
+
+
+_TRADITIONAL_CHINESE = frozenset({"zh-TW", "zh-HK", "zh-MO", "zh-Hant"})
 
 
 def resolve_locale(*candidates: str | None) -> str:
@@ -109,10 +117,11 @@ def resolve_locale(*candidates: str | None) -> str:
         if candidate in LOCALES:
             return candidate
         language = candidate.split("-")[0]
-        if language == "zh" and candidate in ("zh-CN", "zh-SG", "zh"):
-            return "zh-CN"
-        if language == "en":
-            return "en"
+        if language == "zh":
+            # Traditional characters are read in Taiwan, Hong Kong and Macau; Simplified elsewhere.
+            return "zh-TW" if candidate in _TRADITIONAL_CHINESE else "zh-CN"
+        if language in ("en", "ja"):
+            return language
     return DEFAULT_LOCALE
 
 

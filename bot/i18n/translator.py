@@ -12,7 +12,11 @@ from bot.i18n import Catalog
 
 __all__ = ["CatalogTranslator"]
 
-_DISCORD_TO_CATALOG = {Locale.chinese: "zh-CN"}
+_DISCORD_TO_CATALOG = {
+    Locale.japanese: "ja",
+    Locale.chinese: "zh-CN",
+    Locale.taiwan_chinese: "zh-TW",
+}
 
 
 class CatalogTranslator(app_commands.Translator):

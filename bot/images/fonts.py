@@ -22,6 +22,13 @@ Lookup order (first usable font wins):
    Japanese names on a machine with no CJK font at all.
 4. DejaVu Sans (Latin only), then ``ImageFont.load_default(size)``.
 
+Glyph shapes per language: Japanese, Simplified and Traditional Chinese write many of the
+same characters differently (骨, 直, 角...). Every lookup takes the reader's locale; for
+``ja``, ``zh-CN`` and ``zh-TW`` the face of the reader's region (Noto Sans CJK JP, SC, TC:
+found by family name inside a collection) is preferred wherever it is installed, and the
+packaged subset, which is the JP face, counts as one for ``ja``. Without such a face the
+order above applies unchanged, so a reader never gets tofu for the sake of shapes.
+
 The packaged subset has one weight, for which the renderers fake bold
 (:func:`has_bold_face`). :func:`check_fonts` runs once at start and logs one warning
 when no font can draw CJK names.
@@ -34,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,8 +48,19 @@ from typing import Final
 
 from PIL import ImageFont
 
+from bot.i18n import resolve_locale
+from bot.images.text_fit import (
+    ELLIPSIS,
+    FontLike,
+    ellipsize,
+    line_height,
+    text_width,
+    wrap_text,
+)
+
 __all__ = [
     "BUNDLED_FONT_DIR",
+    "ELLIPSIS",
     "FontLike",
     "check_fonts",
     "ellipsize",
@@ -52,6 +69,7 @@ __all__ = [
     "has_bold_face",
     "has_cjk_font",
     "line_height",
+    "region_of",
     "reset_font_cache",
     "text_width",
     "wrap_text",
@@ -59,7 +77,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-FontLike = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 BUNDLED_FONT_DIR: Final = Path(__file__).resolve().parent / "fonts"
 
@@ -166,6 +183,18 @@ def _covers(font: FontLike, text: str) -> bool:
     return True
 
 
+# The glyph shapes each catalog's readers expect, as Noto Sans CJK ends its face names.
+# English has none: it keeps the first face of a collection, the JP one.
+_REGION_OF_CATALOG: Final = {"ja": "JP", "zh-CN": "SC", "zh-TW": "TC"}
+# Faces looked at inside one collection (Noto Sans CJK has 10: five regions, then Mono).
+_MAX_FACES: Final = 10
+
+
+def region_of(locale: str | None) -> str | None:
+    """The regional glyph shapes (``"JP"``, ``"SC"``, ``"TC"``) a reader of ``locale`` expects."""
+    return _REGION_OF_CATALOG.get(resolve_locale(locale)) if locale else None
+
+
 def _candidates() -> list[_Candidate]:
     """Every font worth trying, in order of preference (see the module docstring)."""
     env = _env_candidate()
@@ -177,9 +206,38 @@ def _candidates() -> list[_Candidate]:
     ]
 
 
-@lru_cache(maxsize=1)
-def _chosen() -> tuple[_Candidate, bool] | None:
-    """Pick the font family once per process: (candidate, has CJK glyphs)."""
+def _regional_face(candidate: _Candidate, region: str) -> _Candidate | None:
+    """The face of ``candidate``'s file (a collection's faces one by one) whose family name
+    ends with ``region``, e.g. "Noto Sans CJK TC", and that really draws CJK; None if the
+    file has no such face."""
+    for index in range(_MAX_FACES):
+        font = _load(candidate.regular, 24, index)
+        if font is None:
+            return None  # no such face: past the end of the collection (or no file)
+        family = font.getname()[0] or ""
+        if family.split()[-1:] == [region] and _covers(font, _CJK_PROBE):
+            return _Candidate(candidate.regular, candidate.bold, index)
+    return None
+
+
+@lru_cache(maxsize=8)
+def _chosen(region: str | None) -> tuple[_Candidate, bool] | None:
+    """Pick the font once per process and region: (candidate, has CJK glyphs).
+
+    For a region, the first installed face with its shapes (system collections first,
+    then the packaged subset) that really draws CJK; else, and always when the operator
+    set a font, the same font as every other reader (where any warning is logged once).
+    """
+    if region is not None:
+        if _env_candidate() is None:
+            for candidate in [
+                *_system_candidates(_SYSTEM_CJK),
+                *_bundled_candidates(BUNDLED_FONT_DIR),
+            ]:
+                face = _regional_face(candidate, region)
+                if face is not None:
+                    return face, True
+        return _chosen(None)
     latin_only: _Candidate | None = None
     for candidate in _candidates():
         probe = _load(candidate.regular, 24, candidate.index)
@@ -214,16 +272,16 @@ def check_fonts() -> bool:
     Returns whether CJK names will render. Blocking (it opens font files): call it
     through ``asyncio.to_thread`` from async code.
     """
-    chosen = _chosen()
+    chosen = _chosen(None)
     if chosen is not None and chosen[1]:
         logger.info("Drawing text with %s", chosen[0].regular)
         return True
     return False
 
 
-def font_path(*, bold: bool = False) -> Path | None:
+def font_path(*, bold: bool = False, locale: str | None = None) -> Path | None:
     """Path of the font file :func:`get_font` uses, or None for Pillow's built-in font."""
-    chosen = _chosen()
+    chosen = _chosen(region_of(locale))
     if chosen is None:
         return None
     candidate = chosen[0]
@@ -232,15 +290,16 @@ def font_path(*, bold: bool = False) -> Path | None:
     return candidate.regular
 
 
-@lru_cache(maxsize=64)
-def get_font(size: int, *, bold: bool = False) -> FontLike:
-    """A font of ``size`` pixels that can draw Latin and (when installed) CJK text.
+@lru_cache(maxsize=128)
+def get_font(size: int, *, bold: bool = False, locale: str | None = None) -> FontLike:
+    """A font of ``size`` pixels that can draw Latin and (when installed) CJK text, with the
+    glyph shapes a reader of ``locale`` expects when such a face is installed.
 
     Cached: renderers ask for the same few sizes on every render, and opening a 20 MB
     font collection each time would dominate render time. Without a bold face the
     regular face is returned.
     """
-    chosen = _chosen()
+    chosen = _chosen(region_of(locale))
     if chosen is not None:
         candidate = chosen[0]
         if bold and candidate.bold is not None:
@@ -253,15 +312,15 @@ def get_font(size: int, *, bold: bool = False) -> FontLike:
     return ImageFont.load_default(size)
 
 
-def has_cjk_font() -> bool:
+def has_cjk_font(locale: str | None = None) -> bool:
     """Whether the chosen font really draws CJK characters (not empty boxes)."""
-    chosen = _chosen()
+    chosen = _chosen(region_of(locale))
     return chosen is not None and chosen[1]
 
 
-def has_bold_face() -> bool:
+def has_bold_face(locale: str | None = None) -> bool:
     """Whether the chosen family has a real bold file (else renderers fake the weight)."""
-    chosen = _chosen()
+    chosen = _chosen(region_of(locale))
     if chosen is None:
         return False
     bold = chosen[0].bold
@@ -272,102 +331,3 @@ def reset_font_cache() -> None:
     """Forget the chosen font, e.g. after a test changes ``BOT_FONT_PATH``."""
     _chosen.cache_clear()
     get_font.cache_clear()
-
-
-# --------------------------------------------------------------------------- text fitting
-
-ELLIPSIS: Final = "…"
-
-# Scripts written without spaces: a line may break between any two of these characters.
-_NO_SPACE_SCRIPT = (
-    r"\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3200-\u9fff\uac00-\ud7af"
-    r"\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
-)
-_TOKEN_RE: Final = re.compile(rf"\s+|[{_NO_SPACE_SCRIPT}]|[^\s{_NO_SPACE_SCRIPT}]+")
-
-
-def text_width(font: FontLike, text: str) -> float:
-    """Advance width of ``text`` in pixels (what it occupies when drawn)."""
-    return float(font.getlength(text))
-
-
-def line_height(font: FontLike) -> int:
-    """Distance between baselines for ``font``: ascent + descent."""
-    if isinstance(font, ImageFont.FreeTypeFont):
-        ascent, descent = font.getmetrics()
-        return int(ascent + descent)
-    box = font.getbbox("Ag")
-    return int(box[3] - box[1]) + 2
-
-
-def ellipsize(text: str, font: FontLike, max_width: float) -> str:
-    """Shorten ``text`` with a trailing "…" so it fits ``max_width`` pixels.
-
-    Measures rather than counting characters because a kanji is about twice as wide as
-    a Latin letter. Returns ``""`` if not even the ellipsis fits.
-    """
-    text = " ".join(text.split())
-    if text_width(font, text) <= max_width:
-        return text
-    if text_width(font, ELLIPSIS) > max_width:
-        return ""
-    lo, hi = 0, len(text)
-    while lo < hi:  # longest prefix that still fits together with the ellipsis
-        mid = (lo + hi + 1) // 2
-        if text_width(font, text[:mid].rstrip() + ELLIPSIS) <= max_width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return text[:lo].rstrip() + ELLIPSIS
-
-
-def wrap_text(text: str, font: FontLike, max_width: float, max_lines: int) -> list[str]:
-    """Break ``text`` into at most ``max_lines`` lines no wider than ``max_width``.
-
-    Breaks at spaces for Latin-like scripts and between any two characters of CJK
-    text; over-long words are split. If the text does not fit, the last line ends
-    with "…". Newlines in ``text`` are treated as spaces.
-    """
-    if max_lines <= 0:
-        return []
-    tokens = _TOKEN_RE.findall(" ".join(text.split()))
-    lines: list[str] = []
-    current = ""
-    overflow = False
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        candidate = current + token
-        if token.isspace() and not current:
-            i += 1
-            continue
-        if text_width(font, candidate.rstrip()) <= max_width:
-            current = candidate
-            i += 1
-            continue
-        if not current.strip():
-            # A single token wider than the line: split it at the widest prefix.
-            cut = _fitting_prefix(token, font, max_width)
-            current, tokens[i] = token[:cut], token[cut:]
-        if len(lines) + 1 == max_lines:
-            overflow = True
-            break
-        lines.append(current.rstrip())
-        current = ""
-    if overflow:
-        lines.append(ellipsize(current + "".join(tokens[i:]), font, max_width))
-    elif current.strip():
-        lines.append(current.rstrip())
-    return [line for line in lines if line]
-
-
-def _fitting_prefix(token: str, font: FontLike, max_width: float) -> int:
-    """Length of the longest prefix of ``token`` that fits (at least one character)."""
-    lo, hi = 1, len(token)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if text_width(font, token[:mid]) <= max_width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo

@@ -55,6 +55,7 @@ def chart_png(interaction: discord.Interaction, report: UsageReport, prices_know
         secondary_label=secondary,
         empty_text=tr(interaction, "usage.chart_empty"),
         show_cost=prices_known,
+        locale=locale_of(interaction),
     )
 
 

@@ -1,4 +1,5 @@
-"""The font lookup: system CJK fonts first, then the one the package ships (issue 21, item 3)."""
+"""The font lookup: system CJK fonts first, then the one the package ships (issue 21, item 3),
+and the face with the reader's glyph shapes when one is installed (issue 24)."""
 
 from __future__ import annotations
 
@@ -127,3 +128,112 @@ def test_every_promised_character_has_a_real_glyph_in_the_packaged_font(
     box = bytes(font.getmask(TOFU))
     for char in names:
         assert bytes(font.getmask(char)) != box, f"{char} (U+{ord(char):04X}) is drawn as a box"
+
+
+# -- glyph shapes per reader (issue 24) -----------------------------------------------------
+
+# Face order inside Debian's NotoSansCJK-Regular.ttc (and -Bold.ttc): the lookup must find a
+# region's face by its name, so the fake collection below names its faces the same way.
+NOTO_REGIONS = ("JP", "KR", "SC", "TC", "HK")
+
+
+class NamedFace(ImageFont.FreeTypeFont):
+    """The packaged font under another family name: a stand-in for one face of a system
+    collection (the glyphs are real, so the CJK check still passes)."""
+
+    def __init__(self, path: str, size: int, family: str) -> None:
+        super().__init__(path, size)
+        self.family = family
+
+    def getname(self) -> tuple[str, str]:
+        return self.family, "Regular"
+
+
+def install_fake_system_fonts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, families: dict[str, tuple[str, ...]]
+) -> Path:
+    """System fonts at ``relative path -> family of each face``, all drawing with the packaged
+    font's glyphs; returns the system font folder."""
+    system = tmp_path / "fonts"
+    named: dict[Path, tuple[str, ...]] = {}
+    for relative, faces in families.items():
+        path = system / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(packaged_fonts()[0])
+        named[path] = faces
+    real_load = fonts._load
+
+    def load(path: Path, size: int, index: int) -> ImageFont.FreeTypeFont | None:
+        if path not in named:
+            return real_load(path, size, index)
+        faces = named[path]
+        return NamedFace(str(path), size, faces[index]) if index < len(faces) else None
+
+    monkeypatch.setattr(fonts, "_load", load)
+    monkeypatch.setenv(fonts.ENV_SYSTEM_FONT_DIRS, str(system))
+    return system
+
+
+def family(locale: str | None, *, bold: bool = False) -> str:
+    font = fonts.get_font(30, bold=bold, locale=locale)
+    assert isinstance(font, ImageFont.FreeTypeFont)
+    return str(font.getname()[0])
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("ja", "Noto Sans CJK JP"),
+        ("zh-TW", "Noto Sans CJK TC"),
+        ("zh-HK", "Noto Sans CJK TC"),  # Hong Kong reads the zh-TW catalog, in Traditional
+        ("zh-CN", "Noto Sans CJK SC"),
+        ("en-US", "Noto Sans CJK JP"),  # no regional shapes: the collection's first face
+        ("ko", "Noto Sans CJK JP"),  # no catalog: English, as before
+        (None, "Noto Sans CJK JP"),
+    ],
+)
+def test_each_reader_gets_the_face_of_their_languages_glyph_shapes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, locale: str | None, expected: str
+) -> None:
+    collection = tuple(f"Noto Sans CJK {region}" for region in NOTO_REGIONS)
+    install_fake_system_fonts(
+        monkeypatch,
+        tmp_path,
+        {
+            "opentype/noto/NotoSansCJK-Regular.ttc": collection,
+            "opentype/noto/NotoSansCJK-Bold.ttc": collection,
+        },
+    )
+    assert family(locale) == expected
+    assert family(locale, bold=True) == expected  # the bold file's face of the same region
+    assert fonts.has_cjk_font(locale) and fonts.has_bold_face(locale)
+
+
+def test_a_japanese_reader_gets_the_packaged_jp_face_before_a_chinese_system_font(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """WenQuanYi draws kanji with Chinese shapes: for a Japanese reader the packaged subset
+    (the Noto Sans CJK JP face) wins; everyone else keeps the system font, as before."""
+    install_fake_system_fonts(
+        monkeypatch,
+        tmp_path,
+        {"truetype/wqy/wqy-microhei.ttc": ("WenQuanYi Micro Hei", "WenQuanYi Micro Hei Mono")},
+    )
+    packaged = ImageFont.truetype(str(packaged_fonts()[0]), 20).getname()[0]
+    assert packaged == "Noto Sans CJK JP"
+    assert family("ja") == packaged
+    assert fonts.font_path(locale="ja") == packaged_fonts()[0]
+    for reader in ("zh-TW", "zh-CN", "en-US"):
+        assert family(reader) == "WenQuanYi Micro Hei", reader  # no TC/SC face: as today
+
+
+def test_the_operators_font_wins_for_every_reader(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    collection = tuple(f"Noto Sans CJK {region}" for region in NOTO_REGIONS)
+    install_fake_system_fonts(
+        monkeypatch, tmp_path, {"opentype/noto/NotoSansCJK-Regular.ttc": collection}
+    )
+    monkeypatch.setenv(fonts.ENV_FONT_PATH, str(packaged_fonts()[0]))
+    for reader in ("ja", "zh-TW", "zh-CN", "en-US"):
+        assert fonts.font_path(locale=reader) == packaged_fonts()[0], reader

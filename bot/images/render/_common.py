@@ -57,12 +57,17 @@ class Canvas:
     Renderers think in output pixels (what the member sees); the canvas scales every
     coordinate, stroke and font size, so layouts read like the final picture.
     :meth:`at_output_size` makes a canvas of scale 1 over a finished backdrop instead.
+    ``locale`` is the reader's: text is drawn with the glyph shapes of their language
+    (a Japanese reader's kanji from a JP face) where such a font is installed.
     """
 
-    def __init__(self, width: int, height: int, *, transparent: bool = False) -> None:
+    def __init__(
+        self, width: int, height: int, *, transparent: bool = False, locale: str | None = None
+    ) -> None:
         self.width = width
         self.height = height
         self.scale = SCALE
+        self.locale = locale
         size = (width * SCALE, height * SCALE)
         if transparent:
             self.image = Image.new("RGBA", size, (0, 0, 0, 0))
@@ -71,7 +76,7 @@ class Canvas:
         self.draw = ImageDraw.Draw(self.image)
 
     @classmethod
-    def at_output_size(cls, backdrop: Image.Image) -> Canvas:
+    def at_output_size(cls, backdrop: Image.Image, *, locale: str | None = None) -> Canvas:
         """A canvas of scale 1 drawing on a copy of ``backdrop`` (RGB, output size).
 
         Translucent fills blend as they are drawn; shapes here would be jagged, so
@@ -80,6 +85,7 @@ class Canvas:
         canvas = cls.__new__(cls)
         canvas.width, canvas.height = backdrop.size
         canvas.scale = 1
+        canvas.locale = locale
         canvas.image = backdrop.convert("RGB") if backdrop.mode != "RGB" else backdrop.copy()
         canvas.draw = ImageDraw.Draw(canvas.image, "RGBA")
         return canvas
@@ -189,7 +195,7 @@ class Canvas:
 
     def font(self, size: float, *, bold: bool = False) -> FontLike:
         """A font of ``size`` output pixels (cached by :func:`get_font`)."""
-        return get_font(self.s(size), bold=bold)
+        return get_font(self.s(size), bold=bold, locale=self.locale)
 
     def _faux_bold(self, size: float, bold: bool) -> float:
         """Stroke width (canvas px) that fakes bold when the font family has no bold file.
@@ -198,7 +204,7 @@ class Canvas:
         names would lose their emphasis. The weight is the same at every scale: on a
         canvas of scale 1 the stroke may be half a pixel (FreeType strokes fractions).
         """
-        if not bold or has_bold_face():
+        if not bold or has_bold_face(self.locale):
             return 0
         return max(1, round(size * SCALE / 36)) * self.scale / SCALE
 

@@ -52,13 +52,14 @@ class CardData:
     picture_count_text: str = ""
     favorites_text: str = ""
     style_text: str = ""
+    locale: str | None = None  # the reader's, for the glyph shapes of their language
 
 
 @one_at_a_time
 def render_character_card(card: CardData) -> bytes:
     """Render ``card`` as a PNG of :data:`CARD_SIZE`."""
     width, height = CARD_SIZE
-    canvas = Canvas(width, height)
+    canvas = Canvas(width, height, locale=card.locale)
     picture = load_picture(card.portrait, max_side=1536)
     if picture is not None:
         _wash_background(canvas, picture)

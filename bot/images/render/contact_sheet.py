@@ -77,24 +77,26 @@ def render_contact_sheet(
     columns: int = 3,
     rows: int = 3,
     empty_text: str,
+    locale: str | None = None,
 ) -> bytes:
     """Render up to ``columns * rows`` items as a JPEG contact sheet.
 
-    All text arrives already localized. Items beyond the grid are ignored (the bot
-    pages its gallery); unused cells are drawn as faint empty slots. With no items at
-    all, a shorter sheet shows ``empty_text`` instead of the grid.
+    All text arrives already localized; ``locale`` (the reader's) picks the glyph
+    shapes. Items beyond the grid are ignored (the bot pages its gallery); unused cells
+    are drawn as faint empty slots. With no items at all, a shorter sheet shows
+    ``empty_text`` instead of the grid.
     """
     columns = max(1, columns)
     rows = max(1, rows)
     shown = list(items)[: columns * rows]
     if not shown:
-        canvas = Canvas(*sheet_size(columns, rows, empty=True))
+        canvas = Canvas(*sheet_size(columns, rows, empty=True), locale=locale)
         _draw_accent_bar(canvas)
         _draw_header(canvas, title, subtitle)
         _draw_empty(canvas, empty_text)
         return canvas.to_jpeg(max_bytes=MAX_SHEET_BYTES)
 
-    canvas = Canvas.at_output_size(_grid_backdrop(columns, rows))
+    canvas = Canvas.at_output_size(_grid_backdrop(columns, rows), locale=locale)
     _draw_header(canvas, title, subtitle)
     for slot, item in enumerate(shown):
         _draw_tile(canvas, item, *_slot_origin(columns, slot), _tile_width(columns))

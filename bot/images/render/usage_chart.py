@@ -119,6 +119,7 @@ def render_usage_chart(
     format_day: Callable[[dt.date], str] | None = None,
     format_cost: Callable[[float], str] | None = None,
     show_cost: bool = True,
+    locale: str | None = None,
 ) -> bytes:
     """Render ``days`` as a PNG of :data:`CHART_SIZE`.
 
@@ -127,10 +128,11 @@ def render_usage_chart(
     zero. With no days at all, ``empty_text`` is shown instead of a chart.
     ``format_day``/``format_cost`` let the i18n layer localize dates and amounts.
     ``show_cost=False`` (no prices configured) draws images only: no cost line, axis or
-    legend entry, rather than a misleading line at zero.
+    legend entry, rather than a misleading line at zero. ``locale`` (the reader's) picks
+    the glyph shapes of their language.
     """
     width, height = CHART_SIZE
-    canvas = Canvas(width, height)
+    canvas = Canvas(width, height, locale=locale)
     series = _fill_gaps(days) if days else []
     fmt_day = format_day or _default_day
 
