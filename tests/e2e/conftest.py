@@ -96,16 +96,24 @@ def bot_environment(
 
 # --- the PostgreSQL leg -------------------------------------------------------------------
 # These tests run twice: on SQLite, and with DATABASE_URL pointing at a fresh PostgreSQL
-# database (create, vary, queue and money, gallery, scenes, a restart). Every other test runs
+# database (create, vary, queue and money, gallery, scenes, restarts, healthcheck); the whole
+# modules pass there too, but twice the e2e suite would cost minutes. Every other test runs
 # on SQLite only, as before. A name matches a test function, or every test in a module.
 POSTGRES_LEG = (
-    "test_create.py",
-    "test_vary.py",
-    "test_money.py",
+    "test_create.py::test_create_with_description_posts_the_picture_with_buttons",
+    "test_create.py::test_four_pictures_in_one_message_and_a_reference_becomes_an_edit",
+    "test_create.py::test_refused_prompt_gets_a_private_explanation_and_costs_nothing",
+    "test_vary.py::test_autocomplete_lists_own_then_shared_characters_never_others_private",
+    "test_vary.py::test_vary_buttons_work_on_a_message_posted_before_a_restart",
+    "test_vary.py::test_varying_someone_elses_character_forks_it_and_leaves_the_original",
+    "test_money.py::test_a_burst_against_a_tiny_budget_draws_at_most_the_budget_plus_one_estimate",
+    "test_money.py::test_a_stream_that_ends_short_is_charged_for_what_was_delivered",
     "test_gallery.py::test_gallery_pages_open_and_favorites_survive_a_restart",
     "test_gallery.py::test_another_server_sees_nothing_and_private_characters_stay_private",
     "test_gallery.py::test_deleting_a_gallery_repost_removes_the_picture_everywhere",
-    "test_scenes.py",
+    "test_scenes.py::test_two_members_characters_meet_in_one_scene",
+    "test_scenes.py::test_hiding_and_deleting_a_scene_work_after_a_restart",
+    "test_scenes.py::test_mydata_delete_takes_a_character_out_of_others_scenes",
     "test_queue.py::test_a_members_four_jobs_do_not_starve_anothers_one",
     "test_queue.py::test_sigkill_with_jobs_queued_and_running_loses_nothing",
     "test_cockpit_health.py::test_healthy_while_running_and_not_once_stopped",
