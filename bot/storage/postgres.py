@@ -226,9 +226,11 @@ class PostgresDatabase(Database):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
                 yield PgConnection(conn)
             except BaseException:
-                # A connection that dropped mid-transaction has nothing to roll back, and
-                # trying would hide the error the storage-fault handling looks for.
-                with contextlib.suppress(asyncpg.InterfaceError):
+                # A connection that dropped mid-transaction has nothing to roll back, and the
+                # rollback's own failure (InterfaceError, or InternalClientError while the
+                # dead connection's last operation is still pending) must not hide the error
+                # the storage-fault handling looks for. The pool discards a broken connection.
+                with contextlib.suppress(Exception):
                     await transaction.rollback()
                 raise
             else:
