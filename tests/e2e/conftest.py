@@ -159,16 +159,23 @@ async def start_bot(
     """Start (or restart) the bot process with optional extra settings; stop it after."""
     started: list[BotProcess] = []
 
-    async def start(*args: str, wait_ready: bool = True, **overrides: str) -> BotProcess:
+    async def start(*args: str, wait_ready: bool = True, **overrides: object) -> BotProcess:
+        """``overrides``: settings by name; None unsets one (``dev_guild_id=None``: commands
+        synced globally, so every server has them)."""
         env = bot_environment(world.discord, world.openai, world.guild, world.data_dir)
         if e2e_database_url:
             env["DATABASE_URL"] = e2e_database_url
-        env.update({key.upper(): str(value) for key, value in overrides.items()})
+        for key, value in overrides.items():
+            if value is None:
+                env.pop(key.upper(), None)
+            else:
+                env[key.upper()] = str(value)
         process = BotProcess(env, tmp_path / "cwd")
         started.append(process)
         await process.start(*args)
         if wait_ready:
-            await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=30)
+            # Each further shard IDENTIFYs 5 s after the one before (Discord's limit).
+            await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=40)
             await world.discord.wait_until_ready(timeout=15)
         return process
 

@@ -11,16 +11,14 @@ import io
 import json
 import sqlite3
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
 from bot.images.render import sheet_size
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot, bot_environment
+from tests.e2e.conftest import StartBot
 from tests.e2e.helpers import (
     cid,
     confirm,
@@ -37,7 +35,6 @@ from tests.e2e.helpers import (
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 
 def sheet(message: Message) -> Image.Image:
@@ -123,54 +120,15 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     fake_discord.assert_no_violations()
 
 
-async def start_global(
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    tmp_path: Path,
-) -> BotProcess:
-    """The bot with commands synced globally, so a second server has them too."""
-    env = bot_environment(fake_discord, fake_openai, guild, data_dir)
-    env.pop("DEV_GUILD_ID")
-    process = BotProcess(env, tmp_path / "cwd-global")
-    await process.start()
-    await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=30)
-    await fake_discord.wait_until_ready(timeout=15)
-    return process
-
-
-@pytest.fixture
-async def global_bot(
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    tmp_path: Path,
-) -> AsyncIterator[Any]:
-    started: list[BotProcess] = []
-
-    async def start() -> BotProcess:
-        process = await start_global(fake_discord, fake_openai, guild, data_dir, tmp_path)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.process is not None and process.process.returncode is None:
-            assert await process.stop(timeout=15) == 0
-        assert not process.unexpected_errors(), "\n".join(process.unexpected_errors())
-
-
 async def test_another_server_sees_nothing_and_private_characters_stay_private(
-    global_bot: Any, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
 ) -> None:
     other = fake_discord.add_guild("Other Club")
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     carol = other.add_member("carol")
     characters = await seed(data_dir, guild.id, [alice.id], 6)
-    await global_bot()
+    await start_bot(dev_guild_id=None)  # commands synced globally: the other server has them
 
     # Carol, in another server, gets an empty gallery, no suggestions and no access by id.
     h = await carol.slash("gallery")

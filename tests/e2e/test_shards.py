@@ -8,41 +8,9 @@ The fake gateway routes as Discord documents: a server's events go to the shard
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-import pytest
-
-from tests.botproc import BotProcess
-from tests.e2e.conftest import World, bot_environment
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import created, image_ids
-
-StartSharded = Callable[..., Awaitable[BotProcess]]
-
-
-@pytest.fixture
-async def start_sharded(world: World, tmp_path: Path) -> AsyncIterator[StartSharded]:
-    """Start the bot with commands synced globally (so every server has them)."""
-    started: list[BotProcess] = []
-
-    async def start(*args: str, wait_ready: bool = True, **overrides: str) -> BotProcess:
-        env = bot_environment(world.discord, world.openai, world.guild, world.data_dir)
-        env.pop("DEV_GUILD_ID")
-        env.update({key.upper(): value for key, value in overrides.items()})
-        process = BotProcess(env, tmp_path / f"cwd{len(started)}")
-        started.append(process)
-        await process.start(*args)
-        if wait_ready:
-            # discord.py waits 5 s between two shards' IDENTIFYs (Discord's identify limit).
-            await process.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=40)
-            await world.discord.wait_until_ready(timeout=15)
-        return process
-
-    yield start
-    for process in started:
-        if process.process is not None and process.process.returncode is None:
-            assert await process.stop(timeout=15) == 0
-        assert not process.unexpected_errors(), "\n".join(process.unexpected_errors())
 
 
 def readies(world: World) -> dict[int, tuple[list[int], set[int]]]:
@@ -56,11 +24,11 @@ def readies(world: World) -> dict[int, tuple[list[int], set[int]]]:
 
 
 async def test_two_shards_each_get_their_own_servers_and_both_servers_get_pictures(
-    world: World, start_sharded: StartSharded
+    world: World, start_bot: StartBot
 ) -> None:
     east = world.discord.add_guild("East", on_shard=(0, 2))
     west = world.discord.add_guild("West", on_shard=(1, 2))
-    bot = await start_sharded(SHARD_COUNT="2")
+    bot = await start_bot(dev_guild_id=None, shard_count=2)
 
     ready = readies(world)
     assert sorted(ready) == [0, 1]
@@ -81,11 +49,11 @@ async def test_two_shards_each_get_their_own_servers_and_both_servers_get_pictur
 
 
 async def test_without_shard_count_the_bot_runs_as_many_shards_as_discord_recommends(
-    world: World, start_sharded: StartSharded
+    world: World, start_bot: StartBot
 ) -> None:
     world.discord.recommended_shards = 2
     west = world.discord.add_guild("West", on_shard=(1, 2))
-    await start_sharded()
+    await start_bot(dev_guild_id=None)
 
     assert {shard: info[0] for shard, info in readies(world).items()} == {0: [0, 2], 1: [1, 2]}
     picture = await created(west.add_member("ren"), "Ren", "red scarf")
@@ -93,12 +61,12 @@ async def test_without_shard_count_the_bot_runs_as_many_shards_as_discord_recomm
 
 
 async def test_one_shard_down_makes_the_bot_unhealthy_until_it_is_back(
-    world: World, start_sharded: StartSharded
+    world: World, start_bot: StartBot
 ) -> None:
-    await start_sharded(SHARD_COUNT="2", HEARTBEAT_SECONDS="0.3")
+    await start_bot(dev_guild_id=None, shard_count=2, heartbeat_seconds=0.3)
 
     async def health() -> tuple[int, str]:
-        check = await start_sharded("healthcheck", wait_ready=False, HEARTBEAT_SECONDS="0.3")
+        check = await start_bot("healthcheck", wait_ready=False, heartbeat_seconds=0.3)
         return await check.wait_exit(timeout=30), check.output
 
     async def becomes(healthy: bool, timeout: float) -> str:
