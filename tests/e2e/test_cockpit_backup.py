@@ -17,9 +17,11 @@ from tests.e2e.helpers import (
     finished,
     has_sheet,
     held_at_openai,
+    image_id,
     options,
     query,
     stored_files,
+    thumbnails_made,
 )
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
@@ -70,8 +72,10 @@ async def test_a_backup_taken_while_jobs_run_restores_the_same_gallery_and_quota
     boss = guild.add_member("boss", admin=True)
     alice = guild.add_member("alice")
     await admin_says(boss, "quota-admin set member", "5 a day", member=alice, **{"per-day": 5})
-    await created(alice, "Aiko")
-    await created(alice, "Mika")
+    aiko = await created(alice, "Aiko")
+    mika = await created(alice, "Mika")
+    # Thumbnails are made after each post: wait for both, so the backup's count is known.
+    await thumbnails_made(bot, image_id(aiko), image_id(mika))
     drawing = await held_at_openai(fake_openai, alice, "Rin")  # a job runs during the backup
 
     folder, archive = tmp_path / "backup", tmp_path / "backup.tar.gz"
