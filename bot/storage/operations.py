@@ -59,12 +59,6 @@ class OperationsRepository:
         assert row is not None
         return QueueCounts(int(row[0]), int(row[1]), int(row[2]))
 
-    async def guilds_with_jobs_since(self, since: float) -> list[int]:
-        rows = await self._db.fetch_all(
-            "SELECT DISTINCT guild_id FROM jobs WHERE created_at >= ?", (since,)
-        )
-        return [int(row[0]) for row in rows]
-
     async def picture_files(self, guild_id: int | None) -> tuple[int, list[str]]:
         """How many pictures a server (or the bot) keeps, and their files (with thumbnails)."""
         rows = await self._db.fetch_all(

@@ -129,24 +129,26 @@ class QuotaRepository:
         values = [int(v or 0) for v in row] if row else [0, 0, 0]
         return UsageNow(today=values[0], this_hour=values[1], pending=values[2])
 
-    async def server_images(self, guild_id: int, since: float) -> int:
-        """Images counted against the server's budget since ``since`` (pending included)."""
+    async def server_images(self, guild_id: int | None, since: float) -> int:
+        """Images counted against the server's budget since ``since`` (pending included);
+        ``guild_id`` None: every server's together, in one query."""
+        where, params = _guild_scope(guild_id)
         value = await self._db.fetch_value(
-            f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
-            " AND created_at >= ?",
-            (guild_id, since),
+            f"SELECT SUM(image_count) FROM jobs WHERE {where} AND {_COUNTED} AND created_at >= ?",
+            (*params, since),
         )
         return int(value or 0)
 
-    async def spent_usd(self, guild_id: int, since: float) -> tuple[float, int]:
+    async def spent_usd(self, guild_id: int | None, since: float) -> tuple[float, int]:
         """Dollars committed since ``since`` (delivered work at its measured cost, plus what
         waiting and running jobs reserved), and how many delivered images had no price
-        (their cost is unknown and not included)."""
+        (their cost is unknown and not included). ``guild_id`` None: every server's."""
+        where, params = _guild_scope(guild_id)
         row = await self._db.fetch_one(
             f"SELECT {COMMITTED_USD},"
             f" SUM(CASE WHEN {_DELIVERED} AND cost_usd IS NULL THEN image_count ELSE 0 END)"
-            " FROM jobs WHERE guild_id = ? AND created_at >= ?",
-            (guild_id, since),
+            f" FROM jobs WHERE {where} AND created_at >= ?",
+            (*params, since),
         )
         if row is None:
             return 0.0, 0
@@ -221,3 +223,9 @@ def _member_totals(r: Any) -> MemberTotals:
         cost_usd=float(r[4] or 0.0),
         unpriced_images=int(r[5] or 0),
     )
+
+
+def _guild_scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
+    """One server's jobs, or (None) every server's: a fixed fragment and its parameters.
+    Two texts rather than ``? IS NULL OR guild_id = ?``, which would hide the index."""
+    return ("guild_id = ?", (guild_id,)) if guild_id is not None else ("1 = 1", ())

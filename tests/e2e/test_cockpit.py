@@ -99,10 +99,12 @@ async def test_status_is_refused_to_a_member_and_the_whole_bot_to_all_but_its_ow
     other = fake_discord.add_guild("Other Club")
     await seed(data_dir, other.id, [other.add_member("olga").id], 4)
     owner = guild.add_member("owner", admin=True)  # the bot's owner, an admin here too
-    await start_bot(BOT_OWNER_ID=str(owner.id))
+    # Commands synced globally: members of both servers draw today.
+    await start_bot(BOT_OWNER_ID=str(owner.id), dev_guild_id=None)
     alice = guild.add_member("alice")
     boss = guild.add_member("boss", admin=True)
     await created(alice, "Aiko")
+    await created(other.add_member("oscar"), "Mika")
 
     refused = await alice.slash("status", force=True)
     assert say("error.admin_only") in await refusal(refused)
@@ -111,10 +113,11 @@ async def test_status_is_refused_to_a_member_and_the_whole_bot_to_all_but_its_ow
 
     embed = await status_of(owner, scope="bot")
     assert embed["title"] == "📊 The whole bot: 2 servers"
-    assert field(embed, "Storage").startswith("5 pictures")  # both servers' pictures
-    assert "1 picture\n" in field(embed, "Today") + "\n"
+    assert field(embed, "Storage").startswith("6 pictures")  # both servers' pictures
+    assert field(embed, "Today").startswith("2 pictures")  # one drawn in each server today
     mine = await status_of(owner)  # and any one server, as its admins see it
     assert field(mine, "Storage").startswith("1 picture ·")
+    assert field(mine, "Today").startswith("1 picture")
 
 
 @pytest.mark.allow_errors  # the bot logs the billing problem as an error, as it should
