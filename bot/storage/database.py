@@ -33,6 +33,7 @@ __all__ = [
     "Dialect",
     "Row",
     "SqliteDatabase",
+    "guild_scope",
     "migration_scripts",
 ]
 
@@ -224,3 +225,10 @@ class SqliteDatabase(Database):
         if conn is None:
             raise RuntimeError("the database is not open")
         return conn
+
+
+def guild_scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
+    """One server's rows, or (None) every server's: a fixed WHERE fragment and its
+    parameters. Two texts rather than ``? IS NULL OR guild_id = ?``, which hides the index
+    on ``guild_id`` from both planners."""
+    return ("guild_id = ?", (guild_id,)) if guild_id is not None else ("1 = 1", ())

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage.database import Database
+from bot.storage.database import Database, guild_scope
 
 __all__ = ["JobUsage", "OperationsRepository", "QueueCounts", "probe_database"]
 
@@ -47,24 +47,24 @@ class OperationsRepository:
     async def queue_counts(self, guild_id: int | None, failed_since: float) -> QueueCounts:
         """Jobs waiting and running now, and failed since ``failed_since`` (one server, or
         every server when ``guild_id`` is None)."""
+        where, params = guild_scope(guild_id)
         row = await self._db.fetch_one(
             "SELECT"
             " COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0),"
             " COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0),"
             " COALESCE(SUM(CASE WHEN state = 'failed' AND finished_at >= ? THEN 1 ELSE 0 END), 0)"
-            " FROM jobs WHERE (CAST(? AS BIGINT) IS NULL OR guild_id = ?)"
+            f" FROM jobs WHERE {where}"
             " AND (state IN ('queued', 'running') OR (state = 'failed' AND finished_at >= ?))",
-            (failed_since, guild_id, guild_id, failed_since),
+            (failed_since, *params, failed_since),
         )
         assert row is not None
         return QueueCounts(int(row[0]), int(row[1]), int(row[2]))
 
     async def picture_files(self, guild_id: int | None) -> tuple[int, list[str]]:
         """How many pictures a server (or the bot) keeps, and their files (with thumbnails)."""
+        where, params = guild_scope(guild_id)
         rows = await self._db.fetch_all(
-            "SELECT file_path, thumb_path FROM images"
-            " WHERE (CAST(? AS BIGINT) IS NULL OR guild_id = ?)",
-            (guild_id, guild_id),
+            f"SELECT file_path, thumb_path FROM images WHERE {where}", params
         )
         files = [path for row in rows for path in (row[0], row[1]) if path]
         return len(rows), files

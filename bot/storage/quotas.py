@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import SCOPES, QuotaLimit, Scope
-from bot.storage.database import Database
+from bot.storage.database import Database, guild_scope
 from bot.storage.jobs import _COUNTED, COMMITTED_USD
 
 __all__ = [
@@ -132,7 +132,7 @@ class QuotaRepository:
     async def server_images(self, guild_id: int | None, since: float) -> int:
         """Images counted against the server's budget since ``since`` (pending included);
         ``guild_id`` None: every server's together, in one query."""
-        where, params = _guild_scope(guild_id)
+        where, params = guild_scope(guild_id)
         value = await self._db.fetch_value(
             f"SELECT SUM(image_count) FROM jobs WHERE {where} AND {_COUNTED} AND created_at >= ?",
             (*params, since),
@@ -143,7 +143,7 @@ class QuotaRepository:
         """Dollars committed since ``since`` (delivered work at its measured cost, plus what
         waiting and running jobs reserved), and how many delivered images had no price
         (their cost is unknown and not included). ``guild_id`` None: every server's."""
-        where, params = _guild_scope(guild_id)
+        where, params = guild_scope(guild_id)
         row = await self._db.fetch_one(
             f"SELECT {COMMITTED_USD},"
             f" SUM(CASE WHEN {_DELIVERED} AND cost_usd IS NULL THEN image_count ELSE 0 END)"
@@ -223,9 +223,3 @@ def _member_totals(r: Any) -> MemberTotals:
         cost_usd=float(r[4] or 0.0),
         unpriced_images=int(r[5] or 0),
     )
-
-
-def _guild_scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
-    """One server's jobs, or (None) every server's: a fixed fragment and its parameters.
-    Two texts rather than ``? IS NULL OR guild_id = ?``, which would hide the index."""
-    return ("guild_id = ?", (guild_id,)) if guild_id is not None else ("1 = 1", ())
