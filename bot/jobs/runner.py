@@ -339,13 +339,6 @@ class JobRunner:
             **common,
         )
 
-    async def _variation_references(
-        self, job: Job, character: Character, *, strong: bool = False
-    ) -> list[bytes]:
-        """The reference pictures of a variation, as PNG bytes, most important first."""
-        references, _ = await self._references(job, character, strong=strong)
-        return references
-
     async def _references(
         self, job: Job, character: Character, *, strong: bool = False, sheet_first: bool = True
     ) -> tuple[list[bytes], bool]:

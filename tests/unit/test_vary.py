@@ -261,14 +261,14 @@ async def test_references_order_and_skip_deleted_pictures(storage: Storage, tmp_
         return SimpleNamespace(parent_image_id=parent_image_id, guild_id=GUILD, user_id=ALICE)
 
     main_png, parent_png, fav_png = (store.read(paths[k]) for k in ("main", "parent", "fav"))
-    subtle = await runner._variation_references(job(parent), character)
+    subtle, _ = await runner._references(job(parent), character)
     assert subtle[:3] == [parent_png, main_png, fav_png]
     assert len(subtle) == 4 and subtle[3].startswith(b"\x89PNG")  # the WebP favorite, as PNG
-    strong = await runner._variation_references(job(parent), character, strong=True)
+    strong, _ = await runner._references(job(parent), character, strong=True)
     assert strong[:2] == [main_png, parent_png]
 
     await storage.gallery.delete_images(GUILD, [parent])
-    fallback = await runner._variation_references(job(parent), character)
+    fallback, _ = await runner._references(job(parent), character)
     assert fallback[0] == main_png and parent_png not in fallback
 
 
