@@ -139,11 +139,6 @@ class SqliteDatabase(Database):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
-        # One query at a time on the reader. While a SELECT's cursor is open, SQLite keeps
-        # that connection's read snapshot; another coroutine's query on the same connection
-        # then reads the data as it was *before* later commits (a job just marked running
-        # read back as queued, and silently dropped). Found by tests/e2e/test_hardening_input.
-        self._read_lock = asyncio.Lock()
 
     async def open(self) -> None:
         self._writer = await self._connect()
@@ -197,28 +192,31 @@ class SqliteDatabase(Database):
         """A write transaction: committed on success, rolled back on any exception."""
         conn = self._require(self._writer)
         async with self._write_lock:
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a coroutine cancelled while BEGIN is on its way still has
+                # it run on the writer's thread, and without the rollback queued behind it,
+                # the writer stayed in that transaction and every later write failed.
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
             except BaseException:
-                await conn.rollback()
+                await conn.rollback()  # nothing to undo (BEGIN failed) is a no-op
                 raise
             else:
                 await conn.commit()
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with (
-            self._read_lock,
-            self._require(self._reader).execute(sql, tuple(params)) as cursor,
-        ):
-            return await cursor.fetchone()
+        """The first row. Reads every row the query returns: for queries of one row."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with (
-            self._read_lock,
-            self._require(self._reader).execute(sql, tuple(params)) as cursor,
-        ):
-            return list(await cursor.fetchall())
+        # Executed and read to the end in one call on the reader's thread, never as a cursor
+        # the event loop steps through. While a SELECT is unfinished, SQLite keeps the
+        # connection's read snapshot, and every later query on it reads the data as it was
+        # *before* later commits. A coroutine cancelled between a cursor's execute and its
+        # close left the cursor unfinished, and the reader stale for good: a job just marked
+        # running read back as queued, a job's new pictures read back as none.
+        return list(await self._require(self._reader).execute_fetchall(sql, tuple(params)))
 
     @staticmethod
     def _require(conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
