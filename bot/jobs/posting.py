@@ -111,12 +111,8 @@ class JobPoster:
             log.error("No observer to deliver job %s; it stays undelivered", job.id)
             return
         if not images:
-            # Seen once under heavy load in CI: the record's read-back came back empty while
-            # the rows exist (cause not yet found). Read them again rather than post nothing.
-            images = await self._storage.images.for_job(job.id)
-            if not images:
-                log.warning("Job %s has no stored pictures to post", job.id)
-                return
+            log.warning("Job %s has no stored pictures to post", job.id)
+            return
         delay = self._settings.retry_base_seconds
         for attempt in range(1, DELIVERY_ATTEMPTS + 1):
             try:

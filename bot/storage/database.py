@@ -212,10 +212,10 @@ class SqliteDatabase(Database):
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         # Executed and read to the end in one call on the reader's thread, never as a cursor
         # the event loop steps through. While a SELECT is unfinished, SQLite keeps the
-        # connection's read snapshot, and every later query on it reads the data as it was
-        # *before* later commits. A coroutine cancelled between a cursor's execute and its
-        # close left the cursor unfinished, and the reader stale for good: a job just marked
-        # running read back as queued, a job's new pictures read back as none.
+        # connection's read snapshot. A coroutine cancelled between a cursor's execute and
+        # its close left the cursor unfinished (aiosqlite's worker holds it until its next
+        # call), so the reader's next query read the data as it was before later commits:
+        # a job just marked running read back as queued, a job's new pictures as none.
         return list(await self._require(self._reader).execute_fetchall(sql, tuple(params)))
 
     @staticmethod
