@@ -15,7 +15,7 @@ import logging
 
 from PIL import Image
 
-from bot.images.convert import load_picture, make_thumbnail
+from bot.images.convert import load_picture, thumbnail_and_image
 from bot.images.decode import ImageRejected
 from bot.images.store import ImageStore
 from bot.records import StoredImage
@@ -44,14 +44,20 @@ def _thumbnail_or_repair(
         picture = load_picture(data, max_side=256)
         if picture is not None:
             return picture, None
+    return _new_thumbnail(store, guild_id, image)
+
+
+def _new_thumbnail(
+    store: ImageStore, guild_id: int, image: StoredImage
+) -> tuple[Image.Image | None, str | None]:
+    """A thumbnail made from the picture and stored: ``(its pixels, its path)``, or
+    ``(None, None)`` when the picture has no readable file. Runs in a thread."""
     try:
-        original = store.read(image.file_path)
-        thumbnail = make_thumbnail(original)
+        thumbnail, pixels = thumbnail_and_image(store.read(image.file_path))
     except (OSError, ValueError, ImageRejected):
         log.warning("Picture %s has no readable file; showing a placeholder", image.id)
         return None, None
-    path = store.save(guild_id, thumbnail, "image/webp", kind="thumb")
-    return load_picture(thumbnail, max_side=256), path
+    return pixels, store.save(guild_id, thumbnail, "image/webp", kind="thumb")
 
 
 class ThumbnailCache:
@@ -72,7 +78,10 @@ class ThumbnailCache:
             return
         try:
             async with self._after_post:
-                made = await self.pictures(guild_id, missing)
+                made = await asyncio.to_thread(
+                    lambda: [_new_thumbnail(self.store, guild_id, image) for image in missing]
+                )
+                await self._record(guild_id, missing, [path for _, path in made], repair=False)
         except Exception as exc:  # a full disk, storage trouble: the gallery tries again
             log.warning(
                 "Thumbnails of pictures %s not made now (%s); the gallery makes them",
@@ -82,7 +91,7 @@ class ThumbnailCache:
             return
         log.info(
             "Thumbnails made for pictures %s",
-            [image.id for image, data in zip(missing, made, strict=True) if data is not None],
+            [image.id for image, (_, path) in zip(missing, made, strict=True) if path],
         )
 
     async def pictures(self, guild_id: int, images: list[StoredImage]) -> list[Image.Image | None]:
@@ -91,17 +100,26 @@ class ThumbnailCache:
         results = await asyncio.to_thread(
             lambda: [_thumbnail_or_repair(self.store, guild_id, image) for image in images]
         )
-        repaired = [(image, path) for image, (_, path) in zip(images, results, strict=True) if path]
-        if repaired:
-            async with self._repair_lock:
-                for image, path in repaired:
-                    current = await self.storage.images.get(image.id)
-                    if current is None or current.thumb_path != image.thumb_path:
-                        # Deleted, or repaired by another page meanwhile: keep theirs.
-                        await asyncio.to_thread(self.store.delete, [path])
-                        continue
-                    await self.storage.gallery.set_thumbnail(guild_id, image.id, path)
-                    if image.thumb_path:
-                        await asyncio.to_thread(self.store.delete, [image.thumb_path])
-                    log.info("Rebuilt the thumbnail of picture %s", image.id)
+        await self._record(guild_id, images, [path for _, path in results], repair=True)
         return [picture for picture, _ in results]
+
+    async def _record(
+        self, guild_id: int, images: list[StoredImage], paths: list[str | None], *, repair: bool
+    ) -> None:
+        """Point each picture's record at its newly stored thumbnail (``None``: none made).
+        A page showing a broken one (``repair``) logs it; a new picture's is no news."""
+        made = [(image, path) for image, path in zip(images, paths, strict=True) if path]
+        if not made:
+            return
+        async with self._repair_lock:
+            for image, path in made:
+                current = await self.storage.images.get(image.id)
+                if current is None or current.thumb_path != image.thumb_path:
+                    # Deleted, or repaired by another page meanwhile: keep theirs.
+                    await asyncio.to_thread(self.store.delete, [path])
+                    continue
+                await self.storage.gallery.set_thumbnail(guild_id, image.id, path)
+                if image.thumb_path:
+                    await asyncio.to_thread(self.store.delete, [image.thumb_path])
+                if repair:
+                    log.info("Rebuilt the thumbnail of picture %s", image.id)

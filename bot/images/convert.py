@@ -107,10 +107,20 @@ def make_thumbnail(data: bytes, *, box: int = 256) -> bytes:
     Raises:
         ImageRejected: if ``data`` is not a decodable picture.
     """
+    return thumbnail_and_image(data, box=box)[0]
+
+
+def thumbnail_and_image(data: bytes, *, box: int = 256) -> tuple[bytes, Image.Image]:
+    """:func:`make_thumbnail`'s WebP and the decoded picture it was made from, for a
+    renderer that draws the thumbnail at once (and need not decode it again).
+
+    Raises:
+        ImageRejected: if ``data`` is not a decodable picture.
+    """
     im = decode(data, max_bytes=64 * 1024 * 1024, max_pixels=40_000_000, max_side=box)
     out = io.BytesIO()
     im.save(out, format="WEBP", quality=80, alpha_quality=90, method=4)
-    return out.getvalue()
+    return out.getvalue(), im
 
 
 def make_preview(data: bytes, *, box: int = 512) -> bytes:
