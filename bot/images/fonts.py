@@ -195,6 +195,21 @@ def region_of(locale: str | None) -> str | None:
     return _REGION_OF_CATALOG.get(resolve_locale(locale)) if locale else None
 
 
+def locale_for_text(text: str, locale: str | None) -> str | None:
+    """The locale whose glyph shapes ``text`` should be drawn with: Japanese for text with
+    kana (only Japanese writes it, so a name like 星野アイ keeps its Japanese shapes in a
+    Chinese reader's gallery), else the reader's own."""
+    if any(_is_kana(char) for char in text):
+        return "ja"
+    return locale
+
+
+def _is_kana(char: str) -> bool:
+    # Hiragana, katakana, their phonetic extensions, and half-width katakana.
+    code = ord(char)
+    return 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9F
+
+
 def _candidates() -> list[_Candidate]:
     """Every font worth trying, in order of preference (see the module docstring)."""
     env = _env_candidate()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from PIL import ImageFont
 
 from bot.images import fonts
+from bot.images.render._common import Canvas
 
 TOFU = "\U0010fffd"  # no font maps it: it is drawn as the font's missing-glyph box
 NAMES = "小樱星野アイ"
@@ -237,3 +238,43 @@ def test_the_operators_font_wins_for_every_reader(
     monkeypatch.setenv(fonts.ENV_FONT_PATH, str(packaged_fonts()[0]))
     for reader in ("ja", "zh-TW", "zh-CN", "en-US"):
         assert fonts.font_path(locale=reader) == packaged_fonts()[0], reader
+
+
+KANA = st.characters(min_codepoint=0x3041, max_codepoint=0x30FA)
+NO_KANA = st.characters(
+    blacklist_characters=[chr(c) for c in range(0x3040, 0x3100)],
+    blacklist_categories=["Cs"],
+).filter(lambda c: not (0x31F0 <= ord(c) <= 0x31FF or 0xFF66 <= ord(c) <= 0xFF9F))
+
+
+@settings(max_examples=200)
+@given(
+    before=st.text(NO_KANA, max_size=6),
+    kana=KANA,
+    after=st.text(max_size=6),
+    reader=st.sampled_from(["zh-CN", "zh-TW", "en-US", "ja", None]),
+)
+def test_text_with_kana_is_drawn_with_japanese_shapes_for_every_reader(
+    before: str, kana: str, after: str, reader: str | None
+) -> None:
+    assert fonts.locale_for_text(before + kana + after, reader) == "ja"
+    assert fonts.locale_for_text(before, reader) == reader  # no kana: the reader's own
+
+
+def test_a_japanese_name_keeps_its_shapes_in_a_chinese_readers_picture(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    collection = tuple(f"Noto Sans CJK {region}" for region in NOTO_REGIONS)
+    install_fake_system_fonts(
+        monkeypatch, tmp_path, {"opentype/noto/NotoSansCJK-Regular.ttc": collection}
+    )
+    canvas = Canvas(200, 100, locale="zh-CN")
+
+    def face(text: str) -> str:
+        font = canvas.font(20, text=text)
+        assert isinstance(font, ImageFont.FreeTypeFont)
+        return str(font.getname()[0])
+
+    assert face("星野アイ") == "Noto Sans CJK JP"  # katakana: a Japanese name
+    assert face("小樱") == "Noto Sans CJK SC"  # the reader's own shapes
+    assert face("Aiko") == "Noto Sans CJK SC"

@@ -24,6 +24,7 @@ from bot.images.fonts import (
     get_font,
     has_bold_face,
     line_height,
+    locale_for_text,
     text_width,
     wrap_text,
 )
@@ -58,7 +59,8 @@ class Canvas:
     coordinate, stroke and font size, so layouts read like the final picture.
     :meth:`at_output_size` makes a canvas of scale 1 over a finished backdrop instead.
     ``locale`` is the reader's: text is drawn with the glyph shapes of their language
-    (a Japanese reader's kanji from a JP face) where such a font is installed.
+    (a Japanese reader's kanji from a JP face) where such a font is installed, except
+    text with kana, which keeps its Japanese shapes for every reader.
     """
 
     def __init__(
@@ -193,25 +195,26 @@ class Canvas:
 
     # -- text -----------------------------------------------------------------------
 
-    def font(self, size: float, *, bold: bool = False) -> FontLike:
-        """A font of ``size`` output pixels (cached by :func:`get_font`)."""
-        return get_font(self.s(size), bold=bold, locale=self.locale)
+    def font(self, size: float, *, bold: bool = False, text: str = "") -> FontLike:
+        """A font of ``size`` output pixels (cached by :func:`get_font`), with the glyph
+        shapes ``text`` needs (a Japanese name keeps Japanese shapes for every reader)."""
+        return get_font(self.s(size), bold=bold, locale=locale_for_text(text, self.locale))
 
-    def _faux_bold(self, size: float, bold: bool) -> float:
+    def _faux_bold(self, size: float, bold: bool, text: str = "") -> float:
         """Stroke width (canvas px) that fakes bold when the font family has no bold file.
 
         WenQuanYi Micro Hei, for one, ships a single weight; without this, titles and
         names would lose their emphasis. The weight is the same at every scale: on a
         canvas of scale 1 the stroke may be half a pixel (FreeType strokes fractions).
         """
-        if not bold or has_bold_face(self.locale):
+        if not bold or has_bold_face(locale_for_text(text, self.locale)):
             return 0
         return max(1, round(size * SCALE / 36)) * self.scale / SCALE
 
     def measure(self, text: str, size: float, *, bold: bool = False) -> float:
         """Width of ``text`` in output pixels."""
-        stroke = 2 * self._faux_bold(size, bold)
-        return (text_width(self.font(size, bold=bold), text) + stroke) / self.scale
+        stroke = 2 * self._faux_bold(size, bold, text)
+        return (text_width(self.font(size, bold=bold, text=text), text) + stroke) / self.scale
 
     def line_height(self, size: float, *, bold: bool = False) -> float:
         """Baseline-to-baseline distance in output pixels."""
@@ -219,15 +222,15 @@ class Canvas:
 
     def fit(self, text: str, size: float, max_width: float, *, bold: bool = False) -> str:
         """``text`` ellipsized to ``max_width`` output pixels."""
-        room = max_width * self.scale - 2 * self._faux_bold(size, bold)
-        return ellipsize(text, self.font(size, bold=bold), room)
+        room = max_width * self.scale - 2 * self._faux_bold(size, bold, text)
+        return ellipsize(text, self.font(size, bold=bold, text=text), room)
 
     def wrap(
         self, text: str, size: float, max_width: float, max_lines: int, *, bold: bool = False
     ) -> list[str]:
         """``text`` wrapped to ``max_width`` output pixels, at most ``max_lines``."""
-        room = max_width * self.scale - 2 * self._faux_bold(size, bold)
-        return wrap_text(text, self.font(size, bold=bold), room, max_lines)
+        room = max_width * self.scale - 2 * self._faux_bold(size, bold, text)
+        return wrap_text(text, self.font(size, bold=bold, text=text), room, max_lines)
 
     def text(
         self,
@@ -242,11 +245,11 @@ class Canvas:
         """Draw ``text``; ``anchor`` as in Pillow ("ls" = left/baseline, "mm" = centre)."""
         if not text:
             return
-        stroke = self._faux_bold(size, bold)
+        stroke = self._faux_bold(size, bold, text)
         self.draw.text(
             (self.s(xy[0]), self.s(xy[1])),
             text,
-            font=self.font(size, bold=bold),
+            font=self.font(size, bold=bold, text=text),
             fill=fill,
             anchor=anchor,
             stroke_width=stroke,
