@@ -284,13 +284,16 @@ class GalleryService:
         if not any(entry.image.scene_id is not None for entry in entries):
             return [entry.character_name for entry in entries]
         config = await self.storage.guilds.config(request.guild_id)
+        casts = await self.storage.scenes.members_of(
+            [entry.image.scene_id for entry in entries if entry.image.scene_id is not None]
+        )
         labels = []
         for entry in entries:
             names = []
             if entry.image.scene_id is not None:
                 names = [
                     member.character.name
-                    for member in await self.storage.scenes.members(entry.image.scene_id)
+                    for member in casts.get(entry.image.scene_id, [])
                     if not member.hidden
                     and may_see(member.character, request.viewer_id, config, is_admin=is_admin)
                 ]

@@ -10,6 +10,7 @@ the scene out of that character's listings (migration 0009).
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,16 +61,28 @@ class SceneRepository:
 
     async def members(self, scene_id: int) -> list[SceneMember]:
         """The scene's characters still linked to it, in prompt order."""
+        return (await self.members_of([scene_id])).get(scene_id, [])
+
+    async def members_of(self, scene_ids: Collection[int]) -> dict[int, list[SceneMember]]:
+        """:meth:`members` of several scenes in one query (a gallery page of scenes)."""
+        if not scene_ids:
+            return {}
+        ids = sorted(set(scene_ids))
         rows = await self._db.fetch_all(
-            "SELECT c.*, sc.position AS scene_position, sc.hidden AS scene_hidden"
+            "SELECT c.*, sc.scene_id AS scene_id, sc.position AS scene_position,"
+            " sc.hidden AS scene_hidden"
             " FROM scene_characters AS sc JOIN characters AS c ON c.id = sc.character_id"
-            " WHERE sc.scene_id = ? ORDER BY sc.position",
-            (scene_id,),
+            f" WHERE sc.scene_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY sc.scene_id, sc.position",
+            ids,
         )
-        return [
-            SceneMember(Character.from_row(r), int(r["scene_position"]), bool(r["scene_hidden"]))
-            for r in rows
-        ]
+        members: dict[int, list[SceneMember]] = {}
+        for r in rows:
+            member = SceneMember(
+                Character.from_row(r), int(r["scene_position"]), bool(r["scene_hidden"])
+            )
+            members.setdefault(int(r["scene_id"]), []).append(member)
+        return members
 
     async def maker(self, scene_id: int) -> tuple[int, int] | None:
         """(guild id, maker id) of a scene, or None when there is no such scene."""
