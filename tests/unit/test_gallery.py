@@ -564,6 +564,7 @@ def test_a_scene_tile_names_its_cast_in_order_and_never_a_character_the_viewer_m
                 return  # filed under a character this viewer may not see: not listed at all
             named = page.labels[0].split(" & ")
             members = await storage.scenes.members(scene)
+            assert [m.character.id for m in members] == ids  # the order the scene named them
             may_name = [
                 m.character.name
                 for m in members

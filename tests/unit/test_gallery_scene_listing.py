@@ -186,6 +186,16 @@ class CharacterListings(StorageMachine):
     # --- what members see ----------------------------------------------------------------
 
     @invariant()
+    def every_scenes_cast_reads_back_in_one_query_in_order(self) -> None:
+        # The gallery names a page's scene tiles from this one read (GalleryService.tile_labels).
+        if not hasattr(self, "model"):
+            return
+        casts = self.run(self.storage.scenes.members_of(list(self.model.scenes)))
+        for scene, cast in self.model.scenes.items():
+            read = [(m.character.id, m.hidden) for m in casts.get(scene, [])]
+            assert read == cast, scene
+
+    @invariant()
     def every_listing_pages_forward_and_back_once_in_order(self) -> None:
         if not hasattr(self, "model"):
             return
