@@ -61,6 +61,15 @@ class RateLimiter:
         since = self._clock() - WINDOW
         return sum(count for stamp, count in self._spent if stamp > since)
 
+    def has_room_now(self, images: int) -> bool:
+        """Whether :meth:`take` of ``images`` would return at once: no pause, nobody else
+        waiting for the budget, and room for them in the last minute's."""
+        if self.paused_for() > 0 or self._budget_lock.locked():
+            return False
+        since = self._clock() - WINDOW - MARGIN
+        used = sum(count for stamp, count in self._spent if stamp > since)
+        return used + min(images, self.budget) <= self.budget
+
     async def acquire_slot(self) -> None:
         await self._slots.acquire()
         self._taken += 1

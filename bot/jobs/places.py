@@ -52,9 +52,14 @@ class QueuePlaces:
         rounds = math.ceil(position / self._limiter.concurrency)
         return rounds * typical + self._limiter.paused_for()
 
+    def remember_told(self, job_id: int, position: int) -> None:
+        """Count ``job_id`` as told ``position`` without telling it (it starts at once); it
+        hears a place only if the line moves it."""
+        self._told[job_id] = position
+
     async def tell(self, job: Job, position: int, eta_seconds: float | None) -> None:
         """Tell ``job``'s member their place (and remember it, so it is not told twice)."""
-        self._told[job.id] = position
+        self.remember_told(job.id, position)
         await self._notify(lambda observer: observer.job_queued(job, position, eta_seconds))
 
     async def tell_moved(self) -> None:

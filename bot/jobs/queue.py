@@ -177,10 +177,28 @@ class JobQueue:
         self._wake.set()
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
-        await self.places.tell(job, position, submitted.eta_seconds)
+        if position == 1 and self._starts_at_once(job):
+            # Its message goes straight to "drawing": a "queued" edit first would cost a
+            # Discord round trip on the member's path and be gone a moment later. Should it
+            # not start after all (someone fairer arrived first), the line's next update
+            # tells it its new place.
+            self.places.remember_told(job.id, position)
+        else:
+            await self.places.tell(job, position, submitted.eta_seconds)
         # A fair queue may put a newcomer ahead of others: they hear their new places.
         self._in_background(self.places.tell_moved(), f"positions-after-{job.id}")
         return submitted
+
+    def _starts_at_once(self, job: Job) -> bool:
+        """Whether the dispatcher starts ``job`` (first in line) without waiting: it serves,
+        a drawing slot is free, and the images-per-minute budget has room."""
+        return (
+            self._guilds_known.is_set()
+            and not self._stopping
+            and job.id not in self._not_before
+            and len(self._running) < self._limiter.concurrency
+            and self._limiter.has_room_now(job.image_count)
+        )
 
     def share_thumbnails(self, thumbnails: ThumbnailCache) -> None:
         """New pictures' thumbnails are made by the gallery's cache (one repair lock)."""

@@ -114,8 +114,7 @@ class DiscordDelivery:
                 embeds=[],
                 attachments=[],
             )
-            if message is not None and job.response_message_id is None:
-                await self.services.job_posts.note_status_message(job.id, message.id)
+            await self._note_status_message(job, message)
 
     async def job_started(self, job: Job) -> None:
         async with self._lock(job.id):
@@ -123,9 +122,16 @@ class DiscordDelivery:
 
     async def _job_started(self, job: Job) -> None:
         name = await self._character_name(job)
-        await self._edit_original(
+        message = await self._edit_original(
             job, content=self._t(job, "progress.drawing", name=name, count=job.image_count)
         )
+        # A job that started at once was never told a place: this is its first edit.
+        await self._note_status_message(job, message)
+
+    async def _note_status_message(self, job: Job, message: discord.WebhookMessage | None) -> None:
+        """Remember the message that shows the job's progress, to tidy it after a late post."""
+        if message is not None and job.response_message_id is None:
+            await self.services.job_posts.note_status_message(job.id, message.id)
 
     async def job_progress(self, job: Job, preview: bytes) -> None:
         async with self._lock(job.id):

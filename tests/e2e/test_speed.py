@@ -183,3 +183,27 @@ async def test_the_preview_a_member_sees_is_a_small_webp_of_the_partial_picture(
         corner,
         background,
     )
+
+
+async def test_a_job_that_starts_at_once_goes_straight_to_drawing(
+    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild
+) -> None:
+    """No "⏳ Queued" edit for a job nothing waits ahead of (one Discord round trip fewer on
+    the member's path); a job that does wait is still told its place first."""
+    await start_bot(max_concurrent_jobs=1, partial_images=0)
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    fake_openai.hold()
+    first = await alice.slash("character create", name="Aiko", description="silver hair")
+    await first.wait_original(drawing, timeout=10)
+    second = await bob.slash("character create", name="Bea", description="red hair")
+    await second.wait_original(lambda m: "position 1" in (m.content or ""), timeout=10)
+    fake_openai.release()
+
+    for handle in (first, second):
+        await handle.wait_original(finished, timeout=20)
+    lone = [state.content for state in first.record.original.states]  # type: ignore[union-attr]
+    waited = [state.content for state in second.record.original.states]  # type: ignore[union-attr]
+    assert not any(text.startswith("⏳") for text in lone), lone
+    assert any(text.startswith("🎨") for text in lone), lone
+    told = next(i for i, text in enumerate(waited) if text.startswith("⏳"))
+    assert any(text.startswith("🎨") for text in waited[told:]), waited
