@@ -177,7 +177,10 @@ class JobQueue:
         self._wake.set()
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
-        if position == 1 and self._starts_at_once(job):
+        # A fork's member is told next, privately, that the job draws their own copy; that
+        # notice needs the job's message to exist already (a first followup after a
+        # "thinking…" defer would take its place), so a fork is always told its place.
+        if position == 1 and fork_of is None and self._starts_at_once(job):
             # Its message goes straight to "drawing": a "queued" edit first would cost a
             # Discord round trip on the member's path and be gone a moment later. Should it
             # not start after all (someone fairer arrived first), the line's next update
