@@ -47,6 +47,7 @@ __all__ = [
     "Scope",
     "SheetJobRequest",
     "StoredImage",
+    "Submitted",
     "VaryJobRequest",
     "parse_job_request",
 ]
@@ -386,3 +387,12 @@ class Keyset:
     @classmethod
     def of(cls, image: StoredImage) -> Keyset:
         return cls(image.id, image.favorite_count)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A job just put in line, with the place and wait its member is told."""
+
+    job: Job
+    position: int
+    eta_seconds: float | None

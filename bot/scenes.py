@@ -18,12 +18,11 @@ from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.images.prompts import CHANGE_LIMIT, clean_text
 from bot.images.service import ImageService
 from bot.images.styles import SIZES, STYLES
-from bot.jobs.queue import Submitted
 from bot.jobs.references import SCENE_REFERENCES_PER_CHARACTER
 from bot.jobs.scene_cast import MAX_SCENE_CHARACTERS, MIN_SCENE_CHARACTERS, scene_refusal
 from bot.jobs.shape import known, shape_request
 from bot.jobs.submit import PictureRequests, Requester
-from bot.records import Character, SceneJobRequest, StoredImage
+from bot.records import Character, SceneJobRequest, StoredImage, Submitted
 from bot.storage import Storage
 from bot.storage.scenes import SceneMember
 

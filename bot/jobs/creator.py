@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bot.errors import NotFound
 from bot.images.styles import SIZES, STYLES
-from bot.jobs.queue import Submitted
 from bot.jobs.references import variation_references
 from bot.jobs.shape import known
 from bot.jobs.submit import JobSpec, PictureRequests, Requester
@@ -19,6 +18,7 @@ from bot.records import (
     JobKind,
     JobRequest,
     SheetJobRequest,
+    Submitted,
 )
 
 __all__ = ["CreatorRequests"]

@@ -52,14 +52,19 @@ class QueuePlaces:
         rounds = math.ceil(position / self._limiter.concurrency)
         return rounds * typical + self._limiter.paused_for()
 
-    def remember_told(self, job_id: int, position: int) -> None:
-        """Count ``job_id`` as told ``position`` without telling it (it starts at once); it
-        hears a place only if the line moves it."""
-        self._told[job_id] = position
+    async def tell(
+        self, job: Job, position: int, eta_seconds: float | None, *, quietly: bool = False
+    ) -> None:
+        """Tell ``job``'s member their place (and remember it, so it is not told twice).
 
-    async def tell(self, job: Job, position: int, eta_seconds: float | None) -> None:
-        """Tell ``job``'s member their place (and remember it, so it is not told twice)."""
-        self.remember_told(job.id, position)
+        ``quietly``: the job starts at once, so its message goes straight to "drawing" (a
+        "queued" edit first would cost a Discord round trip on the member's path and be gone
+        a moment later); should it not start after all (someone fairer arrived first), the
+        line's next update tells it its place.
+        """
+        self._told[job.id] = position
+        if quietly:
+            return
         await self._notify(lambda observer: observer.job_queued(job, position, eta_seconds))
 
     async def tell_moved(self) -> None:

@@ -18,7 +18,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
@@ -34,20 +33,13 @@ from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
-from bot.records import Character, Job, JobState
+from bot.records import Character, Job, JobState, Submitted
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
 from bot.thumbnails import ThumbnailCache
 
 __all__ = ["JobQueue", "Submitted"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    job: Job
-    position: int
-    eta_seconds: float | None
 
 
 class JobQueue:
@@ -177,31 +169,19 @@ class JobQueue:
         self._wake.set()
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
-        # A fork's member is told next, privately, that the job draws their own copy; that
-        # notice needs the job's message to exist already (a first followup after a
-        # "thinking…" defer would take its place), so a fork is always told its place.
-        if position == 1 and fork_of is None and self._starts_at_once(job):
-            # Its message goes straight to "drawing": a "queued" edit first would cost a
-            # Discord round trip on the member's path and be gone a moment later. Should it
-            # not start after all (someone fairer arrived first), the line's next update
-            # tells it its new place.
-            self.places.remember_told(job.id, position)
-        else:
-            await self.places.tell(job, position, submitted.eta_seconds)
+        # A fork is always told its place: the private fork notice that follows needs the
+        # job's message to exist (a first followup after a "thinking…" defer takes its place).
+        at_once = position == 1 and fork_of is None and self._starts_at_once(job)
+        await self.places.tell(job, position, submitted.eta_seconds, quietly=at_once)
         # A fair queue may put a newcomer ahead of others: they hear their new places.
         self._in_background(self.places.tell_moved(), f"positions-after-{job.id}")
         return submitted
 
     def _starts_at_once(self, job: Job) -> bool:
-        """Whether the dispatcher starts ``job`` (first in line) without waiting: it serves,
-        a drawing slot is free, and the images-per-minute budget has room."""
-        return (
-            self._guilds_known.is_set()
-            and not self._stopping
-            and job.id not in self._not_before
-            and len(self._running) < self._limiter.concurrency
-            and self._limiter.has_room_now(job.image_count)
-        )
+        """Whether the dispatcher starts ``job`` (first in line) without waiting."""
+        free = len(self._running) < self._limiter.concurrency and not self._stopping
+        ready = self._guilds_known.is_set() and job.id not in self._not_before
+        return free and ready and self._limiter.has_room_now(job.image_count)
 
     def share_thumbnails(self, thumbnails: ThumbnailCache) -> None:
         """New pictures' thumbnails are made by the gallery's cache (one repair lock)."""

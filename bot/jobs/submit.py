@@ -1,7 +1,7 @@
 """Turning a member's request into a queued job: validate, moderate, reserve, enqueue.
 
 This is the service the slash commands and buttons call. It knows nothing of Discord's UI:
-it takes plain values and returns a :class:`~bot.jobs.queue.Submitted` or raises one of our
+it takes plain values and returns a :class:`~bot.records.Submitted` or raises one of our
 errors, which the Discord layer shows as a friendly message.
 """
 
@@ -23,7 +23,7 @@ from bot.images.prompts import CHANGE_LIMIT, CharacterSheet, clean_text
 from bot.images.service import ImageService
 from bot.images.store import ImageStore
 from bot.images.styles import DEFAULT_SIZE, SIZES, STYLES
-from bot.jobs.queue import JobQueue, Submitted
+from bot.jobs.queue import JobQueue
 from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
 from bot.jobs.shape import known, shape_request
 from bot.quotas import QuotaService
@@ -34,6 +34,7 @@ from bot.records import (
     JobKind,
     JobRequest,
     SceneJobRequest,
+    Submitted,
     VaryJobRequest,
 )
 from bot.storage import NewJob, Storage

@@ -17,9 +17,8 @@ import discord
 from bot.expressions import PictureCheck
 from bot.i18n import Catalog
 from bot.jobs.creator import CreatorRequests
-from bot.jobs.queue import Submitted
 from bot.jobs.submit import Requester
-from bot.records import StoredImage
+from bot.records import StoredImage, Submitted
 from cogs._shared.context import requester, services, tr
 from cogs._shared.expressions import EmojiModal, StickerModal, require_expression_permissions
 from cogs._shared.picture_button_base import PictureButton

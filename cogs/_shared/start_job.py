@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.errors import NotFound
-from bot.jobs.queue import Submitted
+from bot.records import Submitted
 from cogs._shared.context import services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.permissions import require_picture_permissions

@@ -21,6 +21,7 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
 from tests.e2e.helpers import (
     cid,
+    drawing,
     embed_text,
     finished,
     has_sheet,
@@ -80,12 +81,10 @@ async def test_a_chinese_member_sees_chinese_progress_picture_buttons_and_errors
     mei = guild.add_member("mei", locale="zh-CN")
     fake_openai.hold()
     h = await mei.slash("character create", name="小雪", description="银色长发")
-    queued = await h.wait_original(lambda m: "任务" in (m.content or ""), timeout=10)
-    assert "已加入队列" in queued.content
+    # Nothing waits ahead of it: straight to drawing (the queued line is in the ja/zh-TW test).
+    await h.wait_original(lambda m: "正在绘制" in (m.content or ""), timeout=10)
     fake_openai.release()
     message = await h.wait_original(finished, timeout=20)
-    drawing = [s for s in message.history if "正在绘制" in (s.content or "")]
-    assert drawing, [s.content for s in message.history]
     assert "画风" in message.embeds[0]["description"]
     labels = [c.get("label", "") for row in message.components for c in row.get("components", [])]
     assert any(label.startswith("变换") for label in labels) and "删除" in labels
@@ -159,8 +158,9 @@ async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_
 ) -> None:
     sample: dict[str, Any] = SAMPLES[locale]
     member = guild.add_member("yui", locale=locale)
-    await seed(data_dir, guild.id, [member.id], 11)  # with the new one: two gallery pages
-    await start_bot()
+    ahead = guild.add_member("ren")  # draws first, so the member's job waits its turn
+    await seed(data_dir, guild.id, [member.id], 10)  # with the two new: two gallery pages
+    await start_bot(max_concurrent_jobs=1)
 
     # The form (no description given): title and field labels in the member's language.
     h = await member.slash("character create", name=sample["name"])
@@ -170,8 +170,11 @@ async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_
     for field in ("appearance", "outfit", "personality", "details"):
         assert CATALOG.plain(locale, f"modal.create.{field}") in form, field
 
-    # Queued, drawing, then the finished picture: messages, embed and buttons.
+    # Queued (behind Ren's job), drawing, then the finished picture: messages, embed and
+    # buttons. (A job nothing waits ahead of goes straight to drawing.)
     fake_openai.hold()
+    first = await ahead.slash("character create", name="Ren", description="black hair")
+    await first.wait_original(drawing, timeout=10)
     made = await h.submit_modal(sample["form"])
     queued = await made.wait_original(
         lambda m: shown(locale, "queue.queued") in (m.content or ""), timeout=10
