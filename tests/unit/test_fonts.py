@@ -175,6 +175,14 @@ def install_fake_system_fonts(
     return system
 
 
+def install_noto_collection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A system Noto Sans CJK collection with a face per region, as fonts-noto-cjk ships."""
+    collection = tuple(f"Noto Sans CJK {region}" for region in NOTO_REGIONS)
+    install_fake_system_fonts(
+        monkeypatch, tmp_path, {"opentype/noto/NotoSansCJK-Regular.ttc": collection}
+    )
+
+
 def family(locale: str | None, *, bold: bool = False) -> str:
     font = fonts.get_font(30, bold=bold, locale=locale)
     assert isinstance(font, ImageFont.FreeTypeFont)
@@ -231,10 +239,7 @@ def test_a_japanese_reader_gets_the_packaged_jp_face_before_a_chinese_system_fon
 def test_the_operators_font_wins_for_every_reader(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    collection = tuple(f"Noto Sans CJK {region}" for region in NOTO_REGIONS)
-    install_fake_system_fonts(
-        monkeypatch, tmp_path, {"opentype/noto/NotoSansCJK-Regular.ttc": collection}
-    )
+    install_noto_collection(monkeypatch, tmp_path)
     monkeypatch.setenv(fonts.ENV_FONT_PATH, str(packaged_fonts()[0]))
     for reader in ("ja", "zh-TW", "zh-CN", "en-US"):
         assert fonts.font_path(locale=reader) == packaged_fonts()[0], reader
@@ -264,10 +269,7 @@ def test_text_with_kana_is_drawn_with_japanese_shapes_for_every_reader(
 def test_a_japanese_name_keeps_its_shapes_in_a_chinese_readers_picture(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    collection = tuple(f"Noto Sans CJK {region}" for region in NOTO_REGIONS)
-    install_fake_system_fonts(
-        monkeypatch, tmp_path, {"opentype/noto/NotoSansCJK-Regular.ttc": collection}
-    )
+    install_noto_collection(monkeypatch, tmp_path)
     canvas = Canvas(200, 100, locale="zh-CN")
 
     def face(text: str) -> str:
