@@ -29,7 +29,7 @@ from bot.errors import QuotaExhausted, UserInputError
 from bot.images.models import estimate_job_cost, quality_for_tier
 from bot.quota_status import EffectiveLimits, QuotaStatus, QuotaWindow, SavedLimit
 from bot.records import Job, JobKind, QuotaLimit, Scope
-from bot.storage import Limits, NewJob, Storage
+from bot.storage import USD_ROUNDING, Limits, NewJob, Storage
 
 __all__ = [
     "MODEL_TIERS",
@@ -39,8 +39,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Float sums of many small costs: a budget is not "exceeded" by rounding.
-_ROUNDING = 1e-9
 
 # Cost tiers an admin may pick in /config; the job runner maps them to model and quality.
 MODEL_TIERS = ("economy", "standard", "premium")
@@ -238,7 +236,7 @@ class QuotaService:
             committed = await self._storage.quotas.committed_usd_through(
                 job.guild_id, since, job.id
             )
-            if committed > budget + _ROUNDING:
+            if committed > budget + USD_ROUNDING:
                 raise QuotaExhausted(
                     f"error.budget_{period}",
                     budget=f"{budget:,.2f}",
@@ -308,7 +306,7 @@ class QuotaService:
             if budget is None:
                 continue
             spent, _ = await quotas.spent_usd(guild_id, since)
-            if spent >= budget:
+            if spent >= budget - USD_ROUNDING:
                 values = {"budget": f"{budget:,.2f}", "spent": f"{spent:,.2f}"}
                 await self._budget_reached(
                     guild_id,

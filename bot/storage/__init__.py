@@ -32,7 +32,7 @@ from bot.storage.database import STORAGE_ERRORS, Database, SqliteDatabase
 from bot.storage.gallery import GalleryRepository
 from bot.storage.guilds import GuildRepository
 from bot.storage.images import ImageRepository, NewImage
-from bot.storage.jobs import JobRepository, Limits, NewJob
+from bot.storage.jobs import USD_ROUNDING, JobRepository, Limits, NewJob
 from bot.storage.meta import MetaRepository
 from bot.storage.operations import OperationsRepository
 from bot.storage.postgres import PostgresDatabase
@@ -41,6 +41,7 @@ from bot.storage.scenes import SceneRepository
 
 __all__ = [
     "STORAGE_ERRORS",
+    "USD_ROUNDING",
     "Database",
     "Limits",
     "NewImage",

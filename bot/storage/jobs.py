@@ -20,6 +20,9 @@ Period = Literal["daily", "monthly"]
 # Images that count against a quota: everything still pending, and what was delivered.
 # Failed and cancelled jobs fall out of this sum, which is what refunds them.
 _COUNTED = "(state IN ('queued', 'running') OR (state = 'done' AND charged = 1))"
+# Dollar sums are floats: three $0.10 jobs add up to $0.30000000000000004. A job that fits
+# a budget exactly must not be refused by rounding (a millionth of a cent is below any price).
+USD_ROUNDING = 1e-9
 # Dollars that count against a budget: what waiting and running jobs reserved (their
 # estimate), and what delivered jobs measurably cost. Failed and cancelled jobs release.
 COMMITTED_USD = (
@@ -373,12 +376,12 @@ async def _refuse_if_over_budget(conn: Connection, job: NewJob, limits: Limits) 
             row = await cursor.fetchone()
         spent = float(row[0] or 0.0) if row else 0.0
         resets = until if until is not None else since + 86_400
-        if spent >= budget:
+        if spent >= budget - USD_ROUNDING:
             raise BudgetReached(period=period, budget=budget, spent=spent, resets=resets)
         # Reserved and settled spend plus this job's estimate must fit: a burst can
         # overshoot only by how far a measured cost exceeds its estimate.
         estimate = job.reserved_usd or 0.0
-        if spent + estimate > budget:
+        if spent + estimate > budget + USD_ROUNDING:
             raise BudgetReached(
                 period=period, budget=budget, spent=spent, resets=resets, estimate=estimate
             )

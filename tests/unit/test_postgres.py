@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import QuotaExhausted
@@ -56,6 +56,8 @@ async def two_processes(postgres_server: PostgresServer) -> AsyncIterator[tuple[
     estimates=st.lists(st.sampled_from([0.04, 0.1, 0.25, 0.5]), min_size=4, max_size=16),
     budget=st.sampled_from([0.3, 0.5, 1.0]),
 )
+# Found in CI: 0.1 + 0.1 + 0.1 > 0.3 in floats, so the third job, which fits, was refused.
+@example(estimates=[0.1, 0.1, 0.1, 0.1], budget=0.3)
 def test_two_processes_reserving_at_once_never_overspend_the_budget(
     postgres_server: PostgresServer, estimates: list[float], budget: float
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import command_tree_hash
-from bot.errors import QueueFull, QuotaExhausted
+from bot.errors import BudgetReached, QueueFull, QuotaExhausted
 from bot.records import CreateJobRequest
 from bot.storage import Limits, NewImage, NewJob, Storage
 from bot.storage.database import migration_scripts
@@ -74,6 +74,18 @@ async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five
     assert isinstance(await storage.jobs.insert_job(new_job(), limits()), int)
     with pytest.raises(QuotaExhausted):
         await storage.jobs.insert_job(new_job(), limits())
+
+
+async def test_jobs_that_fill_a_dollar_budget_exactly_are_all_accepted(storage: Storage) -> None:
+    # Three $0.10 jobs sum to $0.30000000000000004 in floats: none may be refused for that.
+    budget = limits(member_daily=None, server_daily_usd=0.3)
+    accepted = [
+        await storage.jobs.insert_job(new_job(user_id=n, reserved_usd=0.1), budget)
+        for n in range(3)
+    ]
+    assert all(isinstance(job_id, int) for job_id in accepted)
+    with pytest.raises(BudgetReached):
+        await storage.jobs.insert_job(new_job(user_id=9, reserved_usd=0.01), budget)
 
 
 async def test_pending_caps(storage: Storage) -> None:
