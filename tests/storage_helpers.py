@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine
 from PIL import Image, ImageDraw
 
@@ -109,17 +109,28 @@ def run_machine(
     tmp_path: Path,
     storage_dialect: str,
     request: pytest.FixtureRequest,
+    *,
+    examples: int,
+    steps: int,
+    also_suppress: tuple[HealthCheck, ...] = (),
 ) -> None:
-    """Run a storage state machine's random sequences on the dialect the test is given."""
+    """Run ``examples`` random sequences of up to ``steps`` rules of a storage state machine
+    on the dialect the test is given. Each rule awaits real storage, so no deadline applies."""
     machine.tmp_root = str(tmp_path)
     machine.postgres = None
-    case = machine.TestCase()
     if storage_dialect == "postgresql":
         machine.postgres = request.getfixturevalue("postgres_server")
         # The rules are the same on both; PostgreSQL's leg checks the dialect with a third
         # of the sequences (each opens a database of its own), keeping the suite's time.
-        chosen = case.settings
-        case.settings = settings(chosen, max_examples=max(5, chosen.max_examples // 3))
+        examples = max(5, examples // 3)
+    case = machine.TestCase()
+    case.settings = settings(
+        case.settings,
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, *also_suppress],
+    )
     case.runTest()
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
@@ -121,7 +120,4 @@ class CancelledStorage(StorageMachine):
 def test_cancelled_reads_and_writes_leave_storage_sound(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    CancelledStorage.TestCase.settings = settings(
-        max_examples=30, stateful_step_count=20, deadline=None
-    )
-    run_machine(CancelledStorage, tmp_path, storage_dialect, request)
+    run_machine(CancelledStorage, tmp_path, storage_dialect, request, examples=30, steps=20)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
@@ -210,15 +209,7 @@ class CharacterListings(StorageMachine):
                 assert backward == forward[::-1]
 
 
-CharacterListings.TestCase.settings = settings(
-    max_examples=50,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-
 def test_each_characters_filter_lists_its_pictures_and_visible_scenes_once_in_order(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    run_machine(CharacterListings, tmp_path, storage_dialect, request)
+    run_machine(CharacterListings, tmp_path, storage_dialect, request, examples=50, steps=20)

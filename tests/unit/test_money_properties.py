@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
@@ -224,15 +223,7 @@ class MoneyMachine(StorageMachine):
         return float(value or 0.0)
 
 
-MoneyMachine.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-
 def test_money_holds_under_random_sequences(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    run_machine(MoneyMachine, tmp_path, storage_dialect, request)
+    run_machine(MoneyMachine, tmp_path, storage_dialect, request, examples=60, steps=30)

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
@@ -201,18 +200,10 @@ class SceneConsent(StorageMachine):
             assert character.canonical_image_id not in self.scene_pictures
 
 
-SceneConsent.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-
 def test_no_reference_crosses_owners_without_consent(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    run_machine(SceneConsent, tmp_path, storage_dialect, request)
+    run_machine(SceneConsent, tmp_path, storage_dialect, request, examples=60, steps=40)
 
 
 async def test_an_earlier_scene_is_not_sent_once_one_of_its_characters_withdrew(

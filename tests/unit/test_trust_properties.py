@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
@@ -315,15 +315,15 @@ class TrustMachine(StorageMachine):
             assert word not in text, f"{word!r} survived /mydata delete"
 
 
-TrustMachine.TestCase.settings = settings(
-    max_examples=100,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-
-
 def test_trust_holds_under_random_sequences(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    run_machine(TrustMachine, tmp_path, storage_dialect, request)
+    run_machine(
+        TrustMachine,
+        tmp_path,
+        storage_dialect,
+        request,
+        examples=100,
+        steps=30,
+        also_suppress=(HealthCheck.filter_too_much,),
+    )
