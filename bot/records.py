@@ -59,6 +59,13 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
+def row_fields(record: type, row: Row, **converted: Any) -> dict[str, Any]:
+    """Every field of the slotted dataclass ``record``, read from the column of its own name,
+    except the fields ``converted`` gives: those stored in another form (JSON, 0 or 1, the
+    text of an enum) or under another column name."""
+    return {name: converted[name] if name in converted else row[name] for name in record.__slots__}
+
+
 class JobState(StrEnum):
     """A job's state; the values are the strings stored in ``jobs.state``."""
 
@@ -194,17 +201,13 @@ class Character:
     @classmethod
     def from_row(cls, row: Row) -> Character:
         return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            owner_id=row["owner_id"],
-            name=row["name"],
-            sheet=json.loads(row["sheet_json"]),
-            style=row["style"],
-            canonical_image_id=row["canonical_image_id"],
-            forked_from_id=row["forked_from_id"],
-            private=bool(row["private"]),
-            created_at=row["created_at"],
-            scenes_allowed=bool(row["scenes_allowed"]),
+            **row_fields(
+                cls,
+                row,
+                sheet=json.loads(row["sheet_json"]),
+                private=bool(row["private"]),
+                scenes_allowed=bool(row["scenes_allowed"]),
+            )
         )
 
 
@@ -241,31 +244,16 @@ class Job:
     def from_row(cls, row: Row) -> Job:
         kind = JobKind(row["kind"])
         return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            user_id=row["user_id"],
-            kind=kind,
-            state=JobState(row["state"]),
-            character_id=row["character_id"],
-            parent_image_id=row["parent_image_id"],
-            request=parse_job_request(kind, json.loads(row["request_json"] or "{}")),
-            image_count=row["image_count"],
-            reference_path=row["reference_path"],
-            locale=row["locale"],
-            application_id=row["application_id"],
-            interaction_token=row["interaction_token"],
-            interaction_at=row["interaction_at"],
-            response_message_id=row["response_message_id"],
-            attempts=row["attempts"],
-            not_before=row["not_before"],
-            error_code=row["error_code"],
-            charged=bool(row["charged"]),
-            delivered=bool(row["delivered"]),
-            created_at=row["created_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            error_values=json.loads(row["error_values"] or "{}"),
+            **row_fields(
+                cls,
+                row,
+                kind=kind,
+                state=JobState(row["state"]),
+                request=parse_job_request(kind, json.loads(row["request_json"] or "{}")),
+                charged=bool(row["charged"]),
+                delivered=bool(row["delivered"]),
+                error_values=json.loads(row["error_values"] or "{}"),
+            )
         )
 
 
@@ -293,9 +281,7 @@ class StoredImage:
 
     @classmethod
     def from_row(cls, row: Row) -> StoredImage:
-        values = {name: row[name] for name in cls.__slots__}
-        values["kind"] = ImageKind(values["kind"])
-        return cls(**values)
+        return cls(**row_fields(cls, row, kind=ImageKind(row["kind"])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,17 +305,14 @@ class GuildConfig:
     @classmethod
     def from_row(cls, row: Row) -> GuildConfig:
         return cls(
-            guild_id=row["guild_id"],
-            allowed_channels=[int(c) for c in json.loads(row["allowed_channels"])],
-            default_style=row["default_style"],
-            default_size=row["default_size"],
-            max_count=row["max_count"],
-            model_tier=row["model_tier"],
-            allow_forks=bool(row["allow_forks"]),
-            favorite_emoji=row["favorite_emoji"],
-            gallery_public=bool(row["gallery_public"]),
-            alert_channel_id=row["alert_channel_id"],
-            scenes=scene_mode(row["scenes"]),
+            **row_fields(
+                cls,
+                row,
+                allowed_channels=[int(c) for c in json.loads(row["allowed_channels"])],
+                allow_forks=bool(row["allow_forks"]),
+                gallery_public=bool(row["gallery_public"]),
+                scenes=scene_mode(row["scenes"]),
+            )
         )
 
 
@@ -354,18 +337,7 @@ class QuotaLimit:
 
     @classmethod
     def from_row(cls, row: Row) -> QuotaLimit:
-        return cls(
-            guild_id=row["guild_id"],
-            scope=row["scope"],
-            target_id=row["target_id"],
-            daily_limit=row["daily_limit"],
-            hourly_limit=row["hourly_limit"],
-            pending_cap=row["pending_cap"],
-            daily_usd=row["daily_usd"],
-            monthly_usd=row["monthly_usd"],
-            updated_by=row["updated_by"],
-            updated_at=row["updated_at"],
-        )
+        return cls(**row_fields(cls, row))
 
 
 # The two orders a gallery page can be read in.
