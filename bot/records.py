@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
@@ -59,11 +59,12 @@ class Row(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
 
-def row_fields(record: type, row: Row, **converted: Any) -> dict[str, Any]:
-    """Every field of the slotted dataclass ``record``, read from the column of its own name,
+def row_fields(record: type[Any], row: Row, **converted: Any) -> dict[str, Any]:
+    """Every field of the dataclass ``record``, read from the column of its own name,
     except the fields ``converted`` gives: those stored in another form (JSON, 0 or 1, the
     text of an enum) or under another column name."""
-    return {name: converted[name] if name in converted else row[name] for name in record.__slots__}
+    names = (f.name for f in fields(record))
+    return {name: converted[name] if name in converted else row[name] for name in names}
 
 
 class JobState(StrEnum):
