@@ -14,8 +14,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
-from tests.contracts.contract import Violation, contract
+from tests.contracts.contract import Violation, contract, json_pointer
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.openai import FakeOpenAI
 
@@ -102,6 +105,100 @@ def test_known_spec_lag_is_allowed_explicitly_and_nothing_else() -> None:
     wrong = {"model": "gpt-image-2", "prompt": 5}
     assert where(openai.check_request("POST", "/images/generations", body=wrong)) == {"$.prompt"}
     assert openai.check_request("POST", "/images/variations", body={})[0].where == "route"
+
+
+# A finished picture as the bot edits it into the member's message: the richest request it
+# sends (embed, attachment, a row of buttons), and the one the fast check was made for.
+PICTURE_EDIT: dict[str, Any] = {
+    "content": None,
+    "embeds": [
+        {
+            "title": "Aiko",
+            "description": "silver hair, red eyes",
+            "color": 0xF4A7C1,
+            "image": {"url": "attachment://aiko-1.png"},
+            "footer": {"text": "#12 · anime · square"},
+            "fields": [{"name": "Style", "value": "anime", "inline": True}],
+        }
+    ],
+    "attachments": [{"id": "0", "filename": "aiko-1.png"}],
+    "components": [
+        {
+            "type": 1,
+            "components": [
+                {"type": 2, "style": 1, "label": "Vary", "custom_id": "pic:vary:12"},
+                {"type": 2, "style": 2, "emoji": {"name": "⭐"}, "custom_id": "pic:fav:12"},
+                {"type": 2, "style": 4, "label": "Delete", "custom_id": "pic:del:12"},
+            ],
+        }
+    ],
+    "allowed_mentions": {"parse": []},
+}
+EDIT_SCHEMA = (
+    "paths",
+    "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+    "patch",
+    "requestBody",
+    "content",
+    "application/json",
+    "schema",
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=90),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=8,
+)
+
+
+def _places(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON value, as the keys and indexes that lead to it."""
+    found = [at]
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += _places(inner, (*at, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _places(inner, (*at, index))
+    return found
+
+
+@st.composite
+def _mutated_edits(draw: st.DrawFn) -> Any:
+    """The picture edit with one place replaced, removed or given an unknown key."""
+    body = json.loads(json.dumps(PICTURE_EDIT))
+    place = draw(st.sampled_from(_places(body)))
+    if not place:
+        return draw(JSON)
+    parent = body
+    for step in place[:-1]:
+        parent = parent[step]
+    action = draw(st.sampled_from(["replace", "remove", "add"]))
+    if action == "replace":
+        parent[place[-1]] = draw(JSON)
+    elif action == "remove":
+        del parent[place[-1]]
+    elif isinstance(parent, dict):
+        parent[draw(st.text(min_size=1, max_size=12))] = draw(JSON)
+    else:
+        parent.append(draw(JSON))
+    return body
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mutated_edits())
+def test_the_fast_check_finds_every_fault_the_full_validator_finds(body: Any) -> None:
+    """The compiled validator decides whether a request is checked in full: it must never
+    pass a body that the reference validator (python ``jsonschema``) faults."""
+    discord = contract("discord")
+    reference = Draft202012Validator(
+        {"$ref": f"{discord.base}#/{json_pointer(*EDIT_SCHEMA)}"}, registry=discord.registry
+    )
+    expected = sorted(e.message for e in reference.iter_errors(body))
+    assert sorted(e.message for e in discord.validator(*EDIT_SCHEMA).iter_errors(body)) == expected
+
+
+def test_the_picture_edit_the_property_mutates_is_itself_valid() -> None:
+    assert list(contract("discord").validator(*EDIT_SCHEMA).iter_errors(PICTURE_EDIT)) == []
 
 
 # --------------------------------------------------------------------------- responses
