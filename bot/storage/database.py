@@ -60,9 +60,13 @@ Row = Any
 class Connection(Protocol):
     """What a transaction yields, on either dialect (aiosqlite's, or postgres.PgConnection):
     ``await conn.execute(sql, params)`` or ``async with conn.execute(...) as cursor``; the
-    cursor has ``fetchone``, ``fetchall``, ``rowcount`` and ``lastrowid``."""
+    cursor has ``fetchone``, ``fetchall``, ``rowcount`` and ``lastrowid``. A read is best
+    made with ``execute_fetchall``: one trip for the statement and all its rows (a cursor's
+    execute, fetch and close are three on SQLite's thread)."""
 
     def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ..., /) -> Iterable[Any]: ...
 
     async def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 

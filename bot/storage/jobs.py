@@ -5,32 +5,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from bot.errors import BudgetReached, CharacterGone, ImageQuotaReached, PendingCapReached
+from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Connection, Database
+from bot.storage.room import USD_ROUNDING, Limits, refuse_unless_room, room_query
 
-__all__ = ["JobRepository", "Limits", "NewJob"]
-
-Window = Literal["hourly", "daily", "server"]
-Period = Literal["daily", "monthly"]
-
-# Images that count against a quota: everything still pending, and what was delivered.
-# Failed and cancelled jobs fall out of this sum, which is what refunds them.
-_COUNTED = "(state IN ('queued', 'running') OR (state = 'done' AND charged = 1))"
-# Dollar sums are floats: three $0.10 jobs add up to $0.30000000000000004. A job that fits
-# a budget exactly must not be refused by rounding (a millionth of a cent is below any price).
-USD_ROUNDING = 1e-9
-# Dollars that count against a budget: what waiting and running jobs reserved (their
-# estimate), and what delivered jobs measurably cost. Failed and cancelled jobs release.
-COMMITTED_USD = (
-    "SUM(CASE WHEN state IN ('queued', 'running') THEN COALESCE(reserved_usd, 0)"
-    " WHEN state = 'done' AND charged = 1 THEN COALESCE(cost_usd, 0) ELSE 0 END"
-    # Attempts that timed out may have been billed, whatever became of the job.
-    " + maybe_billed_usd)"
-)
+__all__ = ["USD_ROUNDING", "JobRepository", "Limits", "NewJob"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,31 +36,16 @@ class NewJob:
     reserved_usd: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What a submission must fit in; ``None`` means no limit of that kind."""
-
-    member_pending_cap: int
-    guild_pending_cap: int
-    member_daily: int | None
-    member_hourly: int | None
-    server_daily: int | None
-    day_start: float
-    hour_start: float
-    # When the windows end, so a refusal can say when to come back (None: not said).
-    day_end: float | None = None
-    hour_end: float | None = None
-    # Estimated-dollar budgets for the whole server. Spend is what delivered jobs cost by
-    # the price table; jobs without a price add nothing, so no cost is ever guessed.
-    server_daily_usd: float | None = None
-    server_monthly_usd: float | None = None
-    month_start: float = 0.0
-    month_end: float | None = None
-
-
 class JobRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def check_room(self, job: NewJob, limits: Limits) -> None:
+        """Raise the refusal ``job`` would get now, writing nothing: a cheap check before
+        work that costs money or memory (``insert_job`` checks again, atomically). A read,
+        so it never waits for the writer."""
+        room, params = room_query(job, limits)
+        refuse_unless_room(await self._db.fetch_one(room, params), job, limits)
 
     async def insert_job(
         self, job: NewJob, limits: Limits, *, fork_of: Character | None = None
@@ -90,22 +58,11 @@ class JobRepository:
         same transaction: a refused request leaves no fork behind and never removes one
         that another request uses.
         """
-        return await self._insert_if_room(job, limits, fork_of=fork_of, dry_run=False)
-
-    async def check_room(self, job: NewJob, limits: Limits) -> None:
-        """Raise the refusal ``job`` would get now, writing nothing: a cheap check before
-        work that costs money or memory (``insert_job`` checks again, atomically)."""
-        await self._insert_if_room(job, limits, fork_of=None, dry_run=True)
-
-    async def _insert_if_room(
-        self, job: NewJob, limits: Limits, *, fork_of: Character | None, dry_run: bool
-    ) -> int:
-        # One transaction counts and inserts (see insert_job); a dry run only counts.
+        room, params = room_query(job, limits)
         async with self._db.transaction() as conn:
-            character_id = None if dry_run else await self._job_character(conn, job, fork_of)
-            await _refuse_if_full(conn, job, limits)
-            if dry_run:
-                return 0
+            character_id = await self._job_character(conn, job, fork_of)
+            counts = list(await conn.execute_fetchall(room, params))[0]
+            refuse_unless_room(counts, job, limits)
             cursor = await conn.execute(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
                 " parent_image_id, request_json, image_count, reference_path, locale,"
@@ -142,9 +99,8 @@ class JobRepository:
         wanted = fork_of.id if fork_of is not None else job.character_id
         if wanted is None:
             return None
-        async with conn.execute("SELECT 1 FROM characters WHERE id = ?", (wanted,)) as cursor:
-            if await cursor.fetchone() is None:
-                raise CharacterGone()
+        if not await conn.execute_fetchall("SELECT 1 FROM characters WHERE id = ?", (wanted,)):
+            raise CharacterGone()
         if fork_of is None:
             return wanted
         fork_id, _created = await find_or_create_fork(conn, fork_of, job.user_id)
@@ -299,89 +255,3 @@ class JobRepository:
         needs it after the last word on the job, so it is not kept in the database.
         """
         await self._db.execute("UPDATE jobs SET interaction_token = NULL WHERE id = ?", (job_id,))
-
-
-async def _scalar(conn: Connection, sql: str, *params: Any) -> int:
-    async with conn.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0] or 0) if row else 0
-
-
-async def _refuse_if_full(conn: Connection, job: NewJob, limits: Limits) -> None:
-    """Raise the first cap, picture quota or dollar budget ``job`` does not fit, if any.
-
-    Inside the caller's write transaction, so the counts cannot change before the insert.
-    The checks run in the order a member should hear about them.
-    """
-    await _refuse_if_queue_full(conn, job, limits)
-    await _refuse_if_over_quota(conn, job, limits)
-    await _refuse_if_over_budget(conn, job, limits)
-
-
-async def _refuse_if_queue_full(conn: Connection, job: NewJob, limits: Limits) -> None:
-    member_pending = await _scalar(
-        conn,
-        "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND user_id = ?"
-        " AND state IN ('queued', 'running')",
-        job.guild_id,
-        job.user_id,
-    )
-    if member_pending >= limits.member_pending_cap:
-        raise PendingCapReached(whose="member", cap=limits.member_pending_cap)
-    guild_pending = await _scalar(
-        conn,
-        "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ('queued', 'running')",
-        job.guild_id,
-    )
-    if guild_pending >= limits.guild_pending_cap:
-        raise PendingCapReached(whose="guild", cap=limits.guild_pending_cap)
-
-
-async def _refuse_if_over_quota(conn: Connection, job: NewJob, limits: Limits) -> None:
-    quotas: tuple[tuple[Window, int | None, float, float | None, bool], ...] = (
-        ("hourly", limits.member_hourly, limits.hour_start, limits.hour_end, True),
-        ("daily", limits.member_daily, limits.day_start, limits.day_end, True),
-        ("server", limits.server_daily, limits.day_start, limits.day_end, False),
-    )
-    for window, limit, since, until, per_member in quotas:
-        if limit is None:
-            continue
-        sql = (
-            f"SELECT SUM(image_count) FROM jobs WHERE guild_id = ? AND {_COUNTED}"
-            " AND created_at >= ?"
-        )
-        params: list[Any] = [job.guild_id, since]
-        if per_member:
-            sql += " AND user_id = ?"
-            params.append(job.user_id)
-        used = await _scalar(conn, sql, *params)
-        if used + job.image_count > limit:
-            raise ImageQuotaReached(
-                window=window, limit=limit, used=used, count=job.image_count, resets=until
-            )
-
-
-async def _refuse_if_over_budget(conn: Connection, job: NewJob, limits: Limits) -> None:
-    budgets: tuple[tuple[Period, float | None, float, float | None], ...] = (
-        ("daily", limits.server_daily_usd, limits.day_start, limits.day_end),
-        ("monthly", limits.server_monthly_usd, limits.month_start, limits.month_end),
-    )
-    for period, budget, since, until in budgets:
-        if budget is None:
-            continue
-        async with conn.execute(
-            f"SELECT {COMMITTED_USD} FROM jobs WHERE guild_id = ? AND created_at >= ?",
-            (job.guild_id, since),
-        ) as cursor:
-            row = await cursor.fetchone()
-        spent = float(row[0] or 0.0) if row else 0.0
-        resets = until if until is not None else since + 86_400
-        if spent >= budget - USD_ROUNDING:
-            raise BudgetReached(period=period, budget=budget, spent=spent, resets=resets)
-        # Reserved and settled spend plus this job's estimate must fit: a burst can
-        # overshoot only by how far a measured cost exceeds its estimate.
-        estimate = job.reserved_usd or 0.0
-        if spent + estimate > budget + USD_ROUNDING:
-            raise BudgetReached(
-                period=period, budget=budget, spent=spent, resets=resets, estimate=estimate
-            )

@@ -158,6 +158,9 @@ class PgConnection:
             lastrowid = int(rows[0][0])
         return PgCursor(rows, rowcount, lastrowid)
 
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[asyncpg.Record]:
+        return await (await self._run(sql, params)).fetchall()
+
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(translate(sql, want_id=False), [_arguments(p) for p in params])
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.records import SCOPES, QuotaLimit, Scope
 from bot.storage.database import Database, guild_scope
-from bot.storage.jobs import _COUNTED, COMMITTED_USD
+from bot.storage.room import COMMITTED_USD, COUNTED
 
 __all__ = [
     "MemberTotals",
@@ -119,8 +119,8 @@ class QuotaRepository:
     ) -> UsageNow:
         row = await self._db.fetch_one(
             "SELECT"
-            f" SUM(CASE WHEN {_COUNTED} AND created_at >= ? THEN image_count ELSE 0 END),"
-            f" SUM(CASE WHEN {_COUNTED} AND created_at >= ? THEN image_count ELSE 0 END),"
+            f" SUM(CASE WHEN {COUNTED} AND created_at >= ? THEN image_count ELSE 0 END),"
+            f" SUM(CASE WHEN {COUNTED} AND created_at >= ? THEN image_count ELSE 0 END),"
             " SUM(CASE WHEN state IN ('queued', 'running') THEN 1 ELSE 0 END)"
             " FROM jobs WHERE guild_id = ? AND user_id = ?"
             " AND (created_at >= ? OR state IN ('queued', 'running'))",
@@ -134,7 +134,7 @@ class QuotaRepository:
         ``guild_id`` None: every server's together, in one query."""
         where, params = guild_scope(guild_id)
         value = await self._db.fetch_value(
-            f"SELECT SUM(image_count) FROM jobs WHERE {where} AND {_COUNTED} AND created_at >= ?",
+            f"SELECT SUM(image_count) FROM jobs WHERE {where} AND {COUNTED} AND created_at >= ?",
             (*params, since),
         )
         return int(value or 0)
