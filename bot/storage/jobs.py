@@ -61,7 +61,7 @@ class JobRepository:
         room, params = room_query(job, limits)
         async with self._db.transaction() as conn:
             character_id = await self._job_character(conn, job, fork_of)
-            counts = list(await conn.execute_fetchall(room, params))[0]
+            (counts,) = await conn.execute_fetchall(room, params)  # one row, always
             refuse_unless_room(counts, job, limits)
             cursor = await conn.execute(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
