@@ -5,6 +5,7 @@ raises InteractionRejected instead of sending something a real client could not 
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .permissions import (
@@ -30,6 +31,9 @@ class InteractionRejected(Exception):
 
 
 _INT_RANGE = 2**53
+# The least time between Discord showing a modal and its member pressing Submit (a guess;
+# Discord documents none): see Member._submit_modal.
+MODAL_REACTION_SECONDS = 0.2
 _OPTION_TYPE_NAMES = {
     1: "SUB_COMMAND",
     2: "SUB_COMMAND_GROUP",
@@ -471,6 +475,16 @@ class MemberActions:
             timeout=timeout,
             what=f"the answer to {rec!r} to reach the bot",
         )
+        delivered_at = rec.callback.delivered_at if rec.callback else None
+        if delivered_at is not None:
+            # Reaching the bot's socket is not yet being read: discord.py registers the
+            # modal a few turns of its event loop after the bytes arrive, and a submit sent
+            # at once raced that (and lost, on a fast run). A member cannot be that quick:
+            # Discord shows the modal only after the callback, and pressing Submit takes a
+            # human moment. MODAL_REACTION_SECONDS is that moment, a guess on the low side.
+            wait = delivered_at + MODAL_REACTION_SECONDS - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
         if rec.modal is None or rec.callback is None or rec.callback.type != 9:
             cb_type = rec.callback.type if rec.callback else None
             raise InteractionRejected(

@@ -3,6 +3,7 @@ requests, command syncs and gateway traffic."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -272,9 +273,11 @@ class CallbackRecord:
     error_code: int | None = None
     error_message: str | None = None
     delivered: bool = False  # the HTTP answer to an accepted callback reached the bot's socket
+    delivered_at: float | None = None  # when, on the event loop's clock
 
     def mark_delivered(self) -> None:
         self.delivered = True
+        self.delivered_at = asyncio.get_running_loop().time()
 
     def __repr__(self) -> str:
         outcome = "accepted" if self.accepted else f"REJECTED {self.status}/{self.error_code}"
