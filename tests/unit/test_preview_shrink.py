@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
@@ -29,6 +29,13 @@ def _partial(width: int, height: int, *, alpha: bool = False) -> bytes:
     out = io.BytesIO()
     im.save(out, "PNG", compress_level=1)
     return out.getvalue()
+
+
+def _seen(picture: Image.Image) -> Image.Image:
+    """The picture as a member sees it: on a grey backdrop, whatever its transparent pixels
+    hold (an encoder may change the colour under them)."""
+    backdrop = Image.new("RGBA", picture.size, (128, 128, 128, 255))
+    return Image.alpha_composite(backdrop, picture.convert("RGBA")).convert("RGB")
 
 
 def _cpu_ms(make: Callable[[], bytes], runs: int = 5) -> float:
@@ -56,6 +63,9 @@ def test_a_preview_costs_well_under_a_gallery_thumbnail_of_the_same_partial() ->
     height=st.integers(min_value=16, max_value=1536),
     alpha=st.booleans(),
 )
+# Lossy WebP may change the colour hidden under fully transparent pixels; what counts is
+# what is seen (found by hypothesis when a narrow picture was mostly transparent).
+@example(width=16, height=1093, alpha=True)
 def test_a_preview_is_a_small_webp_that_looks_like_the_partial(
     width: int, height: int, alpha: bool
 ) -> None:
@@ -68,8 +78,8 @@ def test_a_preview_is_a_small_webp_that_looks_like_the_partial(
     assert preview.size == careful.size
     assert max(preview.size) <= 512 and preview.size[0] <= width and preview.size[1] <= height
     assert preview.mode == careful.mode == ("RGBA" if alpha else "RGB")
-    mean = preview.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
-    expected = careful.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    mean = _seen(preview).resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    expected = _seen(careful).resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
     assert isinstance(mean, tuple) and isinstance(expected, tuple)
     assert all(abs(a - b) <= 8 for a, b in zip(mean, expected, strict=True)), (mean, expected)
 
