@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.ids import id_in
 from bot.records import Character
-from bot.storage.database import Connection, Database
+from bot.storage.database import Connection, Database, fetch_first
 from bot.storage.removal import Removed, remove_characters
 
 __all__ = ["CharacterRepository", "find_or_create_fork"]
@@ -112,12 +112,12 @@ async def find_or_create_fork(
     the job that needs the fork, so a refused request can never take away a fork that an
     accepted one uses.
     """
-    async with conn.execute(
+    row = await fetch_first(
+        conn,
         "SELECT id FROM characters WHERE guild_id = ? AND owner_id = ?"
         " AND forked_from_id = ? ORDER BY id LIMIT 1",
         (source.guild_id, owner_id, source.id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row is not None:
         return int(row[0]), False
     cursor = await conn.execute(

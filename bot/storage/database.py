@@ -71,6 +71,13 @@ class Connection(Protocol):
     async def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 
 
+async def fetch_first(conn: Connection, sql: str, params: Any = ()) -> Row | None:
+    """The first row a statement returns inside a transaction, or None, in one trip."""
+    for row in await conn.execute_fetchall(sql, params):
+        return row
+    return None
+
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")

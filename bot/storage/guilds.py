@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bot.records import GuildConfig
-from bot.storage.database import Database
+from bot.storage.database import Database, fetch_first
 
 __all__ = ["GuildRepository"]
 
@@ -92,10 +92,9 @@ class GuildRepository:
     ) -> list[int]:
         # Read and write in one transaction, so two admins adding channels lose neither.
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT allowed_channels FROM guild_config WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_first(
+                conn, "SELECT allowed_channels FROM guild_config WHERE guild_id = ?", (guild_id,)
+            )
             channels = [int(c) for c in json.loads(row[0])] if row else []
             if add is not None and add not in channels:
                 channels.append(add)

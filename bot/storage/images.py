@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bot.records import StoredImage
-from bot.storage.database import Database
+from bot.storage.database import Database, fetch_first
 
 __all__ = ["ImageRepository", "NewImage"]
 
@@ -51,12 +51,12 @@ class ImageRepository:
         # the character drawn) must stay together and read best in that order.
         now = time.time()
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            row = await fetch_first(
+                conn,
                 "SELECT jobs.state, characters.id FROM jobs"
                 " LEFT JOIN characters ON characters.id = ? WHERE jobs.id = ?",
                 (character_id, job_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None or row[0] not in ("queued", "running") or row[1] is None:
                 return None
             ids: list[int] = []
@@ -143,10 +143,9 @@ class ImageRepository:
                     "UPDATE images SET favorite_count = favorite_count + ? WHERE id = ?",
                     (1 if favorite else -1, image_id),
                 )
-            async with conn.execute(
-                "SELECT favorite_count FROM images WHERE id = ?", (image_id,)
-            ) as count_cursor:
-                row = await count_cursor.fetchone()
+            row = await fetch_first(
+                conn, "SELECT favorite_count FROM images WHERE id = ?", (image_id,)
+            )
             return None if row is None else int(row[0])
 
     async def is_favorite(self, image_id: int, user_id: int) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import Character
-from bot.storage.database import Connection, Database
+from bot.storage.database import Connection, Database, fetch_first
 
 __all__ = ["SceneMember", "SceneRepository", "detach_from_scenes"]
 
@@ -47,8 +47,7 @@ class SceneRepository:
                 " VALUES (?, ?, ?, ?)",
                 (guild_id, maker_id, job_id, time.time()),
             )
-            async with conn.execute("SELECT id FROM scenes WHERE job_id = ?", (job_id,)) as cur:
-                row = await cur.fetchone()
+            row = await fetch_first(conn, "SELECT id FROM scenes WHERE job_id = ?", (job_id,))
             assert row is not None
             scene_id = int(row[0])
             await conn.execute("DELETE FROM scene_characters WHERE scene_id = ?", (scene_id,))
