@@ -226,6 +226,17 @@ class JobReply:
             self._webhook(), content=content, resolving=resolving, placeholder=True
         )
 
+    async def direct(self, content: str) -> bool:
+        """Tell the member in a direct message: private once the token is dead. False if
+        their DMs are closed to the bot or Discord refuses."""
+        try:
+            dm = await self._client.create_dm(discord.Object(id=self._job.user_id))
+            await dm.send(content=content, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.info("Job %s: no direct message to the member (%s)", self._job.id, exc.status)
+            return False
+        return True
+
     def channel(self) -> discord.abc.Messageable:
         """The job's channel, for answers once the token is dead."""
         job = self._job

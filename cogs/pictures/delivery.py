@@ -299,15 +299,28 @@ class DiscordDelivery:
                 return
             log.info("Job %s: private refusal notice failed; editing instead", job.id)
         edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
-        if edited is None and not isinstance(error, ContentRefused):
-            try:
-                await answer.post(
-                    self._t(job, "delivery.failed_late", user=f"<@{job.user_id}>", reason=text)
-                )
-            except discord.NotFound:  # the channel was deleted: nobody left to tell
-                log.warning(
-                    "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
-                )
+        if edited is None:  # the token is dead: the channel hears it, the notice is tidied
+            await self._failed_late(job, answer, error, text)
+
+    async def _failed_late(self, job: Job, answer: JobReply, error: BotError, text: str) -> None:
+        user = f"<@{job.user_id}>"
+        if isinstance(error, ContentRefused):
+            # A refusal's reason stays private (a scene's also names whose consent went):
+            # it goes by direct message, and the channel hears only that nothing was drawn.
+            told = await answer.direct(text)
+            notice = self._t(
+                job, "delivery.refused_late" if told else "delivery.refused_late_no_dm", user=user
+            )
+        else:
+            notice = self._t(job, "delivery.failed_late", user=user, reason=text)
+        try:
+            await answer.post(notice)
+        except discord.NotFound:  # the channel was deleted: nobody left to tell
+            log.warning(
+                "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
+            )
+            return
+        await self._tidy_stale_notice(job, answer.channel())
 
     async def job_delayed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
