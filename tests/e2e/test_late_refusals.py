@@ -1,9 +1,12 @@
-"""A refusal that comes after the interaction's 15 minutes still reaches its member, and
-its reason still stays private: by direct message, with a notice in the channel that names
-no reason (every answer arrives; refusals are never explained in public)."""
+"""An answer that comes after the interaction's 15 minutes still reaches its member (every
+answer arrives): in the channel, naming them without a ping, with their stale "Drawing…"
+notice tidied away. A refusal's reason still stays private: it goes by direct message, and
+the channel notice names no reason."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,22 @@ from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
 
 
-async def _late_notice(fake: FakeDiscord, guild: Guild, member: Member, notice: Message) -> Message:
-    """The bot's channel post that names ``member``, other than their own stale notice."""
+async def _answered_late(
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    member: Member,
+    description: str,
+    fail: Callable[[], None],
+) -> Message:
+    """``member`` asks for a character, the token dies while it is drawn, then ``fail``
+    makes the drawing fail: the bot's late channel notice, once the stale one is gone."""
+    fake_openai.hold()
+    h = await member.slash("character create", name="Rin", description=description)
+    notice = await h.wait_original(drawing, timeout=10)
+    fake_discord.clock.advance(15 * 60)  # the token dies while the job waits for the API
+    fail()
+    fake_openai.release()
 
     def posted(f: FakeDiscord) -> Message | None:
         return next(
@@ -29,9 +46,22 @@ async def _late_notice(fake: FakeDiscord, guild: Guild, member: Member, notice: 
             None,
         )
 
-    found = await fake.wait_for(posted, timeout=20, what="the late channel notice")
+    found = await fake_discord.wait_for(posted, timeout=20, what="the late channel notice")
     assert isinstance(found, Message)
+    # It names the member without pinging anyone.
+    assert found.allowed_mentions is not None and not found.allowed_mentions.get("parse")
+    # One answer in the channel, not a notice stuck on "Drawing…".
+    await fake_discord.wait_for(
+        lambda f: f.message(notice.id).deleted, timeout=10, what="the stale notice gone"
+    )
     return found
+
+
+def _refunded(data_dir: Path) -> bool:
+    """The one job failed and is not charged against the member's quota."""
+    return db_value(data_dir, "SELECT state FROM jobs") == "failed" and not db_value(
+        data_dir, "SELECT charged FROM jobs"
+    )
 
 
 @pytest.mark.parametrize("dms_open", [True, False], ids=["dms-open", "dms-closed"])
@@ -46,17 +76,10 @@ async def test_a_refusal_after_the_token_died_reaches_the_member_privately(
     await start_bot(partial_images=0)
     alice = guild.add_member("alice")
     alice.dms_open = dms_open
-    fake_openai.hold()
-    h = await alice.slash("character create", name="Rin", description="a fox spirit")
-    notice = await h.wait_original(drawing, timeout=10)
-    fake_discord.clock.advance(15 * 60)  # the token dies while the job waits for the API
-    fake_openai.block_text("fox spirit")  # the image model refuses it: a settled failure
-    fake_openai.release()
-
-    posted = await _late_notice(fake_discord, guild, alice, notice)
-    # It names the member without pinging anyone, and never the reason.
-    assert posted.allowed_mentions is not None and not posted.allowed_mentions.get("parse")
-    assert "content filter" not in (posted.content or "")
+    # The image model refuses it: a settled failure, explained privately.
+    block = functools.partial(fake_openai.block_text, "fox spirit")
+    posted = await _answered_late(fake_discord, fake_openai, guild, alice, "a fox spirit", block)
+    assert "content filter" not in (posted.content or "")  # never the reason in public
     assert "not charged" in (posted.content or "")
     dm = fake_discord.dm_channel(alice)
     dms = fake_discord.bot_messages(dm) if dm is not None else []
@@ -65,16 +88,10 @@ async def test_a_refusal_after_the_token_died_reaches_the_member_privately(
         assert len(dms) == 1 and "content filter" in (dms[0].content or "")
     else:
         assert "closed" in (posted.content or "") and not dms
-    # The stale "Drawing…" notice is tidied: one answer in the channel, not a stuck one.
-    await fake_discord.wait_for(
-        lambda f: f.message(notice.id).deleted, timeout=10, what="the stale notice gone"
-    )
-    # Refunded: the failed job is not charged against the member's quota.
-    assert db_value(data_dir, "SELECT state FROM jobs") == "failed"
-    assert db_value(data_dir, "SELECT charged FROM jobs") == 0
+    assert _refunded(data_dir)
 
 
-async def test_a_failure_after_the_token_died_is_posted_and_the_notice_tidied(
+async def test_a_failure_after_the_token_died_is_posted_with_its_reason(
     start_bot: StartBot,
     fake_discord: FakeDiscord,
     fake_openai: FakeOpenAI,
@@ -84,18 +101,8 @@ async def test_a_failure_after_the_token_died_is_posted_and_the_notice_tidied(
     """Any other failure is no secret: the channel hears it with its reason."""
     await start_bot(partial_images=0, max_attempts=1)
     alice = guild.add_member("alice")
-    fake_openai.hold()
-    h = await alice.slash("character create", name="Aiko", description="silver hair")
-    notice = await h.wait_original(drawing, timeout=10)
-    fake_discord.clock.advance(15 * 60)
-    fake_openai.inject("server_error")  # its only attempt fails: the job ends failed
-    fake_openai.release()
-
-    posted = await _late_notice(fake_discord, guild, alice, notice)
+    # Its only attempt fails: the job ends failed.
+    fault = functools.partial(fake_openai.inject, "server_error")
+    posted = await _answered_late(fake_discord, fake_openai, guild, alice, "silver hair", fault)
     assert "could not be made" in (posted.content or "")
-    assert posted.allowed_mentions is not None and not posted.allowed_mentions.get("parse")
-    await fake_discord.wait_for(
-        lambda f: f.message(notice.id).deleted, timeout=10, what="the stale notice gone"
-    )
-    assert db_value(data_dir, "SELECT state FROM jobs") == "failed"
-    assert db_value(data_dir, "SELECT charged FROM jobs") == 0
+    assert _refunded(data_dir)
