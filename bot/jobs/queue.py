@@ -315,14 +315,16 @@ class JobQueue:
         # member and /queue see the truth and a cancel still works.
         await self._limiter.take(queued.image_count)
         try:
-            await self._storage.jobs.mark_running(job_id)
+            claimed = await self._storage.jobs.mark_running(job_id)
         except STORAGE_ERRORS as exc:
             log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
             self._wait_for_storage(queued)
             return
+        if not claimed:
+            return  # cancelled while waiting for the budget (or already claimed)
         job = await self._storage.jobs.get(job_id)
         if job is None or job.state != JobState.RUNNING:
-            return  # cancelled while waiting for the budget
+            return  # cancelled between the claim and this read
         try:
             # Telling the member is a Discord round trip: it must not delay the API call.
             self._in_background(

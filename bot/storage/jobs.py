@@ -133,12 +133,16 @@ class JobRepository:
         """At start-up: jobs a previous process left running go back in the queue."""
         return await self._db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'")
 
-    async def mark_running(self, job_id: int) -> None:
-        await self._db.execute(
+    async def mark_running(self, job_id: int) -> bool:
+        """Claim a queued job for drawing: True for the one caller that moved it from queued
+        to running; False if it was cancelled, failed or already claimed (a second worker
+        or process trying the same job must not draw, and pay for, it again)."""
+        changed = await self._db.execute(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"
             " WHERE id = ? AND state = 'queued'",
             (time.time(), job_id),
         )
+        return changed == 1
 
     async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
         await self._db.execute(

@@ -107,6 +107,42 @@ async def test_two_processes_accept_exactly_the_daily_quota(
     assert sum(isinstance(r, QuotaExhausted) for r in results) == 15
 
 
+@settings(max_examples=8, deadline=None)
+@given(claims=st.lists(st.integers(min_value=0, max_value=5), min_size=2, max_size=24))
+def test_two_processes_claiming_at_once_draw_each_job_once(
+    postgres_server: PostgresServer, claims: list[int]
+) -> None:
+    """Invariant: whatever two processes try to claim, in whatever interleaving, each queued
+    job is claimed (and so drawn and paid for) by exactly one claim, once."""
+
+    async def scenario() -> None:
+        url = await postgres_server.fresh_database()
+        first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
+        await first.open()
+        await second.open()
+        try:
+            jobs = [
+                await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(6)
+            ]
+            won = await asyncio.gather(
+                *(
+                    (first if i % 2 else second).jobs.mark_running(jobs[pick])
+                    for i, pick in enumerate(claims)
+                )
+            )
+            for job_id in {jobs[pick] for pick in claims}:
+                tries = [w for w, pick in zip(won, claims, strict=True) if jobs[pick] == job_id]
+                assert tries.count(True) == 1, (job_id, tries)
+                job = await second.jobs.get(job_id)
+                assert job is not None and job.attempts == 1
+        finally:
+            await first.close()
+            await second.close()
+            await postgres_server.drop(url)
+
+    asyncio.run(scenario())
+
+
 async def test_an_unreachable_server_raises_a_storage_error(
     postgres_server: PostgresServer,
 ) -> None:
