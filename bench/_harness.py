@@ -258,7 +258,10 @@ class BenchEnv:
     log_path: Path | None = None
     _members: list[Member] = field(default_factory=list)
 
-    def environment(self, **overrides: str) -> dict[str, str]:
+    def environment(self, **overrides: str | None) -> dict[str, str]:
+        """The bot's settings: the fakes, this env's data and the generous defaults, then
+        ``overrides`` (a None removes a setting, e.g. ``dev_guild_id=None`` for global
+        commands)."""
         env = {
             "DISCORD_TOKEN": self.discord.bot_token,
             "OPENAI_API_KEY": self.openai.api_key,
@@ -270,10 +273,14 @@ class BenchEnv:
             "SHUTDOWN_GRACE_SECONDS": "2",
             **GENEROUS,
         }
-        env.update({key.upper(): str(value) for key, value in overrides.items()})
+        for key, value in overrides.items():
+            if value is None:
+                env.pop(key.upper(), None)
+            else:
+                env[key.upper()] = str(value)
         return env
 
-    async def start_bot(self, *, wait_ready: bool = True, **overrides: str) -> BotProcess:
+    async def start_bot(self, *, wait_ready: bool = True, **overrides: str | None) -> BotProcess:
         if self.bot is not None:
             raise RuntimeError("the bot is already running")
         bot = BotProcess(self.environment(**overrides), self.workdir / "cwd")

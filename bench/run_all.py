@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ack_latency
 import gallery
+import many_servers
 import memory
 import overhead
 import rate_limit
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Result]]]] = {
     "sidebyside": lambda: sidebyside.main(latency=2.0, sequential=10, concurrent=20),
     "rate_limit": lambda: rate_limit.main(budget=30, minutes=2, latency=2.0),
     "memory": lambda: memory.main(jobs=1000, images=10_000),
+    "many_servers": lambda: many_servers.main(servers=10_000),
     "gallery": lambda: gallery.main(images=100_000, repeat=5),
     "restart": lambda: restart.main(jobs=1000, restarts=3),
     "uploads": lambda: uploads.main(members=10),
