@@ -4,6 +4,7 @@ processes (two storages on one database), and storage faults the queue knows how
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -38,17 +39,25 @@ def test_inserts_return_the_new_id_and_or_ignore_becomes_on_conflict() -> None:
     assert translate("INSERT INTO images (a) VALUES (?)", want_id=False).endswith("($1)")
 
 
-@pytest.fixture
-async def two_processes(postgres_server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
-    """Two storages on one database, each with its own pool: two bot processes."""
-    url = await postgres_server.fresh_database()
+@contextlib.asynccontextmanager
+async def _two_storages(server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
+    """Two storages on one fresh database, each with its own pool: two bot processes."""
+    url = await server.fresh_database()
     first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
     await first.open()
     await second.open()
-    yield first, second
-    await first.close()
-    await second.close()
-    await postgres_server.drop(url)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+        await server.drop(url)
+
+
+@pytest.fixture
+async def two_processes(postgres_server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
+    async with _two_storages(postgres_server) as both:
+        yield both
 
 
 @settings(max_examples=8, deadline=None)
@@ -65,11 +74,7 @@ def test_two_processes_reserving_at_once_never_overspend_the_budget(
     daily budget, and every reservation that fits in what is left is accepted."""
 
     async def scenario() -> None:
-        url = await postgres_server.fresh_database()
-        first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
-        await first.open()
-        await second.open()
-        try:
+        async with _two_storages(postgres_server) as (first, second):
             limits = roomy_limits(server_daily_usd=budget)
             results = await asyncio.gather(
                 *(
@@ -86,10 +91,6 @@ def test_two_processes_reserving_at_once_never_overspend_the_budget(
             # Nothing smaller than what is left was refused.
             refused = [e for e, r in zip(estimates, results, strict=True) if not isinstance(r, int)]
             assert all(e > budget - reserved + 1e-9 for e in refused)
-        finally:
-            await first.close()
-            await second.close()
-            await postgres_server.drop(url)
 
     asyncio.run(scenario())
 
@@ -116,11 +117,7 @@ def test_two_processes_claiming_at_once_draw_each_job_once(
     job is claimed (and so drawn and paid for) by exactly one claim, once."""
 
     async def scenario() -> None:
-        url = await postgres_server.fresh_database()
-        first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
-        await first.open()
-        await second.open()
-        try:
+        async with _two_storages(postgres_server) as (first, second):
             jobs = [
                 await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(6)
             ]
@@ -135,10 +132,6 @@ def test_two_processes_claiming_at_once_draw_each_job_once(
                 assert tries.count(True) == 1, (job_id, tries)
                 job = await second.jobs.get(job_id)
                 assert job is not None and job.attempts == 1
-        finally:
-            await first.close()
-            await second.close()
-            await postgres_server.drop(url)
 
     asyncio.run(scenario())
 
