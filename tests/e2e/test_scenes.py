@@ -288,6 +288,45 @@ async def test_a_character_made_private_while_the_scene_waits_is_not_sent(
     assert len(fake_openai.requests_for("edits")) == 1
 
 
+async def test_a_scene_withdrawn_after_its_token_died_is_explained_by_direct_message(
+    start_bot: StartBot,
+    fake_discord: FakeDiscord,
+    fake_openai: FakeOpenAI,
+    guild: Guild,
+    data_dir: Path,
+) -> None:
+    """Every answer arrives: a scene that waited past the interaction's 15 minutes and then
+    lost a character still tells its maker why, privately (the reason names another
+    member's choice), and the channel only that nothing was drawn or charged."""
+    await start_bot(max_concurrent_jobs="1", partial_images="0")
+    (alice, bob, _), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    fake_openai.hold()
+    await alice.slash("character create", name="Busy", description="a placeholder")
+    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    two = await scene(alice, aiko, ren, setting="a duel")
+    queued = await two.wait_original(lambda m: "Queued" in (m.content or ""), timeout=10)
+    hidden = await bob.slash("character private", character=str(ren), hidden=True)
+    await hidden.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    fake_discord.clock.advance(15 * 60)  # the scene's token dies while it waits
+    fake_openai.release()  # the busy picture is posted late, then the scene's turn comes
+
+    expected = say("delivery.refused_late", user=f"<@{alice.id}>")
+    notice = await fake_discord.wait_for_message(
+        lambda m: m.by_bot and m.content == expected, channel=guild.default_channel, timeout=20
+    )
+    assert notice.allowed_mentions is not None and not notice.allowed_mentions.get("parse")
+    dm = fake_discord.dm_channel(alice)
+    assert dm is not None
+    assert any(
+        say("scene.error.withdrawn") in (m.content or "") for m in fake_discord.bot_messages(dm)
+    )
+    assert scene_jobs(data_dir)[-1] == ("failed", 0)
+    assert len(fake_openai.requests_for("edits")) == 0  # nothing was sent, nothing paid
+    await fake_discord.wait_for(
+        lambda f: f.message(queued.id).deleted, timeout=10, what="the stale notice gone"
+    )
+
+
 # --------------------------------------------------------------------------- listings
 
 
