@@ -32,11 +32,12 @@ from bot.storage.database import STORAGE_ERRORS, Database, SqliteDatabase
 from bot.storage.gallery import GalleryRepository
 from bot.storage.guilds import GuildRepository
 from bot.storage.images import ImageRepository, NewImage
-from bot.storage.jobs import USD_ROUNDING, JobRepository, Limits, NewJob
+from bot.storage.jobs import JobRepository, NewJob
 from bot.storage.meta import MetaRepository
 from bot.storage.operations import OperationsRepository
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.quotas import QuotaRepository
+from bot.storage.room import USD_ROUNDING, Limits
 from bot.storage.scenes import SceneRepository
 
 __all__ = [

@@ -11,9 +11,9 @@ from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Connection, Database
-from bot.storage.room import USD_ROUNDING, Limits, refuse_unless_room, room_query
+from bot.storage.room import Limits, refuse_unless_room, room_query
 
-__all__ = ["USD_ROUNDING", "JobRepository", "Limits", "NewJob"]
+__all__ = ["JobRepository", "NewJob"]
 
 
 @dataclass(frozen=True, slots=True)
