@@ -19,7 +19,7 @@ in the workspace that supplied the snapshots); nothing else is skipped.
 Every check runs on two validators of the same schema (:class:`SchemaCheck`): ``jsonschema-rs``
 (compiled, Rust) says whether the instance is valid, in microseconds; only when it is not does
 ``jsonschema`` (pure Python) list what is wrong, with the messages and JSON paths the
-allowances match. A message with buttons took the Python validator 5 to 25 ms to pass (its
+allowances match. A message with buttons took the Python validator 5 to 85 ms to pass (its
 ``oneOf`` over every component kind), which the fake Discord spent on every post: time the
 benchmarks counted as the bot's and the whole suite paid.
 """
