@@ -352,6 +352,8 @@ class DiscordDelivery:
                 )
             except discord.HTTPException as exc:  # the same missing permission, most likely
                 log.warning("Job %s: nowhere to tell the member (%s)", job.id, exc.status)
+            else:
+                await self._tidy_stale_notice(job, answer.channel())
         self._locks.pop(job.id, None)
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None:

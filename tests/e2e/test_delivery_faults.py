@@ -138,7 +138,8 @@ async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
 ) -> None:
     await start_bot(partial_images=0)
     alice = world.guild.add_member("alice")
-    await start_drawing(world.openai, alice)
+    h = await start_drawing(world.openai, alice)
+    stale = await h.wait_original(drawing, timeout=10)
     world.discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
     world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=ATTACH_FILES)
     world.openai.release()
@@ -147,3 +148,7 @@ async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
     )
     assert f"<@{alice.id}>" in notice.content and not notice.pinged_user_ids
     assert delivered(world.data_dir) == [1]
+    # The channel shows what happened once, not also a notice stuck on "Drawing…".
+    await world.discord.wait_for(
+        lambda f: f.message(stale.id).deleted, timeout=10, what="the stale notice gone"
+    )
