@@ -63,6 +63,9 @@ class CharacterBot(ServicedBot):
             http_trace=services.cockpit.metrics.discord_trace(),
             # None: as many shards as Discord recommends (GET /gateway/bot).
             shard_count=services.settings.shard_count,
+            # None (discord.py's default, though typed list[int]): all of them. Else this
+            # process's share; other processes run the rest (issue 25).
+            shard_ids=services.settings.shard_ids,  # type: ignore[arg-type]
         )
         self.services = services
         self._force_sync = force_sync
@@ -134,17 +137,26 @@ class CharacterBot(ServicedBot):
 
     async def on_ready(self) -> None:
         # Jobs of servers that removed the bot while it was away are refunded, not run.
-        await self.services.queue.keep_only_guilds({guild.id for guild in self.guilds})
+        await self.services.queue.servers.keep_only(
+            {guild.id for guild in self.guilds}, served=self._serves
+        )
         if self._announced_ready:
             return
         self._announced_ready = True
         log.info("Logged in as %s; serving %d guilds", self.user, len(self.guilds))
 
+    def _serves(self, guild_id: int) -> bool:
+        """Whether this process's shards carry ``guild_id`` (Discord's sharding formula):
+        only those servers' absence from READY says the bot left them."""
+        if self.shard_ids is None or self.shard_count is None:
+            return True
+        return (guild_id >> 22) % self.shard_count in self.shard_ids
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.services.queue.leave_guild(guild.id)
+        await self.services.queue.servers.leave(guild.id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        self.services.queue.join_guild(guild.id)
+        self.services.queue.servers.join(guild.id)
 
     async def close(self) -> None:
         log.info("Shutting down")

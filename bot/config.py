@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.images.models import ModelPrice
@@ -32,6 +32,10 @@ _HINTS: dict[str, str] = {
     "DATA_DIR": "point DATA_DIR at a folder the bot may write to",
     "DATABASE_URL": (
         "set DATABASE_URL=postgresql://user:password@host:5432/dbname, or unset it for SQLite"
+    ),
+    "SHARD_IDS": (
+        "list the shards this process runs, e.g. SHARD_IDS=0,1, each below SHARD_COUNT (which"
+        " must be set with it); several processes need DATABASE_URL=postgresql://…"
     ),
 }
 
@@ -78,6 +82,17 @@ class Settings(BaseSettings):
     # Shards this process runs, numbered 0..N-1 (Discord requires sharding past 2,500
     # servers). Unset: as many as Discord recommends for the bot (GET /gateway/bot).
     shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    # Several processes, each running some of SHARD_COUNT's shards against one PostgreSQL
+    # database (e.g. SHARD_IDS=0,1 here and 2,3 there). Unset: this process runs them all.
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+
+    # --- Several processes sharing one queue (PostgreSQL) ----------------------------------
+    # A running job is held by its process this long after the process last said it lives
+    # (every quarter of it); then another process takes the job over and finishes it.
+    job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # How often a process looks for jobs that other processes took in (PostgreSQL only: one
+    # SQLite database has one process, which knows every job it queued).
+    queue_poll_seconds: float = Field(default=2.0, ge=0.1, le=600)
 
     # --- Operating it --------------------------------------------------------------------
     # Prometheus metrics: off unless a port is set; served on loopback unless told otherwise.
@@ -135,6 +150,30 @@ class Settings(BaseSettings):
             raise ValueError("must start with postgresql:// (or be unset for SQLite)")
         return value
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(" ", ",").split(",")]
+            return [int(part) for part in parts if part] or None
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_in_range(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")  # validated first: declared before
+        if count is None:
+            raise ValueError("needs SHARD_COUNT, how many shards all processes run together")
+        if any(not 0 <= i < count for i in value) or len(set(value)) != len(value):
+            raise ValueError(f"must be distinct shard numbers from 0 to {count - 1}")
+        if info.data.get("database_url") is None:
+            # The other shards' processes must share this one's queue: one SQLite file
+            # belongs to one process.
+            raise ValueError("needs DATABASE_URL: processes share one PostgreSQL database")
+        return value
+
     @field_validator("price_table", mode="before")
     @classmethod
     def _parse_price_table(cls, value: object) -> object:
@@ -162,8 +201,24 @@ class Settings(BaseSettings):
         return self.data_dir / "images"
 
     @property
+    def shares_queue(self) -> bool:
+        """Whether other processes may share this one's database, queue and DATA_DIR: this
+        process runs only some of the shards (which needs PostgreSQL)."""
+        return self.shard_ids is not None
+
+    @property
+    def worker_name(self) -> str:
+        """This process's name among those sharing the database: its shards', so a restart
+        of the same process takes back at once the jobs its previous run held."""
+        if self.shard_ids is None:
+            return "main"
+        return "shards-" + "-".join(str(i) for i in sorted(self.shard_ids))
+
+    @property
     def heartbeat_path(self) -> Path:
-        return self.data_dir / "heartbeat.json"
+        # One heartbeat per process: several may share DATA_DIR (a shared volume).
+        name = "heartbeat" if self.shard_ids is None else f"heartbeat-{self.worker_name}"
+        return self.data_dir / f"{name}.json"
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them wherever they might appear."""

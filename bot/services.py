@@ -63,19 +63,16 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        storage = Storage(settings.database_path, settings.database_url)
-        client = AsyncOpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_seconds,
-            # Retries belong to one place, the queue (fair backoff, counted attempts): a client
-            # retry of a timed-out request could pay for the same pictures twice.
-            max_retries=0,
+        storage = Storage(
+            settings.database_path,
+            settings.database_url,
+            worker=settings.worker_name,  # this process, among those sharing the database
+            lease_seconds=settings.job_lease_seconds,
         )
         metrics = Metrics()
         # The OpenAI wrapper with a stopwatch: latency and errors for /status and metrics.
         images = WatchedImageService(
-            client,
+            _openai_client(settings),
             moderation_model=settings.moderation_model,
             partial_images=settings.partial_images,
             metrics=metrics,
@@ -128,3 +125,14 @@ class Services:
     async def close(self) -> None:
         await self.images.close()
         await self.storage.close()
+
+
+def _openai_client(settings: Settings) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_seconds,
+        # Retries belong to one place, the queue (fair backoff, counted attempts): a client
+        # retry of a timed-out request could pay for the same pictures twice.
+        max_retries=0,
+    )

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +70,16 @@ class ImageStore:
             except (OSError, ValueError):
                 continue
 
-    def clean_temporary(self) -> int:
-        """At start: remove temp files a crash (or a full disk) left; return how many."""
+    def clean_temporary(self, older_than: float = 0.0) -> int:
+        """At start: remove temp files a crash (or a full disk) left; return how many.
+        With ``older_than`` (seconds), only those: another process sharing the folder may
+        be writing a younger one right now."""
         removed = 0
+        cutoff = time.time() - older_than
         for temp in self.root.rglob(".*.tmp"):
             try:
+                if older_than and temp.stat().st_mtime > cutoff:
+                    continue
                 temp.unlink()
                 removed += 1
             except OSError:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError, DeliveryFailed
@@ -81,10 +81,15 @@ class JobPoster:
                 await asyncio.wait_for(quiet, THUMBNAILS_WAIT_SECONDS)
         await self.thumbnails.make_after_post(job.guild_id, images)
 
-    async def record_kept_answers(self) -> None:
-        """Pictures a previous run was paid for but never recorded: record them, don't redraw."""
+    async def record_kept_answers(self, held: Collection[int], *, tidy: bool) -> list[int]:
+        """Pictures paid for before a process stopped, of jobs this process now ``held``:
+        record them rather than redraw them; return the jobs recorded. With ``tidy`` (at
+        start) also drop the notes of jobs that will never be recorded."""
         notes = await asyncio.to_thread(self._store.kept_answers)
+        recorded: list[int] = []
         for job_id, note in sorted(notes.items()):
+            if job_id not in held and not tidy:
+                continue
             saved = [NewImage(**image) for image in note.get("images", [])]
             job = await self._storage.jobs.get(job_id)
             character = await self._storage.characters.get(job.character_id or 0) if job else None
@@ -94,11 +99,15 @@ class JobPoster:
                     await asyncio.to_thread(self._store.delete, paths)
                 self._store.forget_answer(job_id)
                 continue
+            if job_id not in held:
+                continue  # a live process holds it: its answer is that process's to record
             try:
                 await self._runner.record(job, character, note["record"], saved)
             except BotError:
                 continue  # its character is gone; record() removed the files
+            recorded.append(job_id)
             log.info("Job %s: recorded the pictures a previous run kept (not paid twice)", job_id)
+        return recorded
 
     async def deliver(self, job: Job, character: Character, images: list[StoredImage]) -> None:
         """Post the pictures, trying again with backoff while Discord has trouble.

@@ -1,12 +1,10 @@
-"""The job queue: persisted in SQLite, fair per guild and member, limited, restart-safe.
+"""The job queue: persisted in the database, fair per guild and member, restart-safe.
 
 Every request is a job row before the member hears it is queued. A dispatcher takes jobs in
-fair order whenever the limiter has room; a restart re-queues whatever was running; failures
-are retried with backoff when worth it, and refunded (by state) when not.
-
-The queue dispatches; its parts live beside it: places and estimates (places.py), previews
-(previews.py), failed drawings (failures.py), storage faults (storage_faults.py) and posting
-the pictures (posting.py).
+fair order whenever the limiter has room; failures are retried with backoff when worth it,
+and refunded (by state) when not. Its parts live beside it: places and estimates, previews,
+failed drawings, storage faults, posting, the servers the bot is in (servers.py), and what
+a restart or another process's death hands over (leases.py).
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from bot.config import Settings
 from bot.errors import BotError, ContentRefused
 from bot.images.store import ImageStore
 from bot.jobs.failures import DrawingFailures
+from bot.jobs.leases import Takeover
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import JobObserver
 from bot.jobs.places import QueuePlaces
@@ -31,6 +30,7 @@ from bot.jobs.posting import JobPoster
 from bot.jobs.previews import PreviewRelay
 from bot.jobs.runner import Answer, JobRunner
 from bot.jobs.scheduler import FairScheduler
+from bot.jobs.servers import ServerPresence
 from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
 from bot.records import Character, Job, JobState, Submitted
@@ -40,6 +40,10 @@ from bot.thumbnails import ThumbnailCache
 __all__ = ["JobQueue", "Submitted"]
 
 log = logging.getLogger(__name__)
+
+# With other processes sharing DATA_DIR, a temp file younger than this may be one of theirs
+# being written: only older ones are a crash's leftovers (a picture is written in seconds).
+STALE_TEMP_SECONDS = 600.0
 
 
 class JobQueue:
@@ -64,14 +68,13 @@ class JobQueue:
         self._stopping = False
         self._background: set[asyncio.Task[None]] = set()
         self._reconciler: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self.observer: JobObserver | None = None
         # Set by the composition root: raises the member's budget message when a waiting
         # job no longer fits the server's dollar budget (bot.quotas.QuotaService).
         self.budget_check: Callable[[Job, float], Awaitable[None]] | None = None
-        # Servers the bot was removed from: nothing more is sent to OpenAI for them.
-        self._departed: set[int] = set()
-        # Nothing is dispatched before the bot knows which servers it is still in.
-        self._guilds_known = asyncio.Event()
+        # The servers the bot is still in: only their jobs are sent to OpenAI.
+        self.servers = ServerPresence(storage, self.cancel)
         # The parts the queue hands work to, each in its own module.
         self.places = QueuePlaces(self._scheduler, storage, limiter, self._notify)
         self.faults = StorageFaults(
@@ -87,7 +90,7 @@ class JobQueue:
             fail=self._fail,
             schedule=self._schedule,
             back_in_line=self._back_in_line,
-            departed=lambda guild_id: guild_id in self._departed,
+            departed=self.servers.has_left,
         )
         self._poster = JobPoster(
             storage,
@@ -99,29 +102,44 @@ class JobQueue:
             observer=lambda: self.observer,
             stopping=lambda: self._stopping,
         )
+        self._takeover = Takeover(
+            storage,
+            settings,
+            self._poster,
+            schedule=self._line_up,
+            scheduled=self._scheduler.order,
+            unschedule=self._unschedule,
+            running=lambda: self._running,
+            redeliver=self._redeliver,
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Recover from the last run, then start dispatching."""
-        stale = await asyncio.to_thread(self._store.clean_temporary)
+        # Another process sharing the folder may be writing a young temp file right now.
+        young = STALE_TEMP_SECONDS if self._settings.shares_queue else 0.0
+        stale = await asyncio.to_thread(self._store.clean_temporary, young)
         if stale:
             log.info("Removed %d half-written files a previous run left", stale)
-        await self._poster.record_kept_answers()
-        requeued = await self._storage.jobs.requeue_running()
-        pending = await self._storage.jobs.pending()
+        requeued = await self._takeover.at_start()
+        pending = await self._storage.jobs.queued()
         for job in pending:
             self._schedule(job)
         await self.places.load_durations()
         if pending:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
-        for job in await self._storage.jobs.undelivered():
+        for job in await self._takeover.undelivered_at_start():
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
-            self._in_background(self._poster.redeliver(job), f"redeliver-{job.id}")
+            self._redeliver(job)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
         self._reconciler = asyncio.create_task(
             self.faults.reconcile_forever(), name="job-reconciler"
         )
+        self._keeper = asyncio.create_task(self._takeover.keep_forever(), name="job-leases")
+
+    def _redeliver(self, job: Job) -> None:
+        self._in_background(self._poster.redeliver(job), f"redeliver-{job.id}")
 
     async def stop(self, grace: float) -> None:
         """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
@@ -129,8 +147,9 @@ class JobQueue:
         self._wake.set()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
-        if self._reconciler is not None:
-            self._reconciler.cancel()
+        for task in (self._reconciler, self._keeper):
+            if task is not None:
+                task.cancel()
         running = list(self._running.values())
         if running:
             log.info("Waiting up to %.0f s for %d running jobs", grace, len(running))
@@ -180,7 +199,7 @@ class JobQueue:
     def _starts_at_once(self, job: Job) -> bool:
         """Whether the dispatcher starts ``job`` (first in line) without waiting."""
         free = len(self._running) < self._limiter.concurrency and not self._stopping
-        ready = self._guilds_known.is_set() and job.id not in self._not_before
+        ready = self.servers.known.is_set() and job.id not in self._not_before
         return free and ready and self._limiter.has_room_now(job.image_count)
 
     def share_thumbnails(self, thumbnails: ThumbnailCache) -> None:
@@ -206,8 +225,7 @@ class JobQueue:
         if not await self._storage.jobs.cancel(job_id):
             return False
         await self._storage.jobs.forget_token(job_id)
-        self._scheduler.remove(job_id)
-        self._not_before.pop(job_id, None)
+        self._unschedule(job_id)
         await self._ended(job_id)
         self._in_background(self.places.tell_moved(), f"positions-cancel-{job_id}")
         return True
@@ -221,37 +239,18 @@ class JobQueue:
         if job is not None and job.state == JobState.CANCELLED:
             await self._notify(lambda observer: observer.job_cancelled(job))
 
-    # --- servers joining and leaving ----------------------------------------------------------
-
-    async def leave_guild(self, guild_id: int) -> int:
-        """The bot was removed from a server: cancel (refund) its waiting jobs at once.
-
-        Running jobs finish (their request is already paid for) but are not retried; nothing
-        more is sent to OpenAI for this server. Its characters and pictures stay, for when
-        it comes back. Returns how many jobs were cancelled.
-        """
-        self._departed.add(guild_id)
-        cancelled = 0
-        for job in await self._storage.jobs.pending_for_guild(guild_id):
-            if job.state == JobState.QUEUED and await self.cancel(job.id):
-                cancelled += 1
-        if cancelled:
-            log.info("Left guild %s: cancelled %d waiting jobs", guild_id, cancelled)
-        return cancelled
-
-    def join_guild(self, guild_id: int) -> None:
-        """The bot is (again) in this server: its members' jobs may run."""
-        self._departed.discard(guild_id)
-
-    async def keep_only_guilds(self, guild_ids: set[int]) -> None:
-        """Once connected: jobs of servers the bot is no longer in are cancelled, then the
-        queue starts dispatching (until now it waited, so a departed server pays nothing)."""
-        for job in await self._storage.jobs.pending():
-            if job.guild_id not in guild_ids and job.guild_id not in self._departed:
-                await self.leave_guild(job.guild_id)
-        self._guilds_known.set()
-
     # --- the dispatcher --------------------------------------------------------------------
+
+    def _line_up(self, job: Job) -> None:
+        """A job another process took in (or gave up): in line here too, so any process
+        with room draws it."""
+        if job.id not in self._scheduler:
+            self._schedule(job)
+            self._wake.set()
+
+    def _unschedule(self, job_id: int) -> None:
+        self._scheduler.remove(job_id)
+        self._not_before.pop(job_id, None)
 
     def _schedule(self, job: Job) -> None:
         self._scheduler.add(job.id, job.guild_id, job.user_id)
@@ -259,7 +258,7 @@ class JobQueue:
             self._not_before[job.id] = job.not_before
 
     async def _dispatch(self) -> None:
-        await self._guilds_known.wait()
+        await self.servers.known.wait()
         while not self._stopping:
             await self._limiter.acquire_slot()
             job_id = await self._next_runnable()
@@ -296,7 +295,7 @@ class JobQueue:
         queued = await self._storage.jobs.get(job_id)
         if queued is None or queued.state != JobState.QUEUED:
             return  # cancelled between being picked and starting
-        if queued.guild_id in self._departed:
+        if self.servers.has_left(queued.guild_id):
             await self.cancel(queued.id)
             return
         try:

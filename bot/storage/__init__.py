@@ -54,13 +54,21 @@ __all__ = [
 class Storage:
     """The database and one repository per kind of record."""
 
-    def __init__(self, path: Path, database_url: SecretStr | str | None = None) -> None:
-        """SQLite at ``path``, or PostgreSQL at ``database_url`` when one is given."""
+    def __init__(
+        self,
+        path: Path,
+        database_url: SecretStr | str | None = None,
+        *,
+        worker: str = "main",
+        lease_seconds: float = 60.0,
+    ) -> None:
+        """SQLite at ``path``, or PostgreSQL at ``database_url`` when one is given.
+        ``worker`` names this process among those sharing the database (see JobRepository)."""
         if isinstance(database_url, SecretStr):
             database_url = database_url.get_secret_value()
         self.db: Database = PostgresDatabase(database_url) if database_url else SqliteDatabase(path)
         self.characters = CharacterRepository(self.db)
-        self.jobs = JobRepository(self.db)
+        self.jobs = JobRepository(self.db, worker, lease_seconds)
         self.images = ImageRepository(self.db)
         self.guilds = GuildRepository(self.db)
         self.meta = MetaRepository(self.db)

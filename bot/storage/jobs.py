@@ -36,9 +36,27 @@ class NewJob:
     reserved_usd: float | None = None
 
 
+# The clause that says a job's lease lets the process ``worker`` take it over now: nobody
+# holds it, or its holder's lease ran out (the holder died or stalled). With ``own`` it also
+# takes the jobs its own name holds: at start, what a previous run of this process left.
+_MAY_TAKE = "(worker IS NULL OR lease_until IS NULL OR lease_until < ?)"
+_MAY_TAKE_OWN = "(worker IS NULL OR worker = ? OR lease_until IS NULL OR lease_until < ?)"
+# A finished job whose pictures (or failure) are not yet posted is held until they are.
+_UNDELIVERED = "state IN ('done', 'failed') AND delivered = 0"
+
+
 class JobRepository:
-    def __init__(self, db: Database) -> None:
+    """Job rows. Every process that shares the database has a worker name; a job it runs,
+    and a finished one it has still to post, is held under that name with a lease it renews
+    (``renew_leases``) and another process may take over once the lease runs out."""
+
+    def __init__(self, db: Database, worker: str = "main", lease_seconds: float = 60.0) -> None:
         self._db = db
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+
+    def _lease(self) -> float:
+        return time.time() + self.lease_seconds
 
     async def check_room(self, job: NewJob, limits: Limits) -> None:
         """Raise the refusal ``job`` would get now, writing nothing: a cheap check before
@@ -117,36 +135,83 @@ class JobRepository:
         )
         return [Job.from_row(r) for r in rows]
 
-    async def undelivered(self) -> list[Job]:
-        """Finished jobs whose result message was never confirmed (a crash in between)."""
-        rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE state IN ('done', 'failed') AND delivered = 0 ORDER BY id"
-        )
-        return [Job.from_row(r) for r in rows]
-
     async def running_ids(self) -> list[int]:
-        """Jobs marked running: the reconciler checks each has someone working on it."""
-        rows = await self._db.fetch_all("SELECT id FROM jobs WHERE state = 'running' ORDER BY id")
+        """Jobs this worker holds as running: the reconciler checks each has someone working
+        on it (another process's running jobs are that process's to check)."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM jobs WHERE state = 'running' AND worker = ? ORDER BY id",
+            (self.worker,),
+        )
         return [int(row[0]) for row in rows]
 
-    async def requeue_running(self) -> int:
-        """At start-up: jobs a previous process left running go back in the queue."""
-        return await self._db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'")
+    async def take_over_running(self, *, own: bool) -> list[int]:
+        """Hold every running job whose holder is gone (with ``own``, at start, also those
+        this worker's previous run left); return their ids. The caller records a kept
+        answer or puts the job back in line (``requeue``): nobody else works on them now."""
+        who, clause = ((self.worker,), _MAY_TAKE_OWN) if own else ((), _MAY_TAKE)
+        return await self._take(f"state = 'running' AND {clause}", (*who, time.time()))
+
+    async def take_over_undelivered(self, *, own: bool) -> list[Job]:
+        """Hold every finished job not yet posted whose holder is gone (with ``own``, also
+        this worker's previous run's): this process posts them."""
+        who, clause = ((self.worker,), _MAY_TAKE_OWN) if own else ((), _MAY_TAKE)
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                f"UPDATE jobs SET worker = ?, lease_until = ? WHERE {_UNDELIVERED} AND {clause}"
+                " RETURNING *",
+                (self.worker, self._lease(), *who, time.time()),
+            )
+        return sorted((Job.from_row(row) for row in rows), key=lambda job: job.id)
+
+    async def _take(self, where: str, params: tuple[Any, ...]) -> list[int]:
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                f"UPDATE jobs SET worker = ?, lease_until = ? WHERE {where} RETURNING id",
+                (self.worker, self._lease(), *params),
+            )
+        return sorted(int(row[0]) for row in rows)
+
+    async def requeue(self, job_ids: list[int]) -> int:
+        """Put running jobs this worker holds back in line, free for any process."""
+        if not job_ids:
+            return 0
+        marks = ", ".join("?" * len(job_ids))
+        return await self._db.execute(
+            "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL"
+            f" WHERE state = 'running' AND worker = ? AND id IN ({marks})",
+            (self.worker, *job_ids),
+        )
+
+    async def renew_leases(self) -> set[int]:
+        """Extend the lease of every job this worker holds; return their ids. A job this
+        worker thinks it runs but that is missing here was taken over by another process."""
+        return set(
+            await self._take(
+                f"worker = ? AND (state = 'running' OR ({_UNDELIVERED}))", (self.worker,)
+            )
+        )
+
+    async def queued(self) -> list[Job]:
+        """Every job waiting in line, oldest first, whichever process took it in."""
+        rows = await self._db.fetch_all("SELECT * FROM jobs WHERE state = 'queued' ORDER BY id")
+        return [Job.from_row(r) for r in rows]
 
     async def mark_running(self, job_id: int) -> bool:
         """Claim a queued job for drawing: True for the one caller that moved it from queued
         to running; False if it was cancelled, failed or already claimed (a second worker
-        or process trying the same job must not draw, and pay for, it again)."""
+        or process trying the same job must not draw, and pay for, it again). The claimer
+        holds the job under a lease from now on."""
         changed = await self._db.execute(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"
-            " WHERE id = ? AND state = 'queued'",
-            (time.time(), job_id),
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?,"
+            " worker = ?, lease_until = ? WHERE id = ? AND state = 'queued'",
+            (time.time(), self.worker, self._lease(), job_id),
         )
         return changed == 1
 
     async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
         await self._db.execute(
-            "UPDATE jobs SET state = 'queued', not_before = ?, error_code = ? WHERE id = ?",
+            "UPDATE jobs SET state = 'queued', not_before = ?, error_code = ?, worker = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (not_before, error_code, job_id),
         )
 
@@ -165,9 +230,17 @@ class JobRepository:
         """
         return await self._end(
             job_id,
-            "UPDATE jobs SET state = 'failed', error_code = ?, error_values = ?, finished_at = ?"
-            " WHERE id = ? AND state IN ('queued', 'running')",
-            (error_code, json.dumps(values or {}, default=str), time.time(), job_id),
+            # Held by this worker until the member is told (the notice is its to post).
+            "UPDATE jobs SET state = 'failed', error_code = ?, error_values = ?, finished_at = ?,"
+            " worker = ?, lease_until = ? WHERE id = ? AND state IN ('queued', 'running')",
+            (
+                error_code,
+                json.dumps(values or {}, default=str),
+                time.time(),
+                self.worker,
+                self._lease(),
+                job_id,
+            ),
         )
 
     async def cancel(self, job_id: int) -> bool:

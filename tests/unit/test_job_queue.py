@@ -79,15 +79,22 @@ class Told:
 async def running_queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
     """A started queue with one drawing slot; stopped (every held drawing let go) on leaving."""
     runner = StubRunner()
-    settings = SimpleNamespace(max_attempts=1, progress_edit_seconds=1.0, retry_base_seconds=0.01)
-    store = SimpleNamespace(clean_temporary=lambda: 0, kept_answers=lambda: {})
+    settings = SimpleNamespace(
+        max_attempts=1,
+        progress_edit_seconds=1.0,
+        retry_base_seconds=0.01,
+        shares_queue=False,
+        job_lease_seconds=60.0,
+        queue_poll_seconds=2.0,
+    )
+    store = SimpleNamespace(clean_temporary=lambda _older_than=0: 0, kept_answers=lambda: {})
     limiter = RateLimiter(concurrency=1, images_per_minute=600)
     parts: list[Any] = [storage, runner, limiter, settings, store]
     jobs = JobQueue(*parts)
     told = Told()
     jobs.observer = cast(Any, told)
     await jobs.start()
-    await jobs.keep_only_guilds({GUILD, OTHER_GUILD})
+    await jobs.servers.keep_only({GUILD, OTHER_GUILD})
     try:
         yield jobs, runner, told
     finally:

@@ -191,7 +191,9 @@ class MoneyMachine(StorageMachine):
 
     @rule()
     def restart(self) -> None:
-        self.run(self.storage.jobs.requeue_running())
+        """The process starts again: it takes back the jobs it held and puts them in line."""
+        held = self.run(self.storage.jobs.take_over_running(own=True))
+        self.run(self.storage.jobs.requeue(held))
 
     # --- what must always hold ---------------------------------------------------------------
 

@@ -39,10 +39,11 @@ async def test_start_up_redelivery_is_bounded() -> None:
         return value
 
     jobs = SimpleNamespace(
-        requeue_running=lambda: returns(0),
-        pending=lambda: returns([]),
+        take_over_running=lambda own: returns([]),
+        requeue=lambda _ids: returns(0),
+        queued=lambda: returns([]),
         recent_durations=lambda: returns([]),
-        undelivered=lambda: returns(waiting),
+        take_over_undelivered=lambda own: returns(waiting if own else []),
         running_ids=lambda: returns([]),
         mark_delivered=mark_delivered,
     )
@@ -51,9 +52,11 @@ async def test_start_up_redelivery_is_bounded() -> None:
         characters=SimpleNamespace(get=lambda _id: returns(SimpleNamespace(name="Aiko"))),
         images=SimpleNamespace(for_job=lambda _id: returns([SimpleNamespace(id=1)])),
     )
-    store = SimpleNamespace(clean_temporary=lambda: 0, kept_answers=lambda: {})
+    store = SimpleNamespace(clean_temporary=lambda _older_than=0: 0, kept_answers=lambda: {})
     limiter = SimpleNamespace(acquire_slot=lambda: asyncio.Event().wait())
-    settings = SimpleNamespace(retry_base_seconds=0.01)
+    settings = SimpleNamespace(
+        retry_base_seconds=0.01, shares_queue=False, job_lease_seconds=60.0, queue_poll_seconds=2
+    )
     parts: list[Any] = [storage, None, limiter, settings, store]
     queue = JobQueue(*parts)
     queue.observer = cast(Any, SimpleNamespace(job_done=job_done))

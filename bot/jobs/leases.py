@@ -1,0 +1,144 @@
+"""Several processes, one queue (issue 25): what a process takes over, and when.
+
+Every job a process runs, and every finished one it has still to post, is held under the
+process's worker name with a lease (``JobRepository``). This module keeps those leases
+alive, takes over the jobs of a process whose leases ran out (it died, or lost the
+database for longer than a lease), and picks up jobs that other processes took in, so any
+process may run any job and a member's job never waits for the process that heard it.
+
+A job taken over while it was running is finished exactly as after a restart: if the dead
+process was already paid for its pictures (a kept answer under ``DATA_DIR/answers``, a
+shared volume), they are recorded and posted, never drawn again; otherwise the job goes
+back in line and is drawn once. A finished job not yet posted is posted by the taker, who
+first looks for a post the dead process may have made (``JobPoster.redeliver``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection
+
+from bot.config import Settings
+from bot.jobs.posting import JobPoster
+from bot.records import Job, JobState
+from bot.storage import STORAGE_ERRORS, Storage
+
+__all__ = ["Takeover"]
+
+log = logging.getLogger(__name__)
+
+# Leases are renewed this many times per lease: a holder that misses one or two renewals
+# (a slow database moment) still keeps its jobs.
+RENEWALS_PER_LEASE = 4
+
+
+class Takeover:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        poster: JobPoster,
+        *,
+        schedule: Callable[[Job], None],
+        scheduled: Callable[[], Collection[int]],
+        unschedule: Callable[[int], None],
+        running: Callable[[], dict[int, asyncio.Task[None]]],
+        redeliver: Callable[[Job], None],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._storage = storage
+        self._settings = settings
+        self._poster = poster
+        self._schedule = schedule  # put a job in this process's line (idempotent)
+        self._scheduled = scheduled  # the jobs in this process's line
+        self._unschedule = unschedule
+        self._running = running  # the jobs this process draws now, by id
+        self._redeliver = redeliver  # post a finished job's pictures (in the background)
+        self._clock = clock
+        self._sleep = sleep
+
+    # --- at start ----------------------------------------------------------------------------
+
+    async def at_start(self) -> int:
+        """Take back what this process's previous run held (and what a dead process left):
+        kept answers are recorded, the rest goes back in line. Returns how many were
+        interrupted mid-drawing. Finished jobs to post are :meth:`undelivered_at_start`."""
+        held = await self._storage.jobs.take_over_running(own=True)
+        await self._resume(held, tidy=True)
+        return len(held)
+
+    async def undelivered_at_start(self) -> list[Job]:
+        return await self._storage.jobs.take_over_undelivered(own=True)
+
+    async def _resume(self, held: list[int], *, tidy: bool) -> list[int]:
+        """Finish taking over running jobs this process now holds: a paid answer is
+        recorded (returned: to post), every other job waits in line again."""
+        recorded = await self._poster.record_kept_answers(held, tidy=tidy)
+        await self._storage.jobs.requeue([job_id for job_id in held if job_id not in recorded])
+        return recorded
+
+    # --- while running -----------------------------------------------------------------------
+
+    async def keep_forever(self) -> None:
+        """Renew this process's leases, take over dead processes' jobs and, when other
+        processes share the queue, pick up the jobs they took in."""
+        renew_every = self._settings.job_lease_seconds / RENEWALS_PER_LEASE
+        poll_every = self._settings.queue_poll_seconds if self._settings.shares_queue else None
+        tick = min(renew_every, poll_every) if poll_every else renew_every
+        next_renewal = self._clock() + renew_every
+        while True:
+            await self._sleep(tick)
+            try:
+                if self._clock() >= next_renewal:
+                    next_renewal = self._clock() + renew_every
+                    await self.renew()
+                    await self.take_over()
+                if poll_every:
+                    await self.pick_up()
+            except STORAGE_ERRORS as exc:
+                # Nothing to do but try again: while the database is away nobody can take
+                # this process's jobs either (the lease check is in the database).
+                log.warning("Job leases not renewed (storage: %s); trying again", exc)
+
+    async def renew(self) -> None:
+        """Extend this process's leases; stop drawing any job another process took over
+        (this process stalled past its lease), so the job is not drawn, or paid, twice."""
+        held = await self._storage.jobs.renew_leases()
+        for job_id, task in list(self._running().items()):
+            if job_id in held or task.done():
+                continue
+            job = await self._storage.jobs.get(job_id)
+            if job is not None and job.state == JobState.RUNNING:
+                log.warning("Job %s was taken over by another process; stopping here", job_id)
+                task.cancel()
+
+    async def take_over(self) -> None:
+        """Finish what processes whose leases ran out left: drawings and posts."""
+        held = await self._storage.jobs.take_over_running(own=False)
+        if held:
+            log.warning("Took over %d jobs from a process that stopped", len(held))
+            for job_id in await self._resume(held, tidy=False):
+                job = await self._storage.jobs.get(job_id)
+                if job is not None:
+                    self._redeliver(job)
+            await self.pick_up()
+        for job in await self._storage.jobs.take_over_undelivered(own=False):
+            log.warning("Job %s: posting what a process that stopped could not", job.id)
+            self._redeliver(job)
+
+    async def pick_up(self) -> None:
+        """Line up every queued job, whichever process took it in; drop from this
+        process's line the jobs another process started or ended."""
+        queued = await self._storage.jobs.queued()
+        running = self._running()
+        for job in queued:
+            if job.id not in running:  # one this process is about to start stays started
+                self._schedule(job)
+        waiting = {job.id for job in queued}
+        for job_id in [j for j in self._scheduled() if j not in waiting]:
+            now = await self._storage.jobs.get(job_id)  # queued since the read above?
+            if now is None or now.state != JobState.QUEUED:
+                self._unschedule(job_id)

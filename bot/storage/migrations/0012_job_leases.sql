@@ -1,0 +1,6 @@
+-- Several bot processes share one queue (PostgreSQL, issue 25): a running job, and a finished
+-- one not yet posted, is held by one process (its worker name) until its lease runs out. The
+-- holder renews the lease while it lives; another process takes over a job whose lease ran
+-- out (its holder died) and finishes it, charged and posted once.
+ALTER TABLE jobs ADD COLUMN worker TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until REAL;
