@@ -502,7 +502,10 @@ class FakeDiscord:
         parent: InteractionRecord | None = None,
         focused_option_type: int | None = None,
     ) -> InteractionHandle:
-        if not self.gateway.has_session:
+        # The session of the guild's shard must exist; with several processes each runs
+        # only some shards, and an interaction goes to its guild's shard alone.
+        session = self.gateway.session_for(channel.guild.id)
+        if session is None or not session.ready:
             raise AssertionError(
                 f"cannot dispatch {label!r}: the bot has not connected to the fake gateway "
                 f"(await fake.wait_until_ready() first)\n{self.describe()}"

@@ -1,0 +1,83 @@
+"""Several bot processes share one PostgreSQL database and one queue (issue 25).
+
+Two processes run shard 0 and shard 1 of 2 against one fake Discord, with a server on
+each shard. Any process may draw any job; a process killed with SIGKILL in the middle of
+its drawings leaves them to the other, which takes them over once their lease runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StartBot, World
+from tests.e2e.helpers import create, finished, query
+from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
+
+LEASE_SECONDS = 3
+
+
+@pytest.fixture
+async def shared_database(postgres_server: PostgresServer, data_dir: Path) -> AsyncIterator[str]:
+    """One fresh PostgreSQL database for every process of the test (the bots migrate it)."""
+    url = await postgres_server.fresh_database(migrated=False)
+    E2E_DATABASE_URLS[data_dir] = url  # the helpers' queries read it
+    yield url
+    del E2E_DATABASE_URLS[data_dir]
+    await postgres_server.drop(url)
+
+
+async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_posted_once(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    # (shared_database first: it is dropped only after the bots stopped.)
+    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
+    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    common = {
+        "database_url": shared_database,
+        "shard_count": 2,
+        "dev_guild_id": None,  # commands everywhere, as in production
+        "job_lease_seconds": LEASE_SECONDS,
+        "queue_poll_seconds": 0.3,
+        "max_concurrent_jobs": 2,
+        "partial_images": 0,
+    }
+    first = await start_bot(shard_ids="0", wait_ready=False, **common)
+    await first.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=40)
+    await world.discord.wait_for(
+        lambda f: (shard := f.gateway.sessions.get(0)) is not None and shard.ready,
+        timeout=15,
+        what="shard 0 of 2 ready (the other is the second process's)",
+    )
+    world.openai.hold()
+    # Members of the first process's server ask first: it draws two, two wait in line.
+    handles = [await create(zero.add_member(f"zero{i}"), f"Z{i}") for i in range(4)]
+    await world.openai.wait_for(lambda: world.openai.held_count == 2)
+    drawing = query(world.data_dir, "SELECT id, worker FROM jobs WHERE state = 'running'")
+    assert [worker for _, worker in drawing] == ["shards-0"] * 2
+
+    await start_bot(shard_ids="1", **common)
+    handles += [await create(one.add_member(f"one{i}"), f"O{i}") for i in range(2)]
+    # The second process draws too: the jobs waiting in line, whoever took them in.
+    await world.openai.wait_for(lambda: world.openai.held_count == 4, timeout=20)
+
+    await first.kill()  # mid-drawing: two paid requests never come back to anyone
+    world.openai.release()
+    for handle in handles:
+        message = await handle.wait_original(finished, timeout=60)
+        assert message.attachments
+
+    rows = query(world.data_dir, "SELECT id, state, charged, delivered FROM jobs ORDER BY id")
+    assert [(state, charged, delivered) for _, state, charged, delivered in rows] == [
+        ("done", 1, 1)
+    ] * 6
+    images = query(world.data_dir, "SELECT job_id, COUNT(*) FROM images GROUP BY job_id")
+    assert sorted(images) == [(job_id, 1) for job_id, *_ in rows]  # recorded once each
+    posted = [m for m in world.discord.bot_messages() if m.attachments]
+    assert len(posted) == 6  # each member's own message got its picture, none twice
+    # The killed process's drawings were drawn again by the other, and only those.
+    assert len(world.openai.image_requests) == 6 + len(drawing)
+    holders = dict(query(world.data_dir, "SELECT id, worker FROM jobs"))
+    assert all(holders[job_id] == "shards-1" for job_id, _ in drawing)
