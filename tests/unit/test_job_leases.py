@@ -83,7 +83,8 @@ class Leases(StorageMachine):
             self.believed[name].discard(job_id)
         elif outcome == "fail":
             self.run(repo.fail(job_id, "unexpected"))  # held until the member is told
-        else:
+        else:  # the member is told (a failure, or the pictures once recorded)
+            self.run(repo.fail(job_id, "unexpected"))
             self.run(repo.mark_delivered(job_id, None))
             self.believed[name].discard(job_id)
 
