@@ -21,9 +21,10 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 
 from bot.config import Settings
+from bot.jobs.limiter import MARGIN, WINDOW, RateLimiter
 from bot.jobs.posting import JobPoster
 from bot.records import Job, JobState
-from bot.storage import STORAGE_ERRORS, Storage
+from bot.storage import STORAGE_ERRORS, SharedLimits, Storage
 
 __all__ = ["Takeover"]
 
@@ -40,6 +41,7 @@ class Takeover:
         storage: Storage,
         settings: Settings,
         poster: JobPoster,
+        limiter: RateLimiter,
         *,
         schedule: Callable[[Job], None],
         scheduled: Callable[[], Collection[int]],
@@ -52,6 +54,13 @@ class Takeover:
         self._storage = storage
         self._settings = settings
         self._poster = poster
+        self._limiter = limiter
+        # With other processes: the running jobs and pictures a minute all of them count.
+        self._shared = (
+            SharedLimits(settings.max_concurrent_jobs, settings.images_per_minute, WINDOW + MARGIN)
+            if settings.shares_queue
+            else None
+        )
         self._schedule = schedule  # put a job in this process's line (idempotent)
         self._scheduled = scheduled  # the jobs in this process's line
         self._unschedule = unschedule
@@ -81,6 +90,21 @@ class Takeover:
         return recorded
 
     # --- while running -----------------------------------------------------------------------
+
+    async def claim(self, job: Job) -> bool | None:
+        """Claim ``job`` to draw it: True if this process draws it, False if it no longer
+        waits (cancelled, or another process claimed it). None if it waits but the limits
+        all processes share have no room now: the pictures this process's limiter counted
+        for it were not sent, so they no longer count."""
+        if await self._storage.jobs.mark_running(job.id, self._shared):
+            return True
+        if self._shared is None:
+            return False
+        now = await self._storage.jobs.get(job.id)
+        if now is None or now.state != JobState.QUEUED:
+            return False
+        self._limiter.refund(job.image_count)
+        return None
 
     async def keep_forever(self) -> None:
         """Renew this process's leases, take over dead processes' jobs and, when other

@@ -78,6 +78,15 @@ class RateLimiter:
         self._taken -= 1
         self._slots.release()
 
+    def refund(self, images: int) -> None:
+        """The last :meth:`take` of ``images`` sent nothing (another process had the
+        shared room): it no longer counts."""
+        wanted = min(images, self.budget)
+        for spend in reversed(self._spent):
+            if spend[1] == wanted:
+                self._spent.remove(spend)
+                return
+
     async def take(self, images: int) -> None:
         """Wait until ``images`` more pictures fit in the last minute's budget, then spend them.
 

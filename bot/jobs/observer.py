@@ -6,13 +6,16 @@ event into an edit, a post or an alert.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeAlias
 
 from bot.errors import BotError
 from bot.records import Character, Job, StoredImage
 
-__all__ = ["JobObserver", "Notify"]
+__all__ = ["JobObserver", "Notify", "tell"]
+
+log = logging.getLogger(__name__)
 
 
 class JobObserver(Protocol):
@@ -58,3 +61,16 @@ class JobObserver(Protocol):
 Notify: TypeAlias = Callable[
     [Callable[[JobObserver], Awaitable[object]]], Coroutine[Any, Any, None]
 ]
+
+
+async def tell(
+    observer: JobObserver | None, notice: Callable[[JobObserver], Awaitable[object]]
+) -> None:
+    """Tell ``observer`` (if any) one event: ``notice`` calls one of its methods."""
+    if observer is None:
+        return
+    try:
+        await notice(observer)
+    except Exception:
+        # A failed notice (a deleted channel, a Discord outage) never breaks the queue.
+        log.exception("An observer notice failed")

@@ -24,7 +24,7 @@ from bot.images.store import ImageStore
 from bot.jobs.failures import DrawingFailures
 from bot.jobs.leases import Takeover
 from bot.jobs.limiter import RateLimiter
-from bot.jobs.observer import JobObserver
+from bot.jobs.observer import JobObserver, tell
 from bot.jobs.places import QueuePlaces
 from bot.jobs.posting import JobPoster
 from bot.jobs.previews import PreviewRelay
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # With other processes sharing DATA_DIR, a temp file younger than this may be one of theirs
 # being written: only older ones are a crash's leftovers (a picture is written in seconds).
 STALE_TEMP_SECONDS = 600.0
+# A job with no room in the limits other processes share tries again this much later.
+SHARED_RETRY_SECONDS = 0.5
 
 
 class JobQueue:
@@ -106,6 +108,7 @@ class JobQueue:
             storage,
             settings,
             self._poster,
+            limiter,
             schedule=self._line_up,
             scheduled=self._scheduler.order,
             unschedule=self._unschedule,
@@ -314,11 +317,13 @@ class JobQueue:
         # member and /queue see the truth and a cancel still works.
         await self._limiter.take(queued.image_count)
         try:
-            claimed = await self._storage.jobs.mark_running(job_id)
+            claimed = await self._takeover.claim(queued)
         except STORAGE_ERRORS as exc:
             log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
             self._wait_for_storage(queued)
             return
+        if claimed is None:  # no room in the limits other processes share: a moment
+            self._wait_for_storage(queued, SHARED_RETRY_SECONDS)
         if not claimed:
             return  # cancelled while waiting for the budget (or already claimed)
         job = await self._storage.jobs.get(job_id)
@@ -360,10 +365,11 @@ class JobQueue:
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
         self._in_background(self._poster.post_new(job, character, images), f"deliver-{job.id}")
 
-    def _wait_for_storage(self, queued: Job) -> None:
-        """Nothing is paid yet: the job waits in line again until storage answers."""
+    def _wait_for_storage(self, queued: Job, seconds: float | None = None) -> None:
+        """Nothing is paid yet: the job waits in line again until storage answers (or
+        ``seconds``)."""
         self._schedule(queued)
-        self._not_before[queued.id] = time.time() + self.faults.period()
+        self._not_before[queued.id] = time.time() + (seconds or self.faults.period())
         self._wake.set()
 
     async def _back_in_line(self, retried: Job, delay: float) -> None:
@@ -387,12 +393,4 @@ class JobQueue:
             await self._storage.jobs.forget_token(job.id)
 
     async def _notify(self, notice: Callable[[JobObserver], Awaitable[object]]) -> None:
-        """Tell the observer (if any) one event: ``notice`` calls one of its methods."""
-        observer = self.observer
-        if observer is None:
-            return
-        try:
-            await notice(observer)
-        except Exception:
-            # A failed notice (a deleted channel, a Discord outage) never breaks the queue.
-            log.exception("An observer notice failed")
+        await tell(self.observer, notice)

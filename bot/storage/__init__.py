@@ -37,7 +37,7 @@ from bot.storage.meta import MetaRepository
 from bot.storage.operations import OperationsRepository
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.quotas import QuotaRepository
-from bot.storage.room import USD_ROUNDING, Limits
+from bot.storage.room import USD_ROUNDING, Limits, SharedLimits
 from bot.storage.scenes import SceneRepository
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "Limits",
     "NewImage",
     "NewJob",
+    "SharedLimits",
     "Storage",
 ]
 

@@ -10,8 +10,8 @@ from typing import Any
 from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
-from bot.storage.database import Connection, Database
-from bot.storage.room import Limits, refuse_unless_room, room_query
+from bot.storage.database import Connection, Database, fetch_first
+from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
 
 __all__ = ["JobRepository", "NewJob"]
 
@@ -196,17 +196,34 @@ class JobRepository:
         rows = await self._db.fetch_all("SELECT * FROM jobs WHERE state = 'queued' ORDER BY id")
         return [Job.from_row(r) for r in rows]
 
-    async def mark_running(self, job_id: int) -> bool:
+    async def mark_running(self, job_id: int, within: SharedLimits | None = None) -> bool:
         """Claim a queued job for drawing: True for the one caller that moved it from queued
         to running; False if it was cancelled, failed or already claimed (a second worker
-        or process trying the same job must not draw, and pay for, it again). The claimer
-        holds the job under a lease from now on."""
-        changed = await self._db.execute(
+        or process trying the same job must not draw, and pay for, it again), or if
+        ``within`` the limits all processes share there is no room now. The claimer holds
+        the job under a lease from now on."""
+        now = time.time()
+        claim = (
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?,"
-            " worker = ?, lease_until = ? WHERE id = ? AND state = 'queued'",
-            (time.time(), self.worker, self._lease(), job_id),
+            " worker = ?, lease_until = ? WHERE id = ? AND state = 'queued'"
         )
-        return changed == 1
+        params = (now, self.worker, self._lease(), job_id)
+        if within is None:
+            return await self._db.execute(claim, params) == 1
+        async with self._db.transaction() as conn:
+            # Write transactions are serial on both dialects: no other process counts
+            # between this count and this claim.
+            since = now - within.window
+            await conn.execute("DELETE FROM image_spends WHERE at < ?", (since,))
+            room = await fetch_first(conn, DRAW_ROOM, (since, job_id))
+            if room is None or room[2] is None or not within.has_room(*room):
+                return False
+            if (await conn.execute(claim, params)).rowcount != 1:
+                return False
+            await conn.execute(
+                "INSERT INTO image_spends (at, images) VALUES (?, ?)", (now, within.spend(room[2]))
+            )
+            return True
 
     async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
         await self._db.execute(

@@ -34,7 +34,7 @@ __all__ = ["PostgresDatabase", "database_problem", "translate"]
 log = logging.getLogger(__name__)
 
 # Tables whose rows get an identity id (tests/unit/test_migrations_in_step.py checks the list).
-TABLES_WITH_IDS = frozenset({"characters", "images", "jobs", "scenes"})
+TABLES_WITH_IDS = frozenset({"characters", "image_spends", "images", "jobs", "scenes"})
 
 # Advisory lock keys (any fixed bigints; they only have to differ from each other).
 _WRITE_LOCK = 0x616E696D65_01

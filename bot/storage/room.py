@@ -1,5 +1,6 @@
 """Whether a new job fits: the caps on waiting jobs, the picture quotas and the dollar
-budgets, every count read by one statement.
+budgets, every count read by one statement; and whether a job may start drawing within the
+limits several processes share.
 
 One statement rather than one per limit: each statement is a trip to the database's thread
 (SQLite) or server (PostgreSQL), and ``insert_job`` counts inside the write transaction that
@@ -17,7 +18,16 @@ from bot.errors import BudgetReached, ImageQuotaReached, PendingCapReached
 if TYPE_CHECKING:
     from bot.storage.jobs import NewJob
 
-__all__ = ["COMMITTED_USD", "COUNTED", "USD_ROUNDING", "Limits", "refuse_unless_room", "room_query"]
+__all__ = [
+    "COMMITTED_USD",
+    "COUNTED",
+    "DRAW_ROOM",
+    "USD_ROUNDING",
+    "Limits",
+    "SharedLimits",
+    "refuse_unless_room",
+    "room_query",
+]
 
 Window = Literal["hourly", "daily", "server"]
 Period = Literal["daily", "monthly"]
@@ -130,3 +140,30 @@ def refuse_unless_room(counts: Sequence[Any], job: NewJob, limits: Limits) -> No
             raise BudgetReached(
                 period=period, budget=budget, spent=spent, resets=resets, estimate=estimate
             )
+
+
+@dataclass(frozen=True, slots=True)
+class SharedLimits:
+    """Room to draw that every process sharing the database counts together: the jobs
+    running at once, and the pictures sent to OpenAI in a sliding window (the account's
+    rate limit is one, however many processes spend it)."""
+
+    max_running: int
+    per_minute: int
+    # The window's length, as the in-process limiter counts it (bot/jobs/limiter.py).
+    window: float = 61.0
+
+    def has_room(self, running: int, spent: int, images: int) -> bool:
+        return running < self.max_running and spent + self.spend(images) <= self.per_minute
+
+    def spend(self, images: int) -> int:
+        """What a job of ``images`` pictures counts (one larger than the budget still runs)."""
+        return min(images, self.per_minute)
+
+
+# Jobs running anywhere, pictures sent within the window (since ``?``), and the job's size.
+DRAW_ROOM = (
+    "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'running'),"
+    " (SELECT COALESCE(SUM(images), 0) FROM image_spends WHERE at > ?),"
+    " (SELECT image_count FROM jobs WHERE id = ?)"
+)

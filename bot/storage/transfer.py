@@ -46,6 +46,7 @@ _ORDER = (
     "favorites",
     "picture_posts",
     "character_pictures",
+    "image_spends",
 )
 _LATER = {
     "characters": ("canonical_image_id", "forked_from_id"),

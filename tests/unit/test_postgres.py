@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import QuotaExhausted
-from bot.storage import STORAGE_ERRORS, Storage
+from bot.storage import STORAGE_ERRORS, SharedLimits, Storage
 from bot.storage.postgres import translate
 from tests.postgres_server import PostgresServer
 from tests.storage_helpers import new_job, roomy_limits
@@ -132,6 +132,59 @@ def test_two_processes_claiming_at_once_draw_each_job_once(
                 assert tries.count(True) == 1, (job_id, tries)
                 job = await second.jobs.get(job_id)
                 assert job is not None and job.attempts == 1
+
+    asyncio.run(scenario())
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=4), min_size=2, max_size=16),
+    max_running=st.integers(min_value=1, max_value=4),
+    per_minute=st.integers(min_value=2, max_value=8),
+    finished=st.lists(st.booleans(), min_size=16, max_size=16),
+)
+def test_two_processes_together_stay_within_the_shared_limits(
+    postgres_server: PostgresServer,
+    sizes: list[int],
+    max_running: int,
+    per_minute: int,
+    finished: list[bool],
+) -> None:
+    """Invariant: two processes claiming at once, in whatever interleaving, never run more
+    jobs at once than the shared limit, nor send more pictures in the window than the
+    shared budget; and every claim refused had no room (nothing is refused for nothing)."""
+    shared = SharedLimits(max_running, per_minute)
+
+    async def scenario() -> None:
+        async with _two_storages(postgres_server) as both:
+            first = both[0]
+            jobs = [
+                await first.jobs.insert_job(new_job(user_id=n, count=size), roomy_limits())
+                for n, size in enumerate(sizes)
+            ]
+            claimed = await asyncio.gather(
+                *(both[i % 2].jobs.mark_running(job, shared) for i, job in enumerate(jobs))
+            )
+            # Some finish; the rest of the line tries again, at once, from both processes.
+            for job_id, won, done in zip(jobs, claimed, finished, strict=False):
+                if won and done:
+                    await first.jobs.fail(job_id, "unexpected")
+            waiting = [job for job, won in zip(jobs, claimed, strict=True) if not won]
+            await asyncio.gather(
+                *(both[1 - i % 2].jobs.mark_running(j, shared) for i, j in enumerate(waiting))
+            )
+            running = await first.db.fetch_value(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'running'"
+            )
+            spent = await first.db.fetch_value("SELECT COALESCE(SUM(images), 0) FROM image_spends")
+            assert running <= max_running
+            assert spent <= per_minute
+            # Refused only for want of room: a job still waiting would not have fitted.
+            still = await first.db.fetch_all(
+                "SELECT image_count FROM jobs WHERE state = 'queued' ORDER BY id"
+            )
+            for (size,) in still:
+                assert not shared.has_room(running, spent, size), (running, spent, size)
 
     asyncio.run(scenario())
 

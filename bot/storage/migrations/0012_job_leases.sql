@@ -4,3 +4,13 @@
 -- out (its holder died) and finishes it, charged and posted once.
 ALTER TABLE jobs ADD COLUMN worker TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until REAL;
+
+-- Pictures sent to OpenAI, when: the images-per-minute budget every process shares (the
+-- account's rate limit is one, however many processes spend it). Rows older than the
+-- window are deleted as new ones come.
+CREATE TABLE image_spends (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    images INTEGER NOT NULL
+);
+CREATE INDEX image_spends_at ON image_spends (at);
