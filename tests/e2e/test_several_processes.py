@@ -17,6 +17,7 @@ from tests.e2e.helpers import create, finished, query
 from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
 
 LEASE_SECONDS = 3
+SHARED_LIMIT = 3  # MAX_CONCURRENT_JOBS: for both processes together
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
         "dev_guild_id": None,  # commands everywhere, as in production
         "job_lease_seconds": LEASE_SECONDS,
         "queue_poll_seconds": 0.3,
-        "max_concurrent_jobs": 2,
+        "max_concurrent_jobs": SHARED_LIMIT,
         "partial_images": 0,
     }
     first = await start_bot(shard_ids="0", wait_ready=False, **common)
@@ -52,22 +53,23 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
         what="shard 0 of 2 ready (the other is the second process's)",
     )
     world.openai.hold()
-    # Members of the first process's server ask first: it draws two, two wait in line.
-    handles = [await create(zero.add_member(f"zero{i}"), f"Z{i}") for i in range(4)]
-    await world.openai.wait_for(lambda: world.openai.held_count == 2)
+    # Members of the first process's server ask first: it draws three (the limit all
+    # processes share), two wait in line.
+    handles = [await create(zero.add_member(f"zero{i}"), f"Z{i}") for i in range(5)]
+    await world.openai.wait_for(lambda: world.openai.held_count == SHARED_LIMIT)
     drawing = query(world.data_dir, "SELECT id, worker FROM jobs WHERE state = 'running'")
-    assert [worker for _, worker in drawing] == ["shards-0"] * 2
+    assert [worker for _, worker in drawing] == ["shards-0"] * SHARED_LIMIT
 
-    await start_bot(shard_ids="1", **common)
-    handles += [await create(one.add_member(f"one{i}"), f"O{i}") for i in range(2)]
-    # The second process draws too: the jobs waiting in line, whoever took them in.
-    await world.openai.wait_for(lambda: world.openai.held_count == 4, timeout=20)
+    second = await start_bot(shard_ids="1", **common)
+    handles.append(await create(one.add_member("one"), "O"))
 
-    await first.kill()  # mid-drawing: two paid requests never come back to anyone
+    await first.kill()  # mid-drawing: three paid requests never come back to anyone
     world.openai.release()
     for handle in handles:
         message = await handle.wait_original(finished, timeout=60)
         assert message.attachments
+    # A stop finishes the bookkeeping that follows each post (nothing left to wait on).
+    assert await second.stop(timeout=15) == 0
 
     rows = query(world.data_dir, "SELECT id, state, charged, delivered FROM jobs ORDER BY id")
     assert [(state, charged, delivered) for _, state, charged, delivered in rows] == [
@@ -77,7 +79,11 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
     assert sorted(images) == [(job_id, 1) for job_id, *_ in rows]  # recorded once each
     posted = [m for m in world.discord.bot_messages() if m.attachments]
     assert len(posted) == 6  # each member's own message got its picture, none twice
-    # The killed process's drawings were drawn again by the other, and only those.
-    assert len(world.openai.image_requests) == 6 + len(drawing)
-    holders = dict(query(world.data_dir, "SELECT id, worker FROM jobs"))
-    assert all(holders[job_id] == "shards-1" for job_id, _ in drawing)
+    # The killed process's drawings were drawn again by the other, and only those; its
+    # waiting jobs too: any process draws any job.
+    assert len(world.openai.image_requests) == 6 + SHARED_LIMIT
+    assert {worker for (worker,) in query(world.data_dir, "SELECT worker FROM jobs")} == {
+        "shards-1"
+    }
+    # Two processes, one limit: never more drawings at OpenAI at once than it allows.
+    assert world.openai.max_in_flight <= SHARED_LIMIT
