@@ -34,6 +34,8 @@ class QueuePlaces:
         # The place each waiting job's member was last told, and one teller at a time so an
         # older order never lands after a newer one.
         self._told: dict[int, int] = {}
+        # Jobs told nothing because they were to start at once (see tell).
+        self._quiet: set[int] = set()
         self._lock = asyncio.Lock()
 
     async def load_durations(self) -> None:
@@ -64,8 +66,17 @@ class QueuePlaces:
         """
         self._told[job.id] = position
         if quietly:
+            self._quiet.add(job.id)
             return
+        self._quiet.discard(job.id)
         await self._notify(lambda observer: observer.job_queued(job, position, eta_seconds))
+
+    async def still_waiting(self, job: Job) -> None:
+        """A job told nothing because it was to start at once waits after all (other
+        processes fill the limits they share with this one): its member hears their place."""
+        if job.id in self._quiet:
+            position = self._scheduler.position(job.id) or 1
+            await self.tell(job, position, self.eta(position))
 
     async def tell_moved(self) -> None:
         """The line changed: every waiting member whose place moved sees the new one.
@@ -78,6 +89,7 @@ class QueuePlaces:
             order = self._scheduler.order()
             waiting = set(order)
             self._told = {j: p for j, p in self._told.items() if j in waiting}
+            self._quiet &= waiting
             for position, job_id in enumerate(order[:POSITION_UPDATES], start=1):
                 if self._told.get(job_id) == position:
                     continue

@@ -324,6 +324,7 @@ class JobQueue:
             return
         if claimed is None:  # no room in the limits other processes share: a moment
             self._wait_for_storage(queued, SHARED_RETRY_SECONDS)
+            await self.places.still_waiting(queued)
         if not claimed:
             return  # cancelled while waiting for the budget (or already claimed)
         job = await self._storage.jobs.get(job_id)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import create, finished, query
+from tests.e2e.helpers import create, finished, query, says
 from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
 
 LEASE_SECONDS = 3
@@ -62,6 +62,9 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
 
     second = await start_bot(shard_ids="1", **common)
     handles.append(await create(one.add_member("one"), "O"))
+    # The second process has room of its own, but not in the limit both share: its
+    # member hears their place in line rather than waiting on "thinking…".
+    await handles[-1].wait_original(says("position"), timeout=10)
 
     await first.kill()  # mid-drawing: three paid requests never come back to anyone
     world.openai.release()
