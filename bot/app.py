@@ -112,11 +112,16 @@ class CharacterBot(ServicedBot):
             payload.append(data)
         digest = command_tree_hash(payload)
         key = f"command_hash:{guild_id or 'global'}"
-        if not force and await self.services.storage.meta.get(key) == digest:
-            log.info("Commands unchanged since the last sync; not syncing")
-            return False
-        synced = await self.tree.sync(guild=guild)
-        await self.services.storage.meta.set(key, digest)
+        # Several processes starting together: one syncs, the others leave it to that one.
+        async with self.services.storage.db.exclusive("command-sync") as mine:
+            if not mine:
+                log.info("Another process is syncing the commands; not syncing here")
+                return False
+            if not force and await self.services.storage.meta.get(key) == digest:
+                log.info("Commands unchanged since the last sync; not syncing")
+                return False
+            synced = await self.tree.sync(guild=guild)
+            await self.services.storage.meta.set(key, digest)
         log.info("Synced %d commands to %s", len(synced), f"guild {guild_id}" if guild else "all")
         return True
 

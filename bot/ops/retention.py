@@ -128,7 +128,10 @@ class RetentionService:
     async def _sweep_forever(self) -> None:
         while True:
             try:
-                await self.sweep()
+                # Several processes may share the database: one sweeps, the others skip.
+                async with self._storage.db.exclusive("retention-sweep") as mine:
+                    if mine:
+                        await self.sweep()
             except STORAGE_ERRORS as exc:
                 log.warning("Retention sweep skipped (storage: %s); next in a day", exc)
             except Exception:

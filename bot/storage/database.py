@@ -14,6 +14,7 @@ in WAL mode sees only committed data and never waits for the writer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -116,6 +117,12 @@ class Database:
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         """A write transaction: committed on success, rolled back on any exception."""
         raise NotImplementedError
+
+    def exclusive(self, work: str) -> AbstractAsyncContextManager[bool]:
+        """Whether this process does ``work`` (a command sync, a sweep) now, alone among
+        the processes sharing the database: True for the one that holds it while the block
+        runs, False for the others. One SQLite file has one process: always True."""
+        return contextlib.nullcontext(True)
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         raise NotImplementedError

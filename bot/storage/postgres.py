@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import re
+import zlib
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,6 +40,8 @@ TABLES_WITH_IDS = frozenset({"characters", "image_spends", "images", "jobs", "sc
 # Advisory lock keys (any fixed bigints; they only have to differ from each other).
 _WRITE_LOCK = 0x616E696D65_01
 _MIGRATION_LOCK = 0x616E696D65_02
+# Work one process does at a time (Database.exclusive): this prefix, then a CRC of its name.
+_EXCLUSIVE_LOCKS = 0x616E69 << 32
 
 _INSERT_OR_IGNORE = re.compile(r"\bINSERT OR IGNORE INTO\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+(?:OR \w+\s+)?INTO\s+(\w+)", re.IGNORECASE)
@@ -218,6 +221,19 @@ class PostgresDatabase(Database):
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
         return applied
+
+    @asynccontextmanager
+    async def exclusive(self, work: str) -> AsyncIterator[bool]:
+        # A session-level advisory lock, tried, not waited for: the process that holds it
+        # does the work; a process that dies releases it with its connection.
+        key = _EXCLUSIVE_LOCKS | zlib.crc32(work.encode())
+        async with self._require().acquire() as conn:
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:

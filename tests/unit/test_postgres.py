@@ -189,6 +189,22 @@ def test_two_processes_together_stay_within_the_shared_limits(
     asyncio.run(scenario())
 
 
+async def test_one_process_at_a_time_does_exclusive_work(
+    two_processes: tuple[Storage, Storage],
+) -> None:
+    """Command sync and sweeps: while one process does the work, another asked to do the
+    same is told no (and does other work); once the first is done, the next may."""
+    first, second = two_processes
+    async with first.db.exclusive("retention-sweep") as mine:
+        assert mine
+        async with second.db.exclusive("retention-sweep") as theirs:
+            assert not theirs
+        async with second.db.exclusive("command-sync") as other_work:
+            assert other_work
+    async with second.db.exclusive("retention-sweep") as theirs:
+        assert theirs
+
+
 async def test_an_unreachable_server_raises_a_storage_error(
     postgres_server: PostgresServer,
 ) -> None:
