@@ -164,6 +164,23 @@ async def test_a_cancelled_job_is_never_drawn(
     assert ("job_cancelled", cancelled) in told.events
 
 
+async def test_at_ready_only_this_processs_shards_servers_are_judged_absent(
+    queue: tuple[JobQueue, StubRunner, Told],
+) -> None:
+    """With several processes, READY lists only this process's shards' servers: a server
+    on another process's shard is not gone, and its members' jobs are not cancelled."""
+    jobs, runner, told = queue
+    await first_drawing(jobs, runner)
+    ours = await submit(jobs, runner, "A2", ALICE)
+    theirs = await submit(jobs, runner, "B1", BOB, guild_id=OTHER_GUILD)
+    # A reconnect's READY: GUILD is gone; OTHER_GUILD lives on another process's shard.
+    await jobs.servers.keep_only(set(), served=lambda guild_id: guild_id == GUILD)
+    assert ("job_cancelled", ours) in told.events
+    assert ("job_cancelled", theirs) not in told.events
+    await runner.finish_until(drawn=2)
+    assert runner.drawn == ["A1", "B1"]
+
+
 # A cancel attempt: who presses, in which server, as an admin or not, and which job.
 attempts = st.lists(
     st.tuples(
