@@ -25,6 +25,7 @@ from bot.jobs.limiter import MARGIN, WINDOW, RateLimiter
 from bot.jobs.posting import JobPoster
 from bot.records import Job, JobState
 from bot.storage import STORAGE_ERRORS, SharedLimits, Storage
+from bot.storage.jobs import Waiting
 
 __all__ = ["Takeover"]
 
@@ -43,7 +44,7 @@ class Takeover:
         poster: JobPoster,
         limiter: RateLimiter,
         *,
-        schedule: Callable[[Job], None],
+        schedule: Callable[[Waiting], None],
         scheduled: Callable[[], Collection[int]],
         unschedule: Callable[[int], None],
         running: Callable[[], dict[int, asyncio.Task[None]]],
@@ -156,7 +157,7 @@ class Takeover:
     async def pick_up(self) -> None:
         """Line up every queued job, whichever process took it in; drop from this
         process's line the jobs another process started or ended."""
-        queued = await self._storage.jobs.queued()
+        queued = await self._storage.jobs.waiting()
         running = self._running()
         for job in queued:
             if job.id not in running:  # one this process is about to start stays started

@@ -35,6 +35,7 @@ from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
 from bot.records import Character, Job, JobState, Submitted
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
+from bot.storage.jobs import Waiting
 from bot.thumbnails import ThumbnailCache
 
 __all__ = ["JobQueue", "Submitted"]
@@ -126,15 +127,15 @@ class JobQueue:
         if stale:
             log.info("Removed %d half-written files a previous run left", stale)
         requeued = await self._takeover.at_start()
-        pending = await self._storage.jobs.queued()
-        for job in pending:
-            self._schedule(job)
+        pending = await self._storage.jobs.waiting()
+        for waiting in pending:
+            self._schedule(waiting)
         await self.places.load_durations()
         if pending:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
-        for job in await self._takeover.undelivered_at_start():
+        for finished in await self._takeover.undelivered_at_start():
             # Finished but never confirmed posted (a crash in between): deliver, don't re-run.
-            self._redeliver(job)
+            self._redeliver(finished)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="job-dispatcher")
         self._reconciler = asyncio.create_task(
             self.faults.reconcile_forever(), name="job-reconciler"
@@ -244,7 +245,7 @@ class JobQueue:
 
     # --- the dispatcher --------------------------------------------------------------------
 
-    def _line_up(self, job: Job) -> None:
+    def _line_up(self, job: Waiting) -> None:
         """A job another process took in (or gave up): in line here too, so any process
         with room draws it."""
         if job.id not in self._scheduler:
@@ -255,7 +256,7 @@ class JobQueue:
         self._scheduler.remove(job_id)
         self._not_before.pop(job_id, None)
 
-    def _schedule(self, job: Job) -> None:
+    def _schedule(self, job: Job | Waiting) -> None:
         self._scheduler.add(job.id, job.guild_id, job.user_id)
         if job.not_before > time.time():
             self._not_before[job.id] = job.not_before

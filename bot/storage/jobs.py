@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
@@ -13,7 +13,7 @@ from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Connection, Database, fetch_first
 from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
 
-__all__ = ["JobRepository", "NewJob"]
+__all__ = ["JobRepository", "NewJob", "Waiting"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,15 @@ _MAY_TAKE = "(worker IS NULL OR lease_until IS NULL OR lease_until < ?)"
 _MAY_TAKE_OWN = "(worker IS NULL OR worker = ? OR lease_until IS NULL OR lease_until < ?)"
 # A finished job whose pictures (or failure) are not yet posted is held until they are.
 _UNDELIVERED = "state IN ('done', 'failed') AND delivered = 0"
+
+
+class Waiting(NamedTuple):
+    """A job waiting in line, as the fair order places it."""
+
+    id: int
+    guild_id: int
+    user_id: int
+    not_before: float
 
 
 class JobRepository:
@@ -191,10 +200,13 @@ class JobRepository:
             )
         )
 
-    async def queued(self) -> list[Job]:
-        """Every job waiting in line, oldest first, whichever process took it in."""
-        rows = await self._db.fetch_all("SELECT * FROM jobs WHERE state = 'queued' ORDER BY id")
-        return [Job.from_row(r) for r in rows]
+    async def waiting(self) -> list[Waiting]:
+        """What a line needs of every waiting job, oldest first: read every few seconds by
+        each process sharing the queue, so only these four columns (a long line is cheap)."""
+        rows = await self._db.fetch_all(
+            "SELECT id, guild_id, user_id, not_before FROM jobs WHERE state = 'queued' ORDER BY id"
+        )
+        return [Waiting(int(r[0]), int(r[1]), int(r[2]), float(r[3] or 0)) for r in rows]
 
     async def mark_running(self, job_id: int, within: SharedLimits | None = None) -> bool:
         """Claim a queued job for drawing: True for the one caller that moved it from queued

@@ -41,7 +41,7 @@ async def test_start_up_redelivery_is_bounded() -> None:
     jobs = SimpleNamespace(
         take_over_running=lambda own: returns([]),
         requeue=lambda _ids: returns(0),
-        queued=lambda: returns([]),
+        waiting=lambda: returns([]),
         recent_durations=lambda: returns([]),
         take_over_undelivered=lambda own: returns(waiting if own else []),
         running_ids=lambda: returns([]),
