@@ -69,6 +69,9 @@ class Takeover:
         self._redeliver = redeliver  # post a finished job's pictures (in the background)
         self._clock = clock
         self._sleep = sleep
+        # True while jobs taken over are between "held here" and "recorded or back in
+        # line": nobody draws them, yet the reconciler must not settle them as strays.
+        self.taking = False
 
     # --- at start ----------------------------------------------------------------------------
 
@@ -142,10 +145,15 @@ class Takeover:
 
     async def take_over(self) -> None:
         """Finish what processes whose leases ran out left: drawings and posts."""
-        held = await self._storage.jobs.take_over_running(own=False)
+        self.taking = True
+        try:
+            held = await self._storage.jobs.take_over_running(own=False)
+            recorded = await self._resume(held, tidy=False) if held else []
+        finally:
+            self.taking = False
         if held:
             log.warning("Took over %d jobs from a process that stopped", len(held))
-            for job_id in await self._resume(held, tidy=False):
+            for job_id in recorded:
                 job = await self._storage.jobs.get(job_id)
                 if job is not None:
                     self._redeliver(job)

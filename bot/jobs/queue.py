@@ -274,7 +274,8 @@ class JobQueue:
             task.add_done_callback(functools.partial(self._finished, job_id))
 
     def _is_running(self, job_id: int) -> bool:
-        return job_id in self._running
+        # A job being taken over from a dead process is running here too, for that moment.
+        return job_id in self._running or self._takeover.taking
 
     def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
         self._running.pop(job_id, None)

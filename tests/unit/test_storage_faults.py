@@ -56,7 +56,8 @@ def test_every_job_settles_once_storage_works_again(faults: list[tuple[int, int]
         return []
 
     storage = SimpleNamespace(jobs=SimpleNamespace(running_ids=no_running))
-    parts: list[Any] = [storage, None, None, SimpleNamespace(retry_base_seconds=0), None]
+    settings = SimpleNamespace(retry_base_seconds=0, shares_queue=False)
+    parts: list[Any] = [storage, None, None, settings, None]
     queue = JobQueue(*parts)
     queue.observer = SimpleNamespace(  # type: ignore[assignment]
         job_delayed=job_delayed, storage_alert=storage_alert
