@@ -21,6 +21,7 @@ from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.records import Job, JobState
 from bot.storage import Limits, Storage
+from bot.storage.jobs import JobRepository
 from tests.storage_helpers import new_job, open_storage
 
 GUILD, OTHER_GUILD = 10, 20
@@ -179,6 +180,37 @@ async def test_at_ready_only_this_processs_shards_servers_are_judged_absent(
     assert ("job_cancelled", theirs) not in told.events
     await runner.finish_until(drawn=2)
     assert runner.drawn == ["A1", "B1"]
+
+
+async def test_a_job_being_taken_over_is_no_stray_to_the_reconciler(
+    storage: Storage, queue: tuple[JobQueue, StubRunner, Told]
+) -> None:
+    """A dead process's running job, taken over here, is held in this process's name for
+    a moment before it is recorded or put back in line: the stray-job reconciler, running
+    in that moment, must not settle it as a failure."""
+    jobs, runner, told = queue
+    dead = JobRepository(storage.db, "shards-9", lease_seconds=-1)  # its lease ran out
+    job_id = await dead.insert_job(new_job(ALICE), ROOMY)
+    assert await dead.mark_running(job_id)
+    reading = asyncio.Event()
+    go_on = asyncio.Event()
+    record = jobs._poster.record_kept_answers
+
+    async def slow_record(held: list[int], *, tidy: bool) -> list[int]:
+        reading.set()  # the kept answers are being read (a shared volume can be slow)
+        await go_on.wait()
+        return await record(held, tidy=tidy)
+
+    jobs._poster.record_kept_answers = slow_record  # type: ignore[method-assign]
+    taking = asyncio.create_task(jobs._takeover.take_over())
+    await reading.wait()
+    await jobs.faults.reconcile()  # the reconciler's round falls in that moment
+    go_on.set()
+    await taking
+    assert ("job_failed", job_id) not in told.events
+    runner.names[job_id] = "taken"
+    await runner.finish_until(drawn=1)
+    assert runner.drawn == ["taken"]  # drawn here, once
 
 
 # A cancel attempt: who presses, in which server, as an admin or not, and which job.
