@@ -53,7 +53,7 @@ async def _jobs_per_minute(
                     "DATA_DIR": str(Path(tmp) / "data"),  # one shared folder
                     "DATABASE_URL": url,
                     "SHARD_COUNT": str(processes),
-                    "LOG_LEVEL": "WARNING",
+                    "LOG_LEVEL": "INFO",
                     "PARTIAL_IMAGES": "0",
                     "MAX_CONCURRENT_JOBS": str(concurrent),
                     "IMAGES_PER_MINUTE": "10000",
