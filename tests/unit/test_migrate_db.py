@@ -23,6 +23,7 @@ GUILD, OWNER, OTHER = 1, 100, 200
 TABLES = (
     "meta", "guild_config", "quota_limits", "alerts_sent", "characters", "jobs", "scenes",
     "images", "scene_characters", "favorites", "picture_posts", "character_pictures",
+    "image_spends",
 )  # fmt: skip
 
 
@@ -51,6 +52,11 @@ async def _every_kind_of_row(storage: Storage, data_dir: Path) -> dict[str, int]
             " \"portrait\"}', 1, 'token', ?, ?, ?, 1700000000.5)",
             (GUILD, OWNER, state, aiko, pictures[0], 0.04 if charged else None, charged, reserved),
         )
+    # A running job held by one of several processes, and a picture it sent (issue 25).
+    await db.execute(
+        "UPDATE jobs SET worker = 'shards-0', lease_until = 1700000060.5 WHERE state = 'running'"
+    )
+    await db.insert("INSERT INTO image_spends (at, images) VALUES (1700000000.5, 1)")
     scene_job = await db.insert(
         "INSERT INTO jobs (guild_id, channel_id, user_id, kind, state, request_json,"
         " image_count, charged, created_at) VALUES (?, 20, ?, 'scene', 'done', '{}', 1, 1, 5.0)",
