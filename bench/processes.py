@@ -6,20 +6,22 @@ images-per-minute budget, ``--concurrent`` drawings at once for all processes to
 (MAX_CONCURRENT_JOBS is shared), ``--jobs`` members each asking once, spread evenly over
 one server per shard. Then the cost of sharing one queue when it is long: with
 ``--queued`` jobs waiting (100,000 by default), the p99 of a claim within the shared limits
-and of one look for other processes' jobs (what each process does every
-QUEUE_POLL_SECONDS).
+and the median of one look for other processes' jobs (what each process does every
+QUEUE_POLL_SECONDS). Last, each process's peak RSS when two processes split ``--servers``
+servers (10,000: 4 shards, 2 each) and ten members in ten servers draw a picture.
 
-    .venv/bin/python bench/processes.py [--jobs 60] [--queued 100000]
+    .venv/bin/python bench/processes.py [--jobs 60] [--queued 100000] [--servers 10000]
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from _harness import GENEROUS, Result, finished, run_from_command_line
+from _harness import GENEROUS, Result, finished, rss_kib, run_from_command_line
 
 from bot.storage import SharedLimits, Storage
 from tests.botproc import BotProcess
@@ -28,45 +30,69 @@ from tests.fakes.openai import FakeOpenAI
 from tests.postgres_server import PostgresServer, find_pg_bin
 
 CLAIMS = 200  # claims timed with the long queue
+SERVERS_PER_SHARD = 2_500  # Discord: sharding is required past 2,500 servers per shard
 
 
 def _p99(values: list[float]) -> float:
     return round(sorted(values)[max(0, int(len(values) * 0.99) - 1)] * 1000, 1)
 
 
+async def _start(
+    discord: FakeDiscord,
+    openai: FakeOpenAI,
+    url: str,
+    folder: Path,
+    processes: int,
+    shards: int,
+    **settings: str,
+) -> list[BotProcess]:
+    """``processes`` bots on one database and one DATA_DIR, splitting ``shards`` shards."""
+    bots: list[BotProcess] = []
+    for n in range(processes):
+        env = {
+            "DISCORD_TOKEN": discord.bot_token,
+            "OPENAI_API_KEY": openai.api_key,
+            "OPENAI_BASE_URL": openai.base_url,
+            "DISCORD_API_BASE": discord.base_url,
+            "DATA_DIR": str(folder / "data"),  # one shared folder
+            "DATABASE_URL": url,
+            "SHARD_COUNT": str(shards),
+            "LOG_LEVEL": "INFO",
+            **GENEROUS,
+            **settings,
+        }
+        if processes > 1:
+            env["SHARD_IDS"] = ",".join(str(i) for i in range(n, shards, processes))
+        bot = BotProcess(env, folder / f"cwd{n}")
+        bots.append(bot)
+        await bot.start()
+    for bot in bots:
+        await bot.wait_for_log(r"Logged in as", timeout=600)
+    await discord.wait_until_ready(timeout=60)
+    return bots
+
+
 async def _jobs_per_minute(
     server: PostgresServer, processes: int, jobs: int, latency: float, concurrent: int
 ) -> tuple[float, list[str]]:
     url = await server.fresh_database(migrated=False)
-    bots: list[BotProcess] = []
     with TemporaryDirectory(prefix="bench-processes-") as tmp:
         async with FakeDiscord() as discord, FakeOpenAI(latency=latency) as openai:
             guilds = [
                 discord.add_guild(f"Shard {i}", on_shard=(i, processes)) for i in range(processes)
             ]
-            for shard in range(processes):
-                env = {
-                    "DISCORD_TOKEN": discord.bot_token,
-                    "OPENAI_API_KEY": openai.api_key,
-                    "OPENAI_BASE_URL": openai.base_url,
-                    "DISCORD_API_BASE": discord.base_url,
-                    "DATA_DIR": str(Path(tmp) / "data"),  # one shared folder
-                    "DATABASE_URL": url,
-                    "SHARD_COUNT": str(processes),
-                    "LOG_LEVEL": "INFO",
-                    "PARTIAL_IMAGES": "0",
-                    "MAX_CONCURRENT_JOBS": str(concurrent),
-                    "IMAGES_PER_MINUTE": "10000",
-                    "QUEUE_POLL_SECONDS": "0.5",
-                    **GENEROUS,
-                }
-                if processes > 1:
-                    env["SHARD_IDS"] = str(shard)
-                bot = BotProcess(env, Path(tmp) / f"cwd{shard}")
-                bots.append(bot)
-                await bot.start()
-                await bot.wait_for_log(r"Logged in as", timeout=60)
-            await discord.wait_until_ready(timeout=30)
+            bots = await _start(
+                discord,
+                openai,
+                url,
+                Path(tmp),
+                processes,
+                processes,
+                PARTIAL_IMAGES="0",
+                MAX_CONCURRENT_JOBS=str(concurrent),
+                IMAGES_PER_MINUTE="10000",
+                QUEUE_POLL_SECONDS="0.5",
+            )
             members = [guilds[n % processes].add_member(f"member{n}") for n in range(jobs)]
             started = time.monotonic()
             handles = [
@@ -81,6 +107,33 @@ async def _jobs_per_minute(
                 await bot.stop(timeout=30)
     await server.drop(url)
     return jobs / elapsed * 60, errors
+
+
+async def _rss_per_process(server: PostgresServer, servers: int, processes: int) -> list[float]:
+    """Peak RSS (MB) of each of ``processes`` bots splitting ``servers`` servers on one
+    shard per 2,500, after ten pictures in ten servers."""
+    url = await server.fresh_database(migrated=False)
+    shards = max(processes, math.ceil(servers / SERVERS_PER_SHARD))
+    with TemporaryDirectory(prefix="bench-processes-") as tmp:
+        async with FakeDiscord() as discord, FakeOpenAI(latency=0.2) as openai:
+            guilds = [discord.add_guild(f"Server {n}") for n in range(servers)]
+            bots = await _start(discord, openai, url, Path(tmp), processes, shards)
+            step = max(1, servers // 10)
+            handles = [
+                await guilds[n]
+                .add_member(f"member{n}")
+                .slash("character create", name=f"Aiko{n}", description="silver hair")
+                for n in range(0, servers, step)
+            ][:10]
+            for handle in handles:
+                await handle.wait_original(finished, timeout=300)
+            peaks = [
+                round(rss_kib(bot.process.pid)["VmHWM"] / 1024, 1) for bot in bots if bot.process
+            ]
+            for bot in bots:
+                await bot.stop(timeout=30)
+    await server.drop(url)
+    return peaks
 
 
 async def _long_queue(server: PostgresServer, queued: int) -> dict[str, float]:
@@ -114,7 +167,9 @@ async def _long_queue(server: PostgresServer, queued: int) -> dict[str, float]:
     return {"claim_p99_ms": _p99(claims), "look_median_ms": round(statistics.median(looks) * 1000)}
 
 
-async def main(jobs: int, latency: float, concurrent: int, queued: int) -> list[Result]:
+async def main(
+    jobs: int, latency: float, concurrent: int, queued: int, servers: int
+) -> list[Result]:
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (pg_ctl, initdb)")
@@ -124,6 +179,7 @@ async def main(jobs: int, latency: float, concurrent: int, queued: int) -> list[
         one, one_errors = await _jobs_per_minute(server, 1, jobs, latency, concurrent)
         two, two_errors = await _jobs_per_minute(server, 2, jobs, latency, concurrent)
         long_queue = await _long_queue(server, queued)
+        peaks = await _rss_per_process(server, servers, 2)
     finally:
         server.stop()
     ceiling = concurrent / latency * 60
@@ -138,6 +194,7 @@ async def main(jobs: int, latency: float, concurrent: int, queued: int) -> list[
         **long_queue,
         "bot_errors": (one_errors + two_errors)[:10],
     }
+    memory = {"servers": servers, "processes": 2, "peak_rss_mb_each": peaks}
     return [
         Result(
             name="processes_throughput",
@@ -155,8 +212,18 @@ async def main(jobs: int, latency: float, concurrent: int, queued: int) -> list[
             met=long_queue["claim_p99_ms"] < 50,
             details=long_queue,
         ),
+        Result(
+            name="processes_rss",
+            metric=f"peak RSS MB of the larger of 2 processes ({servers:,} servers)",
+            value=max(peaks),
+            target="< 300 MB",
+            met=max(peaks) < 300,
+            details=memory,
+        ),
     ]
 
 
 if __name__ == "__main__":
-    run_from_command_line(main, __doc__ or "", jobs=60, latency=2.0, concurrent=10, queued=100_000)
+    run_from_command_line(
+        main, __doc__ or "", jobs=60, latency=2.0, concurrent=10, queued=100_000, servers=10_000
+    )

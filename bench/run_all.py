@@ -35,7 +35,9 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Result]]]] = {
     "rate_limit": lambda: rate_limit.main(budget=30, minutes=2, latency=2.0),
     "memory": lambda: memory.main(jobs=1000, images=10_000),
     "many_servers": lambda: many_servers.main(servers=10_000),
-    "processes": lambda: processes.main(jobs=60, latency=2.0, concurrent=10, queued=100_000),
+    "processes": lambda: processes.main(
+        jobs=60, latency=2.0, concurrent=10, queued=100_000, servers=10_000
+    ),
     "gallery": lambda: gallery.main(images=100_000, repeat=5),
     "restart": lambda: restart.main(jobs=1000, restarts=3),
     "uploads": lambda: uploads.main(members=10),
