@@ -45,6 +45,7 @@ class Takeover:
         limiter: RateLimiter,
         *,
         schedule: Callable[[Waiting], None],
+        served: Callable[[int, int], None],
         scheduled: Callable[[], Collection[int]],
         unschedule: Callable[[int], None],
         running: Callable[[], dict[int, asyncio.Task[None]]],
@@ -63,6 +64,8 @@ class Takeover:
             else None
         )
         self._schedule = schedule  # put a job in this process's line (idempotent)
+        self._served = served  # another process started a job of this (guild, member)
+        self._seen_starts = time.time()  # starts elsewhere up to here are in the line's order
         self._scheduled = scheduled  # the jobs in this process's line
         self._unschedule = unschedule
         self._running = running  # the jobs this process draws now, by id
@@ -163,8 +166,14 @@ class Takeover:
             self._redeliver(job)
 
     async def pick_up(self) -> None:
-        """Line up every queued job, whichever process took it in; drop from this
-        process's line the jobs another process started or ended."""
+        """Line up every queued job, whichever process took it in, in one fair order
+        (whom other processes served counts here too); drop from this process's line the
+        jobs another process started or ended."""
+        for guild_id, user_id, started in await self._storage.jobs.started_elsewhere(
+            self._seen_starts
+        ):
+            self._served(guild_id, user_id)
+            self._seen_starts = max(self._seen_starts, started)
         queued = await self._storage.jobs.waiting()
         running = self._running()
         for job in queued:

@@ -111,6 +111,7 @@ class JobQueue:
             self._poster,
             limiter,
             schedule=self._line_up,
+            served=self._scheduler.served,
             scheduled=self._scheduler.order,
             unschedule=self._unschedule,
             running=lambda: self._running,

@@ -75,6 +75,13 @@ class FairScheduler:
         self._member_served[member] = self._tick
         return job_id
 
+    def served(self, guild_id: int, user_id: int) -> None:
+        """Another process started a job of this member: they were served now, as if here
+        (so every process sharing the queue keeps one fair order)."""
+        self._tick += 1
+        self._guild_served[guild_id] = self._tick
+        self._member_served[(guild_id, user_id)] = self._tick
+
     def order(self) -> list[int]:
         """Every queued job id in the order they would run if nothing else arrived."""
         guild_members: dict[int, list[tuple[int, int, int, deque[int]]]] = {}

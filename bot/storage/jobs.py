@@ -200,6 +200,16 @@ class JobRepository:
             )
         )
 
+    async def started_elsewhere(self, since: float) -> list[tuple[int, int, float]]:
+        """(guild, member, when) of each job another process started after ``since``,
+        oldest first: whom the other processes served, for this one's fair order."""
+        rows = await self._db.fetch_all(
+            "SELECT guild_id, user_id, started_at FROM jobs WHERE started_at > ?"
+            " AND (worker IS NULL OR worker != ?) ORDER BY started_at",
+            (since, self.worker),
+        )
+        return [(int(r[0]), int(r[1]), float(r[2])) for r in rows]
+
     async def waiting(self) -> list[Waiting]:
         """What a line needs of every waiting job, oldest first: read every few seconds by
         each process sharing the queue, so only these four columns (a long line is cheap)."""

@@ -4,118 +4,39 @@ that only notes which job it was asked to draw, one drawing slot. Fast: no bot, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import ContentRefused, NotAllowed, NotFound
+from bot.errors import NotAllowed, NotFound
 from bot.jobs.board import QueueBoard
-from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
-from bot.records import Job, JobState
-from bot.storage import Limits, Storage
+from bot.records import JobState
+from bot.storage import Storage
 from bot.storage.jobs import JobRepository
+from tests.queue_helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    GUILD,
+    OTHER_GUILD,
+    ROOMY,
+    StubRunner,
+    Told,
+    running_queue,
+    submit,
+)
 from tests.storage_helpers import new_job, open_storage
-
-GUILD, OTHER_GUILD = 10, 20
-ALICE, BOB, CAROL = 1, 2, 3
-ROOMY = Limits(100, 100, None, None, None, 0.0, 0.0)
-
-
-class StubRunner:
-    """Draws nothing: notes the job and holds it until the test lets it go, then refuses it
-    (a refusal ends a job at once, with nothing to keep or post)."""
-
-    def __init__(self) -> None:
-        self.names: dict[int, str] = {}  # job id -> the name the test gave it
-        self.drawn_ids: list[int] = []
-        self.release = asyncio.Semaphore(0)
-        self.started = asyncio.Condition()
-
-    async def draw(self, job: Job, _progress: Callable[[bytes], Awaitable[None]]) -> None:
-        async with self.started:
-            self.drawn_ids.append(job.id)
-            self.started.notify_all()
-        await self.release.acquire()
-        raise ContentRefused()
-
-    @property
-    def drawn(self) -> list[str]:
-        """The names of the jobs drawn, in the order they were drawn (named once enqueued,
-        which may be after the drawing started)."""
-        return [self.names.get(job_id, f"#{job_id}") for job_id in self.drawn_ids]
-
-    async def wait_drawn(self, count: int) -> None:
-        async with self.started:
-            await asyncio.wait_for(self.started.wait_for(lambda: len(self.drawn) >= count), 5)
-
-    async def finish_until(self, *, drawn: int) -> None:
-        """Let the job being drawn end, one at a time, until ``drawn`` jobs were started."""
-        while len(self.drawn) < drawn:
-            self.release.release()
-            await self.wait_drawn(len(self.drawn) + 1)
-
-
-class Told:
-    """The queue's observer: what members would hear, by event."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, int]] = []
-
-    def __getattr__(self, event: str) -> Callable[..., Awaitable[None]]:
-        async def record(job: Any = None, *_args: Any) -> None:
-            self.events.append((event, getattr(job, "id", job)))
-
-        return record
-
-
-@contextlib.asynccontextmanager
-async def running_queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
-    """A started queue with one drawing slot; stopped (every held drawing let go) on leaving."""
-    runner = StubRunner()
-    settings = SimpleNamespace(
-        max_attempts=1,
-        progress_edit_seconds=1.0,
-        retry_base_seconds=0.01,
-        shares_queue=False,
-        job_lease_seconds=60.0,
-        queue_poll_seconds=2.0,
-    )
-    store = SimpleNamespace(clean_temporary=lambda _older_than=0: 0, kept_answers=lambda: {})
-    limiter = RateLimiter(concurrency=1, images_per_minute=600)
-    parts: list[Any] = [storage, runner, limiter, settings, store]
-    jobs = JobQueue(*parts)
-    told = Told()
-    jobs.observer = cast(Any, told)
-    await jobs.start()
-    await jobs.servers.keep_only({GUILD, OTHER_GUILD})
-    try:
-        yield jobs, runner, told
-    finally:
-        for _ in range(len(runner.drawn) + 10):
-            runner.release.release()
-        await jobs.stop(grace=1)
 
 
 @pytest.fixture
 async def queue(storage: Storage) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
     async with running_queue(storage) as running:
         yield running
-
-
-async def submit(
-    jobs: JobQueue, runner: StubRunner, name: str, user_id: int, guild_id: int = GUILD
-) -> int:
-    job_id = (await jobs.enqueue(new_job(user_id, guild_id=guild_id), ROOMY)).job.id
-    runner.names[job_id] = name
-    return job_id
 
 
 async def first_drawing(jobs: JobQueue, runner: StubRunner) -> None:

@@ -5,6 +5,9 @@
 ALTER TABLE jobs ADD COLUMN worker TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until REAL;
 
+-- Who started a job lately: each process keeps the others' starts in its fair order.
+CREATE INDEX jobs_started ON jobs (started_at);
+
 -- Pictures sent to OpenAI, when: the images-per-minute budget every process shares (the
 -- account's rate limit is one, however many processes spend it). Rows older than the
 -- window are deleted as new ones come.

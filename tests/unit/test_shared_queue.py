@@ -1,0 +1,49 @@
+"""Two processes, one queue on PostgreSQL (issue 25): the fair order holds across processes.
+
+Each process lines up every waiting job, whichever process took it in; whom the other
+process served counts in its order too, so one member's four jobs never starve another's
+one because a different process happens to draw next.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.storage import Storage
+from tests.postgres_server import PostgresServer
+from tests.queue_helpers import ALICE, BOB, CAROL, OTHER_GUILD, running_queue, submit
+
+
+async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
+    postgres_server: PostgresServer,
+) -> None:
+    url = await postgres_server.fresh_database()
+    first = Storage(Path("unused"), url, worker="shards-0")
+    second = Storage(Path("unused"), url, worker="shards-1")
+    await first.open()
+    await second.open()
+    try:
+        shared = {"shares_queue": True, "max_running": 3}
+        async with (
+            running_queue(first, **shared) as (one, one_runner, _),
+            running_queue(second, **shared) as (two, two_runner, _),
+        ):
+            # The second process is busy drawing a member of another server.
+            await submit(two, two_runner, "C1", CAROL, guild_id=OTHER_GUILD)
+            await two_runner.wait_drawn(1)
+            # The first process draws Alice's first of four.
+            alice = [await submit(one, one_runner, f"A{n}", ALICE) for n in range(1, 5)]
+            await one_runner.wait_drawn(1)
+            # Bob asks (through the second process) after Alice's others.
+            bob = await submit(two, two_runner, "B1", BOB)
+            two_runner.names.update({job_id: f"A{n}" for n, job_id in enumerate(alice, 1)})
+            await two._takeover.pick_up()  # the second process's look at the shared line
+            assert set(two.queued_ids()) == {*alice[1:], bob}
+            # The second process is free again: Bob goes before Alice's second, though
+            # Alice asked first: the first process already served her.
+            await two_runner.finish_until(drawn=2)
+            assert two_runner.drawn == ["C1", "B1"]
+    finally:
+        await first.close()
+        await second.close()
+        await postgres_server.drop(url)
