@@ -8,7 +8,7 @@ GUILD_CREATE have arrived, RSS is read from /proc/<pid>/status. Then ten members
 different servers each draw a character, and RSS is read again (VmHWM: the peak).
 
 One process serving every server is the most a process of a cluster would hold; with
-SHARD_IDS (issue 25, still to come) each process would hold its shards' share.
+SHARD_IDS each process holds its shards' share (bench/processes.py measures two processes).
 
     .venv/bin/python bench/many_servers.py [--servers 10000]
 """
