@@ -68,6 +68,13 @@ class DrawingFailures:
             crashed = BotError("error.unexpected", reference=reference)
             await self._settle(job, functools.partial(self._fail, job, crashed))
 
+    async def _pause(self, seconds: float) -> None:
+        """Nobody calls OpenAI for ``seconds``: not this process, nor (sharing the queue)
+        any other, since the account's limits are one."""
+        self._limiter.pause_for(seconds)
+        if self._settings.shares_queue:
+            await self._storage.jobs.pause_drawing(time.time() + seconds)
+
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
         if exc.maybe_billed:
             await self._storage.jobs.note_maybe_billed(job.id)
@@ -75,7 +82,7 @@ class DrawingFailures:
             await self._fail(job, exc)  # the server removed the bot: no more paid attempts
             return
         if exc.retry_after:
-            self._limiter.pause_for(exc.retry_after)
+            await self._pause(exc.retry_after)
         if job.attempts >= self._settings.max_attempts:
             await self._fail(job, exc)
             return
@@ -92,7 +99,7 @@ class DrawingFailures:
         await self._notify(lambda observer: observer.admin_alert(job.guild_id, exc))
         if exc.reason == "insufficient_quota":
             # Out of credit: keep the job (uncharged) and pause everyone until billing is fixed.
-            self._limiter.pause_for(BILLING_PAUSE_SECONDS)
+            await self._pause(BILLING_PAUSE_SECONDS)
             await self._storage.jobs.retry_later(job.id, time.time(), "billing")
             retried = await self._storage.jobs.get(job.id)
             if retried is not None:

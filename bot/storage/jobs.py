@@ -11,7 +11,14 @@ from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Connection, Database, fetch_first
-from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
+from bot.storage.room import (
+    DRAW_ROOM,
+    DRAWING_PAUSED_UNTIL,
+    Limits,
+    SharedLimits,
+    refuse_unless_room,
+    room_query,
+)
 
 __all__ = ["JobRepository", "NewJob", "Waiting"]
 
@@ -238,14 +245,37 @@ class JobRepository:
             since = now - within.window
             await conn.execute("DELETE FROM image_spends WHERE at < ?", (since,))
             room = await fetch_first(conn, DRAW_ROOM, (since, job_id))
-            if room is None or room[2] is None or not within.has_room(*room):
+            if room is None or room[2] is None or not within.has_room(*room[:3]):
                 return False
+            if room[3] is not None and float(room[3]) > now:
+                return False  # everyone pauses (another process heard a 429)
             if (await conn.execute(claim, params)).rowcount != 1:
                 return False
             await conn.execute(
                 "INSERT INTO image_spends (at, images) VALUES (?, ?)", (now, within.spend(room[2]))
             )
             return True
+
+    async def pause_drawing(self, until: float) -> None:
+        """No process sends OpenAI anything before ``until`` (a later pause wins)."""
+        async with self._db.transaction() as conn:
+            current = await fetch_first(
+                conn, "SELECT value FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
+            )
+            if current is not None and float(current[0]) >= until:
+                return
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (DRAWING_PAUSED_UNTIL, repr(until)),
+            )
+
+    async def drawing_paused_until(self) -> float:
+        """Until when every process pauses (0: no pause was ever asked for)."""
+        value = await self._db.fetch_value(
+            "SELECT value FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
+        )
+        return float(value) if value is not None else 0.0
 
     async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
         await self._db.execute(

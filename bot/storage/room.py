@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMITTED_USD",
     "COUNTED",
+    "DRAWING_PAUSED_UNTIL",
     "DRAW_ROOM",
     "USD_ROUNDING",
     "Limits",
@@ -161,9 +162,13 @@ class SharedLimits:
         return min(images, self.per_minute)
 
 
-# Jobs running anywhere, pictures sent within the window (since ``?``), and the job's size.
+# A pause every process keeps (a 429's retry-after, an account out of credit), in meta.
+DRAWING_PAUSED_UNTIL = "drawing_paused_until"
+# Jobs running anywhere, pictures sent within the window (since ``?``), the job's size, and
+# until when everyone pauses.
 DRAW_ROOM = (
     "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'running'),"
     " (SELECT COALESCE(SUM(images), 0) FROM image_spends WHERE at > ?),"
-    " (SELECT image_count FROM jobs WHERE id = ?)"
+    " (SELECT image_count FROM jobs WHERE id = ?),"
+    f" (SELECT value FROM meta WHERE key = '{DRAWING_PAUSED_UNTIL}')"
 )

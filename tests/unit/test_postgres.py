@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -187,6 +188,26 @@ def test_two_processes_together_stay_within_the_shared_limits(
                 assert not shared.has_room(running, spent, size), (running, spent, size)
 
     asyncio.run(scenario())
+
+
+async def test_a_pause_one_process_hears_of_holds_every_process(
+    two_processes: tuple[Storage, Storage],
+) -> None:
+    """A 429's retry-after (or an empty account) heard by one process: no process claims a
+    job to draw until it is over; a pause that is over stops nobody, and a shorter pause
+    never cuts a longer one short."""
+    first, second = two_processes
+    shared = SharedLimits(max_running=5, per_minute=50)
+    jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
+    await first.jobs.pause_drawing(time.time() - 1)  # over already
+    assert await second.jobs.mark_running(jobs[0], shared)
+    await first.jobs.pause_drawing(time.time() + 600)
+    await second.jobs.pause_drawing(time.time() + 5)  # shorter: the longer one stands
+    assert await second.jobs.drawing_paused_until() > time.time() + 500
+    assert not await second.jobs.mark_running(jobs[1], shared)
+    assert not await first.jobs.mark_running(jobs[2], shared)
+    job = await second.jobs.get(jobs[1])
+    assert job is not None and job.state == "queued"  # it waits; nothing was spent
 
 
 async def test_one_process_at_a_time_does_exclusive_work(
