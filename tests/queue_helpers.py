@@ -61,22 +61,36 @@ class Told:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, int]] = []
+        self.changed = asyncio.Condition()
 
     def __getattr__(self, event: str) -> Callable[..., Awaitable[None]]:
         async def record(job: Any = None, *_args: Any) -> None:
-            self.events.append((event, getattr(job, "id", job)))
+            async with self.changed:
+                self.events.append((event, getattr(job, "id", job)))
+                self.changed.notify_all()
 
         return record
+
+    async def wait_for(self, event: str, job_id: int) -> None:
+        """Until the member of ``job_id`` was told ``event`` (e.g. "job_queued")."""
+        async with self.changed:
+            await asyncio.wait_for(
+                self.changed.wait_for(lambda: (event, job_id) in self.events), 10
+            )
 
 
 @contextlib.asynccontextmanager
 async def running_queue(
-    storage: Storage, *, shares_queue: bool = False, max_running: int = 1
+    storage: Storage,
+    *,
+    shares_queue: bool = False,
+    max_running: int = 1,
+    runner: StubRunner | None = None,
 ) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
     """A started queue with one drawing slot; stopped (every held drawing let go) on leaving.
     ``shares_queue``: one of several processes (``max_running`` drawings for all together;
     the test calls the look for other processes' jobs itself)."""
-    runner = StubRunner()
+    runner = runner or StubRunner()
     settings = SimpleNamespace(
         max_attempts=1,
         progress_edit_seconds=1.0,

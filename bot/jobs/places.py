@@ -71,6 +71,10 @@ class QueuePlaces:
         self._quiet.discard(job.id)
         await self._notify(lambda observer: observer.job_queued(job, position, eta_seconds))
 
+    def forget(self, job_id: int) -> None:
+        """The job's turn in the dispatcher is over: nothing more to remember of it here."""
+        self._quiet.discard(job_id)
+
     async def still_waiting(self, job: Job) -> None:
         """A job told nothing because it was to start at once waits after all (other
         processes fill the limits they share with this one): its member hears their place."""
@@ -89,7 +93,6 @@ class QueuePlaces:
             order = self._scheduler.order()
             waiting = set(order)
             self._told = {j: p for j, p in self._told.items() if j in waiting}
-            self._quiet &= waiting
             for position, job_id in enumerate(order[:POSITION_UPDATES], start=1):
                 if self._told.get(job_id) == position:
                     continue

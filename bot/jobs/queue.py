@@ -274,13 +274,13 @@ class JobQueue:
             self._running[job_id] = task
             task.add_done_callback(functools.partial(self._finished, job_id))
 
-    def _is_running(self, job_id: int) -> bool:
-        # A job being taken over from a dead process is running here too, for that moment.
+    def _is_running(self, job_id: int) -> bool:  # (or being taken over, for that moment)
         return job_id in self._running or self._takeover.taking
 
     def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
         self._running.pop(job_id, None)
         self._limiter.release_slot()
+        self.places.forget(job_id)
 
     async def _next_runnable(self) -> int | None:
         while not self._stopping:

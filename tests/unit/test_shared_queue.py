@@ -7,11 +7,15 @@ one because a different process happens to draw next.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+from bot.errors import UpstreamBusy
+from bot.records import Job
 from bot.storage import Storage
 from tests.postgres_server import PostgresServer
-from tests.queue_helpers import ALICE, BOB, CAROL, OTHER_GUILD, running_queue, submit
+from tests.queue_helpers import ALICE, BOB, CAROL, OTHER_GUILD, StubRunner, running_queue, submit
 
 
 async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
@@ -43,6 +47,49 @@ async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
             # Alice asked first: the first process already served her.
             await two_runner.finish_until(drawn=2)
             assert two_runner.drawn == ["C1", "B1"]
+    finally:
+        await first.close()
+        await second.close()
+        await postgres_server.drop(url)
+
+
+class RateLimitedRunner(StubRunner):
+    """OpenAI answers the first drawing with a 429 that says: come back in a minute."""
+
+    async def draw(self, job: Job, progress: Any) -> None:
+        async with self.started:
+            self.drawn_ids.append(job.id)
+            self.started.notify_all()
+        raise UpstreamBusy(retry_after=60)
+
+
+async def test_a_429_one_process_hears_pauses_the_other(
+    postgres_server: PostgresServer,
+) -> None:
+    url = await postgres_server.fresh_database()
+    first = Storage(Path("unused"), url, worker="shards-0")
+    second = Storage(Path("unused"), url, worker="shards-1")
+    await first.open()
+    await second.open()
+    try:
+        shared = {"shares_queue": True, "max_running": 3}
+        async with (
+            running_queue(first, **shared, runner=RateLimitedRunner()) as (
+                one,
+                one_runner,
+                one_told,
+            ),
+            running_queue(second, **shared) as (two, two_runner, two_told),
+        ):
+            alice = await submit(one, one_runner, "A1", ALICE)
+            await one_told.wait_for("job_failed", alice)  # one attempt allowed: it is over
+            bob = await submit(two, two_runner, "B1", BOB)
+            # The second process never heard the 429, yet it waits it out: its member hears
+            # their place, and nothing is sent to OpenAI before the minute is over.
+            await two_told.wait_for("job_queued", bob)
+            assert await second.jobs.drawing_paused_until() > time.time() + 50
+            assert two_runner.drawn == []
+            assert two._limiter.paused_for() > 50  # it waits without asking the database
     finally:
         await first.close()
         await second.close()
