@@ -104,6 +104,23 @@ class StorageMachine(RuleBasedStateMachine):
         self.loop.close()
 
 
+@asynccontextmanager
+async def two_processes(server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
+    """Two bot processes' storages (shards 0 and 1, each with its own pool) on one fresh
+    PostgreSQL database."""
+    url = await server.fresh_database()
+    first = Storage(Path("unused"), url, worker="shards-0")
+    second = Storage(Path("unused"), url, worker="shards-1")
+    await first.open()
+    await second.open()
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+        await server.drop(url)
+
+
 def run_machine(
     machine: type[StorageMachine],
     tmp_path: Path,

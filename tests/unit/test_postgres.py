@@ -4,7 +4,6 @@ processes (two storages on one database), and storage faults the queue knows how
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ from bot.errors import QuotaExhausted
 from bot.storage import STORAGE_ERRORS, SharedLimits, Storage
 from bot.storage.postgres import translate
 from tests.postgres_server import PostgresServer
-from tests.storage_helpers import new_job, roomy_limits
+from tests.storage_helpers import new_job, roomy_limits, two_processes
 
 
 def test_placeholders_are_numbered_outside_string_literals_only() -> None:
@@ -40,24 +39,9 @@ def test_inserts_return_the_new_id_and_or_ignore_becomes_on_conflict() -> None:
     assert translate("INSERT INTO images (a) VALUES (?)", want_id=False).endswith("($1)")
 
 
-@contextlib.asynccontextmanager
-async def _two_storages(server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
-    """Two storages on one fresh database, each with its own pool: two bot processes."""
-    url = await server.fresh_database()
-    first, second = Storage(Path("unused"), url), Storage(Path("unused"), url)
-    await first.open()
-    await second.open()
-    try:
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
-        await server.drop(url)
-
-
 @pytest.fixture
-async def two_processes(postgres_server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
-    async with _two_storages(postgres_server) as both:
+async def two_storages(postgres_server: PostgresServer) -> AsyncIterator[tuple[Storage, Storage]]:
+    async with two_processes(postgres_server) as both:
         yield both
 
 
@@ -75,7 +59,7 @@ def test_two_processes_reserving_at_once_never_overspend_the_budget(
     daily budget, and every reservation that fits in what is left is accepted."""
 
     async def scenario() -> None:
-        async with _two_storages(postgres_server) as (first, second):
+        async with two_processes(postgres_server) as (first, second):
             limits = roomy_limits(server_daily_usd=budget)
             results = await asyncio.gather(
                 *(
@@ -97,9 +81,9 @@ def test_two_processes_reserving_at_once_never_overspend_the_budget(
 
 
 async def test_two_processes_accept_exactly_the_daily_quota(
-    two_processes: tuple[Storage, Storage],
+    two_storages: tuple[Storage, Storage],
 ) -> None:
-    first, second = two_processes
+    first, second = two_storages
     limits = dataclasses.replace(roomy_limits(), member_daily=5)
     results = await asyncio.gather(
         *((first if i % 2 else second).jobs.insert_job(new_job(), limits) for i in range(20)),
@@ -118,7 +102,7 @@ def test_two_processes_claiming_at_once_draw_each_job_once(
     job is claimed (and so drawn and paid for) by exactly one claim, once."""
 
     async def scenario() -> None:
-        async with _two_storages(postgres_server) as (first, second):
+        async with two_processes(postgres_server) as (first, second):
             jobs = [
                 await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(6)
             ]
@@ -157,7 +141,7 @@ def test_two_processes_together_stay_within_the_shared_limits(
     shared = SharedLimits(max_running, per_minute)
 
     async def scenario() -> None:
-        async with _two_storages(postgres_server) as both:
+        async with two_processes(postgres_server) as both:
             first = both[0]
             jobs = [
                 await first.jobs.insert_job(new_job(user_id=n, count=size), roomy_limits())
@@ -191,12 +175,12 @@ def test_two_processes_together_stay_within_the_shared_limits(
 
 
 async def test_a_pause_one_process_hears_of_holds_every_process(
-    two_processes: tuple[Storage, Storage],
+    two_storages: tuple[Storage, Storage],
 ) -> None:
     """A 429's retry-after (or an empty account) heard by one process: no process claims a
     job to draw until it is over; a pause that is over stops nobody, and a shorter pause
     never cuts a longer one short."""
-    first, second = two_processes
+    first, second = two_storages
     shared = SharedLimits(max_running=5, per_minute=50)
     jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
     await first.jobs.pause_drawing(time.time() - 1)  # over already
@@ -211,11 +195,11 @@ async def test_a_pause_one_process_hears_of_holds_every_process(
 
 
 async def test_one_process_at_a_time_does_exclusive_work(
-    two_processes: tuple[Storage, Storage],
+    two_storages: tuple[Storage, Storage],
 ) -> None:
     """Command sync and sweeps: while one process does the work, another asked to do the
     same is told no (and does other work); once the first is done, the next may."""
-    first, second = two_processes
+    first, second = two_storages
     async with first.db.exclusive("retention-sweep") as mine:
         assert mine
         async with second.db.exclusive("retention-sweep") as theirs:
@@ -236,9 +220,9 @@ async def test_an_unreachable_server_raises_a_storage_error(
 
 
 async def test_a_dropped_connection_raises_a_storage_error(
-    two_processes: tuple[Storage, Storage], postgres_server: PostgresServer
+    two_storages: tuple[Storage, Storage], postgres_server: PostgresServer
 ) -> None:
-    first, _ = two_processes
+    first, _ = two_storages
     with pytest.raises(STORAGE_ERRORS):
         async with first.db.transaction() as conn:
             admin = await asyncpg.connect(postgres_server.url("postgres"))

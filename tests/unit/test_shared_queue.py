@@ -8,25 +8,19 @@ one because a different process happens to draw next.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from bot.errors import UpstreamBusy
 from bot.records import Job
-from bot.storage import Storage
 from tests.postgres_server import PostgresServer
 from tests.queue_helpers import ALICE, BOB, CAROL, OTHER_GUILD, StubRunner, running_queue, submit
+from tests.storage_helpers import two_processes
 
 
 async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
     postgres_server: PostgresServer,
 ) -> None:
-    url = await postgres_server.fresh_database()
-    first = Storage(Path("unused"), url, worker="shards-0")
-    second = Storage(Path("unused"), url, worker="shards-1")
-    await first.open()
-    await second.open()
-    try:
+    async with two_processes(postgres_server) as (first, second):
         shared = {"shares_queue": True, "max_running": 3}
         async with (
             running_queue(first, **shared) as (one, one_runner, _),
@@ -47,10 +41,6 @@ async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
             # Alice asked first: the first process already served her.
             await two_runner.finish_until(drawn=2)
             assert two_runner.drawn == ["C1", "B1"]
-    finally:
-        await first.close()
-        await second.close()
-        await postgres_server.drop(url)
 
 
 class RateLimitedRunner(StubRunner):
@@ -66,12 +56,7 @@ class RateLimitedRunner(StubRunner):
 async def test_a_429_one_process_hears_pauses_the_other(
     postgres_server: PostgresServer,
 ) -> None:
-    url = await postgres_server.fresh_database()
-    first = Storage(Path("unused"), url, worker="shards-0")
-    second = Storage(Path("unused"), url, worker="shards-1")
-    await first.open()
-    await second.open()
-    try:
+    async with two_processes(postgres_server) as (first, second):
         shared = {"shares_queue": True, "max_running": 3}
         async with (
             running_queue(first, **shared, runner=RateLimitedRunner()) as (
@@ -90,7 +75,3 @@ async def test_a_429_one_process_hears_pauses_the_other(
             assert await second.jobs.drawing_paused_until() > time.time() + 50
             assert two_runner.drawn == []
             assert two._limiter.paused_for() > 50  # it waits without asking the database
-    finally:
-        await first.close()
-        await second.close()
-        await postgres_server.drop(url)
