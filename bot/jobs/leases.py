@@ -112,7 +112,7 @@ class Takeover:
             return False
         self._limiter.refund(job.image_count)
         # Another process heard a 429 (or of an empty account): this one pauses as long.
-        paused = await self._storage.jobs.drawing_paused_until() - time.time()
+        paused = await self._storage.meta.drawing_paused_until() - time.time()
         if paused > 0:
             self._limiter.pause_for(paused)
         return None

@@ -13,7 +13,6 @@ from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Connection, Database, fetch_first
 from bot.storage.room import (
     DRAW_ROOM,
-    DRAWING_PAUSED_UNTIL,
     Limits,
     SharedLimits,
     refuse_unless_room,
@@ -255,27 +254,6 @@ class JobRepository:
                 "INSERT INTO image_spends (at, images) VALUES (?, ?)", (now, within.spend(room[2]))
             )
             return True
-
-    async def pause_drawing(self, until: float) -> None:
-        """No process sends OpenAI anything before ``until`` (a later pause wins)."""
-        async with self._db.transaction() as conn:
-            current = await fetch_first(
-                conn, "SELECT value FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
-            )
-            if current is not None and float(current[0]) >= until:
-                return
-            await conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (DRAWING_PAUSED_UNTIL, repr(until)),
-            )
-
-    async def drawing_paused_until(self) -> float:
-        """Until when every process pauses (0: no pause was ever asked for)."""
-        value = await self._db.fetch_value(
-            "SELECT value FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
-        )
-        return float(value) if value is not None else 0.0
 
     async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
         await self._db.execute(

@@ -1,8 +1,10 @@
-"""Small key/value facts about the bot itself, such as the last synced command hash."""
+"""Small key/value facts about the bot itself, such as the last synced command hash, and
+the pause every process sharing the database keeps."""
 
 from __future__ import annotations
 
-from bot.storage.database import Database
+from bot.storage.database import Database, fetch_first
+from bot.storage.room import DRAWING_PAUSED_UNTIL
 
 __all__ = ["MetaRepository"]
 
@@ -21,3 +23,23 @@ class MetaRepository:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    async def pause_drawing(self, until: float) -> None:
+        """No process sends OpenAI anything before ``until`` (a later pause wins; the claim
+        of a job checks it, see ``JobRepository.mark_running``)."""
+        async with self._db.transaction() as conn:
+            current = await fetch_first(
+                conn, "SELECT value FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
+            )
+            if current is not None and float(current[0]) >= until:
+                return
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (DRAWING_PAUSED_UNTIL, repr(until)),
+            )
+
+    async def drawing_paused_until(self) -> float:
+        """Until when every process pauses (0: no pause was ever asked for)."""
+        value = await self.get(DRAWING_PAUSED_UNTIL)
+        return float(value) if value is not None else 0.0

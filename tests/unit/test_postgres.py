@@ -183,11 +183,11 @@ async def test_a_pause_one_process_hears_of_holds_every_process(
     first, second = two_storages
     shared = SharedLimits(max_running=5, per_minute=50)
     jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
-    await first.jobs.pause_drawing(time.time() - 1)  # over already
+    await first.meta.pause_drawing(time.time() - 1)  # over already
     assert await second.jobs.mark_running(jobs[0], shared)
-    await first.jobs.pause_drawing(time.time() + 600)
-    await second.jobs.pause_drawing(time.time() + 5)  # shorter: the longer one stands
-    assert await second.jobs.drawing_paused_until() > time.time() + 500
+    await first.meta.pause_drawing(time.time() + 600)
+    await second.meta.pause_drawing(time.time() + 5)  # shorter: the longer one stands
+    assert await second.meta.drawing_paused_until() > time.time() + 500
     assert not await second.jobs.mark_running(jobs[1], shared)
     assert not await first.jobs.mark_running(jobs[2], shared)
     job = await second.jobs.get(jobs[1])
