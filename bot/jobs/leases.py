@@ -118,11 +118,14 @@ class Takeover:
         return None
 
     async def keep_forever(self) -> None:
-        """Renew this process's leases, take over dead processes' jobs and, when other
-        processes share the queue, pick up the jobs they took in."""
+        """When other processes share the queue: renew this process's leases, take over
+        dead processes' jobs and pick up the jobs other processes took in. A process alone
+        with its database has nobody to share with: its start takes back all it held, so
+        its leases never need renewing (and SQLite's writer is spared the writes)."""
+        if not self._settings.shares_queue:
+            return
         renew_every = self._settings.job_lease_seconds / RENEWALS_PER_LEASE
-        poll_every = self._settings.queue_poll_seconds if self._settings.shares_queue else None
-        tick = min(renew_every, poll_every) if poll_every else renew_every
+        tick = min(renew_every, self._settings.queue_poll_seconds)
         next_renewal = self._clock() + renew_every
         while True:
             await self._sleep(tick)
@@ -131,8 +134,7 @@ class Takeover:
                     next_renewal = self._clock() + renew_every
                     await self.renew()
                     await self.take_over()
-                if poll_every:
-                    await self.pick_up()
+                await self.pick_up()
             except STORAGE_ERRORS as exc:
                 # Nothing to do but try again: while the database is away nobody can take
                 # this process's jobs either (the lease check is in the database).
