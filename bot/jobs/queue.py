@@ -314,7 +314,7 @@ class JobQueue:
             return
         except STORAGE_ERRORS as exc:
             log.warning("Job %s: budget not readable (storage: %s); it waits", job_id, exc)
-            self._wait_for_storage(queued)
+            self._wait_in_line(queued)
             return
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member and /queue see the truth and a cancel still works.
@@ -323,10 +323,10 @@ class JobQueue:
             claimed = await self._takeover.claim(queued)
         except STORAGE_ERRORS as exc:
             log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
-            self._wait_for_storage(queued)
+            self._wait_in_line(queued)
             return
         if claimed is None:  # no room in the limits other processes share: a moment
-            self._wait_for_storage(queued, SHARED_RETRY_SECONDS)
+            self._wait_in_line(queued, SHARED_RETRY_SECONDS)
             await self.places.still_waiting(queued)
         if not claimed:
             return  # cancelled while waiting for the budget (or already claimed)
@@ -369,9 +369,9 @@ class JobQueue:
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
         self._in_background(self._poster.post_new(job, character, images), f"deliver-{job.id}")
 
-    def _wait_for_storage(self, queued: Job, seconds: float | None = None) -> None:
-        """Nothing is paid yet: the job waits in line again until storage answers (or
-        ``seconds``)."""
+    def _wait_in_line(self, queued: Job, seconds: float | None = None) -> None:
+        """Nothing is paid yet: the job waits in line again ``seconds`` (by default, as
+        long as the storage-fault check takes to look again)."""
         self._schedule(queued)
         self._not_before[queued.id] = time.time() + (seconds or self.faults.period())
         self._wake.set()
