@@ -6,7 +6,13 @@ from __future__ import annotations
 from bot.storage.database import Database, fetch_first
 from bot.storage.room import DRAWING_PAUSED_UNTIL
 
-__all__ = ["MetaRepository"]
+__all__ = ["META_UPSERT", "MetaRepository"]
+
+# Set one key: every meta write goes through this statement.
+META_UPSERT = (
+    "INSERT INTO meta (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
 class MetaRepository:
@@ -18,11 +24,7 @@ class MetaRepository:
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str) -> None:
-        await self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        await self._db.execute(META_UPSERT, (key, value))
 
     async def pause_drawing(self, until: float) -> None:
         """No process sends OpenAI anything before ``until`` (a later pause wins; the claim
@@ -33,11 +35,7 @@ class MetaRepository:
             )
             if current is not None and float(current[0]) >= until:
                 return
-            await conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (DRAWING_PAUSED_UNTIL, repr(until)),
-            )
+            await conn.execute(META_UPSERT, (DRAWING_PAUSED_UNTIL, repr(until)))
 
     async def drawing_paused_until(self) -> float:
         """Until when every process pauses (0: no pause was ever asked for)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.database import Database, guild_scope
+from bot.storage.meta import META_UPSERT
 
 __all__ = ["JobUsage", "OperationsRepository", "QueueCounts", "probe_database"]
 
@@ -90,11 +91,7 @@ class OperationsRepository:
         if days is None:
             await self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
             return
-        await self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, str(days)),
-        )
+        await self._db.execute(META_UPSERT, (key, str(days)))
 
     async def retention_settings(self) -> dict[int, int]:
         """guild id -> days, for every server that turned retention on."""
