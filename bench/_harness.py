@@ -44,6 +44,7 @@ from tests.fakes.openai import FakeOpenAI  # noqa: E402
 __all__ = [
     "RESULTS_DIR",
     "ROOT",
+    "SERVERS_PER_SHARD",
     "BenchEnv",
     "Flag",
     "Result",
@@ -51,6 +52,7 @@ __all__ = [
     "cpu_seconds",
     "finished",
     "machine",
+    "mb",
     "percentile",
     "print_table",
     "rss_kib",
@@ -214,6 +216,15 @@ def summary(values: Sequence[float], digits: int = 1) -> dict[str, float]:
         "p99": round(percentile(values, 99), digits),
         "max": round(max(values), digits),
     }
+
+
+# Discord requires sharding past 2,500 servers a shard: the benchmarks' shard counts.
+SERVERS_PER_SHARD = 2_500
+
+
+def mb(kib: int) -> float:
+    """KiB (as /proc reports them) in MB, one decimal."""
+    return round(kib / 1024, 1)
 
 
 def rss_kib(pid: int) -> dict[str, int]:

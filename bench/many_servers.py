@@ -19,16 +19,19 @@ import asyncio
 import math
 import time
 
-from _harness import Result, bench_env, finished, rss_kib, run_from_command_line
+from _harness import (
+    SERVERS_PER_SHARD,
+    Result,
+    bench_env,
+    finished,
+    mb,
+    rss_kib,
+    run_from_command_line,
+)
 
 # The 1,000-queued-jobs benchmark (bench/memory.py) holds the bot under 200 MB with one
 # server; each server costs discord.py a guild, a channel and roles in its cache.
 TARGET_MB = 300
-SERVERS_PER_SHARD = 2_500  # Discord: sharding is required past 2,500 servers per shard
-
-
-def _mb(kib: int) -> float:
-    return round(kib / 1024, 1)
 
 
 async def main(servers: int) -> list[Result]:
@@ -58,9 +61,9 @@ async def main(servers: int) -> list[Result]:
             "servers": servers,
             "shards": fake.recommended_shards,
             "seconds_to_ready": round(ready_s, 1),
-            "rss_mb_when_ready": _mb(idle["VmRSS"]),
-            "rss_mb_after_ten_pictures": _mb(busy["VmRSS"]),
-            "peak_rss_mb": _mb(busy["VmHWM"]),
+            "rss_mb_when_ready": mb(idle["VmRSS"]),
+            "rss_mb_after_ten_pictures": mb(busy["VmRSS"]),
+            "peak_rss_mb": mb(busy["VmHWM"]),
             "bot_errors": env.errors()[:10],
         }
     peak = details["peak_rss_mb"]

@@ -22,6 +22,7 @@ from _harness import (
     Result,
     bench_env,
     finished,
+    mb,
     rss_kib,
     run_from_command_line,
     seed_images,
@@ -29,10 +30,6 @@ from _harness import (
 )
 
 TARGET_MB = 200
-
-
-def _mb(kib: int) -> float:
-    return round(kib / 1024, 1)
 
 
 async def seed(env: BenchEnv, jobs: int, images: int) -> dict[str, object]:
@@ -59,7 +56,7 @@ class Sampler:
 
     async def _run(self) -> None:
         while True:
-            rss = _mb(rss_kib(self.pid)["VmRSS"])
+            rss = mb(rss_kib(self.pid)["VmRSS"])
             self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
             await asyncio.sleep(0.02)
 
@@ -128,9 +125,9 @@ async def main(jobs: int, images: int, bot_env: Sequence[str] = ()) -> list[Resu
             "stored_images": images,
             "extra_bot_env": extra,
             "seeded": seeded,
-            "rss_mb_after_start": _mb(idle["VmRSS"]),
-            "rss_mb_after_traffic": _mb(busy["VmRSS"]),
-            "peak_rss_mb": _mb(busy["VmHWM"]),
+            "rss_mb_after_start": mb(idle["VmRSS"]),
+            "rss_mb_after_traffic": mb(busy["VmRSS"]),
+            "peak_rss_mb": mb(busy["VmHWM"]),
             "peak_rss_mb_by_phase": sampler.peaks,
             "bot_errors": env.errors()[:10],
         }

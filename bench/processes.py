@@ -21,7 +21,15 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from _harness import GENEROUS, Result, finished, rss_kib, run_from_command_line
+from _harness import (
+    GENEROUS,
+    SERVERS_PER_SHARD,
+    Result,
+    finished,
+    mb,
+    rss_kib,
+    run_from_command_line,
+)
 
 from bot.storage import SharedLimits, Storage
 from tests.botproc import BotProcess
@@ -30,7 +38,6 @@ from tests.fakes.openai import FakeOpenAI
 from tests.postgres_server import PostgresServer, find_pg_bin
 
 CLAIMS = 200  # claims timed with the long queue
-SERVERS_PER_SHARD = 2_500  # Discord: sharding is required past 2,500 servers per shard
 
 
 def _p99(values: list[float]) -> float:
@@ -127,9 +134,7 @@ async def _rss_per_process(server: PostgresServer, servers: int, processes: int)
             ][:10]
             for handle in handles:
                 await handle.wait_original(finished, timeout=300)
-            peaks = [
-                round(rss_kib(bot.process.pid)["VmHWM"] / 1024, 1) for bot in bots if bot.process
-            ]
+            peaks = [mb(rss_kib(bot.process.pid)["VmHWM"]) for bot in bots if bot.process]
             for bot in bots:
                 await bot.stop(timeout=30)
     await server.drop(url)

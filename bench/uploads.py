@@ -16,10 +16,11 @@ import asyncio
 from _harness import (
     Result,
     bench_env,
+    mb,
     rss_kib,
     run_from_command_line,
 )
-from memory import Sampler, _mb
+from memory import Sampler
 
 from tests.e2e.helpers import flat_png
 from tests.fakes.discord import Upload
@@ -61,13 +62,13 @@ async def main(members: int) -> list[Result]:
             sampler.phase = "after"
             await asyncio.sleep(1)
         busy = rss_kib(pid)
-        peak = _mb(busy["VmHWM"])
+        peak = mb(busy["VmHWM"])
         details = {
             "members": members,
             "bomb_bytes": len(bomb),
             "largest_bytes": len(largest),
-            "rss_mb_after_start": _mb(idle["VmRSS"]),
-            "rss_mb_after": _mb(busy["VmRSS"]),
+            "rss_mb_after_start": mb(idle["VmRSS"]),
+            "rss_mb_after": mb(busy["VmRSS"]),
             "peak_rss_mb_by_phase": sampler.peaks,
             "downloads": sum(1 for r in env.discord.requests if r.route == "cdn"),
             "answers": answers,
