@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     shard_ids: Annotated[list[int] | None, NoDecode] = None
 
     # --- Several processes sharing one queue (PostgreSQL) ----------------------------------
-    # A running job is held by its process this long after the process last said it lives
+    # With SHARD_IDS: a running job is held by its process this long after it last said it lives
     # (every quarter of it); then another process takes the job over and finishes it.
     job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     # How often a process looks for jobs that other processes took in (PostgreSQL only: one
