@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.images.store import ImageStore
 from bot.jobs.failures import BILLING_PAUSE_SECONDS
-from bot.jobs.limiter import RateLimiter
+from bot.jobs.limiter import WINDOW, RateLimiter
 from bot.ops.cockpit import Cockpit
 from bot.ops.openai_watch import OpenAIReport
 from bot.quotas import QuotaService
@@ -96,7 +96,7 @@ class StatusService:
             version=bot_version(),
             uptime_seconds=now - self.cockpit.started_at,
             queue=await operations.queue_counts(scope, now - DAY),
-            images_last_minute=self.limiter.used_last_minute(),
+            images_last_minute=await self._images_last_minute(now),
             images_per_minute=self.limiter.budget,
             openai=openai,
             paused_seconds=paused,
@@ -109,6 +109,12 @@ class StatusService:
             stored_bytes=await asyncio.to_thread(_bytes_of, self.store, files),
             retention_days=None if whole_bot else await operations.retention_days(guild_id),
         )
+
+    async def _images_last_minute(self, now: float) -> int:
+        """Pictures sent in the last minute: by every process sharing the database (which
+        count their claims there), or by this one alone (which counts none there)."""
+        everywhere = await self.storage.jobs.spent_since(now - WINDOW)
+        return max(self.limiter.used_last_minute(), sum(images for _, images in everywhere))
 
     async def _server_spend(self, guild_id: int, now: float) -> Spend:
         status = await self.quotas.status(guild_id, 0, [], now)

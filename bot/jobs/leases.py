@@ -101,18 +101,22 @@ class Takeover:
     async def claim(self, job: Job) -> bool | None:
         """Claim ``job`` to draw it: True if this process draws it, False if it no longer
         waits (cancelled, or another process claimed it). None if it waits but the limits
-        all processes share have no room now: the pictures this process's limiter counted
-        for it were not sent, so they no longer count."""
+        all processes share have no room now: this process's limiter then counts what all
+        processes spent (not the pictures it counted for ``job``, which were not sent)."""
         if await self._storage.jobs.mark_running(job.id, self._shared):
             return True
         if self._shared is None:
             return False
-        now = await self._storage.jobs.get(job.id)
-        if now is None or now.state != JobState.QUEUED:
+        current = await self._storage.jobs.get(job.id)
+        if current is None or current.state != JobState.QUEUED:
             return False
-        self._limiter.refund(job.image_count)
-        # Another process heard a 429 (or of an empty account): this one pauses as long.
-        paused = await self._storage.meta.drawing_paused_until() - time.time()
+        # This process waits as long as the shared limits say: until the minute's budget
+        # all processes spent has room, and through a pause another process heard of (a
+        # 429, an empty account). Members' waiting times count these waits too.
+        now = time.time()
+        spent = await self._storage.jobs.spent_since(now - self._shared.window)
+        self._limiter.share_window(spent, now)
+        paused = await self._storage.meta.drawing_paused_until() - now
         if paused > 0:
             self._limiter.pause_for(paused)
         return None
@@ -181,10 +185,13 @@ class Takeover:
             self._served(guild_id, user_id)
             self._seen_starts = max(self._seen_starts, started)
         queued = await self._storage.jobs.waiting()
-        running = self._running()
-        for job in queued:
-            if job.id not in running:  # one this process is about to start stays started
-                self._schedule(job)
+        # (One this process is about to start stays started.)
+        known = set(self._scheduled()) | set(self._running())
+        new = [job for job in queued if job.id not in known]
+        for job in new:
+            self._schedule(job)
+        if new:
+            log.info("Lined up %d waiting jobs other processes took in", len(new))
         waiting = {job.id for job in queued}
         for job_id in [j for j in self._scheduled() if j not in waiting]:
             now = await self._storage.jobs.get(job_id)  # queued since the read above?

@@ -11,9 +11,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-__all__ = ["RateLimiter"]
+__all__ = ["WINDOW", "RateLimiter"]
 
 WINDOW = 60.0
 # A spend is stamped a little before its request reaches OpenAI (a few database reads and the
@@ -66,9 +66,31 @@ class RateLimiter:
         waiting for the budget, and room for them in the last minute's."""
         if self.paused_for() > 0 or self._budget_lock.locked():
             return False
-        since = self._clock() - WINDOW - MARGIN
-        used = sum(count for stamp, count in self._spent if stamp > since)
-        return used + min(images, self.budget) <= self.budget
+        return self.wait_for_room(images) == 0.0
+
+    def wait_for_room(self, images: int) -> float:
+        """Seconds until ``images`` more pictures fit in the window (0: they fit now);
+        pauses aside."""
+        wanted = min(images, self.budget)
+        now = self._clock()
+        while self._spent and self._spent[0][0] <= now - WINDOW - MARGIN:
+            self._spent.popleft()
+        excess = sum(count for _, count in self._spent) + wanted - self.budget
+        if excess <= 0:
+            return 0.0
+        freed = 0
+        for stamp, count in self._spent:  # until enough of the oldest leave the window
+            freed += count
+            if freed >= excess:
+                return stamp + WINDOW + MARGIN - now + 0.01
+        return WINDOW + MARGIN  # pragma: no cover - the spends always add up to the excess
+
+    def share_window(self, spends: Sequence[tuple[float, int]], wall_now: float) -> None:
+        """Count the pictures every process sharing the database sent in the window,
+        ``(when, images)`` by the wall clock as stored, instead of this process's own
+        (which they include): what other processes spent makes this one wait too."""
+        offset = self._clock() - wall_now
+        self._spent = deque((at + offset, images) for at, images in sorted(spends))
 
     async def acquire_slot(self) -> None:
         await self._slots.acquire()
@@ -77,15 +99,6 @@ class RateLimiter:
     def release_slot(self) -> None:
         self._taken -= 1
         self._slots.release()
-
-    def refund(self, images: int) -> None:
-        """The last :meth:`take` of ``images`` sent nothing (another process had the
-        shared room): it no longer counts."""
-        wanted = min(images, self.budget)
-        for spend in reversed(self._spent):
-            if spend[1] == wanted:
-                self._spent.remove(spend)
-                return
 
     async def take(self, images: int) -> None:
         """Wait until ``images`` more pictures fit in the last minute's budget, then spend them.
@@ -100,19 +113,9 @@ class RateLimiter:
                 if pause > 0:
                     await self._sleep(pause)
                     continue
-                now = self._clock()
-                while self._spent and self._spent[0][0] <= now - WINDOW - MARGIN:
-                    self._spent.popleft()
-                used = sum(count for _, count in self._spent)
-                if used + wanted <= self.budget:
-                    self._spent.append((now, wanted))
+                delay = self.wait_for_room(wanted)
+                if delay == 0.0:
+                    self._spent.append((self._clock(), wanted))
                     return
-                # Sleep until enough of the oldest spends leave the window.
-                excess, freed = used + wanted - self.budget, 0
-                for stamp, count in self._spent:
-                    freed += count
-                    if freed >= excess:
-                        delay = stamp + WINDOW + MARGIN - now + 0.01
-                        log.info("Images-per-minute budget reached; waiting %.1f s", delay)
-                        await self._sleep(delay)
-                        break
+                log.info("Images-per-minute budget reached; waiting %.1f s", delay)
+                await self._sleep(delay)

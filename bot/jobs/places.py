@@ -52,7 +52,9 @@ class QueuePlaces:
         """Seconds until a job at ``position`` finishes, from recently measured durations."""
         typical = statistics.median(self._durations) if self._durations else DEFAULT_JOB_SECONDS
         rounds = math.ceil(position / self._limiter.concurrency)
-        return rounds * typical + self._limiter.paused_for()
+        # Nothing starts before a pause ends and a picture fits in the minute's budget.
+        held_back = max(self._limiter.paused_for(), self._limiter.wait_for_room(1))
+        return rounds * typical + held_back
 
     async def tell(
         self, job: Job, position: int, eta_seconds: float | None, *, quietly: bool = False

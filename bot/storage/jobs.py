@@ -216,6 +216,14 @@ class JobRepository:
         )
         return [(int(r[0]), int(r[1]), float(r[2])) for r in rows]
 
+    async def spent_since(self, since: float) -> list[tuple[float, int]]:
+        """(when, pictures) of every claim any process made after ``since``: the
+        images-per-minute window all processes share."""
+        rows = await self._db.fetch_all(
+            "SELECT at, images FROM image_spends WHERE at > ?", (since,)
+        )
+        return [(float(r[0]), int(r[1])) for r in rows]
+
     async def waiting(self) -> list[Waiting]:
         """What a line needs of every waiting job, oldest first: read every few seconds by
         each process sharing the queue, so only these four columns (a long line is cheap)."""

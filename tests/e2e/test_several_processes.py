@@ -3,21 +3,27 @@
 Two processes run shard 0 and shard 1 of 2 against one fake Discord, with a server on
 each shard. Any process may draw any job; a process killed with SIGKILL in the middle of
 its drawings leaves them to the other, which takes them over once their lease runs out.
+The account's limits are one however many processes spend them, and one fair order holds
+across processes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import create, finished, query, says
+from tests.fakes.discord.interactions import InteractionHandle
 from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
 
 LEASE_SECONDS = 3
 SHARED_LIMIT = 3  # MAX_CONCURRENT_JOBS: for both processes together
+ACCOUNT_IMAGES_PER_MINUTE = 4
 
 
 @pytest.fixture
@@ -30,21 +36,25 @@ async def shared_database(postgres_server: PostgresServer, data_dir: Path) -> As
     await postgres_server.drop(url)
 
 
-async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_posted_once(
-    shared_database: str, start_bot: StartBot, world: World
-) -> None:
-    # (shared_database first: it is dropped only after the bots stopped.)
-    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
-    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
-    common = {
-        "database_url": shared_database,
+def settings(database_url: str, **overrides: object) -> dict[str, object]:
+    """What both processes of a test are started with."""
+    return {
+        "database_url": database_url,
         "shard_count": 2,
         "dev_guild_id": None,  # commands everywhere, as in production
         "job_lease_seconds": LEASE_SECONDS,
         "queue_poll_seconds": 0.3,
         "max_concurrent_jobs": SHARED_LIMIT,
         "partial_images": 0,
+        "member_pending_cap": 5,
+        **overrides,
     }
+
+
+async def start_shard_zero(
+    start_bot: StartBot, world: World, common: dict[str, object]
+) -> BotProcess:
+    """The first process, serving shard 0 of 2 (shard 1 waits for the second process)."""
     first = await start_bot(shard_ids="0", wait_ready=False, **common)
     await first.wait_for_log(r"Logged in as .*serving \d+ guilds", timeout=40)
     await world.discord.wait_for(
@@ -52,6 +62,17 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
         timeout=15,
         what="shard 0 of 2 ready (the other is the second process's)",
     )
+    return first
+
+
+async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_posted_once(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    # (shared_database first: it is dropped only after the bots stopped.)
+    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
+    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    common = settings(shared_database)
+    first = await start_shard_zero(start_bot, world, common)
     world.openai.hold()
     # Members of the first process's server ask first: it draws three (the limit all
     # processes share), two wait in line.
@@ -90,3 +111,71 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
     }
     # Two processes, one limit: never more drawings at OpenAI at once than it allows.
     assert world.openai.max_in_flight <= SHARED_LIMIT
+
+
+async def test_two_processes_never_send_more_pictures_a_minute_than_the_account_allows(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    # The account allows 4 pictures a minute, and each process is told so: alone, each
+    # would send 4. Six members ask at once, three through each process.
+    world.openai.rate_limit(ACCOUNT_IMAGES_PER_MINUTE)
+    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
+    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    common = settings(
+        shared_database, images_per_minute=ACCOUNT_IMAGES_PER_MINUTE, max_concurrent_jobs=6
+    )
+    await start_shard_zero(start_bot, world, common)
+    await start_bot(shard_ids="1", **common)
+    handles = [
+        await create(guild.add_member(f"{side}{i}"), f"{side}{i}")
+        for i in range(3)
+        for side, guild in (("zero", zero), ("one", one))
+    ]
+
+    # Four are drawn; the other two members hear their place, and a wait as long as the
+    # minute's budget all processes spent needs to make room (not the few seconds a
+    # picture takes), rather than either process asking OpenAI and getting a 429.
+    def told(handle: InteractionHandle) -> str:
+        return (handle.original.content or "") if handle.original is not None else ""
+
+    await world.discord.wait_for(
+        lambda _f: (
+            sum(finished(h.original) for h in handles) == ACCOUNT_IMAGES_PER_MINUTE
+            and sum("position" in told(h) for h in handles) == 2
+        ),
+        timeout=30,
+        what="four pictures posted and two members told their place",
+    )
+    for waits in [told(h) for h in handles if "position" in told(h)]:
+        assert re.search(r"about ([5-9]\d|\d{3}) s|about [1-9]\d* min", waits), waits
+    assert len(world.openai.image_requests) == ACCOUNT_IMAGES_PER_MINUTE
+    assert world.openai.rate_limited_count == 0
+    states = query(world.data_dir, "SELECT state FROM jobs ORDER BY id")
+    assert sorted(state for (state,) in states) == ["done"] * 4 + ["queued"] * 2
+
+
+async def test_a_member_served_by_one_process_waits_behind_a_member_of_the_other(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
+    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    common = settings(shared_database, max_concurrent_jobs=1)
+    first = await start_shard_zero(start_bot, world, common)
+    await start_bot(shard_ids="1", **common)
+    world.openai.hold()
+    # Alice asks for three pictures through the first process: it draws her first...
+    alice = zero.add_member("alice")
+    handles = [await create(alice, f"Alice{i}", f"alice picture {i}") for i in range(3)]
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
+    # ...then Bob asks once through the second, behind Alice's other two.
+    bob = await create(one.add_member("bob"), "Bob", "bob picture")
+    await bob.wait_original(says("position"), timeout=10)
+    # The first process lines up the job the second took in, among its own.
+    await first.wait_for_log(r"Lined up 1 waiting jobs other processes took in", timeout=10)
+
+    world.openai.release()
+    for handle in [*handles, bob]:
+        await handle.wait_original(finished, timeout=30)
+    # Alice has had her turn, so Bob's picture is drawn before her second and third.
+    drawn = [request.prompt or "" for request in world.openai.image_requests]
+    assert ["bob" in prompt for prompt in drawn] == [False, True, False, False], drawn

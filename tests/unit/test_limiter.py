@@ -155,3 +155,23 @@ async def test_spends_wait_their_turn_in_arrival_order(clock: FakeClock) -> None
     await clock.advance(WINDOW + MARGIN + 0.02)
     assert done == ["first", "second", "third"]
     await asyncio.gather(*tasks)
+
+
+async def test_what_other_processes_spent_makes_this_one_wait(clock: FakeClock) -> None:
+    # The database says all processes together sent 3 pictures 10 s ago and 1 just now
+    # (wall clock 1000); this process itself sent none. The budget is 4 a minute.
+    clock.now = 50.0
+    limits = limiter(clock, per_minute=4)
+    limits.share_window([(1000.0, 1), (990.0, 3)], wall_now=1000.0)
+    assert limits.used_last_minute() == 4
+    assert not limits.has_room_now(1)
+    # Room for one comes when the three leave the window (61 s after they were sent).
+    assert limits.wait_for_room(1) == pytest.approx(WINDOW + MARGIN - 10 + 0.01)
+    spend = asyncio.create_task(limits.take(1))
+    await clock.advance(WINDOW + MARGIN - 10 - 0.1)
+    assert not spend.done()
+    await clock.advance(0.2)
+    assert spend.done()
+    # ...while the last one is still counted: 1 + 1 of 4; a third and fourth fit, a fifth not.
+    assert limits.wait_for_room(2) == 0.0
+    assert limits.wait_for_room(3) > 0.0
