@@ -9,6 +9,7 @@ across processes.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -152,6 +153,11 @@ async def test_two_processes_never_send_more_pictures_a_minute_than_the_account_
     assert world.openai.rate_limited_count == 0
     states = query(world.data_dir, "SELECT state FROM jobs ORDER BY id")
     assert sorted(state for (state,) in states) == ["done"] * 4 + ["queued"] * 2
+    # Each server's admin sees the pictures both processes sent against the one budget.
+    for guild in (zero, one):
+        status = await guild.add_member(f"{guild.name} admin", admin=True).slash("status")
+        answer = await status.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
+        assert "4 of 4 in the last minute" in json.dumps(answer.embeds)
 
 
 async def test_a_member_served_by_one_process_waits_behind_a_member_of_the_other(
