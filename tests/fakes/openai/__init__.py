@@ -10,7 +10,8 @@
 
 Controls (all on FakeOpenAI):
 
-* ``latency``: seconds each image request takes (streams: spread over the events).
+* ``latency``: seconds each image request takes, the fake's own drawing included (streams:
+  spread over the events).
 * ``requests`` / ``image_requests`` / ``requests_for(endpoint)``: RecordedRequest list.
 * ``in_flight`` / ``max_in_flight`` / ``held_count``.
 * ``inject(kind, times=1, **options)`` / ``pending_faults`` / ``clear_faults()``; kinds in

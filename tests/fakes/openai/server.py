@@ -534,11 +534,14 @@ class FakeOpenAI:
     async def _complete(
         self, request: web.Request, record: RecordedRequest, job: ImageJob, fault: Fault | None
     ) -> web.StreamResponse:
-        await self._sleep(self.latency)
+        # The latency is the whole time OpenAI takes, its drawing included: the fake draws
+        # within it (on a busy machine its own work must not add to what is measured).
+        pace = _Pace(self.latency)
+        pictures = await asyncio.to_thread(self._render_finals, job, record.request_id)
+        await self._sleep(pace.until_next())
         if fault is not None and fault.kind == "stream_error":
             # A non-streaming request has no stream to put the error in: answer 500.
             raise errors.server_error(fault.message)
-        pictures = await asyncio.to_thread(self._render_finals, job, record.request_id)
         body: dict[str, Any] = {
             "created": int(time.time()),
             "data": [{"b64_json": images.b64(p)} for p in pictures],
@@ -586,7 +589,9 @@ class FakeOpenAI:
         await response.prepare(request)
         record.status = 200
         prefix = "image_generation" if job.endpoint == "generations" else "image_edit"
-        delay = self.latency / (job.n * (job.partial_images + 1))
+        # Each event is due one slice of the latency after the one before (counted from the
+        # start, so the fake's drawing and encoding happen within the slices).
+        pace = _Pace(self.latency / (job.n * (job.partial_images + 1)))
         created_at = int(time.time())
         common = {
             "background": job.background,
@@ -610,7 +615,7 @@ class FakeOpenAI:
                 for p in range(job.partial_images):
                     if breaks and fault and partials_sent >= fault.after_partials:
                         return await self._break_stream(request, response, record, fault)
-                    await self._sleep(delay)
+                    await self._sleep(pace.until_next())
                     data = await asyncio.to_thread(self._encode_partial, job, final, p)
                     partial = {
                         "type": f"{prefix}.partial_image",
@@ -622,7 +627,7 @@ class FakeOpenAI:
                     partials_sent += 1
                 if breaks and fault:
                     return await self._break_stream(request, response, record, fault)
-                await self._sleep(delay)
+                await self._sleep(pace.until_next())
                 if not self._finals_open.is_set():
                     await self._wait_or_stop(self._finals_open)
                 data = await asyncio.to_thread(
@@ -780,6 +785,19 @@ class FakeOpenAI:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+class _Pace:
+    """When the next event of a request is due: ``step`` seconds after the one before,
+    counted from the request's start rather than from when the fake got round to it."""
+
+    def __init__(self, step: float) -> None:
+        self._step = step
+        self._due = time.monotonic()
+
+    def until_next(self) -> float:
+        self._due += self._step
+        return self._due - time.monotonic()
 
 
 def _as_str(value: object) -> str | None:
