@@ -615,8 +615,8 @@ class FakeOpenAI:
                 for p in range(job.partial_images):
                     if breaks and fault and partials_sent >= fault.after_partials:
                         return await self._break_stream(request, response, record, fault)
-                    await self._sleep(pace.until_next())
                     data = await asyncio.to_thread(self._encode_partial, job, final, p)
+                    await self._sleep(pace.until_next())
                     partial = {
                         "type": f"{prefix}.partial_image",
                         "b64_json": images.b64(data),
@@ -627,12 +627,12 @@ class FakeOpenAI:
                     partials_sent += 1
                 if breaks and fault:
                     return await self._break_stream(request, response, record, fault)
-                await self._sleep(pace.until_next())
-                if not self._finals_open.is_set():
-                    await self._wait_or_stop(self._finals_open)
                 data = await asyncio.to_thread(
                     self._encode_final, job, final, index, record.request_id
                 )
+                await self._sleep(pace.until_next())
+                if not self._finals_open.is_set():
+                    await self._wait_or_stop(self._finals_open)
                 completed: dict[str, Any] = {
                     "type": f"{prefix}.completed",
                     "b64_json": images.b64(data),
