@@ -191,7 +191,7 @@ class Takeover:
         for job in new:
             self._schedule(job)
         if new:
-            log.info("Lined up %d waiting jobs other processes took in", len(new))
+            log.info("Lined up waiting jobs other processes took in: %d", len(new))
         waiting = {job.id for job in queued}
         for job_id in [j for j in self._scheduled() if j not in waiting]:
             now = await self._storage.jobs.get(job_id)  # queued since the read above?

@@ -179,7 +179,7 @@ async def test_a_member_served_by_one_process_waits_behind_a_member_of_the_other
     bob = await create(one.add_member("bob"), "Bob", "bob picture")
     await bob.wait_original(says("position"), timeout=10)
     # The first process lines up the job the second took in, among its own.
-    await first.wait_for_log(r"Lined up 1 waiting jobs other processes took in", timeout=10)
+    await first.wait_for_log(r"Lined up waiting jobs other processes took in: 1", timeout=10)
 
     world.openai.release()
     for handle in [*handles, bob]:
