@@ -86,10 +86,12 @@ async def running_queue(
     shares_queue: bool = False,
     max_running: int = 1,
     runner: StubRunner | None = None,
+    limiter: RateLimiter | None = None,
 ) -> AsyncIterator[tuple[JobQueue, StubRunner, Told]]:
     """A started queue with one drawing slot; stopped (every held drawing let go) on leaving.
     ``shares_queue``: one of several processes (``max_running`` drawings for all together;
-    the test calls the look for other processes' jobs itself)."""
+    the test calls the look for other processes' jobs itself). ``limiter``: one the test
+    holds (600 pictures a minute)."""
     runner = runner or StubRunner()
     settings = SimpleNamespace(
         max_attempts=1,
@@ -102,7 +104,7 @@ async def running_queue(
         images_per_minute=600,
     )
     store = SimpleNamespace(clean_temporary=lambda _older_than=0: 0, kept_answers=lambda: {})
-    limiter = RateLimiter(concurrency=1, images_per_minute=600)
+    limiter = limiter or RateLimiter(concurrency=1, images_per_minute=600)
     parts: list[Any] = [storage, runner, limiter, settings, store]
     jobs = JobQueue(*parts)
     told = Told()

@@ -77,9 +77,18 @@ class QueuePlaces:
         """The job's turn in the dispatcher is over: nothing more to remember of it here."""
         self._quiet.discard(job_id)
 
+    async def wait_for_budget(self, job: Job) -> None:
+        """Spend ``job``'s pictures of the images-per-minute budget, waiting for room (or
+        for a pause to end) first if need be; a member told nothing because their job was
+        to start at once hears their place before that wait."""
+        if not self._limiter.has_room_now(job.image_count):
+            await self.still_waiting(job)
+        await self._limiter.take(job.image_count)
+
     async def still_waiting(self, job: Job) -> None:
-        """A job told nothing because it was to start at once waits after all (other
-        processes fill the limits they share with this one): its member hears their place."""
+        """A job told nothing because it was to start at once waits after all (for the
+        budget, or other processes fill the limits they share with this one): its member
+        hears their place."""
         if job.id in self._quiet:
             position = self._scheduler.position(job.id) or 1
             await self.tell(job, position, self.eta(position))

@@ -317,8 +317,8 @@ class JobQueue:
             self._wait_in_line(queued)
             return
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
-        # member and /queue see the truth and a cancel still works.
-        await self._limiter.take(queued.image_count)
+        # member (told their place) and /queue see the truth and a cancel still works.
+        await self.places.wait_for_budget(queued)
         try:
             claimed = await self._takeover.claim(queued)
         except STORAGE_ERRORS as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from bot.errors import NotAllowed, NotFound
 from bot.jobs.board import QueueBoard
+from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.records import JobState
 from bot.storage import Storage
@@ -70,6 +72,19 @@ async def test_servers_take_turns_and_positions_tell_the_order(
     assert jobs.queued_ids(OTHER_GUILD) == [waiting["C1"]]
     await runner.finish_until(drawn=4)
     assert runner.drawn == ["A1", *told_order]
+
+
+async def test_a_job_to_start_at_once_that_finds_the_budget_full_tells_its_member(
+    storage: Storage,
+) -> None:
+    limiter = RateLimiter(concurrency=1, images_per_minute=600)
+    async with running_queue(storage, limiter=limiter) as (jobs, runner, told):
+        job_id = await submit(jobs, runner, "A1", ALICE)
+        assert told.events == []  # to start at once: straight to "drawing", nothing before
+        # Before it starts, other processes' drawings fill the minute's budget.
+        limiter.share_window([(time.time(), 600)], time.time())
+        await told.wait_for("job_queued", job_id)  # not "thinking…" for a minute
+        assert runner.drawn == []
 
 
 async def test_a_cancelled_job_is_never_drawn(
