@@ -96,7 +96,7 @@ class StatusService:
             version=bot_version(),
             uptime_seconds=now - self.cockpit.started_at,
             queue=await operations.queue_counts(scope, now - DAY),
-            images_last_minute=await self._images_last_minute(now),
+            images_last_minute=await self._images_last_minute(),
             images_per_minute=self.limiter.budget,
             openai=openai,
             paused_seconds=paused,
@@ -110,10 +110,10 @@ class StatusService:
             retention_days=None if whole_bot else await operations.retention_days(guild_id),
         )
 
-    async def _images_last_minute(self, now: float) -> int:
+    async def _images_last_minute(self) -> int:
         """Pictures sent in the last minute: by every process sharing the database (which
         count their claims there), or by this one alone (which counts none there)."""
-        everywhere = await self.storage.jobs.spent_since(now - WINDOW)
+        everywhere = await self.storage.jobs.spent_within(WINDOW)
         return max(self.limiter.used_last_minute(), sum(images for _, images in everywhere))
 
     async def _server_spend(self, guild_id: int, now: float) -> Spend:

@@ -73,7 +73,7 @@ class DrawingFailures:
         any other, since the account's limits are one."""
         self._limiter.pause_for(seconds)
         if self._settings.shares_queue:
-            await self._storage.meta.pause_drawing(time.time() + seconds)
+            await self._storage.meta.pause_drawing(seconds)
 
     async def _retry_or_fail(self, job: Job, exc: UpstreamBusy) -> None:
         if exc.maybe_billed:

@@ -113,10 +113,8 @@ class Takeover:
         # This process waits as long as the shared limits say: until the minute's budget
         # all processes spent has room, and through a pause another process heard of (a
         # 429, an empty account). Members' waiting times count these waits too.
-        now = time.time()
-        spent = await self._storage.jobs.spent_since(now - self._shared.window)
-        self._limiter.share_window(spent, now)
-        paused = await self._storage.meta.drawing_paused_until() - now
+        self._limiter.share_window(await self._storage.jobs.spent_within(self._shared.window))
+        paused = await self._storage.meta.drawing_paused_for()
         if paused > 0:
             self._limiter.pause_for(paused)
         return None

@@ -85,12 +85,12 @@ class RateLimiter:
                 return stamp + WINDOW + MARGIN - now + 0.01
         return WINDOW + MARGIN  # pragma: no cover - the spends always add up to the excess
 
-    def share_window(self, spends: Sequence[tuple[float, int]], wall_now: float) -> None:
+    def share_window(self, spends: Sequence[tuple[float, int]]) -> None:
         """Count the pictures every process sharing the database sent in the window,
-        ``(when, images)`` by the wall clock as stored, instead of this process's own
-        (which they include): what other processes spent makes this one wait too."""
-        offset = self._clock() - wall_now
-        self._spent = deque((at + offset, images) for at, images in sorted(spends))
+        ``(seconds ago, images)``, instead of this process's own (which they include): what
+        other processes spent makes this one wait too."""
+        now = self._clock()
+        self._spent = deque((now - ago, images) for ago, images in sorted(spends, reverse=True))
 
     async def acquire_slot(self) -> None:
         await self._slots.acquire()

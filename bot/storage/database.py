@@ -18,6 +18,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
@@ -167,6 +168,8 @@ class SqliteDatabase(Database):
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
+        # The database's clock (``DB_NOW``): one process on one host, so this host's clock.
+        await conn.create_function("db_now", 0, time.time)
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
         # WAL with NORMAL keeps every committed transaction across a process crash.

@@ -216,11 +216,11 @@ class JobRepository:
         )
         return [(int(r[0]), int(r[1]), float(r[2])) for r in rows]
 
-    async def spent_since(self, since: float) -> list[tuple[float, int]]:
-        """(when, pictures) of every claim any process made after ``since``: the
-        images-per-minute window all processes share."""
+    async def spent_within(self, window: float) -> list[tuple[float, int]]:
+        """(seconds ago, pictures) of every claim any process made in the last ``window``
+        seconds: the images-per-minute window all processes share."""
         rows = await self._db.fetch_all(
-            "SELECT at, images FROM image_spends WHERE at > ?", (since,)
+            "SELECT db_now() - at, images FROM image_spends WHERE at > db_now() - ?", (window,)
         )
         return [(float(r[0]), int(r[1])) for r in rows]
 
@@ -248,18 +248,20 @@ class JobRepository:
             return await self._db.execute(claim, params) == 1
         async with self._db.transaction() as conn:
             # Write transactions are serial on both dialects: no other process counts
-            # between this count and this claim.
-            since = now - within.window
-            await conn.execute("DELETE FROM image_spends WHERE at < ?", (since,))
-            room = await fetch_first(conn, DRAW_ROOM, (since, job_id))
+            # between this count and this claim. Spends and pauses are stamped by the
+            # database's clock, so processes on hosts whose clocks disagree share one window.
+            window = (within.window,)
+            await conn.execute("DELETE FROM image_spends WHERE at < db_now() - ?", window)
+            room = await fetch_first(conn, DRAW_ROOM, (within.window, job_id))
             if room is None or room[2] is None or not within.has_room(*room[:3]):
                 return False
-            if room[3] is not None and float(room[3]) > now:
+            if room[3] is not None and float(room[3]) > float(room[4]):
                 return False  # everyone pauses (another process heard a 429)
             if (await conn.execute(claim, params)).rowcount != 1:
                 return False
             await conn.execute(
-                "INSERT INTO image_spends (at, images) VALUES (?, ?)", (now, within.spend(room[2]))
+                "INSERT INTO image_spends (at, images) VALUES (db_now(), ?)",
+                (within.spend(room[2]),),
             )
             return True
 

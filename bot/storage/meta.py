@@ -26,18 +26,25 @@ class MetaRepository:
     async def set(self, key: str, value: str) -> None:
         await self._db.execute(META_UPSERT, (key, value))
 
-    async def pause_drawing(self, until: float) -> None:
-        """No process sends OpenAI anything before ``until`` (a later pause wins; the claim
-        of a job checks it, see ``JobRepository.mark_running``)."""
+    async def pause_drawing(self, seconds: float) -> None:
+        """No process sends OpenAI anything for ``seconds`` from now, by the database's
+        clock (a later end wins; the claim of a job checks it, see
+        ``JobRepository.mark_running``)."""
         async with self._db.transaction() as conn:
             current = await fetch_first(
-                conn, "SELECT value FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
+                conn,
+                "SELECT db_now(), (SELECT value FROM meta WHERE key = ?)",
+                (DRAWING_PAUSED_UNTIL,),
             )
-            if current is not None and float(current[0]) >= until:
+            assert current is not None  # one row, always
+            until = float(current[0]) + seconds
+            if current[1] is not None and float(current[1]) >= until:
                 return
             await conn.execute(META_UPSERT, (DRAWING_PAUSED_UNTIL, repr(until)))
 
-    async def drawing_paused_until(self) -> float:
-        """Until when every process pauses (0: no pause was ever asked for)."""
-        value = await self.get(DRAWING_PAUSED_UNTIL)
-        return float(value) if value is not None else 0.0
+    async def drawing_paused_for(self) -> float:
+        """How many more seconds every process pauses (0: none)."""
+        row = await self._db.fetch_all(
+            "SELECT value, db_now() FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
+        )
+        return max(0.0, float(row[0][0]) - float(row[0][1])) if row else 0.0

@@ -4,7 +4,9 @@ The repositories write their SQL once, in a portable subset with ``?`` placehold
 ``translate`` turns it into PostgreSQL's: ``$n`` placeholders, ``INSERT OR IGNORE`` as
 ``ON CONFLICT DO NOTHING``, SQLite's ASCII case-insensitive ``LIKE`` as ``ILIKE``, its
 join-order hint ``CROSS JOIN … ON`` as a plain ``JOIN``, and
-``RETURNING id`` on inserts into tables with identity ids (what ``lastrowid`` reads).
+``RETURNING id`` on inserts into tables with identity ids (what ``lastrowid`` reads), and
+``db_now()`` (seconds since the epoch by the database's clock, a function the SQLite
+connections define) as the server's own clock, one for every process whatever their hosts'.
 
 Write transactions are serial across every process on the database, as SQLite's one writer
 makes them: each takes a transaction-scoped advisory lock first. Repositories read and then
@@ -59,6 +61,7 @@ def translate(sql: str, *, want_id: bool = True) -> str:
     text = _CAST_DIVIDED.sub(r"FLOOR(\1 / ?)::BIGINT", sql)
     text = _LIKE.sub("ILIKE", text)
     text = _CROSS_JOIN_ON.sub(r"JOIN \1 ON", text)
+    text = text.replace("db_now()", "EXTRACT(EPOCH FROM clock_timestamp())::float8")
     if _INSERT_OR_IGNORE.search(text):
         text = _INSERT_OR_IGNORE.sub("INSERT INTO", text) + " ON CONFLICT DO NOTHING"
     insert = _INSERT_INTO.match(text)

@@ -162,13 +162,14 @@ class SharedLimits:
         return min(images, self.per_minute)
 
 
-# A pause every process keeps (a 429's retry-after, an account out of credit), in meta.
+# A pause every process keeps (a 429's retry-after, an account out of credit), in meta, by
+# the database's clock like the spends: hosts whose clocks disagree still agree on these.
 DRAWING_PAUSED_UNTIL = "drawing_paused_until"
-# Jobs running anywhere, pictures sent within the window (since ``?``), the job's size, and
-# until when everyone pauses.
+# Jobs running anywhere, pictures sent within the window (the last ``?`` seconds), the job's
+# size, until when everyone pauses, and the database's time now.
 DRAW_ROOM = (
     "SELECT (SELECT COUNT(*) FROM jobs WHERE state = 'running'),"
-    " (SELECT COALESCE(SUM(images), 0) FROM image_spends WHERE at > ?),"
+    " (SELECT COALESCE(SUM(images), 0) FROM image_spends WHERE at > db_now() - ?),"
     " (SELECT image_count FROM jobs WHERE id = ?),"
-    f" (SELECT value FROM meta WHERE key = '{DRAWING_PAUSED_UNTIL}')"
+    f" (SELECT value FROM meta WHERE key = '{DRAWING_PAUSED_UNTIL}'), db_now()"
 )

@@ -174,6 +174,25 @@ def test_two_processes_together_stay_within_the_shared_limits(
     asyncio.run(scenario())
 
 
+async def test_processes_whose_clocks_disagree_still_share_one_minute(
+    two_storages: tuple[Storage, Storage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window of pictures sent and the pauses are kept by the database's clock: a
+    process on a host whose clock runs two minutes ahead still counts what the other sent
+    a moment ago, and still waits out the other's pause."""
+    first, second = two_storages
+    shared = SharedLimits(max_running=5, per_minute=2)
+    jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
+    assert await first.jobs.mark_running(jobs[0], shared)
+    assert await first.jobs.mark_running(jobs[1], shared)
+    await first.meta.pause_drawing(30)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 120)  # the second host's clock
+    assert not await second.jobs.mark_running(jobs[2], shared)
+    assert [images for _ago, images in await second.jobs.spent_within(61)] == [1, 1]
+    assert 25 < await second.meta.drawing_paused_for() <= 30
+
+
 async def test_a_pause_one_process_hears_of_holds_every_process(
     two_storages: tuple[Storage, Storage],
 ) -> None:
@@ -183,11 +202,11 @@ async def test_a_pause_one_process_hears_of_holds_every_process(
     first, second = two_storages
     shared = SharedLimits(max_running=5, per_minute=50)
     jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
-    await first.meta.pause_drawing(time.time() - 1)  # over already
+    await first.meta.pause_drawing(-1)  # over already
     assert await second.jobs.mark_running(jobs[0], shared)
-    await first.meta.pause_drawing(time.time() + 600)
-    await second.meta.pause_drawing(time.time() + 5)  # shorter: the longer one stands
-    assert await second.meta.drawing_paused_until() > time.time() + 500
+    await first.meta.pause_drawing(600)
+    await second.meta.pause_drawing(5)  # shorter: the longer one stands
+    assert await second.meta.drawing_paused_for() > 500
     assert not await second.jobs.mark_running(jobs[1], shared)
     assert not await first.jobs.mark_running(jobs[2], shared)
     job = await second.jobs.get(jobs[1])
