@@ -72,7 +72,9 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
     # (shared_database first: it is dropped only after the bots stopped.)
     zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
     one = world.discord.add_guild("Shard One", on_shard=(1, 2))
-    common = settings(shared_database)
+    # A budget nowhere near: should a picture be claimed twice, the count of requests
+    # below says so, rather than a minute's wait for the budget timing the test out.
+    common = settings(shared_database, images_per_minute=100)
     first = await start_shard_zero(start_bot, world, common)
     world.openai.hold()
     # Members of the first process's server ask first: it draws three (the limit all
