@@ -168,7 +168,7 @@ class SqliteDatabase(Database):
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        # The database's clock (``DB_NOW``): one process on one host, so this host's clock.
+        # ``db_now()``, the database's clock in SQL: one process on one host, so this host's.
         await conn.create_function("db_now", 0, time.time)
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
