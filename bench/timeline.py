@@ -14,7 +14,10 @@ the p50 of every step of a job in ms after the fake Discord dispatched the comma
 * the fake Discord's own time reading and checking each request (multipart body and
   schema), measured by wrapping those two functions in this process.
 
-    .venv/bin/python bench/timeline.py [--latency 2.0] [--jobs 10]
+With ``--at-once`` the jobs are asked for all at the same moment, as in sidebyside's twenty
+at once, and the p50s are over those jobs.
+
+    .venv/bin/python bench/timeline.py [--latency 2.0] [--jobs 10] [--at-once]
 """
 
 from __future__ import annotations
@@ -155,6 +158,30 @@ async def _one_after_another(contender: Contender, count: int) -> list[dict[str,
     return timelines
 
 
+async def _all_at_once(contender: Contender, count: int) -> list[dict[str, float]]:
+    """``count`` members each ask once, at the same moment (sidebyside's second scenario)."""
+    names = [f"Once{index:02d}" for index in range(count)]
+    handles = await asyncio.gather(
+        *(
+            member.slash("character create", name=name, description="silver hair")
+            for member, name in zip(contender.members, names, strict=True)
+        )
+    )
+    await contender.env.discord.wait_for(
+        lambda _f: all(
+            any(
+                s.attachments and (not contender.ours or any("vary" in c for c in s.custom_ids))
+                for m in h.messages
+                for s in m.states
+            )
+            for h in handles
+        ),
+        timeout=60 + 10 * count,
+        what="every picture posted",
+    )
+    return [_steps(contender.env, h, name) for h, name in zip(handles, names, strict=True)]
+
+
 def _p50s(timelines: list[dict[str, float]]) -> dict[str, float]:
     keys: dict[str, list[float]] = defaultdict(list)
     for timeline in timelines:
@@ -164,19 +191,22 @@ def _p50s(timelines: list[dict[str, float]]) -> dict[str, float]:
     return {key: summary(values)["p50"] for key, values in ordered}
 
 
-async def main(latency: float, jobs: int) -> list[Result]:
+async def main(latency: float, jobs: int, at_once: bool = False) -> list[Result]:
     FAKE_DISCORD_MS.clear()
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(_timing_fake_discord())
         stack.enter_context(_timing_fake_openai())
-        both = [await _start(ours, stack, latency, 1) for ours in (False, True)]
+        both = [
+            await _start(ours, stack, latency, jobs if at_once else 1) for ours in (False, True)
+        ]
+        run = _all_at_once if at_once else _one_after_another
         results: dict[str, dict[str, float]] = {}
         fake_openai: dict[str, dict[str, dict[str, float]]] = {}
         for contender in both:
             label = "ours" if contender.ours else "minimal"
             FAKE_OPENAI_MS.clear()
             FAKE_DISCORD_MS.clear()  # start-up and warm-up not counted
-            results[label] = _p50s(await _one_after_another(contender, jobs))
+            results[label] = _p50s(await run(contender, jobs))
             fake_openai[label] = {k: summary(v) for k, v in sorted(FAKE_OPENAI_MS.items())}
             print(f"\n{label}: the fake OpenAI's own picture work, ms (p50):")
             for key, stats in fake_openai[label].items():
@@ -217,5 +247,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--jobs", type=int, default=10)
+    parser.add_argument(
+        "--at-once", action="store_true", help="every job asked at the same moment (try --jobs 20)"
+    )
     args = parser.parse_args()
-    _run(main, latency=args.latency, jobs=args.jobs)
+    _run(main, latency=args.latency, jobs=args.jobs, at_once=args.at_once)
