@@ -20,6 +20,7 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import create, finished, query, says
 from tests.fakes.discord.interactions import InteractionHandle
+from tests.fakes.discord.models import Guild
 from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
 
 LEASE_SECONDS = 3
@@ -52,6 +53,12 @@ def settings(database_url: str, **overrides: object) -> dict[str, object]:
     }
 
 
+def servers_on_both_shards(world: World) -> tuple[Guild, Guild]:
+    """A server on shard 0 of 2 (the first process's) and one on shard 1 (the second's)."""
+    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
+    return zero, world.discord.add_guild("Shard One", on_shard=(1, 2))
+
+
 async def start_shard_zero(
     start_bot: StartBot, world: World, common: dict[str, object]
 ) -> BotProcess:
@@ -70,8 +77,7 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
     shared_database: str, start_bot: StartBot, world: World
 ) -> None:
     # (shared_database first: it is dropped only after the bots stopped.)
-    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
-    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    zero, one = servers_on_both_shards(world)
     # A budget nowhere near: should a picture be claimed twice, the count of requests
     # below says so, rather than a minute's wait for the budget timing the test out.
     common = settings(shared_database, images_per_minute=100)
@@ -122,8 +128,7 @@ async def test_two_processes_never_send_more_pictures_a_minute_than_the_account_
     # The account allows 4 pictures a minute, and each process is told so: alone, each
     # would send 4.
     world.openai.rate_limit(ACCOUNT_IMAGES_PER_MINUTE)
-    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
-    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    zero, one = servers_on_both_shards(world)
     common = settings(
         shared_database, images_per_minute=ACCOUNT_IMAGES_PER_MINUTE, max_concurrent_jobs=6
     )
@@ -167,8 +172,7 @@ async def test_two_processes_never_send_more_pictures_a_minute_than_the_account_
 async def test_a_member_served_by_one_process_waits_behind_a_member_of_the_other(
     shared_database: str, start_bot: StartBot, world: World
 ) -> None:
-    zero = world.discord.add_guild("Shard Zero", on_shard=(0, 2))
-    one = world.discord.add_guild("Shard One", on_shard=(1, 2))
+    zero, one = servers_on_both_shards(world)
     common = settings(shared_database, max_concurrent_jobs=1)
     first = await start_shard_zero(start_bot, world, common)
     await start_bot(shard_ids="1", **common)
