@@ -146,11 +146,13 @@ class Takeover:
         """Extend this process's leases; stop drawing any job another process took over
         (this process stalled past its lease), so the job is not drawn, or paid, twice."""
         held = await self._storage.jobs.renew_leases()
-        for job_id, task in list(self._running().items()):
-            if job_id in held or task.done():
-                continue
-            job = await self._storage.jobs.get(job_id)
-            if job is not None and job.state == JobState.RUNNING:
+        running = self._running()
+        # Not renewed: taken over, or not claimed yet when the leases were renewed (and
+        # perhaps claimed by this process since). Only another process's job is stopped.
+        missing = [job_id for job_id, task in running.items() if job_id not in held]
+        for job_id in await self._storage.jobs.held_elsewhere(missing) if missing else ():
+            task = running.get(job_id)  # (it may have ended meanwhile)
+            if task is not None and not task.done():
                 log.warning("Job %s was taken over by another process; stopping here", job_id)
                 task.cancel()
 

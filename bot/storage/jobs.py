@@ -197,6 +197,15 @@ class JobRepository:
             (self.worker, *job_ids),
         )
 
+    async def held_elsewhere(self, job_ids: list[int]) -> set[int]:
+        """Those of ``job_ids`` another process now draws (this one stalled past its lease)."""
+        marks = ", ".join("?" * len(job_ids))
+        rows = await self._db.fetch_all(
+            f"SELECT id FROM jobs WHERE state = 'running' AND worker != ? AND id IN ({marks})",
+            (self.worker, *job_ids),
+        )
+        return {int(row[0]) for row in rows}
+
     async def renew_leases(self) -> set[int]:
         """Extend the lease of every job this worker holds; return their ids. A job this
         worker thinks it runs but that is missing here was taken over by another process."""

@@ -74,3 +74,28 @@ async def test_a_429_one_process_hears_pauses_the_other(
             assert await second.meta.drawing_paused_for() > 50
             assert two_runner.drawn == []
             assert two._limiter.paused_for() > 50  # it waits without asking the database
+
+
+async def test_a_renewal_stops_only_a_drawing_another_process_took_over(
+    postgres_server: PostgresServer,
+) -> None:
+    async with (
+        two_processes(postgres_server) as (first, second),
+        running_queue(first, shares_queue=True, max_running=3) as (one, runner, _),
+    ):
+        job_id = await submit(one, runner, "A1", ALICE)
+        await runner.wait_drawn(1)
+        drawing = one._running[job_id]
+        renew_leases = first.jobs.renew_leases
+
+        async def renewed_before_the_claim() -> set[int]:
+            await renew_leases()
+            return set()  # as read a moment before this process claimed the job
+
+        first.jobs.renew_leases = renewed_before_the_claim  # type: ignore[method-assign]
+        await one._takeover.renew()
+        assert drawing.cancelling() == 0  # its own claim: it goes on drawing
+        # This process stalled past its lease, and the second took the job over.
+        await second.db.execute("UPDATE jobs SET worker = ? WHERE id = ?", ("shards-1", job_id))
+        await one._takeover.renew()
+        assert drawing.cancelling() == 1  # not drawn (nor paid for) twice
