@@ -98,9 +98,14 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
 
     await first.kill()  # mid-drawing: three paid requests never come back to anyone
     world.openai.release()
-    for handle in handles:
-        message = await handle.wait_original(finished, timeout=60)
-        assert message.attachments
+    try:
+        for handle in handles:
+            message = await handle.wait_original(finished, timeout=60)
+            assert message.attachments
+    except AssertionError as failure:
+        # A fault in a take-over may show once in many runs: keep what the processes said.
+        logs = f"--- first ---\n{first.output[-3000:]}\n--- second ---\n{second.output[-9000:]}"
+        raise AssertionError(f"{failure}\n{logs}") from failure
     # A stop finishes the bookkeeping that follows each post (nothing left to wait on).
     assert await second.stop(timeout=15) == 0
 
