@@ -189,8 +189,7 @@ class JobQueue:
         job_id = await self._storage.jobs.insert_job(new_job, limits, fork_of=fork_of)
         job = await self._storage.jobs.get(job_id)
         assert job is not None
-        self._schedule(job)
-        self._wake.set()
+        self._line_up(job)  # (unless a look for other processes' jobs got there first)
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))
         # A fork is always told its place: the private fork notice that follows needs the
@@ -246,10 +245,10 @@ class JobQueue:
 
     # --- the dispatcher --------------------------------------------------------------------
 
-    def _line_up(self, job: Waiting) -> None:
-        """A job another process took in (or gave up): in line here too, so any process
-        with room draws it."""
-        if job.id not in self._scheduler:
+    def _line_up(self, job: Job | Waiting) -> None:
+        """A job another process took in (or gave up), or this one: in line here, so any
+        process with room draws it; not twice, nor while this process draws it."""
+        if job.id not in self._scheduler and job.id not in self._running:
             self._schedule(job)
             self._wake.set()
 

@@ -16,7 +16,7 @@ from bot.errors import NotAllowed, NotFound
 from bot.jobs.board import QueueBoard
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
-from bot.records import JobState
+from bot.records import Job, JobState
 from bot.storage import Storage
 from bot.storage.jobs import JobRepository
 from tests.queue_helpers import (
@@ -84,6 +84,32 @@ async def test_a_job_to_start_at_once_that_finds_the_budget_full_tells_its_membe
         limiter.share_window([(0.0, 600)])  # (seconds ago, pictures)
         await told.wait_for("job_queued", job_id)  # not "thinking…" for a minute
         assert runner.drawn == []
+
+
+async def test_a_job_a_look_at_the_line_started_meanwhile_is_not_lined_up_twice(
+    storage: Storage, queue: tuple[JobQueue, StubRunner, Told]
+) -> None:
+    """The look for waiting jobs (every few seconds when processes share the queue) may
+    find a new job between its insert and the enqueue's own line-up, and the dispatcher
+    may start it at once. The enqueue then must not line it up again: a second start
+    would take the first one's place in the running jobs, and the reconciler would fail
+    the drawing as a stray ("something unexpected went wrong")."""
+    jobs, runner, told = queue
+    read_back = storage.jobs.get
+
+    async def a_look_comes_first(job_id: int) -> Job | None:
+        storage.jobs.get = read_back  # type: ignore[method-assign]
+        await jobs._takeover.pick_up()
+        await runner.wait_drawn(1)  # started from the look
+        return await read_back(job_id)
+
+    storage.jobs.get = a_look_comes_first  # type: ignore[method-assign]
+    job_id = await submit(jobs, runner, "A1", ALICE)
+    assert jobs.queued_ids() == []  # drawing, not waiting to be drawn again
+    await jobs.faults.reconcile()
+    assert ("job_failed", job_id) not in told.events
+    await runner.finish_until(drawn=1)
+    assert runner.drawn == ["A1"]
 
 
 async def test_a_cancelled_job_is_never_drawn(
