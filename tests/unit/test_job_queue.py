@@ -227,3 +227,70 @@ def test_only_a_jobs_member_or_an_admin_of_its_server_cancels_it(
 
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(run(folder))
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("submit"), st.sampled_from([ALICE, BOB, CAROL]), st.booleans()),
+        st.tuples(st.just("look"), st.none(), st.none()),
+        st.tuples(st.just("finish"), st.none(), st.none()),
+        st.tuples(st.just("reconcile"), st.none(), st.none()),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=steps)
+def test_with_looks_at_the_line_in_any_order_every_job_is_drawn_once_and_ends_once(
+    steps: list[tuple[str, int | None, bool | None]],
+) -> None:
+    """A queue shared with other processes looks at the line every few seconds, also in
+    the moment between a new job's insert and its own line-up. Whatever the order of
+    submissions, looks, drawings ending and the stray-job check, no job is drawn twice,
+    none is failed while its drawing goes on, and every job ends."""
+
+    async def run(folder: str) -> None:
+        async with (
+            open_storage(Path(folder) / "bot.sqlite3") as storage,
+            running_queue(storage, shares_queue=True, max_running=1) as (jobs, runner, told),
+        ):
+            read_back = storage.jobs.get
+            submitted: list[int] = []
+            ended = 0
+
+            def failed() -> list[int]:
+                return [job_id for event, job_id in told.events if event == "job_failed"]
+
+            for step, member, look_first in steps:
+                if step == "submit":
+                    assert member is not None
+                    if look_first:
+
+                        async def a_look_comes_first(job_id: int) -> Job | None:
+                            storage.jobs.get = read_back  # type: ignore[method-assign]
+                            await jobs._takeover.pick_up()
+                            return await read_back(job_id)
+
+                        storage.jobs.get = a_look_comes_first  # type: ignore[method-assign]
+                    submitted.append(await submit(jobs, runner, f"J{len(submitted)}", member))
+                elif step == "look":
+                    await jobs._takeover.pick_up()
+                elif step == "finish" and len(runner.drawn_ids) > ended:
+                    runner.release.release()  # the drawing ends (refused: nothing to post)
+                    ended += 1
+                    await told.wait_for("job_failed", runner.drawn_ids[ended - 1])
+                elif step == "reconcile":
+                    await jobs.faults.reconcile()
+                assert len(runner.drawn_ids) == len(set(runner.drawn_ids))  # none twice
+                assert len(failed()) <= ended  # none failed while its drawing goes on
+            while ended < len(submitted):  # every job ends, each drawn once
+                await runner.wait_drawn(ended + 1)  # (one at a time: one slot)
+                runner.release.release()
+                ended += 1
+            for job_id in submitted:
+                await told.wait_for("job_failed", job_id)
+            assert sorted(runner.drawn_ids) == sorted(submitted)
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(run(folder))
