@@ -11,13 +11,7 @@ from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import find_or_create_fork
 from bot.storage.database import Connection, Database, fetch_first
-from bot.storage.room import (
-    DRAW_ROOM,
-    Limits,
-    SharedLimits,
-    refuse_unless_room,
-    room_query,
-)
+from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
 
 __all__ = ["JobRepository", "NewJob", "Waiting"]
 
@@ -259,8 +253,7 @@ class JobRepository:
             # Write transactions are serial on both dialects: no other process counts
             # between this count and this claim. Spends and pauses are stamped by the
             # database's clock, so processes on hosts whose clocks disagree share one window.
-            window = (within.window,)
-            await conn.execute("DELETE FROM image_spends WHERE at < db_now() - ?", window)
+            await conn.execute("DELETE FROM image_spends WHERE at < db_now() - ?", (within.window,))
             room = await fetch_first(conn, DRAW_ROOM, (within.window, job_id))
             if room is None or room[2] is None or not within.has_room(*room[:3]):
                 return False

@@ -44,7 +44,7 @@ class MetaRepository:
 
     async def drawing_paused_for(self) -> float:
         """How many more seconds every process pauses (0: none)."""
-        row = await self._db.fetch_all(
+        row = await self._db.fetch_one(
             "SELECT value, db_now() FROM meta WHERE key = ?", (DRAWING_PAUSED_UNTIL,)
         )
-        return max(0.0, float(row[0][0]) - float(row[0][1])) if row else 0.0
+        return max(0.0, float(row[0]) - float(row[1])) if row else 0.0

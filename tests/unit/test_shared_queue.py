@@ -15,31 +15,33 @@ from tests.postgres_server import PostgresServer
 from tests.queue_helpers import ALICE, BOB, CAROL, OTHER_GUILD, StubRunner, running_queue, submit
 from tests.storage_helpers import two_processes
 
+# One of several processes sharing the queue; three drawings at once for all of them.
+SHARED: dict[str, Any] = {"shares_queue": True, "max_running": 3}
+
 
 async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
     postgres_server: PostgresServer,
 ) -> None:
-    async with two_processes(postgres_server) as (first, second):
-        shared = {"shares_queue": True, "max_running": 3}
-        async with (
-            running_queue(first, **shared) as (one, one_runner, _),
-            running_queue(second, **shared) as (two, two_runner, _),
-        ):
-            # The second process is busy drawing a member of another server.
-            await submit(two, two_runner, "C1", CAROL, guild_id=OTHER_GUILD)
-            await two_runner.wait_drawn(1)
-            # The first process draws Alice's first of four.
-            alice = [await submit(one, one_runner, f"A{n}", ALICE) for n in range(1, 5)]
-            await one_runner.wait_drawn(1)
-            # Bob asks (through the second process) after Alice's others.
-            bob = await submit(two, two_runner, "B1", BOB)
-            two_runner.names.update({job_id: f"A{n}" for n, job_id in enumerate(alice, 1)})
-            await two._takeover.pick_up()  # the second process's look at the shared line
-            assert set(two.queued_ids()) == {*alice[1:], bob}
-            # The second process is free again: Bob goes before Alice's second, though
-            # Alice asked first: the first process already served her.
-            await two_runner.finish_until(drawn=2)
-            assert two_runner.drawn == ["C1", "B1"]
+    async with (
+        two_processes(postgres_server) as (first, second),
+        running_queue(first, **SHARED) as (one, one_runner, _),
+        running_queue(second, **SHARED) as (two, two_runner, _),
+    ):
+        # The second process is busy drawing a member of another server.
+        await submit(two, two_runner, "C1", CAROL, guild_id=OTHER_GUILD)
+        await two_runner.wait_drawn(1)
+        # The first process draws Alice's first of four.
+        alice = [await submit(one, one_runner, f"A{n}", ALICE) for n in range(1, 5)]
+        await one_runner.wait_drawn(1)
+        # Bob asks (through the second process) after Alice's others.
+        bob = await submit(two, two_runner, "B1", BOB)
+        two_runner.names.update({job_id: f"A{n}" for n, job_id in enumerate(alice, 1)})
+        await two._takeover.pick_up()  # the second process's look at the shared line
+        assert set(two.queued_ids()) == {*alice[1:], bob}
+        # The second process is free again: Bob goes before Alice's second, though
+        # Alice asked first: the first process already served her.
+        await two_runner.finish_until(drawn=2)
+        assert two_runner.drawn == ["C1", "B1"]
 
 
 class RateLimitedRunner(StubRunner):
@@ -55,25 +57,24 @@ class RateLimitedRunner(StubRunner):
 async def test_a_429_one_process_hears_pauses_the_other(
     postgres_server: PostgresServer,
 ) -> None:
-    async with two_processes(postgres_server) as (first, second):
-        shared = {"shares_queue": True, "max_running": 3}
-        async with (
-            running_queue(first, **shared, runner=RateLimitedRunner()) as (
-                one,
-                one_runner,
-                one_told,
-            ),
-            running_queue(second, **shared) as (two, two_runner, two_told),
-        ):
-            alice = await submit(one, one_runner, "A1", ALICE)
-            await one_told.wait_for("job_failed", alice)  # one attempt allowed: it is over
-            bob = await submit(two, two_runner, "B1", BOB)
-            # The second process never heard the 429, yet it waits it out: its member hears
-            # their place, and nothing is sent to OpenAI before the minute is over.
-            await two_told.wait_for("job_queued", bob)
-            assert await second.meta.drawing_paused_for() > 50
-            assert two_runner.drawn == []
-            assert two._limiter.paused_for() > 50  # it waits without asking the database
+    async with (
+        two_processes(postgres_server) as (first, second),
+        running_queue(first, **SHARED, runner=RateLimitedRunner()) as (
+            one,
+            one_runner,
+            one_told,
+        ),
+        running_queue(second, **SHARED) as (two, two_runner, two_told),
+    ):
+        alice = await submit(one, one_runner, "A1", ALICE)
+        await one_told.wait_for("job_failed", alice)  # one attempt allowed: it is over
+        bob = await submit(two, two_runner, "B1", BOB)
+        # The second process never heard the 429, yet it waits it out: its member hears
+        # their place, and nothing is sent to OpenAI before the minute is over.
+        await two_told.wait_for("job_queued", bob)
+        assert await second.meta.drawing_paused_for() > 50
+        assert two_runner.drawn == []
+        assert two._limiter.paused_for() > 50  # it waits without asking the database
 
 
 async def test_a_renewal_stops_only_a_drawing_another_process_took_over(
@@ -81,7 +82,7 @@ async def test_a_renewal_stops_only_a_drawing_another_process_took_over(
 ) -> None:
     async with (
         two_processes(postgres_server) as (first, second),
-        running_queue(first, shares_queue=True, max_running=3) as (one, runner, _),
+        running_queue(first, **SHARED) as (one, runner, _),
     ):
         job_id = await submit(one, runner, "A1", ALICE)
         await runner.wait_drawn(1)
