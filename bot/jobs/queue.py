@@ -10,7 +10,6 @@ a restart or another process's death hands over (leases.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -24,6 +23,7 @@ from bot.images.store import ImageStore
 from bot.jobs.failures import DrawingFailures
 from bot.jobs.leases import Takeover
 from bot.jobs.limiter import RateLimiter
+from bot.jobs.line import WaitingLine
 from bot.jobs.observer import JobObserver, tell
 from bot.jobs.places import QueuePlaces
 from bot.jobs.posting import JobPoster
@@ -64,8 +64,7 @@ class JobQueue:
         self._limiter = limiter
         self._settings = settings
         self._scheduler = FairScheduler()
-        self._not_before: dict[int, float] = {}
-        self._wake = asyncio.Event()
+        self._line = WaitingLine(self._scheduler)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -91,7 +90,7 @@ class JobQueue:
             self.faults,
             self._notify,
             fail=self._fail,
-            schedule=self._schedule,
+            schedule=self._line.add,
             back_in_line=self._back_in_line,
             departed=self.servers.has_left,
         )
@@ -113,7 +112,7 @@ class JobQueue:
             schedule=self._line_up,
             served=self._scheduler.served,
             scheduled=self._scheduler.order,
-            unschedule=self._unschedule,
+            unschedule=self._line.remove,
             running=lambda: self._running,
             redeliver=self._redeliver,
         )
@@ -130,7 +129,7 @@ class JobQueue:
         requeued = await self._takeover.at_start()
         pending = await self._storage.jobs.waiting()
         for waiting in pending:
-            self._schedule(waiting)
+            self._line.add(waiting)
         await self.places.load_durations()
         if pending:
             log.info("Resuming %d queued jobs (%d were interrupted)", len(pending), requeued)
@@ -149,7 +148,7 @@ class JobQueue:
     async def stop(self, grace: float) -> None:
         """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
         self._stopping = True
-        self._wake.set()
+        self._line.wake()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
         for task in (self._reconciler, self._keeper):
@@ -203,7 +202,7 @@ class JobQueue:
     def _starts_at_once(self, job: Job) -> bool:
         """Whether the dispatcher starts ``job`` (first in line) without waiting."""
         free = len(self._running) < self._limiter.concurrency and not self._stopping
-        ready = self.servers.known.is_set() and job.id not in self._not_before
+        ready = self.servers.known.is_set() and not self._line.waits(job.id)
         return free and ready and self._limiter.has_room_now(job.image_count)
 
     def share_thumbnails(self, thumbnails: ThumbnailCache) -> None:
@@ -229,7 +228,7 @@ class JobQueue:
         if not await self._storage.jobs.cancel(job_id):
             return False
         await self._storage.jobs.forget_token(job_id)
-        self._unschedule(job_id)
+        self._line.remove(job_id)
         await self._ended(job_id)
         self._in_background(self.places.tell_moved(), f"positions-cancel-{job_id}")
         return True
@@ -248,24 +247,14 @@ class JobQueue:
     def _line_up(self, job: Job | Waiting) -> None:
         """A job another process took in (or gave up), or this one: in line here, so any
         process with room draws it; not twice, nor while this process draws it."""
-        if job.id not in self._scheduler and job.id not in self._running:
-            self._schedule(job)
-            self._wake.set()
-
-    def _unschedule(self, job_id: int) -> None:
-        self._scheduler.remove(job_id)
-        self._not_before.pop(job_id, None)
-
-    def _schedule(self, job: Job | Waiting) -> None:
-        self._scheduler.add(job.id, job.guild_id, job.user_id)
-        if job.not_before > time.time():
-            self._not_before[job.id] = job.not_before
+        if job.id not in self._line and job.id not in self._running:
+            self._line.add(job)
 
     async def _dispatch(self) -> None:
         await self.servers.known.wait()
         while not self._stopping:
             await self._limiter.acquire_slot()
-            job_id = await self._next_runnable()
+            job_id = await self._line.next_due(lambda: self._stopping)
             if job_id is None:
                 self._limiter.release_slot()
                 return
@@ -280,20 +269,6 @@ class JobQueue:
         self._running.pop(job_id, None)
         self._limiter.release_slot()
         self.places.forget(job_id)
-
-    async def _next_runnable(self) -> int | None:
-        while not self._stopping:
-            now = time.time()
-            waiting = {j: t for j, t in self._not_before.items() if t > now}
-            self._not_before = waiting
-            job_id = self._scheduler.pop(lambda j, w=waiting: j not in w)  # type: ignore[misc]
-            if job_id is not None:
-                return job_id
-            self._wake.clear()
-            timeout = min(waiting.values()) - now if waiting else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-        return None
 
     async def _run(self, job_id: int) -> None:
         log_context(job_id=job_id)  # every line this job's task (and its tasks) logs says so
@@ -371,14 +346,11 @@ class JobQueue:
     def _wait_in_line(self, queued: Job, seconds: float | None = None) -> None:
         """Nothing is paid yet: the job waits in line again ``seconds`` (by default, as
         long as the storage-fault check takes to look again)."""
-        self._schedule(queued)
-        self._not_before[queued.id] = time.time() + (seconds or self.faults.period())
-        self._wake.set()
+        self._line.add(queued, time.time() + (seconds or self.faults.period()))
 
     async def _back_in_line(self, retried: Job, delay: float) -> None:
         """A job to try again after ``delay`` s waits in line; its member hears where."""
-        self._schedule(retried)
-        self._wake.set()
+        self._line.add(retried)
         position = self.position(retried.id) or 1
         # The member's message still says "drawing": tell them it is waiting again.
         await self.places.tell(retried, position, delay + (self.eta(position) or 0))
