@@ -164,7 +164,7 @@ async def _long_queue(server: PostgresServer, queued: int) -> dict[str, float]:
         looks: list[float] = []
         for _ in range(5):
             began = time.perf_counter()
-            await storage.jobs.waiting()
+            await storage.leases.waiting()
             looks.append(time.perf_counter() - began)
     finally:
         await storage.close()

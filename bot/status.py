@@ -113,7 +113,7 @@ class StatusService:
     async def _images_last_minute(self) -> int:
         """Pictures sent in the last minute: by every process sharing the database (which
         count their claims there), or by this one alone (which counts none there)."""
-        everywhere = await self.storage.jobs.spent_within(WINDOW)
+        everywhere = await self.storage.leases.spent_within(WINDOW)
         return max(self.limiter.used_last_minute(), sum(images for _, images in everywhere))
 
     async def _server_spend(self, guild_id: int, now: float) -> Spend:

@@ -13,6 +13,7 @@ from typing import Any, cast
 from bot.errors import ContentRefused
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
+from bot.jobs.runner import Prepared
 from bot.records import Job
 from bot.storage import Limits, Storage
 from tests.storage_helpers import new_job
@@ -32,7 +33,14 @@ class StubRunner:
         self.release = asyncio.Semaphore(0)
         self.started = asyncio.Condition()
 
-    async def draw(self, job: Job, _progress: Callable[[bytes], Awaitable[None]]) -> None:
+    async def prepare(self, job: Job) -> Prepared:
+        """The claim notes the prompt and model: the only parts of a request the queue reads."""
+        request = SimpleNamespace(prompt=f"drawing job {job.id}", model="stub-model")
+        return cast(Prepared, SimpleNamespace(request=request))
+
+    async def draw(
+        self, job: Job, _prepared: Prepared, _progress: Callable[[bytes], Awaitable[None]]
+    ) -> None:
         async with self.started:
             self.drawn_ids.append(job.id)
             self.started.notify_all()

@@ -25,7 +25,7 @@ from bot.jobs.limiter import MARGIN, WINDOW, RateLimiter
 from bot.jobs.posting import JobPoster
 from bot.records import Job, JobState
 from bot.storage import STORAGE_ERRORS, SharedLimits, Storage
-from bot.storage.jobs import Waiting
+from bot.storage.leases import Waiting
 
 __all__ = ["Takeover"]
 
@@ -82,28 +82,32 @@ class Takeover:
         """Take back what this process's previous run held (and what a dead process left):
         kept answers are recorded, the rest goes back in line. Returns how many were
         interrupted mid-drawing. Finished jobs to post are :meth:`undelivered_at_start`."""
-        held = await self._storage.jobs.take_over_running(own=True)
+        held = await self._storage.leases.take_over_running(own=True)
         await self._resume(held, tidy=True)
         return len(held)
 
     async def undelivered_at_start(self) -> list[Job]:
-        return await self._storage.jobs.take_over_undelivered(own=True)
+        return await self._storage.leases.take_over_undelivered(own=True)
 
     async def _resume(self, held: list[int], *, tidy: bool) -> list[int]:
         """Finish taking over running jobs this process now holds: a paid answer is
         recorded (returned: to post), every other job waits in line again."""
         recorded = await self._poster.record_kept_answers(held, tidy=tidy)
-        await self._storage.jobs.requeue([job_id for job_id in held if job_id not in recorded])
+        await self._storage.leases.requeue([job_id for job_id in held if job_id not in recorded])
         return recorded
 
     # --- while running -----------------------------------------------------------------------
 
-    async def claim(self, job: Job) -> bool | None:
-        """Claim ``job`` to draw it: True if this process draws it, False if it no longer
-        waits (cancelled, or another process claimed it). None if it waits but the limits
-        all processes share have no room now: this process's limiter then counts what all
-        processes spent (not the pictures it counted for ``job``, which were not sent)."""
-        if await self._storage.jobs.mark_running(job.id, self._shared):
+    async def claim(self, job: Job, *, prompt: str, model: str) -> bool | None:
+        """Claim ``job`` to draw it, noting the ``prompt`` and ``model`` it is sent with:
+        True if this process draws it, False if it no longer waits (cancelled, or another
+        process claimed it). None if it waits but the limits all processes share have no
+        room now: this process's limiter then counts what all processes spent (not the
+        pictures it counted for ``job``, which were not sent)."""
+        claimed = await self._storage.jobs.mark_running(
+            job.id, self._shared, prompt=prompt, model=model
+        )
+        if claimed:
             return True
         if self._shared is None:
             return False
@@ -113,7 +117,7 @@ class Takeover:
         # This process waits as long as the shared limits say: until the minute's budget
         # all processes spent has room, and through a pause another process heard of (a
         # 429, an empty account). Members' waiting times count these waits too.
-        self._limiter.share_window(await self._storage.jobs.spent_within(self._shared.window))
+        self._limiter.share_window(await self._storage.leases.spent_within(self._shared.window))
         paused = await self._storage.meta.drawing_paused_for()
         if paused > 0:
             self._limiter.pause_for(paused)
@@ -145,12 +149,12 @@ class Takeover:
     async def renew(self) -> None:
         """Extend this process's leases; stop drawing any job another process took over
         (this process stalled past its lease), so the job is not drawn, or paid, twice."""
-        held = await self._storage.jobs.renew_leases()
+        held = await self._storage.leases.renew_leases()
         running = self._running()
         # Not renewed: taken over, or not claimed yet when the leases were renewed (and
         # perhaps claimed by this process since). Only another process's job is stopped.
         missing = [job_id for job_id, task in running.items() if job_id not in held]
-        for job_id in await self._storage.jobs.held_elsewhere(missing) if missing else ():
+        for job_id in await self._storage.leases.held_elsewhere(missing) if missing else ():
             task = running.get(job_id)  # (it may have ended meanwhile)
             if task is not None and not task.done():
                 log.warning("Job %s was taken over by another process; stopping here", job_id)
@@ -160,7 +164,7 @@ class Takeover:
         """Finish what processes whose leases ran out left: drawings and posts."""
         self.taking = True
         try:
-            held = await self._storage.jobs.take_over_running(own=False)
+            held = await self._storage.leases.take_over_running(own=False)
             recorded = await self._resume(held, tidy=False) if held else []
         finally:
             self.taking = False
@@ -171,7 +175,7 @@ class Takeover:
                 if job is not None:
                     self._redeliver(job)
             await self.pick_up()
-        for job in await self._storage.jobs.take_over_undelivered(own=False):
+        for job in await self._storage.leases.take_over_undelivered(own=False):
             log.warning("Job %s: posting what a process that stopped could not", job.id)
             self._redeliver(job)
 
@@ -179,12 +183,12 @@ class Takeover:
         """Line up every queued job, whichever process took it in, in one fair order
         (whom other processes served counts here too); drop from this process's line the
         jobs another process started or ended."""
-        for guild_id, user_id, started in await self._storage.jobs.started_elsewhere(
+        for guild_id, user_id, started in await self._storage.leases.started_elsewhere(
             self._seen_starts
         ):
             self._served(guild_id, user_id)
             self._seen_starts = max(self._seen_starts, started)
-        queued = await self._storage.jobs.waiting()
+        queued = await self._storage.leases.waiting()
         # (One this process is about to start stays started.)
         known = set(self._scheduled()) | set(self._running())
         new = [job for job in queued if job.id not in known]

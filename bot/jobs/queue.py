@@ -28,14 +28,14 @@ from bot.jobs.observer import JobObserver, tell
 from bot.jobs.places import QueuePlaces
 from bot.jobs.posting import JobPoster
 from bot.jobs.previews import PreviewRelay
-from bot.jobs.runner import Answer, JobRunner
+from bot.jobs.runner import Answer, JobRunner, Prepared
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.servers import ServerPresence
 from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
 from bot.records import Character, Job, JobState, Submitted
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
-from bot.storage.jobs import Waiting
+from bot.storage.leases import Waiting
 from bot.thumbnails import ThumbnailCache
 
 __all__ = ["JobQueue", "Submitted"]
@@ -127,7 +127,7 @@ class JobQueue:
         if stale:
             log.info("Removed %d half-written files a previous run left", stale)
         requeued = await self._takeover.at_start()
-        pending = await self._storage.jobs.waiting()
+        pending = await self._storage.leases.waiting()
         for waiting in pending:
             self._line.add(waiting)
         await self.places.load_durations()
@@ -265,10 +265,11 @@ class JobQueue:
     def _is_running(self, job_id: int) -> bool:  # (or being taken over, for that moment)
         return job_id in self._running or self._takeover.taking
 
-    def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
-        self._running.pop(job_id, None)
-        self._limiter.release_slot()
-        self.places.forget(job_id)
+    def _finished(self, job_id: int, task: asyncio.Task[None]) -> None:
+        self._limiter.release_slot()  # (each start took one)
+        if self._running.get(job_id) is task:  # (never another start's entry)
+            del self._running[job_id]
+            self.places.forget(job_id)
 
     async def _run(self, job_id: int) -> None:
         log_context(job_id=job_id)  # every line this job's task (and its tasks) logs says so
@@ -278,23 +279,17 @@ class JobQueue:
         if self.servers.has_left(queued.guild_id):
             await self.cancel(queued.id)
             return
-        try:
-            if self.budget_check is not None:
-                await self.budget_check(queued, time.time())
-        except BotError as exc:
-            # Accepted within the budget, but it no longer fits (a lowered budget, or
-            # pictures that cost more than estimated): refunded, and the member told.
-            await self.faults.settle(queued, functools.partial(self._fail, queued, exc))
-            return
-        except STORAGE_ERRORS as exc:
-            log.warning("Job %s: budget not readable (storage: %s); it waits", job_id, exc)
-            self._wait_in_line(queued)
+        if not await self._still_fits_budget(queued):
             return
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member (told their place) and /queue see the truth and a cancel still works.
         await self.places.wait_for_budget(queued)
+        prepared = await self._prepare(queued)
+        if prepared is None:
+            return
         try:
-            claimed = await self._takeover.claim(queued)
+            request = prepared.request
+            claimed = await self._takeover.claim(queued, prompt=request.prompt, model=request.model)
         except STORAGE_ERRORS as exc:
             log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
             self._wait_in_line(queued)
@@ -307,6 +302,40 @@ class JobQueue:
         job = await self._storage.jobs.get(job_id)
         if job is None or job.state != JobState.RUNNING:
             return  # cancelled between the claim and this read
+        await self._draw(job, prepared)
+
+    async def _still_fits_budget(self, queued: Job) -> bool:
+        """Whether the server's dollar budget still has room for ``queued``; if not, it ends
+        (refunded, its member told), and if the budget cannot be read now, it waits."""
+        try:
+            if self.budget_check is not None:
+                await self.budget_check(queued, time.time())
+            return True
+        except BotError as exc:
+            # Accepted within the budget, but it no longer fits (a lowered budget, or
+            # pictures that cost more than estimated): refunded, and the member told.
+            await self.faults.settle(queued, functools.partial(self._fail, queued, exc))
+        except STORAGE_ERRORS as exc:
+            log.warning("Job %s: budget not readable (storage: %s); it waits", queued.id, exc)
+            self._wait_in_line(queued)
+        return False
+
+    async def _prepare(self, queued: Job) -> Prepared | None:
+        """The request of a job about to be claimed (made before the claim, which notes its
+        prompt); None if the job cannot be drawn now, and then it waits or ends."""
+        try:
+            return await self._runner.prepare(queued)
+        except STORAGE_ERRORS as exc:
+            log.warning("Job %s: request not readable (storage: %s); it waits", queued.id, exc)
+            self._wait_in_line(queued)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # its character gone, no usable reference left, ...
+            await self._failures.handle(queued, exc)
+        return None
+
+    async def _draw(self, job: Job, prepared: Prepared) -> None:
+        """Draw a claimed job: the paid step, then its pictures kept (or its failure settled)."""
         try:
             # Telling the member is a Discord round trip: it must not delay the API call.
             self._in_background(
@@ -315,7 +344,7 @@ class JobQueue:
             self._in_background(self.places.tell_moved(), f"positions-{job.id}")
             started = time.monotonic()
             try:
-                answer = await self._runner.draw(job, self._previews.callback(job))
+                answer = await self._runner.draw(job, prepared, self._previews.callback(job))
             finally:
                 self._previews.drop(job.id)
             self.places.record_duration(time.monotonic() - started)

@@ -45,7 +45,7 @@ from bot.records import (
 )
 from bot.storage import NewImage, Storage
 
-__all__ = ["Answer", "JobRunner"]
+__all__ = ["Answer", "JobRunner", "Prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,17 @@ def reference_png(data: bytes) -> bytes:
     return normalize_upload(data, max_bytes=MAX_REFERENCE_BYTES, max_side=4096)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A job's request, made ready before the job is claimed: the claim notes its prompt
+    (one write, where there were two), and the API call follows the claim at once."""
+
+    character: Character  # the character the pictures are filed under
+    request: ImageRequest
+    # A scene's characters, linked to it when it runs (a write, so after the claim).
+    scene_cast: list[int] | None = None
+
+
 @dataclass(eq=False)
 class Answer:
     """OpenAI's answer to a job, held until it is written and recorded."""
@@ -83,17 +94,6 @@ class Answer:
         return {"record": self.record, "images": [dataclasses.asdict(i) for i in self.saved]}
 
 
-async def _settle_note(job: Job, noting: asyncio.Task[None]) -> None:
-    """Wait for the prompt's note. A storage error there does not undo a paid drawing: the
-    pictures are recorded with their prompt (finish_job) all the same."""
-    try:
-        await noting
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        log.warning("Job %s: prompt not noted on the job (%s)", job.id, type(exc).__name__)
-
-
 class JobRunner:
     def __init__(
         self, storage: Storage, images: ImageService, store: ImageStore, settings: Settings
@@ -103,32 +103,33 @@ class JobRunner:
         self._store = store
         self._settings = settings
 
-    async def run(
-        self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None
-    ) -> tuple[Character, list[StoredImage]]:
-        return await self.keep(await self.draw(job, on_partial))
-
-    async def draw(self, job: Job, on_partial: Callable[[bytes], Awaitable[None]] | None) -> Answer:
-        """Ask OpenAI for the pictures: the one step that is paid for."""
-        scene_id = None
+    async def prepare(self, job: Job) -> Prepared:
+        """The job's request as it may be drawn now: its character, and for a variation the
+        pictures its member may still use. Reads only: the job may still be cancelled."""
         if isinstance(job.request, SceneJobRequest):
-            character, request, scene_id = await self._scene_request(job, job.request)
-        else:
-            found = await self._storage.characters.get(job.character_id or 0)
-            if found is None:
-                raise CharacterGone()
-            character = found
-            request = await self._build_request(job, character)
-        # Noted beside the request rather than before it: a database write on the member's
-        # path to the picture, and the request takes seconds either way.
-        noting = asyncio.create_task(
-            self._storage.jobs.record_prompt(job.id, request.prompt, request.model),
-            name=f"prompt-{job.id}",
-        )
-        try:
-            result = await self._images.create(request, on_partial)
-        finally:
-            await _settle_note(job, noting)
+            return await self._scene_request(job, job.request)
+        character = await self._storage.characters.get(job.character_id or 0)
+        if character is None:
+            raise CharacterGone()
+        return Prepared(character, await self._build_request(job, character))
+
+    async def draw(
+        self,
+        job: Job,
+        prepared: Prepared,
+        on_partial: Callable[[bytes], Awaitable[None]] | None,
+    ) -> Answer:
+        """Ask OpenAI for the pictures of a claimed job: the one step that is paid for."""
+        character, request = prepared.character, prepared.request
+        scene_id = None
+        if prepared.scene_cast is not None:
+            scene_id = await self._storage.scenes.record_cast(
+                job_id=job.id,
+                guild_id=job.guild_id,
+                maker_id=job.user_id,
+                character_ids=prepared.scene_cast,
+            )
+        result = await self._images.create(request, on_partial)
         price = self._settings.price_table.get(request.model)
         cost = estimate_cost(
             price,
@@ -266,12 +267,10 @@ class JobRunner:
             "user_id": job.user_id,
         }
 
-    async def _scene_request(
-        self, job: Job, request: SceneJobRequest
-    ) -> tuple[Character, ImageRequest, int]:
+    async def _scene_request(self, job: Job, request: SceneJobRequest) -> Prepared:
         """A scene's edit request, from its characters as they may be used now
-        (bot/jobs/scene_cast.py), and the scene it is recorded as: (the first character,
-        which files the pictures, the request, the scene id)."""
+        (bot/jobs/scene_cast.py), filed under the first of them; the scene links them when
+        the job runs."""
         cast = await cast_at_run(self._storage, job)
         base = await scene_base(self._storage, job, cast)
         references = await self._read_references([base] if base is not None else [])
@@ -287,12 +286,6 @@ class JobRunner:
                 used.append(member.character)
         if len(used) < 2:
             raise SceneConsentWithdrawn()
-        scene_id = await self._storage.scenes.record_cast(
-            job_id=job.id,
-            guild_id=job.guild_id,
-            maker_id=job.user_id,
-            character_ids=[c.id for c in used],
-        )
         prompt = build_scene_prompt(
             roles,
             style_for(request.style or used[0].style),
@@ -309,7 +302,7 @@ class JobRunner:
             complexity="high",
             **await self._common(job, size=request.size, transparent=False),
         )
-        return used[0], image_request, scene_id
+        return Prepared(used[0], image_request, [c.id for c in used])
 
     async def _creator_request(
         self,

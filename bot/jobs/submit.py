@@ -37,7 +37,7 @@ from bot.records import (
     Submitted,
     VaryJobRequest,
 )
-from bot.storage import NewJob, Storage
+from bot.storage import NewCharacter, NewJob, Storage
 
 __all__ = ["CreateRequest", "JobSpec", "PictureRequests", "Requester", "VaryRequest"]
 
@@ -65,8 +65,9 @@ class Requester:
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """What a job will draw: its kind, the character it is filed under (None: a fork made
-    when it is queued), how many pictures, the request and the pictures it starts from."""
+    """What a job will draw: its kind, the character it is filed under (None: a fork, or
+    its ``new_character``, made when it is queued), how many pictures, the request and the
+    pictures it starts from."""
 
     kind: JobKind
     character_id: int | None
@@ -74,6 +75,7 @@ class JobSpec:
     request: JobRequest
     parent_image_id: int | None = None
     reference_path: str | None = None
+    new_character: NewCharacter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +153,8 @@ class PictureRequests:
         reference = await self._reference(data)
         await self.images.check_prompt("\n".join([sheet.name, *(v for _, v in sheet.facts())]))
 
-        character_id = await self.storage.characters.create(
-            guild_id=who.guild_id,
-            owner_id=who.user_id,
-            name=sheet.name,
-            sheet=sheet.to_dict(),
-            style=style,
-        )
+        # Made with the job, in the transaction that accepts it (one write, not two).
+        character = NewCharacter(who.guild_id, who.user_id, sheet.name, sheet.to_dict(), style)
         reference_path = None
         if reference is not None:
             reference_path = await asyncio.to_thread(
@@ -171,12 +168,16 @@ class PictureRequests:
                 transparent=request.transparent,
             )
             spec = JobSpec(
-                JobKind.CREATE, character_id, count, drawing, reference_path=reference_path
+                JobKind.CREATE,
+                None,
+                count,
+                drawing,
+                reference_path=reference_path,
+                new_character=character,
             )
             return await self.reserve_and_enqueue(who, spec)
         except Exception:
-            # Refused by a quota or cap: leave nothing behind.
-            await self.storage.characters.delete(who.guild_id, character_id)
+            # Refused by a quota or cap: leave nothing behind (no character was made).
             if reference_path:
                 self.store.delete([reference_path])
             raise
@@ -364,4 +365,5 @@ def _new_job(who: Requester, spec: JobSpec, reserved_usd: float | None = None) -
         interaction_token=who.interaction_token,
         interaction_at=who.interaction_at,
         reserved_usd=reserved_usd,
+        new_character=spec.new_character,
     )

@@ -27,12 +27,13 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.storage.characters import CharacterRepository
+from bot.storage.characters import CharacterRepository, NewCharacter
 from bot.storage.database import STORAGE_ERRORS, Database, SqliteDatabase
 from bot.storage.gallery import GalleryRepository
 from bot.storage.guilds import GuildRepository
 from bot.storage.images import ImageRepository, NewImage
 from bot.storage.jobs import JobRepository, NewJob
+from bot.storage.leases import LeaseRepository, WorkerLease
 from bot.storage.meta import MetaRepository
 from bot.storage.operations import OperationsRepository
 from bot.storage.postgres import PostgresDatabase
@@ -45,6 +46,7 @@ __all__ = [
     "USD_ROUNDING",
     "Database",
     "Limits",
+    "NewCharacter",
     "NewImage",
     "NewJob",
     "SharedLimits",
@@ -64,12 +66,14 @@ class Storage:
         lease_seconds: float = 60.0,
     ) -> None:
         """SQLite at ``path``, or PostgreSQL at ``database_url`` when one is given.
-        ``worker`` names this process among those sharing the database (see JobRepository)."""
+        ``worker`` names this process among those sharing the database (see LeaseRepository)."""
         if isinstance(database_url, SecretStr):
             database_url = database_url.get_secret_value()
         self.db: Database = PostgresDatabase(database_url) if database_url else SqliteDatabase(path)
         self.characters = CharacterRepository(self.db)
-        self.jobs = JobRepository(self.db, worker, lease_seconds)
+        held_as = WorkerLease(worker, lease_seconds)
+        self.jobs = JobRepository(self.db, held_as)
+        self.leases = LeaseRepository(self.db, held_as)
         self.images = ImageRepository(self.db)
         self.guilds = GuildRepository(self.db)
         self.meta = MetaRepository(self.db)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bot.ids import id_in
@@ -11,7 +12,38 @@ from bot.records import Character
 from bot.storage.database import Connection, Database, fetch_first
 from bot.storage.removal import Removed, remove_characters
 
-__all__ = ["CharacterRepository", "find_or_create_fork"]
+__all__ = ["CharacterRepository", "NewCharacter", "character_insert", "find_or_create_fork"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewCharacter:
+    """A character about to be made (by a member's ``/character create``, or a copy)."""
+
+    guild_id: int
+    owner_id: int
+    name: str
+    sheet: dict[str, Any]
+    style: str
+    forked_from_id: int | None = None
+    canonical_image_id: int | None = None
+
+
+def character_insert(new: NewCharacter) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT that makes ``new``, and its parameters (on its own, or in a transaction)."""
+    return (
+        "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
+        " forked_from_id, canonical_image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new.guild_id,
+            new.owner_id,
+            new.name,
+            json.dumps(new.sheet, ensure_ascii=False),
+            new.style,
+            new.forked_from_id,
+            new.canonical_image_id,
+            time.time(),
+        ),
+    )
 
 
 class CharacterRepository:
@@ -29,20 +61,10 @@ class CharacterRepository:
         forked_from_id: int | None = None,
         canonical_image_id: int | None = None,
     ) -> int:
-        return await self._db.insert(
-            "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
-            " forked_from_id, canonical_image_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                guild_id,
-                owner_id,
-                name,
-                json.dumps(sheet, ensure_ascii=False),
-                style,
-                forked_from_id,
-                canonical_image_id,
-                time.time(),
-            ),
+        new = NewCharacter(
+            guild_id, owner_id, name, sheet, style, forked_from_id, canonical_image_id
         )
+        return await self._db.insert(*character_insert(new))
 
     async def get(self, character_id: int) -> Character | None:
         row = await self._db.fetch_one("SELECT * FROM characters WHERE id = ?", (character_id,))
@@ -120,18 +142,9 @@ async def find_or_create_fork(
     )
     if row is not None:
         return int(row[0]), False
-    cursor = await conn.execute(
-        "INSERT INTO characters (guild_id, owner_id, name, sheet_json, style,"
-        " forked_from_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            source.guild_id,
-            owner_id,
-            source.name,
-            json.dumps(source.sheet, ensure_ascii=False),
-            source.style,
-            source.id,
-            time.time(),
-        ),
+    copy = NewCharacter(
+        source.guild_id, owner_id, source.name, source.sheet, source.style, source.id
     )
+    cursor = await conn.execute(*character_insert(copy))
     assert cursor.lastrowid is not None
     return cursor.lastrowid, True

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
-from bot.storage.characters import find_or_create_fork
+from bot.storage.characters import NewCharacter, character_insert, find_or_create_fork
 from bot.storage.database import Connection, Database, fetch_first
+from bot.storage.leases import WorkerLease
 from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
 
-__all__ = ["JobRepository", "NewJob", "Waiting"]
+__all__ = ["JobRepository", "NewJob"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,38 +35,19 @@ class NewJob:
     # The job's estimated cost, reserved against the server's dollar budgets (None: no
     # price is configured, so no cost can be estimated).
     reserved_usd: float | None = None
-
-
-# The clause that says a job's lease lets the process ``worker`` take it over now: nobody
-# holds it, or its holder's lease ran out (the holder died or stalled). With ``own`` it also
-# takes the jobs its own name holds: at start, what a previous run of this process left.
-_MAY_TAKE = "(worker IS NULL OR lease_until IS NULL OR lease_until < ?)"
-_MAY_TAKE_OWN = "(worker IS NULL OR worker = ? OR lease_until IS NULL OR lease_until < ?)"
-# A finished job whose pictures (or failure) are not yet posted is held until they are.
-_UNDELIVERED = "state IN ('done', 'failed') AND delivered = 0"
-
-
-class Waiting(NamedTuple):
-    """A job waiting in line, as the fair order places it."""
-
-    id: int
-    guild_id: int
-    user_id: int
-    not_before: float
+    # A new character's first pictures: the character is made with the job, in the same
+    # transaction (a refused job leaves none behind), and the job filed under it.
+    new_character: NewCharacter | None = None
 
 
 class JobRepository:
-    """Job rows. Every process that shares the database has a worker name; a job it runs,
-    and a finished one it has still to post, is held under that name with a lease it renews
-    (``renew_leases``) and another process may take over once the lease runs out."""
+    """Job rows. A job this process claims (or fails, to post the notice) is held under
+    its ``worker`` name with a lease (bot/storage/leases.py)."""
 
-    def __init__(self, db: Database, worker: str = "main", lease_seconds: float = 60.0) -> None:
+    def __init__(self, db: Database, worker: WorkerLease) -> None:
         self._db = db
-        self.worker = worker
-        self.lease_seconds = lease_seconds
-
-    def _lease(self) -> float:
-        return time.time() + self.lease_seconds
+        self.worker = worker.name
+        self._lease = worker.until
 
     async def check_room(self, job: NewJob, limits: Limits) -> None:
         """Raise the refusal ``job`` would get now, writing nothing: a cheap check before
@@ -83,7 +65,7 @@ class JobRepository:
         requests against a remaining quota of five accept exactly five. With ``fork_of``
         the job belongs to the member's own copy of that character, found or made in the
         same transaction: a refused request leaves no fork behind and never removes one
-        that another request uses.
+        that another request uses. A job with a ``new_character`` makes it the same way.
         """
         room, params = room_query(job, limits)
         async with self._db.transaction() as conn:
@@ -122,7 +104,12 @@ class JobRepository:
     async def _job_character(
         conn: Connection, job: NewJob, fork_of: Character | None
     ) -> int | None:
-        """The character the job draws, still there (a fork of ``fork_of`` if given)."""
+        """The character the job draws, still there (a fork of ``fork_of`` if given), or
+        made now (the job's ``new_character``)."""
+        if job.new_character is not None:
+            cursor = await conn.execute(*character_insert(job.new_character))
+            assert cursor.lastrowid is not None
+            return int(cursor.lastrowid)
         wanted = fork_of.id if fork_of is not None else job.character_id
         if wanted is None:
             return None
@@ -153,100 +140,27 @@ class JobRepository:
         )
         return [int(row[0]) for row in rows]
 
-    async def take_over_running(self, *, own: bool) -> list[int]:
-        """Hold every running job whose holder is gone (with ``own``, at start, also those
-        this worker's previous run left); return their ids. The caller records a kept
-        answer or puts the job back in line (``requeue``): nobody else works on them now."""
-        who, clause = ((self.worker,), _MAY_TAKE_OWN) if own else ((), _MAY_TAKE)
-        return await self._take(f"state = 'running' AND {clause}", (*who, time.time()))
-
-    async def take_over_undelivered(self, *, own: bool) -> list[Job]:
-        """Hold every finished job not yet posted whose holder is gone (with ``own``, also
-        this worker's previous run's): this process posts them."""
-        who, clause = ((self.worker,), _MAY_TAKE_OWN) if own else ((), _MAY_TAKE)
-        async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                f"UPDATE jobs SET worker = ?, lease_until = ? WHERE {_UNDELIVERED} AND {clause}"
-                " RETURNING *",
-                (self.worker, self._lease(), *who, time.time()),
-            )
-        return sorted((Job.from_row(row) for row in rows), key=lambda job: job.id)
-
-    async def _take(self, where: str, params: tuple[Any, ...]) -> list[int]:
-        async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                f"UPDATE jobs SET worker = ?, lease_until = ? WHERE {where} RETURNING id",
-                (self.worker, self._lease(), *params),
-            )
-        return sorted(int(row[0]) for row in rows)
-
-    async def requeue(self, job_ids: list[int]) -> int:
-        """Put running jobs this worker holds back in line, free for any process."""
-        if not job_ids:
-            return 0
-        marks = ", ".join("?" * len(job_ids))
-        return await self._db.execute(
-            "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL"
-            f" WHERE state = 'running' AND worker = ? AND id IN ({marks})",
-            (self.worker, *job_ids),
-        )
-
-    async def held_elsewhere(self, job_ids: list[int]) -> set[int]:
-        """Those of ``job_ids`` another process now draws (this one stalled past its lease)."""
-        marks = ", ".join("?" * len(job_ids))
-        rows = await self._db.fetch_all(
-            f"SELECT id FROM jobs WHERE state = 'running' AND worker != ? AND id IN ({marks})",
-            (self.worker, *job_ids),
-        )
-        return {int(row[0]) for row in rows}
-
-    async def renew_leases(self) -> set[int]:
-        """Extend the lease of every job this worker holds; return their ids. A job this
-        worker thinks it runs but that is missing here was taken over by another process."""
-        return set(
-            await self._take(
-                f"worker = ? AND (state = 'running' OR ({_UNDELIVERED}))", (self.worker,)
-            )
-        )
-
-    async def started_elsewhere(self, since: float) -> list[tuple[int, int, float]]:
-        """(guild, member, when) of each job another process started after ``since``,
-        oldest first: whom the other processes served, for this one's fair order."""
-        rows = await self._db.fetch_all(
-            "SELECT guild_id, user_id, started_at FROM jobs WHERE started_at > ?"
-            " AND (worker IS NULL OR worker != ?) ORDER BY started_at",
-            (since, self.worker),
-        )
-        return [(int(r[0]), int(r[1]), float(r[2])) for r in rows]
-
-    async def spent_within(self, window: float) -> list[tuple[float, int]]:
-        """(seconds ago, pictures) of every claim any process made in the last ``window``
-        seconds: the images-per-minute window all processes share."""
-        rows = await self._db.fetch_all(
-            "SELECT db_now() - at, images FROM image_spends WHERE at > db_now() - ?", (window,)
-        )
-        return [(float(r[0]), int(r[1])) for r in rows]
-
-    async def waiting(self) -> list[Waiting]:
-        """What a line needs of every waiting job, oldest first: read every few seconds by
-        each process sharing the queue, so only these four columns (a long line is cheap)."""
-        rows = await self._db.fetch_all(
-            "SELECT id, guild_id, user_id, not_before FROM jobs WHERE state = 'queued' ORDER BY id"
-        )
-        return [Waiting(int(r[0]), int(r[1]), int(r[2]), float(r[3] or 0)) for r in rows]
-
-    async def mark_running(self, job_id: int, within: SharedLimits | None = None) -> bool:
+    async def mark_running(
+        self,
+        job_id: int,
+        within: SharedLimits | None = None,
+        *,
+        prompt: str | None = None,
+        model: str | None = None,
+    ) -> bool:
         """Claim a queued job for drawing: True for the one caller that moved it from queued
         to running; False if it was cancelled, failed or already claimed (a second worker
         or process trying the same job must not draw, and pay for, it again), or if
         ``within`` the limits all processes share there is no room now. The claimer holds
-        the job under a lease from now on."""
+        the job under a lease from now on. The claim notes the prompt and model about to be
+        sent (in the same write: in a burst, every write waits for SQLite's one writer)."""
         now = time.time()
         claim = (
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?,"
-            " worker = ?, lease_until = ? WHERE id = ? AND state = 'queued'"
+            " worker = ?, lease_until = ?, prompt = COALESCE(?, prompt),"
+            " model = COALESCE(?, model) WHERE id = ? AND state = 'queued'"
         )
-        params = (now, self.worker, self._lease(), job_id)
+        params = (now, self.worker, self._lease(), prompt, model, job_id)
         if within is None:
             return await self._db.execute(claim, params) == 1
         async with self._db.transaction() as conn:
@@ -272,11 +186,6 @@ class JobRepository:
             "UPDATE jobs SET state = 'queued', not_before = ?, error_code = ?, worker = NULL,"
             " lease_until = NULL WHERE id = ?",
             (not_before, error_code, job_id),
-        )
-
-    async def record_prompt(self, job_id: int, prompt: str, model: str) -> None:
-        await self._db.execute(
-            "UPDATE jobs SET prompt = ?, model = ? WHERE id = ?", (prompt, model, job_id)
         )
 
     async def fail(

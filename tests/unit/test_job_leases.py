@@ -15,7 +15,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
+from bot.storage.database import Database
 from bot.storage.jobs import JobRepository
+from bot.storage.leases import LeaseRepository, WorkerLease
 from tests.storage_helpers import StorageMachine, new_job, roomy_limits, run_machine
 
 WORKERS = ("shards-0", "shards-1", "shards-2")
@@ -27,10 +29,18 @@ def _held(state: str, delivered: int) -> bool:
     return state == "running" or (state in ("done", "failed") and not delivered)
 
 
+class Process:
+    """One process's view of the shared database: its job and lease repositories."""
+
+    def __init__(self, db: Database, worker: WorkerLease) -> None:
+        self.jobs = JobRepository(db, worker)
+        self.leases = LeaseRepository(db, worker)
+
+
 class Leases(StorageMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.repos = {name: JobRepository(self.storage.db, name, 60.0) for name in WORKERS}
+        self.repos = {name: Process(self.storage.db, WorkerLease(name)) for name in WORKERS}
         self.alive = set(WORKERS)
         # What each process believes it holds: the jobs it claimed or took over, until a
         # renewal tells it otherwise (the queue then stops drawing them).
@@ -66,7 +76,7 @@ class Leases(StorageMachine):
         queued = [job_id for job_id, state, _, _ in self._rows() if state == "queued"]
         if queued:
             job_id = data.draw(st.sampled_from(queued))
-            if self.run(self.repos[name].mark_running(job_id)):
+            if self.run(self.repos[name].jobs.mark_running(job_id)):
                 self.believed[name].add(job_id)
 
     @precondition(lambda self: self.alive)
@@ -79,20 +89,20 @@ class Leases(StorageMachine):
         job_id = data.draw(st.sampled_from(mine))
         repo = self.repos[name]
         if outcome == "retry":
-            self.run(repo.retry_later(job_id, 0.0, "upstream_busy"))
+            self.run(repo.jobs.retry_later(job_id, 0.0, "upstream_busy"))
             self.believed[name].discard(job_id)
         elif outcome == "fail":
-            self.run(repo.fail(job_id, "unexpected"))  # held until the member is told
+            self.run(repo.jobs.fail(job_id, "unexpected"))  # held until the member is told
         else:  # the member is told (a failure, or the pictures once recorded)
-            self.run(repo.fail(job_id, "unexpected"))
-            self.run(repo.mark_delivered(job_id, None))
+            self.run(repo.jobs.fail(job_id, "unexpected"))
+            self.run(repo.jobs.mark_delivered(job_id, None))
             self.believed[name].discard(job_id)
 
     @rule(name=workers)
     def a_process_renews(self, name: str) -> None:
         if name not in self.alive:
             return
-        held = self.run(self.repos[name].renew_leases())
+        held = self.run(self.repos[name].leases.renew_leases())
         assert self.believed[name] <= held, f"{name} lost {self.believed[name] - held}"
         assert held <= self.believed[name], f"{name} holds {held - self.believed[name]} unknowingly"
 
@@ -122,10 +132,10 @@ class Leases(StorageMachine):
     def _takes_over(self, name: str, *, own: bool) -> None:
         others = {j: w for j, w in self._held_by_the_living().items() if w != name}
         repo = self.repos[name]
-        taken = self.run(repo.take_over_running(own=own))
-        unposted = [job.id for job in self.run(repo.take_over_undelivered(own=own))]
+        taken = self.run(repo.leases.take_over_running(own=own))
+        unposted = [job.id for job in self.run(repo.leases.take_over_undelivered(own=own))]
         assert not set(taken + unposted) & set(others), "took a live process's job"
-        self.run(repo.requeue(taken))  # no kept answers here: back in line
+        self.run(repo.leases.requeue(taken))  # no kept answers here: back in line
         self.believed[name] |= set(unposted)
         # Nothing is left in a dead process's hands.
         for job_id, state, worker, delivered in self._rows():

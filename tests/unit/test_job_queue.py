@@ -19,6 +19,7 @@ from bot.jobs.queue import JobQueue
 from bot.records import Job, JobState
 from bot.storage import Storage
 from bot.storage.jobs import JobRepository
+from bot.storage.leases import WorkerLease
 from tests.queue_helpers import (
     ALICE,
     BOB,
@@ -150,7 +151,7 @@ async def test_a_job_being_taken_over_is_no_stray_to_the_reconciler(
     a moment before it is recorded or put back in line: the stray-job reconciler, running
     in that moment, must not settle it as a failure."""
     jobs, runner, told = queue
-    dead = JobRepository(storage.db, "shards-9", lease_seconds=-1)  # its lease ran out
+    dead = JobRepository(storage.db, WorkerLease("shards-9", -1))  # its lease ran out
     job_id = await dead.insert_job(new_job(ALICE), ROOMY)
     assert await dead.mark_running(job_id)
     reading = asyncio.Event()

@@ -192,8 +192,8 @@ class MoneyMachine(StorageMachine):
     @rule()
     def restart(self) -> None:
         """The process starts again: it takes back the jobs it held and puts them in line."""
-        held = self.run(self.storage.jobs.take_over_running(own=True))
-        self.run(self.storage.jobs.requeue(held))
+        held = self.run(self.storage.leases.take_over_running(own=True))
+        self.run(self.storage.leases.requeue(held))
 
     # --- what must always hold ---------------------------------------------------------------
 

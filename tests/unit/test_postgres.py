@@ -188,7 +188,7 @@ async def test_processes_whose_clocks_disagree_still_share_one_minute(
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + 120)  # the second host's clock
     assert not await second.jobs.mark_running(jobs[2], shared)
-    assert [images for _ago, images in await second.jobs.spent_within(61)] == [1, 1]
+    assert [images for _ago, images in await second.leases.spent_within(61)] == [1, 1]
     await second.meta.pause_drawing(30)  # a 429 heard by the host ahead...
     monkeypatch.setattr(time, "time", real_time)
     assert 25 < await first.meta.drawing_paused_for() <= 30  # ...pauses the other as long

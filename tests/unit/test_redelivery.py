@@ -39,16 +39,19 @@ async def test_start_up_redelivery_is_bounded() -> None:
         return value
 
     jobs = SimpleNamespace(
-        take_over_running=lambda own: returns([]),
-        requeue=lambda _ids: returns(0),
-        waiting=lambda: returns([]),
         recent_durations=lambda: returns([]),
-        take_over_undelivered=lambda own: returns(waiting if own else []),
         running_ids=lambda: returns([]),
         mark_delivered=mark_delivered,
     )
+    leases = SimpleNamespace(
+        take_over_running=lambda own: returns([]),
+        requeue=lambda _ids: returns(0),
+        waiting=lambda: returns([]),
+        take_over_undelivered=lambda own: returns(waiting if own else []),
+    )
     storage = SimpleNamespace(
         jobs=jobs,
+        leases=leases,
         characters=SimpleNamespace(get=lambda _id: returns(SimpleNamespace(name="Aiko"))),
         images=SimpleNamespace(for_job=lambda _id: returns([SimpleNamespace(id=1)])),
     )

@@ -47,7 +47,7 @@ async def test_a_member_served_by_one_process_waits_behind_others_in_the_other(
 class RateLimitedRunner(StubRunner):
     """OpenAI answers the first drawing with a 429 that says: come back in a minute."""
 
-    async def draw(self, job: Job, progress: Any) -> None:
+    async def draw(self, job: Job, prepared: Any, progress: Any) -> None:
         async with self.started:
             self.drawn_ids.append(job.id)
             self.started.notify_all()
@@ -87,13 +87,13 @@ async def test_a_renewal_stops_only_a_drawing_another_process_took_over(
         job_id = await submit(one, runner, "A1", ALICE)
         await runner.wait_drawn(1)
         drawing = one._running[job_id]
-        renew_leases = first.jobs.renew_leases
+        renew_leases = first.leases.renew_leases
 
         async def renewed_before_the_claim() -> set[int]:
             await renew_leases()
             return set()  # as read a moment before this process claimed the job
 
-        first.jobs.renew_leases = renewed_before_the_claim  # type: ignore[method-assign]
+        first.leases.renew_leases = renewed_before_the_claim  # type: ignore[method-assign]
         await one._takeover.renew()
         assert drawing.cancelling() == 0  # its own claim: it goes on drawing
         # This process stalled past its lease, and the second took the job over.
