@@ -131,3 +131,8 @@ def configure_logging(
     # aiosqlite logs every statement with its parameters at DEBUG: members' prompts and
     # interaction tokens. Only an operator who asks for it (LOG_SQL) gets that.
     logging.getLogger("aiosqlite").setLevel(logging.DEBUG if log_sql else logging.INFO)
+    # The OpenAI client's HTTP library logs a line per request at INFO ("HTTP Request: POST
+    # …/images/generations 200"): two a picture, which the job's own lines already tell,
+    # and written on the event loop that twenty members at once are waiting for.
+    if level != "DEBUG":
+        logging.getLogger("httpx2").setLevel(logging.WARNING)

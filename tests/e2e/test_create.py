@@ -67,6 +67,8 @@ async def test_create_with_description_posts_the_picture_with_buttons(
     assert button_actions(message) == ONE_PICTURE_BUTTONS
     assert message.allowed_mentions == {"parse": []}
     world.discord.assert_no_violations()
+    # At INFO the log tells the job, not each HTTP request the OpenAI client made for it.
+    assert [line for line in bot.lines if "HTTP Request:" in line] == []
 
 
 async def test_modal_path_produces_the_same(bot: BotProcess, world: World) -> None:
