@@ -227,6 +227,13 @@ def mb(kib: int) -> float:
     return round(kib / 1024, 1)
 
 
+def peak_rss_result(
+    name: str, metric: str, peak_mb: float, target_mb: float, details: dict[str, Any]
+) -> list[Result]:
+    """A memory benchmark's one figure: the bot's peak RSS against its target."""
+    return [Result(name, metric, peak_mb, f"< {target_mb} MB", peak_mb < target_mb, details)]
+
+
 def rss_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak RSS) of a process, in KiB, from /proc/<pid>/status."""
     out: dict[str, int] = {}

@@ -25,6 +25,7 @@ from _harness import (
     bench_env,
     finished,
     mb,
+    peak_rss_result,
     rss_kib,
     run_from_command_line,
 )
@@ -66,18 +67,8 @@ async def main(servers: int) -> list[Result]:
             "peak_rss_mb": mb(busy["VmHWM"]),
             "bot_errors": env.errors()[:10],
         }
-    peak = details["peak_rss_mb"]
-    assert isinstance(peak, float)
-    return [
-        Result(
-            name="many_servers",
-            metric=f"peak RSS MB of one process ({servers:,} servers)",
-            value=peak,
-            target=f"< {TARGET_MB} MB",
-            met=peak < TARGET_MB,
-            details=details,
-        )
-    ]
+    metric = f"peak RSS MB of one process ({servers:,} servers)"
+    return peak_rss_result("many_servers", metric, mb(busy["VmHWM"]), TARGET_MB, details)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from _harness import (
     bench_env,
     finished,
     mb,
+    peak_rss_result,
     rss_kib,
     run_from_command_line,
     seed_images,
@@ -131,18 +132,8 @@ async def main(jobs: int, images: int, bot_env: Sequence[str] = ()) -> list[Resu
             "peak_rss_mb_by_phase": sampler.peaks,
             "bot_errors": env.errors()[:10],
         }
-    peak = details["peak_rss_mb"]
-    assert isinstance(peak, float)
-    return [
-        Result(
-            name="memory",
-            metric=f"peak RSS MB ({jobs} queued, {images:,} images)",
-            value=peak,
-            target=f"< {TARGET_MB} MB",
-            met=peak < TARGET_MB,
-            details=details,
-        )
-    ]
+    metric = f"peak RSS MB ({jobs} queued, {images:,} images)"
+    return peak_rss_result("memory", metric, mb(busy["VmHWM"]), TARGET_MB, details)
 
 
 if __name__ == "__main__":

@@ -11,27 +11,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from bot.jobs.scheduler import FairScheduler
+from bot.records import Job
+from bot.storage.leases import Waiting
 
 __all__ = ["WaitingLine"]
-
-
-class InLine(Protocol):
-    """What the line needs of a job: a Job or a Waiting row."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def guild_id(self) -> int: ...
-
-    @property
-    def user_id(self) -> int: ...
-
-    @property
-    def not_before(self) -> float: ...
 
 
 class WaitingLine:
@@ -43,7 +28,7 @@ class WaitingLine:
     def __contains__(self, job_id: int) -> bool:
         return job_id in self.scheduler
 
-    def add(self, job: InLine, not_before: float | None = None) -> None:
+    def add(self, job: Job | Waiting, not_before: float | None = None) -> None:
         """In line (once), due at ``not_before`` or the job's own, if later than now."""
         self.scheduler.add(job.id, job.guild_id, job.user_id)
         due = job.not_before if not_before is None else not_before
