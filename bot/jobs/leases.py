@@ -114,14 +114,29 @@ class Takeover:
         current = await self._storage.jobs.get(job.id)
         if current is None or current.state != JobState.QUEUED:
             return False
+        await self._wait_as_shared(self._shared)
+        return None
+
+    async def room_to_start(self, job: Job) -> bool:
+        """Whether the limits all processes share have room for ``job`` now (alone, there
+        are none). Looked at before the job's request is made ready, so a job that waits for
+        room is not made ready again each time it looks; if there is none, this process
+        waits as the shared limits say (see :meth:`claim`)."""
+        if self._shared is None:
+            return True
+        if await self._storage.leases.room_to_draw(job.id, self._shared):
+            return True
+        await self._wait_as_shared(self._shared)
+        return False
+
+    async def _wait_as_shared(self, shared: SharedLimits) -> None:
         # This process waits as long as the shared limits say: until the minute's budget
         # all processes spent has room, and through a pause another process heard of (a
         # 429, an empty account). Members' waiting times count these waits too.
-        self._limiter.share_window(await self._storage.leases.spent_within(self._shared.window))
+        self._limiter.share_window(await self._storage.leases.spent_within(shared.window))
         paused = await self._storage.meta.drawing_paused_for()
         if paused > 0:
             self._limiter.pause_for(paused)
-        return None
 
     async def keep_forever(self) -> None:
         """When other processes share the queue: renew this process's leases, take over

@@ -149,9 +149,7 @@ class JobQueue:
         """Stop taking jobs; let running ones finish for ``grace`` s, then leave them queued."""
         self._stopping = True
         self._line.wake()
-        if self._dispatcher is not None:
-            self._dispatcher.cancel()
-        for task in (self._reconciler, self._keeper):
+        for task in (self._dispatcher, self._reconciler, self._keeper):
             if task is not None:
                 task.cancel()
         running = list(self._running.values())
@@ -284,19 +282,22 @@ class JobQueue:
         # Wait for the images-per-minute budget (or a pause) while still 'queued', so the
         # member (told their place) and /queue see the truth and a cancel still works.
         await self.places.wait_for_budget(queued)
-        prepared = await self._prepare(queued)
-        if prepared is None:
-            return
         try:
+            # No room in the limits other processes share: it waits, not made ready in vain.
+            if not await self._takeover.room_to_start(queued):
+                await self._wait_for_room(queued)
+                return
+            prepared = await self._prepare(queued)
+            if prepared is None:
+                return
             request = prepared.request
             claimed = await self._takeover.claim(queued, prompt=request.prompt, model=request.model)
         except STORAGE_ERRORS as exc:
             log.warning("Job %s could not start (storage: %s); it waits", job_id, exc)
             self._wait_in_line(queued)
             return
-        if claimed is None:  # no room in the limits other processes share: a moment
-            self._wait_in_line(queued, SHARED_RETRY_SECONDS)
-            await self.places.still_waiting(queued)
+        if claimed is None:  # the room went to another process meanwhile
+            await self._wait_for_room(queued)
         if not claimed:
             return  # cancelled while waiting for the budget (or already claimed)
         job = await self._storage.jobs.get(job_id)
@@ -305,8 +306,7 @@ class JobQueue:
         await self._draw(job, prepared)
 
     async def _still_fits_budget(self, queued: Job) -> bool:
-        """Whether the server's dollar budget still has room for ``queued``; if not, it ends
-        (refunded, its member told), and if the budget cannot be read now, it waits."""
+        """Whether the dollar budget has room for ``queued``; if not it ends, or waits."""
         try:
             if self.budget_check is not None:
                 await self.budget_check(queued, time.time())
@@ -321,15 +321,12 @@ class JobQueue:
         return False
 
     async def _prepare(self, queued: Job) -> Prepared | None:
-        """The request of a job about to be claimed (made before the claim, which notes its
-        prompt); None if the job cannot be drawn now, and then it waits or ends."""
+        """The request of a job about to be claimed (which notes its prompt); None if the
+        job cannot be drawn (it ends). Storage errors reach the caller: the job waits."""
         try:
             return await self._runner.prepare(queued)
-        except STORAGE_ERRORS as exc:
-            log.warning("Job %s: request not readable (storage: %s); it waits", queued.id, exc)
-            self._wait_in_line(queued)
-        except asyncio.CancelledError:
-            raise
+        except STORAGE_ERRORS:
+            raise  # (a cancellation is no Exception: it goes up as well)
         except Exception as exc:  # its character gone, no usable reference left, ...
             await self._failures.handle(queued, exc)
         return None
@@ -372,9 +369,12 @@ class JobQueue:
         # Posting (and its retries) must not hold a drawing slot: it runs on its own.
         self._in_background(self._poster.post_new(job, character, images), f"deliver-{job.id}")
 
+    async def _wait_for_room(self, queued: Job) -> None:
+        self._wait_in_line(queued, SHARED_RETRY_SECONDS)
+        await self.places.still_waiting(queued)
+
     def _wait_in_line(self, queued: Job, seconds: float | None = None) -> None:
-        """Nothing is paid yet: the job waits in line again ``seconds`` (by default, as
-        long as the storage-fault check takes to look again)."""
+        """Unpaid, it waits ``seconds`` (by default, as long as storage faults wait)."""
         self._line.add(queued, time.time() + (seconds or self.faults.period()))
 
     async def _back_in_line(self, retried: Job, delay: float) -> None:

@@ -169,10 +169,8 @@ class JobRepository:
             # database's clock, so processes on hosts whose clocks disagree share one window.
             await conn.execute("DELETE FROM image_spends WHERE at < db_now() - ?", (within.window,))
             room = await fetch_first(conn, DRAW_ROOM, (within.window, job_id))
-            if room is None or room[2] is None or not within.has_room(*room[:3]):
+            if room is None or not within.allow(room):
                 return False
-            if room[3] is not None and float(room[3]) > float(room[4]):
-                return False  # everyone pauses (another process heard a 429)
             if (await conn.execute(claim, params)).rowcount != 1:
                 return False
             await conn.execute(

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from bot.records import Job
 from bot.storage.database import Database
+from bot.storage.room import DRAW_ROOM, SharedLimits
 
 __all__ = ["LeaseRepository", "Waiting", "WorkerLease"]
 
@@ -127,6 +128,11 @@ class LeaseRepository:
             "SELECT db_now() - at, images FROM image_spends WHERE at > db_now() - ?", (window,)
         )
         return [(float(r[0]), int(r[1])) for r in rows]
+
+    async def room_to_draw(self, job_id: int, within: SharedLimits) -> bool:
+        """Whether ``within`` the limits all processes share there is room to start the job
+        now: a read, a look before the work of a claim (``mark_running`` decides, atomically)."""
+        return within.allow(await self._db.fetch_one(DRAW_ROOM, (within.window, job_id)))
 
     async def waiting(self) -> list[Waiting]:
         """What a line needs of every waiting job, oldest first: read every few seconds by

@@ -161,6 +161,13 @@ class SharedLimits:
         """What a job of ``images`` pictures counts (one larger than the budget still runs)."""
         return min(images, self.per_minute)
 
+    def allow(self, room: Sequence[Any] | None) -> bool:
+        """Whether the row ``DRAW_ROOM`` read lets its job start now: a slot and pictures
+        to spare, and nobody pausing (another process heard a 429)."""
+        if room is None or room[2] is None or not self.has_room(*room[:3]):
+            return False
+        return room[3] is None or float(room[3]) <= float(room[4])
+
 
 # A pause every process keeps (a 429's retry-after, an account out of credit), in meta, by
 # the database's clock like the spends: hosts whose clocks disagree still agree on these.

@@ -7,9 +7,11 @@ one because a different process happens to draw next.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.errors import UpstreamBusy
+from bot.jobs.runner import Prepared
 from bot.records import Job
 from tests.postgres_server import PostgresServer
 from tests.queue_helpers import ALICE, BOB, CAROL, OTHER_GUILD, StubRunner, running_queue, submit
@@ -100,3 +102,49 @@ async def test_a_renewal_stops_only_a_drawing_another_process_took_over(
         await second.db.execute("UPDATE jobs SET worker = ? WHERE id = ?", ("shards-1", job_id))
         await one._takeover.renew()
         assert drawing.cancelling() == 1  # not drawn (nor paid for) twice
+
+
+class CountingRunner(StubRunner):
+    """Counts how often each job's request is made ready (references read and converted)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[int] = []
+
+    async def prepare(self, job: Job) -> Prepared:
+        self.prepared.append(job.id)
+        return await super().prepare(job)
+
+
+async def test_a_job_waiting_for_room_other_processes_hold_is_made_ready_once(
+    postgres_server: PostgresServer,
+) -> None:
+    counting = CountingRunner()
+    looks = asyncio.Condition()
+    looked = 0
+    async with (
+        two_processes(postgres_server) as (first, second),
+        running_queue(first, shares_queue=True, max_running=1) as (one, one_runner, _),
+        running_queue(second, shares_queue=True, max_running=1, runner=counting) as (two, _, _),
+    ):
+        room_to_draw = second.leases.room_to_draw
+
+        async def counted(job_id: int, within: Any) -> bool:
+            nonlocal looked
+            room = await room_to_draw(job_id, within)
+            async with looks:
+                looked += 1
+                looks.notify_all()
+            return room
+
+        second.leases.room_to_draw = counted  # type: ignore[method-assign]
+        await submit(one, one_runner, "A1", ALICE)
+        await one_runner.wait_drawn(1)  # the one drawing all processes may have at once
+        bob = await submit(two, counting, "B1", BOB)
+        async with looks:  # the second process looked for room three times, in vain
+            await asyncio.wait_for(looks.wait_for(lambda: looked >= 3), 10)
+        assert counting.prepared == []  # nothing read or converted while it waits
+        one_runner.release.release()  # A1 ends: the slot is free
+        await counting.wait_drawn(1)
+        assert counting.drawn_ids == [bob]
+        assert counting.prepared == [bob]
