@@ -3,15 +3,22 @@ write from "in line" to "drawing" (issue 27). What cannot be prepared never star
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.errors import CharacterGone
 from bot.jobs.runner import Prepared
 from bot.records import Job, JobState
 from bot.storage import Storage
 from tests.queue_helpers import ALICE, StubRunner, running_queue, submit
+from tests.storage_helpers import open_storage
 
 
 class FailingPrepare(StubRunner):
@@ -108,3 +115,59 @@ async def test_a_storage_fault_while_preparing_leaves_the_job_in_line_until_it_c
         assert runner.prepared == 3
         assert (await job_row(storage, job_id)).attempts == 1  # claimed once, when ready
         assert ("job_failed", job_id) not in told.events
+
+
+class MixedPrepare(StubRunner):
+    """Each job's preparation as the test drew it: ready, its character gone, or a storage
+    fault the first time it is tried."""
+
+    def __init__(self, outcomes: dict[str, str]) -> None:
+        super().__init__()
+        self.outcomes = outcomes  # by the name the test gave the job
+        self.faulted: set[int] = set()
+
+    async def prepare(self, job: Job) -> Prepared:
+        outcome = self.outcomes[self.names[job.id]]
+        if outcome == "gone":
+            raise CharacterGone()
+        if outcome == "fault" and job.id not in self.faulted:
+            self.faulted.add(job.id)
+            raise sqlite3.OperationalError("database is locked")
+        return await super().prepare(job)
+
+
+@settings(max_examples=15, deadline=None)
+@given(outcomes=st.lists(st.sampled_from(["ready", "gone", "fault"]), min_size=1, max_size=6))
+def test_whatever_preparing_meets_every_job_ends_once_and_only_ready_ones_are_drawn(
+    outcomes: list[str],
+) -> None:
+    """A burst of jobs whose preparations succeed, find the character gone, or meet a
+    storage fault once: each job ends exactly once; a job whose character is gone is never
+    drawn nor claimed; every other one is drawn exactly once."""
+
+    async def run(folder: str) -> None:
+        names = {f"J{i}": outcome for i, outcome in enumerate(outcomes)}
+        runner = MixedPrepare(names)
+        async with (
+            open_storage(Path(folder) / "bot.sqlite3") as storage,
+            running_queue(storage, runner=runner) as (jobs, _, told),
+        ):
+            ids = {}
+            for member, name in enumerate(names, start=ALICE):
+                ids[name] = await submit(jobs, runner, name, member)
+            drawable = [ids[name] for name, outcome in names.items() if outcome != "gone"]
+            for drawn in range(1, len(drawable) + 1):  # each drawing is refused, one by one
+                await runner.wait_drawn(drawn)
+                runner.release.release()
+            for job_id in ids.values():
+                await told.wait_for("job_failed", job_id)
+            assert sorted(runner.drawn_ids) == sorted(drawable)  # each once, none gone
+            ended = [job_id for event, job_id in told.events if event == "job_failed"]
+            assert sorted(ended) == sorted(ids.values())  # each ended once
+            for name, job_id in ids.items():
+                row = await job_row(storage, job_id)
+                assert row.state == JobState.FAILED
+                assert row.attempts == (0 if names[name] == "gone" else 1)
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(run(folder))
