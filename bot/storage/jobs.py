@@ -169,7 +169,7 @@ class JobRepository:
             # database's clock, so processes on hosts whose clocks disagree share one window.
             await conn.execute("DELETE FROM image_spends WHERE at < db_now() - ?", (within.window,))
             room = await fetch_first(conn, DRAW_ROOM, (within.window, job_id))
-            if room is None or not within.allow(room):
+            if not within.allow(room):
                 return False
             if (await conn.execute(claim, params)).rowcount != 1:
                 return False

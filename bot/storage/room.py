@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 from bot.errors import BudgetReached, ImageQuotaReached, PendingCapReached
 
@@ -161,9 +161,9 @@ class SharedLimits:
         """What a job of ``images`` pictures counts (one larger than the budget still runs)."""
         return min(images, self.per_minute)
 
-    def allow(self, room: Sequence[Any] | None) -> bool:
+    def allow(self, room: Sequence[Any] | None) -> TypeGuard[Sequence[Any]]:
         """Whether the row ``DRAW_ROOM`` read lets its job start now: a slot and pictures
-        to spare, and nobody pausing (another process heard a 429)."""
+        to spare, and nobody pausing (another process heard a 429). (A row that does, is.)"""
         if room is None or room[2] is None or not self.has_room(*room[:3]):
             return False
         return room[3] is None or float(room[3]) <= float(room[4])
