@@ -20,6 +20,7 @@ import ack_latency
 import gallery
 import many_servers
 import memory
+import openai_client
 import overhead
 import processes
 import rate_limit
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[list[Result]]]] = {
     "ack_latency": lambda: ack_latency.main(jobs=1000, members=50, rounds=3),
     "overhead": lambda: overhead.main(latency=2.0, rounds=[1, 20]),
     "sidebyside": lambda: sidebyside.main(latency=2.0, sequential=10, concurrent=20),
+    "openai_client": lambda: openai_client.main(rounds=5, calls=200, pictures=40),
     "rate_limit": lambda: rate_limit.main(budget=30, minutes=2, latency=2.0),
     "memory": lambda: memory.main(jobs=1000, images=10_000),
     "many_servers": lambda: many_servers.main(servers=10_000),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openai import AsyncOpenAI
-
 from bot.characters import CharacterService
 from bot.config import Settings
 from bot.expressions import ExpressionService
 from bot.gallery import GalleryService
 from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
+from bot.images.service import openai_client
 from bot.images.store import ImageStore
 from bot.jobs.board import QueueBoard
 from bot.jobs.creator import CreatorRequests
@@ -72,7 +71,11 @@ class Services:
         metrics = Metrics()
         # The OpenAI wrapper with a stopwatch: latency and errors for /status and metrics.
         images = WatchedImageService(
-            _openai_client(settings),
+            openai_client(
+                settings.openai_api_key.get_secret_value(),
+                settings.openai_base_url,
+                settings.openai_timeout_seconds,
+            ),
             moderation_model=settings.moderation_model,
             partial_images=settings.partial_images,
             metrics=metrics,
@@ -125,14 +128,3 @@ class Services:
     async def close(self) -> None:
         await self.images.close()
         await self.storage.close()
-
-
-def _openai_client(settings: Settings) -> AsyncOpenAI:
-    return AsyncOpenAI(
-        api_key=settings.openai_api_key.get_secret_value(),
-        base_url=settings.openai_base_url,
-        timeout=settings.openai_timeout_seconds,
-        # Retries belong to one place, the queue (fair backoff, counted attempts): a client
-        # retry of a timed-out request could pay for the same pictures twice.
-        max_retries=0,
-    )
