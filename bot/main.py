@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import discord
@@ -142,6 +143,17 @@ def run(argv: list[str] | None = None) -> int:
     if args.command is not None:
         return _operate(args)
     try:
-        return asyncio.run(main(force_sync=args.sync))
+        with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+            return runner.run(main(force_sync=args.sync))
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (not on Windows): the same asyncio, at a fraction of the
+    CPU per socket event, which a burst of members at once waits on. Else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
