@@ -62,6 +62,7 @@ __all__ = [
     "seed_images",
     "seed_jobs",
     "seed_queued_jobs",
+    "settled_rss",
     "summary",
 ]
 
@@ -242,6 +243,18 @@ def rss_kib(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             out[key] = int(rest.split()[0])
     return out
+
+
+async def settled_rss(bot: BotProcess) -> tuple[int, dict[str, int]]:
+    """The bot's pid and its RSS (``rss_kib``) once start-up has settled.
+
+    The two seconds let the command sync and the start-up sweeps finish, so the figure is
+    the bot at rest rather than mid-start.
+    """
+    await asyncio.sleep(2)
+    assert bot.process is not None
+    pid = bot.process.pid
+    return pid, rss_kib(pid)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -15,7 +15,6 @@ page reads past (a keyset), and the last page is read from the other end of the 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import statistics
@@ -25,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from _harness import Result, print_table, save_results, seed_characters, seed_images, summary
+from _harness import Result, run_from_command_line, seed_characters, seed_images, summary
 
 from bot.gallery import PAGE_SIZE, GalleryRequest, GalleryService
 from bot.i18n import Catalog
@@ -265,14 +264,8 @@ async def main(images: int, repeat: int) -> list[Result]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    out = asyncio.run(main(args.images, args.repeat))
-    print_table(out)
+    out = run_from_command_line(main, __doc__, images=100_000, repeat=5)
     for label, row in out[0].details["pages"].items():
         print(f"  {label:34} page {row['page_ms']}")
         print(f"  {'':34} CPU  {row['page_cpu_ms']}  queries {row['query_ms']}")
     print("  contact sheet alone:", out[0].details["contact_sheet_render_ms"])
-    save_results(out)

@@ -15,7 +15,6 @@ SHARD_IDS each process holds its shards' share (bench/processes.py measures two 
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 
@@ -28,6 +27,7 @@ from _harness import (
     peak_rss_result,
     rss_kib,
     run_from_command_line,
+    settled_rss,
 )
 
 # The 1,000-queued-jobs benchmark (bench/memory.py) holds the bot under 200 MB with one
@@ -44,10 +44,7 @@ async def main(servers: int) -> list[Result]:
         bot = await env.start_bot(wait_ready=False, dev_guild_id=None)
         await bot.wait_for_log(rf"serving {servers} guilds", timeout=600)
         ready_s = time.monotonic() - started
-        assert bot.process is not None
-        pid = bot.process.pid
-        await asyncio.sleep(2)  # let start-up settle (command sync, sweeps)
-        idle = rss_kib(pid)
+        pid, idle = await settled_rss(bot)
 
         step = max(1, servers // 10)
         members = [guilds[n].add_member(f"member{n}") for n in range(0, servers, step)][:10]

@@ -28,6 +28,7 @@ from _harness import (
     run_from_command_line,
     seed_images,
     seed_queued_jobs,
+    settled_rss,
 )
 
 TARGET_MB = 200
@@ -112,10 +113,7 @@ async def main(jobs: int, images: int, bot_env: Sequence[str] = ()) -> list[Resu
         bot = await env.start_bot(**extra)
         await bot.wait_for_log(r"Resuming \d+ queued jobs", timeout=30)
         await env.openai.wait_for_requests(1, endpoint="images", timeout=30)
-        await asyncio.sleep(2)  # let start-up settle
-        assert bot.process is not None
-        pid = bot.process.pid
-        idle = rss_kib(pid)
+        pid, idle = await settled_rss(bot)
         with Sampler(pid) as sampler:
             await traffic(env, sampler)
             sampler.phase = "after"

@@ -20,6 +20,7 @@ from _harness import (
     peak_rss_result,
     rss_kib,
     run_from_command_line,
+    settled_rss,
 )
 from memory import Sampler
 
@@ -34,10 +35,7 @@ async def main(members: int) -> list[Result]:
     async with bench_env(latency=0.2, name="uploads") as env:
         env.openai.hold()  # pictures stay queued: only the upload work is measured
         bot = await env.start_bot()
-        await asyncio.sleep(2)  # let start-up settle
-        assert bot.process is not None
-        pid = bot.process.pid
-        idle = rss_kib(pid)
+        pid, idle = await settled_rss(bot)
         people = env.members(members)
         answers: dict[str, list[str]] = {}
         with Sampler(pid) as sampler:
