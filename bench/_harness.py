@@ -232,7 +232,8 @@ def peak_rss_result(
     name: str, metric: str, peak_mb: float, target_mb: float, details: dict[str, Any]
 ) -> list[Result]:
     """A memory benchmark's one figure: the bot's peak RSS against its target."""
-    return [Result(name, metric, peak_mb, f"< {target_mb} MB", peak_mb < target_mb, details)]
+    met = peak_mb < target_mb
+    return [Result(name, metric, peak_mb, f"< {target_mb} MB", met, details=details)]
 
 
 def rss_kib(pid: int) -> dict[str, int]:
