@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from bot.images.convert import make_thumbnail
 from bot.images.store import ImageStore
 from bot.records import CreateJobRequest, Job, JobRequest
-from bot.storage import Limits, NewJob, Storage
+from bot.storage import Limits, NewImage, NewJob, Storage
 from tests.postgres_server import PostgresServer
 
 
@@ -72,6 +72,31 @@ def roomy_limits(**budget: Any) -> Limits:
         hour_start=now - 60,
         **budget,
     )
+
+
+async def finish_with_one_picture(
+    storage: Storage, job: Job, file_path: str, **columns: Any
+) -> list[int] | None:
+    """Finish ``job`` as the runner would, with one tiny 8 x 8 PNG stored at ``file_path``.
+
+    The server, member, character and parent picture are the job's own; the job is priced
+    at nothing, one token each way. ``columns`` set or replace any other argument of
+    ``finish_job`` (``cost_usd=…``, ``scene_id=…``, ``prompt=…``). What ``finish_job`` returns.
+    """
+    record: dict[str, Any] = {
+        "job_id": job.id,
+        "guild_id": job.guild_id,
+        "character_id": job.character_id,
+        "owner_id": job.user_id,
+        "parent_image_id": job.parent_image_id,
+        "prompt": "p",
+        "model": "m",
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "cost_usd": None,
+    }
+    images = [NewImage(file_path, None, 8, 8, "image/png")]
+    return await storage.images.finish_job(images=images, **(record | columns))
 
 
 class StorageMachine(RuleBasedStateMachine):

@@ -29,8 +29,14 @@ from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
 from bot.mydata import MyDataService, build_export_part, group_parts
 from bot.pictures import PictureService, emoji_matches
-from bot.storage import NewImage, Storage
-from tests.storage_helpers import Seeder, new_job, open_storage, roomy_limits
+from bot.storage import Storage
+from tests.storage_helpers import (
+    Seeder,
+    finish_with_one_picture,
+    new_job,
+    open_storage,
+    roomy_limits,
+)
 
 OUT = Path(os.environ.get("GALLERY_PREVIEW_DIR", "/tmp/gallery-previews"))
 
@@ -538,20 +544,9 @@ def test_a_scene_tile_names_its_cast_in_order_and_never_a_character_the_viewer_m
             scene = await storage.scenes.record_cast(
                 job_id=job, guild_id=G1, maker_id=maker, character_ids=ids
             )
-            await storage.images.finish_job(
-                job_id=job,
-                guild_id=G1,
-                character_id=ids[0],
-                owner_id=maker,
-                parent_image_id=None,
-                prompt="p",
-                model="m",
-                images=[NewImage("scene.png", None, 8, 8, "image/png")],
-                input_tokens=1,
-                output_tokens=1,
-                cost_usd=None,
-                scene_id=scene,
-            )
+            queued = await storage.jobs.get(job)
+            assert queued is not None
+            await finish_with_one_picture(storage, queued, "scene.png", scene_id=scene)
             for owner in {owner for owner, _, hid in cast if hid}:
                 await storage.scenes.hide_for_owner(scene, owner)
             config = await storage.guilds.config(G1)

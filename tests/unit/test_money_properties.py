@@ -34,8 +34,13 @@ from bot.records import (
     SheetJobRequest,
     VaryJobRequest,
 )
-from bot.storage import Limits, NewImage, NewJob
-from tests.storage_helpers import StorageMachine, roomy_limits, run_machine
+from bot.storage import Limits, NewJob
+from tests.storage_helpers import (
+    StorageMachine,
+    finish_with_one_picture,
+    roomy_limits,
+    run_machine,
+)
 
 GUILD = 10
 BUDGET = 1.0
@@ -141,17 +146,10 @@ class MoneyMachine(StorageMachine):
             )
 
         async def finish() -> list[int] | None:
-            return await self.storage.images.finish_job(
-                job_id=job_id,
-                guild_id=GUILD,
-                character_id=self.character,
-                owner_id=job.user_id,
-                parent_image_id=None,
-                prompt="p",
-                model="m",
-                images=[NewImage(f"{job_id}.png", None, 8, 8, "image/png")],
-                input_tokens=1,
-                output_tokens=1,
+            return await finish_with_one_picture(
+                self.storage,
+                job,
+                f"{job_id}.png",
                 cost_usd=float(reserved) * share,
                 scene_id=scene_id,
                 image_kind=str(image_kind_for(job.kind)),

@@ -11,9 +11,9 @@ import pytest
 from bot.app import command_tree_hash
 from bot.errors import BudgetReached, QueueFull, QuotaExhausted
 from bot.records import CreateJobRequest
-from bot.storage import Limits, NewImage, NewJob, Storage
+from bot.storage import Limits, NewJob, Storage
 from bot.storage.database import migration_scripts
-from tests.storage_helpers import new_job
+from tests.storage_helpers import finish_with_one_picture, new_job
 
 
 async def open_storage(path: Path) -> Storage:
@@ -99,20 +99,11 @@ async def test_pending_caps(storage: Storage) -> None:
 
 
 async def finish(storage: Storage, job_id: int, character_id: int) -> list[int] | None:
-    """Finish a job with one tiny picture, as the runner would."""
-    return await storage.images.finish_job(
-        job_id=job_id,
-        guild_id=10,
-        character_id=character_id,
-        owner_id=1,
-        parent_image_id=None,
-        prompt="p",
-        model="m",
-        images=[NewImage("10/a.png", None, 8, 8, "image/png")],
-        input_tokens=1,
-        output_tokens=1,
-        cost_usd=None,
-    )
+    """Finish a job with one tiny picture of ``character_id``, as the runner would (the id
+    it read when it started: the character may have been deleted since)."""
+    job = await storage.jobs.get(job_id)
+    assert job is not None
+    return await finish_with_one_picture(storage, job, "10/a.png", character_id=character_id)
 
 
 async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(

@@ -30,8 +30,13 @@ from bot.access import may_see, visible_character
 from bot.errors import BotError
 from bot.jobs.references import lineage, variation_references
 from bot.records import CreateJobRequest, VaryJobRequest
-from bot.storage import NewImage, NewJob
-from tests.storage_helpers import StorageMachine, roomy_limits, run_machine
+from bot.storage import NewJob
+from tests.storage_helpers import (
+    StorageMachine,
+    finish_with_one_picture,
+    roomy_limits,
+    run_machine,
+)
 
 GUILD = 10
 MEMBERS = (1, 2, 3)
@@ -83,18 +88,13 @@ class TrustMachine(StorageMachine):
                 await self.storage.jobs.fail(job_id, "no_reference")
                 return
         prompt = json.dumps(character.sheet)
-        ids = await self.storage.images.finish_job(
-            job_id=job_id,
-            guild_id=GUILD,
-            character_id=character.id,
-            owner_id=job.user_id,
-            parent_image_id=job.parent_image_id,
+        ids = await finish_with_one_picture(
+            self.storage,
+            job,
+            f"{GUILD}/{job_id}.png",
             prompt=prompt,
-            model="m",
-            images=[NewImage(f"{GUILD}/{job_id}.png", None, 8, 8, "image/png")],
             input_tokens=0,
             output_tokens=0,
-            cost_usd=None,
         )
         for new_id in ids or []:
             self.issued(self.image_ids, new_id)
