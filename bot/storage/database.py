@@ -37,6 +37,7 @@ __all__ = [
     "SqliteDatabase",
     "guild_scope",
     "migration_scripts",
+    "placeholders",
 ]
 
 # What a write raises when the database fails: SQLite locked past busy_timeout, a full or
@@ -269,3 +270,11 @@ def guild_scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
     parameters. Two texts rather than ``? IS NULL OR guild_id = ?``, which hides the index
     on ``guild_id`` from both planners."""
     return ("guild_id = ?", (guild_id,)) if guild_id is not None else ("1 = 1", ())
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?``: one placeholder for each of ``count`` values, for an ``IN (…)`` list or
+    a ``VALUES (…)`` row. Only the marks go into the SQL text; the values are always bound.
+    Callers skip an empty list: SQLite reads ``IN ()`` as matching nothing, PostgreSQL
+    refuses it."""
+    return ", ".join("?" * count)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import Character, GallerySort, Keyset, StoredImage
-from bot.storage.database import Database, Row
+from bot.storage.database import Database, Row, placeholders
 from bot.storage.removal import Removed, remove_images, remove_member_data
 
 __all__ = [
@@ -350,7 +350,7 @@ class GalleryRepository:
         removed = Removed()
         if not image_ids:
             return removed
-        marks = ", ".join("?" for _ in image_ids)  # placeholders only; the ids are bound
+        marks = placeholders(len(image_ids))
         async with self._db.transaction() as conn:
             await remove_images(
                 conn,

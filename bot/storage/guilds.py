@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bot.records import GuildConfig
-from bot.storage.database import Database, fetch_first
+from bot.storage.database import Database, fetch_first, placeholders
 
 __all__ = ["GuildRepository"]
 
@@ -63,7 +63,7 @@ class GuildRepository:
             columns = [name for name in _COLUMNS if name in changes]
             values = [_COLUMNS[name](changes[name]) for name in columns]
             names = ", ".join(columns)
-            marks = ", ".join("?" for _ in columns)
+            marks = placeholders(len(columns))
             sets = ", ".join(f"{name} = excluded.{name}" for name in columns)
             await self._db.execute(
                 f"INSERT INTO guild_config (guild_id, {names}, updated_at) VALUES (?, {marks}, ?)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from bot.records import Job
-from bot.storage.database import Database
+from bot.storage.database import Database, placeholders
 from bot.storage.room import DRAW_ROOM, SharedLimits
 
 __all__ = ["LeaseRepository", "Waiting", "WorkerLease"]
@@ -86,7 +86,7 @@ class LeaseRepository:
         """Put running jobs this worker holds back in line, free for any process."""
         if not job_ids:
             return 0
-        marks = ", ".join("?" * len(job_ids))
+        marks = placeholders(len(job_ids))
         return await self._db.execute(
             "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL"
             f" WHERE state = 'running' AND worker = ? AND id IN ({marks})",
@@ -95,7 +95,7 @@ class LeaseRepository:
 
     async def held_elsewhere(self, job_ids: list[int]) -> set[int]:
         """Those of ``job_ids`` another process now draws (this one stalled past its lease)."""
-        marks = ", ".join("?" * len(job_ids))
+        marks = placeholders(len(job_ids))
         rows = await self._db.fetch_all(
             f"SELECT id FROM jobs WHERE state = 'running' AND worker != ? AND id IN ({marks})",
             (self.worker, *job_ids),

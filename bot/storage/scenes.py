@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import Character
-from bot.storage.database import Connection, Database, fetch_first
+from bot.storage.database import Connection, Database, fetch_first, placeholders
 
 __all__ = ["SceneMember", "SceneRepository", "detach_from_scenes"]
 
@@ -138,7 +138,7 @@ async def detach_from_scenes(conn: Connection, characters_sql: str, params: Any)
         going = [int(r[0]) for r in await cursor.fetchall()]
     if not going:
         return
-    marks = ", ".join("?" for _ in going)
+    marks = placeholders(len(going))
     async with conn.execute(
         f"SELECT DISTINCT scene_id FROM scene_characters WHERE character_id IN ({marks})", going
     ) as cursor:
