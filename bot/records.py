@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from bot.images.styles import DEFAULT_SIZE, SIZES
 from bot.records_creator import (
     AvatarJobRequest,
     CutoutJobRequest,
@@ -20,7 +19,7 @@ from bot.records_creator import (
     SheetJobRequest,
     creator_request,
 )
-from bot.records_json import drawing_json
+from bot.records_json import drawing_json, drawing_keys
 from bot.scene_records import SCENE_MODES, SceneJobRequest, SceneMode, scene_mode
 
 __all__ = [
@@ -158,30 +157,20 @@ def parse_job_request(kind: JobKind, stored: Mapping[str, Any]) -> JobRequest:
     missing ones take their defaults: jobs queued by an older version still run after an
     upgrade, and a request erased by /mydata (``{}``) still loads.
     """
-    size_key = _text_or_none(stored.get("size_key"))
-    size = _text_or_none(stored.get("size")) or SIZES.get(size_key or DEFAULT_SIZE, "")
-    style = _text_or_none(stored.get("style"))
+    drawing = drawing_keys(stored)
     if kind is JobKind.SCENE:
-        return SceneJobRequest.from_json(stored, size=size, size_key=size_key, style=style)
+        return SceneJobRequest.from_json(stored, drawing)
     if kind in CREATOR_KINDS:
-        return creator_request(kind, stored, size=size, size_key=size_key, style=style)
+        return creator_request(kind, stored, drawing)
     if kind is JobKind.VARY:
         varied = stored.get("varied_character_id")
         return VaryJobRequest(
-            size=size,
-            size_key=size_key,
-            style=style,
+            **drawing,
             change=str(stored.get("change") or ""),
             strength="strong" if stored.get("strength") == "strong" else "subtle",
             varied_character_id=int(varied) if isinstance(varied, int) else None,
         )
-    return CreateJobRequest(
-        size=size, size_key=size_key, style=style, transparent=bool(stored.get("transparent"))
-    )
-
-
-def _text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return CreateJobRequest(**drawing, transparent=bool(stored.get("transparent")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from bot.records_json import drawing_json
+from bot.records_json import DrawingKeys, drawing_json
 
 __all__ = [
     "AvatarJobRequest",
@@ -69,12 +69,12 @@ class CutoutJobRequest:
 
 
 def creator_request(
-    kind: str, stored: Mapping[str, Any], *, size: str, size_key: str | None, style: str | None
+    kind: str, stored: Mapping[str, Any], drawing: DrawingKeys
 ) -> SheetJobRequest | AvatarJobRequest | CutoutJobRequest:
-    """A creator job's request from its stored JSON (``kind`` is a ``JobKind`` value)."""
+    """A creator job's request from its stored JSON (``kind`` is a ``JobKind`` value) and
+    the shared keys already read from it."""
     if kind == "sheet":
-        return SheetJobRequest(size=size, size_key=size_key, style=style)
+        return SheetJobRequest(**drawing)
     if kind == "avatar":
-        transparent = bool(stored.get("transparent"))
-        return AvatarJobRequest(size=size, size_key=size_key, style=style, transparent=transparent)
-    return CutoutJobRequest(size=size, size_key=size_key, style=style)
+        return AvatarJobRequest(**drawing, transparent=bool(stored.get("transparent")))
+    return CutoutJobRequest(**drawing)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.records_json import drawing_json
+from bot.records_json import DrawingKeys, drawing_json
 
 __all__ = ["SCENE_MODES", "SceneJobRequest", "SceneMode", "scene_mode"]
 
@@ -48,21 +48,15 @@ class SceneJobRequest:
         return False  # a scene has a setting, never a cutout
 
     @classmethod
-    def from_json(
-        cls, stored: Mapping[str, Any], *, size: str, size_key: str | None, style: str | None
-    ) -> SceneJobRequest:
-        """From a job's stored request (bot.records.parse_job_request reads the shared keys)."""
+    def from_json(cls, stored: Mapping[str, Any], drawing: DrawingKeys) -> SceneJobRequest:
+        """From a job's stored request and its shared keys (read by bot.records_json)."""
         ids = stored.get("character_ids")
         ids = ids if isinstance(ids, list) else []
         base = stored.get("base_image_id")
         return cls(
-            size=size,
-            size_key=size_key,
-            style=style,
+            **drawing,
             setting=str(stored.get("setting") or ""),
-            character_ids=tuple(
-                i for i in (ids if isinstance(ids, list) else []) if isinstance(i, int)
-            ),
+            character_ids=tuple(i for i in ids if isinstance(i, int)),
             base_image_id=base if isinstance(base, int) else None,
             change=str(stored.get("change") or ""),
         )
