@@ -23,7 +23,7 @@ from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
 from cogs._shared.variation import VaryModal
 
-__all__ = ["DYNAMIC_ITEMS", "picture_view"]
+__all__ = ["DYNAMIC_ITEMS", "delete_button", "picture_view"]
 
 
 class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
@@ -117,6 +117,13 @@ DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (
 )
 
 
+def delete_button(catalog: Catalog, locale: str, image_id: int, *, row: int) -> DeleteButton:
+    """The red Delete button, the same under a picture and under a scene."""
+    return DeleteButton(
+        image_id, catalog.plain(locale, "button.delete"), style=discord.ButtonStyle.danger, row=row
+    )
+
+
 def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> discord.ui.View:
     """The buttons under a picture message.
 
@@ -154,13 +161,6 @@ def picture_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> di
         view.add_item(
             FavoriteButton(first, catalog.t(locale, "button.favorite"), style=secondary, row=0)
         )
-    view.add_item(
-        DeleteButton(
-            first,
-            catalog.t(locale, "button.delete"),
-            style=discord.ButtonStyle.danger,
-            row=last_row,
-        )
-    )
+    view.add_item(delete_button(catalog, locale, first, row=last_row))
     add_creator_buttons(view, catalog, locale, images, row=4 if several else 1)
     return view

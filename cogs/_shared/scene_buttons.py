@@ -10,7 +10,7 @@ import discord
 from bot.i18n import Catalog
 from bot.records import StoredImage
 from cogs._shared.context import requester, services, tr
-from cogs._shared.picture_buttons import DeleteButton, FavoriteButton, _PictureButton
+from cogs._shared.picture_buttons import FavoriteButton, _PictureButton, delete_button
 from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
 from cogs._shared.variation import add_change_field
@@ -103,12 +103,5 @@ def scene_view(catalog: Catalog, locale: str, images: list[StoredImage]) -> disc
             first, catalog.plain(locale, "scene.button.hide"), style=secondary, row=last_row
         )
     )
-    view.add_item(
-        DeleteButton(
-            first,
-            catalog.plain(locale, "button.delete"),
-            style=discord.ButtonStyle.danger,
-            row=last_row,
-        )
-    )
+    view.add_item(delete_button(catalog, locale, first, row=last_row))
     return view
