@@ -97,26 +97,20 @@ class CharacterCog(
         reference: discord.Attachment | None = None,
         background: str = "normal",
     ) -> None:
-        if description is None:
-            # A modal must be the first response; the reference is read only after submit.
-            request = CreateRequest(
-                name=name,
-                style=style,
-                size=size,
-                count=count,
-                transparent=background == "transparent",
-            )
-            await interaction.response.send_modal(CreateModal(interaction, request, reference))
-            return
-        await interaction.response.defer(thinking=True)
         request = CreateRequest(
             name=name,
-            appearance=description,
+            appearance=description or "",
             style=style,
             size=size,
             count=count,
             transparent=background == "transparent",
         )
+        if description is None:
+            # A modal must be the first response; the reference is read only after submit.
+            # The form fills in the looks (appearance, outfit, ...) of this same request.
+            await interaction.response.send_modal(CreateModal(interaction, request, reference))
+            return
+        await interaction.response.defer(thinking=True)
         await start_create(interaction, request, reference)
 
     @command("vary", "The same character in a new pose, outfit or scene", key="vary")
