@@ -57,23 +57,6 @@ def require_expression_permissions(interaction: discord.Interaction) -> None:
         raise NotAllowed("creator.error_bot_permission")
 
 
-def _text_input(
-    interaction: discord.Interaction,
-    key: str,
-    *,
-    max_length: int,
-    default: str = "",
-    required: bool = True,
-) -> discord.ui.TextInput[discord.ui.Modal]:
-    return discord.ui.TextInput(
-        placeholder=tr_plain(interaction, f"creator.{key}_hint")[:100],
-        default=default[:max_length] or None,
-        max_length=max_length,
-        required=required,
-        custom_id=key,
-    )
-
-
 class _ExpressionModal(discord.ui.Modal):
     def __init__(
         self, interaction: discord.Interaction, picture: PictureCheck, title_key: str
@@ -85,10 +68,23 @@ class _ExpressionModal(discord.ui.Modal):
         self,
         interaction: discord.Interaction,
         key: str,
-        field: discord.ui.TextInput[discord.ui.Modal],
-    ) -> None:
+        *,
+        max_length: int,
+        default: str = "",
+        required: bool = True,
+    ) -> discord.ui.TextInput[discord.ui.Modal]:
+        """A text field under its label, both named by ``key`` (``creator.<key>_label`` and
+        ``creator.<key>_hint``), added below the fields before it; returned to read on submit."""
+        field: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+            placeholder=tr_plain(interaction, f"creator.{key}_hint")[:100],
+            default=default[:max_length] or None,
+            max_length=max_length,
+            required=required,
+            custom_id=key,
+        )
         label = tr_plain(interaction, f"creator.{key}_label")[:45]
         self.add_item(discord.ui.Label(text=label, component=field))
+        return field
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         try:
@@ -128,19 +124,16 @@ class StickerModal(_ExpressionModal):
 
     def __init__(self, interaction: discord.Interaction, picture: PictureCheck) -> None:
         super().__init__(interaction, picture, "creator.sticker_title")
-        self.name = _text_input(
+        self.name = self.add_field(
             interaction,
             "sticker_name",
             max_length=STICKER_NAME_MAX,
             default=picture.character_name if len(picture.character_name) >= 2 else "",
         )
-        self.tag = _text_input(interaction, "sticker_tag", max_length=16, default="😊")
-        self.description = _text_input(
+        self.tag = self.add_field(interaction, "sticker_tag", max_length=16, default="😊")
+        self.description = self.add_field(
             interaction, "sticker_description", max_length=DESCRIPTION_MAX, required=False
         )
-        self.add_field(interaction, "sticker_name", self.name)
-        self.add_field(interaction, "sticker_tag", self.tag)
-        self.add_field(interaction, "sticker_description", self.description)
 
     async def add(self, interaction: discord.Interaction) -> None:
         guild = interaction.guild
@@ -166,13 +159,12 @@ class EmojiModal(_ExpressionModal):
 
     def __init__(self, interaction: discord.Interaction, picture: PictureCheck) -> None:
         super().__init__(interaction, picture, "creator.emoji_title")
-        self.name = _text_input(
+        self.name = self.add_field(
             interaction,
             "emoji_name",
             max_length=32,
             default=suggested_emoji_name(picture.character_name),
         )
-        self.add_field(interaction, "emoji_name", self.name)
 
     async def add(self, interaction: discord.Interaction) -> None:
         guild = interaction.guild
