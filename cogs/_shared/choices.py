@@ -1,17 +1,27 @@
-"""The art-style and picture-shape choices, shared by /character and /config defaults.
+"""Choices of slash-command options, each declared once as a value and its English name.
 
-English names here; every locale's name comes from the catalog (``style.<key>``,
-``size.<key>``), the same keys the picture messages use.
+``localised_choices`` turns such a table into discord.py's choices, every name localised by
+a catalog key made from the value. The art-style and picture-shape choices, shared by
+/character and /config defaults, live here too: their names come from ``style.<key>`` and
+``size.<key>``, the same keys the picture messages use.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 from discord import app_commands
 from discord.app_commands import locale_str as _
 
 from bot.images.styles import SIZES, STYLES
 
-__all__ = ["SIZE_CHOICES", "SIZE_NAMES", "STYLE_CHOICES", "STYLE_NAMES"]
+__all__ = [
+    "SIZE_CHOICES",
+    "SIZE_NAMES",
+    "STYLE_CHOICES",
+    "STYLE_NAMES",
+    "localised_choices",
+]
 
 STYLE_NAMES = {
     "cel": "Classic cel-shaded TV anime",
@@ -29,9 +39,18 @@ SIZE_NAMES = {
     "landscape": "Landscape (3:2)",
 }
 
-STYLE_CHOICES = [
-    app_commands.Choice(name=_(STYLE_NAMES[key], key=f"style.{key}"), value=key) for key in STYLES
-]
-SIZE_CHOICES = [
-    app_commands.Choice(name=_(SIZE_NAMES[key], key=f"size.{key}"), value=key) for key in SIZES
-]
+
+def localised_choices(
+    key_template: str, names: Mapping[str, str], values: Iterable[str] | None = None
+) -> list[app_commands.Choice[str]]:
+    """One choice per value, named ``names[value]`` in English and localised by the catalog
+    key ``key_template`` with ``{value}`` filled in (``"size.{value}"``). In ``names``' order,
+    or in ``values``' when the values are declared elsewhere (each must then have a name)."""
+    return [
+        app_commands.Choice(name=_(names[value], key=key_template.format(value=value)), value=value)
+        for value in (names if values is None else values)
+    ]
+
+
+STYLE_CHOICES = localised_choices("style.{value}", STYLE_NAMES, STYLES)
+SIZE_CHOICES = localised_choices("size.{value}", SIZE_NAMES, SIZES)

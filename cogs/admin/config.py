@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.errors import UserInputError
 from bot.quotas import MODEL_TIERS
 from bot.records import SCENE_MODES, GuildConfig
-from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.reply import reply
@@ -34,30 +34,21 @@ TIER_NAMES = {
     "standard": "Standard",
     "premium": "Premium: best quality, costs more",
 }
-TIER_CHOICES = [
-    app_commands.Choice(name=_(TIER_NAMES[key], key=f"config.choice_tier_{key}"), value=key)
-    for key in MODEL_TIERS
-]
-GALLERY_CHOICES = [
-    app_commands.Choice(
-        name=_("Public: everyone sees everyone's pictures", key="config.choice_gallery_public"),
-        value="public",
-    ),
-    app_commands.Choice(
-        name=_("Private: members see only their own", key="config.choice_gallery_private"),
-        value="private",
-    ),
-]
+TIER_CHOICES = localised_choices("config.choice_tier_{value}", TIER_NAMES, MODEL_TIERS)
+GALLERY_CHOICES = localised_choices(
+    "config.choice_gallery_{value}",
+    {
+        "public": "Public: everyone sees everyone's pictures",
+        "private": "Private: members see only their own",
+    },
+)
 
 SCENE_NAMES = {
     "off": "Off: no scenes",
     "own": "Own characters only",
     "any": "Any public character whose owner allows it",
 }
-SCENE_CHOICES = [
-    app_commands.Choice(name=_(SCENE_NAMES[mode], key=f"scene.config.choice_{mode}"), value=mode)
-    for mode in SCENE_MODES
-]
+SCENE_CHOICES = localised_choices("scene.config.choice_{value}", SCENE_NAMES, SCENE_MODES)
 
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import NotAllowed
+from cogs._shared.choices import localised_choices
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.reply import acknowledge, reply
@@ -24,10 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["StatusCog"]
 
 SCOPE = Option("scope", "This server, or the whole bot (its owner only)", key="admin.status_scope")
-SCOPE_CHOICES = [
-    app_commands.Choice(name=_("This server", key="status.choice_server"), value="server"),
-    app_commands.Choice(name=_("The whole bot (owner)", key="status.choice_bot"), value="bot"),
-]
+SCOPE_CHOICES = localised_choices(
+    "status.choice_{value}", {"server": "This server", "bot": "The whole bot (owner)"}
+)
 
 
 class StatusCog(commands.Cog):

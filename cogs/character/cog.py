@@ -12,7 +12,7 @@ from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import own_characters, resolve_character, usable_characters
-from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.start_job import start_job
@@ -24,16 +24,13 @@ from cogs.character.uploads import start_create
 
 __all__ = ["CharacterCog"]
 
-BACKGROUND_CHOICES = [
-    app_commands.Choice(name=_("Normal", key="background.normal"), value="normal"),
-    app_commands.Choice(
-        name=_("Transparent (sticker cutout)", key="background.transparent"), value="transparent"
-    ),
-]
-STRENGTH_CHOICES = [
-    app_commands.Choice(name=_("Subtle: keep it close", key="strength.subtle"), value="subtle"),
-    app_commands.Choice(name=_("Strong: new pose or scene", key="strength.strong"), value="strong"),
-]
+BACKGROUND_CHOICES = localised_choices(
+    "background.{value}", {"normal": "Normal", "transparent": "Transparent (sticker cutout)"}
+)
+STRENGTH_CHOICES = localised_choices(
+    "strength.{value}",
+    {"subtle": "Subtle: keep it close", "strong": "Strong: new pose or scene"},
+)
 
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).

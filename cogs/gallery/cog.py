@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.gallery import GalleryRequest, Scope
 from bot.records import GallerySort
 from cogs._shared.characters import browsable_characters, resolve_character
+from cogs._shared.choices import localised_choices
 from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
 from cogs._shared.members import remember_name
@@ -23,18 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = ["GalleryCog"]
 
-SORT_CHOICES = [
-    app_commands.Choice(name=_("Newest first", key="gallery.choice.newest"), value="newest"),
-    app_commands.Choice(
-        name=_("Most favorited first", key="gallery.choice.favorites"), value="favorites"
-    ),
-]
-SCOPE_CHOICES = [
-    app_commands.Choice(
-        name=_("Everyone in this server", key="gallery.choice.server"), value="server"
-    ),
-    app_commands.Choice(name=_("Only mine", key="gallery.choice.mine"), value="mine"),
-]
+SORT_CHOICES = localised_choices(
+    "gallery.choice.{value}", {"newest": "Newest first", "favorites": "Most favorited first"}
+)
+SCOPE_CHOICES = localised_choices(
+    "gallery.choice.{value}", {"server": "Everyone in this server", "mine": "Only mine"}
+)
 
 
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
