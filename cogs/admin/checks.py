@@ -1,19 +1,31 @@
 """Run-time checks for admin commands and the members and roles they name.
 
-Discord hides admin commands from members (``default_permissions``), but a server can
-change that in its integration settings; so every admin command also calls
-:func:`require_admin` before it reads or changes anything.
+Discord hides admin commands from members (``default_permissions``, set by
+:func:`admin_only`), but a server can change that in its integration settings; so every
+admin command also calls :func:`require_admin` before it reads or changes anything.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import discord
+from discord import app_commands
 
 from bot.errors import NotAllowed, NotFound, UserInputError
 from cogs._shared.context import is_admin
 from cogs._shared.reply import acknowledge
 
-__all__ = ["AcknowledgeFirst", "guild_member", "guild_role", "require_admin"]
+__all__ = ["AcknowledgeFirst", "admin_only", "guild_member", "guild_role", "require_admin"]
+
+T = TypeVar("T")
+
+
+def admin_only(command: T) -> T:
+    """Marks an admin command, or a whole admin command group (a ``GroupCog``) for Discord:
+    only in servers, and shown only to members who may manage the server. The allowed-channel
+    rule spares such commands by the same mark (cogs/_shared/channels.py)."""
+    return app_commands.guild_only()(app_commands.default_permissions(manage_guild=True)(command))
 
 
 def require_admin(interaction: discord.Interaction) -> None:

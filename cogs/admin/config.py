@@ -20,7 +20,7 @@ from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.reply import reply
-from cogs.admin.checks import AcknowledgeFirst, require_admin
+from cogs.admin.checks import AcknowledgeFirst, admin_only, require_admin
 from cogs.admin.config_views import config_embed
 from cogs.admin.emoji import parse_emoji
 
@@ -71,8 +71,7 @@ RETENTION_DAYS = Option(
 )
 
 
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@admin_only
 class ConfigCog(
     AcknowledgeFirst,
     commands.GroupCog,

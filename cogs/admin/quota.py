@@ -19,7 +19,7 @@ from bot.records import QuotaLimit, Scope
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.options import Option, command, group, options, subcommand
 from cogs._shared.reply import reply
-from cogs.admin.checks import AcknowledgeFirst, guild_member, guild_role, require_admin
+from cogs.admin.checks import AcknowledgeFirst, admin_only, guild_member, guild_role, require_admin
 from cogs.admin.quota_views import describe_limit, limits_embed, status_embed
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ class QuotaCog(
         await reply(interaction, embed=embed, ephemeral=True)
 
 
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
+@admin_only
 class QuotaAdminCog(
     AcknowledgeFirst,
     commands.GroupCog,

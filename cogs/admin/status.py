@@ -15,7 +15,7 @@ from cogs._shared.choices import localised_choices
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.reply import acknowledge, reply
-from cogs.admin.checks import require_admin
+from cogs.admin.checks import admin_only, require_admin
 from cogs.admin.status_views import status_embed
 
 if TYPE_CHECKING:
@@ -36,8 +36,7 @@ class StatusCog(commands.Cog):
     @command(
         "status", "Admins: the bot's health, this server's queue, spend and storage", key="status"
     )
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
+    @admin_only
     @options(scope=SCOPE)
     @app_commands.choices(scope=SCOPE_CHOICES)
     async def status(self, interaction: discord.Interaction, scope: str = "server") -> None:

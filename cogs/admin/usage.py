@@ -17,7 +17,7 @@ from bot.images.render import DayUsage, render_usage_chart
 from bot.usage import PERIODS, UsageReport, days_csv, members_csv
 from cogs._shared.context import locale_of, services, tr, tr_plain
 from cogs._shared.options import Option, command, options
-from cogs.admin.checks import require_admin
+from cogs.admin.checks import admin_only, require_admin
 from cogs.admin.embeds import COLOUR, add_field, money
 
 if TYPE_CHECKING:
@@ -134,8 +134,7 @@ class UsageCog(commands.Cog):
     @command(
         "usage", "Admins: pictures, tokens and estimated cost per day, with a CSV", key="usage"
     )
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
+    @admin_only
     @options(period=PERIOD)
     @app_commands.choices(period=PERIOD_CHOICES)
     async def usage(self, interaction: discord.Interaction, period: int = 30) -> None:
