@@ -9,10 +9,11 @@ from discord import app_commands
 
 from bot.records import Character
 from cogs._shared.context import is_admin, locale_of, services, tr
-from cogs._shared.options import Autocomplete
+from cogs._shared.options import Autocomplete, Option
 from cogs._shared.reply import acknowledge, reply
 
 __all__ = [
+    "OWN_CHARACTER",
     "OwnSwitch",
     "browsable_characters",
     "character_choices",
@@ -97,6 +98,10 @@ def _suggest(*, own_only: bool = False, browsing: bool = False) -> Autocomplete:
 
 # The member's own characters: for commands that change a character.
 own_characters = _suggest(own_only=True)
+# The option those commands name it by (/character main, private, scenes), declared once.
+OWN_CHARACTER = Option(
+    "character", "One of your characters", key="character", autocomplete=own_characters
+)
 # Own characters, then others' shared here: for commands that draw (others' are forked).
 usable_characters = _suggest()
 # What the member may look at; admins see past a private gallery.

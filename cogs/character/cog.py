@@ -11,7 +11,7 @@ from bot.errors import UserInputError
 from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT
 from bot.jobs.submit import CreateRequest, VaryRequest
-from cogs._shared.characters import own_characters, resolve_character, usable_characters
+from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_characters
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Option, command, options
@@ -36,9 +36,6 @@ STRENGTH_CHOICES = localised_choices(
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
 BACKGROUND = Option("background", "Normal, or a transparent sticker cutout", key="background")
 CHANGE = Option("change", "What changes, e.g. waving, summer festival yukata", key="change")
-CHARACTER = Option(
-    "character", "One of your characters", key="character", autocomplete=own_characters
-)
 COUNT = Option("count", "How many pictures (1-4)", key="count")
 DESCRIPTION = Option(
     "description",
@@ -146,7 +143,7 @@ class CharacterCog(
         )
 
     @command("main", "Choose the picture your character's variations start from", key="main")
-    @options(character=CHARACTER, picture=PICTURE)
+    @options(character=OWN_CHARACTER, picture=PICTURE)
     async def main(
         self,
         interaction: discord.Interaction,

@@ -17,9 +17,9 @@ from discord.ext import commands
 from bot.characters import CharacterCard
 from bot.i18n import escape_member_text
 from cogs._shared.characters import (
+    OWN_CHARACTER,
     browsable_characters,
     deletable_characters,
-    own_characters,
     resolve_character,
     switch_own_character,
 )
@@ -47,13 +47,6 @@ MANAGE_CHARACTER = Option(
     "A character in this server",
     key="manage_character",
     autocomplete=browsable_characters,
-)
-PRIVATE_CHARACTER = Option(
-    "character",
-    "One of your characters",
-    key="private_character",
-    name_key="manage_character",
-    autocomplete=own_characters,
 )
 PRIVATE_HIDDEN = Option(
     "hidden", "True: only you see it. False: everyone here sees it", key="private_hidden"
@@ -138,7 +131,7 @@ class CharacterManageCommands(commands.Cog):
         "Hide one of your characters from everyone else, or show it again",
         key="character_private",
     )
-    @options(character=PRIVATE_CHARACTER, hidden=PRIVATE_HIDDEN)
+    @options(character=OWN_CHARACTER, hidden=PRIVATE_HIDDEN)
     async def set_character_private(
         self,
         interaction: discord.Interaction,

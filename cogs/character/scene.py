@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.scenes import SETTING_LIMIT, SceneRequest
 from cogs._shared.characters import (
-    own_characters,
+    OWN_CHARACTER,
     resolve_character,
     scene_characters,
     switch_own_character,
@@ -50,13 +50,6 @@ SCENE_SIZE = Option(
     "size", "Picture shape (wide unless you choose)", key="scene_size", name_key="size"
 )
 SCENE_COUNT = Option("count", "How many pictures (1-4)", key="scene_count", name_key="count")
-SWITCH_CHARACTER = Option(
-    "character",
-    "One of your characters",
-    key="scenes_character",
-    name_key="character",
-    autocomplete=own_characters,
-)
 SWITCH_ALLOWED = Option(
     "allowed", "True: others may put it in their scenes. False: only you", key="scenes_allowed"
 )
@@ -103,7 +96,7 @@ class CharacterSceneCommands(commands.Cog):
         "Let others put one of your characters in their scenes, or not",
         key="scenes_switch",
     )
-    @options(character=SWITCH_CHARACTER, allowed=SWITCH_ALLOWED)
+    @options(character=OWN_CHARACTER, allowed=SWITCH_ALLOWED)
     async def scenes_switch(
         self,
         interaction: discord.Interaction,
