@@ -43,14 +43,16 @@ GALLERY_SCOPE = Option("scope", "Everyone's pictures or only yours", key="galler
 GALLERY_SORT = Option("sort", "Newest or most favorited first", key="gallery_sort")
 
 
-@app_commands.guild_only()
 class GalleryCog(commands.Cog):
     def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
 
+    # On the command, not the class: guild_only marks a plain Cog's commands only through
+    # a GroupCog's group (a server's pictures have no meaning in a DM).
     @command(
         "gallery", "Browse pictures as a contact sheet; open one, see the favorites", key="gallery"
     )
+    @app_commands.guild_only()
     @options(
         member=GALLERY_MEMBER,
         character=GALLERY_CHARACTER,

@@ -72,12 +72,12 @@ def describe_job(interaction: discord.Interaction, listed: ListedJob) -> str:
     )
 
 
-@app_commands.guild_only()
 class QueueCog(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
     @command("queue", "See your waiting pictures and cancel them", key="queue")
+    @app_commands.guild_only()  # on the command: a plain Cog's class decorator marks nothing
     async def queue(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         admin = is_admin(interaction)

@@ -49,6 +49,18 @@ async def test_commands_sync_once_and_again_only_when_forced(
     assert len(fake_discord.command_syncs) == 2
 
 
+async def test_every_command_is_offered_in_servers_only_never_in_direct_messages(
+    start_bot: StartBot, fake_discord: FakeDiscord
+) -> None:
+    """Synced globally (as in production), no command shows up in a member's DMs: each one
+    works on a server's characters, pictures, queue or settings."""
+    await start_bot(dev_guild_id=None)
+    synced = fake_discord.synced_commands()
+    assert {"character", "gallery", "queue", "config"} <= {c["name"] for c in synced}
+    offered_in_dms = [c["name"] for c in synced if c["contexts"] != [0] or c["dm_permission"]]
+    assert offered_in_dms == []
+
+
 async def test_secrets_never_reach_logs_even_at_debug(start_bot: StartBot, world: World) -> None:
     bot = await start_bot(log_level="DEBUG")
     alice = world.guild.add_member("alice")
