@@ -7,13 +7,16 @@ budget must count it as possibly spent, and must not for a request that never le
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.errors import UpstreamBusy
-from bot.images.service import ImageRequest, ImageService, openai_client
+from bot.errors import BotError, UpstreamBusy
+from bot.images.service import ImageRequest, ImageResult, ImageService, openai_client
 from tests.fakes.openai.server import FakeOpenAI
 
 REQUEST = ImageRequest(
@@ -94,3 +97,46 @@ async def test_the_same_client_draws_and_streams_previews(fake: FakeOpenAI) -> N
         await images.close()
     assert len(result.images) == 1 and result.images[0].data.startswith(b"\x89PNG")
     assert len(previews) == 1 and previews[0].startswith(b"\x89PNG")
+
+
+# What OpenAI (or the way to it) may do to one call; "refused": nothing listens.
+ANSWERS = ["ok", "refused", "hang", "stream_cut", "malformed_json", "server_error",
+           "stream_error", "rate_limit", "moderation_blocked"]  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None)
+@given(calls=st.lists(st.tuples(st.sampled_from(ANSWERS), st.booleans()), min_size=1, max_size=5))
+def test_whatever_a_call_meets_it_ends_in_a_picture_or_our_error_and_only_a_sent_one_may_bill(
+    calls: list[tuple[str, bool]],
+) -> None:
+    """Each call ends with a picture or one of our errors (never the client's own), and it
+    counts as possibly billed exactly when OpenAI received it and never answered."""
+
+    async def run() -> None:
+        async with FakeOpenAI() as fake:
+            for answer, streamed in calls:
+                received = len(fake.image_requests)
+                if answer not in ("ok", "refused"):
+                    fake.inject(answer)
+                url = f"http://127.0.0.1:{closed_port()}/v1" if answer == "refused" else None
+                images = service(url or fake.base_url, fake.api_key, timeout=0.5)
+                try:
+                    outcome: ImageResult | BotError = await images.create(
+                        REQUEST, noop if streamed else None
+                    )
+                except BotError as error:
+                    outcome = error
+                finally:
+                    fake.release_hangs()
+                    fake.clear_faults()
+                    await images.close()
+                sent = len(fake.image_requests) > received
+                assert sent == (answer != "refused")
+                if answer == "ok":
+                    assert isinstance(outcome, ImageResult)
+                    continue
+                assert isinstance(outcome, BotError)
+                billed = isinstance(outcome, UpstreamBusy) and outcome.maybe_billed
+                assert billed == (answer == "hang"), (answer, streamed, outcome)
+
+    asyncio.run(run())
