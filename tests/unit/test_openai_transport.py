@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import BotError, UpstreamBusy
+from bot.errors import BotError, ContentRefused, UpstreamBusy
 from bot.images.service import ImageRequest, ImageResult, ImageService, openai_client
 from tests.fakes.openai.server import FakeOpenAI
 
@@ -97,6 +97,35 @@ async def test_the_same_client_draws_and_streams_previews(fake: FakeOpenAI) -> N
         await images.close()
     assert len(result.images) == 1 and result.images[0].data.startswith(b"\x89PNG")
     assert len(previews) == 1 and previews[0].startswith(b"\x89PNG")
+
+
+async def test_a_flagged_prompt_is_refused_naming_its_categories_and_a_clean_one_passes(
+    fake: FakeOpenAI,
+) -> None:
+    fake.flag_text("forbidden-thing", category="harassment/threatening")
+    images = service(fake.base_url, fake.api_key)
+    try:
+        await images.check_prompt("a girl with silver hair")
+        with pytest.raises(ContentRefused) as refused:
+            await images.check_prompt("a forbidden-thing at dusk")
+    finally:
+        await images.close()
+    # Spelled as the client's model names them; a flagged subcategory flags its parent too.
+    assert refused.value.values["categories"] == "harassment, harassment_threatening"
+
+
+@pytest.mark.parametrize("fault", ["malformed_json", "server_error", "hang"])
+async def test_a_moderation_without_a_readable_answer_is_busy_not_a_refusal(
+    fake: FakeOpenAI, fault: str
+) -> None:
+    fake.inject(fault, endpoint="moderations")
+    images = service(fake.base_url, fake.api_key, timeout=0.5)
+    try:
+        with pytest.raises(UpstreamBusy):
+            await images.check_prompt("a girl with silver hair")
+    finally:
+        fake.release_hangs()
+        await images.close()
 
 
 # What OpenAI (or the way to it) may do to one call; "refused": nothing listens.
