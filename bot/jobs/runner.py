@@ -183,14 +183,14 @@ class JobRunner:
             current = await self._storage.jobs.get(job.id)
             if current is None or current.state != JobState.DONE:
                 # The character was deleted (or the job ended) while drawing: no orphan files.
-                self._store.delete(
-                    [p for image in saved for p in (image.file_path, image.thumb_path) if p]
-                )
-                self._store.forget_answer(job.id)
+                paths = [p for image in saved for p in (image.file_path, image.thumb_path) if p]
+                await asyncio.to_thread(self._store.delete, paths)
+                await asyncio.to_thread(self._store.forget_answer, job.id)
                 raise CharacterGone()
             # Recorded already (a write that reported a failure but committed): same result.
             ids = [image.id for image in await self._storage.images.for_job(job.id)]
-        self._store.forget_answer(job.id)
+        # Off the event loop: unlinking a file just written with fsync can wait on the disk.
+        await asyncio.to_thread(self._store.forget_answer, job.id)
         stored = [img for img in await self._storage.images.for_job(job.id) if img.id in ids]
         refreshed = await self._storage.characters.get(character.id) or character
         return refreshed, stored
