@@ -10,7 +10,7 @@ from bot.i18n.translator import CatalogTranslator
 from cogs._shared.options import Option, options
 
 OWN = Option(
-    "character", "One of your characters", key="private_character", name_key="manage_character"
+    "character", "One of your characters", key="character", name_key="manage_character"
 )
 
 
@@ -29,5 +29,5 @@ async def test_an_option_is_named_and_described_from_its_catalog_keys() -> None:
     catalog = Catalog.load()
     assert option["name_localizations"]["zh-CN"] == catalog.t("zh-CN", "opt.manage_character.name")
     assert option["description_localizations"]["zh-CN"] == catalog.t(
-        "zh-CN", "opt.private_character.description"
+        "zh-CN", "opt.character.description"
     )
