@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from bot.images.convert import make_thumbnail  # noqa: E402
 from bot.images.styles import SIZES  # noqa: E402
+from bot.storage.database import placeholders  # noqa: E402
 
 if TYPE_CHECKING:
     from _harness import BenchEnv
@@ -43,7 +44,7 @@ def _insert(
 
     ``table`` and ``columns`` are this module's constants, never outside input.
     """
-    names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+    names, marks = ", ".join(columns), placeholders(len(columns))
     with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
         start = conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]
         conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)

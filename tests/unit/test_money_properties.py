@@ -35,6 +35,7 @@ from bot.records import (
     VaryJobRequest,
 )
 from bot.storage import Limits, NewJob
+from bot.storage.database import placeholders
 from tests.storage_helpers import (
     StorageMachine,
     finish_with_one_picture,
@@ -87,7 +88,7 @@ class MoneyMachine(StorageMachine):
         self.charges: dict[int, int] = {}
 
     def jobs_in(self, *states: str) -> list[int]:
-        marks = ", ".join("?" for _ in states)
+        marks = placeholders(len(states))
         rows = self.run(
             self.storage.db.fetch_all(
                 f"SELECT id FROM jobs WHERE state IN ({marks}) ORDER BY id", states

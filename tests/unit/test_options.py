@@ -9,9 +9,7 @@ from bot.i18n import Catalog
 from bot.i18n.translator import CatalogTranslator
 from cogs._shared.options import Option, options
 
-OWN = Option(
-    "character", "One of your characters", key="character", name_key="manage_character"
-)
+OWN = Option("character", "One of your characters", key="character", name_key="manage_character")
 
 
 async def test_an_option_is_named_and_described_from_its_catalog_keys() -> None:
