@@ -47,8 +47,8 @@ class GalleryCog(commands.Cog):
     def __init__(self, bot: ServicedBot) -> None:
         self.bot = bot
 
-    # On the command, not the class: guild_only marks a plain Cog's commands only through
-    # a GroupCog's group (a server's pictures have no meaning in a DM).
+    # On the command: on a plain Cog's class guild_only marks nothing (only a GroupCog's
+    # group carries it), and a server's pictures have no meaning in a DM.
     @command(
         "gallery", "Browse pictures as a contact sheet; open one, see the favorites", key="gallery"
     )
