@@ -67,8 +67,8 @@ async def _measure(
             async for _event in stream:
                 pass
 
-    await moderate(-1)  # the connection and the client's first-call work, not measured
     try:
+        await moderate(-1)  # the connection and the client's first-call work, not measured
         moderation = await _cpu_ms_per_call([lambda i=i: moderate(i) for i in range(calls)])
         picture = await _cpu_ms_per_call([lambda i=i: draw(i) for i in range(pictures)])
     finally:
