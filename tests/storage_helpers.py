@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import RuleBasedStateMachine, invariant
 from PIL import Image, ImageDraw
 
 from bot.images.convert import make_thumbnail
@@ -99,6 +99,10 @@ async def finish_with_one_picture(
     return await storage.images.finish_job(images=images, **(record | columns))
 
 
+# The error asyncpg's TLS negotiation leaves behind when the connect is cancelled.
+_ASYNCPG_CANCELLED_CONNECT = ("unexpected connection_lost() call",)
+
+
 class StorageMachine(RuleBasedStateMachine):
     """A state machine over the real storage layer: each run opens a fresh database in a
     folder of its own under ``tmp_root`` (a test sets it to its ``tmp_path``), on an event
@@ -111,6 +115,10 @@ class StorageMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
+        # What the loop's exception handler is given: asyncpg reports there a connection it
+        # was handed back inside a transaction, and asyncio a task that failed unobserved.
+        self.loop_reports: list[str] = []
+        self.loop.set_exception_handler(self._record_loop_report)
         self.folder = Path(type(self).tmp_root) / f"run-{id(self)}-{time.monotonic_ns()}"
         self.folder.mkdir(parents=True)
         server = type(self).postgres
@@ -120,6 +128,19 @@ class StorageMachine(RuleBasedStateMachine):
 
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
+
+    def _record_loop_report(self, _: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, ConnectionError) and error.args == _ASYNCPG_CANCELLED_CONNECT:
+            # asyncpg's own, not the storage layer's: a read cancelled while the pool opens
+            # a connection leaves its TLS negotiation's future unread (asyncpg issues 1211,
+            # 1310). The bot logs it once and carries on; nothing is lost.
+            return
+        self.loop_reports.append(f"{context['message']} ({error!r})")
+
+    @invariant()
+    def nothing_reported_to_the_event_loop(self) -> None:
+        assert not self.loop_reports, f"reported to the event loop: {self.loop_reports}"
 
     def teardown(self) -> None:
         self.run(self.storage.close())

@@ -19,7 +19,6 @@ lock to row locks where throughput needs it; claiming a job is one repository me
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import re
@@ -242,21 +241,24 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """A write transaction, serial with every other one on this database."""
         async with self._write_lock, self._require().acquire() as conn:
-            transaction = conn.transaction()
-            await transaction.start()
+            failure: BaseException | None = None
             try:
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
-                yield PgConnection(conn)
-            except BaseException:
-                # A connection that dropped mid-transaction has nothing to roll back, and the
-                # rollback's own failure (InterfaceError, or InternalClientError while the
-                # dead connection's last operation is still pending) must not hide the error
-                # the storage-fault handling looks for. The pool discards a broken connection.
-                with contextlib.suppress(Exception):
-                    await transaction.rollback()
-                raise
-            else:
-                await transaction.commit()
+                # asyncpg's own block, so asyncpg knows the transaction is managed: a BEGIN
+                # cancelled on its way is then rolled back when the pool takes the connection
+                # back, rather than reported as a leaked transaction.
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
+                    try:
+                        yield PgConnection(conn)
+                    except BaseException as error:
+                        failure = error
+                        raise
+            except Exception as error:
+                if failure is None or error is failure:
+                    raise
+                # The rollback failed too (the connection dropped): the caller's error is the
+                # one the storage-fault handling looks for. The pool discards a broken connection.
+                raise failure
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self._require().fetch(
