@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.records import SCOPES, QuotaLimit, Scope
 from bot.storage.database import Database, guild_scope
@@ -20,6 +20,14 @@ __all__ = [
 
 # Delivered work: what usage reports and dollar budgets are made of.
 _DELIVERED = "state = 'done' AND charged = 1"
+
+# The sums every usage report selects after its own first column, in the order _totals
+# reads them back (the aliases are what top_members orders by).
+_TOTALS = (
+    "SUM(image_count) AS images, SUM(input_tokens), SUM(output_tokens),"
+    " SUM(COALESCE(cost_usd, 0)) AS cost,"
+    " SUM(CASE WHEN cost_usd IS NULL THEN image_count ELSE 0 END)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,43 +188,37 @@ class QuotaRepository:
         """Delivered work per ``bucket_seconds`` (default 15 min, so any time zone's local
         midnight falls on a bucket edge), oldest first, empty buckets left out."""
         rows = await self._db.fetch_all(
-            "SELECT CAST(created_at / ? AS INTEGER) AS bucket, SUM(image_count),"
-            " SUM(input_tokens), SUM(output_tokens), SUM(COALESCE(cost_usd, 0)),"
-            " SUM(CASE WHEN cost_usd IS NULL THEN image_count ELSE 0 END)"
+            f"SELECT CAST(created_at / ? AS INTEGER) AS bucket, {_TOTALS}"
             f" FROM jobs WHERE guild_id = ? AND {_DELIVERED} AND created_at >= ? AND created_at < ?"
             " GROUP BY bucket ORDER BY bucket",
             (bucket_seconds, guild_id, since, until),
         )
-        return [
-            UsageBucket(
-                start=float(r[0] * bucket_seconds),
-                images=int(r[1] or 0),
-                input_tokens=int(r[2] or 0),
-                output_tokens=int(r[3] or 0),
-                cost_usd=float(r[4] or 0.0),
-                unpriced_images=int(r[5] or 0),
-            )
-            for r in rows
-        ]
+        return [UsageBucket(start=float(r[0] * bucket_seconds), **_totals(r)) for r in rows]
 
     async def top_members(
         self, guild_id: int, since: float, until: float, *, limit: int = 10
     ) -> list[MemberTotals]:
         """The members who made the most pictures in the range (ties: higher cost first)."""
         rows = await self._db.fetch_all(
-            "SELECT user_id, SUM(image_count) AS images, SUM(input_tokens), SUM(output_tokens),"
-            " SUM(COALESCE(cost_usd, 0)) AS cost,"
-            " SUM(CASE WHEN cost_usd IS NULL THEN image_count ELSE 0 END)"
+            f"SELECT user_id, {_TOTALS}"
             f" FROM jobs WHERE guild_id = ? AND {_DELIVERED} AND created_at >= ? AND created_at < ?"
             " GROUP BY user_id ORDER BY images DESC, cost DESC, user_id LIMIT ?",
             (guild_id, since, until, limit),
         )
-        return [_member_totals(r) for r in rows]
+        return [MemberTotals(user_id=int(r[0]), **_totals(r)) for r in rows]
 
 
-def _member_totals(r: Any) -> MemberTotals:
-    return MemberTotals(
-        user_id=int(r[0]),
+class _Totals(TypedDict):
+    images: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    unpriced_images: int
+
+
+def _totals(r: Any) -> _Totals:
+    """The _TOTALS sums of a report row (columns 1 to 5; a sum over no rows is NULL)."""
+    return _Totals(
         images=int(r[1] or 0),
         input_tokens=int(r[2] or 0),
         output_tokens=int(r[3] or 0),
