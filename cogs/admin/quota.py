@@ -147,11 +147,7 @@ class QuotaAdminCog(
     ) -> None:
         require_admin(interaction)
         target = guild_member(interaction, member)
-        await self._set(
-            interaction,
-            QuotaLimit(interaction.guild_id or 0, "member", target.id, per_day, per_hour, pending),
-            target.mention,
-        )
+        await self._set_member_or_role(interaction, "member", target, per_day, per_hour, pending)
 
     @subcommand(
         set_group,
@@ -170,11 +166,7 @@ class QuotaAdminCog(
     ) -> None:
         require_admin(interaction)
         target = guild_role(interaction, role)
-        await self._set(
-            interaction,
-            QuotaLimit(interaction.guild_id or 0, "role", target.id, per_day, per_hour, pending),
-            target.mention,
-        )
+        await self._set_member_or_role(interaction, "role", target, per_day, per_hour, pending)
 
     @subcommand(
         set_group,
@@ -210,6 +202,20 @@ class QuotaAdminCog(
             monthly_usd=usd_per_month,
         )
         await self._set(interaction, row, tr(interaction, "quota.the_server"))
+
+    async def _set_member_or_role(
+        self,
+        interaction: discord.Interaction,
+        scope: Scope,
+        target: discord.Member | discord.Role,
+        per_day: int,
+        per_hour: int | None,
+        pending: int | None,
+    ) -> None:
+        """The member and role ``set`` subcommands once their target is checked: the same
+        three limits, mentioned in the answer."""
+        row = QuotaLimit(interaction.guild_id or 0, scope, target.id, per_day, per_hour, pending)
+        await self._set(interaction, row, target.mention)
 
     async def _set(self, interaction: discord.Interaction, row: QuotaLimit, target: str) -> None:
         saved = await services(interaction).quotas.set_limit(row, updated_by=interaction.user.id)
