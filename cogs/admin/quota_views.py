@@ -51,49 +51,57 @@ def status_embed(
     embed = discord.Embed(
         title=tr(interaction, "quota.title", name=member.display_name), colour=COLOUR
     )
-    today = _count_line(
+    _count_field(
+        embed,
         interaction,
-        "quota.today",
+        "today",
         status.used_today,
         limits.member_daily,
         left=status.left_today,
         resets=int(window.day_end),
     )
-    add_field(embed, interaction, "quota.field_today", today, inline=False)
     if limits.member_hourly is not None:
-        hour = _count_line(
+        _count_field(
+            embed,
             interaction,
-            "quota.hour",
+            "hour",
             status.used_this_hour,
             limits.member_hourly,
             left=status.left_this_hour,
             resets=int(window.hour_end),
         )
-        add_field(embed, interaction, "quota.field_hour", hour, inline=False)
     cap = limits.member_pending_cap
     pending = tr(interaction, "quota.pending", pending=status.pending, cap=cap)
     add_field(embed, interaction, "quota.field_pending", pending, inline=True)
     add_field(embed, interaction, "quota.field_source", _source(interaction, status), inline=True)
-    server = _count_line(
+    _count_field(
+        embed,
         interaction,
-        "quota.server",
+        "server",
         status.server_used_today,
         limits.server_daily,
         left=status.server_left_today,
     )
-    add_field(embed, interaction, "quota.field_server", server, inline=False)
     if show_costs:
         add_field(embed, interaction, "quota.field_cost", _costs(interaction, status), inline=False)
     return embed
 
 
-def _count_line(
-    interaction: discord.Interaction, key: str, used: int, limit: int | None, **details: int | None
-) -> str:
-    """ "used of limit, N left" by ``key``, or ``<key>_unlimited`` (just what was used)."""
+def _count_field(
+    embed: discord.Embed,
+    interaction: discord.Interaction,
+    name: str,
+    used: int,
+    limit: int | None,
+    **details: int | None,
+) -> None:
+    """A full-width field ``quota.field_<name>``: "used of limit, N left" by ``quota.<name>``,
+    or ``quota.<name>_unlimited`` (just what was used)."""
     if limit is None:
-        return tr(interaction, f"{key}_unlimited", used=used)
-    return tr(interaction, key, used=used, limit=limit, **details)
+        text = tr(interaction, f"quota.{name}_unlimited", used=used)
+    else:
+        text = tr(interaction, f"quota.{name}", used=used, limit=limit, **details)
+    add_field(embed, interaction, f"quota.field_{name}", text, inline=False)
 
 
 def _costs(interaction: discord.Interaction, status: QuotaStatus) -> str:

@@ -148,6 +148,9 @@ def test_keys_built_at_run_time_exist_in_every_catalog() -> None:
     keys = [f"config.tier_{t}" for t in MODEL_TIERS]
     keys += [f"config.choice_tier_{t}" for t in MODEL_TIERS]
     keys += [f"quota.source_{s}" for s in ("exempt", "member", "role", "default")]
+    keys += [f"quota.{n}" for n in ("today", "hour", "server")]
+    keys += [f"quota.field_{n}" for n in ("today", "hour", "server")]
+    keys += [f"quota.{n}_unlimited" for n in ("today", "server")]  # no hour field without a limit
     keys += [f"usage.choice_{days}" for days in PERIODS]
     keys += [f"error.budget_{p}" for p in ("daily", "monthly")]
     keys += [f"alert.server_budget_{p}" for p in ("images", "daily", "monthly")]
