@@ -165,14 +165,7 @@ class GalleryService:
         A wrong pick then gets a short private message, and the member's private characters
         appear only in an answer nobody else sees (``include_private``).
         """
-        if request.character_id is not None:
-            await visible_character(
-                self.storage,
-                request.guild_id,
-                request.viewer_id,
-                request.character_id,
-                is_admin=is_admin,
-            )
+        await self._chosen_character(request, is_admin=is_admin)
         return replace(request, include_private=await self.needs_private_answer(request))
 
     async def lineage(self, guild_id: int, viewer_id: int, character: Character) -> Lineage:
@@ -304,18 +297,27 @@ class GalleryService:
         self, request: GalleryRequest, *, is_admin: bool
     ) -> tuple[Character | None, Lineage | None]:
         """The character a page is filtered to (if any) and its lineage, as the viewer sees."""
-        if request.character_id is None:
+        character = await self._chosen_character(request, is_admin=is_admin)
+        if character is None:
             return None, None
-        character = await visible_character(
+        if character.private and not request.include_private:
+            raise NotFound("error.character_not_found")
+        return character, await self.lineage(request.guild_id, request.viewer_id, character)
+
+    async def _chosen_character(
+        self, request: GalleryRequest, *, is_admin: bool
+    ) -> Character | None:
+        """The character the request is filtered to, if any; NotFound if the viewer may not
+        see it here."""
+        if request.character_id is None:
+            return None
+        return await visible_character(
             self.storage,
             request.guild_id,
             request.viewer_id,
             request.character_id,
             is_admin=is_admin,
         )
-        if character.private and not request.include_private:
-            raise NotFound("error.character_not_found")
-        return character, await self.lineage(request.guild_id, request.viewer_id, character)
 
     async def read_page(self, request: GalleryRequest, total: int) -> PageSlice:
         """The pictures of the requested page, read by keyset (no OFFSET walk).
