@@ -54,22 +54,16 @@ class CharacterSheet:
     details: str = ""
     palette: str = ""
 
-    @classmethod
-    def from_input(
-        cls,
-        name: str,
-        *,
-        appearance: str | None = None,
-        outfit: str | None = None,
-        personality: str | None = None,
-        details: str | None = None,
-    ) -> CharacterSheet:
-        return cls(
-            name=clean_text(name, NAME_LIMIT),
-            appearance=clean_text(appearance, FIELD_LIMIT),
-            outfit=clean_text(outfit, FIELD_LIMIT),
-            personality=clean_text(personality, FIELD_LIMIT),
-            details=clean_text(details, FIELD_LIMIT),
+    def cleaned(self) -> CharacterSheet:
+        """Every field normalised, trimmed and capped (clean_text): what a member typed, fit
+        to keep and to prompt with."""
+        return CharacterSheet(
+            name=clean_text(self.name, NAME_LIMIT),
+            appearance=clean_text(self.appearance, FIELD_LIMIT),
+            outfit=clean_text(self.outfit, FIELD_LIMIT),
+            personality=clean_text(self.personality, FIELD_LIMIT),
+            details=clean_text(self.details, FIELD_LIMIT),
+            palette=clean_text(self.palette, FIELD_LIMIT),
         )
 
     @classmethod

@@ -80,11 +80,7 @@ class JobSpec:
 
 @dataclass(frozen=True, slots=True)
 class CreateRequest:
-    name: str
-    appearance: str = ""
-    outfit: str = ""
-    personality: str = ""
-    details: str = ""
+    sheet: CharacterSheet  # as the member typed it: request_create cleans it
     style: str | None = None
     size: str | None = None
     count: int = 1
@@ -131,13 +127,7 @@ class PictureRequests:
         once every cheap check has passed. One function (over 60 lines) on purpose: the steps
         run in order of cost, and that order is the point; split up, it would not show.
         """
-        sheet = CharacterSheet.from_input(
-            request.name,
-            appearance=request.appearance,
-            outfit=request.outfit,
-            personality=request.personality,
-            details=request.details,
-        )
+        sheet = request.sheet.cleaned()
         if not sheet.name:
             raise UserInputError("error.name_empty")
         config = await self.storage.guilds.config(who.guild_id)

@@ -9,7 +9,7 @@ from discord.ext import commands
 
 from bot.errors import UserInputError
 from bot.ids import parse_id
-from bot.images.prompts import CHANGE_LIMIT
+from bot.images.prompts import CHANGE_LIMIT, CharacterSheet
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_characters
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
@@ -92,8 +92,7 @@ class CharacterCog(
         background: str = "normal",
     ) -> None:
         request = CreateRequest(
-            name=name,
-            appearance=description or "",
+            CharacterSheet(name, appearance=description or ""),
             style=style,
             size=size,
             count=count,

@@ -38,7 +38,7 @@ class CreateModal(discord.ui.Modal):
         # Not persistent: a dismissed modal is forgotten after the token's life, not kept in
         # memory for the life of the process (discord.py's Modal timeout defaults to None).
         super().__init__(
-            title=tr_plain(interaction, "modal.create.title", name=request.name)[:45],
+            title=tr_plain(interaction, "modal.create.title", name=request.sheet.name)[:45],
             timeout=15 * 60,
         )
         self.request = request
@@ -52,11 +52,12 @@ class CreateModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        request = dataclasses.replace(
-            self.request,
+        sheet = dataclasses.replace(
+            self.request.sheet,
             appearance=self.appearance.value,
             outfit=self.outfit.value,
             personality=self.personality.value,
             details=self.details.value,
         )
+        request = dataclasses.replace(self.request, sheet=sheet)
         await start_create(interaction, request, self.reference)

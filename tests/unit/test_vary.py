@@ -28,7 +28,7 @@ ALICE, BOB = 1, 2
 
 # --------------------------------------------------------------------------- prompt
 
-SHEET = CharacterSheet.from_input(
+SHEET = CharacterSheet(
     "Aiko", appearance="long silver hair, red eyes", outfit="navy school uniform"
 )
 
