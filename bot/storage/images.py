@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.records import StoredImage
+from bot.records import JobState, StoredImage
 from bot.storage.database import Database, fetch_first
 
 __all__ = ["ImageRepository", "NewImage"]
@@ -57,7 +57,7 @@ class ImageRepository:
                 " LEFT JOIN characters ON characters.id = ? WHERE jobs.id = ?",
                 (character_id, job_id),
             )
-            if row is None or row[0] not in ("queued", "running") or row[1] is None:
+            if row is None or row[0] not in (JobState.QUEUED, JobState.RUNNING) or row[1] is None:
                 return None
             ids: list[int] = []
             for image in images:
