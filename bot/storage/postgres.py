@@ -247,8 +247,8 @@ class PostgresDatabase(Database):
                 # cancelled on its way is then rolled back when the pool takes the connection
                 # back, rather than reported as a leaked transaction.
                 async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
                     try:
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
                         yield PgConnection(conn)
                     except BaseException as error:
                         failure = error
@@ -256,8 +256,8 @@ class PostgresDatabase(Database):
             except Exception as error:
                 if failure is None or error is failure:
                     raise
-                # The rollback failed too (the connection dropped): the caller's error is the
-                # one the storage-fault handling looks for. The pool discards a broken connection.
+                # The rollback failed too (the connection dropped): the first error is the one
+                # the storage-fault handling looks for. The pool discards a broken connection.
                 raise failure
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:

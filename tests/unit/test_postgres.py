@@ -260,6 +260,42 @@ async def test_a_dropped_connection_raises_a_storage_error(
     assert await first.db.execute("UPDATE jobs SET attempts = 1") == 0
 
 
+async def test_a_connection_dropped_while_waiting_for_the_write_lock_raises_a_storage_error(
+    two_storages: tuple[Storage, Storage], postgres_server: PostgresServer
+) -> None:
+    first, second = two_storages
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_write_lock() -> None:
+        async with second.db.transaction():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_write_lock())
+    await holding.wait()
+    try:
+        waiter = asyncio.create_task(first.db.execute("UPDATE jobs SET attempts = 1"))
+        admin = await asyncpg.connect(postgres_server.url("postgres"))
+        try:
+            # The session blocked on the other process's lock is the one that is ended; that
+            # it waits is PostgreSQL's own state, which nothing announces, so it is polled.
+            async with asyncio.timeout(10):
+                while not await admin.fetchval(  # noqa: ASYNC110
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname LIKE 'test_%'"
+                ):
+                    await asyncio.sleep(0.01)
+        finally:
+            await admin.close()
+        # The drop itself, not the failed rollback after it: the queue waits that one out.
+        with pytest.raises(STORAGE_ERRORS):
+            await asyncio.wait_for(waiter, timeout=10)
+    finally:
+        release.set()
+        await holder
+    assert await first.db.execute("UPDATE jobs SET attempts = 1") == 0
+
+
 def _closed_port() -> int:
     import socket
 
