@@ -43,7 +43,9 @@ __all__ = [
 # What a write raises when the database fails: SQLite locked past busy_timeout, a full or
 # read-only disk (sqlite3.OperationalError), a picture file that cannot be written (OSError,
 # which also covers a PostgreSQL server that refuses the connection); PostgreSQL gone away
-# mid-session, shutting down, or out of disk.
+# mid-session, shutting down, or out of disk. A statement that meets a session while the
+# server ends it (a restart, a failover) gets asyncpg's InternalClientError instead of the
+# connection error, as often as not: the connection is going, and the pool replaces it.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (
     sqlite3.OperationalError,
     OSError,
@@ -51,6 +53,7 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.InternalClientError,
 )
 
 Dialect = Literal["sqlite", "postgresql"]

@@ -296,6 +296,88 @@ async def test_a_connection_dropped_while_waiting_for_the_write_lock_raises_a_st
     assert await first.db.execute("UPDATE jobs SET attempts = 1") == 0
 
 
+async def _write_twice(storage: Storage) -> None:
+    async with storage.db.transaction() as conn:
+        await conn.execute("UPDATE jobs SET attempts = attempts + 1")
+        await conn.execute("UPDATE jobs SET attempts = attempts + 1")
+
+
+async def _read(storage: Storage) -> None:
+    await storage.jobs.pending()
+
+
+async def _enqueue(storage: Storage) -> None:
+    await storage.jobs.insert_job(new_job(), roomy_limits())
+
+
+STORAGE_CALLS = {"write": _write_twice, "read": _read, "enqueue": _enqueue}
+
+
+async def _written_within_the_pool_s_size(storage: Storage) -> None:
+    """A write retried on storage errors, as the queue retries one, succeeds before every
+    connection of the pool (default 5) could have failed once: each dead one is replaced."""
+    for _ in range(5):
+        try:
+            await _write_twice(storage)
+            return
+        except STORAGE_ERRORS:
+            continue
+    await _write_twice(storage)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(sorted(STORAGE_CALLS)), min_size=1, max_size=3),
+            st.integers(min_value=0, max_value=8),  # event-loop turns before the sessions end
+            st.sampled_from([0.0, 0.0003, 0.001]),  # then this long
+        ),
+        min_size=4,
+        max_size=8,
+    )
+)
+def test_sessions_ended_at_any_moment_raise_only_errors_the_queue_waits_out(
+    postgres_server: PostgresServer, plan: list[tuple[list[str], int, float]]
+) -> None:
+    """Invariant: whenever PostgreSQL ends the bot's sessions (a restart, a failover, an
+    administrator), each read and write in flight completes or raises one of STORAGE_ERRORS,
+    which the job queue waits out, and writes work again once the pool has replaced its dead
+    connections. Found by this test: a statement that met a session in the middle of being
+    ended raised asyncpg's InternalClientError, so a job crashed (and one already paid for
+    lost its pictures)."""
+
+    async def scenario() -> None:
+        url = await postgres_server.fresh_database()
+        storage = Storage(Path("unused"), url)
+        await storage.open()
+        admin = await asyncpg.connect(postgres_server.url("postgres"))
+        try:
+            await _enqueue(storage)
+            for calls, turns, pause in plan:
+                in_flight = [asyncio.ensure_future(STORAGE_CALLS[c](storage)) for c in calls]
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                await asyncio.sleep(pause)
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = $1 AND pid != pg_backend_pid()",
+                    url.rsplit("/", 1)[1],
+                )
+                for outcome in await asyncio.gather(*in_flight, return_exceptions=True):
+                    if isinstance(outcome, BaseException) and not isinstance(
+                        outcome, STORAGE_ERRORS
+                    ):
+                        raise outcome
+                await _written_within_the_pool_s_size(storage)
+        finally:
+            await admin.close()
+            await storage.close()
+            await postgres_server.drop(url)
+
+    asyncio.run(scenario())
+
+
 def _closed_port() -> int:
     import socket
 
