@@ -256,9 +256,11 @@ class PostgresDatabase(Database):
             except Exception as error:
                 if failure is None or error is failure:
                     raise
-                # The rollback failed too (the connection dropped): the first error is the one
-                # the storage-fault handling looks for. The pool discards a broken connection.
-                raise failure
+            else:
+                return
+            # The rollback failed too (the connection dropped): the first error is the one the
+            # storage-fault handling looks for. The pool discards a broken connection.
+            raise failure
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self._require().fetch(
