@@ -6,6 +6,7 @@ folder, each while a job is drawing. The disk tests mount a small tmpfs, which n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
@@ -13,11 +14,12 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import database_busy, finished, start_drawing
+from tests.e2e.helpers import accepted, create, database_busy, finished, query, start_drawing
 from tests.fakes.discord import FakeDiscord, InteractionHandle
 from tests.fakes.discord.models import Channel, Guild
 from tests.fakes.openai import FakeOpenAI
@@ -184,3 +186,62 @@ async def test_half_written_files_are_removed_at_start(
     bot = await start_bot()
     await bot.wait_for_log(r"Removed 1 half-written", timeout=15)
     assert leftovers(data_dir) == []
+
+
+@contextlib.asynccontextmanager
+async def sessions_ended_again_and_again(url: str, rounds: int) -> AsyncIterator[None]:
+    """PostgreSQL ends every session of the bot's database every few milliseconds, as a
+    server that restarts or fails over again and again would: at least ``rounds`` times, and
+    until the block is left."""
+    admin = await asyncpg.connect(url)
+    enough, stop = asyncio.Event(), asyncio.Event()
+
+    async def end_sessions() -> None:
+        done = 0
+        while not (stop.is_set() and enough.is_set()):
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid != pg_backend_pid()"
+            )
+            done += 1
+            if done >= rounds:
+                enough.set()
+            # The fault's pace, not a wait for anything: the bot gets a few ms each time.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.01)
+
+    ending = asyncio.create_task(end_sessions())
+    try:
+        yield
+    finally:
+        stop.set()
+        await ending
+        await admin.close()
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+async def test_postgresql_ending_the_bots_sessions_again_and_again_loses_no_picture(
+    start_bot: StartBot, world: World, e2e_database_url: str | None
+) -> None:
+    """Invariant: whenever PostgreSQL ends the bot's sessions, every job ends with its
+    picture posted, paid for once. Found by this test: a statement meeting a session while
+    the server ended it raised an error the queue did not know, and the job crashed."""
+    assert e2e_database_url
+    bot = await start_bot(partial_images=0)
+    world.openai.hold()
+    # Pictures that take a while, so jobs start and are kept all through the fault.
+    world.openai.latency = 0.05
+    members = [world.guild.add_member(f"member{i}") for i in range(8)]
+    handles = [await create(member, f"Aiko {i}") for i, member in enumerate(members)]
+    for handle in handles:
+        await handle.wait_original(accepted, timeout=10)
+    async with sessions_ended_again_and_again(e2e_database_url, rounds=100):
+        world.openai.release()
+        # Storage fails under the bot while the pictures come back and are kept.
+        await bot.wait_for_log(r"storage write failed|crashed|not kept", timeout=30)
+    for handle in handles:
+        message = await handle.wait_original(finished, timeout=60)
+        assert message.attachments
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)] * 8
+    assert len(world.openai.image_requests) == 8
+    assert "crashed" not in bot.output and "not kept" not in bot.output
