@@ -235,10 +235,11 @@ async def test_postgresql_ending_the_bots_sessions_again_and_again_loses_no_pict
     handles = [await create(member, f"Aiko {i}") for i, member in enumerate(members)]
     for handle in handles:
         await handle.wait_original(accepted, timeout=10)
-    async with sessions_ended_again_and_again(e2e_database_url, rounds=100):
+    # Over a second and a half of it while the eight pictures come back and are kept. Not
+    # waited on a log line: a run where every write slipped between two ends of sessions
+    # proves less, but must not fail (it fails without the fix in about two runs of three).
+    async with sessions_ended_again_and_again(e2e_database_url, rounds=150):
         world.openai.release()
-        # Storage fails under the bot while the pictures come back and are kept.
-        await bot.wait_for_log(r"storage write failed|crashed|not kept", timeout=30)
     for handle in handles:
         message = await handle.wait_original(finished, timeout=60)
         assert message.attachments
