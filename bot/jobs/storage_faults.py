@@ -74,7 +74,10 @@ class StorageFaults:
                 return
         self.unsettled[job.id] = step
         if not self._incident_guilds:
-            log.error("Storage incident: writes to DATA_DIR fail; the reconciler keeps trying")
+            log.error(
+                "Storage incident: writes fail (DATA_DIR or the database); the reconciler"
+                " keeps trying"
+            )
         if tell:
             await self._notify(
                 lambda observer: observer.job_delayed(job, BotError("error.storage_trouble"))
