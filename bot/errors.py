@@ -21,6 +21,7 @@ __all__ = [
     "PendingCapReached",
     "QueueFull",
     "QuotaExhausted",
+    "StorageUnavailable",
     "UpstreamBusy",
     "UserInputError",
 ]
@@ -72,6 +73,13 @@ class QuotaExhausted(BotError):
 
 class QueueFull(BotError):
     message_key = "error.queue_full"
+
+
+class StorageUnavailable(BotError):
+    """The bot's own storage failed under a request (see bot/faults.py): nothing was done,
+    and the same request works once storage does."""
+
+    message_key = "error.storage_failed"
 
 
 # The refusals below are raised by the storage layer with what was counted; each chooses

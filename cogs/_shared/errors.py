@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import BotError, NotAllowed, UserInputError
+from bot.faults import storage_unavailable
 from cogs._shared.reply import reply_error
 
 __all__ = ["handle_interaction_error"]
@@ -38,9 +39,13 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
             "Interaction %s interrupted by shutdown (%s)", interaction.id, type(error).__name__
         )
         return
-    if not isinstance(error, BotError):
+    command = interaction.command.qualified_name if interaction.command else "component"
+    if (unavailable := storage_unavailable(error)) is not None:
+        # The host's fault, not a bug to look up by reference: one line, no traceback.
+        log.warning("Storage failed under %s (%s: %s)", command, type(error).__name__, error)
+        error = unavailable
+    elif not isinstance(error, BotError):
         reference = uuid.uuid4().hex[:8]
-        command = interaction.command.qualified_name if interaction.command else "component"
         log.error(
             "Unexpected error in %s (reference %s, user %s, guild %s)",
             command,

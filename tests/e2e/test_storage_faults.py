@@ -124,6 +124,24 @@ async def test_a_crash_before_the_record_delivers_at_restart_without_paying_agai
     assert leftovers(world.data_dir) == []
 
 
+async def test_a_command_that_meets_a_locked_database_is_told_to_try_again_and_costs_nothing(
+    start_bot: StartBot, world: World
+) -> None:
+    bot = await start_bot(partial_images=0)
+    alice = world.guild.add_member("alice")
+    with database_busy(world.data_dir):
+        h = await create(alice)
+        notice = await h.wait_for_reply(
+            lambda m: m.ephemeral and "storage isn't working" in (m.content or ""), timeout=30
+        )
+    assert "try again later" in notice.content
+    assert jobs(world.data_dir) == []  # nothing queued, nothing charged
+    assert "Unexpected error" not in bot.output  # a fault of the host, not a bug to report
+    # Once the lock is gone, the same command works.
+    message = await (await create(alice)).wait_original(finished, timeout=30)
+    assert message.attachments
+
+
 class TestDisk:
     """DATA_DIR on a small tmpfs (the picture folder only, for read-only)."""
 
