@@ -25,10 +25,7 @@ from tests.e2e.helpers import (
     say,
     stored_picture,
 )
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 VARY_MODEL = "gpt-image-2.5-sunburst"  # the default VARY_MODEL
 
@@ -208,19 +205,19 @@ async def test_a_failed_sheet_is_not_charged(bot: object, world: World) -> None:
 
 
 async def test_an_avatar_is_a_png_even_where_pictures_are_webp(
-    start_bot: StartBot, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(output_format="webp")
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     first, _ = await drawn(alice, "Aiko", "silver hair")
-    assert fake_openai.requests_for("generations")[-1].output_format == "webp"
+    assert world.openai.requests_for("generations")[-1].output_format == "webp"
 
     asked = await alice.click(first, button(first, "avatar"))
     choice = await asked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     chosen = await alice.click(choice, button(choice, "avataro"))
     message = await chosen.wait_original(finished, timeout=20)
-    assert fake_openai.requests_for("edits")[-1].output_format == "png"
+    assert world.openai.requests_for("edits")[-1].output_format == "png"
     avatar, copy = avatar_files(message)
     assert opened(avatar).format == "PNG" and opened(avatar).size == (1024, 1024)
     assert opened(copy).format == "PNG" and opened(copy).size == (512, 512)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
