@@ -9,7 +9,6 @@ limits, and answers a full server with Discord's own error codes.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from PIL import Image
 
@@ -69,8 +68,9 @@ async def add_emoji(member: Member, picture: Message, name: str = "aiko_smile") 
 
 
 async def test_an_admin_adds_a_sticker_and_an_emoji_from_a_transparent_picture(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
+    guild = world.guild
     bot_may_manage_expressions(guild)
     admin = guild.add_member("admin", admin=True)
     picture = await cutout(admin)
@@ -105,8 +105,8 @@ async def test_an_admin_adds_a_sticker_and_an_emoji_from_a_transparent_picture(
     invalid = await add_emoji(admin, picture, name="aiko smile!")
     assert invalid == say("creator.error_emoji_name")
     assert len(expressions_of(guild).created) == 2
-    assert query(data_dir, "SELECT COUNT(*) FROM jobs WHERE kind != 'create'") == [(0,)]
-    fake_discord.assert_no_violations()
+    assert query(world.data_dir, "SELECT COUNT(*) FROM jobs WHERE kind != 'create'") == [(0,)]
+    world.discord.assert_no_violations()
 
 
 async def test_members_without_manage_expressions_are_refused_then_and_at_submit(
