@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     admin_says,
     create,
@@ -28,7 +28,6 @@ from tests.e2e.helpers import (
     says,
     seed,
 )
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -50,21 +49,21 @@ def field(embed: dict[str, object], name: str) -> str:
 
 
 async def test_status_shows_an_admin_their_servers_queue_spend_storage_and_openai(
-    start_bot: StartBot, guild: Guild, fake_openai: FakeOpenAI, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
     await start_bot(PRICE_TABLE=json.dumps({"gpt-image-2.5-flare": PRICES}), MAX_ATTEMPTS="1")
-    boss = guild.add_member("boss", admin=True)
-    alice = guild.add_member("alice")
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
     await admin_says(boss, "quota-admin set server", "", **{"per-day": 40, "usd-per-day": 5})
     await created(alice, "Aiko")
     await created(alice, "Mika")
     for name in ("Broken", "Older"):  # OpenAI fails both (one try each: MAX_ATTEMPTS=1)
-        fake_openai.inject("server_error")
+        world.openai.inject("server_error")
         failed = await create(alice, name)
         await failed.wait_original(says("busy"), timeout=20)
     # The second failure happened two days ago: outside the last 24 hours.
-    execute(data_dir, "UPDATE jobs SET finished_at = finished_at - 2 * 86400 WHERE id = 4")
-    held = await held_at_openai(fake_openai, alice, "Waiting")
+    execute(world.data_dir, "UPDATE jobs SET finished_at = finished_at - 2 * 86400 WHERE id = 4")
+    held = await held_at_openai(world.openai, alice, "Waiting")
 
     embed = await status_of(boss)
 
@@ -86,7 +85,7 @@ async def test_status_shows_an_admin_their_servers_queue_spend_storage_and_opena
     storage = field(embed, "Storage")
     assert storage.startswith("2 pictures · ") and "KB" in storage
     assert "kept for ever" in storage
-    fake_openai.release()
+    world.openai.release()
     await held.wait_original(finished, timeout=20)
 
 
@@ -94,10 +93,11 @@ PRICES = {"text_input": 5, "image_input": 8, "image_output": 32}
 
 
 async def test_status_is_refused_to_a_member_and_the_whole_bot_to_all_but_its_owner(
-    start_bot: StartBot, guild: Guild, fake_discord: FakeDiscord, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
-    other = fake_discord.add_guild("Other Club")
-    await seed(data_dir, other.id, [other.add_member("olga").id], 4)
+    guild = world.guild
+    other = world.discord.add_guild("Other Club")
+    await seed(world.data_dir, other.id, [other.add_member("olga").id], 4)
     owner = guild.add_member("owner", admin=True)  # the bot's owner, an admin here too
     # Commands synced globally: members of both servers draw today.
     await start_bot(BOT_OWNER_ID=str(owner.id), dev_guild_id=None)
@@ -210,23 +210,23 @@ async def wait_for_sample(port: int, name: str, at_least: float, **labels: str) 
 
 @pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="reads /proc (Linux)")
 async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
-    start_bot: StartBot, guild: Guild, fake_openai: FakeOpenAI, fake_discord: FakeDiscord
+    start_bot: StartBot, world: World
 ) -> None:
     port = free_port()
     bot = await start_bot(METRICS_PORT=str(port), HEARTBEAT_SECONDS="0.2", MAX_ATTEMPTS="1")
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     assert bot.process is not None
     # Served on loopback only: nothing listens on any other interface.
     assert listening_sockets(bot.process.pid) == [("0100007F", port)]
 
     # Discord answers one edit of the member's message with a 429 (discord.py waits, retries).
-    fake_discord.fail_next("PATCH", r"/webhooks/", status=429, retry_after=0.1)
-    held = await held_at_openai(fake_openai, alice)
+    world.discord.fail_next("PATCH", r"/webhooks/", status=429, retry_after=0.1)
+    held = await held_at_openai(world.openai, alice)
     during = await wait_for_sample(port, "bot_jobs_running", 1)
     assert sample(during, "bot_jobs_total", state="running", kind="create") == 1
     assert sample(during, "bot_job_queue_wait_seconds_count", kind="create") == 1
     assert sample(during, "bot_jobs_total", state="done", kind="create") == 0
-    fake_openai.release()
+    world.openai.release()
     await held.wait_original(finished, timeout=20)
 
     after = await wait_for_sample(port, "bot_jobs_total", 1, state="done", kind="create")
@@ -237,9 +237,9 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     assert sample(after, "bot_openai_request_seconds_count", operation="generate", outcome="ok")
     assert "bot_gateway_latency_seconds" in after
     assert sample(after, "bot_discord_rest_errors_total", status="429") == 1
-    assert "guild" not in after and str(guild.id) not in after  # bounded labels only
+    assert "guild" not in after and str(world.guild.id) not in after  # bounded labels only
 
-    fake_openai.inject("server_error")
+    world.openai.inject("server_error")
     failed = await create(alice, "Broken")
     await failed.wait_original(says("busy"), timeout=20)
     errors = await wait_for_sample(port, "bot_openai_errors_total", 1, status="500")
@@ -270,21 +270,21 @@ async def test_metrics_are_off_by_default(bot: BotProcess) -> None:
 
 
 async def test_json_logs_parse_and_carry_the_job_and_guild(
-    start_bot: StartBot, guild: Guild, fake_discord: FakeDiscord, fake_openai: FakeOpenAI
+    start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(LOG_FORMAT="json")
-    alice = guild.add_member("alice")
-    fake_openai.inject("server_error")  # the first try fails: the retry is logged
+    alice = world.guild.add_member("alice")
+    world.openai.inject("server_error")  # the first try fails: the retry is logged
     await created(alice, "Aiko")
     done = await bot.wait_for_log(r'"event": "job.done"')
     entry = json.loads(done)
-    assert entry["job_id"] == 1 and entry["guild_id"] == guild.id
+    assert entry["job_id"] == 1 and entry["guild_id"] == world.guild.id
     assert entry["level"] == "INFO" and entry["logger"] == "bot.ops.job_watch"
     # Every line is one JSON object, and no secret is in any of them.
     entries = [json.loads(line) for line in bot.lines]
     assert {"time", "level", "logger", "message"} <= set(entries[0])
-    assert fake_discord.bot_token not in bot.output
-    assert fake_openai.api_key not in bot.output
+    assert world.discord.bot_token not in bot.output
+    assert world.openai.api_key not in bot.output
     # Lines logged deep inside the job's work (the OpenAI wrapper knows no job) carry its id.
     failed_call = next(e for e in entries if e["message"].startswith("OpenAI call failed"))
     assert failed_call["job_id"] == 1 and failed_call["level"] == "WARNING"
