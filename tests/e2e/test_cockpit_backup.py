@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     admin_says,
     created,
@@ -23,9 +23,7 @@ from tests.e2e.helpers import (
     stored_files,
     thumbnails_made,
 )
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
-from tests.fakes.openai import FakeOpenAI
+from tests.fakes.discord.models import Member
 
 
 async def run_command(start_bot: StartBot, *args: str, **settings: str) -> tuple[int, str]:
@@ -61,22 +59,17 @@ def database_rows(data_dir: Path) -> list[Any]:
 
 
 async def test_a_backup_taken_while_jobs_run_restores_the_same_gallery_and_quotas(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    tmp_path: Path,
+    start_bot: StartBot, world: World, tmp_path: Path
 ) -> None:
     bot = await start_bot()
-    boss = guild.add_member("boss", admin=True)
-    alice = guild.add_member("alice")
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
     await admin_says(boss, "quota-admin set member", "5 a day", member=alice, **{"per-day": 5})
     aiko = await created(alice, "Aiko")
     mika = await created(alice, "Mika")
     # Thumbnails are made after each post: wait for both, so the backup's count is known.
     await thumbnails_made(bot, image_id(aiko), image_id(mika))
-    drawing = await held_at_openai(fake_openai, alice, "Rin")  # a job runs during the backup
+    drawing = await held_at_openai(world.openai, alice, "Rin")  # a job runs during the backup
 
     folder, archive = tmp_path / "backup", tmp_path / "backup.tar.gz"
     code, said = await run_command(start_bot, "backup", str(folder))
@@ -87,7 +80,7 @@ async def test_a_backup_taken_while_jobs_run_restores_the_same_gallery_and_quota
     assert db_value(folder, "SELECT state FROM jobs WHERE id = 3") == "running"
     assert private(folder / "bot.sqlite3") and private(archive)
 
-    fake_openai.release()
+    world.openai.release()
     await drawing.wait_original(finished, timeout=20)
     before = await what_alice_sees(alice)
     assert "**3** of **5** used" in before[0] and len(before[1]) == 3
@@ -99,7 +92,7 @@ async def test_a_backup_taken_while_jobs_run_restores_the_same_gallery_and_quota
     assert code == 0, said
     assert stored_files(fresh) == stored_files(folder)
     await start_bot(DATA_DIR=str(fresh))
-    await fake_discord.wait_for(
+    await world.discord.wait_for(
         lambda _f: db_value(fresh, "SELECT state FROM jobs WHERE id = 3") == "done",
         timeout=20,
         what="the restored bot finishes the job that was running",

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     button,
     created,
@@ -22,16 +22,16 @@ from tests.e2e.helpers import (
     stored_files,
     thumbnails_made,
 )
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
 
 DAY = 86_400
 
 
 async def test_the_sweep_deletes_old_unfavorited_pictures_their_files_and_orphans(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
-    other = fake_discord.add_guild("Other Club")
+    guild, data_dir = world.guild, world.data_dir
+    other = world.discord.add_guild("Other Club")
     await seed(data_dir, other.id, [other.add_member("olga").id], 2)
     bot = await start_bot()
     boss = guild.add_member("boss", admin=True)
