@@ -18,7 +18,7 @@ from PIL import Image
 
 from bot.images.render import sheet_size
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     cid,
     confirm,
@@ -46,8 +46,9 @@ def sheet(message: Message) -> Image.Image:
 
 
 async def test_gallery_pages_open_and_favorites_survive_a_restart(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     await seed(data_dir, guild.id, [alice.id, bob.id], 11)
@@ -73,7 +74,7 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     assert "/gallery" in refusal.content
     turn = await alice.click(gallery, cid(gallery, "gal:n:"))
     await turn.wait_ack()
-    page2 = await wait_edited(fake_discord, gallery, "gallery-2.jpg")
+    page2 = await wait_edited(world.discord, gallery, "gallery-2.jpg")
     assert "2 of 2" in (page2.embed or {})["footer"]["text"]
     assert len(options(page2, "gal:o:")) == 3
     assert page2.component(cid(page2, "gal:n:"))["disabled"]  # type: ignore[index]
@@ -90,10 +91,10 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     await jump.wait_ack()
 
     def filtered(_f: FakeDiscord) -> Message | None:
-        current = fake_discord.message(gallery.id)
+        current = world.discord.message(gallery.id)
         return current if any(c.startswith("gal:a:") for c in current.custom_ids) else None
 
-    await fake_discord.wait_for(filtered, timeout=10, what="the character's gallery")
+    await world.discord.wait_for(filtered, timeout=10, what="the character's gallery")
 
     # Alice favorites Bob's picture with ⭐; a restart later she removes and re-adds it.
     await alice.react(bobs_post, "⭐")
@@ -117,13 +118,14 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     ranked = [int(o["value"]) for o in options(top, "gal:o:")]
     assert ranked[0] in (bobs_picture, chosen) and set(ranked[:2]) == {bobs_picture, chosen}
     assert "Hall of fame" in (top.embed or {})["title"]
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_another_server_sees_nothing_and_private_characters_stay_private(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
-    other = fake_discord.add_guild("Other Club")
+    guild, data_dir = world.guild, world.data_dir
+    other = world.discord.add_guild("Other Club")
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     carol = other.add_member("carol")
@@ -163,12 +165,13 @@ async def test_another_server_sees_nothing_and_private_characters_stay_private(
     assert shown_card.ephemeral and shown_card.attachments[0].filename == "card.png"
     denied = await bob.slash("character show", character=str(characters[0]))
     assert "couldn't find" in (await denied.wait_for_reply(lambda m: m.ephemeral)).content
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_export_split_and_delete_my_data_and_character_leave_no_file(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     await seed(data_dir, guild.id, [alice.id, bob.id], 8)
@@ -197,7 +200,7 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
             total = int(names[0].rsplit("of", 1)[1].split(".")[0]) if "of" in names[0] else 1
             return parts if len(parts) == total else None
 
-        found = await fake_discord.wait_for(ready, timeout=30, what="every export part")
+        found = await world.discord.wait_for(ready, timeout=30, what="every export part")
         return list(found)
 
     parts = await parts_complete()
@@ -232,12 +235,14 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
     ask = await alice.slash("mydata delete")
     prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
     assert prompt.ephemeral
-    await confirm(alice, prompt, fake_discord, "✅")
+    await confirm(alice, prompt, world.discord, "✅")
     assert db_value(data_dir, "SELECT COUNT(*) FROM images WHERE owner_id = ?", alice.id) == 0
     assert db_value(data_dir, "SELECT COUNT(*) FROM characters WHERE owner_id = ?", alice.id) == 0
     assert stored_files(data_dir) == files_before - alices_files
-    await fake_discord.wait_for(lambda _f: fake_discord.message(alices_post.id).deleted, timeout=10)
-    assert not fake_discord.message(bobs_post.id).deleted
+    await world.discord.wait_for(
+        lambda _f: world.discord.message(alices_post.id).deleted, timeout=10
+    )
+    assert not world.discord.message(bobs_post.id).deleted
 
     # /character delete (once the lead mixes the commands in): Bob's characters, files too.
     for character_id in [
@@ -250,11 +255,11 @@ async def test_export_split_and_delete_my_data_and_character_leave_no_file(
         assert "owner" in (await denied.wait_for_reply(lambda m: m.ephemeral)).content
         ask = await bob.slash("character delete", character=str(character_id))
         prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
-        await confirm(bob, prompt, fake_discord, "🗑️")
+        await confirm(bob, prompt, world.discord, "🗑️")
     assert stored_files(data_dir) == set()
     assert db_value(data_dir, "SELECT COUNT(*) FROM images") == 0
-    await fake_discord.wait_for(lambda _f: fake_discord.message(bobs_post.id).deleted, timeout=10)
-    fake_discord.assert_no_violations()
+    await world.discord.wait_for(lambda _f: world.discord.message(bobs_post.id).deleted, timeout=10)
+    world.discord.assert_no_violations()
 
 
 async def test_a_private_server_gallery_shows_members_only_their_own(
@@ -280,9 +285,10 @@ async def test_a_private_server_gallery_shows_members_only_their_own(
 
 
 async def test_deleting_a_gallery_repost_removes_the_picture_everywhere(
-    bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: BotProcess, world: World
 ) -> None:
-    alice = guild.add_member("alice")
+    data_dir = world.data_dir
+    alice = world.guild.add_member("alice")
     made = await alice.slash("character create", name="Aiko", description="silver hair")
     original = await made.wait_original(finished, timeout=20)
     picture = int(cid(original, "pic:del:").rsplit(":", 1)[1])
@@ -297,7 +303,7 @@ async def test_deleting_a_gallery_repost_removes_the_picture_everywhere(
 
     deleting = await alice.click(repost, cid(repost, "pic:del:"))
     await deleting.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    await fake_discord.wait_for(
+    await world.discord.wait_for(
         lambda f: f.message(repost.id).deleted and f.message(original.id).deleted, timeout=10
     )
     assert db_value(data_dir, "SELECT COUNT(*) FROM images") == 0

@@ -14,10 +14,10 @@ import sqlite3
 from pathlib import Path
 
 from bot.images.store import ImageStore
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import cid, has_sheet, options, seed, wait_edited
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 from tests.storage_helpers import Seeder, open_storage
 
@@ -58,8 +58,9 @@ async def press(
 
 
 async def test_forward_and_back_through_the_hall_of_fame_show_each_picture_once(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     await seed(data_dir, guild.id, [alice.id], PICTURES)
     # Many ties, so the order leans on (favorite count, id) together.
@@ -73,7 +74,7 @@ async def test_forward_and_back_through_the_hall_of_fame_show_each_picture_once(
     pages = [shown(message)]
     assert "Page 1 of 4" in footer(message) and disabled(message, "gal:p:")
     for page in range(2, 5):
-        message = await press(fake_discord, alice, message, "gal:n:", page)
+        message = await press(world.discord, alice, message, "gal:n:", page)
         assert f"Page {page} of 4" in footer(message)
         assert numbers(message)[0] == (page - 1) * 9 + 1
         pages.append(shown(message))
@@ -82,18 +83,19 @@ async def test_forward_and_back_through_the_hall_of_fame_show_each_picture_once(
 
     back = [shown(message)]
     for page in range(3, 0, -1):
-        message = await press(fake_discord, alice, message, "gal:p:", page)
+        message = await press(world.discord, alice, message, "gal:p:", page)
         assert f"Page {page} of 4" in footer(message)
         assert numbers(message) == list(range((page - 1) * 9 + 1, page * 9 + 1))
         back.append(shown(message))
     assert back == pages[::-1]
     assert disabled(message, "gal:p:")
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_pictures_made_and_deleted_between_presses_neither_repeat_nor_vanish(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     characters = await seed(data_dir, guild.id, [alice.id], PICTURES)
     await start_bot()
@@ -120,10 +122,10 @@ async def test_pictures_made_and_deleted_between_presses_neither_repeat_nor_vani
     while not disabled(message, "gal:n:"):
         page += 1
         assert page <= 6, "▶ kept going"
-        message = await press(fake_discord, alice, message, "gal:n:", page)
+        message = await press(world.discord, alice, message, "gal:n:", page)
         walked += shown(message)
     assert len(walked) == len(set(walked)), walked  # nothing shown twice
     assert walked == sorted(walked, reverse=True)  # still newest first
     assert walked == [i for i in before if i != gone]  # nothing lost that was there
     assert "31 pictures" in footer(message)
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
