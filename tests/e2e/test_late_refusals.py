@@ -11,47 +11,41 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import db_value, drawing
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 
 async def _answered_late(
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    member: Member,
-    description: str,
-    fail: Callable[[], None],
+    world: World, member: Member, description: str, fail: Callable[[], None]
 ) -> Message:
     """``member`` asks for a character, the token dies while it is drawn, then ``fail``
     makes the drawing fail: the bot's late channel notice, once the stale one is gone."""
-    fake_openai.hold()
+    world.openai.hold()
     h = await member.slash("character create", name="Rin", description=description)
     notice = await h.wait_original(drawing, timeout=10)
-    fake_discord.clock.advance(15 * 60)  # the token dies while the job waits for the API
+    world.discord.clock.advance(15 * 60)  # the token dies while the job waits for the API
     fail()
-    fake_openai.release()
+    world.openai.release()
 
     def posted(f: FakeDiscord) -> Message | None:
         return next(
             (
                 m
-                for m in f.bot_messages(guild.default_channel)
+                for m in f.bot_messages(world.guild.default_channel)
                 if m.id != notice.id and f"<@{member.id}>" in (m.content or "")
             ),
             None,
         )
 
-    found = await fake_discord.wait_for(posted, timeout=20, what="the late channel notice")
+    found = await world.discord.wait_for(posted, timeout=20, what="the late channel notice")
     assert isinstance(found, Message)
     # It names the member without pinging anyone.
     assert found.allowed_mentions is not None and not found.allowed_mentions.get("parse")
     # One answer in the channel, not a notice stuck on "Drawing…".
-    await fake_discord.wait_for(
+    await world.discord.wait_for(
         lambda f: f.message(notice.id).deleted, timeout=10, what="the stale notice gone"
     )
     return found
@@ -66,43 +60,34 @@ def _refunded(data_dir: Path) -> bool:
 
 @pytest.mark.parametrize("dms_open", [True, False], ids=["dms-open", "dms-closed"])
 async def test_a_refusal_after_the_token_died_reaches_the_member_privately(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    dms_open: bool,
+    start_bot: StartBot, world: World, dms_open: bool
 ) -> None:
     await start_bot(partial_images=0)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     alice.dms_open = dms_open
     # The image model refuses it: a settled failure, explained privately.
-    block = functools.partial(fake_openai.block_text, "fox spirit")
-    posted = await _answered_late(fake_discord, fake_openai, guild, alice, "a fox spirit", block)
+    block = functools.partial(world.openai.block_text, "fox spirit")
+    posted = await _answered_late(world, alice, "a fox spirit", block)
     assert "content filter" not in (posted.content or "")  # never the reason in public
     assert "not charged" in (posted.content or "")
-    dm = fake_discord.dm_channel(alice)
-    dms = fake_discord.bot_messages(dm) if dm is not None else []
+    dm = world.discord.dm_channel(alice)
+    dms = world.discord.bot_messages(dm) if dm is not None else []
     if dms_open:
         assert "direct message" in (posted.content or "")
         assert len(dms) == 1 and "content filter" in (dms[0].content or "")
     else:
         assert "closed" in (posted.content or "") and not dms
-    assert _refunded(data_dir)
+    assert _refunded(world.data_dir)
 
 
 async def test_a_failure_after_the_token_died_is_posted_with_its_reason(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     """Any other failure is no secret: the channel hears it with its reason."""
     await start_bot(partial_images=0, max_attempts=1)
-    alice = guild.add_member("alice")
+    alice = world.guild.add_member("alice")
     # Its only attempt fails: the job ends failed.
-    fault = functools.partial(fake_openai.inject, "server_error")
-    posted = await _answered_late(fake_discord, fake_openai, guild, alice, "silver hair", fault)
+    fault = functools.partial(world.openai.inject, "server_error")
+    posted = await _answered_late(world, alice, "silver hair", fault)
     assert "could not be made" in (posted.content or "")
-    assert _refunded(data_dir)
+    assert _refunded(world.data_dir)
