@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from string import Formatter
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 
 from bot.i18n import Catalog
 from tests.botproc import BotProcess
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     cid,
     drawing,
@@ -149,17 +148,13 @@ SAMPLES = {
 
 @pytest.mark.parametrize("locale", ["ja", "zh-TW"])
 async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_refusal(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
-    locale: str,
+    start_bot: StartBot, world: World, locale: str
 ) -> None:
+    guild = world.guild
     sample: dict[str, Any] = SAMPLES[locale]
     member = guild.add_member("yui", locale=locale)
     ahead = guild.add_member("ren")  # draws first, so the member's job waits its turn
-    await seed(data_dir, guild.id, [member.id], 10)  # with the two new: two gallery pages
+    await seed(world.data_dir, guild.id, [member.id], 10)  # with the two new: two gallery pages
     await start_bot(max_concurrent_jobs=1)
 
     # The form (no description given): title and field labels in the member's language.
@@ -172,7 +167,7 @@ async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_
 
     # Queued (behind Ren's job), drawing, then the finished picture: messages, embed and
     # buttons. (A job nothing waits ahead of goes straight to drawing.)
-    fake_openai.hold()
+    world.openai.hold()
     first = await ahead.slash("character create", name="Ren", description="black hair")
     await first.wait_original(drawing, timeout=10)
     made = await h.submit_modal(sample["form"])
@@ -180,7 +175,7 @@ async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_
         lambda m: shown(locale, "queue.queued") in (m.content or ""), timeout=10
     )
     assert not queued.ephemeral
-    fake_openai.release()
+    world.openai.release()
     post = await made.wait_original(finished, timeout=20)
     assert any(
         shown(locale, "progress.drawing") in (step.content or "") for step in post.history
@@ -209,17 +204,17 @@ async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_
         assert CATALOG.plain(locale, key) in controls, (key, controls)
     turn = await member.click(gallery, cid(gallery, "gal:n:"))
     await turn.wait_ack()
-    page2 = await wait_edited(fake_discord, gallery, "gallery-2.jpg")
+    page2 = await wait_edited(world.discord, gallery, "gallery-2.jpg")
     assert (page2.embed or {})["footer"]["text"] == page_of_two(2)
 
     # A request the content filter refuses: a private answer in the member's language.
-    fake_openai.flag_text(sample["flagged"], category="violence")
+    world.openai.flag_text(sample["flagged"], category="violence")
     refused = await member.slash(
         "character create", name=sample["name"], description=sample["flagged"]
     )
     text = await refusal(refused)
     assert shown(locale, "error.content_refused") in text
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 @pytest.mark.parametrize("locale", ["ja", "zh-TW"])
