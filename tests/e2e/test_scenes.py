@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     admin_says,
     confirm,
@@ -25,10 +25,8 @@ from tests.e2e.helpers import (
     say,
     stored_picture,
 )
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
-from tests.fakes.openai import FakeOpenAI
 
 # Where to keep the pictures a test makes, to look at them (unset: not kept).
 ARTIFACTS = os.environ.get("SCENE_ARTIFACTS")
@@ -120,9 +118,8 @@ def cast_of(data_dir: Path, picture: int) -> list[int]:
     return [row[0] for row in rows]
 
 
-async def test_two_members_characters_meet_in_one_scene(
-    bot: object, fake_discord: FakeDiscord, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+async def test_two_members_characters_meet_in_one_scene(bot: object, world: World) -> None:
+    guild, data_dir = world.guild, world.data_dir
     admin = guild.add_member("admin", admin=True)
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
@@ -134,7 +131,7 @@ async def test_two_members_characters_meet_in_one_scene(
     message = await handle.wait_original(scene_posted, timeout=20)
 
     # One edit request: both main pictures, in the order the prompt names the characters.
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     sent = [image.data for image in edit.images]
     assert sent.index(stored_picture(data_dir, aiko_main)) < sent.index(
         stored_picture(data_dir, ren_main)
@@ -175,12 +172,13 @@ async def test_two_members_characters_meet_in_one_scene(
     assert db_value(data_dir, "SELECT canonical_image_id FROM characters WHERE id = ?", ren) == (
         ren_main
     )
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
 
 
 async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     _, aiko_main, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
@@ -194,7 +192,7 @@ async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
     assert opened.modal is not None and f"#{picture}" in opened.modal["title"]
     submitted = await opened.submit_modal({"change": "it starts to rain"})
     varied = await submitted.wait_original(scene_posted, timeout=20)
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     assert edit.images[0].data == stored_picture(data_dir, picture)
     assert edit.images[1].data == stored_picture(data_dir, aiko_main)
     assert "Change only: it starts to rain." in (edit.prompt or "")
@@ -205,7 +203,7 @@ async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
     assert text == say("error.reroll_not_owner")
     press = await alice.click(varied, scene_button(varied, "sreroll"))
     await press.wait_original(scene_posted, timeout=20)
-    again = fake_openai.requests_for("edits")[-1]
+    again = world.openai.requests_for("edits")[-1]
     assert again.prompt == edit.prompt and len(again.images) == len(edit.images)
     assert scene_jobs(data_dir) == [("done", 1)] * 3
 
@@ -213,15 +211,14 @@ async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
 # --------------------------------------------------------------------------- consent
 
 
-async def test_refusals_are_private_and_cost_nothing(
-    bot: object, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
-) -> None:
+async def test_refusals_are_private_and_cost_nothing(bot: object, world: World) -> None:
+    guild, data_dir = world.guild, world.data_dir
     admin = guild.add_member("admin", admin=True)
     alice = guild.add_member("alice")
     bob = guild.add_member("bob")
     _, _, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
     _, _, ren = await drawn_character(bob, data_dir, "Ren", "black coat")
-    edits_before = len(fake_openai.requests_for("edits"))
+    edits_before = len(world.openai.requests_for("edits"))
 
     # Out of the box a server allows scenes with one's own characters only.
     text = await refusal(await scene(alice, aiko, ren))
@@ -245,23 +242,24 @@ async def test_refusals_are_private_and_cost_nothing(
 
     # Nothing was queued, sent or charged.
     assert scene_jobs(data_dir) == []
-    assert len(fake_openai.requests_for("edits")) == edits_before
+    assert len(world.openai.requests_for("edits")) == edits_before
     charged = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND charged = 1"
     assert db_value(data_dir, charged, alice.id) == 1  # Aiko's own picture only
 
 
 async def test_a_character_made_private_while_the_scene_waits_is_not_sent(
-    start_bot: StartBot, fake_openai: FakeOpenAI, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     await start_bot(max_concurrent_jobs="1")
     (alice, bob, _), (aiko, ren, mika), (aiko_main, ren_main, mika_main) = await three_members(
         guild, data_dir
     )
 
     # A picture held at OpenAI keeps the only drawing slot busy: the scenes wait in line.
-    fake_openai.hold()
+    world.openai.hold()
     busy = await alice.slash("character create", name="Busy", description="a placeholder")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
     three = await scene(alice, aiko, ren, mika, setting="a picnic")
     await three.wait_original(lambda m: "Queued" in (m.content or ""), timeout=10)
     two = await scene(alice, aiko, ren, setting="a duel")
@@ -269,12 +267,12 @@ async def test_a_character_made_private_while_the_scene_waits_is_not_sent(
 
     hidden = await bob.slash("character private", character=str(ren), hidden=True)
     await hidden.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    fake_openai.release()
+    world.openai.release()
     await busy.wait_original(lambda m: bool(m.attachments), timeout=20)
 
     # Three asked, two may still be used: drawn without Ren, and the post names only them.
     posted = await three.wait_original(scene_posted, timeout=20)
-    edit = fake_openai.requests_for("edits")[-1]
+    edit = world.openai.requests_for("edits")[-1]
     sent = [image.data for image in edit.images]
     assert stored_picture(data_dir, ren_main) not in sent
     assert stored_picture(data_dir, aiko_main) in sent
@@ -285,44 +283,41 @@ async def test_a_character_made_private_while_the_scene_waits_is_not_sent(
     text = await refusal(two)
     assert say("scene.error.withdrawn") in text
     assert scene_jobs(data_dir)[-1] == ("failed", 0)
-    assert len(fake_openai.requests_for("edits")) == 1
+    assert len(world.openai.requests_for("edits")) == 1
 
 
 async def test_a_scene_withdrawn_after_its_token_died_is_explained_by_direct_message(
-    start_bot: StartBot,
-    fake_discord: FakeDiscord,
-    fake_openai: FakeOpenAI,
-    guild: Guild,
-    data_dir: Path,
+    start_bot: StartBot, world: World
 ) -> None:
     """Every answer arrives: a scene that waited past the interaction's 15 minutes and then
     lost a character still tells its maker why, privately (the reason names another
     member's choice), and the channel only that nothing was drawn or charged."""
+    guild, data_dir = world.guild, world.data_dir
     await start_bot(max_concurrent_jobs="1", partial_images="0")
     (alice, bob, _), (aiko, ren, _), _ = await three_members(guild, data_dir)
-    fake_openai.hold()
+    world.openai.hold()
     await alice.slash("character create", name="Busy", description="a placeholder")
-    await fake_openai.wait_for(lambda: fake_openai.held_count == 1)
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
     two = await scene(alice, aiko, ren, setting="a duel")
     queued = await two.wait_original(lambda m: "Queued" in (m.content or ""), timeout=10)
     hidden = await bob.slash("character private", character=str(ren), hidden=True)
     await hidden.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    fake_discord.clock.advance(15 * 60)  # the scene's token dies while it waits
-    fake_openai.release()  # the busy picture is posted late, then the scene's turn comes
+    world.discord.clock.advance(15 * 60)  # the scene's token dies while it waits
+    world.openai.release()  # the busy picture is posted late, then the scene's turn comes
 
     expected = say("delivery.refused_late", user=f"<@{alice.id}>")
-    notice = await fake_discord.wait_for_message(
+    notice = await world.discord.wait_for_message(
         lambda m: m.by_bot and m.content == expected, channel=guild.default_channel, timeout=20
     )
     assert notice.allowed_mentions is not None and not notice.allowed_mentions.get("parse")
-    dm = fake_discord.dm_channel(alice)
+    dm = world.discord.dm_channel(alice)
     assert dm is not None
     assert any(
-        say("scene.error.withdrawn") in (m.content or "") for m in fake_discord.bot_messages(dm)
+        say("scene.error.withdrawn") in (m.content or "") for m in world.discord.bot_messages(dm)
     )
     assert scene_jobs(data_dir)[-1] == ("failed", 0)
-    assert len(fake_openai.requests_for("edits")) == 0  # nothing was sent, nothing paid
-    await fake_discord.wait_for(
+    assert len(world.openai.requests_for("edits")) == 0  # nothing was sent, nothing paid
+    await world.discord.wait_for(
         lambda f: f.message(queued.id).deleted, timeout=10, what="the stale notice gone"
     )
 
@@ -331,8 +326,9 @@ async def test_a_scene_withdrawn_after_its_token_died_is_explained_by_direct_mes
 
 
 async def test_hiding_and_deleting_a_scene_work_after_a_restart(
-    start_bot: StartBot, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    start_bot: StartBot, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     first = await start_bot()
     (alice, bob, carol), (aiko, ren, _), _ = await three_members(guild, data_dir)
     posted = await (await scene(alice, aiko, ren)).wait_original(scene_posted, timeout=20)
@@ -367,13 +363,14 @@ async def test_hiding_and_deleting_a_scene_work_after_a_restart(
     )
     press = await alice.click(posted, scene_button(posted, "del"))
     await press.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    await fake_discord.wait_for(lambda _f: fake_discord.message(posted.id).deleted, timeout=10)
+    await world.discord.wait_for(lambda _f: world.discord.message(posted.id).deleted, timeout=10)
     assert db_value(data_dir, "SELECT COUNT(*) FROM images WHERE id = ?", picture) == 0
 
 
 async def test_mydata_delete_takes_a_character_out_of_others_scenes(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     (_, bob, carol), (aiko, ren, mika), _ = await three_members(guild, data_dir)
     # Filed under Ren (its first character): Bob's erasure must not take Carol's scene.
     posted = await (await scene(carol, ren, mika, aiko)).wait_original(scene_posted, timeout=20)
@@ -381,14 +378,14 @@ async def test_mydata_delete_takes_a_character_out_of_others_scenes(
 
     bobs_post = db_value(data_dir, "SELECT message_id FROM images WHERE owner_id = ?", bob.id)
     prompt = await (await bob.slash("mydata delete")).wait_original(lambda m: m.buttons)
-    await confirm(bob, prompt, fake_discord, "✅")
+    await confirm(bob, prompt, world.discord, "✅")
     # Bob's own post goes (the bot removes it in the background); Carol's scene stays.
-    await fake_discord.wait_for(lambda _f: fake_discord.message(bobs_post).deleted, timeout=10)
+    await world.discord.wait_for(lambda _f: world.discord.message(bobs_post).deleted, timeout=10)
 
     row = query(data_dir, "SELECT character_id, owner_id, prompt FROM images WHERE id = ?", picture)
     assert row == [(mika, carol.id, "")]  # kept, refiled, without the words about Ren
     assert cast_of(data_dir, picture) == [mika, aiko]
-    assert not fake_discord.message(posted.id).deleted
+    assert not world.discord.message(posted.id).deleted
     assert "black coat" not in json.dumps(query(data_dir, "SELECT prompt FROM jobs"))
 
 
@@ -412,8 +409,9 @@ async def test_a_chinese_members_scene_reads_chinese(
 
 
 async def test_the_post_fits_discord_limits_with_four_long_cjk_names(
-    bot: object, fake_discord: FakeDiscord, guild: Guild, data_dir: Path
+    bot: object, world: World
 ) -> None:
+    guild, data_dir = world.guild, world.data_dir
     member = guild.add_member("m", global_name="長" * 32)
     names = [("春夏秋冬東西南北"[i] * 64) for i in range(4)]
     ids = [(await drawn_character(member, data_dir, name, "桜色の髪" * 100))[2] for name in names]
@@ -431,4 +429,4 @@ async def test_the_post_fits_discord_limits_with_four_long_cjk_names(
     assert total <= 6000
     for name in names:
         assert name[:60] in embed["description"]
-    fake_discord.assert_no_violations()
+    world.discord.assert_no_violations()
