@@ -264,3 +264,6 @@ async def test_postgresql_ending_the_bots_sessions_again_and_again_loses_no_pict
     assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)] * 8
     assert len(world.openai.image_requests) == 8
     assert "crashed" not in bot.output and "not kept" not in bot.output
+    # Each picture posted once: no write retried after the post posted it again.
+    posted = [m for m in world.discord.bot_messages() if m.attachments]
+    assert len(posted) == 8, posted
