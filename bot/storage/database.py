@@ -46,6 +46,8 @@ __all__ = [
 # mid-session, shutting down, or out of disk. A statement that meets a session while the
 # server ends it (a restart, a failover) gets asyncpg's InternalClientError instead of the
 # connection error, as often as not: the connection is going, and the pool replaces it.
+# A server that refuses writes (a failover's old primary, or a standby named by mistake)
+# waits like a read-only disk: until the bot's sessions reach a primary again.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (
     sqlite3.OperationalError,
     OSError,
@@ -54,6 +56,7 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.InternalClientError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
 
 Dialect = Literal["sqlite", "postgresql"]

@@ -267,3 +267,49 @@ async def test_postgresql_ending_the_bots_sessions_again_and_again_loses_no_pict
     # Each picture posted once: no write retried after the post posted it again.
     posted = [m for m in world.discord.bot_messages() if m.attachments]
     assert len(posted) == 8, posted
+
+
+@contextlib.asynccontextmanager
+async def read_only_database(url: str) -> AsyncIterator[None]:
+    """The bot's database refuses writes (a failover's old primary, or a standby named by
+    mistake) until the block is left; then the bot's sessions are ended again, as pointing
+    it back at the primary would."""
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(url)
+
+    async def end_sessions() -> None:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid != pg_backend_pid()"
+        )
+
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        await end_sessions()  # new sessions take the setting
+        yield
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        await end_sessions()
+        await admin.close()
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+async def test_postgresql_refusing_writes_holds_the_job_tells_everyone_and_recovers(
+    start_bot: StartBot, world: World, e2e_database_url: str | None
+) -> None:
+    assert e2e_database_url
+    await start_bot(partial_images=0)
+    mods = world.guild.add_channel("mods")
+    await alerts_to(world.guild, mods)
+    h = await start_drawing(world.openai, world.guild.add_member("alice"))
+    async with read_only_database(e2e_database_url):
+        world.openai.release()
+        await h.wait_original(held_up, timeout=30)  # the member is told
+        await world.discord.wait_for(
+            lambda f: storage_alerts(f, mods), timeout=10, what="the admins' alert"
+        )
+    message = await h.wait_original(finished, timeout=30)
+    assert message.attachments
+    assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
+    assert len(world.openai.image_requests) == 1
+    assert len(storage_alerts(world.discord, mods)) == 1

@@ -21,6 +21,7 @@ from bot.faults import storage_unavailable
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
         asyncpg.exceptions.AdminShutdownError("terminating connection"),  # a restart
         asyncpg.InternalClientError("cannot switch to state 12"),  # the same, met mid-way
+        asyncpg.exceptions.ReadOnlySQLTransactionError("read-only transaction"),  # failover
         TimeoutError(),  # PostgreSQL's command timeout
     ],
 )
