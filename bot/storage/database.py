@@ -47,7 +47,9 @@ __all__ = [
 # server ends it (a restart, a failover) gets asyncpg's InternalClientError instead of the
 # connection error, as often as not: the connection is going, and the pool replaces it.
 # A server that refuses writes (a failover's old primary, or a standby named by mistake)
-# waits like a read-only disk: until the bot's sessions reach a primary again.
+# waits like a read-only disk: until the bot's sessions reach a primary again. So does one
+# that refuses the bot's login once it runs (credentials revoked or rotated under it); at
+# start, the same refusal stops the bot with a configuration error instead.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (
     sqlite3.OperationalError,
     OSError,
@@ -57,6 +59,7 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.InternalClientError,
     asyncpg.exceptions.ReadOnlySQLTransactionError,
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,
 )
 
 Dialect = Literal["sqlite", "postgresql"]

@@ -313,3 +313,53 @@ async def test_postgresql_refusing_writes_holds_the_job_tells_everyone_and_recov
     assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
     assert len(world.openai.image_requests) == 1
     assert len(storage_alerts(world.discord, mods)) == 1
+
+
+@contextlib.asynccontextmanager
+async def own_login_role(url: str) -> AsyncIterator[tuple[str, asyncpg.Connection]]:
+    """The bot's database URL as a role of its own that owns the database (as a real
+    deployment has), and an administrator's connection to it; the role is gone after."""
+    name = url.rsplit("/", 1)[1]
+    role = f"bot_{name}"
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        await admin.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+        yield url.replace("postgresql://postgres@", f"postgresql://{role}@"), admin
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" OWNER TO postgres')
+        await admin.execute(f'REASSIGN OWNED BY "{role}" TO postgres')
+        await admin.execute(f'DROP OWNED BY "{role}"')
+        await admin.execute(f'DROP ROLE "{role}"')
+        await admin.close()
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+async def test_postgresql_refusing_the_bots_login_holds_the_job_and_recovers(
+    start_bot: StartBot, world: World, e2e_database_url: str | None
+) -> None:
+    """Its credentials revoked or rotated under it: the bot cannot reconnect, and waits."""
+    assert e2e_database_url
+    async with own_login_role(e2e_database_url) as (role_url, admin):
+        role = role_url.split("//", 1)[1].split("@", 1)[0]
+        bot = await start_bot(partial_images=0, database_url=role_url)
+        mods = world.guild.add_channel("mods")
+        await alerts_to(world.guild, mods)
+        h = await start_drawing(world.openai, world.guild.add_member("alice"))
+        await admin.execute(f'ALTER ROLE "{role}" NOLOGIN')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid != pg_backend_pid()"
+        )
+        world.openai.release()
+        await h.wait_original(held_up, timeout=30)  # the member is told
+        await world.discord.wait_for(
+            lambda f: storage_alerts(f, mods), timeout=10, what="the admins' alert"
+        )
+        await admin.execute(f'ALTER ROLE "{role}" LOGIN')
+        message = await h.wait_original(finished, timeout=30)
+        assert message.attachments
+        assert query(world.data_dir, "SELECT state, charged FROM jobs") == [("done", 1)]
+        assert len(world.openai.image_requests) == 1
+        assert len(storage_alerts(world.discord, mods)) == 1
+        await bot.stop()

@@ -22,6 +22,7 @@ from bot.faults import storage_unavailable
         asyncpg.exceptions.AdminShutdownError("terminating connection"),  # a restart
         asyncpg.InternalClientError("cannot switch to state 12"),  # the same, met mid-way
         asyncpg.exceptions.ReadOnlySQLTransactionError("read-only transaction"),  # failover
+        asyncpg.exceptions.InvalidPasswordError("password authentication failed"),  # rotated
         TimeoutError(),  # PostgreSQL's command timeout
     ],
 )
