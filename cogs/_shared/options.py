@@ -24,6 +24,8 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
+from cogs._shared.autocomplete import answers_while_storage_fails
+
 __all__ = ["Autocomplete", "Option", "command", "group", "options", "subcommand"]
 
 T = TypeVar("T")
@@ -61,7 +63,7 @@ def options(**declared: Option) -> Callable[[T], T]:
             **{param: option.shown_description for param, option in declared.items()}
         )(command)
         suggested = {
-            param: option.autocomplete
+            param: answers_while_storage_fails(option.autocomplete)
             for param, option in declared.items()
             if option.autocomplete is not None
         }

@@ -11,6 +11,7 @@ from bot.errors import UserInputError
 from bot.ids import parse_id
 from bot.images.prompts import CHANGE_LIMIT, CharacterSheet
 from bot.jobs.submit import CreateRequest, VaryRequest
+from cogs._shared.autocomplete import answers_while_storage_fails
 from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_characters
 from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
@@ -160,6 +161,7 @@ class CharacterCog(
         )
 
     @main.autocomplete("picture")
+    @answers_while_storage_fails
     async def picture_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:

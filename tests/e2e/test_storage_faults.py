@@ -363,3 +363,28 @@ async def test_postgresql_refusing_the_bots_login_holds_the_job_and_recovers(
         assert len(world.openai.image_requests) == 1
         assert len(storage_alerts(world.discord, mods)) == 1
         await bot.stop()
+
+
+@pytest.mark.parametrize("e2e_database", ["postgresql"], indirect=True)
+async def test_autocomplete_while_the_database_refuses_the_bot_answers_with_nothing(
+    start_bot: StartBot, world: World, e2e_database_url: str | None
+) -> None:
+    assert e2e_database_url
+    async with own_login_role(e2e_database_url) as (role_url, admin):
+        role = role_url.split("//", 1)[1].split("@", 1)[0]
+        bot = await start_bot(partial_images=0, database_url=role_url)
+        alice = world.guild.add_member("alice")
+        await (await create(alice)).wait_original(finished, timeout=20)
+        await admin.execute(f'ALTER ROLE "{role}" NOLOGIN')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid != pg_backend_pid()"
+        )
+        # Discord gets an answer (no "Loading options failed"), and the log one warning.
+        assert await alice.autocomplete("character vary", focused="character", value="Ai") == []
+        assert "Ignoring exception in autocomplete" not in bot.output
+        assert "Storage failed under autocomplete" in bot.output
+        await admin.execute(f'ALTER ROLE "{role}" LOGIN')
+        (choice,) = await alice.autocomplete("character vary", focused="character", value="Ai")
+        assert choice["name"].startswith("Aiko")
+        await bot.stop()
