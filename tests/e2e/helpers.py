@@ -24,7 +24,7 @@ from bot.i18n import Catalog
 from bot.images.store import ImageStore
 from tests.botproc import BotProcess
 from tests.fakes.discord import FakeDiscord, InteractionHandle
-from tests.fakes.discord.models import Member
+from tests.fakes.discord.models import Channel, Guild, Member
 from tests.fakes.discord.records import Message
 from tests.fakes.openai import FakeOpenAI
 from tests.postgres_server import E2E_DATABASE_URLS, query_postgres
@@ -378,3 +378,23 @@ async def seed(data_dir: Path, guild_id: int, owners: list[int], pictures: int) 
             owner = owners[i % len(NAMES) % len(owners)]
             await seeder.picture(guild_id, characters[i % len(NAMES)], owner)
         return characters
+
+
+# --- storage faults --------------------------------------------------------------------------
+
+
+def held_up(message: object) -> bool:
+    """The member is told their finished picture waits for storage to work again."""
+    return "can't save to my storage" in (getattr(message, "content", None) or "")
+
+
+async def alerts_to(guild: Guild, channel: Channel) -> None:
+    """An admin points the bot's alerts at ``channel``."""
+    boss = guild.add_member("boss", admin=True)
+    set_up = await boss.slash("config alerts", options={"channel": channel})
+    await set_up.wait_original(timeout=10)
+
+
+def storage_alerts(fake: FakeDiscord, channel: Channel) -> list[str]:
+    """The storage alerts the admins got in ``channel``."""
+    return [m.content for m in fake.messages(channel) if "data folder" in (m.content or "")]
