@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +24,7 @@ from tests.e2e.helpers import (
     database_busy,
     finished,
     held_up,
+    query,
     start_drawing,
     storage_alerts,
 )
@@ -37,9 +38,9 @@ pytestmark = pytest.mark.allow_errors  # the bot rightly logs the storage incide
 STORAGE_FAILED = r"storage write failed|crashed"
 
 
-def jobs(data_dir: Path) -> list[tuple[str, int]]:
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        return db.execute("SELECT state, charged FROM jobs ORDER BY id").fetchall()
+def jobs(data_dir: Path) -> list[tuple[Any, ...]]:
+    """(state, charged) of every job, oldest first."""
+    return query(data_dir, "SELECT state, charged FROM jobs ORDER BY id")
 
 
 def leftovers(data_dir: Path) -> list[Path]:
