@@ -3,7 +3,8 @@
 ``localised_choices`` turns such a table into discord.py's choices, every name localised by
 a catalog key made from the value. The art-style and picture-shape choices, shared by
 /character and /config defaults, live here too: their names come from ``style.<key>`` and
-``size.<key>``, the same keys the picture messages use.
+``size.<key>``, the same keys the picture messages use. So do the ``style`` and ``count``
+options that /character create, vary and scene all ask in the same words.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from discord import app_commands
 from discord.app_commands import locale_str as _
 
 from bot.images.styles import SIZES, STYLES
+from cogs._shared.options import Option
 
 __all__ = [
+    "COUNT",
     "SIZE_CHOICES",
     "SIZE_NAMES",
+    "STYLE",
     "STYLE_CHOICES",
     "STYLE_NAMES",
     "localised_choices",
@@ -54,3 +58,7 @@ def localised_choices(
 
 STYLE_CHOICES = localised_choices("style.{value}", STYLE_NAMES, STYLES)
 SIZE_CHOICES = localised_choices("size.{value}", SIZE_NAMES, SIZES)
+
+# Options that ask for a style or a number of pictures in the same words wherever they appear.
+STYLE = Option("style", "Art style", key="style")
+COUNT = Option("count", "How many pictures (1-4)", key="count")

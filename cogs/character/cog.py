@@ -13,7 +13,7 @@ from bot.images.prompts import CHANGE_LIMIT, CharacterSheet
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.autocomplete import answers_while_storage_fails
 from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_characters
-from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
+from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.start_job import start_job
@@ -37,7 +37,6 @@ STRENGTH_CHOICES = localised_choices(
 # This file's slash-command options, each declared once (cogs/_shared/options.py).
 BACKGROUND = Option("background", "Normal, or a transparent sticker cutout", key="background")
 CHANGE = Option("change", "What changes, e.g. waving, summer festival yukata", key="change")
-COUNT = Option("count", "How many pictures (1-4)", key="count")
 DESCRIPTION = Option(
     "description",
     "Looks, outfit, personality (any language). Leave empty to fill in a form",
@@ -48,7 +47,6 @@ PICTURE = Option("picture", "One of the character's pictures (its number, e.g. #
 REFERENCE = Option("reference", "A picture to take inspiration from", key="reference")
 SIZE = Option("size", "Picture shape", key="size")
 STRENGTH = Option("strength", "How far the picture may move", key="strength")
-STYLE = Option("style", "Art style", key="style")
 VARY_CHARACTER = Option(
     "character",
     "Your character, or one shared here (you vary your own copy)",

@@ -18,7 +18,7 @@ from cogs._shared.characters import (
     scene_characters,
     switch_own_character,
 )
-from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES
+from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES
 from cogs._shared.context import requester, services
 from cogs._shared.options import Option, command, options
 from cogs._shared.start_job import start_job
@@ -45,11 +45,9 @@ FOURTH = Option(
 SETTING = Option(
     "setting", "What happens and where, e.g. sharing ramen at a night market", key="scene_setting"
 )
-SCENE_STYLE = Option("style", "Art style", key="scene_style", name_key="style")
 SCENE_SIZE = Option(
     "size", "Picture shape (wide unless you choose)", key="scene_size", name_key="size"
 )
-SCENE_COUNT = Option("count", "How many pictures (1-4)", key="scene_count", name_key="count")
 SWITCH_ALLOWED = Option(
     "allowed", "True: others may put it in their scenes. False: only you", key="scenes_allowed"
 )
@@ -65,9 +63,9 @@ class CharacterSceneCommands(commands.Cog):
         setting=SETTING,
         third=THIRD,
         fourth=FOURTH,
-        style=SCENE_STYLE,
+        style=STYLE,
         size=SCENE_SIZE,
-        count=SCENE_COUNT,
+        count=COUNT,
     )
     @app_commands.choices(style=STYLE_CHOICES, size=SIZE_CHOICES)
     async def scene(
