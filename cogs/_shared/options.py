@@ -26,7 +26,7 @@ from discord.app_commands import locale_str
 
 from cogs._shared.autocomplete import answers_while_storage_fails
 
-__all__ = ["Autocomplete", "Option", "command", "group", "options", "subcommand"]
+__all__ = ["Autocomplete", "Autocompleted", "Option", "command", "group", "options", "subcommand"]
 
 T = TypeVar("T")
 
@@ -34,6 +34,10 @@ T = TypeVar("T")
 Autocomplete = Callable[
     [discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
 ]
+
+# What a member typed or picked in an option with suggestions (a character, a picture).
+# Discord caps a suggestion's value at 100 characters, so the option takes no more either.
+Autocompleted = app_commands.Range[str, 1, 100]
 
 
 @dataclass(frozen=True, slots=True)

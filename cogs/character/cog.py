@@ -15,7 +15,7 @@ from cogs._shared.autocomplete import answers_while_storage_fails
 from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_characters
 from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
-from cogs._shared.options import Option, command, options
+from cogs._shared.options import Autocompleted, Option, command, options
 from cogs._shared.start_job import start_job
 from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
@@ -111,7 +111,7 @@ class CharacterCog(
     async def vary(
         self,
         interaction: discord.Interaction,
-        character: app_commands.Range[str, 1, 100],
+        character: Autocompleted,
         change: app_commands.Range[str, 0, CHANGE_LIMIT] = "",
         strength: str = "subtle",
         count: app_commands.Range[int, 1, 4] = 1,
@@ -129,9 +129,7 @@ class CharacterCog(
         "sheet", "A reference sheet: front, side and back, plus three expressions", key="sheet"
     )
     @options(character=VARY_CHARACTER)
-    async def sheet(
-        self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
-    ) -> None:
+    async def sheet(self, interaction: discord.Interaction, character: Autocompleted) -> None:
         await interaction.response.defer(thinking=True)
         character_id = await resolve_character(interaction, character)
         who = requester(interaction)
@@ -145,8 +143,8 @@ class CharacterCog(
     async def main(
         self,
         interaction: discord.Interaction,
-        character: app_commands.Range[str, 1, 100],
-        picture: app_commands.Range[str, 1, 100],
+        character: Autocompleted,
+        picture: Autocompleted,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         character_id = await resolve_character(interaction, character, own_only=True)

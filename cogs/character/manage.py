@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 
 import discord
-from discord import app_commands
 from discord.ext import commands
 
 from bot.characters import CharacterCard
@@ -28,7 +27,7 @@ from cogs._shared.confirm import ask_before_deleting
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
 from cogs._shared.members import display_name
-from cogs._shared.options import Option, command, options
+from cogs._shared.options import Autocompleted, Option, command, options
 from cogs._shared.picture_message import truncate
 
 __all__ = ["CharacterManageCommands"]
@@ -61,7 +60,7 @@ class CharacterManageCommands(commands.Cog):
     )
     @options(character=MANAGE_CHARACTER)
     async def show_character(
-        self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
+        self, interaction: discord.Interaction, character: Autocompleted
     ) -> None:
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
@@ -98,7 +97,7 @@ class CharacterManageCommands(commands.Cog):
     )
     @options(character=DELETE_CHARACTER)
     async def delete_character(
-        self, interaction: discord.Interaction, character: app_commands.Range[str, 1, 100]
+        self, interaction: discord.Interaction, character: Autocompleted
     ) -> None:
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
@@ -135,7 +134,7 @@ class CharacterManageCommands(commands.Cog):
     async def set_character_private(
         self,
         interaction: discord.Interaction,
-        character: app_commands.Range[str, 1, 100],
+        character: Autocompleted,
         hidden: bool = True,
     ) -> None:
         await switch_own_character(

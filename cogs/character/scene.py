@@ -20,7 +20,7 @@ from cogs._shared.characters import (
 )
 from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES
 from cogs._shared.context import requester, services
-from cogs._shared.options import Option, command, options
+from cogs._shared.options import Autocompleted, Option, command, options
 from cogs._shared.start_job import start_job
 
 __all__ = ["CharacterSceneCommands"]
@@ -71,11 +71,11 @@ class CharacterSceneCommands(commands.Cog):
     async def scene(
         self,
         interaction: discord.Interaction,
-        first: app_commands.Range[str, 1, 100],
-        second: app_commands.Range[str, 1, 100],
+        first: Autocompleted,
+        second: Autocompleted,
         setting: app_commands.Range[str, 1, SETTING_LIMIT],
-        third: app_commands.Range[str, 1, 100] | None = None,
-        fourth: app_commands.Range[str, 1, 100] | None = None,
+        third: Autocompleted | None = None,
+        fourth: Autocompleted | None = None,
         style: str | None = None,
         size: str | None = None,
         count: app_commands.Range[int, 1, 4] = 1,
@@ -98,7 +98,7 @@ class CharacterSceneCommands(commands.Cog):
     async def scenes_switch(
         self,
         interaction: discord.Interaction,
-        character: app_commands.Range[str, 1, 100],
+        character: Autocompleted,
         allowed: bool,
     ) -> None:
         await switch_own_character(

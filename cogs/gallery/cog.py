@@ -15,7 +15,7 @@ from cogs._shared.choices import localised_choices
 from cogs._shared.components import component_error
 from cogs._shared.context import is_admin, services
 from cogs._shared.members import remember_name
-from cogs._shared.options import Option, command, options
+from cogs._shared.options import Autocompleted, Option, command, options
 from cogs.gallery.views import show_page
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class GalleryCog(commands.Cog):
         self,
         interaction: discord.Interaction,
         member: discord.Member | None = None,
-        character: app_commands.Range[str, 1, 100] | None = None,
+        character: Autocompleted | None = None,
         sort: str = "newest",
         scope: str = "server",
     ) -> None:
