@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.ids import id_in
 from bot.records import Character
-from bot.storage.database import Connection, Database, fetch_first
+from bot.storage.database import Connection, Repository, fetch_first
 from bot.storage.removal import Removed, remove_characters
 
 __all__ = ["CharacterRepository", "NewCharacter", "character_insert", "find_or_create_fork"]
@@ -46,10 +46,7 @@ def character_insert(new: NewCharacter) -> tuple[str, tuple[Any, ...]]:
     )
 
 
-class CharacterRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class CharacterRepository(Repository):
     async def create(
         self,
         *,

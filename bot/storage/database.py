@@ -33,6 +33,7 @@ __all__ = [
     "Connection",
     "Database",
     "Dialect",
+    "Repository",
     "Row",
     "SqliteDatabase",
     "guild_scope",
@@ -158,6 +159,13 @@ class Database:
     async def fetch_value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
+
+
+class Repository:
+    """One kind of record's statements, run on the storage's one :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
 
 class SqliteDatabase(Database):

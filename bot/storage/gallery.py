@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import Character, GallerySort, Keyset, StoredImage
-from bot.storage.database import Database, Row, placeholders
+from bot.storage.database import Repository, Row, placeholders
 from bot.storage.removal import Removed, remove_images, remove_member_data
 
 __all__ = [
@@ -146,10 +146,7 @@ def _entry(row: Row) -> GalleryEntry:
     )
 
 
-class GalleryRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class GalleryRepository(Repository):
     # --- pages ---------------------------------------------------------------------------
 
     @staticmethod

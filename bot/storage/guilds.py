@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bot.records import GuildConfig
-from bot.storage.database import Database, fetch_first, placeholders
+from bot.storage.database import Database, Repository, fetch_first, placeholders
 
 __all__ = ["GuildRepository"]
 
@@ -25,9 +25,9 @@ _COLUMNS: dict[str, Any] = {
 }
 
 
-class GuildRepository:
+class GuildRepository(Repository):
     def __init__(self, db: Database) -> None:
-        self._db = db
+        super().__init__(db)
         self._cache: dict[int, GuildConfig] = {}
         self._writes = 0  # bumped by every write: a read that straddles one is not cached
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bot.records import JobState, StoredImage
-from bot.storage.database import Database, fetch_first
+from bot.storage.database import Repository, fetch_first
 
 __all__ = ["ImageRepository", "NewImage"]
 
@@ -20,10 +20,7 @@ class NewImage:
     mime: str
 
 
-class ImageRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class ImageRepository(Repository):
     async def finish_job(
         self,
         *,

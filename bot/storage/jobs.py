@@ -10,7 +10,7 @@ from typing import Any
 from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import NewCharacter, character_insert, find_or_create_fork
-from bot.storage.database import Connection, Database, fetch_first
+from bot.storage.database import Connection, Database, Repository, fetch_first
 from bot.storage.leases import WorkerLease
 from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
 
@@ -40,12 +40,12 @@ class NewJob:
     new_character: NewCharacter | None = None
 
 
-class JobRepository:
+class JobRepository(Repository):
     """Job rows. A job this process claims (or fails, to post the notice) is held under
     its ``worker`` name with a lease (bot/storage/leases.py)."""
 
     def __init__(self, db: Database, worker: WorkerLease) -> None:
-        self._db = db
+        super().__init__(db)
         self.worker = worker.name
         self._lease = worker.until
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from bot.records import Job
-from bot.storage.database import Database, placeholders
+from bot.storage.database import Database, Repository, placeholders
 from bot.storage.room import DRAW_ROOM, SharedLimits
 
 __all__ = ["LeaseRepository", "Waiting", "WorkerLease"]
@@ -49,9 +49,9 @@ class Waiting(NamedTuple):
     not_before: float
 
 
-class LeaseRepository:
+class LeaseRepository(Repository):
     def __init__(self, db: Database, worker: WorkerLease) -> None:
-        self._db = db
+        super().__init__(db)
         self.worker = worker.name
         self._lease = worker.until
 

@@ -3,7 +3,7 @@ the pause every process sharing the database keeps."""
 
 from __future__ import annotations
 
-from bot.storage.database import Database, fetch_first
+from bot.storage.database import Repository, fetch_first
 from bot.storage.room import DRAWING_PAUSED_UNTIL
 
 __all__ = ["META_UPSERT", "MetaRepository"]
@@ -15,10 +15,7 @@ META_UPSERT = (
 )
 
 
-class MetaRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class MetaRepository(Repository):
     async def get(self, key: str) -> str | None:
         value = await self._db.fetch_value("SELECT value FROM meta WHERE key = ?", (key,))
         return None if value is None else str(value)

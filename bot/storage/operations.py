@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage.database import Database, guild_scope
+from bot.storage.database import Repository, guild_scope
 from bot.storage.meta import META_UPSERT
 
 __all__ = ["JobUsage", "OperationsRepository", "QueueCounts", "probe_database"]
@@ -33,10 +33,7 @@ class JobUsage:
     cost_usd: float | None
 
 
-class OperationsRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class OperationsRepository(Repository):
     async def job_usage(self, job_id: int) -> JobUsage | None:
         row = await self._db.fetch_one(
             "SELECT input_tokens, output_tokens, cost_usd FROM jobs WHERE id = ?", (job_id,)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from bot.records import SCOPES, QuotaLimit, Scope
-from bot.storage.database import Database, guild_scope
+from bot.storage.database import Repository, guild_scope
 from bot.storage.room import COMMITTED_USD, COUNTED
 
 __all__ = [
@@ -61,10 +61,7 @@ class MemberTotals:
     unpriced_images: int
 
 
-class QuotaRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class QuotaRepository(Repository):
     # --- limits ---------------------------------------------------------------------------
 
     async def limits(self, guild_id: int) -> list[QuotaLimit]:

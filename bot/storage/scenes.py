@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import Character
-from bot.storage.database import Connection, Database, fetch_first, placeholders
+from bot.storage.database import Connection, Repository, fetch_first, placeholders
 
 __all__ = ["SceneMember", "SceneRepository", "detach_from_scenes"]
 
@@ -29,10 +29,7 @@ class SceneMember:
     hidden: bool
 
 
-class SceneRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class SceneRepository(Repository):
     async def record_cast(
         self, *, job_id: int, guild_id: int, maker_id: int, character_ids: list[int]
     ) -> int:
