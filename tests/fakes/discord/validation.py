@@ -330,16 +330,9 @@ def _validate_action_row(path: Path, row: Any) -> list[FieldError]:
         ]
     errors: list[FieldError] = []
     kinds = [c.get("type") if isinstance(c, dict) else None for c in children]
-    if any(k in SELECT_TYPES for k in kinds):
-        if len(children) != 1:
-            errors.append(
-                FieldError(
-                    (*path, "components"),
-                    "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                    "The specified component exceeds the maximum width",
-                )
-            )
-    elif len(children) > 5:
+    # A select fills its row alone; otherwise a row holds up to five buttons.
+    holds_select = any(k in SELECT_TYPES for k in kinds)
+    if len(children) > (1 if holds_select else 5):
         errors.append(
             FieldError(
                 (*path, "components"),
@@ -431,6 +424,25 @@ def _validate_v2_component(path: Path, comp: Any) -> list[FieldError]:
     return errors
 
 
+def _duplicate_custom_ids(path: Path, components: list[Any]) -> list[FieldError]:
+    """A custom_id used twice anywhere in one message's or modal's components (at any depth)."""
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for comp in walk_components(components):
+        custom_id = comp.get("custom_id")
+        if isinstance(custom_id, str):
+            if custom_id in seen:
+                errors.append(
+                    FieldError(
+                        path,
+                        "COMPONENT_CUSTOM_ID_DUPLICATED",
+                        f"Component custom id cannot be duplicated: {custom_id!r}",
+                    )
+                )
+            seen.add(custom_id)
+    return errors
+
+
 def validate_components(components: Any, flags: int) -> list[FieldError]:
     if components is None:
         return []
@@ -471,19 +483,7 @@ def validate_components(components: Any, flags: int) -> list[FieldError]:
                 )
                 continue
             errors += _validate_action_row(("components", i), row)
-    seen: set[str] = set()
-    for comp in walk_components(components):
-        custom_id = comp.get("custom_id")
-        if isinstance(custom_id, str):
-            if custom_id in seen:
-                errors.append(
-                    FieldError(
-                        ("components",),
-                        "COMPONENT_CUSTOM_ID_DUPLICATED",
-                        f"Component custom id cannot be duplicated: {custom_id!r}",
-                    )
-                )
-            seen.add(custom_id)
+    errors += _duplicate_custom_ids(("components",), components)
     return errors
 
 
@@ -667,19 +667,7 @@ def validate_modal(data: Any) -> list[FieldError]:
                     f"Component type {ctype!r} is not allowed in modals",
                 )
             )
-    seen: set[str] = set()
-    for comp in walk_components(components):
-        custom_id = comp.get("custom_id")
-        if isinstance(custom_id, str):
-            if custom_id in seen:
-                errors.append(
-                    FieldError(
-                        ("data", "components"),
-                        "COMPONENT_CUSTOM_ID_DUPLICATED",
-                        f"Component custom id cannot be duplicated: {custom_id!r}",
-                    )
-                )
-            seen.add(custom_id)
+    errors += _duplicate_custom_ids(("data", "components"), components)
     return errors
 
 
