@@ -161,6 +161,12 @@ ROUTES: list[tuple[str, str, str, bool]] = [
 _INTERACTION_PERMS = "interaction responses follow the bot's channel permissions (since 2023-11)"
 
 
+def _first_step_dropped(errors: list[FieldError]) -> list[FieldError]:
+    """``errors`` with the first step of each path dropped: a command validated as a list of
+    one (its index), or an interaction callback's ``data``."""
+    return [FieldError(e.path[1:], e.code, e.message) for e in errors]
+
+
 class RestAPI(ExpressionsAPI):
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
@@ -224,7 +230,20 @@ class RestAPI(ExpressionsAPI):
     # ==================================================================================
     # building and editing messages
     # ==================================================================================
-    def _check_sizes(self, files: dict[int, Upload], limit: int) -> None:
+    def _check_sizes(
+        self,
+        files: dict[int, Upload],
+        channel: Channel | DMChannel,
+        interaction: InteractionRecord | None,
+    ) -> None:
+        """Refuse a file above the per-file limit: the interaction's server's, else the
+        channel's server's (10 MiB in a DM)."""
+        if interaction is not None:
+            limit = interaction.guild.filesize_limit
+        elif isinstance(channel, Channel):
+            limit = channel.guild.filesize_limit
+        else:
+            limit = 10 * 1024 * 1024
         for upload in files.values():
             if len(upload.data) > limit:
                 raise E.request_too_large(
@@ -303,8 +322,26 @@ class RestAPI(ExpressionsAPI):
                 )
         return tuple(out)
 
-    def _filesize_limit(self, channel: Channel | DMChannel) -> int:
-        return channel.guild.filesize_limit if isinstance(channel, Channel) else 10 * 1024 * 1024
+    @staticmethod
+    def _message_body(req: ApiRequest, data: dict[str, Any] | None) -> dict[str, Any]:
+        """A create/edit message body: ``data`` if it came inside a callback, else the request's."""
+        payload = data if data is not None else (req.payload or {})
+        if not isinstance(payload, dict):
+            raise E.invalid_form([FieldError((), "MODEL_TYPE_CONVERT", "Body must be an object.")])
+        return payload
+
+    def _require_to_post(
+        self,
+        channel: Channel | DMChannel,
+        need: int,
+        via: str,
+        interaction: InteractionRecord | None,
+    ) -> None:
+        """``_require`` for creating or editing a message; for an interaction's message the
+        error also says why the channel's permissions apply."""
+        self._require(
+            channel, need, via if interaction is None else f"{via} ({_INTERACTION_PERMS})"
+        )
 
     def _create(
         self,
@@ -319,15 +356,8 @@ class RestAPI(ExpressionsAPI):
     ) -> Message:
         """Create a bot message from a create-message body (channel post, callback, followup)."""
         fake = self.fake
-        payload: dict[str, Any] = data if data is not None else (req.payload or {})
-        if not isinstance(payload, dict):
-            raise E.invalid_form([FieldError((), "MODEL_TYPE_CONVERT", "Body must be an object.")])
-        limit = (
-            interaction.guild.filesize_limit
-            if interaction is not None
-            else self._filesize_limit(channel)
-        )
-        self._check_sizes(req.files, limit)
+        payload = self._message_body(req, data)
+        self._check_sizes(req.files, channel, interaction)
         flags = int(payload.get("flags") or 0) & SETTABLE_FLAGS
         if interaction is None:
             flags &= ~FLAG_EPHEMERAL
@@ -363,9 +393,7 @@ class RestAPI(ExpressionsAPI):
             need |= ATTACH_FILES
         if embeds:
             need |= EMBED_LINKS
-        self._require(
-            channel, need, via if interaction is None else f"{via} ({_INTERACTION_PERMS})"
-        )
+        self._require_to_post(channel, need, via, interaction)
         ref_payload = None
         if isinstance(reference, dict) and reference.get("message_id"):
             target = fake._messages.get(int(reference["message_id"]))
@@ -427,16 +455,9 @@ class RestAPI(ExpressionsAPI):
         data: dict[str, Any] | None = None,
     ) -> Message:
         fake = self.fake
-        payload: dict[str, Any] = data if data is not None else (req.payload or {})
-        if not isinstance(payload, dict):
-            raise E.invalid_form([FieldError((), "MODEL_TYPE_CONVERT", "Body must be an object.")])
+        payload = self._message_body(req, data)
         channel = msg.channel
-        limit = (
-            interaction.guild.filesize_limit
-            if interaction is not None
-            else self._filesize_limit(channel)
-        )
-        self._check_sizes(req.files, limit)
+        self._check_sizes(req.files, channel, interaction)
         cur = msg.state
         flags = cur.flags & ~FLAG_LOADING
         errors: list[FieldError] = []
@@ -478,9 +499,7 @@ class RestAPI(ExpressionsAPI):
             need |= ATTACH_FILES
         if payload.get("embeds"):
             need |= EMBED_LINKS
-        self._require(
-            channel, need, via if interaction is None else f"{via} ({_INTERACTION_PERMS})"
-        )
+        self._require_to_post(channel, need, via, interaction)
         was_loading = msg.loading
         now = fake.clock.now()
         msg.history.append(cur)
@@ -672,10 +691,7 @@ class RestAPI(ExpressionsAPI):
         scope = self._scope(req)
         errors = validate_command_list([req.payload])
         if errors:
-            raise E.invalid_form(
-                [FieldError(e.path[1:], e.code, e.message) for e in errors],
-                rule="invalid_command_schema",
-            )
+            raise E.invalid_form(_first_step_dropped(errors), rule="invalid_command_schema")
         cmd = req.payload
         commands = fake._commands.setdefault(scope, [])
         ctype = int(cmd.get("type", 1))
@@ -719,10 +735,7 @@ class RestAPI(ExpressionsAPI):
         merged.update(req.payload or {})
         errors = validate_command_list([merged])
         if errors:
-            raise E.invalid_form(
-                [FieldError(e.path[1:], e.code, e.message) for e in errors],
-                rule="invalid_command_schema",
-            )
+            raise E.invalid_form(_first_step_dropped(errors), rule="invalid_command_schema")
         fake._commands[scope][index] = self._normalize_command(merged, scope)
         fake.command_syncs.append(
             SyncRecord(scope, "PATCH", copy.deepcopy(req.payload), fake.clock.now())
@@ -859,18 +872,12 @@ class RestAPI(ExpressionsAPI):
         elif cb_type == 8:
             errors = validate_autocomplete(data, rec.focused_option_type)
             if errors:
-                raise E.invalid_form(
-                    [FieldError(e.path[1:], e.code, e.message) for e in errors],
-                    rule="invalid_autocomplete",
-                )
+                raise E.invalid_form(_first_step_dropped(errors), rule="invalid_autocomplete")
             rec.choices = copy.deepcopy(data["choices"])
         elif cb_type == 9:
             errors = validate_modal(data)
             if errors:
-                raise E.invalid_form(
-                    [FieldError(e.path[1:], e.code, e.message) for e in errors],
-                    rule="invalid_modal",
-                )
+                raise E.invalid_form(_first_step_dropped(errors), rule="invalid_modal")
             rec.modal = copy.deepcopy(data)
         attempt.accepted = True
         rec.callback = attempt
@@ -1115,19 +1122,21 @@ class RestAPI(ExpressionsAPI):
         users = [fake.user(u) for u in msg.reactions.get(key, [])]
         return json_response([u.payload() for u in users if u is not None])
 
+    def _reactions_cleared(self, msg: Message, event: str, **extra: Any) -> web.Response:
+        """Tell the gateway that reactions on ``msg`` were cleared (all, or one emoji's)."""
+        data = {"channel_id": str(msg.channel_id), "message_id": str(msg.id), **extra}
+        if msg.guild_id is not None:
+            data["guild_id"] = str(msg.guild_id)
+        self.fake._dispatch(event, data, intent=Intents.GUILD_MESSAGE_REACTIONS)
+        self.fake._notify()
+        return no_content()
+
     async def clear_reactions(self, req: ApiRequest) -> web.Response:
         channel = self._channel(req.params["channel_id"])
         msg = self._visible_message(channel, req.params["message_id"])
         self._require(channel, MANAGE_MESSAGES, "clear reactions")
         msg.reactions.clear()
-        data = {"channel_id": str(msg.channel_id), "message_id": str(msg.id)}
-        if msg.guild_id is not None:
-            data["guild_id"] = str(msg.guild_id)
-        self.fake._dispatch(
-            "MESSAGE_REACTION_REMOVE_ALL", data, intent=Intents.GUILD_MESSAGE_REACTIONS
-        )
-        self.fake._notify()
-        return no_content()
+        return self._reactions_cleared(msg, "MESSAGE_REACTION_REMOVE_ALL")
 
     async def clear_emoji(self, req: ApiRequest) -> web.Response:
         channel = self._channel(req.params["channel_id"])
@@ -1135,14 +1144,7 @@ class RestAPI(ExpressionsAPI):
         key, emoji = self._emoji(req.params["emoji"])
         self._require(channel, MANAGE_MESSAGES, "clear reactions")
         msg.reactions.pop(key, None)
-        data = {"channel_id": str(msg.channel_id), "message_id": str(msg.id), "emoji": emoji}
-        if msg.guild_id is not None:
-            data["guild_id"] = str(msg.guild_id)
-        self.fake._dispatch(
-            "MESSAGE_REACTION_REMOVE_EMOJI", data, intent=Intents.GUILD_MESSAGE_REACTIONS
-        )
-        self.fake._notify()
-        return no_content()
+        return self._reactions_cleared(msg, "MESSAGE_REACTION_REMOVE_EMOJI", emoji=emoji)
 
     # ==================================================================================
     # guilds
