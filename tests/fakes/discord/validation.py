@@ -125,6 +125,30 @@ def _int_range(path: Path, value: Any, lo: int, hi: int) -> list[FieldError]:
     return []
 
 
+def _min_max(
+    path: Path,
+    obj: dict[str, Any],
+    keys: tuple[str, str],
+    hi: int,
+    code: str,
+    *,
+    default: int | None = None,
+) -> list[FieldError]:
+    """A component's lower and upper bound (select values, text input length): the lower in
+    0..hi, the upper in 1..hi, and the lower not above the upper (``code`` if it is)."""
+    low_key, high_key = keys
+    low, high = obj.get(low_key, default), obj.get(high_key, default)
+    errors = _int_range((*path, low_key), low, 0, hi)
+    errors += _int_range((*path, high_key), high, 1, hi)
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        errors.append(
+            FieldError(
+                (*path, low_key), code, f"{low_key} must be less than or equal to {high_key}"
+            )
+        )
+    return errors
+
+
 # --------------------------------------------------------------------------------------------
 # Messages
 # --------------------------------------------------------------------------------------------
@@ -259,18 +283,14 @@ def _validate_select(path: Path, select: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
     errors += _length((*path, "custom_id"), select.get("custom_id"), 1, 100, required=True)
     errors += _length((*path, "placeholder"), select.get("placeholder"), 0, 150)
-    min_values = select.get("min_values", 1)
-    max_values = select.get("max_values", 1)
-    errors += _int_range((*path, "min_values"), min_values, 0, 25)
-    errors += _int_range((*path, "max_values"), max_values, 1, 25)
-    if isinstance(min_values, int) and isinstance(max_values, int) and min_values > max_values:
-        errors.append(
-            FieldError(
-                (*path, "min_values"),
-                "SELECT_COMPONENT_MIN_VALUES_TOO_LARGE",
-                "min_values must be less than or equal to max_values",
-            )
-        )
+    errors += _min_max(
+        path,
+        select,
+        ("min_values", "max_values"),
+        25,
+        "SELECT_COMPONENT_MIN_VALUES_TOO_LARGE",
+        default=1,
+    )
     if select.get("type") == 3:
         options = select.get("options")
         if not options:
@@ -297,6 +317,7 @@ def _validate_select(path: Path, select: dict[str, Any]) -> list[FieldError]:
                         )
                     )
                 seen.add(value)
+        max_values = select.get("max_values", 1)
         if isinstance(max_values, int) and isinstance(options, list) and max_values > len(options):
             errors.append(
                 FieldError(
@@ -580,18 +601,9 @@ def _validate_text_input(path: Path, comp: dict[str, Any], *, in_label: bool) ->
         errors += _length((*path, "label"), comp.get("label"), 1, 45, required=True)
     else:
         errors += _length((*path, "label"), comp.get("label"), 0, 45)
-    min_length = comp.get("min_length")
-    max_length = comp.get("max_length")
-    errors += _int_range((*path, "min_length"), min_length, 0, 4000)
-    errors += _int_range((*path, "max_length"), max_length, 1, 4000)
-    if isinstance(min_length, int) and isinstance(max_length, int) and min_length > max_length:
-        errors.append(
-            FieldError(
-                (*path, "min_length"),
-                "TEXT_INPUT_MIN_LENGTH_TOO_LARGE",
-                "min_length must be less than or equal to max_length",
-            )
-        )
+    errors += _min_max(
+        path, comp, ("min_length", "max_length"), 4000, "TEXT_INPUT_MIN_LENGTH_TOO_LARGE"
+    )
     errors += _length((*path, "value"), comp.get("value"), 0, 4000)
     errors += _length((*path, "placeholder"), comp.get("placeholder"), 0, 100)
     return errors
