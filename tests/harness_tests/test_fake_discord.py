@@ -472,3 +472,19 @@ async def test_reconnect_opcode_and_injected_rate_limit(
     callbacks = [r for r in fake.requests if (r.route and "callback" in r.route) or r.injected]
     assert [(r.status, r.injected) for r in callbacks] == [(429, True), (200, False)]
     fake.assert_no_violations()
+
+
+async def test_a_component_that_is_not_an_object_is_rejected_with_50035(
+    fake: FakeDiscord, guild: Guild
+) -> None:
+    # Discord answers a malformed component with a form-body error, never a server error.
+    url = f"{fake.api_base}/channels/{guild.default_channel.id}/messages"
+    payload = {"content": "hi", "components": [{"type": 1, "components": ["not a button"]}]}
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bot {fake.bot_token}"}
+        async with session.post(url, json=payload, headers=headers) as resp:
+            body = await resp.json()
+    assert resp.status == 400, body
+    assert body["code"] == 50035
+    assert "components" in body["errors"]
+    assert guild.default_channel.messages() == []

@@ -89,6 +89,8 @@ def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Flatten a component tree (action rows, sections, containers, labels) depth-first."""
     out: list[dict[str, Any]] = []
     for comp in components:
+        if not isinstance(comp, dict):
+            continue  # not a component at all: the validators report it where it stands
         out.append(comp)
         children = comp.get("components")
         if isinstance(children, list):
