@@ -16,8 +16,8 @@ from PIL import Image
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     button,
-    character_of,
     drawn,
+    drawn_character,
     finished,
     image_ids,
     private_answer,
@@ -51,8 +51,7 @@ async def test_sheet_is_an_edit_with_the_references_and_leads_the_next_variation
 ) -> None:
     guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
-    first, first_id = await drawn(alice, "Aiko", "silver hair, red eyes")
-    aiko = character_of(data_dir, first_id)
+    first, first_id, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair, red eyes")
     main_picture = stored_picture(data_dir, first_id)
 
     pressed = await alice.click(first, button(first, "sheet"))
@@ -93,9 +92,9 @@ async def test_sheet_command_takes_a_typed_name_and_a_sheet_shows_first_on_the_c
 ) -> None:
     guild, data_dir = world.guild, world.data_dir
     alice = guild.add_member("alice")
-    _, first_id = await drawn(alice, "Aiko", "silver hair")
+    _, first_id, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
     choices = await alice.autocomplete("character sheet", focused="character", value="ai")
-    assert [c["name"] for c in choices] == [f"Aiko #{character_of(data_dir, first_id)}"]
+    assert [c["name"] for c in choices] == [f"Aiko #{aiko}"]
 
     handle = await alice.slash("character sheet", character="Aiko")  # typed, not picked
     message = await handle.wait_original(finished, timeout=20)
@@ -121,8 +120,7 @@ async def test_a_sheet_of_someone_elses_character_goes_to_your_own_copy_and_you_
 ) -> None:
     guild, data_dir = world.guild, world.data_dir
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
-    first, first_id = await drawn(alice, "Aiko", "silver hair")
-    aiko = character_of(data_dir, first_id)
+    first, _, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
 
     pressed = await bob.click(first, button(first, "sheet"))
     sheet = await pressed.wait_original(finished, timeout=20)

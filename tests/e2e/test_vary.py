@@ -43,14 +43,10 @@ async def test_autocomplete_lists_own_then_shared_characters_never_others_privat
 ) -> None:
     alice = world.guild.add_member("alice")
     bob = world.guild.add_member("bob")
-    _, aiko_image = await drawn(alice, "Aiko", "silver hair")
-    _, akane_image = await drawn(alice, "Akane", "red ponytail")
-    _, bobby_image = await drawn(bob, "Bobby", "green cap")
-    _, hidden_image = await drawn(bob, "Hidden", "a secret look")
-    aiko = character_of(world.data_dir, aiko_image)
-    akane = character_of(world.data_dir, akane_image)
-    bobby = character_of(world.data_dir, bobby_image)
-    hidden = character_of(world.data_dir, hidden_image)
+    _, _, aiko = await drawn_character(alice, world.data_dir, "Aiko", "silver hair")
+    _, _, akane = await drawn_character(alice, world.data_dir, "Akane", "red ponytail")
+    _, _, bobby = await drawn_character(bob, world.data_dir, "Bobby", "green cap")
+    _, _, hidden = await drawn_character(bob, world.data_dir, "Hidden", "a secret look")
     execute(world.data_dir, "UPDATE characters SET private = 1 WHERE id = ?", hidden)
 
     choices = await alice.autocomplete("character vary", focused="character", value="")
@@ -284,10 +280,8 @@ async def test_gpt_image_2_gets_no_input_fidelity_and_succeeds(
 ) -> None:
     await start_bot(vary_model="gpt-image-2")
     alice = world.guild.add_member("alice")
-    _, first_id = await drawn(alice, "Aiko", "silver hair")
-    h = await alice.slash(
-        "character vary", character=str(character_of(world.data_dir, first_id)), change="reading"
-    )
+    _, first_id, aiko = await drawn_character(alice, world.data_dir, "Aiko", "silver hair")
+    h = await alice.slash("character vary", character=str(aiko), change="reading")
     message = await h.wait_original(finished, timeout=20)
     edit = world.openai.requests_for("edits")[-1]
     assert edit.model == "gpt-image-2" and edit.status == 200
@@ -301,7 +295,7 @@ async def test_webp_pictures_are_sent_as_png_references(bot: object, world: Worl
     # A server that ran with OUTPUT_FORMAT=webp has WebP pictures on disk. (Seeded by
     # rewriting a stored picture, so this test covers only the reference conversion.)
     alice = world.guild.add_member("alice")
-    _, first_id = await drawn(alice, "Aiko", "silver hair")
+    _, first_id, aiko = await drawn_character(alice, world.data_dir, "Aiko", "silver hair")
     path = query(world.data_dir, "SELECT file_path FROM images WHERE id = ?", first_id)[0][0]
     webp = io.BytesIO()
     Image.open(io.BytesIO(stored_picture(world.data_dir, first_id))).save(
@@ -310,9 +304,7 @@ async def test_webp_pictures_are_sent_as_png_references(bot: object, world: Worl
     (world.data_dir / "images" / path).write_bytes(webp.getvalue())
     execute(world.data_dir, "UPDATE images SET mime = 'image/webp' WHERE id = ?", first_id)
 
-    h = await alice.slash(
-        "character vary", character=str(character_of(world.data_dir, first_id)), change="reading"
-    )
+    h = await alice.slash("character vary", character=str(aiko), change="reading")
     await h.wait_original(finished, timeout=20)
     reference = world.openai.requests_for("edits")[-1].images[0]
     assert reference.content_type == "image/png" and reference.data.startswith(b"\x89PNG")
@@ -421,13 +413,9 @@ async def test_unknown_or_foreign_characters_get_a_clear_error(
 async def test_a_failed_variation_is_refunded(start_bot: StartBot, world: World) -> None:
     await start_bot(max_attempts="1")
     alice = world.guild.add_member("alice")
-    _, first_id = await drawn(alice, "Aiko", "silver hair")
+    _, _, aiko = await drawn_character(alice, world.data_dir, "Aiko", "silver hair")
     world.openai.inject("server_error", times=10, endpoint="edits")
-    h = await alice.slash(
-        "character vary",
-        character=str(character_of(world.data_dir, first_id)),
-        change="in the woods",
-    )
+    h = await alice.slash("character vary", character=str(aiko), change="in the woods")
     notice = await h.wait_for_reply(
         lambda m: "Nothing was charged" in (m.content or ""), timeout=20
     )
