@@ -38,6 +38,14 @@ async def vary(member: Member, character: int, change: str) -> Message:
     return await h.wait_original(finished, timeout=20)
 
 
+async def fork_of(member: Member, data_dir: Path, character: int) -> tuple[int, int]:
+    """``member`` varies someone else's ``character``, which forks it into a character of
+    their own: the new picture's id and the fork's."""
+    forked = await vary(member, character, "holding an umbrella")
+    picture = image_ids(forked)[0]
+    return picture, character_of(data_dir, picture)
+
+
 async def delete_message_pictures(fake: FakeDiscord, member: Member, message: Message) -> None:
     deleting = await member.click(message, button(message, "del"))
     await deleting.wait_for_reply(lambda m: "deleted" in (m.content or "").lower(), timeout=10)
@@ -109,9 +117,7 @@ async def test_deleting_an_original_leaves_other_members_forks_working(
 ) -> None:
     alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     _, _, aiko = await drawn_character(alice, world.data_dir)
-    forked = await vary(bob, aiko, "holding an umbrella")
-    bobs_picture = image_ids(forked)[0]
-    fork = character_of(world.data_dir, bobs_picture)
+    bobs_picture, fork = await fork_of(bob, world.data_dir, aiko)
     assert fork != aiko
 
     ask = await alice.slash("character delete", character=str(aiko))
@@ -160,8 +166,7 @@ async def test_an_original_made_private_later_is_never_read_through_a_fork(
 ) -> None:
     alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
     _, first, aiko = await drawn_character(alice, world.data_dir)
-    forked = await vary(bob, aiko, "holding an umbrella")
-    fork = character_of(world.data_dir, image_ids(forked)[0])
+    _, fork = await fork_of(bob, world.data_dir, aiko)
     await make_private(alice, aiko)
 
     await vary(bob, fork, "at the beach")
@@ -242,9 +247,10 @@ async def test_erasing_my_data_removes_my_words_from_other_members_forks(
     bot: object, world: World
 ) -> None:
     alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
-    _, first = await drawn(alice, "Aiko", "glimmerwing tattoo on the left wrist")
-    forked = await vary(bob, character_of(world.data_dir, first), "holding an umbrella")
-    fork = character_of(world.data_dir, image_ids(forked)[0])
+    _, _, aiko = await drawn_character(
+        alice, world.data_dir, "Aiko", "glimmerwing tattoo on the left wrist"
+    )
+    _, fork = await fork_of(bob, world.data_dir, aiko)
     assert "glimmerwing" in stored_text(world.data_dir)
 
     ask = await alice.slash("mydata delete")
