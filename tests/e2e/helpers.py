@@ -299,6 +299,12 @@ def has_sheet(message: Message) -> bool:
     )
 
 
+async def open_gallery(member: Member, **options: Any) -> Message:
+    """``/gallery`` with ``options``, and the page it opens once its contact sheet is there."""
+    handle = await member.slash("gallery", **options)
+    return await handle.wait_original(has_sheet, timeout=15)
+
+
 async def wait_edited(fake: FakeDiscord, message: Message, filename: str) -> Message:
     """Wait until ``message`` was edited to carry an attachment named ``filename``."""
 

@@ -15,9 +15,9 @@ from tests.e2e.helpers import (
     db_value,
     embed_text,
     finished,
-    has_sheet,
     held_at_openai,
     image_id,
+    open_gallery,
     options,
     query,
     stored_files,
@@ -37,7 +37,7 @@ async def what_alice_sees(alice: Member) -> tuple[str, list[dict[str, Any]]]:
     """Her /quota show card, and the gallery's pictures as its select menu lists them."""
     show = await alice.slash("quota show")
     card = await show.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
-    gallery = await (await alice.slash("gallery")).wait_original(has_sheet, timeout=15)
+    gallery = await open_gallery(alice)
     return embed_text(card), options(gallery, "gal:o:")
 
 

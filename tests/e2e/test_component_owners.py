@@ -7,7 +7,7 @@ The page buttons, the picture menu and the character menu share one owner check
 from __future__ import annotations
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import cid, has_sheet, options, say, seed
+from tests.e2e.helpers import cid, open_gallery, options, say, seed
 
 
 async def test_every_gallery_control_refuses_a_member_who_did_not_open_it(
@@ -17,8 +17,7 @@ async def test_every_gallery_control_refuses_a_member_who_did_not_open_it(
     bob = world.guild.add_member("bob")
     await seed(world.data_dir, world.guild.id, [alice.id], 11)
     await start_bot()
-    opened = await alice.slash("gallery")
-    gallery = await opened.wait_original(has_sheet, timeout=15)
+    gallery = await open_gallery(alice)
     picture = options(gallery, "gal:o:")[0]["value"]
     character = options(gallery, "gal:c:")[0]["value"]
 

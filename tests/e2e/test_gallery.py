@@ -24,8 +24,8 @@ from tests.e2e.helpers import (
     confirm,
     db_value,
     finished,
-    has_sheet,
     image_id,
+    open_gallery,
     options,
     seed,
     stored_files,
@@ -59,8 +59,7 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     bobs_picture = int(cid(bobs_post, "pic:fav:").rsplit(":", 1)[1])
 
     # Page 1 of 2, as a PNG contact sheet with an embed.
-    h = await alice.slash("gallery")
-    gallery = await h.wait_original(has_sheet, timeout=15)
+    gallery = await open_gallery(alice)
     assert not gallery.ephemeral
     assert sheet(gallery).size == sheet_size(3, 3)
     assert gallery.embed is not None and "1 of 2" in gallery.embed["footer"]["text"]
@@ -113,8 +112,7 @@ async def test_gallery_pages_open_and_favorites_survive_a_restart(
     await bot.wait_for_log(rf"Favorite added by {bob.id} on pictures \[{chosen}\]")
 
     # Hall of fame: sort by favorites ranks Bob's picture first (ties: newest first).
-    fame = await alice.slash("gallery", sort="favorites", scope="server")
-    top = await fame.wait_original(has_sheet, timeout=15)
+    top = await open_gallery(alice, sort="favorites", scope="server")
     ranked = [int(o["value"]) for o in options(top, "gal:o:")]
     assert ranked[0] in (bobs_picture, chosen) and set(ranked[:2]) == {bobs_picture, chosen}
     assert "Hall of fame" in (top.embed or {})["title"]
@@ -133,8 +131,7 @@ async def test_another_server_sees_nothing_and_private_characters_stay_private(
     await start_bot(dev_guild_id=None)  # commands synced globally: the other server has them
 
     # Carol, in another server, gets an empty gallery, no suggestions and no access by id.
-    h = await carol.slash("gallery")
-    empty = await h.wait_original(has_sheet, timeout=15)
+    empty = await open_gallery(carol)
     assert sheet(empty).size == sheet_size(empty=True)
     assert not [c for c in empty.custom_ids if c.startswith(("gal:o:", "gal:c:"))]
     for typed in ("", "星", "Mira", str(characters[0])):
@@ -142,8 +139,8 @@ async def test_another_server_sees_nothing_and_private_characters_stay_private(
     probe = await carol.slash("gallery", character=str(characters[0]))
     refused = await probe.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     assert "couldn't find" in refused.content
-    fame = await carol.slash("gallery", sort="favorites", scope="server")
-    assert sheet(await fame.wait_original(has_sheet, timeout=15)).size == sheet_size(empty=True)
+    fame = await open_gallery(carol, sort="favorites", scope="server")
+    assert sheet(fame).size == sheet_size(empty=True)
 
     names = [c["name"] for c in await bob.autocomplete("gallery", focused="character", value="")]
     assert len(names) == 4
@@ -156,9 +153,9 @@ async def test_another_server_sees_nothing_and_private_characters_stay_private(
     await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
     names = [c["name"] for c in await bob.autocomplete("gallery", focused="character", value="")]
     assert len(names) == 3 and not any("星野" in n for n in names)
-    bobs_view = await (await bob.slash("gallery")).wait_original(has_sheet, timeout=15)
+    bobs_view = await open_gallery(bob)
     assert "4 pictures" in (bobs_view.embed or {})["footer"]["text"]
-    alices_view = await (await alice.slash("gallery")).wait_original(has_sheet, timeout=15)
+    alices_view = await open_gallery(alice)
     assert alices_view.ephemeral and "6 pictures" in (alices_view.embed or {})["footer"]["text"]
     card = await alice.slash("character show", character=str(characters[0]))
     shown_card = await card.wait_original(lambda m: m.attachments, timeout=15)
@@ -273,14 +270,12 @@ async def test_a_private_server_gallery_shows_members_only_their_own(
     turned = await admin.slash("config gallery", visibility="private")
     await turned.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
 
-    h = await bob.slash("gallery", scope="server")
-    page = await h.wait_original(has_sheet, timeout=15)
+    page = await open_gallery(bob, scope="server")
     shown = [int(o["value"]) for o in options(page, "gal:o:")]
     owners = {db_value(data_dir, "SELECT owner_id FROM images WHERE id = ?", i) for i in shown}
     assert owners == {bob.id}
 
-    h2 = await admin.slash("gallery", scope="server")
-    everything = await h2.wait_original(has_sheet, timeout=15)
+    everything = await open_gallery(admin, scope="server")
     assert len(options(everything, "gal:o:")) == 8  # admins still see the whole server
 
 
@@ -295,8 +290,7 @@ async def test_deleting_a_gallery_repost_removes_the_picture_everywhere(
     await thumbnails_made(bot, picture)  # made after the post
     files_before = stored_files(data_dir)
 
-    h = await alice.slash("gallery")
-    gallery = await h.wait_original(has_sheet, timeout=15)
+    gallery = await open_gallery(alice)
     opened = await alice.select(gallery, cid(gallery, "gal:o:"), [str(picture)])
     repost = await opened.wait_original(finished, timeout=15)
     assert repost.id != original.id

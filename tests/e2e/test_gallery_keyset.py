@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.images.store import ImageStore
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import cid, has_sheet, options, seed, wait_edited
+from tests.e2e.helpers import cid, open_gallery, options, seed, wait_edited
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
@@ -69,8 +69,7 @@ async def test_forward_and_back_through_the_hall_of_fame_show_each_picture_once(
     expected = stored_ids(data_dir, "favorite_count DESC, id DESC")
     await start_bot()
 
-    h = await alice.slash("gallery", sort="favorites", scope="server")
-    message = await h.wait_original(has_sheet, timeout=15)
+    message = await open_gallery(alice, sort="favorites", scope="server")
     pages = [shown(message)]
     assert "Page 1 of 4" in footer(message) and disabled(message, "gal:p:")
     for page in range(2, 5):
@@ -100,8 +99,7 @@ async def test_pictures_made_and_deleted_between_presses_neither_repeat_nor_vani
     characters = await seed(data_dir, guild.id, [alice.id], PICTURES)
     await start_bot()
 
-    h = await alice.slash("gallery")
-    message = await h.wait_original(has_sheet, timeout=15)
+    message = await open_gallery(alice)
     first = shown(message)
     before = stored_ids(data_dir, "id DESC")
     assert first == before[:9]

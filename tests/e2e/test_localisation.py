@@ -23,7 +23,7 @@ from tests.e2e.helpers import (
     drawing,
     embed_text,
     finished,
-    has_sheet,
+    open_gallery,
     refusal,
     seed,
     wait_edited,
@@ -190,7 +190,7 @@ async def test_a_member_reads_their_language_from_the_form_to_the_gallery_and_a_
     assert CATALOG.plain(locale, "creator.button_sheet") in buttons
 
     # The gallery: page 1 of 2, turned to page 2, all in the member's language.
-    gallery = await (await member.slash("gallery")).wait_original(has_sheet, timeout=15)
+    gallery = await open_gallery(member)
     assert shown(locale, "gallery.title.server") in gallery.embeds[0]["title"]
     assert shown(locale, "gallery.embed.hint") in gallery.embeds[0]["description"]
     newest = CATALOG.plain(locale, "gallery.sort.newest")

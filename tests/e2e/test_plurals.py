@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import World
-from tests.e2e.helpers import confirm, created, db_value, has_sheet
+from tests.e2e.helpers import confirm, created, db_value, open_gallery
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 
@@ -40,9 +40,7 @@ async def card_text(member: Member, data_dir: Path, name: str) -> str:
 
 async def gallery_footer(member: Member, data_dir: Path, name: str) -> str:
     character = db_value(data_dir, "SELECT id FROM characters WHERE name = ?", name)
-    view = await (await member.slash("gallery", character=str(character))).wait_original(
-        has_sheet, timeout=15
-    )
+    view = await open_gallery(member, character=str(character))
     return str((view.embed or {})["footer"]["text"])
 
 

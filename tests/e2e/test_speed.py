@@ -13,8 +13,8 @@ from tests.e2e.helpers import (
     create,
     drawing,
     finished,
-    has_sheet,
     image_id,
+    open_gallery,
     options,
     picture_size,
     query,
@@ -150,7 +150,7 @@ async def posted_unheard(world: World) -> tuple[Member, Message, Stall]:
 
 async def gallery_shows(member: Member, data_dir: Path, picture: int) -> None:
     """The member's gallery lists ``picture`` with a real thumbnail, stored from now on."""
-    page = await (await member.slash("gallery")).wait_original(has_sheet, timeout=15)
+    page = await open_gallery(member)
     assert [int(o["value"]) for o in options(page, "gal:o:")] == [picture]
     (thumb,) = query(data_dir, "SELECT thumb_path FROM images WHERE id = ?", picture)[0]
     assert thumb and picture_size((data_dir / "images" / thumb).read_bytes())[0] <= 256
