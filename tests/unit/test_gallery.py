@@ -283,10 +283,16 @@ async def test_reactions_favorite_every_picture_on_the_message_idempotently(env:
     second = await seed.picture(G1, c, BOB, message=(500, 9000))
     other = await seed.picture(G1, c, BOB, message=(500, 9001))
 
-    async def react(added: bool, emoji: str = "⭐", emoji_id: int | None = None) -> list[int]:
+    async def react(
+        added: bool,
+        emoji: str = "⭐",
+        emoji_id: int | None = None,
+        message_id: int = 9000,
+        guild_id: int = G1,
+    ) -> list[int]:
         return await service.pictures.react(
-            guild_id=G1,
-            message_id=9000,
+            guild_id=guild_id,
+            message_id=message_id,
             user_id=ALICE,
             emoji_id=emoji_id,
             emoji_text=emoji,
@@ -305,17 +311,9 @@ async def test_reactions_favorite_every_picture_on_the_message_idempotently(env:
 
     # A re-post from the gallery counts too.
     await service.pictures.record_post(guild_id=G1, channel_id=500, message_id=9100, image_id=other)
-    changed = await service.pictures.react(
-        guild_id=G1, message_id=9100, user_id=ALICE, emoji_id=None, emoji_text="⭐", added=True
-    )
-    assert changed == [other]
+    assert await react(True, message_id=9100) == [other]
     # Not in another guild, even with the right message id.
-    assert (
-        await service.pictures.react(
-            guild_id=G2, message_id=9100, user_id=ALICE, emoji_id=None, emoji_text="⭐", added=True
-        )
-        == []
-    )
+    assert await react(True, message_id=9100, guild_id=G2) == []
 
 
 async def test_custom_server_emoji_is_matched_by_id(env: Env) -> None:
