@@ -40,7 +40,7 @@ from PIL import Image
 from bot.i18n import Catalog
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot
-from tests.e2e.helpers import character_of, finished, public_texts, unescaped_markdown
+from tests.e2e.helpers import drawn_character, finished, public_texts, unescaped_markdown
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member, Role
 from tests.fakes.discord.records import Message, MessageState, walk_components
@@ -425,9 +425,7 @@ async def test_fuzzed_text_in_every_option_never_crashes_pings_or_breaks_limits(
     bob = guild.add_member("bob")
     role = guild.add_role("Artists", mentionable=True)
 
-    first = await alice.slash("character create", name="Base", description="silver hair")
-    base = await first.wait_original(finished, timeout=20)
-    image_id = int(next(c for c in base.custom_ids if c.startswith("pic:vary:")).split(":")[2])
+    base, image_id, character_id = await drawn_character(alice, data_dir, "Base", "silver hair")
     world = World(
         fake=fake_discord,
         guild=guild,
@@ -436,7 +434,7 @@ async def test_fuzzed_text_in_every_option_never_crashes_pings_or_breaks_limits(
         bob=bob,
         role=role,
         bot=bot,
-        character_id=character_of(data_dir, image_id),
+        character_id=character_id,
         image_id=image_id,
         base=base,
     )
