@@ -29,11 +29,19 @@ StartBot = Callable[..., Awaitable[BotProcess]]
 
 
 @pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
+async def fake_discord(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as fake:
         yield fake
-    # Every request the bot made is held to Discord's published API (tests/contracts).
+    # Every request the bot made is held to Discord's published API (tests/contracts)...
     fake.assert_contract_kept()
+    # ...and to its documented rules, in every test. A test that makes Discord refuse the bot
+    # on purpose names the refusals it provokes: a permission taken away or a message deleted
+    # mid-job, or a token aged on the fake's clock (the bot's own clock did not move, so it
+    # still tries the token once and must fall back when Discord says it is dead).
+    provoked = {
+        rule for marker in request.node.iter_markers("provokes_violations") for rule in marker.args
+    }
+    fake.assert_no_violations(except_rules=provoked)
 
 
 @pytest.fixture

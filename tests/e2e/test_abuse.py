@@ -54,7 +54,6 @@ async def test_digits_that_are_not_ascii_get_the_pick_message_not_a_crash(
         assert await alice.autocomplete(path, focused="character", value=typed, timeout=3) == []
     assert not world.openai.requests
     assert "unexpected" not in " ".join(m.content or "" for m in world.discord.bot_messages())
-    world.discord.assert_no_violations()
 
 
 async def test_a_crafted_size_or_style_is_refused_and_cannot_break_the_server(
@@ -83,7 +82,6 @@ async def test_a_crafted_size_or_style_is_refused_and_cannot_break_the_server(
     # Nothing was stored: every member still creates with the server's defaults.
     done = await alice.slash("character create", name="Aiko", description="silver hair")
     await done.wait_original(finished, timeout=20)
-    world.discord.assert_no_violations()
 
 
 def loose_modes(root: Path) -> list[str]:
@@ -244,7 +242,6 @@ async def test_member_text_is_shown_literally_in_every_public_message(
     assert any("Claim Nitro" in text for text in texts)  # the names really were shown
     for text in texts:
         assert unescaped_markdown(text) == [], text
-    world.discord.assert_no_violations()
 
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
@@ -268,10 +265,10 @@ async def test_one_export_per_member_at_a_time(
     # Once it is delivered, the member may export again.
     again = await alice.slash("mydata export")
     await again.wait_original(lambda m: m.attachments, timeout=20)
-    fake_discord.assert_no_violations()
 
 
 @pytest.mark.parametrize("dms_open", [True, False], ids=["dm", "dms-closed"])
+@pytest.mark.provokes_violations("cannot_dm_user")
 async def test_an_export_that_outlives_its_token_comes_by_dm_or_a_clear_message(
     bot: BotProcess, fake_discord: FakeDiscord, guild: Guild, dms_open: bool
 ) -> None:

@@ -35,6 +35,7 @@ async def test_a_429_without_via_is_waited_out_and_the_picture_arrives(
     assert message.attachments and fault.hits == 2
 
 
+@pytest.mark.provokes_violations("missing_permissions")
 async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_once(
     start_bot: StartBot, world: World
 ) -> None:
@@ -101,6 +102,7 @@ async def test_a_failure_told_after_a_restart_fills_its_placeholders(
     assert "{reference}" not in again.content and f"`{reference}`" in again.content
 
 
+@pytest.mark.provokes_violations("invalid_webhook_token")
 async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
     start_bot: StartBot, world: World
 ) -> None:
@@ -133,6 +135,7 @@ async def test_a_post_discord_rejects_settles_and_tells_the_member(
     assert delivered(world.data_dir) == [1]
 
 
+@pytest.mark.provokes_violations("invalid_webhook_token", "missing_permissions")
 async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
     start_bot: StartBot, world: World
 ) -> None:

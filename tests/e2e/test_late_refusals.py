@@ -59,6 +59,7 @@ def _refunded(data_dir: Path) -> bool:
 
 
 @pytest.mark.parametrize("dms_open", [True, False], ids=["dms-open", "dms-closed"])
+@pytest.mark.provokes_violations("invalid_webhook_token", "cannot_dm_user")
 async def test_a_refusal_after_the_token_died_reaches_the_member_privately(
     start_bot: StartBot, world: World, dms_open: bool
 ) -> None:
@@ -80,6 +81,7 @@ async def test_a_refusal_after_the_token_died_reaches_the_member_privately(
     assert _refunded(world.data_dir)
 
 
+@pytest.mark.provokes_violations("invalid_webhook_token")
 async def test_a_failure_after_the_token_died_is_posted_with_its_reason(
     start_bot: StartBot, world: World
 ) -> None:

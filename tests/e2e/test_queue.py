@@ -140,6 +140,7 @@ async def test_sigkill_with_jobs_queued_and_running_loses_nothing(
     assert len(posted) == 6  # every member's own message got its picture, none twice
 
 
+@pytest.mark.provokes_violations("invalid_webhook_token")
 async def test_a_job_finishing_after_the_token_died_is_posted_to_the_channel(
     bot: object, world: World
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.jobs.previews import PREVIEWS_UP_TO
@@ -48,6 +49,7 @@ async def test_a_preview_still_on_its_way_never_delays_the_picture(
     stall.release()
 
 
+@pytest.mark.provokes_violations("invalid_webhook_token")
 async def test_after_a_late_channel_post_the_stale_drawing_notice_is_tidied(
     start_bot: StartBot, world: World
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.e2e.conftest import StartBot, World
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import Guild
@@ -21,6 +23,7 @@ async def test_connects_logs_name_and_guilds_and_stops_cleanly_on_sigterm(
     assert fake_discord.bot_token not in bot.output
 
 
+@pytest.mark.provokes_violations("unauthorized")
 async def test_a_token_discord_rejects_is_a_clear_configuration_error(
     start_bot: StartBot,
 ) -> None:
