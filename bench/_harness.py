@@ -48,11 +48,13 @@ __all__ = [
     "BenchEnv",
     "Flag",
     "Result",
+    "RssSampler",
     "bench_env",
     "cpu_seconds",
     "finished",
     "machine",
     "mb",
+    "peak_rss_result",
     "percentile",
     "print_table",
     "rss_kib",
@@ -244,6 +246,31 @@ def rss_kib(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             out[key] = int(rest.split()[0])
     return out
+
+
+class RssSampler:
+    """Samples a process's VmRSS every 20 ms and keeps the highest value seen in each phase
+    (``phase`` names what the benchmark is doing now)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            rss = mb(rss_kib(self.pid)["VmRSS"])
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+            await asyncio.sleep(0.02)
+
+    def __enter__(self) -> RssSampler:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 async def settled_rss(bot: BotProcess) -> tuple[int, dict[str, int]]:

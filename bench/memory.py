@@ -20,6 +20,7 @@ from _harness import (
     BenchEnv,
     Flag,
     Result,
+    RssSampler,
     bench_env,
     finished,
     mb,
@@ -47,31 +48,7 @@ async def seed(env: BenchEnv, jobs: int, images: int) -> dict[str, object]:
     )
 
 
-class Sampler:
-    """Samples VmRSS every 20 ms and keeps the highest value seen in each phase."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.phase = "start"
-        self.peaks: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            rss = mb(rss_kib(self.pid)["VmRSS"])
-            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
-            await asyncio.sleep(0.02)
-
-    def __enter__(self) -> Sampler:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-
-async def traffic(env: BenchEnv, sampler: Sampler) -> None:
+async def traffic(env: BenchEnv, sampler: RssSampler) -> None:
     people = env.members(10)
     sampler.phase = "one /gallery page"
     await (await people[4].slash("gallery")).wait_original(timeout=30)
@@ -114,7 +91,7 @@ async def main(jobs: int, images: int, bot_env: Sequence[str] = ()) -> list[Resu
         await bot.wait_for_log(r"Resuming \d+ queued jobs", timeout=30)
         await env.openai.wait_for_requests(1, endpoint="images", timeout=30)
         pid, idle = await settled_rss(bot)
-        with Sampler(pid) as sampler:
+        with RssSampler(pid) as sampler:
             await traffic(env, sampler)
             sampler.phase = "after"
             await asyncio.sleep(1)

@@ -15,6 +15,7 @@ import asyncio
 
 from _harness import (
     Result,
+    RssSampler,
     bench_env,
     mb,
     peak_rss_result,
@@ -22,7 +23,6 @@ from _harness import (
     run_from_command_line,
     settled_rss,
 )
-from memory import Sampler
 
 from tests.e2e.helpers import flat_png
 from tests.fakes.discord import Upload
@@ -38,7 +38,7 @@ async def main(members: int) -> list[Result]:
         pid, idle = await settled_rss(bot)
         people = env.members(members)
         answers: dict[str, list[str]] = {}
-        with Sampler(pid) as sampler:
+        with RssSampler(pid) as sampler:
             phases = (
                 (f"{members} pixel bombs (6324², {len(bomb) // 1024} KB) at once", bomb, "bomb"),
                 (f"{members} largest accepted (4096², {len(largest) // 1024} KB)", largest, "big"),
