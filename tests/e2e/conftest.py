@@ -203,9 +203,3 @@ async def start_bot(
 @pytest.fixture
 async def bot(start_bot: StartBot) -> BotProcess:
     return await start_bot()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "allow_errors: the test provokes errors the bot is expected to log"
-    )
