@@ -1,19 +1,23 @@
-"""Telling the bot's own storage failing apart from a bug, for a member's command.
+"""Telling the bot's own storage failing apart from a bug.
 
 A command that meets a database locked past its timeout, a full or read-only disk or a
 PostgreSQL server restarting did nothing, and the same command works once storage does:
 its member is told so (StorageUnavailable), not "something unexpected went wrong" with a
-code for an admin to look up. Jobs have their own handling of the same faults (bot/jobs).
+code for an admin to look up. Jobs have their own handling of the same faults (bot/jobs);
+what they tell on the side (a notice, a delivery) logs such a failure the same way, as one
+warning rather than a traceback (``log_failure``).
 """
 
 from __future__ import annotations
+
+import logging
 
 import aiohttp
 
 from bot.errors import StorageUnavailable
 from bot.storage import STORAGE_ERRORS
 
-__all__ = ["storage_unavailable"]
+__all__ = ["log_failure", "storage_unavailable"]
 
 
 def storage_unavailable(error: BaseException) -> StorageUnavailable | None:
@@ -23,3 +27,15 @@ def storage_unavailable(error: BaseException) -> StorageUnavailable | None:
     if isinstance(error, STORAGE_ERRORS) and not isinstance(error, aiohttp.ClientError):
         return StorageUnavailable()
     return None
+
+
+def log_failure(logger: logging.Logger, error: BaseException, what: str, *args: object) -> None:
+    """Log that ``what`` (a %-format, with ``args``) failed with ``error``.
+
+    Storage failing is the host's trouble, which the storage-fault handling reports to admins
+    when it lasts: one warning with its cause. Anything else is a bug: its traceback.
+    """
+    if storage_unavailable(error) is not None:
+        logger.warning(what + ": storage failed (%s: %s)", *args, type(error).__name__, error)
+    else:
+        logger.error(what, *args, exc_info=error)

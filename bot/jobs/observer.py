@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeAlias
 
 from bot.errors import BotError
+from bot.faults import log_failure
 from bot.records import Character, Job, StoredImage
 
 __all__ = ["JobObserver", "Notify", "tell"]
@@ -71,6 +72,6 @@ async def tell(
         return
     try:
         await notice(observer)
-    except Exception:
+    except Exception as exc:
         # A failed notice (a deleted channel, a Discord outage) never breaks the queue.
-        log.exception("An observer notice failed")
+        log_failure(log, exc, "An observer notice failed")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError, DeliveryFailed
+from bot.faults import log_failure
 from bot.images.store import ImageStore
 from bot.jobs.observer import JobObserver, Notify
 from bot.jobs.runner import JobRunner
@@ -133,8 +134,8 @@ class JobPoster:
                 # A 429 says how long to wait; honour it rather than our own guess.
                 wait = exc.retry_after if exc.retry_after is not None else delay
                 log.info("Job %s: posting failed (%s), try %d", job.id, exc.reason, attempt)
-            except Exception:
-                log.exception("Delivering job %s failed (try %d)", job.id, attempt)
+            except Exception as exc:
+                log_failure(log, exc, "Delivering job %s failed (try %d)", job.id, attempt)
                 wait = delay
             else:
                 posted = functools.partial(self._storage.jobs.mark_delivered, job.id, message_id)

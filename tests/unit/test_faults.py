@@ -1,7 +1,9 @@
-"""What a member's command is told when it meets an exception: storage failing, or a bug."""
+"""What a member's command is told, and what the log says, when the bot meets an exception:
+storage failing, or a bug."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 import aiohttp
@@ -9,7 +11,7 @@ import asyncpg
 import pytest
 
 from bot.errors import StorageUnavailable
-from bot.faults import storage_unavailable
+from bot.faults import log_failure, storage_unavailable
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,19 @@ def test_storage_failing_is_told_as_such(error: BaseException) -> None:
 )
 def test_anything_else_is_not_called_storage(error: BaseException) -> None:
     assert storage_unavailable(error) is None
+
+
+def test_a_storage_failure_on_the_side_is_one_warning_and_a_bug_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = logging.getLogger("test_faults")
+    with caplog.at_level(logging.WARNING, logger="test_faults"):
+        log_failure(log, sqlite3.OperationalError("database is locked"), "Delivering job %s", 7)
+        log_failure(log, KeyError("sheet"), "Delivering job %s", 8)
+    storage, bug = caplog.records
+    assert storage.levelno == logging.WARNING and storage.exc_info is None
+    assert storage.getMessage() == (
+        "Delivering job 7: storage failed (OperationalError: database is locked)"
+    )
+    assert bug.levelno == logging.ERROR and bug.getMessage() == "Delivering job 8"
+    assert bug.exc_info is not None and bug.exc_info[0] is KeyError
