@@ -120,7 +120,11 @@ async def test_status_is_refused_to_a_member_and_the_whole_bot_to_all_but_its_ow
     assert field(mine, "Today").startswith("1 picture")
 
 
-@pytest.mark.allow_errors  # the bot logs the billing problem as an error, as it should
+# The bot logs the billing problem as an error, as it should.
+@pytest.mark.allow_errors(
+    r"stopped by a configuration problem: insufficient_quota",
+    r"Admin alert for guild \d+: insufficient_quota",
+)
 async def test_status_says_when_openai_is_paused_for_billing(
     bot: BotProcess, guild: Guild, fake_openai: FakeOpenAI
 ) -> None:
@@ -246,7 +250,7 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     assert sample(errors, "bot_jobs_total", state="failed", kind="create") == 1
 
 
-@pytest.mark.allow_errors  # the taken port is logged as an error
+@pytest.mark.allow_errors("Metrics not served: cannot listen")  # the taken port, as it should
 async def test_a_taken_metrics_port_is_reported_and_the_bot_works_on(
     start_bot: StartBot, guild: Guild
 ) -> None:

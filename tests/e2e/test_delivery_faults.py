@@ -13,7 +13,8 @@ from tests.e2e.helpers import drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord
 from tests.fakes.discord.models import Guild
 
-pytestmark = pytest.mark.allow_errors  # the bot rightly logs Discord's refusals
+# The bot rightly alerts admins when Discord refuses a picture.
+pytestmark = pytest.mark.allow_errors(r"Admin alert for guild \d+: delivery_(forbidden|invalid)")
 
 ORIGINAL_EDIT = r"/webhooks/\d+/[^/]+/messages/@original"
 
@@ -72,6 +73,7 @@ async def test_losing_attach_files_mid_job_settles_tells_the_member_and_alerts_o
     assert len(world.discord.violations_of("missing_permissions")) == refusals
 
 
+@pytest.mark.allow_errors(r"Job \d+ crashed \(reference", "Traceback")  # made to crash
 async def test_a_failure_told_after_a_restart_fills_its_placeholders(
     start_bot: StartBot, guild: Guild, data_dir: Path
 ) -> None:

@@ -85,7 +85,6 @@ async def test_images_per_minute_budget_causes_no_429s(start_bot: StartBot, worl
     assert waiting == ("queued",)  # honest: not drawing yet
 
 
-@pytest.mark.allow_errors
 async def test_rate_limited_with_retry_after_then_succeeds(
     bot: object, fake_openai: FakeOpenAI, guild: Guild
 ) -> None:
@@ -100,7 +99,6 @@ async def test_rate_limited_with_retry_after_then_succeeds(
     assert requests[2].started_at - requests[1].started_at >= 0.9
 
 
-@pytest.mark.allow_errors
 async def test_failure_after_retries_refunds_and_says_so(start_bot: StartBot, world: World) -> None:
     await start_bot(max_attempts=2)
     world.openai.inject("server_error", times=10)

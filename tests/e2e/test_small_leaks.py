@@ -33,7 +33,6 @@ async def create_with_reference(member: Member, name: str) -> InteractionHandle:
     )
 
 
-@pytest.mark.allow_errors  # the image API's refusal is logged
 async def test_a_failed_jobs_upload_is_removed(bot: object, world: World) -> None:
     world.openai.inject("moderation_blocked")
     h = await create_with_reference(world.guild.add_member("alice"), "Aiko")
