@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Collection
@@ -144,6 +145,10 @@ class JobPoster:
                 return
             if attempt == DELIVERY_ATTEMPTS or self._stopping():
                 break
+            # The post may have gone out before what failed (its record, or Discord's answer
+            # on the way back): the next try looks for it first, as a redelivery after a
+            # restart does. The job is done: its pictures were recorded before any delivery.
+            job = dataclasses.replace(job, state=JobState.DONE)
             await asyncio.sleep(wait)
             delay *= 2
         log.warning("Job %s is still not posted; the next start tries again", job.id)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import drawing, finished, start_drawing
+from tests.e2e.helpers import database_busy, drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord
 from tests.fakes.discord.models import Guild
 
@@ -122,6 +122,24 @@ async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
     posts = [m for m in world.discord.bot_messages(world.guild.default_channel) if m.attachments]
     assert len(posts) == 1 and finished(posts[0])
     assert len(world.openai.image_requests) == 1
+
+
+@pytest.mark.provokes_violations("invalid_webhook_token")
+async def test_a_storage_fault_between_the_post_and_its_record_does_not_post_twice(
+    start_bot: StartBot, world: World
+) -> None:
+    bot = await start_bot(partial_images=0)
+    await start_drawing(world.openai, world.guild.add_member("alice"))
+    world.discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
+    stall = world.discord.stall_next("POST", r"/channels/\d+/messages")
+    world.openai.release()
+    await world.discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
+    with database_busy(world.data_dir):
+        stall.release()  # posted on Discord; recording it meets the locked database
+        await bot.wait_for_log(r"Delivering job 1 failed \(try 1\)", timeout=30)
+    await bot.wait_for_log(r"already posted", timeout=30)
+    posts = [m for m in world.discord.bot_messages(world.guild.default_channel) if m.attachments]
+    assert len(posts) == 1 and finished(posts[0])
 
 
 async def test_a_post_discord_rejects_settles_and_tells_the_member(
