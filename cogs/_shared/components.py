@@ -4,14 +4,12 @@ refuse a press by someone else, and report a failure without touching the messag
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.errors import BotError
 from cogs._shared.context import tr
-from cogs._shared.errors import unwrap
+from cogs._shared.errors import member_error, unwrap
 from cogs._shared.reply import error_text
 
 __all__ = ["component_error", "for_owner_only", "is_ephemeral", "not_yours"]
@@ -24,18 +22,7 @@ async def component_error(interaction: discord.Interaction, error: BaseException
 
     (The shared handler removes the deferred response, which here is the gallery itself.)
     """
-    error = unwrap(error)
-    if not isinstance(error, BotError):
-        reference = uuid.uuid4().hex[:8]
-        log.error(
-            "Unexpected error in a gallery component (reference %s, user %s, guild %s)",
-            reference,
-            interaction.user.id,
-            interaction.guild_id,
-            exc_info=error,
-        )
-        error = BotError("error.unexpected", reference=reference)
-    text = error_text(interaction, error)
+    text = error_text(interaction, member_error(interaction, unwrap(error)))
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)

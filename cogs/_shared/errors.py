@@ -14,7 +14,7 @@ from bot.errors import BotError, NotAllowed, UserInputError
 from bot.faults import storage_unavailable
 from cogs._shared.reply import reply_error
 
-__all__ = ["handle_interaction_error"]
+__all__ = ["handle_interaction_error", "member_error", "unwrap"]
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,31 @@ def unwrap(error: BaseException) -> BaseException:
     while isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
         error = error.original
     return error
+
+
+def member_error(interaction: discord.Interaction, error: BaseException) -> BotError:
+    """What the member is told of ``error``, logged for the operator on the way.
+
+    Our own errors are told as they are; storage failing is the host's fault, not a bug to
+    look up by reference (one warning, no traceback); anything else is a bug, logged with its
+    traceback and a reference the member can quote to an admin.
+    """
+    where = interaction.command.qualified_name if interaction.command else "a component"
+    if (unavailable := storage_unavailable(error)) is not None:
+        log.warning("Storage failed under %s (%s: %s)", where, type(error).__name__, error)
+        return unavailable
+    if isinstance(error, BotError):
+        return error
+    reference = uuid.uuid4().hex[:8]
+    log.error(
+        "Unexpected error in %s (reference %s, user %s, guild %s)",
+        where,
+        reference,
+        interaction.user.id,
+        interaction.guild_id,
+        exc_info=error,
+    )
+    return BotError("error.unexpected", reference=reference)
 
 
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -39,24 +64,8 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
             "Interaction %s interrupted by shutdown (%s)", interaction.id, type(error).__name__
         )
         return
-    command = interaction.command.qualified_name if interaction.command else "component"
-    if (unavailable := storage_unavailable(error)) is not None:
-        # The host's fault, not a bug to look up by reference: one line, no traceback.
-        log.warning("Storage failed under %s (%s: %s)", command, type(error).__name__, error)
-        error = unavailable
-    elif not isinstance(error, BotError):
-        reference = uuid.uuid4().hex[:8]
-        log.error(
-            "Unexpected error in %s (reference %s, user %s, guild %s)",
-            command,
-            reference,
-            interaction.user.id,
-            interaction.guild_id,
-            exc_info=error,
-        )
-        error = BotError("error.unexpected", reference=reference)
     try:
-        await reply_error(interaction, error)
+        await reply_error(interaction, member_error(interaction, error))
     except (discord.HTTPException, aiohttp.ClientError):
         if interaction.client.is_closed():  # shut down while answering: nothing to report
             log.info("Interaction %s: answer interrupted by shutdown", interaction.id)
