@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.faults import log_failure
 from bot.ops.background import BackgroundTask
 from bot.storage.operations import probe_database
 
@@ -64,8 +65,8 @@ class Heartbeat:
             try:
                 self._on_beat()
                 await asyncio.to_thread(self._write, self._gateway_connected(), lag)
-            except Exception:
-                log.exception("The heartbeat could not be written")
+            except Exception as exc:
+                log_failure(log, exc, "The heartbeat could not be written")
             planned = time.monotonic() + self.interval
             await asyncio.sleep(self.interval)
             lag = max(0.0, time.monotonic() - planned)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 import discord
 
 __all__ = ["remove_messages_later"]
@@ -38,4 +39,9 @@ async def _remove(client: discord.Client, messages: list[tuple[int, int]]) -> No
             continue
         except discord.HTTPException as exc:
             log.warning("Could not delete message %s (%s)", message_id, exc.status)
+        except aiohttp.ClientError as exc:
+            if client.is_closed():  # shut down mid-way: those messages stay, as after a crash
+                log.info("Removing picture messages interrupted by shutdown")
+                return
+            log.warning("Could not delete message %s (%s)", message_id, exc)
     log.info("Removed %d of %d picture messages", removed, len(messages))

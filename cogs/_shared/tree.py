@@ -13,6 +13,7 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.faults import log_failure
 from cogs._shared.channels import allowed_here
 from cogs._shared.errors import handle_interaction_error
 
@@ -25,9 +26,9 @@ class CharacterTree(app_commands.CommandTree[discord.Client]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         try:
             return await allowed_here(interaction)
-        except Exception:
+        except Exception as exc:
             # A broken check must not take every command down: log it and let it through.
-            log.exception("The allowed-channel check failed; letting the command run")
+            log_failure(log, exc, "The allowed-channel check failed; letting the command run")
             return True
 
     async def on_error(

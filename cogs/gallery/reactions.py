@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.faults import log_failure
+
 if TYPE_CHECKING:
     from cogs._shared.context import ServicedBot
 
@@ -54,8 +56,10 @@ class FavoriteReactions(commands.Cog):
                     emoji_text=str(payload.emoji),
                     added=added,
                 )
-            except Exception:
-                log.exception(
+            except Exception as exc:
+                log_failure(
+                    log,
+                    exc,
                     "Could not record a favorite reaction (guild %s, message %s)",
                     payload.guild_id,
                     payload.message_id,

@@ -20,7 +20,9 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     alerts_to,
+    confirm,
     create,
+    created,
     database_busy,
     finished,
     held_up,
@@ -137,6 +139,49 @@ async def test_a_command_that_meets_a_locked_database_is_told_to_try_again_and_c
     # Once the lock is gone, the same command works.
     message = await (await create(alice)).wait_original(finished, timeout=30)
     assert message.attachments
+
+
+async def test_a_confirmed_deletion_that_meets_a_locked_database_is_told_and_loses_nothing(
+    start_bot: StartBot, world: World
+) -> None:
+    bot = await start_bot(partial_images=0)
+    alice = world.guild.add_member("alice")
+    await created(alice)
+    ask = await alice.slash("character delete", character="Aiko")
+    prompt = await ask.wait_original(lambda m: m.buttons, timeout=10)
+    delete = next(b for b in prompt.buttons if b.get("style") == 4)  # the red button
+    with database_busy(world.data_dir):
+        pressed = await alice.click(prompt, delete["custom_id"])
+        notice = await pressed.wait_for_reply(
+            lambda m: m.ephemeral and "storage isn't working" in (m.content or ""), timeout=30
+        )
+    assert "try again later" in notice.content
+    assert "Unexpected error" not in bot.output  # a fault of the host, not a bug to report
+    assert query(world.data_dir, "SELECT name FROM characters") == [("Aiko",)]
+    # Once the lock is gone, the same deletion works.
+    again = await alice.slash("character delete", character="Aiko")
+    await confirm(
+        alice, await again.wait_original(lambda m: m.buttons, timeout=10), world.discord, "🗑️"
+    )
+    assert query(world.data_dir, "SELECT name FROM characters") == []
+
+
+async def test_a_favorite_that_meets_a_locked_database_is_a_warning_and_the_next_one_counts(
+    start_bot: StartBot, world: World
+) -> None:
+    bot = await start_bot(partial_images=0)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    post = await created(alice)
+    await bot.wait_for_log(r"Job 1 done", timeout=15)  # its post recorded: favorites count
+    with database_busy(world.data_dir):
+        await bob.react(post, "⭐")
+        await bot.wait_for_log("Could not record a favorite reaction", timeout=30)
+    # Logged as the host's fault (a warning with its cause); an ERROR would fail this test.
+    assert "storage failed (OperationalError: database is locked)" in bot.output
+    await bob.unreact(post, "⭐")
+    await bob.react(post, "⭐")
+    await bot.wait_for_log("Favorite added by", timeout=15)
+    assert query(world.data_dir, "SELECT user_id FROM favorites") == [(bob.id,)]
 
 
 class TestDisk:
