@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import database_busy, drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, FakeDiscord
 from tests.fakes.discord.models import Guild
+from tests.fakes.discord.server import Stall
 
 # The bot rightly alerts admins when Discord refuses a picture.
 pytestmark = pytest.mark.allow_errors(r"Admin alert for guild \d+: delivery_(forbidden|invalid)")
@@ -104,23 +106,34 @@ async def test_a_failure_told_after_a_restart_fills_its_placeholders(
     assert "{reference}" not in again.content and f"`{reference}`" in again.content
 
 
-@pytest.mark.provokes_violations("invalid_webhook_token")
-async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
-    start_bot: StartBot, world: World
-) -> None:
+async def posted_unheard(start_bot: StartBot, world: World) -> tuple[BotProcess, Stall]:
+    """Alice's picture, posted to the channel (her token died), is on Discord while the bot
+    has not heard so yet: ``stall.release()`` lets the answer through."""
     bot = await start_bot(partial_images=0)
     await start_drawing(world.openai, world.guild.add_member("alice"))
     world.discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
     stall = world.discord.stall_next("POST", r"/channels/\d+/messages")
     world.openai.release()
     await world.discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
+    return bot, stall
+
+
+def posted_once(world: World) -> bool:
+    posts = [m for m in world.discord.bot_messages(world.guild.default_channel) if m.attachments]
+    return len(posts) == 1 and finished(posts[0])
+
+
+@pytest.mark.provokes_violations("invalid_webhook_token")
+async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
+    start_bot: StartBot, world: World
+) -> None:
+    bot, stall = await posted_unheard(start_bot, world)
     await bot.kill()  # posted on Discord, never recorded by the bot
     stall.release()
 
     restarted = await start_bot(partial_images=0)
     await restarted.wait_for_log(r"already posted", timeout=20)
-    posts = [m for m in world.discord.bot_messages(world.guild.default_channel) if m.attachments]
-    assert len(posts) == 1 and finished(posts[0])
+    assert posted_once(world)
     assert len(world.openai.image_requests) == 1
 
 
@@ -128,18 +141,12 @@ async def test_a_crash_between_the_post_and_its_record_does_not_post_twice(
 async def test_a_storage_fault_between_the_post_and_its_record_does_not_post_twice(
     start_bot: StartBot, world: World
 ) -> None:
-    bot = await start_bot(partial_images=0)
-    await start_drawing(world.openai, world.guild.add_member("alice"))
-    world.discord.clock.advance(15 * 60)  # the token died: the picture goes to the channel
-    stall = world.discord.stall_next("POST", r"/channels/\d+/messages")
-    world.openai.release()
-    await world.discord.wait_for(lambda _f: stall.hits == 1, timeout=20, what="the post")
+    bot, stall = await posted_unheard(start_bot, world)
     with database_busy(world.data_dir):
         stall.release()  # posted on Discord; recording it meets the locked database
         await bot.wait_for_log(r"Delivering job 1 failed \(try 1\)", timeout=30)
     await bot.wait_for_log(r"already posted", timeout=30)
-    posts = [m for m in world.discord.bot_messages(world.guild.default_channel) if m.attachments]
-    assert len(posts) == 1 and finished(posts[0])
+    assert posted_once(world)
 
 
 async def test_a_post_discord_rejects_settles_and_tells_the_member(
