@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
 from bot.errors import BotError
+from bot.faults import log_failure
 from bot.jobs.observer import Notify
 from bot.records import Job, JobState
 from bot.storage import STORAGE_ERRORS, Storage
@@ -92,8 +93,8 @@ class StorageFaults:
             await asyncio.sleep(self.period())
             try:
                 await self.reconcile()
-            except Exception:
-                log.exception("The reconciler failed; it tries again")
+            except Exception as exc:
+                log_failure(log, exc, "The reconciler failed; it tries again")
 
     async def reconcile(self) -> None:
         """Settle what storage faults left: held bookkeeping first, then stray 'running' rows."""
