@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from bot.images.convert import make_thumbnail
 from bot.images.store import ImageStore
-from bot.records import CreateJobRequest, Job, JobRequest
+from bot.records import CreateJobRequest, Job, JobKind, JobRequest, JobState
 from bot.storage import Limits, NewImage, NewJob, Storage
 from tests.postgres_server import PostgresServer
 
@@ -221,8 +221,8 @@ JOB = Job(
     guild_id=1,
     channel_id=2,
     user_id=3,
-    kind="create",
-    state="queued",
+    kind=JobKind.CREATE,
+    state=JobState.QUEUED,
     character_id=None,
     parent_image_id=None,
     request=CreateJobRequest("1024x1024"),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.errors import BotError
 from bot.i18n import Catalog
-from bot.records import Job
+from bot.records import Job, JobState
 from cogs.pictures.delivery import DiscordDelivery
 from tests.storage_helpers import JOB
 
@@ -61,7 +61,7 @@ def test_no_lock_outlives_its_job(jobs: list[tuple[list[str], str]], interleave:
             elif notice == "started":
                 await d.job_started(job)
             else:  # waiting again (a retry), still queued
-                await d.job_failed(dataclasses.replace(job, state="queued"), BotError("x"))
+                await d.job_failed(dataclasses.replace(job, state=JobState.QUEUED), BotError("x"))
             await asyncio.sleep(0)
         states[job_id] = end
         ended = dataclasses.replace(job, state=end)

@@ -9,11 +9,12 @@ from typing import Any, cast
 
 from bot.jobs.posting import REDELIVERY_CONCURRENCY
 from bot.jobs.queue import JobQueue
+from bot.records import JobState
 from tests.storage_helpers import JOB
 
 
 async def test_start_up_redelivery_is_bounded() -> None:
-    waiting = [dataclasses.replace(JOB, id=i, state="done") for i in range(1, 13)]
+    waiting = [dataclasses.replace(JOB, id=i, state=JobState.DONE) for i in range(1, 13)]
     delivered: list[int] = []
     active = 0
     most = 0
