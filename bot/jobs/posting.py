@@ -141,7 +141,6 @@ class JobPoster:
             else:
                 posted = functools.partial(self._storage.jobs.mark_delivered, job.id, message_id)
                 await self._settle(job, posted, tell=False)  # the member has the pictures
-                await self._storage.jobs.forget_token(job.id)
                 return
             if attempt == DELIVERY_ATTEMPTS or self._stopping():
                 break
@@ -156,14 +155,17 @@ class JobPoster:
     async def _undeliverable(self, job: Job, character: Character, exc: DeliveryFailed) -> None:
         log.warning("Job %s cannot be posted (%s); the pictures stay stored", job.id, exc.reason)
         # Settled first: no restart retries it (and logs a traceback) forever.
-        settled = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
+        settled = functools.partial(
+            self._storage.jobs.mark_delivered, job.id, None, keep_token=True
+        )
         await self._settle(job, settled, tell=False)
         undeliverable = BotError(f"error.delivery_{exc.reason}", name=character.name)
         await self._notify(lambda observer: observer.job_undeliverable(job, undeliverable))
         # Once per kind of problem per day (claim_alert), however many jobs hit it.
         alert = ConfigError(reason=f"delivery_{exc.reason}", channel=f"<#{job.channel_id}>")
         await self._notify(lambda observer: observer.admin_alert(job.guild_id, alert))
-        await self._storage.jobs.forget_token(job.id)
+        forget = functools.partial(self._storage.jobs.forget_token, job.id)
+        await self._settle(job, forget, tell=False)
 
     async def redeliver(self, job: Job) -> None:
         # A bounded number at a time: a restart after an outage must not fire every
@@ -178,4 +180,3 @@ class JobPoster:
             error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
             await self._notify(lambda observer: observer.job_failed(job, error))
             await self._storage.jobs.mark_delivered(job.id, None)
-            await self._storage.jobs.forget_token(job.id)

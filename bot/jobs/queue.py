@@ -394,7 +394,6 @@ class JobQueue:
             failed = await self._storage.jobs.get(job.id)
             await self._notify(lambda observer: observer.job_failed(failed or job, error))
             await self._storage.jobs.mark_delivered(job.id, None)
-            await self._storage.jobs.forget_token(job.id)
 
     async def _notify(self, notice: Callable[[JobObserver], Awaitable[object]]) -> None:
         await tell(self.observer, notice)

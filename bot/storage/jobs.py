@@ -255,9 +255,14 @@ class JobRepository(Repository):
         )
         return str(value) if value is not None else None
 
-    async def mark_delivered(self, job_id: int, message_id: int | None) -> None:
+    async def mark_delivered(
+        self, job_id: int, message_id: int | None, *, keep_token: bool = False
+    ) -> None:
+        """The member has their answer. Its interaction token goes in the same write (nothing
+        needs it any more), unless ``keep_token``: a notice still to send uses it."""
+        token = "interaction_token" if keep_token else "NULL"
         await self._db.execute(
-            "UPDATE jobs SET delivered = 1,"
+            f"UPDATE jobs SET delivered = 1, interaction_token = {token},"
             " response_message_id = COALESCE(?, response_message_id) WHERE id = ?",
             (message_id, job_id),
         )

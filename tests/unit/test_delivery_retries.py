@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.errors import DeliveryFailed
 from bot.jobs.posting import DELIVERY_ATTEMPTS, JobPoster
+from bot.jobs.storage_faults import StorageFaults
 from bot.records import Character, Job, JobState, StoredImage
 from tests.storage_helpers import JOB
 
@@ -56,31 +57,41 @@ class DiscordModel:
         return message_id
 
 
-async def deliver(plan: list[str]) -> tuple[DiscordModel, list[int | None]]:
+async def deliver(
+    plan: list[str], *, storage_down: bool = False
+) -> tuple[DiscordModel, list[int | None], StorageFaults]:
     discord = DiscordModel(plan)
     recorded: list[int | None] = []
 
-    async def mark_delivered(_job_id: int, message_id: int | None) -> None:
+    async def mark_delivered(_job_id: int, message_id: int | None, **_: bool) -> None:
+        if storage_down:
+            raise sqlite3.OperationalError("database is locked")
         recorded.append(message_id)
 
     async def forget_token(_job_id: int) -> None:
-        return None
-
-    async def settle(_job: Job, step: Any, *, tell: bool = True) -> None:
-        await step()
+        if storage_down:
+            raise sqlite3.OperationalError("database is locked")
 
     async def notify(_notice: Any) -> None:
         return None
 
-    storage = SimpleNamespace(
-        jobs=SimpleNamespace(mark_delivered=mark_delivered, forget_token=forget_token)
+    async def fail(_job: Job, _error: Any) -> None:
+        return None
+
+    storage = cast(
+        Any,
+        SimpleNamespace(
+            jobs=SimpleNamespace(mark_delivered=mark_delivered, forget_token=forget_token)
+        ),
     )
+    settings = cast(Any, SimpleNamespace(retry_base_seconds=0.0))
+    faults = StorageFaults(storage, settings, notify, fail=fail, is_running=lambda _id: True)
     poster = JobPoster(
-        cast(Any, storage),
+        storage,
         cast(Any, None),
         cast(Any, None),
-        cast(Any, SimpleNamespace(retry_base_seconds=0.0)),
-        cast(Any, SimpleNamespace(settle=settle)),
+        settings,
+        faults,
         notify,
         observer=lambda: cast(Any, discord),
         stopping=lambda: False,
@@ -89,12 +100,12 @@ async def deliver(plan: list[str]) -> tuple[DiscordModel, list[int | None]]:
     started = dataclasses.replace(JOB, id=7, state=JobState.RUNNING)
     images = [cast(StoredImage, SimpleNamespace(id=1))]
     await poster.deliver(started, cast(Character, SimpleNamespace(name="Aiko")), images)
-    return discord, recorded
+    return discord, recorded, faults
 
 
 @given(st.lists(OUTCOMES, max_size=DELIVERY_ATTEMPTS + 2))
 async def test_the_pictures_are_posted_at_most_once(plan: list[str]) -> None:
-    discord, recorded = await deliver(plan)
+    discord, recorded, _ = await deliver(plan)
     assert len(discord.posts) <= 1, f"posted {len(discord.posts)} times for {plan}"
     # What was recorded is the one post there is.
     assert all(message_id in discord.posts for message_id in recorded)
@@ -102,7 +113,15 @@ async def test_the_pictures_are_posted_at_most_once(plan: list[str]) -> None:
 
 @given(st.lists(OUTCOMES.filter(lambda o: o != POSTED), max_size=DELIVERY_ATTEMPTS - 1))
 async def test_a_try_that_succeeds_in_time_records_the_one_post(failures: list[str]) -> None:
-    discord, recorded = await deliver([*failures, POSTED])
+    discord, recorded, _ = await deliver([*failures, POSTED])
     assert discord.tries == len(failures) + 1
     assert len(discord.posts) == 1
     assert recorded == discord.posts
+
+
+async def test_a_storage_fault_at_the_last_write_is_held_for_the_reconciler() -> None:
+    # Posted, but recording it (and forgetting the member's token) fails on every try: the
+    # write waits for the reconciler, and nothing escapes into the task that delivered.
+    discord, recorded, faults = await deliver([POSTED], storage_down=True)
+    assert discord.posts == [1000] and recorded == []
+    assert list(faults.unsettled) == [7]
