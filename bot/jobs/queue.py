@@ -225,7 +225,6 @@ class JobQueue:
         """Cancel a queued job; it is refunded. False if it already started or ended."""
         if not await self._storage.jobs.cancel(job_id):
             return False
-        await self._storage.jobs.forget_token(job_id)
         self._line.remove(job_id)
         await self._ended(job_id)
         self._in_background(self.places.tell_moved(), f"positions-cancel-{job_id}")

@@ -210,11 +210,12 @@ class JobRepository(Repository):
         )
 
     async def cancel(self, job_id: int) -> bool:
-        """Cancel a queued job (refunding it). False if it had already started or ended."""
+        """Cancel a queued job (refunding it) and forget its interaction token: nothing more
+        is said about it. False if it had already started or ended."""
         return await self._end(
             job_id,
-            "UPDATE jobs SET state = 'cancelled', finished_at = ?, delivered = 1"
-            " WHERE id = ? AND state = 'queued'",
+            "UPDATE jobs SET state = 'cancelled', finished_at = ?, delivered = 1,"
+            " interaction_token = NULL WHERE id = ? AND state = 'queued'",
             (time.time(), job_id),
         )
 

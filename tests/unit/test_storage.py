@@ -200,16 +200,19 @@ async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_pat
     await storage.close()
 
 
-async def test_a_delivered_job_forgets_its_token_unless_a_notice_still_needs_it(
+async def test_a_delivered_or_cancelled_job_forgets_its_token_unless_a_notice_needs_it(
     storage: Storage,
 ) -> None:
     token = {"application_id": 5, "interaction_token": "secret", "interaction_at": time.time()}
-    answered = await storage.jobs.insert_job(new_job(user_id=1, **token), limits())
-    refused = await storage.jobs.insert_job(new_job(user_id=2, **token), limits())
-    assert isinstance(answered, int) and isinstance(refused, int)
+    answered, refused, cancelled = [
+        await storage.jobs.insert_job(new_job(user_id=n, **token), limits()) for n in (1, 2, 3)
+    ]
+    assert isinstance(answered, int) and isinstance(refused, int) and isinstance(cancelled, int)
     await storage.jobs.mark_delivered(answered, 77)
     await storage.jobs.mark_delivered(refused, None, keep_token=True)
-    done, kept = await storage.jobs.get(answered), await storage.jobs.get(refused)
+    assert await storage.jobs.cancel(cancelled)
+    done, kept, gone = [await storage.jobs.get(i) for i in (answered, refused, cancelled)]
     assert done is not None and done.delivered and done.interaction_token is None
     assert done.response_message_id == 77
     assert kept is not None and kept.delivered and kept.interaction_token == "secret"
+    assert gone is not None and gone.interaction_token is None
