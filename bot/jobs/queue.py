@@ -392,7 +392,9 @@ class JobQueue:
             await self._ended(job.id)
             failed = await self._storage.jobs.get(job.id)
             await self._notify(lambda observer: observer.job_failed(failed or job, error))
-            await self._storage.jobs.mark_delivered(job.id, None)
+            # Settled alone: a retry of this whole step would skip it (the job failed already).
+            told = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
+            await self.faults.settle(job, told, tell=False)
 
     async def _notify(self, notice: Callable[[JobObserver], Awaitable[object]]) -> None:
         await tell(self.observer, notice)

@@ -1,0 +1,73 @@
+"""A failed job's notice is told once, even when recording that it was told meets a storage
+fault: the record is settled on its own, never by running the whole failure again."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sqlite3
+from types import SimpleNamespace
+from typing import Any, cast
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.errors import BotError
+from bot.jobs.queue import JobQueue
+from bot.jobs.storage_faults import STORAGE_TRIES
+from bot.records import Job, JobState
+from tests.storage_helpers import JOB
+
+
+@given(
+    failing_fail_writes=st.integers(0, STORAGE_TRIES - 1),
+    failing_delivered_writes=st.integers(0, STORAGE_TRIES - 1),
+)
+async def test_a_failure_is_told_once_and_recorded_as_told(
+    failing_fail_writes: int, failing_delivered_writes: int
+) -> None:
+    running = dataclasses.replace(JOB, id=5, state=JobState.RUNNING)
+    row: dict[str, Any] = {"state": JobState.RUNNING, "delivered": False}
+    faults_left = {"fail": failing_fail_writes, "delivered": failing_delivered_writes}
+    told: list[str] = []
+
+    def storage_fault(write: str) -> None:
+        if faults_left[write] > 0:
+            faults_left[write] -= 1
+            raise sqlite3.OperationalError("database is locked")
+
+    async def fail(_job_id: int, _code: str, _values: dict[str, Any]) -> bool:
+        storage_fault("fail")
+        if row["state"] != JobState.RUNNING:
+            return False
+        row["state"] = JobState.FAILED
+        return True
+
+    async def get(_job_id: int) -> Job:
+        return dataclasses.replace(running, state=row["state"])
+
+    async def unused_reference(_job_id: int) -> None:
+        return None
+
+    async def mark_delivered(_job_id: int, _message_id: int | None) -> None:
+        storage_fault("delivered")
+        row["delivered"] = True
+
+    async def job_failed(_job: Job, error: BotError) -> None:
+        told.append(error.message_key)
+
+    storage = SimpleNamespace(
+        jobs=SimpleNamespace(
+            fail=fail, get=get, unused_reference=unused_reference, mark_delivered=mark_delivered
+        )
+    )
+    settings = SimpleNamespace(retry_base_seconds=0.0, shares_queue=False)
+    queue = JobQueue(
+        cast(Any, storage), cast(Any, None), cast(Any, None), cast(Any, settings), cast(Any, None)
+    )
+    queue.observer = cast(Any, SimpleNamespace(job_failed=job_failed))
+    # As the queue ends a job that failed: the failure is one settled step.
+    refused = BotError("error.content_refused")
+    await queue.faults.settle(running, functools.partial(queue._fail, running, refused))
+    assert told == ["error.content_refused"]
+    assert row == {"state": JobState.FAILED, "delivered": True}
