@@ -5,19 +5,24 @@ PostgreSQL server restarting did nothing, and the same command works once storag
 its member is told so (StorageUnavailable), not "something unexpected went wrong" with a
 code for an admin to look up. Jobs have their own handling of the same faults (bot/jobs);
 what they tell on the side (a notice, a delivery) logs such a failure the same way, as one
-warning rather than a traceback (``log_failure``).
+warning rather than a traceback (``log_failure``), and so does work left to run in the
+background (``log_task_failure``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 
 from bot.errors import StorageUnavailable
 from bot.storage import STORAGE_ERRORS
 
-__all__ = ["log_failure", "storage_unavailable"]
+__all__ = ["log_failure", "log_task_failure", "storage_unavailable"]
+
+log = logging.getLogger(__name__)
 
 
 def storage_unavailable(error: BaseException) -> StorageUnavailable | None:
@@ -39,3 +44,13 @@ def log_failure(logger: logging.Logger, error: BaseException, what: str, *args: 
         logger.warning(what + ": storage failed (%s: %s)", *args, type(error).__name__, error)
     else:
         logger.error(what, *args, exc_info=error)
+
+
+def log_task_failure(task: asyncio.Task[Any]) -> None:
+    """A background task's done callback: its failure is logged as it ends (``log_failure``),
+    instead of asyncio's "exception was never retrieved" whenever the task is collected."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log_failure(log, error, "Background work %s failed", task.get_name())

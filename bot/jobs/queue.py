@@ -33,6 +33,7 @@ from bot.jobs.scheduler import FairScheduler
 from bot.jobs.servers import ServerPresence
 from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
+from bot.ops.background import start_beside
 from bot.records import Character, Job, JobState, Submitted
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
 from bot.storage.leases import Waiting
@@ -173,9 +174,7 @@ class JobQueue:
                 await asyncio.wait(unfinished, timeout=1)
 
     def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._background.add(task)  # a reference, so the task is not garbage-collected
-        task.add_done_callback(self._background.discard)
+        start_beside(work, self._background, name)
 
     # --- members' requests -----------------------------------------------------------------
 

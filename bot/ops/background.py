@@ -1,4 +1,5 @@
-"""A coroutine that runs beside the bot from ``start()`` until ``stop()``."""
+"""Coroutines that run beside the bot: one from ``start()`` until ``stop()``
+(:class:`BackgroundTask`), or a piece of work nobody awaits (:func:`start_beside`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-__all__ = ["BackgroundTask"]
+from bot.faults import log_task_failure
+
+__all__ = ["BackgroundTask", "start_beside"]
 
 
 class BackgroundTask:
@@ -27,3 +30,14 @@ class BackgroundTask:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def start_beside(
+    work: Coroutine[Any, Any, None], held: set[asyncio.Task[None]], name: str | None = None
+) -> None:
+    """Start ``work`` as a task nobody awaits. ``held`` keeps it until it ends (asyncio holds
+    only a weak reference to a running task); a failure is logged as it ends."""
+    task = asyncio.create_task(work, name=name)
+    held.add(task)
+    task.add_done_callback(held.discard)
+    task.add_done_callback(log_task_failure)

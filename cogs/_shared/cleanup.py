@@ -8,6 +8,8 @@ import logging
 import aiohttp
 import discord
 
+from bot.ops.background import start_beside
+
 __all__ = ["remove_messages_later"]
 
 log = logging.getLogger(__name__)
@@ -23,9 +25,7 @@ def remove_messages_later(client: discord.Client, messages: list[tuple[int, int]
     """
     if not messages:
         return
-    task = asyncio.create_task(_remove(client, list(messages)))
-    _running.add(task)
-    task.add_done_callback(_running.discard)
+    start_beside(_remove(client, list(messages)), _running)
 
 
 async def _remove(client: discord.Client, messages: list[tuple[int, int]]) -> None:

@@ -3,6 +3,7 @@ storage failing, or a bug."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 
@@ -12,6 +13,7 @@ import pytest
 
 from bot.errors import StorageUnavailable
 from bot.faults import log_failure, storage_unavailable
+from bot.ops.background import start_beside
 
 
 @pytest.mark.parametrize(
@@ -59,4 +61,34 @@ def test_a_storage_failure_on_the_side_is_one_warning_and_a_bug_its_traceback(
         "Delivering job 7: storage failed (OperationalError: database is locked)"
     )
     assert bug.levelno == logging.ERROR and bug.getMessage() == "Delivering job 8"
+    assert bug.exc_info is not None and bug.exc_info[0] is KeyError
+
+
+async def test_work_left_in_the_background_is_logged_as_it_ends_and_let_go(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    async def buggy() -> None:
+        raise KeyError("sheet")
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    held: set[asyncio.Task[None]] = set()
+    with caplog.at_level(logging.WARNING, logger="bot.faults"):
+        start_beside(locked(), held, "deliver-7")
+        start_beside(buggy(), held, "positions-8")
+        start_beside(forever(), held, "stuck")
+        stuck = next(task for task in held if task.get_name() == "stuck")
+        stuck.cancel()
+        await asyncio.wait(set(held))  # after the callbacks start_beside added first
+    assert held == set()
+    storage, bug = caplog.records  # the cancelled task is no failure
+    assert storage.levelno == logging.WARNING and storage.exc_info is None
+    assert storage.getMessage() == (
+        "Background work deliver-7 failed: storage failed (OperationalError: database is locked)"
+    )
+    assert bug.levelno == logging.ERROR and bug.getMessage() == "Background work positions-8 failed"
     assert bug.exc_info is not None and bug.exc_info[0] is KeyError
