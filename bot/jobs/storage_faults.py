@@ -41,8 +41,10 @@ class StorageFaults:
         self._notify = notify
         self._fail = fail  # ends a job without pictures (refunded), telling its member
         self._is_running = is_running  # whether this process works on the job right now
-        # Bookkeeping a storage fault held up, by job id, and the guilds told about it.
-        self.unsettled: dict[int, Step] = {}
+        # Bookkeeping a storage fault held up, by job id in the order it came (a job may have
+        # more than one step waiting: each is settled, none replaces another), and the
+        # guilds told about it.
+        self.unsettled: dict[int, list[Step]] = {}
         self._incident_guilds: set[int] = set()
 
     def period(self) -> float:
@@ -73,7 +75,7 @@ class StorageFaults:
                     delay *= 2
             else:
                 return
-        self.unsettled[job.id] = step
+        self.unsettled.setdefault(job.id, []).append(step)
         if not self._incident_guilds:
             log.error(
                 "Storage incident: writes fail (DATA_DIR or the database); the reconciler"
@@ -98,11 +100,13 @@ class StorageFaults:
 
     async def reconcile(self) -> None:
         """Settle what storage faults left: held bookkeeping first, then stray 'running' rows."""
-        for job_id, step in list(self.unsettled.items()):
-            try:
-                await step()
-            except STORAGE_ERRORS:
-                return  # still failing: next round
+        for job_id, steps in list(self.unsettled.items()):
+            while steps:
+                try:
+                    await steps[0]()
+                except STORAGE_ERRORS:
+                    return  # still failing: next round
+                steps.pop(0)
             self.unsettled.pop(job_id, None)
             log.info("Job %s settled after a storage fault", job_id)
         if self._incident_guilds:

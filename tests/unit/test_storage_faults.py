@@ -80,3 +80,48 @@ def test_every_job_settles_once_storage_works_again(faults: list[tuple[int, int]
     assert all(count == 1 for count in alerted.values())
     held_guilds = {guild for failures, guild in faults if failures >= STORAGE_TRIES}
     assert set(alerted) == held_guilds
+
+
+@settings(max_examples=80, deadline=None)
+@given(failures=st.lists(st.integers(min_value=0, max_value=8), min_size=1, max_size=4))
+def test_every_held_step_of_one_job_settles_in_its_order(failures: list[int]) -> None:
+    # One job's bookkeeping in steps (recorded as delivered, then its token forgotten): a
+    # step held up by storage never takes the place of another held before it.
+    left = dict(enumerate(failures))
+    ran: list[int] = []
+
+    def step_for(index: int) -> Any:
+        async def step() -> None:
+            if left[index] > 0:
+                left[index] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            ran.append(index)
+
+        return step
+
+    async def told(*_args: Any) -> None:
+        return None
+
+    async def no_running() -> list[int]:
+        return []
+
+    storage = SimpleNamespace(jobs=SimpleNamespace(running_ids=no_running))
+    settings_ = SimpleNamespace(retry_base_seconds=0.0, shares_queue=False)
+    parts: list[Any] = [storage, None, None, settings_, None]
+    queue = JobQueue(*parts)
+    queue.observer = SimpleNamespace(  # type: ignore[assignment]
+        job_delayed=told, storage_alert=told
+    )
+
+    async def run() -> None:
+        job = dataclasses.replace(JOB, id=1)
+        for index in range(len(failures)):
+            await queue.faults.settle(job, step_for(index))
+        for _ in range(sum(failures) + 1):
+            await queue.faults.reconcile()
+        assert queue.faults.unsettled == {}
+
+    asyncio.run(run())
+    assert sorted(ran) == list(range(len(failures)))  # every step, exactly once
+    held = [i for i, count in enumerate(failures) if count >= STORAGE_TRIES]
+    assert [i for i in ran if i in held] == held  # the held ones in the order they came
