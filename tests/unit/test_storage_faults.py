@@ -29,6 +29,23 @@ faults = st.lists(
 )
 
 
+def queue_told_by(job_delayed: Any, storage_alert: Any) -> JobQueue:
+    """A queue with no job running, retrying at once, whose observer hears hold-ups and
+    alerts through the two callables."""
+
+    async def no_running() -> list[int]:
+        return []
+
+    storage = SimpleNamespace(jobs=SimpleNamespace(running_ids=no_running))
+    settings = SimpleNamespace(retry_base_seconds=0, shares_queue=False)
+    parts: list[Any] = [storage, None, None, settings, None]
+    queue = JobQueue(*parts)
+    queue.observer = SimpleNamespace(  # type: ignore[assignment]
+        job_delayed=job_delayed, storage_alert=storage_alert
+    )
+    return queue
+
+
 @settings(max_examples=80, deadline=None)
 @given(faults=faults)
 def test_every_job_settles_once_storage_works_again(faults: list[tuple[int, int]]) -> None:
@@ -52,16 +69,7 @@ def test_every_job_settles_once_storage_works_again(faults: list[tuple[int, int]
     async def storage_alert(guild_id: int) -> None:
         alerted[guild_id] += 1
 
-    async def no_running() -> list[int]:
-        return []
-
-    storage = SimpleNamespace(jobs=SimpleNamespace(running_ids=no_running))
-    settings = SimpleNamespace(retry_base_seconds=0, shares_queue=False)
-    parts: list[Any] = [storage, None, None, settings, None]
-    queue = JobQueue(*parts)
-    queue.observer = SimpleNamespace(  # type: ignore[assignment]
-        job_delayed=job_delayed, storage_alert=storage_alert
-    )
+    queue = queue_told_by(job_delayed, storage_alert)
 
     async def run() -> None:
         jobs = [
@@ -102,16 +110,7 @@ def test_every_held_step_of_one_job_settles_in_its_order(failures: list[int]) ->
     async def told(*_args: Any) -> None:
         return None
 
-    async def no_running() -> list[int]:
-        return []
-
-    storage = SimpleNamespace(jobs=SimpleNamespace(running_ids=no_running))
-    settings_ = SimpleNamespace(retry_base_seconds=0.0, shares_queue=False)
-    parts: list[Any] = [storage, None, None, settings_, None]
-    queue = JobQueue(*parts)
-    queue.observer = SimpleNamespace(  # type: ignore[assignment]
-        job_delayed=told, storage_alert=told
-    )
+    queue = queue_told_by(told, told)
 
     async def run() -> None:
         job = dataclasses.replace(JOB, id=1)
