@@ -2,7 +2,8 @@
 layer (``cogs/``). It wires them, in the start-up and shutdown order.
 
 Everything the Discord layer gives the core is handed over here, in ``setup_hook``: the
-queue's observer (job delivery) and the quota service's alert sink. Extensions only add
+queue's observer (job delivery), the quota service's alert sink and the takedowns' message
+remover. Extensions only add
 commands, views and listeners; none patches the tree or the services when it loads.
 """
 
@@ -22,6 +23,7 @@ from bot.ops.job_watch import WatchedObserver
 from bot.services import Services
 from cogs._shared.alerts import AdminAlerts
 from cogs._shared.context import ServicedBot
+from cogs._shared.takedowns import DiscordMessageRemover
 from cogs._shared.tree import CharacterTree
 from cogs.pictures.delivery import DiscordDelivery
 
@@ -85,8 +87,11 @@ class CharacterBot(ServicedBot):
         self.services.queue.observer = WatchedObserver(
             DiscordDelivery(self), self.services.cockpit.metrics, self.services.storage
         )
+        # Deleted pictures' messages, also those a stop left queued (bot/takedowns.py).
+        self.services.takedowns.remover = DiscordMessageRemover(self)
         await self.sync_commands_if_changed(force=self._force_sync)
         await self.services.queue.start()
+        self.services.takedowns.start()
         self.services.cockpit.start(
             self.services.queue,
             self.services.limiter,
@@ -167,5 +172,6 @@ class CharacterBot(ServicedBot):
         log.info("Shutting down")
         await self.services.cockpit.stop()
         await self.services.queue.stop(self.services.settings.shutdown_grace_seconds)
+        await self.services.takedowns.stop()  # what is still queued waits for the next start
         await super().close()
         await self.services.close()

@@ -24,6 +24,7 @@ from bot.images.store import ImageStore
 from bot.records import Character, ImageKind, StoredImage
 from bot.storage import Storage
 from bot.storage.removal import Removed
+from bot.takedowns import MessageTakedowns
 
 __all__ = [
     "AmbiguousCharacter",
@@ -85,6 +86,7 @@ class CharacterService:
     store: ImageStore
     catalog: Catalog
     gallery: GalleryService
+    takedowns: MessageTakedowns
 
     # --- seeing and picking ------------------------------------------------------------
 
@@ -261,9 +263,10 @@ class CharacterService:
     async def delete_character(
         self, guild_id: int, actor_id: int, character_id: int, *, is_admin: bool
     ) -> Removed:
-        """Delete the character, its pictures and their files; return messages to remove."""
+        """Delete the character, its pictures and their files; its messages are taken down."""
         await self.check_can_delete(guild_id, actor_id, character_id, is_admin=is_admin)
-        removed = await self.storage.characters.delete(guild_id, character_id)
+        removed = await self.storage.deletions.delete_character(guild_id, character_id)
+        self.takedowns.wake()
         await asyncio.to_thread(self.store.delete, removed.files)
         log.info(
             "Character %s deleted by %s in guild %s (%d pictures)",

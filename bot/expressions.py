@@ -130,11 +130,11 @@ def check_name_free(kind: ExpressionKind, name: str, taken: Iterable[str]) -> No
 class ExpressionService:
     """Whether a posted picture can become a sticker or an emoji, and its file."""
 
-    def __init__(self, storage: Storage, store: ImageStore) -> None:
+    def __init__(self, storage: Storage, store: ImageStore, pictures: PictureService) -> None:
         self._storage = storage
         self._store = store
         # "Is this picture still in this server?" is the pictures service's rule.
-        self.picture = PictureService(storage, store).get
+        self.picture = pictures.get
 
     async def check_picture(self, guild_id: int, image_id: int) -> PictureCheck:
         """Whether the picture has a transparent background, and its character's name."""

@@ -21,6 +21,7 @@ from bot.images.store import ImageStore
 from bot.records import Character, StoredImage
 from bot.storage import Storage
 from bot.storage.removal import Removed
+from bot.takedowns import MessageTakedowns
 
 __all__ = [
     "ExportFile",
@@ -213,9 +214,10 @@ def _plan_export(
 class MyDataService:
     """Export and erasure of everything one member stored in one server."""
 
-    def __init__(self, storage: Storage, store: ImageStore) -> None:
+    def __init__(self, storage: Storage, store: ImageStore, takedowns: MessageTakedowns) -> None:
         self.storage = storage
         self.store = store
+        self.takedowns = takedowns
 
     async def export_plan(self, guild_id: int, user_id: int, *, part_limit: int) -> ExportPlan:
         data = await self.storage.gallery.export_data(guild_id, user_id)
@@ -234,7 +236,8 @@ class MyDataService:
         return await asyncio.to_thread(build_export_part, self.store, plan, index)
 
     async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
-        removed = await self.storage.gallery.delete_member_data(guild_id, user_id)
+        removed = await self.storage.deletions.delete_member_data(guild_id, user_id)
+        self.takedowns.wake()
         await asyncio.to_thread(self.store.delete, removed.files)
         log.info(
             "Erased the data of member %s in guild %s (%d characters, %d pictures)",

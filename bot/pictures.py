@@ -17,6 +17,7 @@ from bot.images.store import ImageStore
 from bot.records import Character, StoredImage
 from bot.storage import Storage
 from bot.storage.removal import Removed
+from bot.takedowns import MessageTakedowns
 
 __all__ = ["FavoriteToggled", "OpenedPicture", "PictureService", "emoji_matches"]
 
@@ -68,9 +69,10 @@ def _size_key(image: StoredImage) -> str:
 
 
 class PictureService:
-    def __init__(self, storage: Storage, store: ImageStore) -> None:
+    def __init__(self, storage: Storage, store: ImageStore, takedowns: MessageTakedowns) -> None:
         self.storage = storage
         self.store = store
+        self.takedowns = takedowns
 
     async def get(self, guild_id: int, image_id: int) -> StoredImage:
         """The picture if it still exists in this server, else a clear NotFound."""
@@ -153,8 +155,8 @@ class PictureService:
     ) -> Removed:
         """The Delete button: every picture on its message goes, including a gallery re-post.
 
-        Only the picture's owner or an admin may; the files go too. ``Removed.messages``
-        lists the messages that showed them (the pressed one included).
+        Only the picture's owner or an admin may; the files go too, and the messages that
+        showed them (the pressed one included) are taken down from Discord.
         """
         image = await self.get(guild_id, image_id)
         if image.owner_id != actor_id and not is_admin:
@@ -165,6 +167,9 @@ class PictureService:
             else []
         )
         doomed = [picture.id for picture in shown] or [image.id]
-        removed = await self.storage.gallery.delete_images(guild_id, doomed)
+        removed = await self.storage.deletions.delete_images(
+            guild_id, doomed, take_down_messages=True
+        )
+        self.takedowns.wake()
         await asyncio.to_thread(self.store.delete, removed.files)
         return removed

@@ -29,6 +29,7 @@ from bot.quotas import QuotaService
 from bot.scenes import SceneService
 from bot.status import StatusService
 from bot.storage import Storage
+from bot.takedowns import MessageTakedowns
 from bot.usage import UsageService
 
 __all__ = ["Services"]
@@ -59,9 +60,12 @@ class Services:
     scenes: SceneService
     creator: CreatorRequests  # reference sheets, avatars, cut-outs (bot/jobs/creator.py)
     expressions: ExpressionService  # server stickers and emoji (bot/expressions.py)
+    takedowns: MessageTakedowns  # deleted pictures' messages, off Discord (bot/takedowns.py)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        # Long: it is the one wiring list; every service, built in the order its
+        # dependencies need, reads best as one sequence.
         storage = Storage(
             settings.database_path,
             settings.database_url,
@@ -96,6 +100,8 @@ class Services:
         retention = RetentionService(storage, store)
         cockpit = Cockpit(settings, metrics, images.health, retention)
         requests = PictureRequests(storage, images, store, queue, quotas)
+        takedowns = MessageTakedowns(storage)
+        pictures = PictureService(storage, store, takedowns)
         return cls(
             settings=settings,
             storage=storage,
@@ -108,9 +114,9 @@ class Services:
             requests=requests,
             catalog=catalog,
             gallery=gallery,
-            characters=CharacterService(storage, store, catalog, gallery),
-            pictures=PictureService(storage, store),
-            mydata=MyDataService(storage, store),
+            characters=CharacterService(storage, store, catalog, gallery, takedowns),
+            pictures=pictures,
+            mydata=MyDataService(storage, store, takedowns),
             guild_settings=GuildSettingsService(storage),
             usage=UsageService(storage, settings),
             limiter=limiter,
@@ -119,7 +125,8 @@ class Services:
             retention=retention,
             scenes=SceneService(storage, requests, images),
             creator=CreatorRequests(requests),
-            expressions=ExpressionService(storage, store),
+            expressions=ExpressionService(storage, store, pictures),
+            takedowns=takedowns,
         )
 
     async def open(self) -> None:

@@ -114,7 +114,9 @@ class RetentionService:
             doomed = await self._storage.operations.expired_pictures(guild_id, before, _BATCH)
             if not doomed:
                 return deleted
-            removed = await self._storage.gallery.delete_images(guild_id, doomed)
+            removed = await self._storage.deletions.delete_images(
+                guild_id, doomed, take_down_messages=False
+            )
             await asyncio.to_thread(self._store.delete, removed.files)
             deleted += removed.images
             await asyncio.sleep(0)  # let waiting jobs and commands run between batches

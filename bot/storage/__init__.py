@@ -38,8 +38,10 @@ from bot.storage.meta import MetaRepository
 from bot.storage.operations import OperationsRepository
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.quotas import QuotaRepository
+from bot.storage.removal import DeletionRepository
 from bot.storage.room import USD_ROUNDING, Limits, SharedLimits
 from bot.storage.scenes import SceneRepository
+from bot.storage.takedowns import TakedownRepository
 
 __all__ = [
     "STORAGE_ERRORS",
@@ -81,6 +83,8 @@ class Storage:
         self.gallery = GalleryRepository(self.db)
         self.operations = OperationsRepository(self.db)
         self.scenes = SceneRepository(self.db)
+        self.takedowns = TakedownRepository(self.db)
+        self.deletions = DeletionRepository(self.db)
 
     async def open(self) -> None:
         await self.db.open()

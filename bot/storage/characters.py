@@ -10,7 +10,6 @@ from typing import Any
 from bot.ids import id_in
 from bot.records import Character
 from bot.storage.database import Connection, Repository, fetch_first
-from bot.storage.removal import Removed, remove_characters
 
 __all__ = ["CharacterRepository", "NewCharacter", "character_insert", "find_or_create_fork"]
 
@@ -75,20 +74,6 @@ class CharacterRepository(Repository):
             (image_id, character_id, image_id, character_id),
         )
         return changed > 0
-
-    async def delete(self, guild_id: int, character_id: int) -> Removed:
-        """Delete a character with its pictures and favorites, in one transaction; what went
-        (and the stored files to remove) is returned."""
-        removed = Removed()
-        async with self._db.transaction() as conn:
-            await remove_characters(
-                conn,
-                removed,
-                guild_id,
-                "WHERE c.id = ? AND c.guild_id = ?",
-                (character_id, guild_id),
-            )
-        return removed
 
     async def search_visible(
         self,

@@ -1,4 +1,4 @@
-"""Gallery pages, favorites by reaction, character deletion, export and delete-my-data.
+"""Gallery pages, the characters and posts they show, and a member's data to export.
 
 Every query takes the guild id: a member never reaches another server's rows, whatever
 id they type. Pages are read through the indexes of ``images`` (see the migrations);
@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.records import Character, GallerySort, Keyset, StoredImage
-from bot.storage.database import Repository, Row, placeholders
-from bot.storage.removal import Removed, remove_images, remove_member_data
+from bot.storage.database import Repository, Row
 
 __all__ = [
     "ExportData",
     "GalleryEntry",
     "GalleryFilter",
     "GalleryRepository",
-    "Removed",
 ]
 
 
@@ -336,41 +334,6 @@ class GalleryRepository(Repository):
             (message_id, guild_id, message_id, guild_id, guild_id),
         )
         return [StoredImage.from_row(r) for r in rows]
-
-    # --- deletion ------------------------------------------------------------------------
-
-    async def delete_images(self, guild_id: int, image_ids: list[int]) -> Removed:
-        """Delete pictures of this guild, wherever they are shown, in one transaction.
-
-        A character whose main picture goes falls back to its oldest remaining one.
-        """
-        removed = Removed()
-        if not image_ids:
-            return removed
-        marks = placeholders(len(image_ids))
-        async with self._db.transaction() as conn:
-            await remove_images(
-                conn,
-                removed,
-                guild_id,
-                f"WHERE i.guild_id = ? AND i.id IN ({marks})",
-                [guild_id, *image_ids],
-            )
-        return removed
-
-    async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
-        """Erase a member's characters, pictures, favorites and words in this server.
-
-        Finished job rows stay (quotas count them) but lose every word the member typed.
-        Other members' forks of the member's characters (at any depth) keep their own
-        pictures and name, but the description they copied is emptied and the prompts that
-        repeated it are erased (SECURITY.md says so).
-        """
-        removed = Removed()
-        async with self._db.transaction() as conn:
-            await remove_member_data(conn, removed, guild_id, user_id)
-        removed.files = sorted(set(removed.files))
-        return removed
 
     # --- export --------------------------------------------------------------------------
 

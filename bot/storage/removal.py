@@ -1,13 +1,17 @@
 """The one way pictures and characters leave the database, inside a caller's transaction.
 
-Every delete path (the Delete button, ``/character delete``, ``/mydata delete`` and the
-clean-up of a refused request) goes through here, so each repairs references the same way:
+Every delete path (the Delete button, ``/character delete``, ``/mydata delete``, the
+retention sweep and the clean-up of a refused request) goes through here, so each repairs
+references the same way:
 
 - favorites and gallery re-posts of a picture go with it (``ON DELETE CASCADE``);
 - a character's main picture, a picture's parent and a job's parent are foreign keys that
   clear themselves (``ON DELETE SET NULL``, migration 0005); a character that still has
   pictures then gets its oldest one as its main picture (:func:`repair_main_pictures`);
 - forks of a deleted character keep their own pictures and lose only the link back.
+
+A member's deletion also queues the messages that showed the pictures, in its transaction, to
+be taken down from Discord (``bot/storage/takedowns.py``); the retention sweep leaves them.
 
 Ids are never reused (``AUTOINCREMENT``), so anything that still remembers a deleted id
 (a button, a queued job, a gallery option) finds nothing rather than a stranger's row.
@@ -19,10 +23,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.storage.database import Connection
+from bot.storage.database import Connection, Repository, placeholders
 from bot.storage.scenes import detach_from_scenes
+from bot.storage.takedowns import queue_takedowns
 
 __all__ = [
+    "DeletionRepository",
     "Removed",
     "remove_characters",
     "remove_images",
@@ -181,3 +187,63 @@ async def remove_member_data(
         " reference_path = NULL WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
     )
+
+
+class DeletionRepository(Repository):
+    """The deletions, one transaction each; what went (and the files to remove) is returned."""
+
+    async def delete_images(
+        self, guild_id: int, image_ids: list[int], *, take_down_messages: bool
+    ) -> Removed:
+        """Delete pictures of this guild, wherever they are shown.
+
+        A character whose main picture goes falls back to its oldest remaining one. With
+        ``take_down_messages`` (a member's deletion, not the retention sweep), the messages
+        that showed them are queued for deletion from Discord.
+        """
+        removed = Removed()
+        if not image_ids:
+            return removed
+        marks = placeholders(len(image_ids))
+        async with self._db.transaction() as conn:
+            await remove_images(
+                conn,
+                removed,
+                guild_id,
+                f"WHERE i.guild_id = ? AND i.id IN ({marks})",
+                [guild_id, *image_ids],
+            )
+            if take_down_messages:
+                await queue_takedowns(conn, removed.messages)
+        return removed
+
+    async def delete_character(self, guild_id: int, character_id: int) -> Removed:
+        """Delete a character with its pictures and favorites; their messages are queued
+        for deletion from Discord."""
+        removed = Removed()
+        async with self._db.transaction() as conn:
+            await remove_characters(
+                conn,
+                removed,
+                guild_id,
+                "WHERE c.id = ? AND c.guild_id = ?",
+                (character_id, guild_id),
+            )
+            await queue_takedowns(conn, removed.messages)
+        return removed
+
+    async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
+        """Erase a member's characters, pictures, favorites and words in this server; the
+        messages that showed the pictures are queued for deletion from Discord.
+
+        Finished job rows stay (quotas count them) but lose every word the member typed.
+        Other members' forks of the member's characters (at any depth) keep their own
+        pictures and name, but the description they copied is emptied and the prompts that
+        repeated it are erased (SECURITY.md says so).
+        """
+        removed = Removed()
+        async with self._db.transaction() as conn:
+            await remove_member_data(conn, removed, guild_id, user_id)
+            await queue_takedowns(conn, removed.messages)
+        removed.files = sorted(set(removed.files))
+        return removed

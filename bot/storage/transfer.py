@@ -47,6 +47,7 @@ _ORDER = (
     "picture_posts",
     "character_pictures",
     "image_spends",
+    "message_takedowns",
 )
 _LATER = {
     "characters": ("canonical_image_id", "forked_from_id"),

@@ -9,13 +9,10 @@ every command does (cogs/_shared/start_job.py).
 
 from __future__ import annotations
 
-import contextlib
-
 import discord
 
 from bot.i18n import Catalog
 from bot.records import StoredImage
-from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.creator_buttons import CREATOR_ITEMS, add_creator_buttons
 from cogs._shared.picture_button_base import PictureButton as _PictureButton
@@ -91,15 +88,6 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
             interaction.message.id if interaction.message is not None else None,
             is_admin=is_admin(interaction),
         )
-        if interaction.message is not None:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.message.delete()
-        elsewhere = [
-            m
-            for m in removed.messages
-            if interaction.message is None or m[1] != interaction.message.id
-        ]
-        remove_messages_later(interaction.client, elsewhere)
         await reply(
             interaction,
             content=tr(interaction, "picture.deleted", count=removed.images),

@@ -22,7 +22,6 @@ from cogs._shared.characters import (
     resolve_character,
     switch_own_character,
 )
-from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.confirm import ask_before_deleting
 from cogs._shared.context import is_admin, locale_of, services, tr, tr_plain
 from cogs._shared.gallery_nav import GALLERY_COLOUR, GalleryNavButton, lineage_lines
@@ -117,7 +116,6 @@ class CharacterManageCommands(commands.Cog):
             removed = await svc.characters.delete_character(
                 guild_id, press.user.id, found.id, is_admin=admin
             )
-            remove_messages_later(press.client, removed.messages)
             await press.edit_original_response(
                 content=tr(press, "manage.deleted", name=found.name, count=removed.images)
             )

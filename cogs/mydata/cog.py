@@ -11,7 +11,6 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.mydata import group_parts
-from cogs._shared.cleanup import remove_messages_later
 from cogs._shared.confirm import ask_before_deleting
 from cogs._shared.context import services, tr
 from cogs._shared.options import command
@@ -121,7 +120,6 @@ class MyDataCog(
         async def confirmed(press: discord.Interaction) -> None:
             await press.response.edit_message(content=tr(press, "mydata.deleting"), view=None)
             removed = await svc.mydata.delete_member_data(guild_id, user_id)
-            remove_messages_later(press.client, removed.messages)
             await press.edit_original_response(
                 content=tr(
                     press,

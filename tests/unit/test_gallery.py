@@ -30,6 +30,7 @@ from bot.images.store import ImageStore
 from bot.mydata import MyDataService, build_export_part, group_parts
 from bot.pictures import PictureService, emoji_matches
 from bot.storage import Storage
+from bot.takedowns import MessageTakedowns
 from tests.storage_helpers import (
     Seeder,
     finish_with_one_picture,
@@ -63,11 +64,12 @@ async def env(storage: Storage, tmp_path: Path) -> Env:
     store = ImageStore(tmp_path / "images")
     catalog = Catalog.load()
     gallery = GalleryService(storage, store, catalog)
+    takedowns = MessageTakedowns(storage)  # never started: these tests reach no Discord
     service = Core(
         gallery,
-        CharacterService(storage, store, catalog, gallery),
-        PictureService(storage, store),
-        MyDataService(storage, store),
+        CharacterService(storage, store, catalog, gallery, takedowns),
+        PictureService(storage, store, takedowns),
+        MyDataService(storage, store, takedowns),
     )
     return storage, store, service, Seeder(storage, store)
 

@@ -156,7 +156,9 @@ class CharacterListings(StorageMachine):
     def star_or_delete(self, data: st.DataObject, stars: int, delete: bool) -> None:
         picture = data.draw(st.sampled_from(sorted(self.model.pictures)))
         if delete:
-            self.run(self.storage.gallery.delete_images(GUILD, [picture]))
+            self.run(
+                self.storage.deletions.delete_images(GUILD, [picture], take_down_messages=True)
+            )
             del self.model.pictures[picture]
         else:
             self.run(
@@ -171,14 +173,14 @@ class CharacterListings(StorageMachine):
     def delete_character(self, data: st.DataObject) -> None:
         """/character delete (Ren stays: there is always a listing to walk)."""
         character = data.draw(st.sampled_from(sorted(self.model.owners)[1:]))
-        self.run(self.storage.characters.delete(GUILD, character))
+        self.run(self.storage.deletions.delete_character(GUILD, character))
         self.model.remove_characters({character})
 
     @rule(member=st.sampled_from([ALICE, CAROL]))
     def erase_member(self, member: int) -> None:
         """/mydata delete: the member's pictures go, then their characters (out of others'
         scenes first)."""
-        self.run(self.storage.gallery.delete_member_data(GUILD, member))
+        self.run(self.storage.deletions.delete_member_data(GUILD, member))
         self.model.pictures = {i: p for i, p in self.model.pictures.items() if p.maker != member}
         self.model.remove_characters({c for c, o in self.model.owners.items() if o == member})
 

@@ -23,7 +23,7 @@ GUILD, OWNER, OTHER = 1, 100, 200
 TABLES = (
     "meta", "guild_config", "quota_limits", "alerts_sent", "characters", "jobs", "scenes",
     "images", "scene_characters", "favorites", "picture_posts", "character_pictures",
-    "image_spends",
+    "image_spends", "message_takedowns",
 )  # fmt: skip
 
 
@@ -89,7 +89,8 @@ async def _every_kind_of_row(storage: Storage, data_dir: Path) -> dict[str, int]
     await storage.meta.set("command_hash", "abc")
     # The newest character is deleted: its id must never come back after the move either.
     gone = await seeder.character(GUILD, OWNER, "Gone")
-    await storage.characters.delete(GUILD, gone)
+    await seeder.picture(GUILD, gone, OWNER, message=(30, 6000))  # its message: to take down
+    await storage.deletions.delete_character(GUILD, gone)
     return {"gone_character": gone}
 
 

@@ -56,7 +56,7 @@ async def _check(steps: list[tuple[str, object]], folder: Path) -> None:
                     sheets[character].append(image_id)
             elif action == "delete" and pictures:
                 gone = pictures[int(str(value)) % len(pictures)]
-                await storage.gallery.delete_images(GUILD, [gone])
+                await storage.deletions.delete_images(GUILD, [gone], take_down_messages=True)
                 pictures.remove(gone)
                 for kept in sheets.values():
                     if gone in kept:

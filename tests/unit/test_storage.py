@@ -127,7 +127,7 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     )
     ids = await finish(storage, job_id, character_id)
     assert ids and len(ids) == 1
-    await storage.characters.delete(10, character_id)
+    await storage.deletions.delete_character(10, character_id)
     assert await storage.images.get(ids[0]) is None  # the pictures go with the character
     job = await storage.jobs.get(job_id)
     assert job is not None and job.charged and job.character_id is None
@@ -144,7 +144,7 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(storag
         ),
         limits(),
     )
-    await storage.characters.delete(10, character_id)
+    await storage.deletions.delete_character(10, character_id)
     result = await finish(storage, job_id, character_id)
     assert result is None
     assert await storage.db.fetch_value("SELECT COUNT(*) FROM images") == 0
@@ -187,7 +187,7 @@ async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_pat
     )
     ids = await finish(storage, job_id, 1)
     assert ids is not None and ids[0] > 7  # never the id the old job remembered
-    await storage.gallery.delete_images(10, ids)
+    await storage.deletions.delete_images(10, ids, take_down_messages=True)
     again = await finish(
         storage,
         await storage.jobs.insert_job(

@@ -217,14 +217,16 @@ class TrustMachine(StorageMachine):
     def delete_picture(self, data: st.DataObject) -> None:
         image_id = self.any_id(data, "images")
         if image_id is not None:
-            self.run(self.storage.gallery.delete_images(GUILD, [image_id]))
+            self.run(
+                self.storage.deletions.delete_images(GUILD, [image_id], take_down_messages=True)
+            )
 
     @rule(data=st.data())
     def delete_character(self, data: st.DataObject) -> None:
         character_id = self.any_id(data, "characters")
         if character_id is not None:
             self.deleted_on_purpose.add(character_id)
-            self.run(self.storage.characters.delete(GUILD, character_id))
+            self.run(self.storage.deletions.delete_character(GUILD, character_id))
 
     @rule(data=st.data(), private=st.booleans())
     def make_private(self, data: st.DataObject, private: bool) -> None:
@@ -248,7 +250,7 @@ class TrustMachine(StorageMachine):
             appearance = json.loads(sheet).get("appearance", "")
             if appearance.startswith(f"w{member}x"):  # their own words, not a fork's copy
                 self.erased_words.add(appearance)
-        self.run(self.storage.gallery.delete_member_data(GUILD, member))
+        self.run(self.storage.deletions.delete_member_data(GUILD, member))
 
     # --- what must always hold ---------------------------------------------------------------
 

@@ -267,7 +267,7 @@ async def test_references_order_and_skip_deleted_pictures(storage: Storage, tmp_
     strong, _ = await runner._references(job(parent), character, strong=True)
     assert strong[:2] == [main_png, parent_png]
 
-    await storage.gallery.delete_images(GUILD, [parent])
+    await storage.deletions.delete_images(GUILD, [parent], take_down_messages=True)
     fallback, _ = await runner._references(job(parent), character)
     assert fallback[0] == main_png and parent_png not in fallback
 
@@ -410,7 +410,7 @@ async def test_a_deleted_or_foreign_parent_falls_back_to_the_main_picture(
     aiko = await add_character(storage, "Aiko")
     main = await add_image(storage, aiko)
     gone = await add_image(storage, aiko)
-    await storage.gallery.delete_images(GUILD, [gone])
+    await storage.deletions.delete_images(GUILD, [gone], take_down_messages=True)
     other = await add_image(storage, await add_character(storage, "Other"))
     await service.request_vary(requester(ALICE), VaryRequest(aiko, parent_image_id=gone))
     await service.request_vary(requester(ALICE), VaryRequest(aiko, parent_image_id=other))

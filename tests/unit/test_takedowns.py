@@ -1,0 +1,138 @@
+"""Deleted pictures' messages come off Discord: what a deletion queues (both databases), and
+the takedowns' retry policy over random outcomes (hypothesis).
+
+Invariant: every queued message ends, tried never before its time nor more than
+MAX_ATTEMPTS times; it leaves the queue only once Discord says it is gone, or refuses the
+bot, or it failed MAX_ATTEMPTS times; and a message that is gone is never tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.images.store import ImageStore
+from bot.storage import Storage
+from bot.storage.takedowns import queue_takedowns
+from bot.takedowns import MAX_ATTEMPTS, MessageTakedowns, TakedownOutcome, retry_delay
+from tests.storage_helpers import Seeder, open_storage
+
+GUILD, CHANNEL, ALICE = 10, 20, 1
+
+
+async def queued(storage: Storage) -> set[int]:
+    return {t.message_id for t in await storage.takedowns.due(float("inf"), 1000)}
+
+
+async def test_member_deletions_queue_their_messages_and_the_retention_sweep_does_not(
+    storage: Storage, tmp_path: Path
+) -> None:
+    seeder = Seeder(storage, ImageStore(tmp_path / "images"))
+    aiko = await seeder.character(GUILD, ALICE, "Aiko")
+    posted = await seeder.picture(GUILD, aiko, ALICE, message=(CHANNEL, 101))
+    await storage.gallery.record_post(
+        guild_id=GUILD, channel_id=CHANNEL + 1, message_id=102, image_id=posted
+    )
+    swept = await seeder.picture(GUILD, aiko, ALICE, message=(CHANNEL, 103))
+    kept = await seeder.picture(GUILD, aiko, ALICE, message=(CHANNEL, 104))
+
+    await storage.deletions.delete_images(GUILD, [swept], take_down_messages=False)
+    assert await queued(storage) == set()  # the server's history stays
+    await storage.deletions.delete_images(GUILD, [posted], take_down_messages=True)
+    assert await queued(storage) == {101, 102}  # the post and its gallery re-post
+    rin = await seeder.character(GUILD, ALICE, "Rin")
+    await seeder.picture(GUILD, rin, ALICE, message=(CHANNEL, 105))
+    await storage.deletions.delete_character(GUILD, rin)
+    assert await queued(storage) == {101, 102, 105}
+    await storage.deletions.delete_member_data(GUILD, ALICE)
+    assert await queued(storage) == {101, 102, 104, 105}
+    assert kept  # Aiko's last picture went with Alice's data
+
+    await storage.takedowns.retry_at(101, 50.0)
+    assert {t.message_id for t in await storage.takedowns.due(49.0, 10)} == {102, 104, 105}
+    assert await storage.takedowns.next_due() == 0.0
+    for message in (102, 104, 105):
+        await storage.takedowns.done(message)
+    assert await storage.takedowns.next_due() == 50.0
+    [late] = await storage.takedowns.due(50.0, 10)
+    assert (late.channel_id, late.message_id, late.attempts) == (CHANNEL, 101, 1)
+
+
+class ScriptedDiscord:
+    """Answers each message's tries from its script (then: gone), noting when each came."""
+
+    def __init__(self, scripts: dict[int, list[str]], clock: list[float]) -> None:
+        self.scripts = scripts
+        self.clock = clock
+        self.tries: defaultdict[int, list[float]] = defaultdict(list)
+        self.answers: defaultdict[int, list[str]] = defaultdict(list)
+
+    async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome:
+        assert channel_id == CHANNEL
+        self.tries[message_id].append(self.clock[0])
+        script = self.scripts[message_id]
+        answer = script.pop(0) if script else "gone"
+        self.answers[message_id].append(answer)
+        if answer == "bug":
+            raise RuntimeError("a bug in the remover")
+        return TakedownOutcome(answer)
+
+
+answers = st.sampled_from(["gone", "refused", "failed", "bug"])
+failing_first = st.lists(st.sampled_from(["failed", "bug"]), max_size=MAX_ATTEMPTS + 2)
+
+
+async def take_down(folder: Path, scripts: dict[int, list[str]]) -> None:
+    clock = [1000.0]
+    discord = ScriptedDiscord({m: list(s) for m, s in scripts.items()}, clock)
+    async with open_storage(folder / "bot.sqlite3") as storage:
+        async with storage.db.transaction() as conn:
+            await queue_takedowns(conn, [(CHANNEL, message) for message in scripts])
+        takedowns = MessageTakedowns(storage, clock=lambda: clock[0])
+        takedowns.remover = discord
+        for _ in range(len(scripts) * (MAX_ATTEMPTS + 1)):
+            await takedowns.take_down_due()
+            next_due = await storage.takedowns.next_due()
+            if next_due is None:
+                break
+            clock[0] = max(clock[0], next_due)
+        assert await storage.takedowns.next_due() is None  # every takedown ended
+
+    for message, script in scripts.items():
+        tries, said = discord.tries[message], discord.answers[message]
+        assert 1 <= len(tries) <= MAX_ATTEMPTS
+        # Each try came no sooner than the wait its failures earned.
+        for failures, (before, after) in enumerate(itertools.pairwise(tries), 1):
+            assert after - before >= retry_delay(failures)
+        ending = said[-1]
+        assert all(answer in ("failed", "bug") for answer in said[:-1])
+        assert ending in ("gone", "refused") or len(said) == MAX_ATTEMPTS
+        assert said == ([*script, "gone"])[: len(said)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scripts=st.dictionaries(
+        st.integers(100, 110),
+        st.one_of(st.lists(answers, max_size=4), failing_first),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_every_takedown_ends_on_time_and_only_when_it_should(
+    scripts: dict[int, list[str]],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(take_down(Path(folder), scripts))
+
+
+@pytest.mark.parametrize(("failures", "seconds"), [(1, 5), (2, 10), (8, 640), (11, 3600)])
+def test_the_wait_doubles_from_five_seconds_up_to_an_hour(failures: int, seconds: float) -> None:
+    assert retry_delay(failures) == seconds
