@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.characters import CharacterService
 from bot.config import Settings
 from bot.expressions import ExpressionService
+from bot.favorite_reactions import ReactionFavorites
 from bot.gallery import GalleryService
 from bot.guild_settings import GuildSettingsService
 from bot.i18n import Catalog
@@ -61,6 +62,8 @@ class Services:
     creator: CreatorRequests  # reference sheets, avatars, cut-outs (bot/jobs/creator.py)
     expressions: ExpressionService  # server stickers and emoji (bot/expressions.py)
     takedowns: MessageTakedowns  # deleted pictures' messages, off Discord (bot/takedowns.py)
+    # ⭐ reactions in Discord's order, held through storage faults (bot/favorite_reactions.py)
+    reaction_favorites: ReactionFavorites
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -127,11 +130,14 @@ class Services:
             creator=CreatorRequests(requests),
             expressions=ExpressionService(storage, store, pictures),
             takedowns=takedowns,
+            # Held reactions are tried again as often as the jobs' held bookkeeping.
+            reaction_favorites=ReactionFavorites(pictures, queue.faults.period),
         )
 
     async def open(self) -> None:
         await self.storage.open()
 
     async def close(self) -> None:
+        await self.reaction_favorites.close()  # before storage: it may be writing
         await self.images.close()
         await self.storage.close()

@@ -24,8 +24,10 @@ from tests.e2e.helpers import (
     create,
     created,
     database_busy,
+    db_value,
     finished,
     held_up,
+    image_id,
     query,
     start_drawing,
     storage_alerts,
@@ -166,22 +168,28 @@ async def test_a_confirmed_deletion_that_meets_a_locked_database_is_told_and_los
     assert query(world.data_dir, "SELECT name FROM characters") == []
 
 
-async def test_a_favorite_that_meets_a_locked_database_is_a_warning_and_the_next_one_counts(
+async def test_favorites_that_meet_a_locked_database_count_once_it_is_free_in_their_order(
     start_bot: StartBot, world: World
 ) -> None:
     bot = await start_bot(partial_images=0)
-    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    alice, bob, carol = (world.guild.add_member(name) for name in ("alice", "bob", "carol"))
     post = await created(alice)
     await bot.wait_for_log(r"Job 1 done", timeout=15)  # its post recorded: favorites count
+    picture = image_id(post)
     with database_busy(world.data_dir):
         await bob.react(post, "⭐")
-        await bot.wait_for_log("Could not record a favorite reaction", timeout=30)
+        await bot.wait_for_log("Favorite reaction held until storage works again", timeout=30)
+        # Behind Bob's: Carol's add then remove, which must end un-favorited.
+        await carol.react(post, "⭐")
+        await carol.unreact(post, "⭐")
+        assert query(world.data_dir, "SELECT user_id FROM favorites") == []
     # Logged as the host's fault (a warning with its cause); an ERROR would fail this test.
     assert "storage failed (OperationalError: database is locked)" in bot.output
-    await bob.unreact(post, "⭐")
-    await bob.react(post, "⭐")
-    await bot.wait_for_log("Favorite added by", timeout=15)
+    await bot.wait_for_log(rf"Favorite added by {bob.id} on pictures \[{picture}\]", timeout=30)
+    await bot.wait_for_log(rf"Favorite removed by {carol.id}", timeout=30)
     assert query(world.data_dir, "SELECT user_id FROM favorites") == [(bob.id,)]
+    # What the gallery's "most favorited" counts.
+    assert db_value(world.data_dir, "SELECT favorite_count FROM images WHERE id = ?", picture) == 1
 
 
 class TestDisk:
