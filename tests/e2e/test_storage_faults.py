@@ -192,6 +192,21 @@ async def test_favorites_that_meet_a_locked_database_count_once_it_is_free_in_th
     assert db_value(world.data_dir, "SELECT favorite_count FROM images WHERE id = ?", picture) == 1
 
 
+async def test_favorites_still_held_at_shutdown_are_one_warning_with_their_count(
+    start_bot: StartBot, world: World
+) -> None:
+    bot = await start_bot(partial_images=0)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    post = await created(alice)
+    await bot.wait_for_log(r"Job 1 done", timeout=15)
+    with database_busy(world.data_dir):
+        await bob.react(post, "⭐")
+        await bot.wait_for_log("Favorite reaction held until storage works again", timeout=30)
+        assert await bot.stop(timeout=30) == 0
+    assert "Shutting down with 1 favorite reactions held by a storage fault" in bot.output
+    assert query(world.data_dir, "SELECT user_id FROM favorites") == []  # lost, as in a crash
+
+
 class TestDisk:
     """DATA_DIR on a small tmpfs (the picture folder only, for read-only)."""
 
