@@ -23,12 +23,12 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from bot.faults import log_failure, log_task_failure, storage_unavailable
+from bot.pictures import Reaction
 
-__all__ = ["HELD_LIMIT", "Reaction", "ReactionFavorites"]
+__all__ = ["HELD_LIMIT", "ReactionFavorites"]
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +37,10 @@ log = logging.getLogger(__name__)
 HELD_LIMIT = 10_000
 
 
-@dataclass(frozen=True)
-class Reaction:
-    """One reaction event from Discord: a member added (or removed) an emoji on a message."""
-
-    guild_id: int
-    message_id: int
-    user_id: int
-    emoji_id: int | None
-    emoji_text: str
-    added: bool
-
-
 class Reacting(Protocol):
     """What records a reaction (bot.pictures.PictureService): the ids of pictures changed."""
 
-    async def react(
-        self,
-        *,
-        guild_id: int,
-        message_id: int,
-        user_id: int,
-        emoji_id: int | None,
-        emoji_text: str,
-        added: bool,
-    ) -> list[int]: ...
+    async def react(self, reaction: Reaction) -> list[int]: ...
 
 
 class ReactionFavorites:
@@ -155,14 +134,7 @@ class ReactionFavorites:
         """Try ``reaction``; False when storage failed (hold it), True when it is done with:
         recorded, or a bug logged with its traceback (retrying a bug would only repeat it)."""
         try:
-            changed = await self._pictures.react(
-                guild_id=reaction.guild_id,
-                message_id=reaction.message_id,
-                user_id=reaction.user_id,
-                emoji_id=reaction.emoji_id,
-                emoji_text=reaction.emoji_text,
-                added=reaction.added,
-            )
+            changed = await self._pictures.react(reaction)
         except Exception as exc:
             if storage_unavailable(exc) is None:
                 log_failure(

@@ -19,7 +19,7 @@ from bot.storage import Storage
 from bot.storage.removal import Removed
 from bot.takedowns import MessageTakedowns
 
-__all__ = ["FavoriteToggled", "OpenedPicture", "PictureService", "emoji_matches"]
+__all__ = ["FavoriteToggled", "OpenedPicture", "PictureService", "Reaction", "emoji_matches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,18 @@ class OpenedPicture:
     character: Character
     style_key: str
     size_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """One reaction event from Discord: a member added (or removed) an emoji on a message."""
+
+    guild_id: int
+    message_id: int
+    user_id: int
+    emoji_id: int | None
+    emoji_text: str
+    added: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,22 +128,14 @@ class PictureService:
         count = await self.storage.images.set_favorite(image.id, user_id, now_favorite)
         return FavoriteToggled(image.id, now_favorite, count or 0)
 
-    async def react(
-        self,
-        *,
-        guild_id: int,
-        message_id: int,
-        user_id: int,
-        emoji_id: int | None,
-        emoji_text: str,
-        added: bool,
-    ) -> list[int]:
+    async def react(self, reaction: Reaction) -> list[int]:
         """Favorite (or un-favorite) the pictures on a bot message; return the ids changed."""
-        images = await self.storage.gallery.images_on_message(guild_id, message_id)
+        guild_id, user_id, added = reaction.guild_id, reaction.user_id, reaction.added
+        images = await self.storage.gallery.images_on_message(guild_id, reaction.message_id)
         if not images:
             return []
         config = await self.storage.guilds.config(guild_id)
-        if not emoji_matches(config.favorite_emoji, emoji_id, emoji_text):
+        if not emoji_matches(config.favorite_emoji, reaction.emoji_id, reaction.emoji_text):
             return []
         changed = []
         for image in images:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.favorite_reactions import Reaction
+from bot.pictures import Reaction
 
 if TYPE_CHECKING:
     from cogs._shared.context import ServicedBot

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.favorite_reactions import Reaction, ReactionFavorites
+from bot.favorite_reactions import ReactionFavorites
+from bot.pictures import Reaction
 
 GUILD = 1
 PICTURES_PER_MESSAGE = 2  # a fault may come between the two writes of one reaction
@@ -38,16 +39,8 @@ class FlakyPictures:
         self.recorded: list[int] = []
         self.wrote = asyncio.Event()  # set as a reaction is recorded
 
-    async def react(
-        self,
-        *,
-        guild_id: int,
-        message_id: int,
-        user_id: int,
-        emoji_id: int | None,
-        emoji_text: str,
-        added: bool,
-    ) -> list[int]:
+    async def react(self, reaction: Reaction) -> list[int]:
+        message_id, user_id, added = reaction.message_id, reaction.user_id, reaction.added
         changed = []
         for picture in range(PICTURES_PER_MESSAGE):
             await asyncio.sleep(0)  # a write takes a while: other events arrive meanwhile
@@ -59,8 +52,8 @@ class FlakyPictures:
             else:
                 self.favorites.discard(key)
             changed.append(picture)
-        assert emoji_id is not None
-        self.recorded.append(emoji_id)
+        assert reaction.emoji_id is not None
+        self.recorded.append(reaction.emoji_id)
         self.wrote.set()
         return changed
 

@@ -28,7 +28,7 @@ from bot.i18n import Catalog
 from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
 from bot.mydata import MyDataService, build_export_part, group_parts
-from bot.pictures import PictureService, emoji_matches
+from bot.pictures import PictureService, Reaction, emoji_matches
 from bot.storage import Storage
 from bot.takedowns import MessageTakedowns
 from tests.storage_helpers import (
@@ -191,7 +191,7 @@ async def test_guilds_and_private_characters_stay_private(env: Env) -> None:
         await service.pictures.open_picture(G2, CAROL, p1)
     assert (
         await service.pictures.react(
-            guild_id=G2, message_id=0, user_id=CAROL, emoji_id=None, emoji_text="⭐", added=True
+            Reaction(G2, message_id=0, user_id=CAROL, emoji_id=None, emoji_text="⭐", added=True)
         )
         == []
     )
@@ -293,12 +293,7 @@ async def test_reactions_favorite_every_picture_on_the_message_idempotently(env:
         guild_id: int = G1,
     ) -> list[int]:
         return await service.pictures.react(
-            guild_id=guild_id,
-            message_id=message_id,
-            user_id=ALICE,
-            emoji_id=emoji_id,
-            emoji_text=emoji,
-            added=added,
+            Reaction(guild_id, message_id, ALICE, emoji_id, emoji_text=emoji, added=added)
         )
 
     assert await react(True) == [first, second]
@@ -326,13 +321,11 @@ async def test_custom_server_emoji_is_matched_by_id(env: Env) -> None:
     )
     c = await seed.character(G1, BOB, "Bea")
     image = await seed.picture(G1, c, BOB, message=(500, 9000))
-    kwargs = {"guild_id": G1, "message_id": 9000, "user_id": ALICE, "added": True}
-    assert await service.pictures.react(emoji_id=None, emoji_text="⭐", **kwargs) == []  # type: ignore[arg-type]
-    assert await service.pictures.react(
-        emoji_id=777000000000000001,
-        emoji_text="<:sparkle:777000000000000001>",
-        **kwargs,  # type: ignore[arg-type]
-    ) == [image]
+    assert await service.pictures.react(Reaction(G1, 9000, ALICE, None, "⭐", added=True)) == []
+    sparkle = Reaction(
+        G1, 9000, ALICE, 777000000000000001, "<:sparkle:777000000000000001>", added=True
+    )
+    assert await service.pictures.react(sparkle) == [image]
 
 
 # --------------------------------------------------------------------------- cards
