@@ -1127,7 +1127,7 @@ class RestAPI(ExpressionsAPI):
         data = {"channel_id": str(msg.channel_id), "message_id": str(msg.id), **extra}
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
-        self.fake._dispatch(event, data, intent=Intents.GUILD_MESSAGE_REACTIONS)
+        self.fake._dispatch(event, data, intent=self.fake._reaction_intent(msg))
         self.fake._notify()
         return no_content()
 
