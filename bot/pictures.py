@@ -112,10 +112,12 @@ class PictureService:
     async def record_post(
         self, *, guild_id: int, channel_id: int, message_id: int, image_id: int
     ) -> None:
-        """Remember a re-post, so reactions on it count and a deletion removes it too."""
-        await self.storage.gallery.record_post(
+        """Remember a re-post, so reactions on it count and a deletion removes it too; if
+        the picture was deleted while it was being posted, the re-post is taken down."""
+        if await self.storage.gallery.record_post(
             guild_id=guild_id, channel_id=channel_id, message_id=message_id, image_id=image_id
-        )
+        ):
+            self.takedowns.wake()
 
     # --- favorites -----------------------------------------------------------------------
 

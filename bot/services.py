@@ -112,7 +112,7 @@ class Services:
             store=store,
             queue=queue,
             queue_board=QueueBoard(storage, queue),
-            job_posts=JobPosts(storage),
+            job_posts=JobPosts(storage, takedowns),
             quotas=quotas,
             requests=requests,
             catalog=catalog,

@@ -11,13 +11,15 @@ import time
 
 from bot.records import Character, Job
 from bot.storage import Storage
+from bot.takedowns import MessageTakedowns
 
 __all__ = ["JobPosts"]
 
 
 class JobPosts:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, takedowns: MessageTakedowns) -> None:
         self._storage = storage
+        self._takedowns = takedowns
 
     async def job(self, job_id: int) -> Job | None:
         """The job as it is now (its state may have moved on since the event was sent)."""
@@ -31,8 +33,10 @@ class JobPosts:
         await self._storage.jobs.set_response_message(job_id, message_id)
 
     async def note_posted(self, image_ids: list[int], channel_id: int, message_id: int) -> None:
-        """The message that shows these pictures (favorites by reaction find them by it)."""
-        await self._storage.images.set_message(image_ids, channel_id, message_id)
+        """The message that shows these pictures (favorites by reaction find them by it).
+        A member who deleted them while it was being posted gets it taken down."""
+        if await self._storage.images.set_message(image_ids, channel_id, message_id):
+            self._takedowns.wake()
 
     async def claim_admin_alert(self, guild_id: int, reason: str) -> bool:
         """True if admins have not heard about ``reason`` today (and now will)."""

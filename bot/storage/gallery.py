@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.records import Character, GallerySort, Keyset, StoredImage
 from bot.storage.database import Repository, Row
+from bot.storage.takedowns import queue_takedowns
 
 __all__ = [
     "ExportData",
@@ -314,15 +315,23 @@ class GalleryRepository(Repository):
 
     async def record_post(
         self, *, guild_id: int, channel_id: int, message_id: int, image_id: int
-    ) -> None:
-        """Remember a message that shows a picture again (opened from the gallery)."""
-        await self._db.execute(
-            "INSERT INTO picture_posts (message_id, image_id, guild_id, channel_id, created_at)"
-            " SELECT ?, id, guild_id, ?, ? FROM images WHERE id = ? AND guild_id = ?"
-            " ON CONFLICT (message_id) DO UPDATE SET (image_id, guild_id, channel_id, created_at)"
-            " = (excluded.image_id, excluded.guild_id, excluded.channel_id, excluded.created_at)",
-            (message_id, channel_id, time.time(), image_id, guild_id),
-        )
+    ) -> bool:
+        """Remember a message that shows a picture again (opened from the gallery). If the
+        picture was deleted meanwhile, the message is queued to come off Discord (True)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO picture_posts"
+                " (message_id, image_id, guild_id, channel_id, created_at)"
+                " SELECT ?, id, guild_id, ?, ? FROM images WHERE id = ? AND guild_id = ?"
+                " ON CONFLICT (message_id) DO UPDATE SET"
+                " (image_id, guild_id, channel_id, created_at) = (excluded.image_id,"
+                " excluded.guild_id, excluded.channel_id, excluded.created_at)",
+                (message_id, channel_id, time.time(), image_id, guild_id),
+            )
+            if cursor.rowcount == 0:
+                await queue_takedowns(conn, [(channel_id, message_id)])
+                return True
+        return False
 
     async def images_on_message(self, guild_id: int, message_id: int) -> list[StoredImage]:
         """The pictures a bot message shows: where they were first posted, or a re-post."""

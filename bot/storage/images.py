@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 
 from bot.records import JobState, StoredImage
-from bot.storage.database import Repository, fetch_first
+from bot.storage.database import Repository, fetch_first, placeholders
+from bot.storage.takedowns import queue_takedowns
 
 __all__ = ["ImageRepository", "NewImage"]
 
@@ -115,12 +116,23 @@ class ImageRepository(Repository):
         )
         return [StoredImage.from_row(r) for r in rows]
 
-    async def set_message(self, image_ids: list[int], channel_id: int, message_id: int) -> None:
+    async def set_message(self, image_ids: list[int], channel_id: int, message_id: int) -> bool:
+        """Note the message that shows these pictures. If a member deleted them all while it
+        was being posted, the message is queued to come off Discord instead (True)."""
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "UPDATE images SET channel_id = ?, message_id = ? WHERE id = ?",
                 [(channel_id, message_id, image_id) for image_id in image_ids],
             )
+            left = await fetch_first(
+                conn,
+                f"SELECT COUNT(*) FROM images WHERE id IN ({placeholders(len(image_ids))})",
+                image_ids,
+            )
+            if left is not None and int(left[0]) == 0:
+                await queue_takedowns(conn, [(channel_id, message_id)])
+                return True
+        return False
 
     async def set_favorite(self, image_id: int, user_id: int, favorite: bool) -> int | None:
         """Add or remove a favorite idempotently; return the new count (None: no image)."""

@@ -3,14 +3,34 @@ or the bot stops before it is done (bot/takedowns.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import confirm, created, finished
+from tests.e2e.helpers import (
+    cid,
+    confirm,
+    created,
+    finished,
+    image_ids,
+    open_gallery,
+    start_drawing,
+)
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 
 MESSAGE_DELETE = r"^/channels/\d+/messages/\d+$"
+ORIGINAL_EDIT = r"/webhooks/\d+/[^/]+/messages/@original"
+
+
+async def confirmed(
+    member: Member, fake: FakeDiscord, command: str, done: str, **options: Any
+) -> None:
+    """Run a deletion command and press its confirmation; ``done`` shows once it is through."""
+    ask = await member.slash(command, **options)
+    await confirm(member, await ask.wait_original(lambda m: m.buttons, timeout=10), fake, done)
 
 
 def all_deleted(fake: FakeDiscord, *messages: Message) -> bool:
@@ -28,10 +48,7 @@ async def test_a_deleted_characters_messages_come_off_discord_after_a_restart(
     # Discord fails every deletion (503) until the bot has stopped.
     outage = world.discord.fail_next("DELETE", MESSAGE_DELETE, status=503, times=10_000)
 
-    ask = await alice.slash("character delete", character="Aiko")
-    await confirm(
-        alice, await ask.wait_original(lambda m: m.buttons, timeout=10), world.discord, "🗑️"
-    )
+    await confirmed(alice, world.discord, "character delete", "🗑️", character="Aiko")
     await world.discord.wait_for(lambda _f: outage.hits >= 2, timeout=10, what="both tried")
     await bot.stop()
     assert not all_deleted(world.discord, first) and not all_deleted(world.discord, second)
@@ -55,10 +72,7 @@ async def test_a_crash_mid_takedown_leaves_no_erased_members_picture_on_discord(
     # The first deletion is carried out, but the bot dies before it hears so.
     held = world.discord.stall_next("DELETE", MESSAGE_DELETE)
 
-    ask = await alice.slash("mydata delete")
-    await confirm(
-        alice, await ask.wait_original(lambda m: m.buttons, timeout=10), world.discord, "✅"
-    )
+    await confirmed(alice, world.discord, "mydata delete", "✅")
     await world.discord.wait_for(lambda _f: held.hits == 1, timeout=10, what="a deletion held")
     await bot.kill()
     held.release()
@@ -69,3 +83,40 @@ async def test_a_crash_mid_takedown_leaves_no_erased_members_picture_on_discord(
         lambda f: all_deleted(f, first, second), timeout=20, what="alice's messages gone"
     )
     assert not world.discord.message(bobs.id).deleted
+
+
+async def test_a_picture_deleted_while_it_is_being_posted_comes_off_discord(
+    start_bot: StartBot, world: World
+) -> None:
+    await start_bot(partial_images=0)
+    alice = world.guild.add_member("alice")
+    made = await start_drawing(world.openai, alice)
+    # The post is carried out on Discord, but the bot has not heard so when Alice deletes.
+    posting = world.discord.stall_next("PATCH", ORIGINAL_EDIT)
+    world.openai.release()
+    await world.discord.wait_for(lambda _f: posting.hits == 1, timeout=20, what="the post")
+    await confirmed(alice, world.discord, "character delete", "🗑️", character="Aiko")
+    posting.release()
+
+    post = await made.wait_original(finished, timeout=10)
+    await world.discord.wait_for(lambda f: f.message(post.id).deleted, timeout=10, what="gone")
+
+
+async def test_a_gallery_repost_of_a_picture_deleted_meanwhile_comes_off_discord(
+    start_bot: StartBot, world: World
+) -> None:
+    await start_bot()
+    alice = world.guild.add_member("alice")
+    original = await created(alice, "Aiko")
+    gallery = await open_gallery(alice)
+    posting = world.discord.stall_next("PATCH", ORIGINAL_EDIT)
+    opened = await alice.select(gallery, cid(gallery, "gal:o:"), [str(image_ids(original)[0])])
+    await world.discord.wait_for(lambda _f: posting.hits == 1, timeout=20, what="the re-post")
+    deleting = await alice.click(original, cid(original, "pic:del:"))
+    await deleting.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    posting.release()
+
+    repost = await opened.wait_original(finished, timeout=10)
+    await world.discord.wait_for(
+        lambda f: f.message(repost.id).deleted and f.message(original.id).deleted, timeout=10
+    )
