@@ -126,6 +126,7 @@ POSTGRES_LEG = (
     "test_queue.py::test_a_members_four_jobs_do_not_starve_anothers_one",
     "test_queue.py::test_sigkill_with_jobs_queued_and_running_loses_nothing",
     "test_cockpit_health.py::test_healthy_while_running_and_not_once_stopped",
+    "test_takedowns.py::test_a_deleted_characters_messages_come_off_discord_after_a_restart",
 )
 
 
