@@ -79,20 +79,27 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
     action = "del"
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        pressed = interaction.message
+        # A private picture (opened from the gallery) is a message only its member sees and
+        # only this interaction may change: the picture leaves it in place. A public one is
+        # taken off Discord with every other message showing it (bot/takedowns.py).
+        in_place = pressed is not None and pressed.flags.ephemeral
+        await interaction.response.defer(ephemeral=True, thinking=not in_place)
         # Every picture on this message goes, including when it is a gallery re-post.
         removed = await services(interaction).pictures.delete_from_message(
             interaction.guild_id or 0,
             interaction.user.id,
             self.image_id,
-            interaction.message.id if interaction.message is not None else None,
+            pressed.id if pressed is not None else None,
             is_admin=is_admin(interaction),
         )
-        await reply(
-            interaction,
-            content=tr(interaction, "picture.deleted", count=removed.images),
-            ephemeral=True,
-        )
+        said = tr(interaction, "picture.deleted", count=removed.images)
+        if in_place:
+            await interaction.edit_original_response(
+                content=said, embeds=[], attachments=[], view=None
+            )
+        else:
+            await reply(interaction, content=said, ephemeral=True)
 
 
 DYNAMIC_ITEMS: tuple[type[_PictureButton], ...] = (

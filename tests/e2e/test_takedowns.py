@@ -120,3 +120,44 @@ async def test_a_gallery_repost_of_a_picture_deleted_meanwhile_comes_off_discord
     await world.discord.wait_for(
         lambda f: f.message(repost.id).deleted and f.message(original.id).deleted, timeout=10
     )
+
+
+async def test_deleting_a_private_picture_opened_privately_empties_that_message(
+    start_bot: StartBot, world: World
+) -> None:
+    await start_bot()
+    alice = world.guild.add_member("alice")
+    posted = await created(alice, "Aiko")
+    hide = await alice.slash("character private", character="Aiko", hidden=True)
+    await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    gallery = await open_gallery(alice)
+    opening = await alice.select(gallery, cid(gallery, "gal:o:"), [str(image_ids(posted)[0])])
+    opened = await opening.wait_original(finished, timeout=15)
+    assert opened.ephemeral and opened.attachments
+
+    await alice.click(opened, cid(opened, "pic:del:"))
+    emptied = await world.discord.wait_for(
+        lambda f: "Deleted 1 picture" in f.message(opened.id).content and f.message(opened.id),
+        timeout=10,
+        what="the private message emptied",
+    )
+    assert not emptied.attachments and not emptied.embeds and not emptied.buttons
+    await world.discord.wait_for(lambda f: f.message(posted.id).deleted, timeout=10)
+
+
+async def test_delete_on_a_private_picture_already_deleted_says_so(
+    start_bot: StartBot, world: World
+) -> None:
+    await start_bot()
+    alice = world.guild.add_member("alice")
+    posted = await created(alice, "Aiko")
+    hide = await alice.slash("character private", character="Aiko", hidden=True)
+    await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    gallery = await open_gallery(alice)
+    opening = await alice.select(gallery, cid(gallery, "gal:o:"), [str(image_ids(posted)[0])])
+    opened = await opening.wait_original(finished, timeout=15)
+    await confirmed(alice, world.discord, "character delete", "🗑️", character="Aiko")
+
+    pressed = await alice.click(opened, cid(opened, "pic:del:"))
+    told = await pressed.wait_for_reply(lambda m: m.ephemeral and m.id != opened.id, timeout=10)
+    assert "no longer exists" in told.content
