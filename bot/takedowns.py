@@ -28,11 +28,12 @@ __all__ = ["MessageRemover", "MessageTakedowns", "TakedownOutcome", "retry_delay
 
 log = logging.getLogger(__name__)
 
-# A failed try waits 5 s, then twice as long each time, at most an hour; after 12 failed
-# tries (about six hours in all) the message is given up on, with a warning.
+# A failed try waits 5 s, then twice as long each time, at most an hour; after 30 failed
+# tries (about twenty hours in all: a long Discord outage) the message is given up on, with a
+# warning.
 RETRY_BASE_SECONDS = 5.0
 RETRY_MAX_SECONDS = 3600.0
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 30
 # Messages taken down per pass; the next pass starts at once while more are due.
 BATCH = 50
 # Looked at again this often even unwoken (rows another process sharing PostgreSQL queued),

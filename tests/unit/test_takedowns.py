@@ -136,3 +136,9 @@ def test_every_takedown_ends_on_time_and_only_when_it_should(
 @pytest.mark.parametrize(("failures", "seconds"), [(1, 5), (2, 10), (8, 640), (11, 3600)])
 def test_the_wait_doubles_from_five_seconds_up_to_an_hour(failures: int, seconds: float) -> None:
     assert retry_delay(failures) == seconds
+
+
+def test_a_message_is_given_up_on_only_after_about_twenty_hours_of_failures() -> None:
+    """What README.md promises an admin: a long Discord outage does not strand a message."""
+    waited = sum(retry_delay(failures) for failures in range(1, MAX_ATTEMPTS))
+    assert 20 * 3600 <= waited < 24 * 3600
