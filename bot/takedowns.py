@@ -127,6 +127,7 @@ class MessageTakedowns:
             return TakedownOutcome.FAILED
 
     async def _run(self) -> None:
+        failures = 0  # passes in a row that failed
         while True:
             self._woken.clear()  # a wake during the pass below brings another pass
             wait = IDLE_SECONDS
@@ -140,8 +141,16 @@ class MessageTakedowns:
                 next_due = await self._storage.takedowns.next_due()
                 if next_due is not None:
                     wait = min(wait, max(next_due - self._clock(), 0.0))
-            except Exception as exc:  # storage failing: one warning; a bug: its traceback
-                log_failure(log, exc, "Taking down deleted pictures' messages failed")
-                wait = CUT_SHORT_SECONDS
+            except Exception as exc:
+                # Storage failing is one warning (a bug: its traceback) for the whole run of
+                # failed passes, which come further apart, not one every few seconds.
+                if not failures:
+                    log_failure(log, exc, "Taking down deleted pictures' messages failed")
+                failures += 1
+                wait = min(CUT_SHORT_SECONDS * 2 ** (failures - 1), IDLE_SECONDS)
+            else:
+                if failures:
+                    log.info("Taking down deleted pictures' messages works again")
+                failures = 0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), wait)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import sqlite3
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -18,9 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import takedowns as takedowns_module
 from bot.images.store import ImageStore
 from bot.storage import Storage
-from bot.storage.takedowns import queue_takedowns
+from bot.storage.takedowns import Takedown, queue_takedowns
 from bot.takedowns import MAX_ATTEMPTS, MessageTakedowns, TakedownOutcome, retry_delay
 from tests.storage_helpers import Seeder, open_storage
 
@@ -142,3 +145,50 @@ def test_a_message_is_given_up_on_only_after_about_twenty_hours_of_failures() ->
     """What README.md promises an admin: a long Discord outage does not strand a message."""
     waited = sum(retry_delay(failures) for failures in range(1, MAX_ATTEMPTS))
     assert 20 * 3600 <= waited < 24 * 3600
+
+
+async def test_a_storage_outage_is_one_warning_and_the_takedowns_resume_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(takedowns_module, "CUT_SHORT_SECONDS", 0.001)  # fast, same shape
+    caplog.set_level(logging.INFO, logger="bot.takedowns")
+    removed: list[int] = []
+    recovered = asyncio.Event()
+
+    class Discord:
+        async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome:
+            removed.append(message_id)
+            return TakedownOutcome.GONE
+
+    class Recovery(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "works again" in record.getMessage():
+                recovered.set()
+
+    logging.getLogger("bot.takedowns").addHandler(handler := Recovery())
+
+    async with open_storage(tmp_path / "bot.sqlite3") as storage:
+        async with storage.db.transaction() as conn:
+            await queue_takedowns(conn, [(CHANNEL, 101)])
+        reads = storage.takedowns.due
+        outage = iter(range(6))  # the first six reads meet a locked database
+
+        async def due(now: float, limit: int) -> list[Takedown]:
+            if next(outage, None) is not None:
+                raise sqlite3.OperationalError("database is locked")
+            return await reads(now, limit)
+
+        monkeypatch.setattr(storage.takedowns, "due", due)
+        takedowns = MessageTakedowns(storage)
+        takedowns.remover = Discord()
+        takedowns.start()
+        try:
+            await asyncio.wait_for(recovered.wait(), timeout=10)
+        finally:
+            await takedowns.stop()
+            logging.getLogger("bot.takedowns").removeHandler(handler)
+        assert await storage.takedowns.next_due() is None
+    assert removed == [101]
+    told = [r for r in caplog.records if "Taking down deleted pictures" in r.getMessage()]
+    assert [r.levelname for r in told] == ["WARNING", "INFO"]  # failed (once), works again
+    assert "database is locked" in told[0].getMessage()
