@@ -122,18 +122,25 @@ async def test_a_gallery_repost_of_a_picture_deleted_meanwhile_comes_off_discord
     )
 
 
+async def opened_privately(member: Member) -> tuple[Message, Message]:
+    """The member's picture of a character made private, and that picture opened from the
+    gallery (a message only the member sees)."""
+    posted = await created(member, "Aiko")
+    hide = await member.slash("character private", character="Aiko", hidden=True)
+    await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    gallery = await open_gallery(member)
+    opening = await member.select(gallery, cid(gallery, "gal:o:"), [str(image_ids(posted)[0])])
+    opened = await opening.wait_original(finished, timeout=15)
+    assert opened.ephemeral and opened.attachments
+    return posted, opened
+
+
 async def test_deleting_a_private_picture_opened_privately_empties_that_message(
     start_bot: StartBot, world: World
 ) -> None:
     await start_bot()
     alice = world.guild.add_member("alice")
-    posted = await created(alice, "Aiko")
-    hide = await alice.slash("character private", character="Aiko", hidden=True)
-    await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    gallery = await open_gallery(alice)
-    opening = await alice.select(gallery, cid(gallery, "gal:o:"), [str(image_ids(posted)[0])])
-    opened = await opening.wait_original(finished, timeout=15)
-    assert opened.ephemeral and opened.attachments
+    posted, opened = await opened_privately(alice)
 
     await alice.click(opened, cid(opened, "pic:del:"))
     emptied = await world.discord.wait_for(
@@ -150,12 +157,7 @@ async def test_delete_on_a_private_picture_already_deleted_says_so(
 ) -> None:
     await start_bot()
     alice = world.guild.add_member("alice")
-    posted = await created(alice, "Aiko")
-    hide = await alice.slash("character private", character="Aiko", hidden=True)
-    await hide.wait_for_reply(lambda m: m.ephemeral, timeout=10)
-    gallery = await open_gallery(alice)
-    opening = await alice.select(gallery, cid(gallery, "gal:o:"), [str(image_ids(posted)[0])])
-    opened = await opening.wait_original(finished, timeout=15)
+    _posted, opened = await opened_privately(alice)
     await confirmed(alice, world.discord, "character delete", "🗑️", character="Aiko")
 
     pressed = await alice.click(opened, cid(opened, "pic:del:"))
