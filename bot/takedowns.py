@@ -16,7 +16,6 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from bot.faults import log_failure
@@ -54,15 +53,6 @@ class MessageRemover(Protocol):
     async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Pass:
-    """What one pass did: messages taken down (or found gone), given up on, left for later."""
-
-    gone: int = 0
-    given_up: int = 0
-    later: int = 0
-
-
 def retry_delay(attempts: int) -> float:
     """How long a message waits after its ``attempts``-th failed try."""
     return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
@@ -86,16 +76,15 @@ class MessageTakedowns:
         """A deletion queued messages: take them down now rather than at the next look."""
         self._woken.set()
 
-    async def take_down_due(self) -> Pass:
-        """Try every queued message that is due (in batches); return what became of them."""
+    async def take_down_due(self) -> None:
+        """Try every queued message that is due, in batches."""
         remover = self.remover
         assert remover is not None, "the Discord layer gives its remover before start"
-        gone = given_up = later = 0
+        gone = given_up = 0
         while due := await self._storage.takedowns.due(self._clock(), BATCH):
             for takedown in due:
                 outcome = await self._try(remover, takedown)
                 if outcome is TakedownOutcome.FAILED and takedown.attempts + 1 < MAX_ATTEMPTS:
-                    later += 1
                     failed = takedown.attempts + 1
                     await self._storage.takedowns.retry_at(
                         takedown.message_id, self._clock() + retry_delay(failed)
@@ -117,7 +106,6 @@ class MessageTakedowns:
                 await self._storage.takedowns.done(takedown.message_id)
         if gone or given_up:
             log.info("Took down %d picture messages (%d given up)", gone, given_up)
-        return Pass(gone, given_up, later)
 
     async def _try(self, remover: MessageRemover, takedown: Takedown) -> TakedownOutcome:
         try:
