@@ -3,8 +3,8 @@ layer (``cogs/``). It wires them, in the start-up and shutdown order.
 
 Everything the Discord layer gives the core is handed over here, in ``setup_hook``: the
 queue's observer (job delivery), the quota service's alert sink and the takedowns' message
-remover. Extensions only add
-commands, views and listeners; none patches the tree or the services when it loads.
+remover. Extensions only add commands, views and listeners; none patches the tree or the
+services when it loads.
 """
 
 from __future__ import annotations
