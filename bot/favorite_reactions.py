@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.faults import log_failure, log_task_failure, storage_unavailable
+from bot.ops.metrics import Metrics
 from bot.pictures import Reaction
 
 __all__ = ["HELD_LIMIT", "ReactionFavorites"]
@@ -48,10 +49,12 @@ class ReactionFavorites:
         self,
         pictures: Reacting,
         retry_every: Callable[[], float],
+        metrics: Metrics,
         *,
         limit: int = HELD_LIMIT,
     ) -> None:
         self._pictures = pictures
+        self._shown = metrics.reactions_held  # what operators see held
         self._retry_every = retry_every  # seconds between tries while reactions are held
         self._limit = limit
         # One lock for applying and retrying: its waiters are served first come, first served,
@@ -95,6 +98,7 @@ class ReactionFavorites:
                 if not await self._apply(self._held[0], first_fault=False):
                     return False
                 self._held.popleft()  # applied (or a bug, logged): never tried again
+                self._shown.set(len(self._held))
                 recorded += 1
             if recorded or self._lost:
                 log.warning(
@@ -166,6 +170,7 @@ class ReactionFavorites:
     def _hold(self, reaction: Reaction) -> None:
         if len(self._held) < self._limit:
             self._held.append(reaction)
+            self._shown.set(len(self._held))
             return
         if not self._lost:
             log.warning(

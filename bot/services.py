@@ -103,7 +103,7 @@ class Services:
         retention = RetentionService(storage, store)
         cockpit = Cockpit(settings, metrics, images.health, retention)
         requests = PictureRequests(storage, images, store, queue, quotas)
-        takedowns = MessageTakedowns(storage)
+        takedowns = MessageTakedowns(storage, metrics)
         pictures = PictureService(storage, store, takedowns)
         return cls(
             settings=settings,
@@ -131,7 +131,7 @@ class Services:
             expressions=ExpressionService(storage, store, pictures),
             takedowns=takedowns,
             # Held reactions are tried again as often as the jobs' held bookkeeping.
-            reaction_favorites=ReactionFavorites(pictures, queue.faults.period),
+            reaction_favorites=ReactionFavorites(pictures, queue.faults.period, metrics),
         )
 
     async def open(self) -> None:

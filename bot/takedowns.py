@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.faults import log_failure
 from bot.ops.background import BackgroundTask
+from bot.ops.metrics import Metrics
 from bot.storage import Storage
 from bot.storage.takedowns import Takedown
 
@@ -59,8 +60,11 @@ def retry_delay(attempts: int) -> float:
 
 
 class MessageTakedowns:
-    def __init__(self, storage: Storage, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, storage: Storage, metrics: Metrics, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._storage = storage
+        self._counted = metrics.takedowns
         self._clock = clock
         self.remover: MessageRemover | None = None  # the Discord layer's, given at start
         self._woken = asyncio.Event()
@@ -89,21 +93,24 @@ class MessageTakedowns:
                     await self._storage.takedowns.retry_at(
                         takedown.message_id, self._clock() + retry_delay(failed)
                     )
+                    self._counted.labels("retry").inc()
                     continue
+                await self._storage.takedowns.done(takedown.message_id)
                 if outcome is TakedownOutcome.GONE:
                     gone += 1
-                else:
-                    given_up += 1
-                    # No access is the server's choice; failing for hours is worth a look.
-                    level = logging.INFO if outcome is TakedownOutcome.REFUSED else logging.WARNING
-                    log.log(
-                        level,
-                        "Gave up deleting message %s in channel %s (%s)",
-                        takedown.message_id,
-                        takedown.channel_id,
-                        "no access" if outcome is TakedownOutcome.REFUSED else "kept failing",
-                    )
-                await self._storage.takedowns.done(takedown.message_id)
+                    self._counted.labels("gone").inc()
+                    continue
+                given_up += 1
+                # No access is the server's choice; failing for hours is worth a look.
+                refused = outcome is TakedownOutcome.REFUSED
+                self._counted.labels("no_access" if refused else "kept_failing").inc()
+                log.log(
+                    logging.INFO if refused else logging.WARNING,
+                    "Gave up deleting message %s in channel %s (%s)",
+                    takedown.message_id,
+                    takedown.channel_id,
+                    "no access" if refused else "kept failing",
+                )
         if gone or given_up:
             log.info("Took down %d picture messages (%d given up)", gone, given_up)
 

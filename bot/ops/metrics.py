@@ -117,6 +117,18 @@ class Metrics:
         self.gateway_latency = Gauge(
             "bot_gateway_latency_seconds", "Discord gateway heartbeat latency", registry=r
         )
+        self.takedowns = Counter(
+            "bot_message_takedowns",
+            "Tries to take a deleted picture's message off Discord, by outcome"
+            " (gone, retry, no_access, kept_failing)",
+            ["outcome"],
+            registry=r,
+        )
+        self.reactions_held = Gauge(
+            "bot_favorite_reactions_held",
+            "Favorite reactions held until storage works again",
+            registry=r,
+        )
         self._readers: list[Callable[[], None]] = []
 
     def watch(

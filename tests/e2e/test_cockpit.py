@@ -18,8 +18,10 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     admin_says,
+    cid,
     create,
     created,
+    database_busy,
     execute,
     finished,
     held_at_openai,
@@ -299,3 +301,25 @@ async def test_json_logs_parse_and_carry_the_job_and_guild(
 async def test_text_logs_stay_the_default(bot: BotProcess) -> None:
     line = await bot.wait_for_log(r"Logged in as")
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO    bot\.app: Logged in as", line)
+
+
+async def test_metrics_show_messages_taken_down_and_reactions_held_through_a_fault(
+    start_bot: StartBot, world: World
+) -> None:
+    port = free_port()
+    bot = await start_bot(METRICS_PORT=str(port), HEARTBEAT_SECONDS="0.2", partial_images=0)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    kept, doomed = await created(alice, "Aiko"), await created(alice, "Rin")
+    await bot.wait_for_log(r"Job 2 done", timeout=15)  # both posts recorded
+
+    with database_busy(world.data_dir):
+        await bob.react(kept, "⭐")
+        held = await wait_for_sample(port, "bot_favorite_reactions_held", 1)
+    assert sample(held, "bot_message_takedowns_total") == 0
+    await bot.wait_for_log(r"Storage works again: recorded 1 held favorite", timeout=30)
+    assert sample(await asyncio.to_thread(scrape, port), "bot_favorite_reactions_held") == 0
+
+    await alice.click(doomed, cid(doomed, "pic:del:"))
+    gone = await wait_for_sample(port, "bot_message_takedowns_total", 1, outcome="gone")
+    assert sample(gone, "bot_message_takedowns_total", outcome="retry") == 0
+    assert world.discord.message(doomed.id).deleted

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.favorite_reactions import ReactionFavorites
+from bot.ops.metrics import Metrics
 from bot.pictures import Reaction
 
 GUILD = 1
@@ -96,7 +97,7 @@ def test_reactions_are_recorded_once_each_in_discords_order(
     steps: list[tuple[object, ...]], failing: list[bool]
 ) -> None:
     pictures = FlakyPictures(failing)
-    line = ReactionFavorites(pictures, never)
+    line = ReactionFavorites(pictures, never, Metrics())
     sent: list[Reaction] = []
 
     async def run() -> None:
@@ -137,7 +138,7 @@ def test_reactions_are_recorded_once_each_in_discords_order(
 
 async def test_an_add_then_a_remove_during_a_fault_ends_unfavorited() -> None:
     pictures = FlakyPictures()
-    line = ReactionFavorites(pictures, never)
+    line = ReactionFavorites(pictures, never, Metrics())
     pictures.down = True
     await line.record(reaction(0, 7, 1, True))
     pictures.down = False  # storage is back, but the remove must not overtake the held add
@@ -150,7 +151,7 @@ async def test_an_add_then_a_remove_during_a_fault_ends_unfavorited() -> None:
 
 async def test_the_background_retry_records_what_was_held() -> None:
     pictures = FlakyPictures()
-    line = ReactionFavorites(pictures, lambda: 0.0)
+    line = ReactionFavorites(pictures, lambda: 0.0, Metrics())
     pictures.down = True
     await line.record(reaction(0, 7, 1, True))
     pictures.down = False
@@ -163,7 +164,7 @@ async def test_past_the_limit_reactions_are_lost_with_one_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     pictures = FlakyPictures()
-    line = ReactionFavorites(pictures, never, limit=2)
+    line = ReactionFavorites(pictures, never, Metrics(), limit=2)
     pictures.down = True
     for number in range(5):
         await line.record(reaction(number, 7, 1, number % 2 == 0))
@@ -184,7 +185,7 @@ async def test_a_bug_is_logged_with_its_traceback_and_not_retried(
         async def react(self, **_kwargs: object) -> list[int]:  # type: ignore[override]
             raise KeyError("a bug")
 
-    line = ReactionFavorites(Broken(), never)
+    line = ReactionFavorites(Broken(), never, Metrics())
     await line.record(reaction(0, 7, 1, True))
     assert line.held == 0
     [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -196,7 +197,7 @@ async def test_what_is_still_held_at_close_is_one_warning_with_its_count(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     pictures = FlakyPictures()
-    line = ReactionFavorites(pictures, never)
+    line = ReactionFavorites(pictures, never, Metrics())
     pictures.down = True
     for number in range(3):
         await line.record(reaction(number, number, 1, True))

@@ -28,6 +28,7 @@ from bot.i18n import Catalog
 from bot.images.render import CARD_SIZE, CardData, sheet_size
 from bot.images.store import ImageStore
 from bot.mydata import MyDataService, build_export_part, group_parts
+from bot.ops.metrics import Metrics
 from bot.pictures import PictureService, Reaction, emoji_matches
 from bot.storage import Storage
 from bot.takedowns import MessageTakedowns
@@ -64,7 +65,7 @@ async def env(storage: Storage, tmp_path: Path) -> Env:
     store = ImageStore(tmp_path / "images")
     catalog = Catalog.load()
     gallery = GalleryService(storage, store, catalog)
-    takedowns = MessageTakedowns(storage)  # never started: these tests reach no Discord
+    takedowns = MessageTakedowns(storage, Metrics())  # never started: these tests reach no Discord
     service = Core(
         gallery,
         CharacterService(storage, store, catalog, gallery, takedowns),

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from bot import takedowns as takedowns_module
 from bot.images.store import ImageStore
+from bot.ops.metrics import Metrics
 from bot.storage import Storage
 from bot.storage.takedowns import Takedown, queue_takedowns
 from bot.takedowns import MAX_ATTEMPTS, MessageTakedowns, TakedownOutcome, retry_delay
@@ -98,7 +99,8 @@ async def take_down(folder: Path, scripts: dict[int, list[str]]) -> None:
     async with open_storage(folder / "bot.sqlite3") as storage:
         async with storage.db.transaction() as conn:
             await queue_takedowns(conn, [(CHANNEL, message) for message in scripts])
-        takedowns = MessageTakedowns(storage, clock=lambda: clock[0])
+        metrics = Metrics()
+        takedowns = MessageTakedowns(storage, metrics, clock=lambda: clock[0])
         takedowns.remover = discord
         for _ in range(len(scripts) * (MAX_ATTEMPTS + 1)):
             await takedowns.take_down_due()
@@ -118,6 +120,22 @@ async def take_down(folder: Path, scripts: dict[int, list[str]]) -> None:
         assert all(answer in ("failed", "bug") for answer in said[:-1])
         assert ending in ("gone", "refused") or len(said) == MAX_ATTEMPTS
         assert said == ([*script, "gone"])[: len(said)]
+
+    # What operators see: every try counted once, under what became of it.
+    endings = [discord.answers[m][-1] for m in scripts]
+    counted = {
+        outcome: metrics.registry.get_sample_value(
+            "bot_message_takedowns_total", {"outcome": outcome}
+        )
+        or 0
+        for outcome in ("gone", "retry", "no_access", "kept_failing")
+    }
+    assert counted == {
+        "gone": endings.count("gone"),
+        "retry": sum(len(discord.tries[m]) - 1 for m in scripts),
+        "no_access": endings.count("refused"),
+        "kept_failing": sum(ending in ("failed", "bug") for ending in endings),
+    }
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -179,7 +197,7 @@ async def test_a_storage_outage_is_one_warning_and_the_takedowns_resume_after_it
             return await reads(now, limit)
 
         monkeypatch.setattr(storage.takedowns, "due", due)
-        takedowns = MessageTakedowns(storage)
+        takedowns = MessageTakedowns(storage, Metrics())
         takedowns.remover = Discord()
         takedowns.start()
         try:
