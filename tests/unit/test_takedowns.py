@@ -1,5 +1,6 @@
-"""Deleted pictures' messages come off Discord: what a deletion queues (both databases), and
-the takedowns' retry policy over random outcomes (hypothesis).
+"""Deleted pictures' messages come off Discord: what a deletion queues (both databases), what
+a post recorded after its picture's deletion queues, and the takedowns' retry policy over
+random outcomes (hypothesis).
 
 Invariant: every queued message ends, tried never before its time nor more than
 MAX_ATTEMPTS times; it leaves the queue only once Discord says it is gone, or refuses the
@@ -210,3 +211,43 @@ async def test_a_storage_outage_is_one_warning_and_the_takedowns_resume_after_it
     told = [r for r in caplog.records if "Taking down deleted pictures" in r.getMessage()]
     assert [r.levelname for r in told] == ["WARNING", "INFO"]  # failed (once), works again
     assert "database is locked" in told[0].getMessage()
+
+
+async def post_and_delete(folder: Path, steps: list[tuple[str, int]]) -> None:
+    async with open_storage(folder / "bot.sqlite3") as storage:
+        seeder = Seeder(storage, ImageStore(folder / "images"))
+        aiko = await seeder.character(GUILD, ALICE, "Aiko")
+        pictures = [await seeder.picture(GUILD, aiko, ALICE) for _ in range(3)]
+        shown: dict[int, int] = {}  # message -> the picture it shows
+        posted: set[int] = set()  # a picture's job post is recorded once
+        deleted: set[int] = set()
+        for step, which in steps:
+            picture, message = pictures[which], 1000 + len(shown)
+            if step == "post" and picture not in posted:
+                posted.add(picture)
+                await storage.images.set_message([picture], CHANNEL, message)
+                shown[message] = picture
+            elif step == "repost":
+                await storage.gallery.record_post(
+                    guild_id=GUILD, channel_id=CHANNEL, message_id=message, image_id=picture
+                )
+                shown[message] = picture
+            elif step == "delete":
+                await storage.deletions.delete_images(GUILD, [picture], take_down_messages=True)
+                deleted.add(picture)
+        assert await queued(storage) == {m for m, p in shown.items() if p in deleted}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["post", "repost", "delete"]), st.integers(0, 2)), max_size=12
+    )
+)
+def test_every_message_showing_a_deleted_picture_is_queued_whatever_came_first(
+    steps: list[tuple[str, int]],
+) -> None:
+    """A post or a gallery re-post recorded before or after its picture's deletion: either
+    way the message is queued to come off Discord, and no message of a live picture is."""
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(post_and_delete(Path(folder), steps))
