@@ -3,10 +3,10 @@
 A command that meets a database locked past its timeout, a full or read-only disk or a
 PostgreSQL server restarting did nothing, and the same command works once storage does:
 its member is told so (StorageUnavailable), not "something unexpected went wrong" with a
-code for an admin to look up. Jobs have their own handling of the same faults (bot/jobs);
-what they tell on the side (a notice, a delivery) logs such a failure the same way, as one
-warning rather than a traceback (``log_failure``), and so does work left to run in the
-background (``log_task_failure``).
+code for an admin to look up. Jobs have their own handling of the same faults (bot/jobs).
+Everywhere such a failure is logged (a command, autocomplete, what jobs tell on the side,
+takedowns, reactions) it is one warning in one wording rather than a traceback
+(``log_failure``), and so is work left to run in the background (``log_task_failure``).
 """
 
 from __future__ import annotations

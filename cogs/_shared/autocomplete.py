@@ -16,7 +16,7 @@ from typing import Any
 
 from discord import app_commands
 
-from bot.faults import storage_unavailable
+from bot.faults import log_failure, storage_unavailable
 
 __all__ = ["answers_while_storage_fails"]
 
@@ -36,7 +36,7 @@ def answers_while_storage_fails(suggest: Suggest) -> Suggest:
         except Exception as error:
             if storage_unavailable(error) is None:
                 raise
-            log.warning("Storage failed under autocomplete (%s: %s)", type(error).__name__, error)
+            log_failure(log, error, "Autocomplete")  # one warning, the host's trouble
             return []
 
     return guarded

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import BotError, NotAllowed, UserInputError
-from bot.faults import storage_unavailable
+from bot.faults import log_failure, storage_unavailable
 from cogs._shared.reply import reply_error
 
 __all__ = ["handle_interaction_error", "member_error", "unwrap"]
@@ -34,7 +34,7 @@ def member_error(interaction: discord.Interaction, error: BaseException) -> BotE
     """
     where = interaction.command.qualified_name if interaction.command else "a component"
     if (unavailable := storage_unavailable(error)) is not None:
-        log.warning("Storage failed under %s (%s: %s)", where, type(error).__name__, error)
+        log_failure(log, error, "Answering %s", where)  # one warning, the host's trouble
         return unavailable
     if isinstance(error, BotError):
         return error

@@ -213,7 +213,7 @@ async def test_autocomplete_while_the_login_is_refused_answers_with_nothing(
     async with role.refused():
         # Discord gets an answer (no "Loading options failed"), the log one warning.
         assert await alice.autocomplete("character vary", focused="character", value="Ai") == []
-        await bot.wait_for_log("Storage failed under autocomplete", timeout=10)
+        await bot.wait_for_log("Autocomplete: storage failed", timeout=10)
         assert "Ignoring exception in autocomplete" not in bot.output
     (choice,) = await alice.autocomplete("character vary", focused="character", value="Ai")
     assert choice["name"].startswith("Aiko")
