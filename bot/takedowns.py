@@ -80,37 +80,40 @@ class MessageTakedowns:
         """A deletion queued messages: take them down now rather than at the next look."""
         self._woken.set()
 
-    async def take_down_due(self) -> None:
-        """Try every queued message that is due, in batches."""
+    async def take_down_batch(self) -> None:
+        """Try up to BATCH queued messages that are due, the longest waiting first.
+
+        One batch at a time, so a process holds the takedowns' lock (and, on PostgreSQL, a
+        pooled connection) only that long; the loop starts the next batch at once.
+        """
         remover = self.remover
         assert remover is not None, "the Discord layer gives its remover before start"
         gone = given_up = 0
-        while due := await self._storage.takedowns.due(self._clock(), BATCH):
-            for takedown in due:
-                outcome = await self._try(remover, takedown)
-                if outcome is TakedownOutcome.FAILED and takedown.attempts + 1 < MAX_ATTEMPTS:
-                    failed = takedown.attempts + 1
-                    await self._storage.takedowns.retry_at(
-                        takedown.message_id, self._clock() + retry_delay(failed)
-                    )
-                    self._counted.labels("retry").inc()
-                    continue
-                await self._storage.takedowns.done(takedown.message_id)
-                if outcome is TakedownOutcome.GONE:
-                    gone += 1
-                    self._counted.labels("gone").inc()
-                    continue
-                given_up += 1
-                # No access is the server's choice; failing for hours is worth a look.
-                refused = outcome is TakedownOutcome.REFUSED
-                self._counted.labels("no_access" if refused else "kept_failing").inc()
-                log.log(
-                    logging.INFO if refused else logging.WARNING,
-                    "Gave up deleting message %s in channel %s (%s)",
-                    takedown.message_id,
-                    takedown.channel_id,
-                    "no access" if refused else "kept failing",
+        for takedown in await self._storage.takedowns.due(self._clock(), BATCH):
+            outcome = await self._try(remover, takedown)
+            if outcome is TakedownOutcome.FAILED and takedown.attempts + 1 < MAX_ATTEMPTS:
+                failed = takedown.attempts + 1
+                await self._storage.takedowns.retry_at(
+                    takedown.message_id, self._clock() + retry_delay(failed)
                 )
+                self._counted.labels("retry").inc()
+                continue
+            await self._storage.takedowns.done(takedown.message_id)
+            if outcome is TakedownOutcome.GONE:
+                gone += 1
+                self._counted.labels("gone").inc()
+                continue
+            given_up += 1
+            # No access is the server's choice; failing for hours is worth a look.
+            refused = outcome is TakedownOutcome.REFUSED
+            self._counted.labels("no_access" if refused else "kept_failing").inc()
+            log.log(
+                logging.INFO if refused else logging.WARNING,
+                "Gave up deleting message %s in channel %s (%s)",
+                takedown.message_id,
+                takedown.channel_id,
+                "no access" if refused else "kept failing",
+            )
         if gone or given_up:
             log.info("Took down %d picture messages (%d given up)", gone, given_up)
 
@@ -124,13 +127,13 @@ class MessageTakedowns:
     async def _run(self) -> None:
         failures = 0  # passes in a row that failed
         while True:
-            self._woken.clear()  # a wake during the pass below brings another pass
+            self._woken.clear()  # a wake during the batch below brings another one
             wait = IDLE_SECONDS
             try:
                 # Several processes may share the database: one takes down at a time.
                 async with self._storage.db.exclusive("message-takedowns") as mine:
                     if mine:
-                        await self.take_down_due()
+                        await self.take_down_batch()
                     else:
                         wait = CUT_SHORT_SECONDS
                 next_due = await self._storage.takedowns.next_due()

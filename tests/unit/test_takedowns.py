@@ -104,7 +104,7 @@ async def take_down(folder: Path, scripts: dict[int, list[str]]) -> None:
         takedowns = MessageTakedowns(storage, metrics, clock=lambda: clock[0])
         takedowns.remover = discord
         for _ in range(len(scripts) * (MAX_ATTEMPTS + 1)):
-            await takedowns.take_down_due()
+            await takedowns.take_down_batch()
             next_due = await storage.takedowns.next_due()
             if next_due is None:
                 break
@@ -251,3 +251,31 @@ def test_every_message_showing_a_deleted_picture_is_queued_whatever_came_first(
     way the message is queued to come off Discord, and no message of a live picture is."""
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(post_and_delete(Path(folder), steps))
+
+
+async def test_more_than_a_batch_is_taken_down_batch_after_batch_without_waiting(
+    tmp_path: Path,
+) -> None:
+    queued_now = [(CHANNEL, 2000 + n) for n in range(2 * takedowns_module.BATCH + 7)]
+    removed: list[int] = []
+    all_gone = asyncio.Event()
+
+    class Discord:
+        async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome:
+            removed.append(message_id)
+            if len(removed) == len(queued_now):
+                all_gone.set()
+            return TakedownOutcome.GONE
+
+    async with open_storage(tmp_path / "bot.sqlite3") as storage:
+        async with storage.db.transaction() as conn:
+            await queue_takedowns(conn, queued_now)
+        takedowns = MessageTakedowns(storage, Metrics())
+        takedowns.remover = Discord()
+        takedowns.start()
+        try:
+            # Far sooner than the minute an idle loop waits: the next batch follows at once.
+            await asyncio.wait_for(all_gone.wait(), timeout=10)
+        finally:
+            await takedowns.stop()
+    assert sorted(removed) == [message for _, message in queued_now]  # each once
