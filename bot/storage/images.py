@@ -120,16 +120,12 @@ class ImageRepository(Repository):
         """Note the message that shows these pictures. If a member deleted them all while it
         was being posted, the message is queued to come off Discord instead (True)."""
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE images SET channel_id = ?, message_id = ? WHERE id = ?",
-                [(channel_id, message_id, image_id) for image_id in image_ids],
+            cursor = await conn.execute(
+                "UPDATE images SET channel_id = ?, message_id = ?"
+                f" WHERE id IN ({placeholders(len(image_ids))})",
+                (channel_id, message_id, *image_ids),
             )
-            left = await fetch_first(
-                conn,
-                f"SELECT COUNT(*) FROM images WHERE id IN ({placeholders(len(image_ids))})",
-                image_ids,
-            )
-            if left is not None and int(left[0]) == 0:
+            if cursor.rowcount == 0:  # none of them is left
                 await queue_takedowns(conn, [(channel_id, message_id)])
                 return True
         return False
