@@ -15,6 +15,8 @@ import logging
 import sqlite3
 import tempfile
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,13 @@ from bot.images.store import ImageStore
 from bot.ops.metrics import Metrics
 from bot.storage import Storage
 from bot.storage.takedowns import Takedown, queue_takedowns
-from bot.takedowns import MAX_ATTEMPTS, MessageTakedowns, TakedownOutcome, retry_delay
+from bot.takedowns import (
+    MAX_ATTEMPTS,
+    MessageRemover,
+    MessageTakedowns,
+    TakedownOutcome,
+    retry_delay,
+)
 from tests.storage_helpers import Seeder, open_storage
 
 GUILD, CHANNEL, ALICE = 10, 20, 1
@@ -88,6 +96,33 @@ class ScriptedDiscord:
         if answer == "bug":
             raise RuntimeError("a bug in the remover")
         return TakedownOutcome(answer)
+
+
+class GoneDiscord:
+    """Deletes every message at once, noting which; ``all_gone`` is set at the ``expected``th."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.removed: list[int] = []
+        self.all_gone = asyncio.Event()
+
+    async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome:
+        self.removed.append(message_id)
+        if len(self.removed) == self.expected:
+            self.all_gone.set()
+        return TakedownOutcome.GONE
+
+
+@asynccontextmanager
+async def running_takedowns(storage: Storage, remover: MessageRemover) -> AsyncIterator[None]:
+    """The takedowns' own loop running on ``storage`` with ``remover``, stopped on leaving."""
+    takedowns = MessageTakedowns(storage, Metrics())
+    takedowns.remover = remover
+    takedowns.start()
+    try:
+        yield
+    finally:
+        await takedowns.stop()
 
 
 answers = st.sampled_from(["gone", "refused", "failed", "bug"])
@@ -171,13 +206,8 @@ async def test_a_storage_outage_is_one_warning_and_the_takedowns_resume_after_it
 ) -> None:
     monkeypatch.setattr(takedowns_module, "CUT_SHORT_SECONDS", 0.001)  # fast, same shape
     caplog.set_level(logging.INFO, logger="bot.takedowns")
-    removed: list[int] = []
+    discord = GoneDiscord(expected=1)
     recovered = asyncio.Event()
-
-    class Discord:
-        async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome:
-            removed.append(message_id)
-            return TakedownOutcome.GONE
 
     class Recovery(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -198,16 +228,13 @@ async def test_a_storage_outage_is_one_warning_and_the_takedowns_resume_after_it
             return await reads(now, limit)
 
         monkeypatch.setattr(storage.takedowns, "due", due)
-        takedowns = MessageTakedowns(storage, Metrics())
-        takedowns.remover = Discord()
-        takedowns.start()
         try:
-            await asyncio.wait_for(recovered.wait(), timeout=10)
+            async with running_takedowns(storage, discord):
+                await asyncio.wait_for(recovered.wait(), timeout=10)
         finally:
-            await takedowns.stop()
             logging.getLogger("bot.takedowns").removeHandler(handler)
         assert await storage.takedowns.next_due() is None
-    assert removed == [101]
+    assert discord.removed == [101]
     told = [r for r in caplog.records if "Taking down deleted pictures" in r.getMessage()]
     assert [r.levelname for r in told] == ["WARNING", "INFO"]  # failed (once), works again
     assert "database is locked" in told[0].getMessage()
@@ -257,25 +284,11 @@ async def test_more_than_a_batch_is_taken_down_batch_after_batch_without_waiting
     tmp_path: Path,
 ) -> None:
     queued_now = [(CHANNEL, 2000 + n) for n in range(2 * takedowns_module.BATCH + 7)]
-    removed: list[int] = []
-    all_gone = asyncio.Event()
-
-    class Discord:
-        async def remove(self, channel_id: int, message_id: int) -> TakedownOutcome:
-            removed.append(message_id)
-            if len(removed) == len(queued_now):
-                all_gone.set()
-            return TakedownOutcome.GONE
-
+    discord = GoneDiscord(expected=len(queued_now))
     async with open_storage(tmp_path / "bot.sqlite3") as storage:
         async with storage.db.transaction() as conn:
             await queue_takedowns(conn, queued_now)
-        takedowns = MessageTakedowns(storage, Metrics())
-        takedowns.remover = Discord()
-        takedowns.start()
-        try:
+        async with running_takedowns(storage, discord):
             # Far sooner than the minute an idle loop waits: the next batch follows at once.
-            await asyncio.wait_for(all_gone.wait(), timeout=10)
-        finally:
-            await takedowns.stop()
-    assert sorted(removed) == [message for _, message in queued_now]  # each once
+            await asyncio.wait_for(discord.all_gone.wait(), timeout=10)
+    assert sorted(discord.removed) == [message for _, message in queued_now]  # each once
