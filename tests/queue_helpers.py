@@ -69,21 +69,26 @@ class Told:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, int]] = []
+        self.waits: dict[int, list[float]] = {}  # job id -> each waiting time its member heard
         self.changed = asyncio.Condition()
 
     def __getattr__(self, event: str) -> Callable[..., Awaitable[None]]:
-        async def record(job: Any = None, *_args: Any) -> None:
+        async def record(job: Any = None, *args: Any) -> None:
             async with self.changed:
-                self.events.append((event, getattr(job, "id", job)))
+                job_id = getattr(job, "id", job)
+                self.events.append((event, job_id))
+                if event == "job_queued":  # (job, position, eta_seconds)
+                    self.waits.setdefault(job_id, []).append(args[1])
                 self.changed.notify_all()
 
         return record
 
-    async def wait_for(self, event: str, job_id: int) -> None:
-        """Until the member of ``job_id`` was told ``event`` (e.g. "job_queued")."""
+    async def wait_for(self, event: str, job_id: int, times: int = 1) -> None:
+        """Until the member of ``job_id`` was told ``event`` (e.g. "job_queued"), ``times``
+        times."""
         async with self.changed:
             await asyncio.wait_for(
-                self.changed.wait_for(lambda: (event, job_id) in self.events), 10
+                self.changed.wait_for(lambda: self.events.count((event, job_id)) >= times), 10
             )
 
 

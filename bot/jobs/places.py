@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.observer import Notify
@@ -20,20 +23,48 @@ DEFAULT_JOB_SECONDS = 30.0
 POSITION_UPDATES = 100
 # How many recent job durations the estimate is the median of.
 RECENT_DURATIONS = 20
+# A member whose place has not moved hears a new waiting time only when it ends clearly
+# later than the one they were told: later by this many seconds, and by half the wait they
+# were told (a wait of minutes that slips by a few seconds is no news).
+LATER_BY_SECONDS = 15.0
+LATER_BY_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What a waiting job's member was last told: their place, and when (on the places'
+    clock) the wait they were told ends."""
+
+    position: int
+    ends_at: float
+    wait: float
+
+    def outdated_by(self, position: int, ends_at: float) -> bool:
+        """Whether a member told this must hear ``position`` and a wait ending at ``ends_at``."""
+        later = ends_at - self.ends_at
+        return position != self.position or later > max(
+            LATER_BY_SECONDS, LATER_BY_SHARE * self.wait
+        )
 
 
 class QueuePlaces:
     def __init__(
-        self, scheduler: FairScheduler, storage: Storage, limiter: RateLimiter, notify: Notify
+        self,
+        scheduler: FairScheduler,
+        storage: Storage,
+        limiter: RateLimiter,
+        notify: Notify,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._scheduler = scheduler
         self._storage = storage
         self._limiter = limiter
         self._notify = notify
+        self._clock = clock
         self._durations: list[float] = []
-        # The place each waiting job's member was last told, and one teller at a time so an
+        # What each waiting job's member was last told, and one teller at a time so an
         # older order never lands after a newer one.
-        self._told: dict[int, int] = {}
+        self._told: dict[int, Heard] = {}
         # Jobs told nothing because they were to start at once (see tell).
         self._quiet: set[int] = set()
         self._lock = asyncio.Lock()
@@ -59,14 +90,16 @@ class QueuePlaces:
     async def tell(
         self, job: Job, position: int, eta_seconds: float | None, *, quietly: bool = False
     ) -> None:
-        """Tell ``job``'s member their place (and remember it, so it is not told twice).
+        """Tell ``job``'s member their place and wait (and remember them, so they are not
+        told twice).
 
         ``quietly``: the job starts at once, so its message goes straight to "drawing" (a
         "queued" edit first would cost a Discord round trip on the member's path and be gone
         a moment later); should it not start after all (someone fairer arrived first), the
         line's next update tells it its place.
         """
-        self._told[job.id] = position
+        wait = eta_seconds or 0.0
+        self._told[job.id] = Heard(position, self._clock() + wait, wait)
         if quietly:
             self._quiet.add(job.id)
             return
@@ -86,15 +119,24 @@ class QueuePlaces:
         await self._limiter.take(job.image_count)
 
     async def still_waiting(self, job: Job) -> None:
-        """A job told nothing because it was to start at once waits after all (for the
-        budget, or other processes fill the limits they share with this one): its member
-        hears their place."""
-        if job.id in self._quiet:
-            position = self._scheduler.position(job.id) or 1
-            await self.tell(job, position, self.eta(position))
+        """``job`` was to start and waits after all (for the budget, or because other
+        processes fill the limits they share with this one): its member hears their place if
+        they were told nothing (it was to start at once), and their wait if it now ends
+        clearly later than they were told (this process learnt only now how much the others
+        spent, or of a pause)."""
+        position = self._scheduler.position(job.id) or 1
+        eta = self.eta(position)
+        if job.id in self._quiet or self._outdated(job.id, position, eta):
+            await self.tell(job, position, eta)
+
+    def _outdated(self, job_id: int, position: int, eta: float | None) -> bool:
+        heard = self._told.get(job_id)
+        return heard is None or heard.outdated_by(position, self._clock() + (eta or 0.0))
 
     async def tell_moved(self) -> None:
-        """The line changed: every waiting member whose place moved sees the new one.
+        """The line changed: every waiting member whose place moved, or whose wait now ends
+        clearly later than they were told (a pause, a budget other processes filled), sees
+        the new one.
 
         Places come from the scheduler's own order (the order jobs will start in), so no two
         members are told the same place. Each job's message is edited through its own
@@ -105,9 +147,10 @@ class QueuePlaces:
             waiting = set(order)
             self._told = {j: p for j, p in self._told.items() if j in waiting}
             for position, job_id in enumerate(order[:POSITION_UPDATES], start=1):
-                if self._told.get(job_id) == position:
+                eta = self.eta(position)
+                if not self._outdated(job_id, position, eta):
                     continue
                 job = await self._storage.jobs.get(job_id)
                 if job is None or job.state != JobState.QUEUED:
                     continue
-                await self.tell(job, position, self.eta(position))
+                await self.tell(job, position, eta)

@@ -87,6 +87,46 @@ async def test_a_job_to_start_at_once_that_finds_the_budget_full_tells_its_membe
         assert runner.drawn == []
 
 
+async def test_a_waiting_member_hears_a_longer_wait_when_the_budget_turns_out_spent(
+    storage: Storage,
+) -> None:
+    """A member told a short wait whose job then finds the minute's budget spent (by other
+    processes, which this one learns of only when the job is about to start) hears how long
+    it really waits, not the few seconds they were told."""
+    limiter = RateLimiter(concurrency=1, images_per_minute=600)
+    async with running_queue(storage, limiter=limiter) as (jobs, runner, told):
+        await first_drawing(jobs, runner)
+        waiting = await submit(jobs, runner, "A2", ALICE)
+        await told.wait_for("job_queued", waiting)
+        limiter.share_window([(0.0, 600)])  # (seconds ago, pictures)
+        runner.release.release()  # A1 ends: A2 is next, and finds no room
+        await told.wait_for("job_queued", waiting, times=2)
+        first, now = told.waits[waiting]
+        assert first < 60 <= now
+        assert runner.drawn == ["A1"]
+
+
+async def test_a_member_whose_place_holds_hears_a_wait_that_grew_but_not_a_small_slip(
+    storage: Storage,
+) -> None:
+    limiter = RateLimiter(concurrency=1, images_per_minute=600)
+    async with running_queue(storage, limiter=limiter) as (jobs, runner, told):
+        await first_drawing(jobs, runner)
+        waiting = await submit(jobs, runner, "A2", ALICE)
+        behind = [await submit(jobs, runner, name, ALICE) for name in ("A3", "A4")]
+        # The line changes behind A2: its place and its wait are as told, so no news.
+        assert await jobs.cancel(behind[0])
+        await jobs.places.tell_moved()
+        assert len(told.waits[waiting]) == 1
+        # A pause (a 429 another app caused) holds everyone a minute: A2 hears it at the
+        # line's next change, though its place is the same.
+        limiter.pause_for(60)
+        assert await jobs.cancel(behind[1])
+        await told.wait_for("job_queued", waiting, times=2)
+        assert told.waits[waiting][-1] >= 60
+        assert jobs.position(waiting) == 1
+
+
 async def test_a_job_a_look_at_the_line_started_meanwhile_is_not_lined_up_twice(
     storage: Storage, queue: tuple[JobQueue, StubRunner, Told]
 ) -> None:
