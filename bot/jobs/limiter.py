@@ -49,6 +49,10 @@ class RateLimiter:
     def in_use(self) -> int:
         return self._taken
 
+    def now(self) -> float:
+        """The limiter's clock (injected in tests): its pauses and its minute are on it."""
+        return self._clock()
+
     def pause_for(self, seconds: float) -> None:
         """Nobody calls the API for ``seconds`` (a 429's retry-after, a billing problem)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)

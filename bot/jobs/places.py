@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.jobs.limiter import RateLimiter
@@ -49,18 +47,14 @@ class Heard:
 
 class QueuePlaces:
     def __init__(
-        self,
-        scheduler: FairScheduler,
-        storage: Storage,
-        limiter: RateLimiter,
-        notify: Notify,
-        clock: Callable[[], float] = time.monotonic,
+        self, scheduler: FairScheduler, storage: Storage, limiter: RateLimiter, notify: Notify
     ) -> None:
         self._scheduler = scheduler
         self._storage = storage
         self._limiter = limiter
         self._notify = notify
-        self._clock = clock
+        # Waits end on the limiter's clock: its pauses and its minute are what they count.
+        self._clock = limiter.now
         self._durations: list[float] = []
         # What each waiting job's member was last told, and one teller at a time so an
         # older order never lands after a newer one.

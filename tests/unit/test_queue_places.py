@@ -82,7 +82,7 @@ async def _walk(steps: list[tuple[str, int]]) -> None:
         await notice(members)
 
     storage = cast(Storage, SimpleNamespace(jobs=SimpleNamespace(get=get)))
-    places = QueuePlaces(scheduler, storage, limiter, notify, clock=clock)
+    places = QueuePlaces(scheduler, storage, limiter, notify)
     for action, value in steps:
         if action == "ask":
             job = SimpleNamespace(id=len(jobs) + 1, state=JobState.QUEUED)
