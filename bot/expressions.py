@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.access import visible_character
 from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.images.expressions import (
     EMOJI,
@@ -136,23 +137,33 @@ class ExpressionService:
         # "Is this picture still in this server?" is the pictures service's rule.
         self.picture = pictures.get
 
-    async def check_picture(self, guild_id: int, image_id: int) -> PictureCheck:
+    async def check_picture(self, guild_id: int, user_id: int, image_id: int) -> PictureCheck:
         """Whether the picture has a transparent background, and its character's name."""
-        image = await self.picture(guild_id, image_id)
+        image = await self._visible_picture(guild_id, user_id, image_id)
         data = await self._read(image)
         cutout = await asyncio.to_thread(has_transparent_background, data)
         character = await self._storage.characters.get(image.character_id)
         return PictureCheck(image.id, cutout, character.name if character else "")
 
-    async def make_file(self, guild_id: int, image_id: int, kind: ExpressionKind) -> ExpressionFile:
+    async def make_file(
+        self, guild_id: int, user_id: int, image_id: int, kind: ExpressionKind
+    ) -> ExpressionFile:
         """The picture as the sticker's or emoji's file, within Discord's limits."""
-        image = await self.picture(guild_id, image_id)
+        # Asked again when the form comes back: the owner may have hidden it meanwhile.
+        image = await self._visible_picture(guild_id, user_id, image_id)
         data = await self._read(image)
         try:
             fitted = await asyncio.to_thread(fit_expression, data, SPECS[kind])
         except ExpressionRefused as exc:
             raise UserInputError(f"creator.error_file_{exc.reason}") from None
         return ExpressionFile(image, fitted)
+
+    async def _visible_picture(self, guild_id: int, user_id: int, image_id: int) -> StoredImage:
+        """The picture if ``user_id`` may see it: a sticker or an emoji shows it to the whole
+        server, so a private character (or a private gallery) keeps it its owner's alone."""
+        image = await self.picture(guild_id, image_id)
+        await visible_character(self._storage, guild_id, user_id, image.character_id)
+        return image
 
     async def _read(self, image: StoredImage) -> bytes:
         try:

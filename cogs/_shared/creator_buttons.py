@@ -109,7 +109,7 @@ class _ExpressionButton(PictureButton, template=r"pic:expr:(?P<id>\d+)"):
     async def handle(self, interaction: discord.Interaction) -> None:
         require_expression_permissions(interaction)
         picture = await services(interaction).expressions.check_picture(
-            interaction.guild_id or 0, self.image_id
+            interaction.guild_id or 0, interaction.user.id, self.image_id
         )
         if not picture.cutout:
             await self._suggest_cutout(interaction)

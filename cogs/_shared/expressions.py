@@ -111,7 +111,8 @@ class _ExpressionModal(discord.ui.Modal):
         check_free_slot(kind, len(taken_names), limit)
         check_name_free(kind, name, taken_names)
         guild_id = interaction.guild_id or 0
-        return await services(interaction).expressions.make_file(guild_id, self.image_id, kind)
+        expressions = services(interaction).expressions
+        return await expressions.make_file(guild_id, interaction.user.id, self.image_id, kind)
 
 
 def _audit_reason(made: ExpressionFile, interaction: discord.Interaction) -> str:

@@ -15,6 +15,7 @@ from PIL import Image
 from tests.e2e.conftest import World
 from tests.e2e.helpers import (
     button,
+    character_of,
     created,
     finished,
     image_ids,
@@ -180,3 +181,39 @@ async def test_an_opaque_picture_gets_a_charged_cutout_suggestion(
 
     answer = await add_emoji(admin, cut, name="aiko")
     assert "is now one of this server's emoji" in answer
+
+
+async def test_a_private_picture_never_becomes_a_sticker_or_emoji_of_another_member(
+    bot: object, world: World
+) -> None:
+    """SECURITY.md: a private character (or a private server gallery) holds everywhere a
+    picture is read. A keeper of the server's emoji may not turn it into one."""
+    guild, data_dir = world.guild, world.data_dir
+    bot_may_manage_expressions(guild)
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob", roles=[guild.add_role("Emoji keepers", MANAGE_EXPRESSIONS)])
+    admin = guild.add_member("admin", admin=True)
+    picture = await cutout(alice)
+    aiko = character_of(data_dir, image_ids(picture)[0])
+
+    # Bob opens the form while the picture is public; Alice makes Aiko private meanwhile.
+    opened = await bob.click(picture, button(picture, "emoji"))
+    await opened.wait_ack()
+    assert opened.modal is not None
+    made_private = await alice.slash("character private", character=str(aiko), hidden=True)
+    await made_private.wait_for_reply(lambda m: bool(m.content), timeout=10)
+    submitted = await opened.submit_modal({"emoji_name": "aiko"})
+    assert await refusal(submitted) == say("error.character_not_found")
+    for kind in ("sticker", "emoji"):
+        pressed = await bob.click(picture, button(picture, kind))
+        assert await refusal(pressed) == say("error.character_not_found")
+        assert pressed.modal is None
+
+    # Public again, but the server's gallery shows members only their own pictures.
+    made_public = await alice.slash("character private", character=str(aiko), hidden=False)
+    await made_public.wait_for_reply(lambda m: bool(m.content), timeout=10)
+    turned = await admin.slash("config gallery", visibility="private")
+    await turned.wait_original(lambda m: "Saved" in (m.content or ""), timeout=10)
+    pressed = await bob.click(picture, button(picture, "sticker"))
+    assert await refusal(pressed) == say("error.character_not_found")
+    assert expressions_of(guild).created == []
