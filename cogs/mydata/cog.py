@@ -60,7 +60,10 @@ class MyDataCog(
     async def _export(self, interaction: discord.Interaction) -> None:
         svc = services(interaction)
         guild_id = interaction.guild_id or 0
-        part_limit = min(interaction.filesize_limit, REQUEST_BUDGET)
+        # A direct message takes Discord's default 10 MiB per file whatever the server's
+        # boost: parts that fit it can still go by DM if the token dies on the way.
+        dm_limit = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+        part_limit = min(interaction.filesize_limit, dm_limit, REQUEST_BUDGET)
         plan = await svc.mydata.export_plan(guild_id, interaction.user.id, part_limit=part_limit)
         if plan.empty:
             await interaction.edit_original_response(content=tr(interaction, "mydata.export_empty"))

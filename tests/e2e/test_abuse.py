@@ -4,9 +4,11 @@ its share. Each test here fails on the code before the fix it proves."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sqlite3
 import stat
+import zipfile
 from contextlib import closing
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from tests.e2e.helpers import (
     public_texts,
     refusal,
     say,
+    seed,
     unescaped_markdown,
 )
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
@@ -298,3 +301,37 @@ async def test_an_export_that_outlives_its_token_comes_by_dm_or_a_clear_message(
         for m in fake_discord.messages(guild.default_channel)
         if m.by_bot and not m.ephemeral and "zip" in " ".join(a.filename for a in m.attachments)
     )
+
+
+async def test_an_export_sent_by_dm_fits_a_dms_uploads_in_a_boosted_server(
+    start_bot: StartBot, world: World
+) -> None:
+    """A boosted server takes 50 MiB files, a direct message only 10 MiB: an export whose
+    token died on the way comes by DM in parts that fit there too, every picture in one."""
+    guild, data_dir, fake = world.guild, world.data_dir, world.discord
+    alice = guild.add_member("alice")
+    await seed(data_dir, guild.id, [alice.id], 4)
+    with closing(sqlite3.connect(data_dir / "bot.sqlite3")) as db:
+        paths = [p for (p,) in db.execute("SELECT file_path FROM images")]
+    for path in paths:  # four 3.5 MB pictures: 14 MB in all, more than one DM file holds
+        (data_dir / "images" / path).write_bytes(os.urandom(3_500_000))
+    guild.set_premium_tier(2)
+    await start_bot()
+
+    fake.fail_next("PATCH", ORIGINAL, status=401, code=50027)
+    await alice.slash("mydata export")
+
+    def parts(_f: FakeDiscord) -> list[Upload] | None:
+        dm = fake.dm_channel(alice)
+        sent = [a for m in fake.messages(dm) for a in m.attachments] if dm else []
+        names = [a.filename for a in sent]
+        total = int(names[0].rsplit("of", 1)[1].split(".")[0]) if sent else 0
+        return sent if sent and len(sent) == total else None
+
+    sent = await fake.wait_for(parts, timeout=30, what="every export part by DM")
+    assert all(a.size <= 10 * 1024 * 1024 for a in sent)
+    pictures = []
+    for part in sent:
+        with zipfile.ZipFile(io.BytesIO(part.data)) as archive:
+            pictures += [n for n in archive.namelist() if n != "characters.json"]
+    assert len(pictures) == len(set(pictures)) == len(paths)
