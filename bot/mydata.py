@@ -112,16 +112,20 @@ def group_parts(sizes: list[int], *, max_files: int, max_bytes: int) -> list[lis
 
 
 def _image_record(image: StoredImage, arcname: str | None, user_id: int) -> dict[str, Any]:
+    mine = image.owner_id == user_id
     return {
         "id": image.id,
         "file": arcname,
-        "prompt": image.prompt,
+        # Another member's scene filed under one of the member's characters: the picture is
+        # of their character, but its prompt holds the maker's words (and the descriptions
+        # of the maker's characters, private ones too): those stay the maker's.
+        "prompt": image.prompt if mine else None,
         "model": image.model,
         "width": image.width,
         "height": image.height,
         "variation_of": image.parent_image_id,
         "favorites": image.favorite_count,
-        "made_by_you": image.owner_id == user_id,
+        "made_by_you": mine,
         "created_at": image.created_at,
     }
 

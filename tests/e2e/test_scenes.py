@@ -7,8 +7,10 @@ and again when the job runs (bot/jobs/scene_cast.py).
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -431,3 +433,28 @@ async def test_the_post_fits_discord_limits_with_four_long_cjk_names(
     assert total <= 6000
     for name in names:
         assert name[:60] in embed["description"]
+
+
+async def export_text(member: Member) -> str:
+    """Everything ``member``'s /mydata export holds, as text (one small zip here)."""
+    handle = await member.slash("mydata export")
+    done = await handle.wait_original(lambda m: m.attachments, timeout=20)
+    with zipfile.ZipFile(io.BytesIO(done.attachments[0].data)) as archive:
+        return archive.read("characters.json").decode()
+
+
+async def test_an_export_holds_no_words_of_another_members_scene(bot: object, world: World) -> None:
+    """A scene is filed under its first character: Bob's scene that names Alice's Aiko first
+    must not hand Alice his words (his setting, his private Ren's description)."""
+    guild, data_dir = world.guild, world.data_dir
+    (alice, bob, _), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    hidden = await bob.slash("character private", character=str(ren), hidden=True)
+    await hidden.wait_for_reply(lambda m: bool(m.content), timeout=10)
+    made = await scene(bob, aiko, ren, setting="planning a secret picnic")
+    await made.wait_original(scene_posted, timeout=20)
+
+    alices = await export_text(alice)
+    assert "silver hair" in alices  # her own words are all there
+    assert "black coat" not in alices and "secret picnic" not in alices
+    bobs = await export_text(bob)
+    assert "black coat" in bobs and "secret picnic" in bobs  # his words are his
