@@ -25,6 +25,8 @@ from tests.e2e.helpers import (
     image_ids,
     private_answer,
     query,
+    say,
+    stored_files,
     stored_picture,
 )
 from tests.fakes.discord import FakeDiscord
@@ -309,3 +311,38 @@ async def test_a_refused_variation_never_deletes_the_fork_an_accepted_one_uses(
         world.data_dir, "SELECT state, COUNT(*) FROM jobs WHERE kind = 'vary' GROUP BY state"
     )
     assert rows == [("done", len(members))]
+
+
+async def test_erasing_my_data_with_a_job_drawing_and_one_waiting_leaves_nothing_of_mine(
+    start_bot: StartBot, world: World
+) -> None:
+    """What is in flight goes too: the picture being drawn is never stored, the waiting
+    one never drawn, and neither is charged."""
+    await start_bot(max_concurrent_jobs=1)
+    guild, data_dir = world.guild, world.data_dir
+    alice = guild.add_member("alice")
+    _, _, aiko = await drawn_character(alice, data_dir, "Aiko", "silver hair")
+    await held_at_openai(world.openai, alice, "Mika", "glimmerwing tattoo")
+    waiting = await alice.slash("character vary", character=str(aiko), change="glimmerwing hat")
+    await waiting.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+
+    ask = await alice.slash("mydata delete")
+    prompt = await ask.wait_for_reply(lambda m: bool(m.buttons), timeout=10)
+    await confirm(alice, prompt, world.discord, "✅")
+    world.openai.release()
+
+    def told(fake: FakeDiscord) -> list[str] | None:
+        notices = [m.content or "" for m in fake.messages(guild.default_channel)]
+        notices = [text for text in notices if say("error.character_gone") in text]
+        return notices if len(notices) == 2 else None
+
+    await world.discord.wait_for(told, timeout=20, what="both jobs ended")
+    assert query(data_dir, "SELECT kind, state, charged FROM jobs ORDER BY id") == [
+        ("create", "done", 1),
+        ("create", "failed", 0),
+        ("vary", "failed", 0),
+    ]
+    assert "glimmerwing" not in stored_text(data_dir)
+    assert query(data_dir, "SELECT COUNT(*) FROM images") == [(0,)]
+    assert query(data_dir, "SELECT COUNT(*) FROM characters") == [(0,)]
+    assert stored_files(data_dir) == set()
