@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from bot.faults import log_failure, log_task_failure, storage_unavailable
@@ -110,6 +110,24 @@ class ReactionFavorites:
                 )
             self._lost = 0
             return True
+
+    @contextlib.asynccontextmanager
+    async def erasing(self, guild_id: int, user_id: int) -> AsyncIterator[None]:
+        """While a member's data in a guild is erased: their held reactions there are dropped
+        and no reaction is recorded until the erasure is over, so a ⭐ held from before it
+        never brings a favorite back (/mydata delete)."""
+        async with self._lock:
+            kept = deque(r for r in self._held if (r.guild_id, r.user_id) != (guild_id, user_id))
+            dropped = len(self._held) - len(kept)
+            if dropped:
+                self._held = kept
+                self._shown.set(len(kept))
+                log.info(
+                    "Dropped %d held favorite reaction(s) of member %s, whose data is erased",
+                    dropped,
+                    user_id,
+                )
+            yield
 
     async def close(self) -> None:
         """Stop retrying; what is still held is lost, and logged once with its count."""

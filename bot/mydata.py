@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from bot.favorite_reactions import ReactionFavorites
 from bot.images.store import ImageStore
 from bot.records import Character, StoredImage
 from bot.storage import Storage
@@ -218,10 +219,17 @@ def _plan_export(
 class MyDataService:
     """Export and erasure of everything one member stored in one server."""
 
-    def __init__(self, storage: Storage, store: ImageStore, takedowns: MessageTakedowns) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        store: ImageStore,
+        takedowns: MessageTakedowns,
+        reactions: ReactionFavorites | None = None,
+    ) -> None:
         self.storage = storage
         self.store = store
         self.takedowns = takedowns
+        self.reactions = reactions  # ⭐ reactions held through a storage fault
 
     async def export_plan(self, guild_id: int, user_id: int, *, part_limit: int) -> ExportPlan:
         data = await self.storage.gallery.export_data(guild_id, user_id)
@@ -240,7 +248,11 @@ class MyDataService:
         return await asyncio.to_thread(build_export_part, self.store, plan, index)
 
     async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
-        removed = await self.storage.deletions.delete_member_data(guild_id, user_id)
+        if self.reactions is None:
+            removed = await self.storage.deletions.delete_member_data(guild_id, user_id)
+        else:
+            async with self.reactions.erasing(guild_id, user_id):
+                removed = await self.storage.deletions.delete_member_data(guild_id, user_id)
         self.takedowns.wake()
         await asyncio.to_thread(self.store.delete, removed.files)
         log.info(

@@ -105,6 +105,8 @@ class Services:
         requests = PictureRequests(storage, images, store, queue, quotas)
         takedowns = MessageTakedowns(storage, metrics)
         pictures = PictureService(storage, store, takedowns)
+        # Held reactions are tried again as often as the jobs' held bookkeeping.
+        reaction_favorites = ReactionFavorites(pictures, queue.faults.period, metrics)
         return cls(
             settings=settings,
             storage=storage,
@@ -119,7 +121,7 @@ class Services:
             gallery=gallery,
             characters=CharacterService(storage, store, catalog, gallery, takedowns),
             pictures=pictures,
-            mydata=MyDataService(storage, store, takedowns),
+            mydata=MyDataService(storage, store, takedowns, reaction_favorites),
             guild_settings=GuildSettingsService(storage),
             usage=UsageService(storage, settings),
             limiter=limiter,
@@ -130,8 +132,7 @@ class Services:
             creator=CreatorRequests(requests),
             expressions=ExpressionService(storage, store, pictures),
             takedowns=takedowns,
-            # Held reactions are tried again as often as the jobs' held bookkeeping.
-            reaction_favorites=ReactionFavorites(pictures, queue.faults.period, metrics),
+            reaction_favorites=reaction_favorites,
         )
 
     async def open(self) -> None:

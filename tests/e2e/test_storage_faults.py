@@ -207,6 +207,32 @@ async def test_favorites_still_held_at_shutdown_are_one_warning_with_their_count
     assert query(world.data_dir, "SELECT user_id FROM favorites") == []  # lost, as in a crash
 
 
+async def test_a_favorite_held_by_a_storage_fault_does_not_outlive_my_erasure(
+    start_bot: StartBot, world: World
+) -> None:
+    """Bob's ⭐ meets a locked database and is held; storage works again and Bob erases his
+    data before the held reaction is tried again: it must not bring his favorite back."""
+    # The held reaction is tried again 10 s after the fault: time enough to erase first.
+    bot = await start_bot(partial_images=0, retry_base_seconds=2)
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    post = await created(alice)
+    await bot.wait_for_log(r"Job 1 done", timeout=15)
+    picture = image_id(post)
+    with database_busy(world.data_dir):
+        await bob.react(post, "⭐")
+        await bot.wait_for_log("Favorite reaction held until storage works again", timeout=30)
+    ask = await bob.slash("mydata delete")
+    await confirm(
+        bob, await ask.wait_original(lambda m: m.buttons, timeout=10), world.discord, "✅"
+    )
+
+    dropped = rf"Dropped 1 held favorite reaction\(s\) of member {bob.id}"
+    outcome = rf"Favorite added by {bob.id}|{dropped}"
+    await bot.wait_for_log(outcome, timeout=30)
+    assert query(world.data_dir, "SELECT user_id FROM favorites") == []
+    assert db_value(world.data_dir, "SELECT favorite_count FROM images WHERE id = ?", picture) == 0
+
+
 class TestDisk:
     """DATA_DIR on a small tmpfs (the picture folder only, for read-only)."""
 

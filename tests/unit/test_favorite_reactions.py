@@ -205,3 +205,31 @@ async def test_what_is_still_held_at_close_is_one_warning_with_its_count(
     closing = [r for r in caplog.records if "Shutting down" in r.getMessage()]
     assert len(closing) == 1 and "3 favorite reactions" in closing[0].getMessage()
     assert pictures.recorded == []
+
+
+async def test_an_erasure_drops_only_that_members_held_reactions() -> None:
+    pictures = FlakyPictures()
+    line = ReactionFavorites(pictures, never, Metrics())
+    pictures.down = True
+    await line.record(reaction(0, 7, 1, True))  # the erased member's, held
+    await line.record(reaction(1, 8, 1, True))  # another member's, held
+    pictures.down = False
+    async with line.erasing(GUILD, 7):
+        assert line.held == 1
+    assert await line.retry_held()
+    assert pictures.recorded == [1]
+    assert {member for _, _, member in pictures.favorites} == {8}
+    await line.close()
+
+
+async def test_no_reaction_is_recorded_while_an_erasure_runs() -> None:
+    pictures = FlakyPictures()
+    line = ReactionFavorites(pictures, never, Metrics())
+    async with line.erasing(GUILD, 7):
+        arriving = asyncio.create_task(line.record(reaction(0, 7, 1, True)))
+        for _ in range(10):  # let it run as far as it can: up to the erasure's lock
+            await asyncio.sleep(0)
+        assert pictures.recorded == [] and not arriving.done()
+    await arriving
+    assert pictures.recorded == [0]  # a reaction after the erasure is new: recorded
+    await line.close()
