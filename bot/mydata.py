@@ -7,6 +7,7 @@ file reads run in threads, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -248,11 +249,10 @@ class MyDataService:
         return await asyncio.to_thread(build_export_part, self.store, plan, index)
 
     async def delete_member_data(self, guild_id: int, user_id: int) -> Removed:
-        if self.reactions is None:
+        held = self.reactions
+        erasing = held.erasing(guild_id, user_id) if held else contextlib.nullcontext()
+        async with erasing:
             removed = await self.storage.deletions.delete_member_data(guild_id, user_id)
-        else:
-            async with self.reactions.erasing(guild_id, user_id):
-                removed = await self.storage.deletions.delete_member_data(guild_id, user_id)
         self.takedowns.wake()
         await asyncio.to_thread(self.store.delete, removed.files)
         log.info(
