@@ -273,7 +273,9 @@ class GalleryService:
         self, entries: list[GalleryEntry], request: GalleryRequest, *, is_admin: bool = False
     ) -> list[str]:
         """Each tile's name: its character's, or for a scene the characters in it that this
-        member may see (a private one stays unnamed), in the order the scene named them."""
+        member may see, in the order the scene named them. A private one is named only on a
+        page nobody else sees (``include_private``), even to its owner: it may have been
+        made private after the scene."""
         if not any(entry.image.scene_id is not None for entry in entries):
             return [entry.character_name for entry in entries]
         config = await self.storage.guilds.config(request.guild_id)
@@ -288,6 +290,7 @@ class GalleryService:
                     member.character.name
                     for member in casts.get(entry.image.scene_id, [])
                     if not member.hidden
+                    and (request.include_private or not member.character.private)
                     and may_see(member.character, request.viewer_id, config, is_admin=is_admin)
                 ]
             labels.append(" & ".join(names) or entry.character_name)

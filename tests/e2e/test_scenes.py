@@ -458,3 +458,31 @@ async def test_an_export_holds_no_words_of_another_members_scene(bot: object, wo
     assert "black coat" not in alices and "secret picnic" not in alices
     bobs = await export_text(bob)
     assert "black coat" in bobs and "secret picnic" in bobs  # his words are his
+
+
+async def test_a_public_gallery_page_never_names_a_character_made_private_after_its_scene(
+    bot: object, world: World
+) -> None:
+    """Bob makes Ren private after Alice's scene with him. A gallery page Bob opens in
+    public (Alice's pictures, or Aiko's) lists the scene as Aiko's alone: Ren's name is
+    only for answers nobody else sees."""
+    guild, data_dir = world.guild, world.data_dir
+    (alice, bob, _), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    posted = await (await scene(alice, aiko, ren)).wait_original(scene_posted, timeout=20)
+    picture = scene_image(posted)
+    hidden = await bob.slash("character private", character=str(ren), hidden=True)
+    await hidden.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+
+    for chosen in ({"member": alice}, {"character": str(aiko)}):
+        handle = await bob.slash("gallery", options=chosen)
+        page = await handle.wait_original(lambda m: bool(m.attachments), timeout=15)
+        assert not page.ephemeral
+        (tile,) = [o for o in options(page, "gal:o:") if o["value"] == str(picture)]
+        assert "Aiko" in tile["label"] and "Ren" not in tile["label"]
+
+    # His own private page still names Ren in the scene.
+    handle = await bob.slash("gallery", options={"character": str(ren)})
+    page = await handle.wait_original(lambda m: bool(m.attachments), timeout=15)
+    assert page.ephemeral
+    (tile,) = [o for o in options(page, "gal:o:") if o["value"] == str(picture)]
+    assert "Ren" in tile["label"]
