@@ -32,6 +32,7 @@ from bot.records import Job, JobKind, QuotaLimit, Scope
 from bot.storage import USD_ROUNDING, Limits, NewJob, Storage
 
 __all__ = [
+    "LIMIT_RANGES",
     "MODEL_TIERS",
     "AlertSink",
     "QuotaService",
@@ -42,6 +43,19 @@ log = logging.getLogger(__name__)
 
 # Cost tiers an admin may pick in /config; the job runner maps them to model and quality.
 MODEL_TIERS = ("economy", "standard", "premium")
+
+# What an admin may set, per scope (member and role alike): (lowest, highest) of each limit.
+# The same ranges /quota-admin offers (cogs/admin/quota.py); a patched client that sends
+# anything else is refused here.
+LIMIT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "member": {"daily_limit": (0, 10_000), "hourly_limit": (0, 1_000), "pending_cap": (1, 100)},
+    "server": {
+        "daily_limit": (0, 1_000_000),
+        "pending_cap": (1, 10_000),
+        "daily_usd": (0.01, 1_000_000.0),
+        "monthly_usd": (0.01, 1_000_000.0),
+    },
+}
 
 # (guild_id, catalog key, values): how the Discord layer posts an alert to the admins.
 AlertSink = Callable[[int, str, dict[str, Any]], Awaitable[None]]
@@ -94,7 +108,15 @@ class QuotaService:
         return await self._storage.quotas.limits(guild_id)
 
     async def set_limit(self, row: QuotaLimit, *, updated_by: int) -> SavedLimit:
-        """Save an admin's limit; an hourly limit above the daily one is refused."""
+        """Save an admin's limit; an hourly limit above the daily one is refused, and so is a
+        value out of range (a negative limit, no waiting room, a budget of $0 or NaN)."""
+        ranges = LIMIT_RANGES["server" if row.scope == "server" else "member"]
+        for name in ("daily_limit", "hourly_limit", "pending_cap", "daily_usd", "monthly_usd"):
+            value = getattr(row, name)
+            low, high = ranges.get(name, (0, 0))
+            # "not low <= value <= high" is also true for NaN.
+            if value is not None and not low <= value <= high:
+                raise UserInputError("error.bad_input")
         if (
             row.hourly_limit is not None
             and row.daily_limit is not None

@@ -258,6 +258,39 @@ async def test_bad_input_gets_clear_errors(bot: object, world: World) -> None:
         assert conn.execute("SELECT COUNT(*) FROM quota_limits").fetchone()[0] == 0
 
 
+async def test_crafted_values_beyond_the_limits_are_refused_and_change_nothing(
+    bot: object, world: World
+) -> None:
+    """A patched client sends what Discord's client would not: a "most pictures" of 0 (which
+    would refuse every member's picture), negative limits, no waiting room, a dollar budget
+    of zero or less. Each is refused with a clear private answer; nothing is stored and
+    members draw as before."""
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
+    artists = world.guild.add_role("Artists")
+    for max_count in (0, -1, 5):
+        handle = await boss.slash(
+            "config defaults", modified_client=True, options={"max-count": max_count}
+        )
+        await handle.wait_for_reply(private("between 1 and 4 pictures"), timeout=10)
+    crafted: list[tuple[str, dict[str, object]]] = [
+        ("quota-admin set member", {"member": alice, "per-day": -5}),
+        ("quota-admin set member", {"member": alice, "per-day": 5, "per-hour": -1}),
+        ("quota-admin set role", {"role": artists, "per-day": 5, "pending": 0}),
+        ("quota-admin set server", {"per-day": -1}),
+        ("quota-admin set server", {"pending": -3}),
+        ("quota-admin set server", {"usd-per-day": 0.0}),
+        ("quota-admin set server", {"usd-per-month": -2.5}),
+    ]
+    for command, options in crafted:
+        handle = await boss.slash(command, modified_client=True, options=options)
+        await handle.wait_for_reply(private("doesn't look right"), timeout=10)
+    with db(world.data_dir) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM quota_limits").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM guild_config").fetchone()[0] == 0
+    await created(alice, "Still drawn")
+
+
 # --- configuration -------------------------------------------------------------------------
 
 
