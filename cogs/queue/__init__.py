@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from typing import Any
 
@@ -10,15 +12,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.jobs.board import ListedJob
-from bot.records import JobState
+from bot.records import Job, JobState
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.errors import handle_interaction_error
 from cogs._shared.eta import eta_for
 from cogs._shared.options import command
 from cogs._shared.picture_message import truncate
-from cogs._shared.reply import acknowledge, reply
+from cogs._shared.reply import JobReply, acknowledge, reply
 
 __all__ = ["CancelJobButton", "QueueCog"]
+
+log = logging.getLogger(__name__)
 
 MAX_LISTED = 20  # an embed description stays readable (and under 4096 characters)
 
@@ -53,6 +57,27 @@ async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
         interaction.guild_id or 0, interaction.user.id, job_id, is_admin=is_admin(interaction)
     )
     await reply(interaction, content=tr(interaction, "queue.cancelled", job=job.id), ephemeral=True)
+    await tell_member(interaction, job)
+
+
+async def tell_member(interaction: discord.Interaction, job: Job) -> None:
+    """The member's own message said "Queued": it says the job was cancelled instead (an
+    admin may have cancelled it), in the member's language. ``job`` is as it was before the
+    cancel, with the token the cancel dropped. Past the token's life the bot deletes that
+    stale notice with its own token, as it does after a late post."""
+    text = services(interaction).catalog.t(job.locale, "queue.cancelled", job=job.id)
+    answer = JobReply(interaction.client, job)
+    try:
+        if await answer.edit_original(content=text, embeds=[], attachments=[]) is not None:
+            return
+        channel = answer.channel()
+        if job.response_message_id is not None and isinstance(
+            channel, discord.TextChannel | discord.Thread | discord.PartialMessageable
+        ):
+            with contextlib.suppress(discord.NotFound):
+                await channel.get_partial_message(job.response_message_id).delete()
+    except discord.HTTPException as exc:  # the job is cancelled either way
+        log.info("Job %s: cancelled, but its message stays (%s)", job.id, exc.status)
 
 
 def describe_job(interaction: discord.Interaction, listed: ListedJob) -> str:

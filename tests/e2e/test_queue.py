@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import accepted, db, finished, query
+from tests.e2e.helpers import accepted, cid, db, finished, query
 from tests.fakes.discord import InteractionHandle
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
@@ -177,6 +177,66 @@ async def test_queue_shows_my_jobs_and_cancel_refunds(start_bot: StartBot, world
     states = query(world.data_dir, "SELECT state FROM jobs ORDER BY id")
     assert states == [("done",), ("cancelled",)]
     assert len(world.openai.image_requests) == 1
+
+
+async def test_a_job_an_admin_cancels_tells_its_member_on_their_own_message(
+    start_bot: StartBot, world: World
+) -> None:
+    """Alice's picture waits; an admin cancels it from /queue. Alice's message, which said
+    "Queued", now says it was cancelled and charged nothing, in her language, instead of
+    promising a picture that never comes; the admin's own cancel does the same."""
+    await start_bot(max_concurrent_jobs=1)
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice", locale="zh-CN")
+    first = await held_job(world.openai, boss, "One")
+    waiting = await alice.slash("character create", name="Two", description="silver hair")
+    await waiting.wait_original(lambda m: "任务 #2" in (m.content or ""), timeout=10)
+    mine = await create(boss, "Three")
+
+    q = await boss.slash("queue")
+    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
+    jobs = [cid for cid in listing.custom_ids if cid.startswith("job:cancel:")]
+    assert len(jobs) == 2
+    for cancel in jobs:
+        clicked = await boss.click(listing, cancel)
+        await clicked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+
+    told = await waiting.wait_original(lambda m: "已取消" in (m.content or ""), timeout=10)
+    assert "#2" in (told.content or "")
+    await mine.wait_original(lambda m: "was cancelled" in (m.content or ""), timeout=10)
+    world.openai.release()
+    await first.wait_original(finished, timeout=20)
+    assert query(world.data_dir, "SELECT state FROM jobs ORDER BY id") == [
+        ("done",),
+        ("cancelled",),
+        ("cancelled",),
+    ]
+
+
+@pytest.mark.provokes_violations("invalid_webhook_token")
+async def test_a_job_cancelled_after_its_token_died_leaves_no_queued_notice(
+    start_bot: StartBot, world: World
+) -> None:
+    """Past Discord's 15 minutes the member's message can no longer be edited: the stale
+    "Queued" notice is deleted rather than left promising a picture."""
+    await start_bot(max_concurrent_jobs=1)
+    boss = world.guild.add_member("boss", admin=True)
+    alice = world.guild.add_member("alice")
+    await held_job(world.openai, boss, "One")
+    waiting = await create(alice, "Two")
+    world.discord.clock.advance(16 * 60)  # Alice's token is dead; the admin's is new
+
+    q = await boss.slash("queue")
+    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
+    clicked = await boss.click(listing, cid(listing, "job:cancel:"))
+    await clicked.wait_for_reply(lambda m: m.ephemeral, timeout=10)
+    notice = waiting.original
+    assert notice is not None
+    await world.discord.wait_for(lambda _f: notice.deleted, timeout=10, what="notice deleted")
+    world.openai.release()  # the first job, its token dead too, is posted in the channel
+    await world.discord.wait_for_message(
+        lambda m: m.interaction is None and bool(m.attachments), timeout=20
+    )
 
 
 async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(
