@@ -8,9 +8,48 @@ from typing import Literal
 
 from bot.records import QuotaLimit
 
-__all__ = ["EffectiveLimits", "QuotaStatus", "QuotaWindow", "SavedLimit", "Source"]
+__all__ = [
+    "LIMIT_FIELDS",
+    "LIMIT_RANGES",
+    "EffectiveLimits",
+    "QuotaStatus",
+    "QuotaWindow",
+    "SavedLimit",
+    "Source",
+    "loses_part_of",
+    "out_of_range",
+]
 
 Source = Literal["exempt", "member", "role", "default"]
+
+# The parts of a limit an admin sets (QuotaLimit's fields); None is "not set".
+LIMIT_FIELDS = ("daily_limit", "hourly_limit", "pending_cap", "daily_usd", "monthly_usd")
+
+# What an admin may set, per scope (member and role alike): (lowest, highest) of each limit.
+# The same ranges /quota-admin offers (cogs/admin/quota.py); a patched client that sends
+# anything else is refused (``out_of_range``).
+LIMIT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "member": {"daily_limit": (0, 10_000), "hourly_limit": (0, 1_000), "pending_cap": (1, 100)},
+    "server": {
+        "daily_limit": (0, 1_000_000),
+        "pending_cap": (1, 10_000),
+        "daily_usd": (0.01, 1_000_000.0),
+        "monthly_usd": (0.01, 1_000_000.0),
+    },
+}
+
+
+def out_of_range(row: QuotaLimit) -> bool:
+    """Whether a part of ``row`` is outside what an admin may set for its scope (a negative
+    limit, no waiting room, a budget of $0 or NaN; a part its scope has not, set)."""
+    ranges = LIMIT_RANGES["server" if row.scope == "server" else "member"]
+    for name in LIMIT_FIELDS:
+        value = getattr(row, name)
+        low, high = ranges.get(name, (0, 0))
+        # "not low <= value <= high" is also true for NaN.
+        if value is not None and (name not in ranges or not low <= value <= high):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +114,13 @@ class SavedLimit:
 
     limit: QuotaLimit
     unpriced_budget: bool  # a dollar budget set, but no price table to estimate costs with
+    # The limit it replaced, when that had a part this one leaves out (a dollar budget, a
+    # cap): saving replaces the whole limit, and the admin must hear what went.
+    replaced: QuotaLimit | None = None
+
+
+def loses_part_of(previous: QuotaLimit | None, row: QuotaLimit) -> bool:
+    """Whether saving ``row`` over ``previous`` leaves out a part ``previous`` had."""
+    return previous is not None and any(
+        getattr(previous, name) is not None and getattr(row, name) is None for name in LIMIT_FIELDS
+    )

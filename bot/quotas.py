@@ -27,12 +27,18 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.errors import QuotaExhausted, UserInputError
 from bot.images.models import estimate_job_cost, quality_for_tier
-from bot.quota_status import EffectiveLimits, QuotaStatus, QuotaWindow, SavedLimit
+from bot.quota_status import (
+    EffectiveLimits,
+    QuotaStatus,
+    QuotaWindow,
+    SavedLimit,
+    loses_part_of,
+    out_of_range,
+)
 from bot.records import Job, JobKind, QuotaLimit, Scope
 from bot.storage import USD_ROUNDING, Limits, NewJob, Storage
 
 __all__ = [
-    "LIMIT_RANGES",
     "MODEL_TIERS",
     "AlertSink",
     "QuotaService",
@@ -43,19 +49,6 @@ log = logging.getLogger(__name__)
 
 # Cost tiers an admin may pick in /config; the job runner maps them to model and quality.
 MODEL_TIERS = ("economy", "standard", "premium")
-
-# What an admin may set, per scope (member and role alike): (lowest, highest) of each limit.
-# The same ranges /quota-admin offers (cogs/admin/quota.py); a patched client that sends
-# anything else is refused here.
-LIMIT_RANGES: dict[str, dict[str, tuple[float, float]]] = {
-    "member": {"daily_limit": (0, 10_000), "hourly_limit": (0, 1_000), "pending_cap": (1, 100)},
-    "server": {
-        "daily_limit": (0, 1_000_000),
-        "pending_cap": (1, 10_000),
-        "daily_usd": (0.01, 1_000_000.0),
-        "monthly_usd": (0.01, 1_000_000.0),
-    },
-}
 
 # (guild_id, catalog key, values): how the Discord layer posts an alert to the admins.
 AlertSink = Callable[[int, str, dict[str, Any]], Awaitable[None]]
@@ -110,13 +103,8 @@ class QuotaService:
     async def set_limit(self, row: QuotaLimit, *, updated_by: int) -> SavedLimit:
         """Save an admin's limit; an hourly limit above the daily one is refused, and so is a
         value out of range (a negative limit, no waiting room, a budget of $0 or NaN)."""
-        ranges = LIMIT_RANGES["server" if row.scope == "server" else "member"]
-        for name in ("daily_limit", "hourly_limit", "pending_cap", "daily_usd", "monthly_usd"):
-            value = getattr(row, name)
-            low, high = ranges.get(name, (0, 0))
-            # "not low <= value <= high" is also true for NaN.
-            if value is not None and not low <= value <= high:
-                raise UserInputError("error.bad_input")
+        if out_of_range(row):
+            raise UserInputError("error.bad_input")
         if (
             row.hourly_limit is not None
             and row.daily_limit is not None
@@ -125,9 +113,21 @@ class QuotaService:
             raise UserInputError(
                 "error.hourly_over_daily", hourly=row.hourly_limit, daily=row.daily_limit
             )
+        previous = next(
+            (
+                r
+                for r in await self._storage.quotas.limits(row.guild_id)
+                if (r.scope, r.target_id) == (row.scope, row.target_id)
+            ),
+            None,
+        )
         await self._storage.quotas.set(row, updated_by=updated_by, now=time.time())
         has_budget = row.daily_usd is not None or row.monthly_usd is not None
-        return SavedLimit(row, unpriced_budget=has_budget and not self.prices_known())
+        return SavedLimit(
+            row,
+            unpriced_budget=has_budget and not self.prices_known(),
+            replaced=previous if loses_part_of(previous, row) else None,
+        )
 
     async def clear_limit(self, guild_id: int, scope: Scope, target_id: int) -> bool:
         """Remove a limit; False if there was none to remove."""

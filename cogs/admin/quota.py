@@ -224,6 +224,9 @@ class QuotaAdminCog(
         ]
         if row.scope == "role":
             lines.append(tr(interaction, "quota.saved_role_hint"))
+        if saved.replaced is not None:
+            before = describe_limit(interaction, saved.replaced)
+            lines.append(tr(interaction, "quota.saved_replaced", before=before))
         if saved.unpriced_budget:
             lines.append(tr(interaction, "quota.saved_no_prices"))
         await reply(interaction, content="\n".join(lines), ephemeral=True)

@@ -195,6 +195,23 @@ async def test_dollar_budget_uses_the_price_table(
     assert f"${cost:,.2f} spent or reserved" in text
 
 
+async def test_a_server_limit_that_replaces_a_dollar_budget_says_so(
+    start_bot: StartBot, guild: Guild
+) -> None:
+    """Each /quota-admin set replaces the whole limit. An admin who set a dollar budget and
+    later only raises the pictures a day is told the budget is gone, not just "saved"."""
+    await start_bot(price_table=json.dumps(PRICES))
+    boss = guild.add_member("boss", admin=True)
+    await admin_says(boss, "quota-admin set server", "$5.00 a day", **{"usd-per-day": 5.0})
+    answer = await admin_says(boss, "quota-admin set server", "100 a day", **{"per-day": 100})
+    assert "replaces" in answer.content and "$5.00 a day" in answer.content
+    # Giving every part again loses nothing, and says nothing more.
+    answer = await admin_says(
+        boss, "quota-admin set server", "$6.00 a day", **{"per-day": 100, "usd-per-day": 6.0}
+    )
+    assert "replaces" not in answer.content
+
+
 # --- who may change what -------------------------------------------------------------------
 
 
