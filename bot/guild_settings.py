@@ -16,11 +16,11 @@ from bot.quotas import MODEL_TIERS
 from bot.records import GuildConfig
 from bot.storage import Storage
 
-__all__ = ["MAX_COUNT", "ChannelRemoved", "GuildSettingsService"]
+__all__ = ["MOST_PICTURES_PER_REQUEST", "ChannelRemoved", "GuildSettingsService"]
 
 # The most pictures one request may ask for (what OpenAI's one call draws for us), and so
 # the highest "most pictures per request" a server may set.
-MAX_COUNT = 4
+MOST_PICTURES_PER_REQUEST = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,8 @@ class GuildSettingsService:
         if max_count is not None:
             # 0 (or less) would refuse every member's picture; more than we ever draw at once
             # would promise what a request cannot get.
-            if not 1 <= max_count <= MAX_COUNT:
-                raise UserInputError("error.bad_count", max=MAX_COUNT)
+            if not 1 <= max_count <= MOST_PICTURES_PER_REQUEST:
+                raise UserInputError("error.bad_count", max=MOST_PICTURES_PER_REQUEST)
             changes["max_count"] = max_count
         if not changes:
             raise UserInputError("error.config_nothing")

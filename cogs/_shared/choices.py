@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from discord import app_commands
 from discord.app_commands import locale_str as _
 
+from bot.guild_settings import MOST_PICTURES_PER_REQUEST
 from bot.images.styles import SIZES, STYLES
 from cogs._shared.options import Option
 
@@ -24,6 +25,7 @@ __all__ = [
     "STYLE",
     "STYLE_CHOICES",
     "STYLE_NAMES",
+    "Count",
     "localised_choices",
 ]
 
@@ -62,3 +64,5 @@ SIZE_CHOICES = localised_choices("size.{value}", SIZE_NAMES, SIZES)
 # Options that ask for a style or a number of pictures in the same words wherever they appear.
 STYLE = Option("style", "Art style", key="style")
 COUNT = Option("count", "How many pictures (1-4)", key="count")
+# What a request (or a server's "most pictures per request") may ask for.
+Count = app_commands.Range[int, 1, MOST_PICTURES_PER_REQUEST]

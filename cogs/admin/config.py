@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.errors import UserInputError
 from bot.quotas import MODEL_TIERS
 from bot.records import SCENE_MODES, GuildConfig
-from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, localised_choices
+from cogs._shared.choices import SIZE_CHOICES, STYLE_CHOICES, Count, localised_choices
 from cogs._shared.context import services, tr
 from cogs._shared.options import Option, command, options
 from cogs._shared.reply import reply
@@ -149,7 +149,7 @@ class ConfigCog(
         interaction: discord.Interaction,
         style: str | None = None,
         size: str | None = None,
-        max_count: app_commands.Range[int, 1, 4] | None = None,
+        max_count: Count | None = None,
     ) -> None:
         require_admin(interaction)
         # Choices are suggestions a modified client can ignore: the service checks them.

@@ -15,6 +15,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.errors import NotAllowed, NotFound, UserInputError
+from bot.quota_status import LIMIT_RANGES
 from bot.records import QuotaLimit, Scope
 from cogs._shared.context import is_admin, services, tr
 from cogs._shared.options import Option, command, group, options, subcommand
@@ -27,13 +28,15 @@ if TYPE_CHECKING:
 
 __all__ = ["QuotaAdminCog", "QuotaCog"]
 
-# Absurd values are refused by Discord's client before they reach us.
-PerDay = app_commands.Range[int, 0, 10_000]
-PerHour = app_commands.Range[int, 0, 1_000]
-Pending = app_commands.Range[int, 1, 100]
-ServerPerDay = app_commands.Range[int, 0, 1_000_000]
-ServerPending = app_commands.Range[int, 1, 10_000]
-Dollars = app_commands.Range[float, 0.01, 1_000_000.0]
+# Discord's client offers only the ranges the quota service accepts (a patched client's
+# other values are refused there): one table of them, bot/quota_status.py.
+_MEMBER, _SERVER = LIMIT_RANGES["member"], LIMIT_RANGES["server"]
+PerDay = app_commands.Range[int, _MEMBER["daily_limit"][0], _MEMBER["daily_limit"][1]]
+PerHour = app_commands.Range[int, _MEMBER["hourly_limit"][0], _MEMBER["hourly_limit"][1]]
+Pending = app_commands.Range[int, _MEMBER["pending_cap"][0], _MEMBER["pending_cap"][1]]
+ServerPerDay = app_commands.Range[int, _SERVER["daily_limit"][0], _SERVER["daily_limit"][1]]
+ServerPending = app_commands.Range[int, _SERVER["pending_cap"][0], _SERVER["pending_cap"][1]]
+Dollars = app_commands.Range[float, _SERVER["daily_usd"][0], _SERVER["daily_usd"][1]]
 
 
 # The options every "set" subcommand shares, declared once.

@@ -13,7 +13,7 @@ from bot.images.prompts import CHANGE_LIMIT, CharacterSheet
 from bot.jobs.submit import CreateRequest, VaryRequest
 from cogs._shared.autocomplete import answers_while_storage_fails
 from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_characters
-from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES, localised_choices
+from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES, Count, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Autocompleted, Option, command, options
 from cogs._shared.start_job import start_job
@@ -86,7 +86,7 @@ class CharacterCog(
         description: app_commands.Range[str, 1, 1000] | None = None,
         style: str | None = None,
         size: str | None = None,
-        count: app_commands.Range[int, 1, 4] = 1,
+        count: Count = 1,
         reference: discord.Attachment | None = None,
         background: str = "normal",
     ) -> None:
@@ -114,7 +114,7 @@ class CharacterCog(
         character: Autocompleted,
         change: app_commands.Range[str, 0, CHANGE_LIMIT] = "",
         strength: str = "subtle",
-        count: app_commands.Range[int, 1, 4] = 1,
+        count: Count = 1,
         size: str | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)

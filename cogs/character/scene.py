@@ -18,7 +18,7 @@ from cogs._shared.characters import (
     scene_characters,
     switch_own_character,
 )
-from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES
+from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES, Count
 from cogs._shared.context import requester, services
 from cogs._shared.options import Autocompleted, Option, command, options
 from cogs._shared.start_job import start_job
@@ -78,7 +78,7 @@ class CharacterSceneCommands(commands.Cog):
         fourth: Autocompleted | None = None,
         style: str | None = None,
         size: str | None = None,
-        count: app_commands.Range[int, 1, 4] = 1,
+        count: Count = 1,
     ) -> None:
         await interaction.response.defer(thinking=True)
         # A bad pick raises; the tree's error handler answers privately.
