@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +65,7 @@ __all__ = [
     "ELLIPSIS",
     "FontLike",
     "check_fonts",
+    "drawable",
     "ellipsize",
     "font_path",
     "get_font",
@@ -167,20 +170,58 @@ def _load(path: Path, size: int, index: int) -> ImageFont.FreeTypeFont | None:
 
 
 def _covers(font: FontLike, text: str) -> bool:
-    """Whether every character of ``text`` has a real glyph (not .notdef) in ``font``.
-
-    Pillow exposes no character map, so we compare each glyph's bitmap with the
-    bitmap of a code point that no font maps.
-    """
+    """Whether every character of ``text`` has a real glyph (not .notdef) in ``font``."""
     if not isinstance(font, ImageFont.FreeTypeFont):
         return False
+    return all(_has_glyph(font, char) for char in text)
+
+
+@lru_cache(maxsize=8192)
+def _has_glyph(font: ImageFont.FreeTypeFont, char: str) -> bool:
+    """Whether ``font`` draws ``char`` with ink of its own (a space or a joiner has none).
+
+    Pillow exposes no character map, so we compare the glyph's bitmap with the bitmap of
+    a code point that no font maps. Cached: fonts are (see :func:`get_font`), and a name
+    drawn on every gallery page asks about the same few characters each time.
+    """
     missing = font.getmask(_MISSING_PROBE)
-    missing_key = (missing.size, bytes(missing))
+    mask = font.getmask(char)
+    if mask.size[0] == 0 or mask.size[1] == 0:
+        return False
+    return (mask.size, bytes(mask)) != (missing.size, bytes(missing))
+
+
+def _invisible(char: str) -> bool:
+    """A format character (a zero-width joiner, a direction mark) or a variation selector:
+    they only steer how their neighbours are drawn, which Pillow's basic layout does not do."""
+    code = ord(char)
+    selector = 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+    return selector or unicodedata.category(char) == "Cf"
+
+
+def drawable(text: str, font: FontLike) -> str:
+    """``text`` as ``font`` can draw it: a character it has no glyph for is replaced by its
+    compatibility form when the font draws that (a styled 𝕭𝖔𝖑𝖉 letter becomes B), and
+    dropped otherwise (emoji, scripts no bundled font covers), rather than drawn as an
+    empty box; spaces left doubled by a drop are collapsed.
+
+    Members name characters with emoji and styled letters as they please: the name stays as
+    typed everywhere Discord shows it, and a picture the bot draws shows what it can of it.
+    """
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        return text
+    kept: list[str] = []
     for char in text:
-        mask = font.getmask(char)
-        if mask.size[0] == 0 or mask.size[1] == 0 or (mask.size, bytes(mask)) == missing_key:
-            return False
-    return True
+        if _invisible(char):
+            continue  # a joiner or an emoji's presentation selector: nothing of its own
+        if char.isspace() or _has_glyph(font, char):
+            kept.append(char)
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        if folded != char and all(c.isspace() or _has_glyph(font, c) for c in folded):
+            kept.append(folded)
+    shown = "".join(kept)
+    return shown if shown == text else re.sub(" {2,}", " ", shown).strip(" ")
 
 
 # The glyph shapes each catalog's readers expect, as Noto Sans CJK ends its face names.
@@ -346,3 +387,4 @@ def reset_font_cache() -> None:
     """Forget the chosen font, e.g. after a test changes ``BOT_FONT_PATH``."""
     _chosen.cache_clear()
     get_font.cache_clear()
+    _has_glyph.cache_clear()

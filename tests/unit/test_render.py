@@ -192,6 +192,32 @@ def test_cjk_names_render_as_glyphs_not_tofu(
     assert _differs(cjk, latin_cjk)
 
 
+@pytest.mark.parametrize(
+    ("typed", "drawn"),
+    [
+        ("🌸Sakura🌸", "Sakura"),  # emoji: no font we ship or look for draws them
+        ("Zoë ⚔️ knight", "Zoë knight"),  # an emoji with its presentation selector
+        ("👩\u200d👩\u200d👧 Mori", "Mori"),  # a family emoji: three, and two joiners
+        ("𝕾𝖆𝖐𝖚𝖗𝖆", "Sakura"),  # styled letters: their plain compatibility form
+        ("Layla عربي", "Layla"),  # a script the fonts lack (and Pillow could not shape)
+    ],
+)
+def test_names_are_drawn_without_empty_boxes(
+    typed: str, drawn: str, monkeypatch: pytest.MonkeyPatch, fresh_fonts: None
+) -> None:
+    """Members name characters with emoji and styled letters: a gallery page shows what
+    its font can draw of the name, exactly as if that had been typed, and no box."""
+    monkeypatch.setenv(fonts.ENV_SYSTEM_FONT_DIRS, "")  # the packaged font, on any machine
+    fonts.reset_font_cache()
+    assert _label_strip(sheet([typed])).tobytes() == _label_strip(sheet([drawn])).tobytes()
+
+
+def test_names_the_font_draws_are_drawn_as_typed(fresh_fonts: None) -> None:
+    font = get_font(40, bold=True)
+    for name in ("星野アイ", "Zoë", "Ａｙａ", "½ pint", "Rin & Ren", "小樱 (v2)"):
+        assert fonts.drawable(name, font) == name
+
+
 # --------------------------------------------------------------------------- character card
 
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from bot.images.fonts import (
     FontLike,
+    drawable,
     ellipsize,
     get_font,
     has_bold_face,
@@ -211,8 +212,14 @@ class Canvas:
             return 0
         return max(1, round(size * SCALE / 36)) * self.scale / SCALE
 
+    def drawable(self, text: str, size: float, *, bold: bool = False) -> str:
+        """``text`` as its font draws it: no empty boxes for emoji or styled letters (see
+        :func:`bot.images.fonts.drawable`). Every measure, fit, wrap and draw goes through it."""
+        return drawable(text, self.font(size, bold=bold, text=text))
+
     def measure(self, text: str, size: float, *, bold: bool = False) -> float:
         """Width of ``text`` in output pixels."""
+        text = self.drawable(text, size, bold=bold)
         stroke = 2 * self._faux_bold(size, bold, text)
         return (text_width(self.font(size, bold=bold, text=text), text) + stroke) / self.scale
 
@@ -222,6 +229,7 @@ class Canvas:
 
     def fit(self, text: str, size: float, max_width: float, *, bold: bool = False) -> str:
         """``text`` ellipsized to ``max_width`` output pixels."""
+        text = self.drawable(text, size, bold=bold)
         room = max_width * self.scale - 2 * self._faux_bold(size, bold, text)
         return ellipsize(text, self.font(size, bold=bold, text=text), room)
 
@@ -229,6 +237,7 @@ class Canvas:
         self, text: str, size: float, max_width: float, max_lines: int, *, bold: bool = False
     ) -> list[str]:
         """``text`` wrapped to ``max_width`` output pixels, at most ``max_lines``."""
+        text = self.drawable(text, size, bold=bold)
         room = max_width * self.scale - 2 * self._faux_bold(size, bold, text)
         return wrap_text(text, self.font(size, bold=bold, text=text), room, max_lines)
 
@@ -243,6 +252,7 @@ class Canvas:
         anchor: str = "la",
     ) -> None:
         """Draw ``text``; ``anchor`` as in Pillow ("ls" = left/baseline, "mm" = centre)."""
+        text = self.drawable(text, size, bold=bold)
         if not text:
             return
         stroke = self._faux_bold(size, bold, text)
