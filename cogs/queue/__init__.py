@@ -115,12 +115,15 @@ class QueueCog(commands.Cog):
             embed.description = tr(interaction, "queue.empty")
             await interaction.edit_original_response(embed=embed)
             return
-        lines = [describe_job(interaction, listed) for listed in jobs[:MAX_LISTED]]
+        listed = jobs[:MAX_LISTED]
+        lines = [describe_job(interaction, job) for job in listed]
         if len(jobs) > MAX_LISTED:
             lines.append(tr(interaction, "queue.more", count=len(jobs) - MAX_LISTED))
         embed.description = truncate("\n".join(lines), 4096)
         view = discord.ui.View(timeout=None)
-        cancellable = [listed.job for listed in jobs if listed.job.state == JobState.QUEUED][:25]
+        # A Cancel button for each waiting job the list shows (never one it does not: a
+        # button must say which job it cancels); 20 listed fit a message's 25 buttons.
+        cancellable = [shown.job for shown in listed if shown.job.state == JobState.QUEUED]
         for job in cancellable:
             view.add_item(
                 CancelJobButton(job.id, tr(interaction, "queue.cancel_button", job=job.id))

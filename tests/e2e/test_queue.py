@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import StartBot, World
@@ -177,6 +179,29 @@ async def test_queue_shows_my_jobs_and_cancel_refunds(start_bot: StartBot, world
     states = query(world.data_dir, "SELECT state FROM jobs ORDER BY id")
     assert states == [("done",), ("cancelled",)]
     assert len(world.openai.image_requests) == 1
+
+
+async def test_an_admins_long_queue_offers_a_cancel_button_for_each_listed_job_only(
+    start_bot: StartBot, world: World
+) -> None:
+    """One picture is drawn and twenty-two wait; /queue lists twenty and says three more.
+    Each waiting job the list shows has its Cancel button, and the three it does not show
+    have none."""
+    await start_bot(max_concurrent_jobs=1)
+    boss = world.guild.add_member("boss", admin=True)
+    await held_job(world.openai, boss, "Drawing")
+    members = [world.guild.add_member(f"m{i}") for i in range(6)]
+    for n in range(22):
+        await create(members[n % len(members)], f"Wait{n}")
+
+    q = await boss.slash("queue")
+    listing = await q.wait_original(lambda m: bool(m.embeds), timeout=10)
+    text = listing.embeds[0]["description"]
+    shown = {int(job) for job in re.findall(r"#(\d+)", text)}
+    assert len(shown) == 20 and "and 3 more" in text
+    buttons = [int(c.rsplit(":", 1)[1]) for c in listing.custom_ids if c.startswith("job:cancel:")]
+    assert sorted(buttons) == sorted(shown - {1})  # job 1 is being drawn
+    world.openai.release()
 
 
 async def test_a_job_an_admin_cancels_tells_its_member_on_their_own_message(
