@@ -186,7 +186,7 @@ def _draw_tile(canvas: Canvas, item: SheetItem, x: int, y: int, tile_w: int) -> 
 
     # Label strip: name (ellipsized by measurement) on the left, stars on the right.
     center_y = y + tile_w + _LABEL_H / 2
-    stars = f"★ {max(0, item.stars)}"
+    stars = f"★ {max(0, item.stars):,}"  # grouped as the footer's totals are
     stars_w = canvas.measure(stars, 18, bold=True)
     pad = 14
     canvas.text((x + tile_w - pad, center_y), stars, 18, PALETTE.gold, bold=True, anchor="rm")
