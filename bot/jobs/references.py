@@ -6,6 +6,7 @@ for a quick answer, once at submission), from the rows as they are then:
 
 - only pictures of the job's character or of the characters it was forked from (its
   lineage), and of those only the ones the job's member may see now (:mod:`bot.access`);
+  never a scene picture, which shows other members' characters too;
 - most important first: the character's newest reference sheet (it carries more of the
   character than any single pose: front, side, back and expressions), then the picture
   being varied and the main picture (their order set by the strength), then the
@@ -86,7 +87,9 @@ async def variation_references(
         if image_id is None:
             return None
         image = await storage.images.get(image_id)
-        if image is None or image.guild_id != character.guild_id:
+        if image is None or image.guild_id != character.guild_id or image.scene_id is not None:
+            # A scene picture is filed under one character but shows others, whose consent
+            # only a scene job checks (bot/jobs/scene_cast.py): never a variation's reference.
             return None
         return image if image.character_id in allowed else None
 

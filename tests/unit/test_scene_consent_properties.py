@@ -6,6 +6,8 @@ ones and edits of earlier scenes) run against the real storage layer. Every pict
 scene job would send, as the runner picks them (bot/jobs/scene_cast.py), must belong to
 the requester's own character, or to a character that at that moment is public, opted in,
 and allowed by the server, and must be a picture of that very character, never a scene.
+A plain variation (or a sheet, avatar or cut-out) started from any picture, a scene's
+included, sends no scene picture either (bot/jobs/references.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
+from bot.access import may_see
 from bot.images.store import ImageStore
+from bot.jobs.references import lineage, variation_references
 from bot.jobs.scene_cast import SceneConsentWithdrawn, cast_at_run, scene_base
 from bot.records import Character, GuildConfig, JobKind, SceneJobRequest, StoredImage
 from bot.storage import Storage
@@ -118,6 +122,37 @@ class SceneConsent(StorageMachine):
         assert image is not None
         members = self.run(self.storage.scenes.members(image.scene_id or 0))
         self.check_scene(requester, [m.character.id for m in members], base)
+
+    @precondition(lambda self: getattr(self, "scene_pictures", None))
+    @rule(requester=st.sampled_from(MEMBERS), data=st.data(), strong=st.booleans())
+    def vary_from_a_picture(self, requester: int, data: st.DataObject, strong: bool) -> None:
+        """A variation from a posted picture, a scene's among them (a scene is filed under
+        its first character; opened from the gallery it once had plain Vary buttons): it
+        sends only pictures of the character's own lineage that the member may see, and
+        never a scene, which would carry the other characters in it past their owners'
+        consent."""
+        pictures = [*self.scene_pictures]
+        for character_id in self.characters:
+            pictures += [i.id for i in self.run(self.storage.images.for_character(character_id))]
+        if not pictures:
+            return
+        parent = self.run(self.storage.images.get(data.draw(st.sampled_from(pictures))))
+        assert parent is not None
+        # The button varies the character the picture is filed under.
+        character = self.run(self.storage.characters.get(parent.character_id))
+        assert character is not None
+        config = self.run(self.storage.guilds.config(GUILD))
+        if not may_see(character, requester, config):
+            return  # refused before anything is chosen (bot.access)
+        chosen = self.run(
+            variation_references(
+                self.storage, character, requester, parent_image_id=parent.id, strong=strong
+            )
+        )
+        chain = {c.id for c in self.run(lineage(self.storage, character, requester))}
+        for image in chosen:
+            assert image.scene_id is None, f"scene picture {image.id} sent by a variation"
+            assert image.guild_id == GUILD and image.character_id in chain
 
     def check_scene(self, requester: int, chosen: list[int], base: int | None) -> None:
         self.jobs += 1
@@ -248,5 +283,42 @@ async def test_an_earlier_scene_is_not_sent_once_one_of_its_characters_withdrew(
         allowed = await cast_at_run(storage, edit)
         assert [m.character.id for m in allowed] == cast[:2]
         assert await scene_base(storage, edit, allowed) is None
+    finally:
+        await storage.close()
+
+
+async def test_a_variation_started_from_a_scene_picture_never_sends_it(tmp_path: Path) -> None:
+    """The case the machine above shrinks slowly, spelled out: Alice's picnic is filed
+    under Aiko and shows Bob's Ren, who then leaves scenes. Carol varies Aiko from the
+    picnic picture (a Vary button under it): Aiko's own main picture is sent, the picnic
+    is not."""
+    storage = Storage(tmp_path / "bot.sqlite3")
+    await storage.open()
+    try:
+        await storage.guilds.update(GUILD, scenes="any")
+        seeder = Seeder(storage, ImageStore(tmp_path / "images"))
+        aiko = await seeder.character(GUILD, 101, "Aiko")
+        aiko_main = await seeder.picture(GUILD, aiko, 101)
+        ren = await seeder.character(GUILD, 102, "Ren")
+        await seeder.picture(GUILD, ren, 102)
+        await storage.db.execute(
+            "INSERT INTO jobs (id, guild_id, channel_id, user_id, kind, request_json,"
+            " image_count, created_at) VALUES (1, ?, 1, 101, 'scene', '{}', 1, 0)",
+            (GUILD,),
+        )
+        scene_id = await storage.scenes.record_cast(
+            job_id=1, guild_id=GUILD, maker_id=101, character_ids=[aiko, ren]
+        )
+        picnic = await seeder.picture(GUILD, aiko, 101)
+        await storage.db.execute("UPDATE images SET scene_id = ? WHERE id = ?", (scene_id, picnic))
+        await storage.scenes.set_allowed(GUILD, ren, False)
+
+        character = await storage.characters.get(aiko)
+        assert character is not None
+        for strong in (False, True):
+            chosen = await variation_references(
+                storage, character, 103, parent_image_id=picnic, strong=strong
+            )
+            assert [image.id for image in chosen] == [aiko_main]
     finally:
         await storage.close()
