@@ -38,6 +38,7 @@ from cogs._shared.gallery_nav import (
 )
 from cogs._shared.members import display_name
 from cogs._shared.picture_message import build_picture_message, truncate
+from cogs._shared.scene_buttons import scene_view
 
 __all__ = [
     "DYNAMIC_ITEMS",
@@ -354,6 +355,10 @@ async def open_picture(interaction: discord.Interaction, image_id: int) -> None:
         size_key=opened.size_key,
         file_limit=interaction.filesize_limit,
     )
+    if opened.image.scene_id is not None:
+        # A scene shows others' characters too: its own buttons, whose consent rules and
+        # maker-only Re-roll hold here as under its post (cogs/_shared/scene_buttons.py).
+        built.view = scene_view(svc.catalog, locale_of(interaction), [opened.image])
     message = await interaction.edit_original_response(
         content=tr(interaction, "gallery.opened", user=f"<@{interaction.user.id}>"),
         embeds=built.embeds,

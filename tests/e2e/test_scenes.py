@@ -19,10 +19,12 @@ import pytest
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     admin_says,
+    cid,
     confirm,
     db_value,
     drawn_character,
     embed_text,
+    open_gallery,
     options,
     query,
     refusal,
@@ -486,3 +488,36 @@ async def test_a_public_gallery_page_never_names_a_character_made_private_after_
     assert page.ephemeral
     (tile,) = [o for o in options(page, "gal:o:") if o["value"] == str(picture)]
     assert "Ren" in tile["label"]
+
+
+# ------------------------------------------------------------------- opened from the gallery
+
+
+async def test_a_scene_opened_from_the_gallery_keeps_the_scenes_buttons_and_consent(
+    bot: object, world: World
+) -> None:
+    """A scene picture shows every character in it. Opened from the gallery it keeps the
+    scene's buttons (no plain Vary, sheet, avatar, sticker or emoji of its first character),
+    so a character whose owner switched it out of scenes afterwards never reaches OpenAI
+    through another member's press."""
+    guild, data_dir = world.guild, world.data_dir
+    (alice, bob, carol), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    posted = await (await scene(alice, aiko, ren)).wait_original(scene_posted, timeout=20)
+    picture = scene_image(posted)
+    switched = await bob.slash("character scenes", character=str(ren), allowed=False)
+    await switched.wait_for_reply(lambda m: "stays out" in (m.content or ""), timeout=10)
+    edits_before = len(world.openai.requests_for("edits"))
+
+    gallery = await open_gallery(carol)
+    opened = await carol.select(gallery, cid(gallery, "gal:o:"), [str(picture)])
+    repost = await opened.wait_original(lambda m: bool(m.attachments), timeout=15)
+    actions = sorted(c.split(":")[1] for c in repost.custom_ids)
+    assert actions == ["del", "fav", "shide", "sreroll", "svary"]
+
+    # Carol's Vary scene asks for Ren, who is out of others' scenes now: refused privately.
+    press = await carol.click(repost, scene_button(repost, "svary"))
+    await press.wait_ack()
+    text = await refusal(await press.submit_modal({"change": "waving"}))
+    assert text == say("scene.error.opted_out", name="Ren")
+    assert len(world.openai.requests_for("edits")) == edits_before
+    assert scene_jobs(data_dir) == [("done", 1)]
