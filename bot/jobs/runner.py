@@ -150,6 +150,7 @@ class JobRunner:
             "cost_usd": cost,
             "scene_id": scene_id,
             "image_kind": str(image_kind_for(job.kind)),
+            "scene_cast": prepared.scene_cast,
         }
         return Answer(job, character, result.images, record)
 

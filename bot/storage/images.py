@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.records import JobState, StoredImage
 from bot.storage.database import Repository, fetch_first, placeholders
+from bot.storage.scenes import scene_filing
 from bot.storage.takedowns import queue_takedowns
 
 __all__ = ["ImageRepository", "NewImage"]
@@ -38,17 +39,23 @@ class ImageRepository(Repository):
         cost_usd: float | None,
         scene_id: int | None = None,
         image_kind: str = "ordinary",
+        scene_cast: list[int] | None = None,
     ) -> list[int] | None:
         """Store a job's pictures and charge it, in one transaction.
 
         ``charged`` flips once: a job that ran twice after a crash is still charged once.
         Returns None, storing nothing, when the job is no longer pending (a duplicate run)
-        or its character was deleted meanwhile.
+        or its character was deleted meanwhile. A scene's pictures go to the first of its
+        characters still in it, without their prompt when one it named was deleted
+        (``scene_cast``, bot/storage/scenes.py).
         """
-        # Longer than most: one transaction whose four steps (check, insert, charge, mark
+        # Long: one transaction whose five steps (file a scene, check, insert, charge, mark
         # the character drawn) must stay together and read best in that order.
         now = time.time()
         async with self._db.transaction() as conn:
+            if scene_id is not None:
+                filed, erase = await scene_filing(conn, scene_id, character_id, scene_cast)
+                character_id, prompt = filed or 0, "" if erase else prompt
             row = await fetch_first(
                 conn,
                 "SELECT jobs.state, characters.id FROM jobs"

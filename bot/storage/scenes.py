@@ -17,7 +17,7 @@ from typing import Any
 from bot.records import Character
 from bot.storage.database import Connection, Repository, fetch_first, placeholders
 
-__all__ = ["SceneMember", "SceneRepository", "detach_from_scenes"]
+__all__ = ["SceneMember", "SceneRepository", "detach_from_scenes", "scene_filing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +152,26 @@ async def detach_from_scenes(conn: Connection, characters_sql: str, params: Any)
             "UPDATE jobs SET prompt = NULL WHERE id = (SELECT job_id FROM scenes WHERE id = ?)",
             (scene_id,),
         )
+
+
+async def scene_filing(
+    conn: Connection, scene_id: int, character_id: int, cast: Collection[int] | None
+) -> tuple[int | None, bool]:
+    """Where a scene's new pictures are filed, inside the caller's recording transaction:
+    the character they were drawn for if it is still in the scene, else the first one
+    still in it (None: none is left), and whether the prompt must be erased.
+
+    A character deleted while the scene was at OpenAI left the scene then
+    (:func:`detach_from_scenes`), before these pictures existed: they get what the scene's
+    earlier pictures got, the first character left and no prompt spelling it out.
+    ``cast``: the characters the prompt named (None: not known, nothing erased).
+    """
+    async with conn.execute(
+        "SELECT character_id FROM scene_characters WHERE scene_id = ? ORDER BY position",
+        (scene_id,),
+    ) as cursor:
+        linked = [int(r[0]) for r in await cursor.fetchall()]
+    gone = cast is not None and not set(cast) <= set(linked)
+    if character_id in linked:
+        return character_id, gone
+    return (linked[0] if linked else None), True

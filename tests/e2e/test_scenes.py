@@ -19,6 +19,7 @@ import pytest
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import (
     admin_says,
+    character_of,
     cid,
     confirm,
     db_value,
@@ -521,3 +522,37 @@ async def test_a_scene_opened_from_the_gallery_keeps_the_scenes_buttons_and_cons
     assert text == say("scene.error.opted_out", name="Ren")
     assert len(world.openai.requests_for("edits")) == edits_before
     assert scene_jobs(data_dir) == [("done", 1)]
+
+
+# ------------------------------------------------------------------- deleted while drawn
+
+
+@pytest.mark.parametrize("ren_first", [False, True], ids=["ren-last", "ren-first"])
+async def test_a_character_erased_while_its_scene_is_drawn_leaves_no_description(
+    bot: object, world: World, ren_first: bool
+) -> None:
+    """Bob erases his data while Carol's scene with Ren is at OpenAI: the scene is posted
+    without Ren (also when Ren came first, the character its pictures were to be filed
+    under), charged once, and nothing Bob typed about Ren stays in the pictures' or the
+    job's prompt: as when he erases it after the scene was drawn."""
+    guild, data_dir = world.guild, world.data_dir
+    (_, bob, carol), (aiko, ren, mika), _ = await three_members(guild, data_dir)
+    world.openai.hold()
+    cast = [ren, mika, aiko] if ren_first else [mika, aiko, ren]
+    drawing = await scene(carol, *cast, setting="a picnic")
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
+
+    prompt = await (await bob.slash("mydata delete")).wait_original(lambda m: m.buttons)
+    await confirm(bob, prompt, world.discord, "✅")
+    world.openai.release()
+
+    posted = await drawing.wait_original(scene_posted, timeout=20)
+    assert "Ren" not in embed_text(posted)
+    picture = scene_image(posted)
+    assert cast_of(data_dir, picture) == [c for c in cast if c != ren]
+    assert character_of(data_dir, picture) == cast[1] if ren_first else cast[0]
+    assert scene_jobs(data_dir) == [("done", 1)]
+    prompts = json.dumps(
+        query(data_dir, "SELECT prompt FROM images") + query(data_dir, "SELECT prompt FROM jobs")
+    )
+    assert "black coat" not in prompts
