@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.storage.database import Connection, Repository, placeholders
-from bot.storage.scenes import detach_from_scenes
+from bot.storage.scenes import detach_from_scenes, erase_scene_prompts
 from bot.storage.takedowns import queue_takedowns
 
 __all__ = [
@@ -140,6 +140,8 @@ async def _forget_copied_words(conn: Connection, guild_id: int, user_id: int) ->
     )
     await conn.executemany("UPDATE images SET prompt = '' WHERE character_id = ?", copies)
     await conn.executemany("UPDATE jobs SET prompt = NULL WHERE character_id = ?", copies)
+    # Others' scenes with a copy in them repeated its words too, whoever they are filed under.
+    await erase_scene_prompts(conn, [character_id for character_id, _ in named])
 
 
 async def remove_member_data(

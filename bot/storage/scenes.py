@@ -17,7 +17,13 @@ from typing import Any
 from bot.records import Character
 from bot.storage.database import Connection, Repository, fetch_first, placeholders
 
-__all__ = ["SceneMember", "SceneRepository", "detach_from_scenes", "scene_filing"]
+__all__ = [
+    "SceneMember",
+    "SceneRepository",
+    "detach_from_scenes",
+    "erase_scene_prompts",
+    "scene_filing",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,22 @@ async def detach_from_scenes(conn: Connection, characters_sql: str, params: Any)
             "UPDATE jobs SET prompt = NULL WHERE id = (SELECT job_id FROM scenes WHERE id = ?)",
             (scene_id,),
         )
+
+
+async def erase_scene_prompts(conn: Connection, character_ids: list[int]) -> None:
+    """Erase the prompts of every scene these characters are in (their pictures' and their
+    job's), inside the caller's transaction: a scene's prompt spells out each character's
+    sheet, so a fork's copied words (bot/storage/removal.py) are in it too."""
+    if not character_ids:
+        return
+    marks = placeholders(len(character_ids))
+    scenes = f"SELECT scene_id FROM scene_characters WHERE character_id IN ({marks})"
+    await conn.execute(f"UPDATE images SET prompt = '' WHERE scene_id IN ({scenes})", character_ids)
+    await conn.execute(
+        "UPDATE jobs SET prompt = NULL"
+        f" WHERE id IN (SELECT job_id FROM scenes WHERE id IN ({scenes}))",
+        character_ids,
+    )
 
 
 async def scene_filing(

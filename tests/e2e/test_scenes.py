@@ -25,6 +25,8 @@ from tests.e2e.helpers import (
     db_value,
     drawn_character,
     embed_text,
+    finished,
+    image_id,
     open_gallery,
     options,
     query,
@@ -552,6 +554,29 @@ async def test_a_character_erased_while_its_scene_is_drawn_leaves_no_description
     assert cast_of(data_dir, picture) == [c for c in cast if c != ren]
     assert character_of(data_dir, picture) == cast[1] if ren_first else cast[0]
     assert scene_jobs(data_dir) == [("done", 1)]
+    prompts = json.dumps(
+        query(data_dir, "SELECT prompt FROM images") + query(data_dir, "SELECT prompt FROM jobs")
+    )
+    assert "black coat" not in prompts
+
+
+async def test_erasing_my_data_removes_my_words_from_scenes_with_a_fork_of_mine(
+    bot: object, world: World
+) -> None:
+    """Carol's fork of Bob's Ren copied his description; Alice puts the fork in a scene
+    filed under her Aiko. When Bob erases his data, the fork's copied words go (SECURITY.md),
+    and so does the scene's prompt that repeated them: nothing Bob typed stays."""
+    guild, data_dir = world.guild, world.data_dir
+    (alice, bob, carol), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    varied = await carol.slash("character vary", character=str(ren), change="holding a lantern")
+    fork = character_of(data_dir, image_id(await varied.wait_original(finished, timeout=20)))
+    posted = await (await scene(alice, aiko, fork)).wait_original(scene_posted, timeout=20)
+    assert "black coat" in json.dumps(query(data_dir, "SELECT prompt FROM images"))
+
+    prompt = await (await bob.slash("mydata delete")).wait_original(lambda m: m.buttons)
+    await confirm(bob, prompt, world.discord, "✅")
+
+    assert cast_of(data_dir, scene_image(posted)) == [aiko, fork]  # the scene stays
     prompts = json.dumps(
         query(data_dir, "SELECT prompt FROM images") + query(data_dir, "SELECT prompt FROM jobs")
     )
