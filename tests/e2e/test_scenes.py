@@ -581,3 +581,28 @@ async def test_erasing_my_data_removes_my_words_from_scenes_with_a_fork_of_mine(
         query(data_dir, "SELECT prompt FROM images") + query(data_dir, "SELECT prompt FROM jobs")
     )
     assert "black coat" not in prompts
+
+
+async def test_a_scene_whose_characters_are_deleted_while_it_waits_says_so(
+    start_bot: StartBot, world: World
+) -> None:
+    """Bob deletes Ren while Alice's scene with Aiko and Ren waits: no picture, nothing
+    charged, and Alice reads that a character was deleted (not that its owner withdrew it)."""
+    guild, data_dir = world.guild, world.data_dir
+    await start_bot(max_concurrent_jobs="1")
+    (alice, bob, _), (aiko, ren, _), _ = await three_members(guild, data_dir)
+    world.openai.hold()
+    busy = await alice.slash("character create", name="Busy", description="a placeholder")
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
+    two = await scene(alice, aiko, ren, setting="a duel")
+    await two.wait_original(lambda m: "Queued" in (m.content or ""), timeout=10)
+
+    ask = await bob.slash("character delete", character=str(ren))
+    await confirm(bob, await ask.wait_original(lambda m: m.buttons, timeout=10), world.discord, "🗑️")
+    world.openai.release()
+    await busy.wait_original(lambda m: bool(m.attachments), timeout=20)
+
+    text = await refusal(two)
+    assert say("scene.error.withdrawn") in text and "deleted" in text
+    assert scene_jobs(data_dir) == [("failed", 0)]
+    assert len(world.openai.requests_for("edits")) == 0
