@@ -67,21 +67,28 @@ class SceneService:
         )
 
     async def request_reroll(self, who: Requester, image_id: int) -> Submitted:
-        """The scene that made ``image_id`` again (its maker only), with today's consent."""
+        """The scene that made ``image_id`` again (its maker only), with today's consent:
+        the characters it shows now (one deleted since, or left out when it was drawn,
+        is not asked for again)."""
         image, asked = await self._scene_picture(who, image_id)
         if image.owner_id != who.user_id:
             raise NotAllowed("error.reroll_not_owner")
         job = await self.storage.jobs.get(image.job_id or 0)
         count = job.image_count if job is not None else 1
-        return await self._submit(who, list(asked.character_ids), asked, count=count, clamp=True)
+        ids = await self._shown(image, asked)
+        return await self._submit(who, ids, asked, count=count, clamp=True)
 
     async def request_vary(self, who: Requester, image_id: int, change: str) -> Submitted:
         """An edit of this scene picture with ``change``, charged to whoever asks."""
         image, asked = await self._scene_picture(who, image_id)
-        members = await self.storage.scenes.members(image.scene_id or 0)
         edit = replace(asked, base_image_id=image.id, change=change)
-        ids = [m.character.id for m in members] or list(asked.character_ids)
-        return await self._submit(who, ids, edit, count=1, clamp=True)
+        return await self._submit(who, await self._shown(image, asked), edit, count=1, clamp=True)
+
+    async def _shown(self, image: StoredImage, asked: SceneJobRequest) -> list[int]:
+        """The characters a scene picture shows, in prompt order (what was asked for, if
+        none is linked)."""
+        members = await self.storage.scenes.members(image.scene_id or 0)
+        return [m.character.id for m in members] or list(asked.character_ids)
 
     async def _scene_picture(
         self, who: Requester, image_id: int

@@ -606,3 +606,22 @@ async def test_a_scene_whose_characters_are_deleted_while_it_waits_says_so(
     assert say("scene.error.withdrawn") in text and "deleted" in text
     assert scene_jobs(data_dir) == [("failed", 0)]
     assert len(world.openai.requests_for("edits")) == 0
+
+
+async def test_a_scene_that_lost_a_character_is_rerolled_with_the_rest(
+    bot: object, world: World
+) -> None:
+    """Bob deletes Ren after Alice's picnic of Aiko, Ren and Mika was posted: the picnic
+    stays without Ren, and its Re-roll draws it again with Aiko and Mika (not a refusal
+    naming a character Alice cannot find)."""
+    guild, data_dir = world.guild, world.data_dir
+    (alice, bob, _), (aiko, ren, mika), _ = await three_members(guild, data_dir)
+    posted = await (await scene(alice, aiko, ren, mika)).wait_original(scene_posted, timeout=20)
+    ask = await bob.slash("character delete", character=str(ren))
+    await confirm(bob, await ask.wait_original(lambda m: m.buttons, timeout=10), world.discord, "🗑️")
+
+    press = await alice.click(posted, scene_button(posted, "sreroll"))
+    again = await press.wait_original(scene_posted, timeout=20)
+    assert cast_of(data_dir, scene_image(again)) == [aiko, mika]
+    assert "Ren" not in embed_text(again)
+    assert scene_jobs(data_dir) == [("done", 1)] * 2
