@@ -78,6 +78,15 @@ class SceneService:
         ids = await self._shown(image, asked)
         return await self._submit(who, ids, asked, count=count, clamp=True)
 
+    async def check_vary(self, who: Requester, image_id: int) -> None:
+        """Refuse now what :meth:`request_vary` would refuse for who may be in the scene:
+        cheap reads, before the form opens, so nobody types a change to lose it."""
+        image, asked = await self._scene_picture(who, image_id)
+        config = await self.storage.guilds.config(who.guild_id)
+        if config.scenes == "off":
+            raise NotAllowed("scene.error.off")
+        await self.check_cast(who, await self._shown(image, asked))
+
     async def request_vary(self, who: Requester, image_id: int, change: str) -> Submitted:
         """An edit of this scene picture with ``change``, charged to whoever asks."""
         image, asked = await self._scene_picture(who, image_id)

@@ -41,6 +41,8 @@ class SceneVaryButton(_PictureButton, template=r"pic:svary:(?P<id>\d+)"):
     action = "svary"
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        # Refuse now (gone, scenes off, a character withdrawn) rather than after typing.
+        await services(interaction).scenes.check_vary(requester(interaction), self.image_id)
         await interaction.response.send_modal(SceneVaryModal(interaction, self.image_id))
 
 
