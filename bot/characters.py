@@ -106,15 +106,23 @@ class CharacterService:
         *,
         own_only: bool = False,
         is_admin: bool = False,
+        for_scene: bool = False,
         limit: int = 25,
     ) -> list[Character]:
-        """Characters a member may pick by typing ``text`` (own first), for lists and names."""
+        """Characters a member may pick by typing ``text`` (own first), for lists and names.
+
+        ``for_scene``: others' only where the server lets members use them in scenes and
+        their owner has not switched them out (bot/jobs/scene_cast.py's rule)."""
         config = await self.storage.guilds.config(guild_id)
+        others = sees_others(config, is_admin=is_admin) and (
+            not for_scene or config.scenes == "any"
+        )
         return await self.storage.characters.search_visible(
             guild_id,
             viewer_id,
             text,
-            own_only=own_only or not sees_others(config, is_admin=is_admin),
+            own_only=own_only or not others,
+            scenes_only=for_scene,
             limit=limit,
         )
 

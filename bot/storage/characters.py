@@ -82,24 +82,27 @@ class CharacterRepository(Repository):
         text: str = "",
         *,
         own_only: bool = False,
+        scenes_only: bool = False,
         limit: int = 25,
     ) -> list[Character]:
         """Characters whose name contains ``text`` (or whose id it is), for autocomplete.
 
         The member's own first, then (unless ``own_only``) others' non-private ones, in this
-        guild only. Case-insensitive for ASCII; any other script matches as typed.
+        guild only; ``scenes_only``: of others', only those their owner lets into scenes.
+        Case-insensitive for ASCII; any other script matches as typed.
         """
         needle = text.strip()
         wanted_id = id_in(needle)
         if wanted_id is None:
             wanted_id = -1
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        filters = (guild_id, user_id, int(own_only), int(scenes_only))
         rows = await self._db.fetch_all(
             "SELECT * FROM characters WHERE guild_id = ?"
-            " AND (owner_id = ? OR (private = 0 AND ? = 0))"
+            " AND (owner_id = ? OR (private = 0 AND ? = 0 AND (scenes_allowed = 1 OR ? = 0)))"
             " AND (name LIKE ? ESCAPE '\\' OR id = ?)"
             " ORDER BY owner_id != ?, id = ? DESC, lower(name), id LIMIT ?",
-            (guild_id, user_id, int(own_only), pattern, wanted_id, user_id, wanted_id, limit),
+            (*filters, pattern, wanted_id, user_id, wanted_id, limit),
         )
         return [Character.from_row(r) for r in rows]
 

@@ -56,12 +56,14 @@ async def character_choices(
     *,
     own_only: bool = False,
     browsing: bool = False,
+    for_scene: bool = False,
 ) -> list[app_commands.Choice[str]]:
     """The member's characters (then others' they may see) matching the text, for autocomplete.
 
     What "may see" means (private characters, a private server gallery) is bot.access's rule,
     the same one every command applies when the choice comes back. ``browsing``: a command
     that only looks (a card, a gallery page), where admins see past a private gallery.
+    ``for_scene``: others' only where they may be put in a scene.
     """
     svc = services(interaction)
     found = await svc.characters.choices(
@@ -70,6 +72,7 @@ async def character_choices(
         current,
         own_only=own_only,
         is_admin=browsing and is_admin(interaction),
+        for_scene=for_scene,
     )
     locale = locale_of(interaction)
     choices = []
@@ -120,9 +123,9 @@ async def deletable_characters(
 async def scene_characters(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Characters the member may put in a scene: others' too unless /config scenes says no."""
-    config = await services(interaction).guild_settings.config(interaction.guild_id or 0)
-    return await character_choices(interaction, current, own_only=config.scenes != "any")
+    """Characters the member may put in a scene: others' too where /config scenes and
+    their owners let them."""
+    return await character_choices(interaction, current, for_scene=True)
 
 
 async def switch_own_character(

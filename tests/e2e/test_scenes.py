@@ -625,3 +625,22 @@ async def test_a_scene_that_lost_a_character_is_rerolled_with_the_rest(
     assert cast_of(data_dir, scene_image(again)) == [aiko, mika]
     assert "Ren" not in embed_text(again)
     assert scene_jobs(data_dir) == [("done", 1)] * 2
+
+
+async def test_scene_autocomplete_offers_only_characters_that_may_be_in_the_scene(
+    bot: object, world: World
+) -> None:
+    """The names offered while typing a scene are the ones the command takes: the member's
+    own, and others' that are public and not switched out of scenes by their owner."""
+    guild, data_dir = world.guild, world.data_dir
+    (alice, bob, _), (aiko, ren, mika), _ = await three_members(guild, data_dir)
+    _, _, rin = await drawn_character(bob, data_dir, "Rin", "twin tails")
+    switched = await bob.slash("character scenes", character=str(ren), allowed=False)
+    await switched.wait_for_reply(lambda m: "stays out" in (m.content or ""), timeout=10)
+
+    for focused in ("first", "second", "third", "fourth"):
+        offered = await alice.autocomplete("character scene", focused=focused, value="")
+        assert [c["value"] for c in offered] == [str(aiko), str(mika), str(rin)]
+    # Bob still sees his own Ren, for his own scenes.
+    offered = await bob.autocomplete("character scene", focused="first", value="r")
+    assert str(ren) in [c["value"] for c in offered]
