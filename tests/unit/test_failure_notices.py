@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import BotError
+from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.jobs.storage_faults import STORAGE_TRIES
 from bot.records import Job, JobState
@@ -62,8 +63,9 @@ async def test_a_failure_is_told_once_and_recorded_as_told(
         )
     )
     settings = SimpleNamespace(retry_base_seconds=0.0, shares_queue=False)
+    limiter = RateLimiter(concurrency=1, images_per_minute=10)
     queue = JobQueue(
-        cast(Any, storage), cast(Any, None), cast(Any, None), cast(Any, settings), cast(Any, None)
+        cast(Any, storage), cast(Any, None), limiter, cast(Any, settings), cast(Any, None)
     )
     queue.observer = cast(Any, SimpleNamespace(job_failed=job_failed))
     # As the queue ends a job that failed: the failure is one settled step.
