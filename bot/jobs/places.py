@@ -53,8 +53,6 @@ class QueuePlaces:
         self._storage = storage
         self._limiter = limiter
         self._notify = notify
-        # Waits end on the limiter's clock: its pauses and its minute are what they count.
-        self._clock = limiter.now
         self._durations: list[float] = []
         # What each waiting job's member was last told, and one teller at a time so an
         # older order never lands after a newer one.
@@ -93,7 +91,8 @@ class QueuePlaces:
         line's next update tells it its place.
         """
         wait = eta_seconds or 0.0
-        self._told[job.id] = Heard(position, self._clock() + wait, wait)
+        # Waits end on the limiter's clock: its pauses and its minute are what they count.
+        self._told[job.id] = Heard(position, self._limiter.now() + wait, wait)
         if quietly:
             self._quiet.add(job.id)
             return
@@ -125,7 +124,7 @@ class QueuePlaces:
 
     def _outdated(self, job_id: int, position: int, eta: float | None) -> bool:
         heard = self._told.get(job_id)
-        return heard is None or heard.outdated_by(position, self._clock() + (eta or 0.0))
+        return heard is None or heard.outdated_by(position, self._limiter.now() + (eta or 0.0))
 
     async def tell_moved(self) -> None:
         """The line changed: every waiting member whose place moved, or whose wait now ends
