@@ -94,7 +94,6 @@ class CharacterBot(ServicedBot):
         self.services.takedowns.start()
         self.services.cockpit.start(
             self.services.queue,
-            self.services.limiter,
             gateway_connected=self._every_shard_connected,
             gateway_latency=lambda: self.latency,
         )

@@ -75,6 +75,8 @@ class Takeover:
         # True while jobs taken over are between "held here" and "recorded or back in
         # line": nobody draws them, yet the reconciler must not settle them as strays.
         self.taking = False
+        # The task that claimed each job, until it ends: what this process draws now.
+        self._claimed: dict[int, asyncio.Task[object]] = {}
 
     # --- at start ----------------------------------------------------------------------------
 
@@ -108,6 +110,9 @@ class Takeover:
             job.id, self._shared, prompt=prompt, model=model
         )
         if claimed:
+            task = asyncio.current_task()
+            if task is not None:
+                self._claimed[job.id] = task
             return True
         if self._shared is None:
             return False
@@ -116,6 +121,12 @@ class Takeover:
             return False
         await self._wait_as_shared(self._shared)
         return None
+
+    def drawing(self) -> int:
+        """How many jobs this process draws now (claimed, not yet ended): what the metrics
+        show. Not the limiter's slots: the dispatcher holds one while it waits for a job."""
+        self._claimed = {job_id: t for job_id, t in self._claimed.items() if not t.done()}
+        return len(self._claimed)
 
     async def room_to_start(self, job: Job) -> bool:
         """Whether the limits all processes share have room for ``job`` now (alone, there

@@ -117,6 +117,7 @@ class JobQueue:
             running=lambda: self._running,
             redeliver=self._redeliver,
         )
+        self.drawing = self._takeover.drawing  # (jobs claimed and not yet ended: the metrics)
 
     # --- lifecycle -------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.ops.heartbeat import Heartbeat
 from bot.ops.metrics import Metrics
@@ -31,14 +30,13 @@ class Cockpit:
     def start(
         self,
         queue: JobQueue,
-        limiter: RateLimiter,
         *,
         gateway_connected: Callable[[], bool],
         gateway_latency: Callable[[], float],
     ) -> None:
         self.metrics.watch(
             queue_depth=lambda: len(queue.queued_ids()),
-            running=lambda: limiter.in_use,
+            running=queue.drawing,
             gateway_latency=gateway_latency,
         )
         if self.settings.metrics_port is not None:

@@ -214,6 +214,16 @@ async def wait_for_sample(port: int, name: str, at_least: float, **labels: str) 
             await asyncio.sleep(0.1)  # polling the endpoint, as Prometheus does
 
 
+async def wait_for_exact(port: int, name: str, value: float) -> str:
+    """Scrape until ``name`` reads exactly ``value``; the scrape that showed it."""
+    async with asyncio.timeout(15):
+        while True:
+            text = await asyncio.to_thread(scrape, port)
+            if sample(text, name) == value:
+                return text
+            await asyncio.sleep(0.1)  # polling the endpoint, as Prometheus does
+
+
 @pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="reads /proc (Linux)")
 async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     start_bot: StartBot, world: World
@@ -228,7 +238,7 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     # Discord answers one edit of the member's message with a 429 (discord.py waits, retries).
     world.discord.fail_next("PATCH", r"/webhooks/", status=429, retry_after=0.1)
     held = await held_at_openai(world.openai, alice)
-    during = await wait_for_sample(port, "bot_jobs_running", 1)
+    during = await wait_for_exact(port, "bot_jobs_running", 1)
     assert sample(during, "bot_jobs_total", state="running", kind="create") == 1
     assert sample(during, "bot_job_queue_wait_seconds_count", kind="create") == 1
     assert sample(during, "bot_jobs_total", state="done", kind="create") == 0
@@ -236,6 +246,8 @@ async def test_metrics_count_a_job_while_it_runs_and_after_on_loopback_only(
     await held.wait_original(finished, timeout=20)
 
     after = await wait_for_sample(port, "bot_jobs_total", 1, state="done", kind="create")
+    # Nothing is drawn once the job is done: the gauge says none (not a slot held idle).
+    await wait_for_exact(port, "bot_jobs_running", 0)
     assert sample(after, "bot_job_duration_seconds_count", kind="create") == 1
     assert sample(after, "bot_job_duration_seconds_sum", kind="create") > 0
     assert sample(after, "bot_images_total", kind="create") == 1
