@@ -75,6 +75,11 @@ class Takeover:
         # True while jobs taken over are between "held here" and "recorded or back in
         # line": nobody draws them, yet the reconciler must not settle them as strays.
         self.taking = False
+        # Jobs taken over whose take-over a storage fault cut short (held here, neither
+        # recorded nor back in line; nobody else may take them), and jobs taken over whose
+        # pictures are recorded and still to be posted: the next round finishes both.
+        self._unresolved: set[int] = set()
+        self._to_post: set[int] = set()
         # The task that claimed each job, until it ends: what this process draws now.
         self._claimed: dict[int, asyncio.Task[object]] = {}
 
@@ -186,20 +191,35 @@ class Takeover:
                 log.warning("Job %s was taken over by another process; stopping here", job_id)
                 task.cancel()
 
+    def holds(self, job_id: int) -> bool:
+        """Whether ``job_id`` is being taken over here (or may be, for that moment): nobody
+        draws it, yet the reconciler must not settle it as a stray."""
+        return self.taking or job_id in self._unresolved
+
     async def take_over(self) -> None:
-        """Finish what processes whose leases ran out left: drawings and posts."""
+        """Finish what processes whose leases ran out left: drawings and posts. A storage
+        fault on the way leaves what this process took for the next round to finish."""
         self.taking = True
         try:
-            held = await self._storage.leases.take_over_running(own=False)
-            recorded = await self._resume(held, tidy=False) if held else []
+            taken = await self._storage.leases.take_over_running(own=False)
+            self._unresolved.update(taken)
+            held = sorted(self._unresolved)
+            if held:
+                await self._resume(held, tidy=False)
+            self._to_post.update(held)
+            self._unresolved.clear()
         finally:
             self.taking = False
+        if taken:
+            log.warning("Took over %d jobs from a process that stopped", len(taken))
+        for job_id in sorted(self._to_post):
+            # Recorded now, or by a round a fault cut short: posted once (nothing else
+            # posts a job this process took over while it was running).
+            job = await self._storage.jobs.get(job_id)
+            self._to_post.discard(job_id)
+            if job is not None and job.state == JobState.DONE and not job.delivered:
+                self._redeliver(job)
         if held:
-            log.warning("Took over %d jobs from a process that stopped", len(held))
-            for job_id in recorded:
-                job = await self._storage.jobs.get(job_id)
-                if job is not None:
-                    self._redeliver(job)
             await self.pick_up()
         for job in await self._storage.leases.take_over_undelivered(own=False):
             log.warning("Job %s: posting what a process that stopped could not", job.id)

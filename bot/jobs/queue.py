@@ -260,7 +260,7 @@ class JobQueue:
             task.add_done_callback(functools.partial(self._finished, job_id))
 
     def _is_running(self, job_id: int) -> bool:  # (or being taken over, for that moment)
-        return job_id in self._running or self._takeover.taking
+        return job_id in self._running or self._takeover.holds(job_id)
 
     def _finished(self, job_id: int, task: asyncio.Task[None]) -> None:
         self._limiter.release_slot()  # (each start took one)

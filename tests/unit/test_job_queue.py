@@ -4,6 +4,7 @@ that only notes which job it was asked to draw, one drawing slot. Fast: no bot, 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -213,6 +214,38 @@ async def test_a_job_being_taken_over_is_no_stray_to_the_reconciler(
     runner.names[job_id] = "taken"
     await runner.finish_until(drawn=1)
     assert runner.drawn == ["taken"]  # drawn here, once
+
+
+@pytest.mark.parametrize("storage_dialect", ["sqlite"])  # (the rule is the queue's, not SQL)
+async def test_a_storage_fault_while_taking_over_strands_no_job(
+    storage: Storage, queue: tuple[JobQueue, StubRunner, Told]
+) -> None:
+    """The database fails between holding a dead process's running job here and putting
+    it back in line (PostgreSQL restarting): the job is this process's now, so nobody else
+    takes it; it must be neither settled as a failure by the reconciler (its member would
+    hear of an unexpected error) nor left running: the next round of take-overs finishes it."""
+    jobs, runner, told = queue
+    dead = JobRepository(storage.db, WorkerLease("shards-9", -1))  # its lease ran out
+    job_id = await dead.insert_job(new_job(ALICE), ROOMY)
+    assert await dead.mark_running(job_id)
+    requeue = storage.leases.requeue
+    faults = [sqlite3.OperationalError("database is locked")]
+
+    async def requeue_once_storage_works(job_ids: list[int]) -> int:
+        if faults:
+            raise faults.pop()
+        return await requeue(job_ids)
+
+    storage.leases.requeue = requeue_once_storage_works  # type: ignore[method-assign]
+    with pytest.raises(sqlite3.OperationalError):  # (the leases' loop logs it, tries again)
+        await jobs._takeover.take_over()
+    await jobs.faults.reconcile()  # the reconciler's round while the take-over is unfinished
+    assert ("job_failed", job_id) not in told.events
+    await jobs._takeover.take_over()  # the leases' next round: storage works again
+    runner.names[job_id] = "taken"
+    await runner.finish_until(drawn=1)
+    assert runner.drawn == ["taken"]  # drawn here, once
+    assert ("job_failed", job_id) not in told.events
 
 
 # A cancel attempt: who presses, in which server, as an admin or not, and which job.
