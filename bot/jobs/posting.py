@@ -179,4 +179,6 @@ class JobPoster:
                     return
             error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
             await self._notify(lambda observer: observer.job_failed(job, error))
-            await self._storage.jobs.mark_delivered(job.id, None)
+            # Told: a storage fault now must not leave it untold here (told again later).
+            told = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
+            await self._settle(job, told, tell=False)

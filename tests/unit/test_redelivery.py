@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
 from bot.jobs.posting import REDELIVERY_CONCURRENCY
 from bot.jobs.queue import JobQueue
 from bot.records import JobState
-from tests.storage_helpers import JOB
+from tests.queue_helpers import ALICE, ROOMY, running_queue
+from tests.storage_helpers import JOB, new_job, open_storage
 
 
 async def test_start_up_redelivery_is_bounded() -> None:
@@ -77,3 +80,31 @@ async def test_start_up_redelivery_is_bounded() -> None:
         await asyncio.wait_for(changed.wait_for(lambda: len(delivered) == 12), timeout=5)
     assert most == REDELIVERY_CONCURRENCY and sorted(delivered) == list(range(1, 13))
     await queue.stop(grace=0.1)
+
+
+async def test_a_failure_told_at_start_is_recorded_once_storage_works_again(
+    tmp_path: Path,
+) -> None:
+    """A failure left untold by the last run is told at start; recording that its member
+    was told meets a locked database: it is kept for the reconciler, not dropped (the job
+    would stay untold in the database, and its member hear it again at the next start)."""
+    async with open_storage(tmp_path / "bot.sqlite3") as storage:
+        job_id = await storage.jobs.insert_job(new_job(ALICE), ROOMY)
+        assert await storage.jobs.fail(job_id, "unexpected")  # the run stopped before telling
+        mark_delivered = storage.jobs.mark_delivered
+        faults = [sqlite3.OperationalError("database is locked")]
+        recorded = asyncio.Event()
+
+        async def told_once_storage_works(job_id: int, message_id: int | None) -> None:
+            if faults:
+                raise faults.pop()
+            await mark_delivered(job_id, message_id)
+            recorded.set()
+
+        storage.jobs.mark_delivered = told_once_storage_works  # type: ignore[method-assign]
+        async with running_queue(storage) as (_, _, told):
+            await told.wait_for("job_failed", job_id)
+            await asyncio.wait_for(recorded.wait(), timeout=5)
+        job = await storage.jobs.get(job_id)
+        assert job is not None and job.delivered
+        assert told.events.count(("job_failed", job_id)) == 1
