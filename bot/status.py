@@ -89,7 +89,7 @@ class StatusService:
         operations = self.storage.operations
         count, files = await operations.picture_files(scope)
         openai = self.cockpit.openai_health.report()
-        paused = self.limiter.paused_for()
+        paused = max(self.limiter.paused_for(), await self._shared_pause())
         billing = openai.billing_error_at
         return StatusReport(
             whole_bot=whole_bot,
@@ -109,6 +109,13 @@ class StatusService:
             stored_bytes=await asyncio.to_thread(_bytes_of, self.store, files),
             retention_days=None if whole_bot else await operations.retention_days(guild_id),
         )
+
+    async def _shared_pause(self) -> float:
+        """The pause every process sharing the database keeps (a 429 or an empty account
+        another process heard: this one learns of it only when it next starts a job)."""
+        if not self.cockpit.settings.shares_queue:
+            return 0.0  # alone, this process's limiter knows every pause
+        return await self.storage.meta.drawing_paused_for()
 
     async def _images_last_minute(self) -> int:
         """Pictures sent in the last minute: by every process sharing the database (which

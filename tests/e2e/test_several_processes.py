@@ -198,3 +198,21 @@ async def test_a_member_served_by_one_process_waits_behind_a_member_of_the_other
     # Alice has had her turn, so Bob's picture is drawn before her second and third.
     drawn = [request.prompt or "" for request in world.openai.image_requests]
     assert ["bob" in prompt for prompt in drawn] == [False, True, False, False], drawn
+
+
+async def test_a_pause_one_process_heard_is_on_every_servers_status(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    zero, one = servers_on_both_shards(world)
+    common = settings(shared_database)
+    await start_shard_zero(start_bot, world, common)
+    await start_bot(shard_ids="1", **common)
+    # OpenAI asks for two minutes' rest: whichever process drew the job heard it.
+    world.openai.inject("rate_limit", retry_after=130)
+    alice = await create(zero.add_member("alice"))
+    await alice.wait_original(says("waiting again"), timeout=20)
+    # Nothing is sent to OpenAI by either process: both servers' admins read so.
+    for guild in (zero, one):
+        status = await guild.add_member(f"{guild.name} admin", admin=True).slash("status")
+        answer = await status.wait_for_reply(lambda m: m.ephemeral and m.embeds, timeout=10)
+        assert "Paused until" in json.dumps(answer.embeds), guild.name
