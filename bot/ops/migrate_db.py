@@ -9,6 +9,7 @@ import sys
 import asyncpg
 
 from bot.config import Settings
+from bot.storage.postgres import database_problem
 from bot.storage.transfer import TransferError, copy_sqlite_to_postgres
 
 __all__ = ["run_migrate_db"]
@@ -24,6 +25,14 @@ def run_migrate_db(settings: Settings, url: str | None) -> int:
         print(
             "migrate-db needs the target: --to postgresql://user:password@host/db"
             " (or DATABASE_URL set to one)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    # A URL the driver cannot read fails with a piece of it in the reason: said plainly.
+    problem = asyncio.run(database_problem(target))
+    if problem:
+        print(
+            f"migrate-db failed: the PostgreSQL database cannot be used ({problem})",
             file=sys.stderr,
         )
         return EXIT_FAILED

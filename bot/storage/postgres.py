@@ -102,6 +102,10 @@ async def database_problem(url: str) -> str | None:
         conn = await asyncpg.connect(url, timeout=10)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         return f"{type(exc).__name__}: {exc}"
+    except ValueError:
+        # The URL could not be read, and the reason quotes a piece of it (a password with
+        # '#', '/' or '?' splits where a port or path is looked for): never shown.
+        return "the URL cannot be read: percent-encode any # / ? @ : in the password, e.g. %23"
     await conn.close()
     return None
 

@@ -43,3 +43,23 @@ async def test_an_unreachable_database_stops_the_bot_with_a_plain_error(
     # What went wrong, in the system's words (the event loop words the rest its own way).
     assert "ConnectionRefusedError" in process.output
     assert "s3cret-pw" not in process.output and "Traceback" not in process.output
+
+
+async def test_a_password_with_a_hash_not_percent_encoded_is_a_plain_error_never_shown(
+    start_bot: StartBot, data_dir: Path
+) -> None:
+    # '#' starts a URL's fragment: what follows the user name reads as a port ('Xq7').
+    url = "postgresql://bot:Xq7#s3cret@db/bot"
+    process = await start_bot(wait_ready=False, DATABASE_URL=url)
+    code = await process.wait_exit(timeout=60)
+    assert code == 2
+    assert "the PostgreSQL database in DATABASE_URL cannot be used" in process.output
+    assert "percent-encode" in process.output
+    assert "Xq7" not in process.output and "Traceback" not in process.output
+    # The operator's commands that reach the database say the same (migrate-db has a
+    # SQLite database to copy).
+    (data_dir / "bot.sqlite3").touch()
+    for command in ("healthcheck", "migrate-db"):
+        code, said = await run_command(start_bot, command, DATABASE_URL=url)
+        assert code == 1 and "percent-encode" in said, command
+        assert "Xq7" not in said and "Traceback" not in said, command
