@@ -15,6 +15,7 @@ from bot.i18n import Catalog
 from bot.records import StoredImage
 from cogs._shared.context import is_admin, requester, services, tr
 from cogs._shared.creator_buttons import CREATOR_ITEMS, add_creator_buttons
+from cogs._shared.permissions import require_picture_permissions
 from cogs._shared.picture_button_base import PictureButton as _PictureButton
 from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
@@ -30,8 +31,10 @@ class VaryButton(_PictureButton, template=r"pic:vary:(?P<id>\d+)"):
     strength = "subtle"
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        # Refuse now (no room to post, unknown, private, forks off) rather than after the
+        # member typed.
+        require_picture_permissions(interaction)
         image = await self.picture(interaction)
-        # Refuse now (unknown, private, forks off) rather than after the member typed.
         await services(interaction).requests.vary_target(requester(interaction), image.character_id)
         await interaction.response.send_modal(
             VaryModal(

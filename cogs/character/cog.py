@@ -16,12 +16,13 @@ from cogs._shared.characters import OWN_CHARACTER, resolve_character, usable_cha
 from cogs._shared.choices import COUNT, SIZE_CHOICES, STYLE, STYLE_CHOICES, Count, localised_choices
 from cogs._shared.context import locale_of, requester, services, tr
 from cogs._shared.options import Autocompleted, Option, command, options
+from cogs._shared.permissions import require_picture_permissions
 from cogs._shared.start_job import start_job
 from cogs._shared.variation import start_vary
 from cogs.character.manage import CharacterManageCommands
 from cogs.character.modals import CreateModal
 from cogs.character.scene import CharacterSceneCommands
-from cogs.character.uploads import start_create
+from cogs.character.uploads import check_declared, start_create
 
 __all__ = ["CharacterCog"]
 
@@ -98,6 +99,11 @@ class CharacterCog(
             transparent=background == "transparent",
         )
         if description is None:
+            # What would be refused after the form is refused before it, so nothing typed
+            # is lost to it: both checks are free (no database, no download).
+            require_picture_permissions(interaction)
+            if reference is not None:
+                check_declared(reference)
             # A modal must be the first response; the reference is read only after submit.
             # The form fills in the looks (appearance, outfit, ...) of this same request.
             await interaction.response.send_modal(CreateModal(interaction, request, reference))

@@ -10,12 +10,15 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import World
 from tests.e2e.helpers import (
     ONE_PICTURE_BUTTONS,
+    button,
     button_actions,
+    created,
     db_value,
     finished,
     picture_size,
+    refusal,
 )
-from tests.fakes.discord import Upload
+from tests.fakes.discord import ATTACH_FILES, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.openai import FakeOpenAI
 
@@ -88,6 +91,27 @@ async def test_modal_path_produces_the_same(bot: BotProcess, world: World) -> No
     prompt = world.openai.image_requests[0].prompt or ""
     assert "short black hair, golden eyes" in prompt and "long grey coat" in prompt
     assert message.embeds[0]["title"] == "Ren"
+
+
+async def test_what_would_be_refused_after_a_form_is_refused_before_it(
+    bot: BotProcess, world: World
+) -> None:
+    alice = world.guild.add_member("alice")
+    first = await created(alice)
+    # A reference that is no picture: refused at once, not after four fields were typed.
+    text = Upload("notes.txt", b"hello", "text/plain")
+    h = await alice.slash("character create", name="Ren", reference=text)
+    assert "PNG, JPEG, WebP or GIF" in await refusal(h)
+    assert h.modal is None
+    # Nor does a form open where the bot could not post the picture: create, or Vary.
+    world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=ATTACH_FILES)
+    for pressed in (
+        await alice.slash("character create", name="Ren"),
+        await alice.click(first, button(first, "vary")),
+    ):
+        assert "Attach Files" in await refusal(pressed)
+        assert pressed.modal is None
+    assert db_value(world.data_dir, "SELECT COUNT(*) FROM jobs") == 1
 
 
 async def test_four_pictures_in_one_message_and_a_reference_becomes_an_edit(
