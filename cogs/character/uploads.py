@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import discord
 
 from bot.errors import UserInputError
@@ -13,6 +16,10 @@ from cogs._shared.start_job import start_job
 __all__ = ["check_declared", "read_reference", "start_create"]
 
 REFERENCE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+# Discord's CDN serves 20 MB in seconds; a download still going after this has stalled, and
+# the member (waiting on "thinking…") is better told to attach it again than kept waiting for
+# discord.py's 5-minute session timeout.
+DOWNLOAD_SECONDS = 60.0
 
 
 def check_declared(attachment: discord.Attachment) -> None:
@@ -36,8 +43,11 @@ async def read_reference(attachment: discord.Attachment | None) -> bytes | None:
         return None
     check_declared(attachment)
     try:
-        return await attachment.read()
-    except discord.HTTPException as exc:
+        async with asyncio.timeout(DOWNLOAD_SECONDS):
+            return await attachment.read()
+    # Discord refusing (an expired link: 404), and the connection breaking off or stalling,
+    # which discord.py passes on as they are.
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
         raise UserInputError("error.upload_unreadable") from exc
 
 
