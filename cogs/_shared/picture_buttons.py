@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.errors import NotFound
 from bot.i18n import Catalog
 from bot.records import StoredImage
 from cogs._shared.context import is_admin, requester, services, tr
@@ -96,6 +97,9 @@ class DeleteButton(_PictureButton, template=r"pic:del:(?P<id>\d+)"):
             pressed.id if pressed is not None else None,
             is_admin=is_admin(interaction),
         )
+        if not removed.images:
+            # A second press (a double click) that lost the race to the first one.
+            raise NotFound("error.image_gone")
         said = tr(interaction, "picture.deleted", count=removed.images)
         if in_place:
             await interaction.edit_original_response(

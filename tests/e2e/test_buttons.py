@@ -57,3 +57,15 @@ async def test_favorite_button_toggles(bot: object, guild: Guild, data_dir: Path
     with sqlite3.connect(data_dir / "bot.sqlite3") as db:
         assert db.execute("SELECT favorite_count FROM images").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM favorites").fetchone()[0] == 0
+
+
+async def test_delete_pressed_twice_says_deleted_once_then_gone(bot: object, world: World) -> None:
+    alice = world.guild.add_member("alice")
+    h = await alice.slash("character create", name="Aiko", description="silver hair")
+    first = await h.wait_original(finished, timeout=20)
+    # A double click: the second press is on its way before the first one is answered.
+    presses = [await alice.click(first, button(first, "del")) for _ in range(2)]
+    answers = sorted(
+        [(await p.wait_for_reply(lambda m: m.ephemeral, timeout=10)).content or "" for p in presses]
+    )
+    assert answers == ["That picture no longer exists.", "🗑️ Deleted 1 picture."]
