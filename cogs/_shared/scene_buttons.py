@@ -10,6 +10,7 @@ import discord
 from bot.i18n import Catalog
 from bot.records import StoredImage
 from cogs._shared.context import requester, services, tr
+from cogs._shared.permissions import require_picture_permissions
 from cogs._shared.picture_buttons import FavoriteButton, _PictureButton, delete_button
 from cogs._shared.reply import reply
 from cogs._shared.start_job import start_job
@@ -41,7 +42,9 @@ class SceneVaryButton(_PictureButton, template=r"pic:svary:(?P<id>\d+)"):
     action = "svary"
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        # Refuse now (gone, scenes off, a character withdrawn) rather than after typing.
+        # Refuse now (no room to post, gone, scenes off, a character withdrawn) rather than
+        # after typing.
+        require_picture_permissions(interaction)
         await services(interaction).scenes.check_vary(requester(interaction), self.image_id)
         await interaction.response.send_modal(SceneVaryModal(interaction, self.image_id))
 

@@ -34,6 +34,7 @@ from tests.e2e.helpers import (
     say,
     stored_picture,
 )
+from tests.fakes.discord import ATTACH_FILES
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.discord.records import Message
 
@@ -214,6 +215,12 @@ async def test_vary_scene_edits_the_scene_and_only_its_maker_rerolls_it(
     again = world.openai.requests_for("edits")[-1]
     assert again.prompt == edit.prompt and len(again.images) == len(edit.images)
     assert scene_jobs(data_dir) == [("done", 1)] * 3
+
+    # Where the bot could no longer post the scene, Vary scene refuses before the form.
+    guild.set_bot_channel_permissions(guild.default_channel, deny=ATTACH_FILES)
+    pressed = await alice.click(posted, scene_button(posted, "svary"))
+    assert "Attach Files" in await refusal(pressed)
+    assert pressed.modal is None
 
 
 # --------------------------------------------------------------------------- consent
