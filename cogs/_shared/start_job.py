@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot.errors import NotFound
+from bot.faults import log_failure
 from bot.records import Submitted
 from cogs._shared.context import services, tr
 from cogs._shared.errors import handle_interaction_error
@@ -15,6 +16,8 @@ from cogs._shared.permissions import require_picture_permissions
 from cogs._shared.reply import reply
 
 __all__ = ["start_job"]
+
+log = logging.getLogger(__name__)
 
 
 async def start_job(
@@ -47,10 +50,17 @@ async def start_job(
 
 
 async def _tell_forked(interaction: discord.Interaction, fork_id: int, key: str) -> None:
-    with contextlib.suppress(NotFound):  # deleted already: nothing to point at
+    """A courtesy about a job already queued: if it cannot be said (storage or Discord
+    failing right now), it is left out, never turned into an error that would tell the
+    member their request failed while the job goes on and is charged."""
+    try:
         fork = await services(interaction).characters.visible_character(
             interaction.guild_id or 0, interaction.user.id, fork_id
         )
         await reply(
             interaction, content=tr(interaction, key, name=fork.name, id=fork.id), ephemeral=True
         )
+    except NotFound:
+        pass  # deleted already: nothing to point at
+    except Exception as exc:
+        log_failure(log, exc, "The notice of fork %s was not sent", fork_id)
