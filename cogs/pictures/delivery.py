@@ -315,10 +315,13 @@ class DiscordDelivery:
             notice = self._t(job, "delivery.failed_late", user=user, reason=text)
         try:
             await answer.post(notice)
-        except discord.NotFound:  # the channel was deleted: nobody left to tell
-            log.warning(
-                "Job %s: channel %s was deleted; failure not posted", job.id, job.channel_id
-            )
+        except discord.HTTPException as exc:
+            # The channel was deleted, or the bot may no longer post there: the member hears
+            # it by direct message instead (a refusal's reason went that way already).
+            why = "was deleted" if exc.status == 404 else f"refused the post ({exc.status})"
+            log.warning("Job %s: channel %s %s; failure not posted", job.id, job.channel_id, why)
+            if not isinstance(error, ContentRefused):
+                await answer.direct(text)
             return
         await self._tidy_stale_notice(job, answer.channel())
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import db_value, drawing
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import SEND_MESSAGES, FakeDiscord
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
 
@@ -92,4 +92,28 @@ async def test_a_failure_after_the_token_died_is_posted_with_its_reason(
     fault = functools.partial(world.openai.inject, "server_error")
     posted = await _answered_late(world, alice, "silver hair", fault)
     assert "could not be made" in (posted.content or "")
+    assert _refunded(world.data_dir)
+
+
+@pytest.mark.provokes_violations("invalid_webhook_token", "missing_permissions")
+async def test_a_failure_the_channel_no_longer_takes_reaches_the_member_by_direct_message(
+    start_bot: StartBot, world: World
+) -> None:
+    """The bot may no longer post where the job was asked: the member still hears of it."""
+    await start_bot(partial_images=0, max_attempts=1)
+    alice = world.guild.add_member("alice")
+    world.openai.hold()
+    h = await alice.slash("character create", name="Rin", description="silver hair")
+    await h.wait_original(drawing, timeout=10)
+    world.discord.clock.advance(15 * 60)  # the token dies while the job waits for the API
+    world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=SEND_MESSAGES)
+    world.openai.inject("server_error")
+    world.openai.release()
+
+    def direct(f: FakeDiscord) -> list[Message]:
+        dm = f.dm_channel(alice)
+        return f.bot_messages(dm) if dm is not None else []
+
+    told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
+    assert "Nothing was charged" in (told[0].content or "")
     assert _refunded(world.data_dir)
