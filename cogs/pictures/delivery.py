@@ -354,7 +354,12 @@ class DiscordDelivery:
                     )
                 )
             except discord.HTTPException as exc:  # the same missing permission, most likely
-                log.warning("Job %s: nowhere to tell the member (%s)", job.id, exc.status)
+                log.warning("Job %s: channel refused the notice too (%s)", job.id, exc.status)
+                # A direct message is the one way left to the member; it names the channel.
+                where = f"<#{job.channel_id}>"
+                await answer.direct(
+                    self._t(job, "delivery.undeliverable_dm", channel=where, reason=text)
+                )
             else:
                 await self._tidy_stale_notice(job, answer.channel())
         self._locks.pop(job.id, None)

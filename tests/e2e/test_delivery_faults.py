@@ -11,7 +11,7 @@ import pytest
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import database_busy, drawing, finished, start_drawing
-from tests.fakes.discord import ATTACH_FILES, FakeDiscord
+from tests.fakes.discord import ATTACH_FILES, SEND_MESSAGES, FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.discord.server import Stall
 
@@ -182,3 +182,24 @@ async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
     await world.discord.wait_for(
         lambda f: f.message(stale.id).deleted, timeout=10, what="the stale notice gone"
     )
+
+
+@pytest.mark.provokes_violations("invalid_webhook_token", "missing_permissions")
+async def test_with_the_token_dead_and_the_channel_closed_the_member_hears_by_direct_message(
+    start_bot: StartBot, world: World
+) -> None:
+    await start_bot(partial_images=0)
+    alice = world.guild.add_member("alice")
+    await start_drawing(world.openai, alice)
+    world.discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
+    channel = world.guild.default_channel
+    world.guild.set_bot_channel_permissions(channel, deny=SEND_MESSAGES)
+    world.openai.release()
+
+    def direct(f: FakeDiscord) -> list[Any]:
+        dm = f.dm_channel(alice)
+        return f.bot_messages(dm) if dm is not None else []
+
+    told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
+    assert f"<#{channel.id}>" in told[0].content and "/gallery" in told[0].content
+    assert delivered(world.data_dir) == [1]
