@@ -297,7 +297,10 @@ class DiscordDelivery:
             # once the private notice exists (see cogs/_shared/reply.py for Discord's rule).
             if await answer.privately(text, resolving=self._t(job, "reply.answered_privately")):
                 return
-            log.info("Job %s: private refusal notice failed; editing instead", job.id)
+            # Never the reason in public instead: by direct message, as after the token died.
+            log.info("Job %s: private refusal notice failed; telling it directly", job.id)
+            await self._failed_late(job, answer, error, text)
+            return
         edited = await self._edit_original(job, content=text, embeds=[], attachments=[], view=None)
         if edited is None:  # the token is dead: the channel hears it, the notice is tidied
             await self._failed_late(job, answer, error, text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import db_value, drawing
+from tests.e2e.helpers import db_value, drawing, public_texts
 from tests.fakes.discord import SEND_MESSAGES, FakeDiscord
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
@@ -116,4 +116,28 @@ async def test_a_failure_the_channel_no_longer_takes_reaches_the_member_by_direc
 
     told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
     assert "Nothing was charged" in (told[0].content or "")
+    assert _refunded(world.data_dir)
+
+
+async def test_a_refusal_whose_private_answer_fails_keeps_its_reason_out_of_the_channel(
+    start_bot: StartBot, world: World
+) -> None:
+    """Discord drops the private followup (a 429 from its edge): the reason still goes only
+    to the member, by direct message, and the channel reads no more than the late notice."""
+    await start_bot(partial_images=0)
+    alice = world.guild.add_member("alice")
+    world.openai.block_text("fox spirit")
+    world.discord.fail_next("POST", r"^/webhooks/\d+/[^/]+$", status=429, via=False)
+    h = await alice.slash("character create", name="Rin", description="a fox spirit")
+    await h.wait_ack()
+
+    def direct(f: FakeDiscord) -> list[Message]:
+        dm = f.dm_channel(alice)
+        return f.bot_messages(dm) if dm is not None else []
+
+    told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
+    assert "content filter" in (told[0].content or "")
+    channel = world.guild.default_channel
+    shown = [text for message, text in public_texts(world.discord) if message.channel is channel]
+    assert shown and not [text for text in shown if "content filter" in text]
     assert _refunded(world.data_dir)
