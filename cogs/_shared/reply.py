@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.errors import BotError
+from bot.errors import BotError, ContentRefused
 from bot.records import Job
 from cogs._shared.context import locale_of, services, tr
 
@@ -96,7 +96,10 @@ async def reply(
     view: discord.ui.View | None = None,
     files: list[discord.File] | None = None,
     ephemeral: bool = False,
+    secret: bool = False,
 ) -> None:
+    """``secret``: a private answer that must never be shown publicly instead (a refusal's
+    reason, SECURITY.md); if Discord drops the private message, it goes by direct message."""
     kwargs: dict[str, Any] = {"content": content, "ephemeral": ephemeral}
     if embed is not None:
         kwargs["embed"] = embed
@@ -109,7 +112,7 @@ async def reply(
         return
     if not interaction.is_expired():
         try:
-            if await _fill_placeholder(interaction, kwargs):
+            if await _fill_placeholder(interaction, kwargs, secret=secret):
                 return
             await interaction.followup.send(**kwargs)
             return
@@ -122,7 +125,9 @@ async def reply(
     await channel.send(**kwargs)
 
 
-async def _fill_placeholder(interaction: discord.Interaction, kwargs: dict[str, Any]) -> bool:
+async def _fill_placeholder(
+    interaction: discord.Interaction, kwargs: dict[str, Any], *, secret: bool = False
+) -> bool:
     """After a "thinking…" defer, answer in (or over) the placeholder; False if there is none.
 
     A followup would edit the placeholder anyway, ignoring its ephemeral flag: so a public
@@ -140,6 +145,9 @@ async def _fill_placeholder(interaction: discord.Interaction, kwargs: dict[str, 
             interaction.followup, resolving=resolving, placeholder=True, **kwargs
         ):
             return True
+        if secret:
+            await _say_directly(interaction, kwargs["content"])
+            return True
         # Could not answer privately: saying it in the member's own message beats silence.
     edit: dict[str, Any] = {"content": kwargs["content"]}
     if "embed" in kwargs:
@@ -152,6 +160,18 @@ async def _fill_placeholder(interaction: discord.Interaction, kwargs: dict[str, 
     return True
 
 
+async def _say_directly(interaction: discord.Interaction, content: str) -> None:
+    """A secret answer Discord would not take privately: by direct message, and the public
+    placeholder says only that (or, DMs closed, that the reason stays private)."""
+    try:
+        await interaction.user.send(content, allowed_mentions=discord.AllowedMentions.none())
+        key = "delivery.refused_late"
+    except discord.HTTPException:
+        key = "delivery.refused_late_no_dm"
+    notice = tr(interaction, key, user=f"<@{interaction.user.id}>")
+    await interaction.edit_original_response(content=notice, embeds=[], attachments=[], view=None)
+
+
 def error_text(interaction: discord.Interaction, error: BotError) -> str:
     catalog = services(interaction).catalog
     return catalog.t(locale_of(interaction), error.message_key, **error.values)
@@ -159,7 +179,8 @@ def error_text(interaction: discord.Interaction, error: BotError) -> str:
 
 async def reply_error(interaction: discord.Interaction, error: BotError) -> None:
     """A friendly, private explanation; a public "thinking…" placeholder goes away after it."""
-    await reply(interaction, content=error_text(interaction, error), ephemeral=True)
+    secret = isinstance(error, ContentRefused)
+    await reply(interaction, content=error_text(interaction, error), ephemeral=True, secret=secret)
 
 
 class JobReply:

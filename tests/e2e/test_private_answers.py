@@ -52,6 +52,27 @@ async def test_moderation_refusal(bot: object, world: World) -> None:
     assert not world.openai.image_requests
 
 
+async def test_moderation_refusal_whose_private_answer_discord_drops(
+    bot: object, world: World
+) -> None:
+    """The private followup meets a 429 from Discord's edge: the reason still stays private
+    (a direct message), and the member's public message says no more than that."""
+    world.openai.flag_text("forbidden-thing", category="violence")
+    world.discord.fail_next("POST", r"^/webhooks/\d+/[^/]+$", status=429, via=False)
+    dan = world.guild.add_member("dan")
+    h = await dan.slash("character create", name="Bad", description="a forbidden-thing here")
+
+    def direct(f: FakeDiscord) -> list[Message]:
+        dm = f.dm_channel(dan)
+        return f.bot_messages(dm) if dm is not None else []
+
+    told = await world.discord.wait_for(direct, timeout=10, what="a direct message")
+    assert "content filter" in (told[0].content or "")
+    original = await h.wait_original(lambda m: "direct message" in (m.content or ""), timeout=5)
+    for state in original.states:
+        assert "content filter" not in (state.content or "")
+
+
 async def test_image_api_refusal(bot: object, world: World) -> None:
     world.openai.inject("moderation_blocked")
     h = await create(world.guild.add_member("dan"))
