@@ -36,6 +36,7 @@ from bot.quota_status import (
     out_of_range,
 )
 from bot.records import Job, JobKind, QuotaLimit, Scope
+from bot.reservations import reservation_inputs
 from bot.storage import USD_ROUNDING, Limits, NewJob, Storage
 
 __all__ = [
@@ -252,7 +253,10 @@ class QuotaService:
         budget message if it no longer fits.
         """
         limits = await self.effective(job.guild_id, job.user_id, [])
-        for budget, since, until, period in _dollar_budgets(limits, self.window(now)):
+        budgets = _dollar_budgets(limits, self.window(now))
+        if any(budget is not None for budget, *_ in budgets):
+            await self._reserve_at_current_prices(job)
+        for budget, since, until, period in budgets:
             if budget is None:
                 continue
             committed = await self._storage.quotas.committed_usd_through(
@@ -265,6 +269,17 @@ class QuotaService:
                     spent=f"{committed:,.2f}",
                     resets=int(until),
                 )
+
+    async def _reserve_at_current_prices(self, job: Job) -> None:
+        """Raise ``job``'s reservation to its cost at the model tier (so quality) set now:
+        an admin may have raised it since the job was accepted and estimated."""
+        kind, refs = reservation_inputs(job.kind, job.request, job.reference_path)
+        size, count = job.request.size, job.image_count
+        usd = await self.estimate_usd(
+            job.guild_id, kind=kind, size=size, count=count, references=refs
+        )
+        if usd is not None:
+            await self._storage.jobs.raise_reservation(job.id, usd)
 
     async def check_room(self, job: NewJob, role_ids: list[int], now: float) -> None:
         """Raise the quota or queue-cap refusal ``job`` would get now, reserving nothing.

@@ -24,11 +24,10 @@ from bot.images.service import ImageService
 from bot.images.store import ImageStore
 from bot.images.styles import DEFAULT_SIZE, SIZES, STYLES
 from bot.jobs.queue import JobQueue
-from bot.jobs.references import MAX_VARIATION_REFERENCES, variation_references
+from bot.jobs.references import variation_references
 from bot.jobs.shape import known, shape_request
 from bot.quotas import QuotaService
 from bot.records import (
-    CREATOR_KINDS,
     Character,
     CreateJobRequest,
     JobKind,
@@ -37,6 +36,7 @@ from bot.records import (
     Submitted,
     VaryJobRequest,
 )
+from bot.reservations import reservation_inputs
 from bot.storage import NewCharacter, NewJob, Storage
 
 __all__ = ["CreateRequest", "JobSpec", "PictureRequests", "Requester", "VaryRequest"]
@@ -291,14 +291,12 @@ class PictureRequests:
     ) -> Submitted:
         """Reserve the job's estimated cost within the limits and queue it, in one step."""
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
-        # The creator tools are edits with a variation's references, on the variation model.
-        edit = spec.kind is JobKind.VARY or spec.kind in CREATOR_KINDS
-        references = MAX_VARIATION_REFERENCES if edit else int(bool(spec.reference_path))
+        kind, references = reservation_inputs(spec.kind, spec.request, spec.reference_path)
         if reference_count is not None:
             references = reference_count
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
-            kind=JobKind.VARY if edit else spec.kind,
+            kind=kind,
             size=spec.request.size,
             count=spec.count,
             references=references,

@@ -289,6 +289,14 @@ class JobRepository(Repository):
         )
         return [Job.from_row(r) for r in rows]
 
+    async def raise_reservation(self, job_id: int, usd: float) -> None:
+        """Reserve at least ``usd`` for a job still waiting (never less than before)."""
+        await self._db.execute(
+            "UPDATE jobs SET reserved_usd = ? WHERE id = ? AND state = 'queued'"
+            " AND (reserved_usd IS NULL OR reserved_usd < ?)",
+            (usd, job_id, usd),
+        )
+
     async def note_maybe_billed(self, job_id: int) -> None:
         """An attempt timed out after reaching OpenAI: count its estimate as possibly billed."""
         await self._db.execute(

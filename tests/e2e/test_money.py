@@ -93,6 +93,32 @@ async def test_a_budget_lowered_while_jobs_wait_stops_them_with_a_refund(
     ]
 
 
+async def test_a_tier_raised_while_jobs_wait_does_not_draw_past_the_budget(
+    start_bot: StartBot, world: World
+) -> None:
+    await start_bot(price_table=json.dumps(PRICES), max_concurrent_jobs=1)
+    boss = world.guild.add_member("boss", admin=True)
+    await admin_says(boss, "config model", "Saved", tier="economy")
+    budget = 0.1  # room for a few cheap pictures, not for one premium one
+    await admin_says(boss, "quota-admin set server", "$0.10 a day", **{"usd-per-day": budget})
+    alice, bob = world.guild.add_member("alice"), world.guild.add_member("bob")
+    first = await held_at_openai(world.openai, alice)
+    waiting = await create(bob, "Bea")  # reserved at the economy tier's low quality
+    await waiting.wait_original(lambda m: "position" in (m.content or ""), timeout=10)
+    await admin_says(boss, "config model", "Saved", tier="premium")
+    world.openai.release()
+    await first.wait_original(finished, timeout=20)
+    told = await waiting.wait_for_reply(
+        lambda m: finished(m) or "budget" in (m.content or ""), timeout=20
+    )
+    billed = sum(billed_usd(r) for r in world.openai.image_requests)
+    assert billed <= budget, f"${billed:.4f} drawn against a ${budget} budget"
+    assert "budget" in (told.content or "")
+    assert query(world.data_dir, "SELECT state, charged FROM jobs WHERE user_id = ?", bob.id) == [
+        ("failed", 0)
+    ]
+
+
 # --------------------------------------------------------------------------- 2. guild removal
 
 
