@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageFont
 
 from bot.images import fonts
@@ -27,7 +29,7 @@ from bot.images.render import (
     render_usage_chart,
     sheet_size,
 )
-from bot.images.render.usage_chart import nice_axis
+from bot.images.render.usage_chart import _money_formatter, _nice_ceil, nice_axis
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 TOFU = "\U0010fffd"
@@ -324,3 +326,19 @@ def test_nice_axis(max_value: float, integer: bool, expected: tuple[float, int])
     step, intervals = nice_axis(max_value, integer=integer)
     assert (step, intervals) == pytest.approx(expected)
     assert step * intervals >= max_value
+
+
+@given(
+    max_cost=st.floats(0.001, 5_000, allow_nan=False),
+    max_images=st.integers(0, 2_000),
+)
+def test_the_cost_axis_labels_read_the_dollars_their_lines_stand_for(
+    max_cost: float, max_images: int
+) -> None:
+    # The right axis as the chart draws it: its lines shared with the pictures axis.
+    _, intervals = nice_axis(max_images, integer=True)
+    step = _nice_ceil(max_cost / intervals, integer=False)
+    label = _money_formatter(step)
+    for i in range(intervals + 1):
+        shown = float(label(step * i).removeprefix("$").replace(",", ""))
+        assert shown == pytest.approx(step * i, rel=1e-9, abs=1e-12)

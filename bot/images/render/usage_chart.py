@@ -80,8 +80,11 @@ def _default_day(day: dt.date) -> str:
 
 
 def _money_formatter(step: float) -> Callable[[float], str]:
-    """Dollar amounts with just enough decimals for the tick step."""
-    decimals = 2 if step >= 0.01 else min(4, 1 - math.floor(math.log10(step)))
+    """Dollar amounts with just enough decimals for the tick step to read exactly: a step
+    of $0.025 labels its lines $0.025 and $0.075, not $0.03 and $0.08."""
+    decimals = 2
+    while decimals < 6 and abs(round(step, decimals) - step) > step * 1e-9:
+        decimals += 1
 
     def fmt(value: float) -> str:
         return f"${value:,.{decimals}f}"
