@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.errors import QuotaExhausted, UserInputError
-from bot.images.models import estimate_job_cost, quality_for_tier
+from bot.images.models import estimate_job_cost, price_for, quality_for_tier
 from bot.quota_status import (
     EffectiveLimits,
     QuotaStatus,
@@ -235,7 +235,7 @@ class QuotaService:
         model = settings.vary_model if edits else settings.image_model
         config = await self._storage.guilds.config(guild_id)
         return estimate_job_cost(
-            settings.price_table.get(model),
+            price_for(settings.price_table, model),
             quality=quality_for_tier(config.model_tier, settings.image_quality),
             size=size,
             count=count,

@@ -7,6 +7,8 @@ hopeful defaults. See ``shared/openai-images-api.md`` §1 and §3.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -17,6 +19,7 @@ __all__ = [
     "capabilities_for",
     "estimate_cost",
     "estimate_job_cost",
+    "price_for",
     "quality_for_tier",
 ]
 
@@ -83,6 +86,20 @@ class ModelPrice(BaseModel):
     text_input: float = Field(ge=0)
     image_input: float = Field(ge=0)
     image_output: float = Field(ge=0)
+
+
+# A dated snapshot's suffix: ``gpt-image-2.5-flare-2026-09-08`` is ``gpt-image-2.5-flare``.
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def price_for(table: Mapping[str, ModelPrice], model: str) -> ModelPrice | None:
+    """The price of ``model`` in PRICE_TABLE. A dated snapshot the table does not name costs
+    what its model costs: OpenAI's pricing page names the model, and the API facts advise
+    pinning a snapshot; without this, its pictures would cost nothing against a budget."""
+    price = table.get(model)
+    if price is None:
+        price = table.get(_SNAPSHOT.sub("", model))
+    return price
 
 
 def estimate_cost(

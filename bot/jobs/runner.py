@@ -17,7 +17,7 @@ from bot.errors import CharacterGone, NotFound
 from bot.images.convert import normalize_upload, picture_size
 from bot.images.creator_prompts import build_creator_prompt, image_kind_for
 from bot.images.decode import ImageRejected
-from bot.images.models import estimate_cost, quality_for_tier
+from bot.images.models import estimate_cost, price_for, quality_for_tier
 from bot.images.prompts import (
     CharacterSheet,
     SceneRole,
@@ -130,7 +130,7 @@ class JobRunner:
                 character_ids=prepared.scene_cast,
             )
         result = await self._images.create(request, on_partial)
-        price = self._settings.price_table.get(request.model)
+        price = price_for(self._settings.price_table, request.model)
         cost = estimate_cost(
             price,
             text_input=result.text_input_tokens,

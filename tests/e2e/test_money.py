@@ -119,6 +119,23 @@ async def test_a_tier_raised_while_jobs_wait_does_not_draw_past_the_budget(
     ]
 
 
+async def test_a_pinned_snapshot_is_priced_as_its_model_and_held_to_the_budget(
+    start_bot: StartBot, world: World
+) -> None:
+    # The API facts advise pinning a dated snapshot; the pricing page names the model.
+    await start_bot(price_table=json.dumps(PRICES), vary_model="gpt-image-2.5-sunburst-2026-09-08")
+    boss = world.guild.add_member("boss", admin=True)
+    await admin_says(boss, "quota-admin set server", "$0.15 a day", **{"usd-per-day": 0.15})
+    alice = world.guild.add_member("alice")
+    await (await create(alice, "Aiko")).wait_original(finished, timeout=20)
+    varied = await alice.slash("character vary", character="Aiko", change="waving")
+    told = await varied.wait_for_reply(
+        lambda m: finished(m) or "budget" in (m.content or ""), timeout=20
+    )
+    assert "budget" in (told.content or ""), "a variation was drawn with no cost counted"
+    assert len(world.openai.image_requests) == 1
+
+
 # --------------------------------------------------------------------------- 2. guild removal
 
 
