@@ -16,6 +16,7 @@ __all__ = [
     "QuotaWindow",
     "SavedLimit",
     "Source",
+    "dollar_budgets",
     "loses_part_of",
     "out_of_range",
 ]
@@ -114,6 +115,9 @@ class SavedLimit:
 
     limit: QuotaLimit
     unpriced_budget: bool  # a dollar budget set, but no price table to estimate costs with
+    # With a budget set: the models the bot draws with that the table has no price for
+    # (their pictures count nothing against it).
+    unpriced_models: tuple[str, ...] = ()
     # The limit it replaced, when that had a part this one leaves out (a dollar budget, a
     # cap): saving replaces the whole limit, and the admin must hear what went.
     replaced: QuotaLimit | None = None
@@ -123,4 +127,14 @@ def loses_part_of(previous: QuotaLimit | None, row: QuotaLimit) -> bool:
     """Whether saving ``row`` over ``previous`` leaves out a part ``previous`` had."""
     return previous is not None and any(
         getattr(previous, name) is not None and getattr(row, name) is None for name in LIMIT_FIELDS
+    )
+
+
+def dollar_budgets(
+    limits: EffectiveLimits, window: QuotaWindow
+) -> tuple[tuple[float | None, float, float, str], ...]:
+    """(budget, window start, window end, period) for the server's daily and monthly budgets."""
+    return (
+        (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
+        (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
     )

@@ -32,6 +32,7 @@ from bot.quota_status import (
     QuotaStatus,
     QuotaWindow,
     SavedLimit,
+    dollar_budgets,
     loses_part_of,
     out_of_range,
 )
@@ -124,10 +125,13 @@ class QuotaService:
         )
         await self._storage.quotas.set(row, updated_by=updated_by, now=time.time())
         has_budget = row.daily_usd is not None or row.monthly_usd is not None
+        models = dict.fromkeys((self._settings.image_model, self._settings.vary_model))
+        unpriced = [m for m in models if price_for(self._settings.price_table, m) is None]
         return SavedLimit(
             row,
             unpriced_budget=has_budget and not self.prices_known(),
             replaced=previous if loses_part_of(previous, row) else None,
+            unpriced_models=tuple(unpriced) if has_budget and self.prices_known() else (),
         )
 
     async def clear_limit(self, guild_id: int, scope: Scope, target_id: int) -> bool:
@@ -253,7 +257,7 @@ class QuotaService:
         budget message if it no longer fits.
         """
         limits = await self.effective(job.guild_id, job.user_id, [])
-        budgets = _dollar_budgets(limits, self.window(now))
+        budgets = dollar_budgets(limits, self.window(now))
         if any(budget is not None for budget, *_ in budgets):
             await self._reserve_at_current_prices(job)
         for budget, since, until, period in budgets:
@@ -339,7 +343,7 @@ class QuotaService:
                     ),
                     now,
                 )
-        for budget, since, until, period in _dollar_budgets(limits, window):
+        for budget, since, until, period in dollar_budgets(limits, window):
             if budget is None:
                 continue
             spent, _ = await quotas.spent_usd(guild_id, since)
@@ -375,16 +379,6 @@ class QuotaService:
                     # The member still gets their answer if the alert cannot be posted.
                     log.exception("Could not alert guild %s about its budget", guild_id)
         raise error
-
-
-def _dollar_budgets(
-    limits: EffectiveLimits, window: QuotaWindow
-) -> tuple[tuple[float | None, float, float, str], ...]:
-    """(budget, window start, window end, period) for the server's daily and monthly budgets."""
-    return (
-        (limits.server_daily_usd, window.day_start, window.day_end, "daily"),
-        (limits.server_monthly_usd, window.month_start, window.month_end, "monthly"),
-    )
 
 
 def most_generous(roles: list[QuotaLimit], default_pending: int = 0) -> QuotaLimit:

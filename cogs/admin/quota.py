@@ -232,6 +232,9 @@ class QuotaAdminCog(
             lines.append(tr(interaction, "quota.saved_replaced", before=before))
         if saved.unpriced_budget:
             lines.append(tr(interaction, "quota.saved_no_prices"))
+        if saved.unpriced_models:
+            models = ", ".join(saved.unpriced_models)
+            lines.append(tr(interaction, "quota.saved_unpriced_models", models=models))
         await reply(interaction, content="\n".join(lines), ephemeral=True)
 
     # --- clear ---------------------------------------------------------------------------

@@ -195,6 +195,18 @@ async def test_dollar_budget_uses_the_price_table(
     assert f"${cost:,.2f} spent or reserved" in text
 
 
+async def test_a_budget_set_with_a_model_missing_from_the_price_table_says_so(
+    start_bot: StartBot, guild: Guild
+) -> None:
+    """Pictures of a model PRICE_TABLE has no price for cost nothing against the budget (no
+    price is guessed): the admin who sets one must hear which model escapes it."""
+    await start_bot(price_table=json.dumps(PRICES))  # Flare's price only
+    boss = guild.add_member("boss", admin=True)
+    answer = await admin_says(boss, "quota-admin set server", "$5.00 a day", **{"usd-per-day": 5})
+    assert "gpt-image-2.5-sunburst" in answer.content
+    assert "gpt-image-2.5-flare" not in answer.content
+
+
 async def test_a_server_limit_that_replaces_a_dollar_budget_says_so(
     start_bot: StartBot, guild: Guild
 ) -> None:
