@@ -15,6 +15,7 @@ order. After every step:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from pathlib import Path
 
@@ -228,3 +229,171 @@ def test_money_holds_under_random_sequences(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
     run_machine(MoneyMachine, tmp_path, storage_dialect, request, examples=60, steps=30)
+
+
+# --- picture quotas and waiting caps ------------------------------------------------------
+
+
+class QuotaMachine(MoneyMachine):
+    """Members' picture quotas and waiting caps under the same steps, with limits an admin
+    raises or lowers and hours and days that turn over between any two steps.
+
+    The machine keeps its own account of every job (who, how many pictures, when, and
+    whether it is waiting, delivered or ended) from what each storage call answered, and
+    checks every submission against it: accepted exactly when it fits every quota and cap
+    in force, so a burst, a retry, a cancel or a restart never lets a member past a limit
+    and never refuses one who has room.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        now = time.time()
+        self.limits = Limits(
+            member_pending_cap=2,
+            guild_pending_cap=4,
+            member_daily=6,
+            member_hourly=3,
+            server_daily=10,
+            day_start=now - 60,
+            hour_start=now - 60,
+        )
+        # job id -> [user, pictures counted, created_at, "waiting" | "done" | "ended"]
+        self.ledger: dict[int, list[object]] = {}
+
+    def counted(self, since: float, user: int | None = None) -> int:
+        return sum(
+            int(str(count))
+            for owner, count, created, status in self.ledger.values()
+            if status in ("waiting", "done")
+            and float(str(created)) >= since
+            and (user is None or owner == user)
+        )
+
+    def waiting(self, user: int | None = None) -> int:
+        return sum(
+            1
+            for owner, _, _, status in self.ledger.values()
+            if status == "waiting" and (user is None or owner == user)
+        )
+
+    def fits(self, user: int, count: int) -> bool:
+        lim = self.limits
+        quotas = [
+            (lim.member_hourly, self.counted(lim.hour_start, user)),
+            (lim.member_daily, self.counted(lim.day_start, user)),
+            (lim.server_daily, self.counted(lim.day_start)),
+        ]
+        return (
+            self.waiting(user) < lim.member_pending_cap
+            and self.waiting() < lim.guild_pending_cap
+            and all(limit is None or used + count <= limit for limit, used in quotas)
+        )
+
+    def end(self, job_id: int, ended: bool) -> None:
+        if ended:
+            self.ledger[job_id][3] = "ended"
+
+    @rule(
+        user=st.integers(1, 3),
+        kind=st.sampled_from([k for k in JobKind if k is not JobKind.REROLL]),
+        count=st.integers(1, 4),
+        estimate=st.floats(0.01, 0.6, allow_nan=False),
+    )
+    def submit(self, user: int, kind: JobKind, count: int, estimate: float) -> None:
+        job = NewJob(
+            GUILD,
+            5,
+            user,
+            kind,
+            request_of(kind, (self.character, self.partner)),
+            count,
+            "en",
+            character_id=self.character,
+        )
+        expected = self.fits(user, count)
+        try:
+            job_id = self.run(self.storage.jobs.insert_job(job, self.limits))
+        except (QuotaExhausted, QueueFull):
+            assert not expected, f"refused with room: {self.limits}, {self.ledger}"
+            return
+        assert expected, f"accepted past a limit: {self.limits}, {self.ledger}"
+        created = self.run(
+            self.storage.db.fetch_value("SELECT created_at FROM jobs WHERE id = ?", (job_id,))
+        )
+        self.ledger[job_id] = [user, count, float(created), "waiting"]
+
+    @rule(
+        daily=st.none() | st.integers(0, 8),
+        hourly=st.none() | st.integers(0, 4),
+        pending=st.integers(1, 3),
+        server=st.none() | st.integers(0, 12),
+    )
+    def admin_sets_limits(
+        self, daily: int | None, hourly: int | None, pending: int, server: int | None
+    ) -> None:
+        """An admin raises or lowers the limits: they apply to the next request."""
+        self.limits = dataclasses.replace(
+            self.limits,
+            member_daily=daily,
+            member_hourly=hourly,
+            member_pending_cap=pending,
+            server_daily=server,
+        )
+
+    @rule(day=st.booleans())
+    def the_clock_turns(self, day: bool) -> None:
+        """A new hour (or a new day, which starts an hour too) begins now."""
+        start = time.time()
+        while any(float(str(row[2])) >= start for row in self.ledger.values()):
+            start = time.time()
+        self.limits = dataclasses.replace(
+            self.limits, hour_start=start, day_start=start if day else self.limits.day_start
+        )
+
+    @rule(data=st.data(), twice=st.booleans())
+    def settle(self, data: st.DataObject, share: float = 0.0, twice: bool = False) -> None:
+        """A job delivers one picture (a stream that ended short counts only that one)."""
+        pending = self.jobs_in("running", "queued")
+        if not pending:
+            return
+        job_id = data.draw(st.sampled_from(pending))
+        job = self.run(self.storage.jobs.get(job_id))
+        for _ in range(2 if twice else 1):
+            if self.run(finish_with_one_picture(self.storage, job, f"{job_id}.png")) is not None:
+                self.charges[job_id] = self.charges.get(job_id, 0) + 1
+                self.ledger[job_id][1] = 1  # the one picture delivered is what counts
+                self.ledger[job_id][3] = "done"
+
+    @rule(data=st.data())
+    def fail(self, data: st.DataObject) -> None:
+        pending = self.jobs_in("running", "queued")
+        if pending:
+            job_id = data.draw(st.sampled_from(pending))
+            self.end(job_id, self.run(self.storage.jobs.fail(job_id, "upstream")))
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        queued = self.jobs_in("queued")
+        if queued:
+            job_id = data.draw(st.sampled_from(queued))
+            self.end(job_id, self.run(self.storage.jobs.cancel(job_id)))
+
+    @invariant()
+    def what_quota_show_counts_is_the_ledger(self) -> None:
+        for user in (1, 2, 3):
+            usage = self.run(
+                self.storage.quotas.member_usage(
+                    GUILD, user, day_start=self.limits.day_start, hour_start=self.limits.hour_start
+                )
+            )
+            assert (usage.today, usage.this_hour, usage.pending) == (
+                self.counted(self.limits.day_start, user),
+                self.counted(self.limits.hour_start, user),
+                self.waiting(user),
+            )
+
+
+def test_picture_quotas_hold_and_refuse_only_past_a_limit(
+    tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
+) -> None:
+    run_machine(QuotaMachine, tmp_path, storage_dialect, request, examples=60, steps=30)
