@@ -291,6 +291,11 @@ class JobRepository(Repository):
 
     async def raise_reservation(self, job_id: int, usd: float) -> None:
         """Reserve at least ``usd`` for a job still waiting (never less than before)."""
+        reserved = await self._db.fetch_value(
+            "SELECT reserved_usd FROM jobs WHERE id = ?", (job_id,)
+        )
+        if reserved is not None and float(reserved) >= usd:
+            return  # the usual case, read without waiting for the one writer
         await self._db.execute(
             "UPDATE jobs SET reserved_usd = ? WHERE id = ? AND state = 'queued'"
             " AND (reserved_usd IS NULL OR reserved_usd < ?)",
