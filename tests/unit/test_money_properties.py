@@ -25,16 +25,21 @@ from hypothesis.stateful import invariant, rule
 
 from bot.errors import QueueFull, QuotaExhausted
 from bot.images.creator_prompts import image_kind_for
+from bot.quota_status import QuotaWindow
+from bot.quotas import MODEL_TIERS, QuotaService
 from bot.records import (
     AvatarJobRequest,
     CreateJobRequest,
     CutoutJobRequest,
+    Job,
     JobKind,
     JobRequest,
+    QuotaLimit,
     SceneJobRequest,
     SheetJobRequest,
     VaryJobRequest,
 )
+from bot.reservations import reservation_inputs
 from bot.storage import Limits, NewJob
 from bot.storage.database import placeholders
 from tests.storage_helpers import (
@@ -43,6 +48,7 @@ from tests.storage_helpers import (
     roomy_limits,
     run_machine,
 )
+from tests.unit.test_quotas import settings as quota_settings
 
 GUILD = 10
 BUDGET = 1.0
@@ -68,6 +74,9 @@ def request_of(kind: JobKind, cast: tuple[int, ...]) -> JobRequest:
 
 
 class MoneyMachine(StorageMachine):
+    # The jobs a settle may finish (a queued one: run again after a crash, say).
+    settles_from: tuple[str, ...] = ("running", "queued")
+
     def __init__(self) -> None:
         super().__init__()
         self.character = self.run(
@@ -127,7 +136,7 @@ class MoneyMachine(StorageMachine):
     @rule(data=st.data(), share=st.floats(0.0, 1.0, allow_nan=False), twice=st.booleans())
     def settle(self, data: st.DataObject, share: float, twice: bool) -> None:
         """A job finishes at a measured cost up to its estimate (perhaps run twice)."""
-        pending = self.jobs_in("running", "queued")
+        pending = self.jobs_in(*self.settles_from)
         if not pending:
             return
         job_id = data.draw(st.sampled_from(pending))
@@ -152,7 +161,7 @@ class MoneyMachine(StorageMachine):
                 self.storage,
                 job,
                 f"{job_id}.png",
-                cost_usd=float(reserved) * share,
+                cost_usd=self.dearest(job, float(reserved)) * share,
                 scene_id=scene_id,
                 image_kind=str(image_kind_for(job.kind)),
             )
@@ -160,6 +169,10 @@ class MoneyMachine(StorageMachine):
         for _ in range(2 if twice else 1):
             if self.run(finish()) is not None:
                 self.charges[job_id] = self.charges.get(job_id, 0) + 1
+
+    def dearest(self, job: Job, reserved: float) -> float:
+        """The most ``job`` may measurably cost: its estimate, which it was reserved at."""
+        return reserved
 
     @rule(data=st.data())
     def fail(self, data: st.DataObject) -> None:
@@ -229,6 +242,115 @@ def test_money_holds_under_random_sequences(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
     run_machine(MoneyMachine, tmp_path, storage_dialect, request, examples=60, steps=30)
+
+
+# --- the budget checked again before drawing ----------------------------------------------
+
+
+class _AllTime(QuotaService):
+    """The real service, with one day and month that hold every job of a run (a run that
+    crosses midnight must not start a fresh budget halfway)."""
+
+    def window(self, now: float) -> QuotaWindow:
+        forever = 1e11  # the year 5138
+        return QuotaWindow(0.0, forever, 0.0, forever, 0.0, forever)
+
+
+LOWERED_BUDGET = 0.3
+
+
+class RecheckMachine(MoneyMachine):
+    """The same steps, with each job drawn only after the real budget check before drawing
+    (``QuotaService.recheck_budget``), and an admin switching the model tier at any time:
+    a job accepted at economy and drawn at premium costs several times its reservation.
+
+    Requests are accepted against the usual budget, then checked against a lower one (an
+    admin lowered it meanwhile). Reservations may add up past it for a moment (a raised one
+    stops the jobs behind it when their turn comes), but what is drawn (running, delivered,
+    possibly billed) never passes it.
+    """
+
+    settles_from = ("running",)  # a job is drawn only after its check
+
+    def __init__(self) -> None:
+        super().__init__()
+        price = {"text_input": 5, "image_input": 8, "image_output": 32}
+        config = quota_settings(
+            self.folder,
+            price_table={"gpt-image-2.5-flare": price, "gpt-image-2.5-sunburst": price},
+        )
+        self.quotas = _AllTime(self.storage, config)
+        # Lower than the budget requests were accepted against: an admin lowered it since.
+        server = QuotaLimit(GUILD, "server", 0, None, None, None, LOWERED_BUDGET, None)
+        self.run(self.storage.quotas.set(server, updated_by=99, now=time.time()))
+        # Requests are accepted at economy's estimates (``submit``); the admin has switched
+        # to premium since, and may switch again at any step.
+        self.run(self.storage.guilds.update(GUILD, model_tier="premium"))
+        self.drawn_at: dict[int, float] = {}  # job id -> its estimate at the tier it was drawn
+
+    @rule(tier=st.sampled_from(MODEL_TIERS))
+    def admin_sets_tier(self, tier: str) -> None:
+        self.run(self.storage.guilds.update(GUILD, model_tier=tier))
+
+    @rule(data=st.data())
+    def start(self, data: st.DataObject) -> None:
+        queued = self.jobs_in("queued")
+        if not queued:
+            return
+        # The queue starts the oldest waiting jobs first (each member's, in turn).
+        job = self.run(self.storage.jobs.get(data.draw(st.sampled_from(queued[:2]))))
+        try:
+            self.run(self.quotas.recheck_budget(job, time.time()))
+        except QuotaExhausted:
+            self.run(self.storage.jobs.fail(job.id, "budget"))
+            return
+        self.run(self.storage.jobs.mark_running(job.id))
+        # Drawn at the tier set now: its estimate there is what it may cost.
+        kind, references = reservation_inputs(job.kind, job.request, job.reference_path)
+        self.drawn_at[job.id] = self.run(
+            self.quotas.estimate_usd(
+                GUILD,
+                kind=kind,
+                size=job.request.size,
+                count=job.image_count,
+                references=references,
+            )
+        )
+
+    def dearest(self, job: Job, reserved: float) -> float:
+        return self.drawn_at[job.id]
+
+    @rule(data=st.data(), share=st.floats(0.5, 1.0, allow_nan=False), twice=st.booleans())
+    def settle(self, data: st.DataObject, share: float, twice: bool) -> None:
+        """A picture costs about two thirds of its estimate (published tokens, and half as
+        many again reserved), so a measured cost of half the estimate or more."""
+        super().settle(data, share, twice)
+
+    @invariant()
+    def the_budget_holds(self) -> None:
+        drawn = self.run(
+            self.storage.db.fetch_value(
+                "SELECT SUM(CASE WHEN state = 'running' THEN reserved_usd"
+                " WHEN state = 'done' THEN cost_usd ELSE 0 END) FROM jobs"
+            )
+        )
+        assert float(drawn or 0.0) <= LOWERED_BUDGET + self.maybe_billed() + 1e-9
+
+    @rule(
+        user=st.integers(1, 3),
+        kind=st.sampled_from([k for k in JobKind if k is not JobKind.REROLL]),
+        count=st.integers(1, 4),
+        estimate=st.floats(0.01, 0.1, allow_nan=False),
+    )
+    def submit(self, user: int, kind: JobKind, count: int, estimate: float) -> None:
+        """Accepted at the economy tier's low estimates."""
+        super().submit(user, kind, count, estimate)
+
+
+def test_what_is_drawn_holds_to_the_budget_whatever_the_tier_does(
+    tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
+) -> None:
+    run_machine(RecheckMachine, tmp_path, storage_dialect, request, examples=60, steps=30)
 
 
 # --- picture quotas and waiting caps ------------------------------------------------------
@@ -396,4 +518,4 @@ class QuotaMachine(MoneyMachine):
 def test_picture_quotas_hold_and_refuse_only_past_a_limit(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    run_machine(QuotaMachine, tmp_path, storage_dialect, request, examples=60, steps=30)
+    run_machine(QuotaMachine, tmp_path, storage_dialect, request, examples=40, steps=25)
