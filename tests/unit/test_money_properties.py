@@ -73,6 +73,30 @@ def request_of(kind: JobKind, cast: tuple[int, ...]) -> JobRequest:
     return CreateJobRequest("1024x1024")
 
 
+def asked(
+    user: int,
+    kind: JobKind,
+    count: int,
+    cast: tuple[int, int],
+    *,
+    reserved_usd: float | None = None,
+) -> NewJob:
+    """A member's request of ``kind``, filed under the first character of ``cast``."""
+    request = request_of(kind, cast)
+    return NewJob(
+        GUILD, 5, user, kind, request, count, "en", character_id=cast[0], reserved_usd=reserved_usd
+    )
+
+
+# A member asks for pictures of any kind (a re-roll is a create or a scene again).
+SUBMISSIONS = {
+    "user": st.integers(1, 3),
+    "kind": st.sampled_from([k for k in JobKind if k is not JobKind.REROLL]),
+    "count": st.integers(1, 4),
+    "estimate": st.floats(0.01, 0.6, allow_nan=False),
+}
+
+
 class MoneyMachine(StorageMachine):
     # The jobs a settle may finish (a queued one: run again after a crash, say).
     settles_from: tuple[str, ...] = ("running", "queued")
@@ -106,24 +130,9 @@ class MoneyMachine(StorageMachine):
         )
         return [int(r[0]) for r in rows]
 
-    @rule(
-        user=st.integers(1, 3),
-        kind=st.sampled_from([k for k in JobKind if k is not JobKind.REROLL]),
-        count=st.integers(1, 4),
-        estimate=st.floats(0.01, 0.6, allow_nan=False),
-    )
+    @rule(**SUBMISSIONS)
     def submit(self, user: int, kind: JobKind, count: int, estimate: float) -> None:
-        job = NewJob(
-            GUILD,
-            5,
-            user,
-            kind,
-            request_of(kind, (self.character, self.partner)),
-            count,
-            "en",
-            character_id=self.character,
-            reserved_usd=estimate,
-        )
+        job = asked(user, kind, count, (self.character, self.partner), reserved_usd=estimate)
         with contextlib.suppress(QuotaExhausted, QueueFull):  # refused: nothing reserved
             self.run(self.storage.jobs.insert_job(job, budget_limits()))
 
@@ -415,23 +424,9 @@ class QuotaMachine(MoneyMachine):
         if ended:
             self.ledger[job_id][3] = "ended"
 
-    @rule(
-        user=st.integers(1, 3),
-        kind=st.sampled_from([k for k in JobKind if k is not JobKind.REROLL]),
-        count=st.integers(1, 4),
-        estimate=st.floats(0.01, 0.6, allow_nan=False),
-    )
+    @rule(**SUBMISSIONS)
     def submit(self, user: int, kind: JobKind, count: int, estimate: float) -> None:
-        job = NewJob(
-            GUILD,
-            5,
-            user,
-            kind,
-            request_of(kind, (self.character, self.partner)),
-            count,
-            "en",
-            character_id=self.character,
-        )
+        job = asked(user, kind, count, (self.character, self.partner))
         expected = self.fits(user, count)
         try:
             job_id = self.run(self.storage.jobs.insert_job(job, self.limits))
