@@ -118,7 +118,11 @@ class ThumbnailCache:
                     # Deleted, or repaired by another page meanwhile: keep theirs.
                     await asyncio.to_thread(self.store.delete, [path])
                     continue
-                await self.storage.gallery.set_thumbnail(guild_id, image.id, path)
+                if not await self.storage.gallery.set_thumbnail(guild_id, image.id, path):
+                    # Deleted between that read and this write: its deletion could not know
+                    # of this file, so no thumbnail of a deleted picture stays on the disk.
+                    await asyncio.to_thread(self.store.delete, [path])
+                    continue
                 if image.thumb_path:
                     await asyncio.to_thread(self.store.delete, [image.thumb_path])
                 if repair:

@@ -307,11 +307,14 @@ class GalleryRepository(Repository):
 
     # --- thumbnails and posts --------------------------------------------------------------
 
-    async def set_thumbnail(self, guild_id: int, image_id: int, thumb_path: str) -> None:
-        await self._db.execute(
+    async def set_thumbnail(self, guild_id: int, image_id: int, thumb_path: str) -> bool:
+        """Point a picture at its new thumbnail; False when the picture is gone (deleted
+        since it was read: the caller removes the file, which no deletion will)."""
+        changed = await self._db.execute(
             "UPDATE images SET thumb_path = ? WHERE id = ? AND guild_id = ?",
             (thumb_path, image_id, guild_id),
         )
+        return changed > 0
 
     async def record_post(
         self, *, guild_id: int, channel_id: int, message_id: int, image_id: int

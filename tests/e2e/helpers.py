@@ -247,6 +247,17 @@ def stored_files(data_dir: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
+def stored_text(data_dir: Path) -> str:
+    """Every text value in the database, for a search of words a member erased."""
+    out = []
+    with db(data_dir) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                out.extend(str(v) for v in row if isinstance(v, str))
+    return "\n".join(out)
+
+
 async def thumbnails_made(bot: BotProcess, *pictures: int, timeout: float = 10.0) -> None:
     """Wait until ``bot`` made the gallery thumbnails of ``pictures`` (after their post)."""
     for picture in pictures:

@@ -33,6 +33,7 @@ from tests.e2e.helpers import (
     refusal,
     say,
     stored_picture,
+    stored_text,
 )
 from tests.fakes.discord import ATTACH_FILES
 from tests.fakes.discord.models import Guild, Member
@@ -561,10 +562,7 @@ async def test_a_character_erased_while_its_scene_is_drawn_leaves_no_description
     assert cast_of(data_dir, picture) == [c for c in cast if c != ren]
     assert character_of(data_dir, picture) == cast[1] if ren_first else cast[0]
     assert scene_jobs(data_dir) == [("done", 1)]
-    prompts = json.dumps(
-        query(data_dir, "SELECT prompt FROM images") + query(data_dir, "SELECT prompt FROM jobs")
-    )
-    assert "black coat" not in prompts
+    assert "black coat" not in stored_text(data_dir)
 
 
 async def test_erasing_my_data_removes_my_words_from_scenes_with_a_fork_of_mine(
@@ -584,10 +582,7 @@ async def test_erasing_my_data_removes_my_words_from_scenes_with_a_fork_of_mine(
     await confirm(bob, prompt, world.discord, "✅")
 
     assert cast_of(data_dir, scene_image(posted)) == [aiko, fork]  # the scene stays
-    prompts = json.dumps(
-        query(data_dir, "SELECT prompt FROM images") + query(data_dir, "SELECT prompt FROM jobs")
-    )
-    assert "black coat" not in prompts
+    assert "black coat" not in stored_text(data_dir)
 
 
 async def test_a_scene_whose_characters_are_deleted_while_it_waits_says_so(

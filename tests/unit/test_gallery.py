@@ -30,6 +30,7 @@ from bot.images.store import ImageStore
 from bot.mydata import MyDataService, build_export_part, group_parts
 from bot.ops.metrics import Metrics
 from bot.pictures import PictureService, Reaction, emoji_matches
+from bot.records import StoredImage
 from bot.storage import Storage
 from bot.takedowns import MessageTakedowns
 from tests.storage_helpers import (
@@ -266,6 +267,32 @@ async def test_a_new_pictures_thumbnail_is_made_after_its_post_and_is_no_repair(
     before = files_in(store)
     await service.gallery.page(GalleryRequest(G1, ALICE), "en")
     assert files_in(store) == before
+
+
+async def test_a_picture_deleted_while_its_thumbnail_is_recorded_leaves_no_thumbnail(
+    env: Env,
+) -> None:
+    """The member deletes a new picture just as its thumbnail is being recorded (after the
+    look that found it, before the write): no thumbnail of it stays on the disk."""
+    storage, store, service, seed = env
+    c = await seed.character(G1, ALICE, "Aiko")
+    new = await seed.picture(G1, c, ALICE, thumb=False)
+    image = await storage.images.get(new)
+    assert image is not None
+    read = storage.images.get
+
+    async def deleted_right_after_the_look(image_id: int) -> StoredImage | None:
+        found = await read(image_id)
+        removed = await storage.deletions.delete_images(G1, [new], take_down_messages=False)
+        store.delete(removed.files)  # as the pictures service does
+        return found
+
+    storage.images.get = deleted_right_after_the_look  # type: ignore[method-assign]
+    await service.gallery.thumbnails.make_after_post(G1, [image])
+    storage.images.get = read  # type: ignore[method-assign]
+
+    assert await storage.images.get(new) is None
+    assert files_in(store) == set()
 
 
 async def test_empty_gallery_renders_an_inviting_sheet(env: Env) -> None:
