@@ -115,14 +115,7 @@ class QuotaService:
             raise UserInputError(
                 "error.hourly_over_daily", hourly=row.hourly_limit, daily=row.daily_limit
             )
-        previous = next(
-            (
-                r
-                for r in await self._storage.quotas.limits(row.guild_id)
-                if (r.scope, r.target_id) == (row.scope, row.target_id)
-            ),
-            None,
-        )
+        previous = await self._storage.quotas.get(row.guild_id, row.scope, row.target_id)
         await self._storage.quotas.set(row, updated_by=updated_by, now=time.time())
         has_budget = row.daily_usd is not None or row.monthly_usd is not None
         models = dict.fromkeys((self._settings.image_model, self._settings.vary_model))
