@@ -18,11 +18,10 @@ from bot.errors import NotAllowed, NotFound, UserInputError
 from bot.images.prompts import CHANGE_LIMIT, clean_text
 from bot.images.service import ImageService
 from bot.images.styles import SIZES, STYLES
-from bot.jobs.references import SCENE_REFERENCES_PER_CHARACTER
 from bot.jobs.scene_cast import MAX_SCENE_CHARACTERS, MIN_SCENE_CHARACTERS, scene_refusal
 from bot.jobs.shape import known, shape_request
 from bot.jobs.submit import PictureRequests, Requester
-from bot.records import Character, SceneJobRequest, StoredImage, Submitted
+from bot.records import Character, GuildConfig, SceneJobRequest, StoredImage, Submitted
 from bot.storage import Storage
 from bot.storage.scenes import SceneMember
 
@@ -82,10 +81,7 @@ class SceneService:
         """Refuse now what :meth:`request_vary` would refuse for who may be in the scene:
         cheap reads, before the form opens, so nobody types a change to lose it."""
         image, asked = await self._scene_picture(who, image_id)
-        config = await self.storage.guilds.config(who.guild_id)
-        if config.scenes == "off":
-            raise NotAllowed("scene.error.off")
-        await self.check_cast(who, await self._shown(image, asked))
+        await self._permitted_cast(who, await self._shown(image, asked))
 
     async def request_vary(self, who: Requester, image_id: int, change: str) -> Submitted:
         """An edit of this scene picture with ``change``, charged to whoever asks."""
@@ -120,10 +116,7 @@ class SceneService:
         count: int,
         clamp: bool = False,
     ) -> Submitted:
-        config = await self.storage.guilds.config(who.guild_id)
-        if config.scenes == "off":
-            raise NotAllowed("scene.error.off")
-        cast = await self.check_cast(who, character_ids)
+        config, cast = await self._permitted_cast(who, character_ids)
         setting = clean_text(asked.setting, SETTING_LIMIT)
         if not setting:
             raise UserInputError("scene.error.setting_empty")
@@ -146,12 +139,21 @@ class SceneService:
             change=change,
             character_ids=tuple(c.id for c in cast),
         )
-        references = len(cast) * SCENE_REFERENCES_PER_CHARACTER + int(
-            asked.base_image_id is not None
-        )
+        # Its reservation counts each character's references (bot/reservations.py).
         return await self.requests.enqueue_scene(
-            who, lead_id=cast[0].id, count=count, request=request, references=references
+            who, lead_id=cast[0].id, count=count, request=request
         )
+
+    async def _permitted_cast(
+        self, who: Requester, character_ids: list[int]
+    ) -> tuple[GuildConfig, list[Character]]:
+        """The server's settings and the characters, if it draws scenes and this member may
+        put them all in one now (asked when the scene is requested, and before a Vary scene
+        form opens)."""
+        config = await self.storage.guilds.config(who.guild_id)
+        if config.scenes == "off":
+            raise NotAllowed("scene.error.off")
+        return config, await self.check_cast(who, character_ids)
 
     async def check_cast(self, who: Requester, character_ids: list[int]) -> list[Character]:
         """The characters, in order, if this member may put all of them in a scene now."""

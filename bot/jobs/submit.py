@@ -287,13 +287,10 @@ class PictureRequests:
         spec: JobSpec,
         *,
         fork_of: Character | None = None,
-        reference_count: int | None = None,
     ) -> Submitted:
         """Reserve the job's estimated cost within the limits and queue it, in one step."""
         limits = await self.quotas.limits_for(who.guild_id, who.user_id, who.role_ids, time.time())
         kind, references = reservation_inputs(spec.kind, spec.request, spec.reference_path)
-        if reference_count is not None:
-            references = reference_count
         reserved = await self.quotas.estimate_usd(
             who.guild_id,
             kind=kind,
@@ -310,13 +307,12 @@ class PictureRequests:
         lead_id: int,
         count: int,
         request: SceneJobRequest,
-        references: int,
     ) -> Submitted:
         """Queue a scene the scene service (bot/scenes.py) has checked: the same quotas,
         caps, budget and queue as every job, charged to ``who``. ``lead_id``: the character
         the job is filed under until it runs (the first one)."""
         spec = JobSpec(JobKind.SCENE, lead_id, count, request)
-        return await self.reserve_and_enqueue(who, spec, reference_count=references)
+        return await self.reserve_and_enqueue(who, spec)
 
     async def check_room(self, who: Requester, count: int) -> None:
         """Raise the quota or queue-cap refusal a job of ``count`` pictures would get now."""
