@@ -146,17 +146,14 @@ async def detach_from_scenes(conn: Connection, characters_sql: str, params: Any)
         f"SELECT DISTINCT scene_id FROM scene_characters WHERE character_id IN ({marks})", going
     ) as cursor:
         scenes = [int(r[0]) for r in await cursor.fetchall()]
+    await erase_scene_prompts(conn, going)  # while they are still linked to their scenes
     await conn.execute(f"DELETE FROM scene_characters WHERE character_id IN ({marks})", going)
     for scene_id in scenes:
         await conn.execute(
-            "UPDATE images SET prompt = '', character_id = COALESCE((SELECT character_id"
+            "UPDATE images SET character_id = COALESCE((SELECT character_id"
             "  FROM scene_characters WHERE scene_id = ? ORDER BY position LIMIT 1), character_id)"
             " WHERE scene_id = ?",
             (scene_id, scene_id),
-        )
-        await conn.execute(
-            "UPDATE jobs SET prompt = NULL WHERE id = (SELECT job_id FROM scenes WHERE id = ?)",
-            (scene_id,),
         )
 
 
