@@ -15,6 +15,7 @@ placeholder. Deleting the placeholder first makes the followup edit a deleted me
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -265,6 +266,22 @@ class JobReply:
         if isinstance(channel, discord.abc.Messageable):
             return channel
         return self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+
+    async def delete_stale(self, message_id: int | None) -> None:
+        """Delete the member's status message (``message_id``) with the bot's own token, as
+        the author of an interaction response may, once the interaction's token is dead: a
+        "Drawing…" or "Queued" that would otherwise stay for ever. Failing is no news."""
+        channel = self.channel()
+        if message_id is None or not isinstance(
+            channel,
+            discord.TextChannel
+            | discord.Thread
+            | discord.VoiceChannel
+            | discord.PartialMessageable,
+        ):
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await channel.get_partial_message(message_id).delete()
 
     async def post(self, content: str | None, **fields: Any) -> discord.Message:
         """A post in the job's channel that pings nobody (the text names the member)."""

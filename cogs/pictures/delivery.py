@@ -8,7 +8,6 @@ in place; after that, or if the edit fails, the answer is posted to the channel 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 from typing import TYPE_CHECKING, Any
@@ -218,7 +217,7 @@ class DiscordDelivery:
                     job.channel_id,
                 )
                 return None
-            await self._tidy_stale_notice(job, answer.channel())
+            await self._tidy_stale_notice(job, answer)
         await self.services.job_posts.note_posted(
             [image.id for image in images], job.channel_id, message.id
         )
@@ -243,22 +242,11 @@ class DiscordDelivery:
             file_limit=self._file_limit(job),
         )
 
-    async def _tidy_stale_notice(self, job: Job, channel: discord.abc.Messageable) -> None:
+    async def _tidy_stale_notice(self, job: Job, answer: JobReply) -> None:
         """After a late channel post, the member's "Drawing…" message would stay forever
-        (its token is dead): the bot deletes it with its own token, as the author of an
-        interaction response may, so the channel shows one finished picture."""
+        (its token is dead): it goes, so the channel shows one finished picture."""
         stored = await self.services.job_posts.job(job.id)  # the id is noted on the way
-        message_id = stored.response_message_id if stored is not None else None
-        if message_id is None or not isinstance(
-            channel,
-            discord.TextChannel
-            | discord.Thread
-            | discord.VoiceChannel
-            | discord.PartialMessageable,
-        ):
-            return
-        with contextlib.suppress(discord.HTTPException):
-            await channel.get_partial_message(message_id).delete()
+        await answer.delete_stale(stored.response_message_id if stored is not None else None)
 
     async def _find_post(self, job: Job, marker: str) -> int | None:
         """The message already showing this job's pictures (its buttons carry ``marker``):
@@ -326,7 +314,7 @@ class DiscordDelivery:
             if not isinstance(error, ContentRefused):
                 await answer.direct(text)
             return
-        await self._tidy_stale_notice(job, answer.channel())
+        await self._tidy_stale_notice(job, answer)
 
     async def job_delayed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
@@ -364,7 +352,7 @@ class DiscordDelivery:
                     self._t(job, "delivery.undeliverable_dm", channel=where, reason=text)
                 )
             else:
-                await self._tidy_stale_notice(job, answer.channel())
+                await self._tidy_stale_notice(job, answer)
         self._locks.pop(job.id, None)
 
     async def admin_alert(self, guild_id: int, error: BotError) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from typing import Any
@@ -68,14 +67,8 @@ async def tell_member(interaction: discord.Interaction, job: Job) -> None:
     text = services(interaction).catalog.t(job.locale, "queue.cancelled", job=job.id)
     answer = JobReply(interaction.client, job)
     try:
-        if await answer.edit_original(content=text, embeds=[], attachments=[]) is not None:
-            return
-        channel = answer.channel()
-        if job.response_message_id is not None and isinstance(
-            channel, discord.TextChannel | discord.Thread | discord.PartialMessageable
-        ):
-            with contextlib.suppress(discord.NotFound):
-                await channel.get_partial_message(job.response_message_id).delete()
+        if await answer.edit_original(content=text, embeds=[], attachments=[]) is None:
+            await answer.delete_stale(job.response_message_id)
     except discord.HTTPException as exc:  # the job is cancelled either way
         log.info("Job %s: cancelled, but its message stays (%s)", job.id, exc.status)
 
