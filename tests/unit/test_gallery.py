@@ -269,27 +269,42 @@ async def test_a_new_pictures_thumbnail_is_made_after_its_post_and_is_no_repair(
     assert files_in(store) == before
 
 
-async def test_a_picture_deleted_while_its_thumbnail_is_recorded_leaves_no_thumbnail(
-    env: Env,
+@pytest.mark.parametrize("moment", ["before", "after the look", "after the write"])
+async def test_a_picture_deleted_while_its_thumbnail_is_made_leaves_no_thumbnail(
+    env: Env, moment: str
 ) -> None:
-    """The member deletes a new picture just as its thumbnail is being recorded (after the
-    look that found it, before the write): no thumbnail of it stays on the disk."""
+    """The member deletes a new picture while its thumbnail is being made, at every moment
+    the making awaits storage (before it starts, after the look that finds the picture,
+    after the write that records the thumbnail): no file of the picture stays on the disk."""
     storage, store, service, seed = env
     c = await seed.character(G1, ALICE, "Aiko")
     new = await seed.picture(G1, c, ALICE, thumb=False)
     image = await storage.images.get(new)
     assert image is not None
-    read = storage.images.get
+    read, record = storage.images.get, storage.gallery.set_thumbnail
 
-    async def deleted_right_after_the_look(image_id: int) -> StoredImage | None:
-        found = await read(image_id)
+    async def delete() -> None:
         removed = await storage.deletions.delete_images(G1, [new], take_down_messages=False)
         store.delete(removed.files)  # as the pictures service does
+
+    async def look(image_id: int) -> StoredImage | None:
+        found = await read(image_id)
+        if moment == "after the look":
+            await delete()
         return found
 
-    storage.images.get = deleted_right_after_the_look  # type: ignore[method-assign]
+    async def write(guild_id: int, image_id: int, path: str) -> bool:
+        written = await record(guild_id, image_id, path)
+        if moment == "after the write":
+            await delete()
+        return written
+
+    if moment == "before":
+        await delete()
+    storage.images.get = look  # type: ignore[method-assign]
+    storage.gallery.set_thumbnail = write  # type: ignore[method-assign]
     await service.gallery.thumbnails.make_after_post(G1, [image])
-    storage.images.get = read  # type: ignore[method-assign]
+    storage.images.get, storage.gallery.set_thumbnail = read, record  # type: ignore[method-assign]
 
     assert await storage.images.get(new) is None
     assert files_in(store) == set()
