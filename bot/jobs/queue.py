@@ -33,7 +33,7 @@ from bot.jobs.scheduler import FairScheduler
 from bot.jobs.servers import ServerPresence
 from bot.jobs.storage_faults import StorageFaults
 from bot.logging_setup import log_context
-from bot.ops.background import start_beside
+from bot.ops.background import finish_or_cancel, start_beside
 from bot.records import Character, Job, JobState, Submitted
 from bot.storage import STORAGE_ERRORS, Limits, NewJob, Storage
 from bot.storage.leases import Waiting
@@ -157,22 +157,11 @@ class JobQueue:
         running = list(self._running.values())
         if running:
             log.info("Waiting up to %.0f s for %d running jobs", grace, len(running))
-            _, still = await asyncio.wait(running, timeout=grace)
-            for task in still:
-                log.info("Leaving %s queued for the next start", task.get_name())
-                task.cancel()
-            if still:
-                # Their rows stay 'running'; the next start puts them back in the queue.
-                await asyncio.wait(still, timeout=5)
-        background = list(self._background)
-        if background:
-            # Posts in progress get a moment; an unfinished one is redelivered at next start.
-            _, unfinished = await asyncio.wait(background, timeout=min(grace, 5))
-            for task in unfinished:
-                task.cancel()
-            if unfinished:
-                # Let them unwind before the loop closes ("Task was destroyed" otherwise).
-                await asyncio.wait(unfinished, timeout=1)
+        # A job cut short stays 'running' in its row: the next start puts it back in line.
+        for task in await finish_or_cancel(running, grace, unwind=5):
+            log.info("Left %s queued for the next start", task.get_name())
+        # Posts in progress get a moment; an unfinished one is redelivered at next start.
+        await finish_or_cancel(list(self._background), min(grace, 5), unwind=1)
 
     def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
         start_beside(work, self._background, name)

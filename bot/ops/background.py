@@ -1,16 +1,17 @@
 """Coroutines that run beside the bot: one from ``start()`` until ``stop()``
-(:class:`BackgroundTask`), or a piece of work nobody awaits (:func:`start_beside`)."""
+(:class:`BackgroundTask`), or a piece of work nobody awaits (:func:`start_beside`); and
+how a stop lets such work end (:func:`finish_or_cancel`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
 from bot.faults import log_task_failure
 
-__all__ = ["BackgroundTask", "start_beside"]
+__all__ = ["BackgroundTask", "finish_or_cancel", "start_beside"]
 
 
 class BackgroundTask:
@@ -41,3 +42,19 @@ def start_beside(
     held.add(task)
     task.add_done_callback(held.discard)
     task.add_done_callback(log_task_failure)
+
+
+async def finish_or_cancel(
+    tasks: Collection[asyncio.Task[Any]], grace: float, *, unwind: float
+) -> set[asyncio.Task[Any]]:
+    """Give ``tasks`` ``grace`` seconds to end, then cancel the rest and give them ``unwind``
+    seconds to unwind (one the loop closes on warns "Task was destroyed"). Returns those
+    cancelled."""
+    if not tasks:
+        return set()
+    _, still = await asyncio.wait(tasks, timeout=grace)
+    for task in still:
+        task.cancel()
+    if still:
+        await asyncio.wait(still, timeout=unwind)
+    return still
