@@ -172,9 +172,7 @@ class JobQueue:
         self, new_job: NewJob, limits: Limits, *, fork_of: Character | None = None
     ) -> Submitted:
         """Store ``new_job`` if it fits ``limits``, put it in line and tell its member where."""
-        job_id = await self._storage.jobs.insert_job(new_job, limits, fork_of=fork_of)
-        job = await self._storage.jobs.get(job_id)
-        assert job is not None
+        job = await self._storage.jobs.insert_job(new_job, limits, fork_of=fork_of)
         self._line_up(job)  # (unless a look for other processes' jobs got there first)
         position = self.position(job.id) or 1
         submitted = Submitted(job, position, self.eta(position))

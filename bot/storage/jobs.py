@@ -58,27 +58,30 @@ class JobRepository(Repository):
 
     async def insert_job(
         self, job: NewJob, limits: Limits, *, fork_of: Character | None = None
-    ) -> int:
-        """Insert ``job`` if it fits every cap and quota, atomically; return its id.
+    ) -> Job:
+        """Insert ``job`` if it fits every cap and quota, atomically; return it as stored.
 
         Counting and inserting happen in one write transaction, so twenty simultaneous
         requests against a remaining quota of five accept exactly five. With ``fork_of``
         the job belongs to the member's own copy of that character, found or made in the
         same transaction: a refused request leaves no fork behind and never removes one
         that another request uses. A job with a ``new_character`` makes it the same way.
+        The job comes back from the insert itself: once it is committed it is accepted, and
+        no further read (which a storage fault could fail) stands between it and its member.
         """
         room, params = room_query(job, limits)
         async with self._db.transaction() as conn:
             character_id = await self._job_character(conn, job, fork_of)
             (counts,) = await conn.execute_fetchall(room, params)  # one row, always
             refuse_unless_room(counts, job, limits)
-            cursor = await conn.execute(
+            inserted = await fetch_first(
+                conn,
                 "INSERT INTO jobs (guild_id, channel_id, user_id, kind, character_id,"
                 " parent_image_id, request_json, image_count, reference_path, locale,"
                 " application_id, interaction_token, interaction_at, created_at, reserved_usd)"
                 # A parent picture deleted meanwhile is no parent (the runner falls back).
                 " VALUES (?, ?, ?, ?, ?, (SELECT id FROM images WHERE id = ?),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     job.guild_id,
                     job.channel_id,
@@ -97,8 +100,8 @@ class JobRepository(Repository):
                     job.reserved_usd,
                 ),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            assert inserted is not None
+            return Job.from_row(inserted)
 
     @staticmethod
     async def _job_character(

@@ -45,7 +45,7 @@ class CancelledStorage(StorageMachine):
         self.value = "0"  # what "a" and "b" hold, as last committed
         self.written = 0
         # Queued jobs, so a cancelled read has rows left unread when it is cancelled.
-        self.job_ids = [self.run(self.storage.jobs.insert_job(new_job(), roomy_limits()))]
+        self.job_ids = [self.run(self.storage.jobs.insert_job(new_job(), roomy_limits())).id]
 
     async def _write_both(self, value: str) -> None:
         async with self.storage.db.transaction() as conn:
@@ -102,7 +102,7 @@ class CancelledStorage(StorageMachine):
     @rule()
     def job_through_its_repository(self) -> None:
         # A write and a read-back through the repositories the bot uses, as a job does.
-        job_id = self.run(self.storage.jobs.insert_job(new_job(), roomy_limits()))
+        job_id = self.run(self.storage.jobs.insert_job(new_job(), roomy_limits())).id
         self.job_ids.append(job_id)
         assert self.run(self.storage.jobs.get(job_id)) is not None
         self._reads_see_the_latest_commit()

@@ -574,9 +574,11 @@ def test_a_scene_tile_names_its_cast_in_order_and_never_a_character_the_viewer_m
                 for n, (owner, private, _) in enumerate(cast)
             ]
             maker = cast[0][0]
-            job = await storage.jobs.insert_job(
-                new_job(maker, guild_id=G1, character_id=ids[0]), roomy_limits()
-            )
+            job = (
+                await storage.jobs.insert_job(
+                    new_job(maker, guild_id=G1, character_id=ids[0]), roomy_limits()
+                )
+            ).id
             scene = await storage.scenes.record_cast(
                 job_id=job, guild_id=G1, maker_id=maker, character_ids=ids
             )

@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -137,15 +138,15 @@ async def test_a_job_a_look_at_the_line_started_meanwhile_is_not_lined_up_twice(
     would take the first one's place in the running jobs, and the reconciler would fail
     the drawing as a stray ("something unexpected went wrong")."""
     jobs, runner, told = queue
-    read_back = storage.jobs.get
+    insert = storage.jobs.insert_job
 
-    async def a_look_comes_first(job_id: int) -> Job | None:
-        storage.jobs.get = read_back  # type: ignore[method-assign]
+    async def a_look_comes_first(*args: Any, **kwargs: Any) -> Job:
+        stored = await insert(*args, **kwargs)
         await jobs._takeover.pick_up()
         await runner.wait_drawn(1)  # started from the look
-        return await read_back(job_id)
+        return stored
 
-    storage.jobs.get = a_look_comes_first  # type: ignore[method-assign]
+    storage.jobs.insert_job = a_look_comes_first  # type: ignore[method-assign]
     job_id = await submit(jobs, runner, "A1", ALICE)
     assert jobs.queued_ids() == []  # drawing, not waiting to be drawn again
     await jobs.faults.reconcile()
@@ -193,7 +194,7 @@ async def test_a_job_being_taken_over_is_no_stray_to_the_reconciler(
     in that moment, must not settle it as a failure."""
     jobs, runner, told = queue
     dead = JobRepository(storage.db, WorkerLease("shards-9", -1))  # its lease ran out
-    job_id = await dead.insert_job(new_job(ALICE), ROOMY)
+    job_id = (await dead.insert_job(new_job(ALICE), ROOMY)).id
     assert await dead.mark_running(job_id)
     reading = asyncio.Event()
     go_on = asyncio.Event()
@@ -226,7 +227,7 @@ async def test_a_storage_fault_while_taking_over_strands_no_job(
     hear of an unexpected error) nor left running: the next round of take-overs finishes it."""
     jobs, runner, told = queue
     dead = JobRepository(storage.db, WorkerLease("shards-9", -1))  # its lease ran out
-    job_id = await dead.insert_job(new_job(ALICE), ROOMY)
+    job_id = (await dead.insert_job(new_job(ALICE), ROOMY)).id
     assert await dead.mark_running(job_id)
     requeue = storage.leases.requeue
     faults = [sqlite3.OperationalError("database is locked")]
@@ -246,6 +247,34 @@ async def test_a_storage_fault_while_taking_over_strands_no_job(
     await runner.finish_until(drawn=1)
     assert runner.drawn == ["taken"]  # drawn here, once
     assert ("job_failed", job_id) not in told.events
+
+
+@pytest.mark.parametrize("storage_dialect", ["sqlite"])  # (the rule is the queue's, not SQL)
+async def test_a_job_stored_is_queued_and_its_member_told_though_storage_fails_right_after(
+    storage: Storage, queue: tuple[JobQueue, StubRunner, Told]
+) -> None:
+    """Once its row is committed the job is accepted (reserved, and drawn in turn): a
+    storage fault the moment after (a locked database) must not make the request fail, or
+    the member would hear "try again", lose their reference and ask twice."""
+    jobs, runner, told = queue
+    await first_drawing(jobs, runner)
+    insert, read = storage.jobs.insert_job, storage.jobs.get
+
+    async def locked(job_id: int) -> Job | None:
+        raise sqlite3.OperationalError("database is locked")
+
+    async def insert_then_lock(*args: Any, **kwargs: Any) -> Job:
+        stored = await insert(*args, **kwargs)
+        storage.jobs.get = locked  # type: ignore[method-assign]
+        return stored
+
+    storage.jobs.insert_job = insert_then_lock  # type: ignore[method-assign]
+    waiting = await submit(jobs, runner, "A2", ALICE)
+    storage.jobs.get = read  # type: ignore[method-assign]
+    await told.wait_for("job_queued", waiting)
+    assert jobs.position(waiting) == 1
+    await runner.finish_until(drawn=2)
+    assert runner.drawn == ["A1", "A2"]
 
 
 # A cancel attempt: who presses, in which server, as an admin or not, and which job.
@@ -336,7 +365,7 @@ def test_with_looks_at_the_line_in_any_order_every_job_is_drawn_once_and_ends_on
                 told,
             ),
         ):
-            read_back = storage.jobs.get
+            insert = storage.jobs.insert_job
             submitted: list[int] = []
             ended = 0
 
@@ -348,15 +377,16 @@ def test_with_looks_at_the_line_in_any_order_every_job_is_drawn_once_and_ends_on
                     assert member is not None
                     if look_first:
 
-                        async def a_look_comes_first(job_id: int) -> Job | None:
-                            storage.jobs.get = read_back  # type: ignore[method-assign]
+                        async def a_look_comes_first(*args: Any, **kwargs: Any) -> Job:
+                            storage.jobs.insert_job = insert  # type: ignore[method-assign]
+                            stored = await insert(*args, **kwargs)
                             free = len(jobs._running) < 2
                             await jobs._takeover.pick_up()
                             if free:  # a slot is free: the look's line-up starts a job
                                 await runner.wait_drawn(len(runner.drawn_ids) + 1)
-                            return await read_back(job_id)
+                            return stored
 
-                        storage.jobs.get = a_look_comes_first  # type: ignore[method-assign]
+                        storage.jobs.insert_job = a_look_comes_first  # type: ignore[method-assign]
                     submitted.append(await submit(jobs, runner, f"J{len(submitted)}", member))
                 elif step == "look":
                     await jobs._takeover.pick_up()

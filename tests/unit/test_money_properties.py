@@ -429,7 +429,7 @@ class QuotaMachine(MoneyMachine):
         job = asked(user, kind, count, (self.character, self.partner))
         expected = self.fits(user, count)
         try:
-            job_id = self.run(self.storage.jobs.insert_job(job, self.limits))
+            job_id = self.run(self.storage.jobs.insert_job(job, self.limits)).id
         except (QuotaExhausted, QueueFull):
             assert not expected, f"refused with room: {self.limits}, {self.ledger}"
             return

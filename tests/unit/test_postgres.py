@@ -15,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import QuotaExhausted
+from bot.records import Job
 from bot.storage import STORAGE_ERRORS, SharedLimits, Storage
 from bot.storage.postgres import translate
 from tests.postgres_server import PostgresServer
@@ -70,11 +71,11 @@ def test_two_processes_reserving_at_once_never_overspend_the_budget(
                 ),
                 return_exceptions=True,
             )
-            assert all(isinstance(r, int | QuotaExhausted) for r in results), results
+            assert all(isinstance(r, Job | QuotaExhausted) for r in results), results
             reserved = await first.quotas.reserved_usd(10, 0)
             assert reserved <= budget + 1e-9
             # Nothing smaller than what is left was refused.
-            refused = [e for e, r in zip(estimates, results, strict=True) if not isinstance(r, int)]
+            refused = [e for e, r in zip(estimates, results, strict=True) if not isinstance(r, Job)]
             assert all(e > budget - reserved + 1e-9 for e in refused)
 
     asyncio.run(scenario())
@@ -89,7 +90,7 @@ async def test_two_processes_accept_exactly_the_daily_quota(
         *((first if i % 2 else second).jobs.insert_job(new_job(), limits) for i in range(20)),
         return_exceptions=True,
     )
-    assert sum(isinstance(r, int) for r in results) == 5
+    assert sum(isinstance(r, Job) for r in results) == 5
     assert sum(isinstance(r, QuotaExhausted) for r in results) == 15
 
 
@@ -104,7 +105,8 @@ def test_two_processes_claiming_at_once_draw_each_job_once(
     async def scenario() -> None:
         async with two_processes(postgres_server) as (first, second):
             jobs = [
-                await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(6)
+                (await first.jobs.insert_job(new_job(user_id=n), roomy_limits())).id
+                for n in range(6)
             ]
             won = await asyncio.gather(
                 *(
@@ -144,7 +146,7 @@ def test_two_processes_together_stay_within_the_shared_limits(
         async with two_processes(postgres_server) as both:
             first = both[0]
             jobs = [
-                await first.jobs.insert_job(new_job(user_id=n, count=size), roomy_limits())
+                (await first.jobs.insert_job(new_job(user_id=n, count=size), roomy_limits())).id
                 for n, size in enumerate(sizes)
             ]
             claimed = await asyncio.gather(
@@ -182,7 +184,7 @@ async def test_processes_whose_clocks_disagree_still_share_one_minute(
     a moment ago, and still waits out the other's pause."""
     first, second = two_storages
     shared = SharedLimits(max_running=5, per_minute=2)
-    jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
+    jobs = [(await first.jobs.insert_job(new_job(user_id=n), roomy_limits())).id for n in range(3)]
     assert await first.jobs.mark_running(jobs[0], shared)
     assert await first.jobs.mark_running(jobs[1], shared)
     real_time = time.time
@@ -202,7 +204,7 @@ async def test_a_pause_one_process_hears_of_holds_every_process(
     never cuts a longer one short."""
     first, second = two_storages
     shared = SharedLimits(max_running=5, per_minute=50)
-    jobs = [await first.jobs.insert_job(new_job(user_id=n), roomy_limits()) for n in range(3)]
+    jobs = [(await first.jobs.insert_job(new_job(user_id=n), roomy_limits())).id for n in range(3)]
     await first.meta.pause_drawing(-1)  # over already
     assert await second.jobs.mark_running(jobs[0], shared)
     await first.meta.pause_drawing(600)

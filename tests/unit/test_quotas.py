@@ -49,7 +49,7 @@ async def submit(
     count: int = 1,
 ) -> int:
     limits = await service.limits_for(GUILD, user_id, roles or [], now or time.time())
-    return await storage.jobs.insert_job(new_job(user_id, count), limits)
+    return (await storage.jobs.insert_job(new_job(user_id, count), limits)).id
 
 
 async def deliver(storage: Storage, job_id: int, *, cost: float | None, tokens: int = 100) -> None:
@@ -315,7 +315,7 @@ async def test_monthly_dollar_budget_is_checked_atomically_too(
     service = QuotaService(storage, settings(tmp_path))
     await set_limit(storage, "server", 0, monthly_usd=0.5)
     limits = await service.limits_for(GUILD, ALICE, [], time.time())
-    job_id = await storage.jobs.insert_job(new_job(), limits)
+    job_id = (await storage.jobs.insert_job(new_job(), limits)).id
     await deliver(storage, job_id, cost=0.5)
     # Limits computed before the spend: the reservation itself still refuses.
     with pytest.raises(QuotaExhausted) as refused:

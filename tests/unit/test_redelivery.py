@@ -89,7 +89,7 @@ async def test_a_failure_told_at_start_is_recorded_once_storage_works_again(
     was told meets a locked database: it is kept for the reconciler, not dropped (the job
     would stay untold in the database, and its member hear it again at the next start)."""
     async with open_storage(tmp_path / "bot.sqlite3") as storage:
-        job_id = await storage.jobs.insert_job(new_job(ALICE), ROOMY)
+        job_id = (await storage.jobs.insert_job(new_job(ALICE), ROOMY)).id
         assert await storage.jobs.fail(job_id, "unexpected")  # the run stopped before telling
         mark_delivered = storage.jobs.mark_delivered
         faults = [sqlite3.OperationalError("database is locked")]

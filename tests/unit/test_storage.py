@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import command_tree_hash
 from bot.errors import BudgetReached, QueueFull, QuotaExhausted
-from bot.records import CreateJobRequest
+from bot.records import CreateJobRequest, Job
 from bot.storage import Limits, NewJob, Storage
 from bot.storage.database import migration_scripts
 from tests.storage_helpers import finish_with_one_picture, new_job
@@ -66,12 +66,12 @@ async def test_twenty_simultaneous_reservations_against_five_accept_exactly_five
     results = await asyncio.gather(
         *(storage.jobs.insert_job(new_job(), limits()) for _ in range(20)), return_exceptions=True
     )
-    accepted = [r for r in results if isinstance(r, int)]
+    accepted = [r for r in results if isinstance(r, Job)]
     refused = [r for r in results if isinstance(r, QuotaExhausted)]
     assert len(accepted) == 5 and len(refused) == 15
     # A failed job is refunded: one more fits afterwards.
-    assert await storage.jobs.fail(accepted[0], "upstream_busy")
-    assert isinstance(await storage.jobs.insert_job(new_job(), limits()), int)
+    assert await storage.jobs.fail(accepted[0].id, "upstream_busy")
+    assert isinstance(await storage.jobs.insert_job(new_job(), limits()), Job)
     with pytest.raises(QuotaExhausted):
         await storage.jobs.insert_job(new_job(), limits())
 
@@ -83,7 +83,7 @@ async def test_jobs_that_fill_a_dollar_budget_exactly_are_all_accepted(storage: 
         await storage.jobs.insert_job(new_job(user_id=n, reserved_usd=0.1), budget)
         for n in range(3)
     ]
-    assert all(isinstance(job_id, int) for job_id in accepted)
+    assert all(isinstance(job, Job) for job in accepted)
     with pytest.raises(BudgetReached):
         await storage.jobs.insert_job(new_job(user_id=9, reserved_usd=0.01), budget)
 
@@ -112,19 +112,21 @@ async def test_deleting_a_character_keeps_its_jobs_counted_against_the_quota(
     character_id = await storage.characters.create(
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
-    job_id = await storage.jobs.insert_job(
-        NewJob(
-            guild_id=10,
-            channel_id=20,
-            user_id=1,
-            kind="create",
-            request=CreateJobRequest("1024x1024"),
-            image_count=1,
-            locale="en",
-            character_id=character_id,
-        ),
-        limits(),
-    )
+    job_id = (
+        await storage.jobs.insert_job(
+            NewJob(
+                guild_id=10,
+                channel_id=20,
+                user_id=1,
+                kind="create",
+                request=CreateJobRequest("1024x1024"),
+                image_count=1,
+                locale="en",
+                character_id=character_id,
+            ),
+            limits(),
+        )
+    ).id
     ids = await finish(storage, job_id, character_id)
     assert ids and len(ids) == 1
     await storage.deletions.delete_character(10, character_id)
@@ -138,12 +140,21 @@ async def test_finishing_a_job_whose_character_was_deleted_stores_nothing(storag
     character_id = await storage.characters.create(
         guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
     )
-    job_id = await storage.jobs.insert_job(
-        NewJob(
-            10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=character_id
-        ),
-        limits(),
-    )
+    job_id = (
+        await storage.jobs.insert_job(
+            NewJob(
+                10,
+                20,
+                1,
+                "create",
+                CreateJobRequest("1024x1024"),
+                1,
+                "en",
+                character_id=character_id,
+            ),
+            limits(),
+        )
+    ).id
     await storage.deletions.delete_character(10, character_id)
     result = await finish(storage, job_id, character_id)
     assert result is None
@@ -181,19 +192,23 @@ async def test_migration_5_keeps_ids_and_never_reissues_a_remembered_one(tmp_pat
     job = await storage.jobs.get(1)
     assert job is not None and job.parent_image_id is None  # pointed at a deleted picture
     assert await storage.db.fetch_value("PRAGMA foreign_key_check") is None
-    job_id = await storage.jobs.insert_job(
-        NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
-        limits(),
-    )
+    job_id = (
+        await storage.jobs.insert_job(
+            NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
+            limits(),
+        )
+    ).id
     ids = await finish(storage, job_id, 1)
     assert ids is not None and ids[0] > 7  # never the id the old job remembered
     await storage.deletions.delete_images(10, ids, take_down_messages=True)
     again = await finish(
         storage,
-        await storage.jobs.insert_job(
-            NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
-            limits(),
-        ),
+        (
+            await storage.jobs.insert_job(
+                NewJob(10, 20, 1, "create", CreateJobRequest("1024x1024"), 1, "en", character_id=1),
+                limits(),
+            )
+        ).id,
         1,
     )
     assert again is not None and again[0] > ids[0]  # the newest id, deleted, stays retired
@@ -205,7 +220,7 @@ async def test_a_delivered_or_cancelled_job_forgets_its_token_unless_a_notice_ne
 ) -> None:
     token = {"application_id": 5, "interaction_token": "secret", "interaction_at": time.time()}
     answered, refused, cancelled = [
-        await storage.jobs.insert_job(new_job(user_id=n, **token), limits()) for n in (1, 2, 3)
+        (await storage.jobs.insert_job(new_job(user_id=n, **token), limits())).id for n in (1, 2, 3)
     ]
     assert isinstance(answered, int) and isinstance(refused, int) and isinstance(cancelled, int)
     await storage.jobs.mark_delivered(answered, 77)

@@ -132,19 +132,21 @@ class TrustMachine(StorageMachine):
             self.issued(self.character_ids, character_id)
             if private:
                 await self.storage.gallery.set_private(GUILD, character_id, True)
-            job_id = await self.storage.jobs.insert_job(
-                NewJob(
-                    GUILD,
-                    5,
-                    member,
-                    "create",
-                    CreateJobRequest("1024x1024"),
-                    1,
-                    "en",
-                    character_id=character_id,
-                ),
-                roomy_limits(),
-            )
+            job_id = (
+                await self.storage.jobs.insert_job(
+                    NewJob(
+                        GUILD,
+                        5,
+                        member,
+                        "create",
+                        CreateJobRequest("1024x1024"),
+                        1,
+                        "en",
+                        character_id=character_id,
+                    ),
+                    roomy_limits(),
+                )
+            ).id
             if draw_now:
                 await self.finish(job_id)
 
@@ -168,21 +170,23 @@ class TrustMachine(StorageMachine):
             if not refs:
                 return  # the member is told there is nothing to work from
             mine = character.owner_id == member
-            job_id = await self.storage.jobs.insert_job(
-                NewJob(
-                    GUILD,
-                    5,
-                    member,
-                    "vary",
-                    VaryJobRequest("1024x1024", change="waving"),
-                    1,
-                    "en",
-                    character_id=character.id if mine else None,
-                    parent_image_id=refs[0].id,
-                ),
-                roomy_limits(),
-                fork_of=None if mine else character,
-            )
+            job_id = (
+                await self.storage.jobs.insert_job(
+                    NewJob(
+                        GUILD,
+                        5,
+                        member,
+                        "vary",
+                        VaryJobRequest("1024x1024", change="waving"),
+                        1,
+                        "en",
+                        character_id=character.id if mine else None,
+                        parent_image_id=refs[0].id,
+                    ),
+                    roomy_limits(),
+                    fork_of=None if mine else character,
+                )
+            ).id
             job = await self.storage.jobs.get(job_id)
             assert job is not None and job.character_id is not None
             if job.character_id not in self.character_ids:

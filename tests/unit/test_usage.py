@@ -35,7 +35,7 @@ async def made(
     guild_id: int = GUILD,
 ) -> None:
     job = NewJob(guild_id, 20, user_id, "create", CreateJobRequest("1024x1024"), count, "en")
-    job_id = await storage.jobs.insert_job(job, NO_LIMITS)
+    job_id = (await storage.jobs.insert_job(job, NO_LIMITS)).id
     await storage.db.execute(
         "UPDATE jobs SET state = ?, charged = ?, cost_usd = ?, input_tokens = ?,"
         " output_tokens = ?, created_at = ? WHERE id = ?",
