@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import CharacterGone, NotFound
+from bot.errors import BotError, CharacterGone, NotFound
 from bot.images.convert import normalize_upload, picture_size
 from bot.images.creator_prompts import build_creator_prompt, image_kind_for
 from bot.images.decode import ImageRejected
@@ -247,7 +247,12 @@ class JobRunner:
             )
         references = []
         if job.reference_path:
-            references = [await asyncio.to_thread(self._store.read, job.reference_path)]
+            try:
+                references = [await asyncio.to_thread(self._store.read, job.reference_path)]
+            except FileNotFoundError:
+                # Gone from the disk (removed by hand, or lost to a fault at submission):
+                # waiting mends nothing, as it would a storage fault. The job ends, refunded.
+                raise BotError("error.reference_lost") from None
         return ImageRequest(
             prompt=build_create_prompt(sheet, style, size=size, transparent=transparent),
             model=self._settings.image_model,

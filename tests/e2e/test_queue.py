@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import accepted, cid, db, finished, query
-from tests.fakes.discord import InteractionHandle
+from tests.e2e.helpers import accepted, cid, db, finished, flat_png, query, says
+from tests.fakes.discord import InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
 
@@ -304,3 +304,27 @@ async def test_waiting_members_see_their_place_move_up(
     await third.wait_original(lambda m: "position 1" in (m.content or ""), timeout=15)
     fake_openai.release()
     await third.wait_original(finished, timeout=20)
+
+
+async def test_a_waiting_job_whose_reference_is_lost_ends_and_its_member_is_asked_again(
+    start_bot: StartBot, world: World
+) -> None:
+    """A reference gone from the disk before its job's turn (removed by hand, or lost to a
+    fault at submission) is no storage fault that waiting mends: the job ends, nothing is
+    charged, and its member is asked to attach it again, rather than waiting for ever."""
+    await start_bot(max_concurrent_jobs=1)
+    alice = world.guild.add_member("alice")
+    await held_job(world.openai, alice)
+    handle = await alice.slash(
+        "character create",
+        name="Sora",
+        description="blue hair like the reference",
+        reference=Upload("ref.png", flat_png(64), "image/png"),
+    )
+    await handle.wait_original(says("position 1"), timeout=10)
+    ((reference,),) = query(world.data_dir, "SELECT reference_path FROM jobs WHERE id = 2")
+    (world.data_dir / "images" / reference).unlink()
+    world.openai.release()
+    await handle.wait_original(says("attach"), timeout=10)
+    assert query(world.data_dir, "SELECT state, charged FROM jobs WHERE id = 2") == [("failed", 0)]
+    assert len(world.openai.image_requests) == 1  # the first job's only
