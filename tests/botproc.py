@@ -110,6 +110,16 @@ class BotProcess:
             self.process.kill()
         await self.wait_exit()
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process stands still, as on a swapping host or under a debugger,
+        and its leases run out; ``thaw`` lets it go on where it stood."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def unexpected_errors(self) -> list[str]:
         """Tracebacks or ERROR lines, which a passing test should not produce."""
         return [line for line in self.lines if "Traceback" in line or " ERROR " in line]

@@ -89,7 +89,8 @@ class DrawingFailures:
         delay = exc.retry_after or self._settings.retry_base_seconds * 2 ** (job.attempts - 1)
         not_before = time.time() + delay
         log.info("Job %s: upstream busy, retry %d in %.1f s", job.id, job.attempts, delay)
-        await self._storage.jobs.retry_later(job.id, not_before, "upstream_busy")
+        if not await self._storage.jobs.retry_later(job.id, not_before, "upstream_busy"):
+            return  # another process took it over (this one stalled): it is theirs
         retried = await self._storage.jobs.get(job.id)
         if retried is not None:
             await self._back_in_line(retried, delay)
@@ -100,8 +101,9 @@ class DrawingFailures:
         if exc.reason == "insufficient_quota":
             # Out of credit: keep the job (uncharged) and pause everyone until billing is fixed.
             await self._pause(BILLING_PAUSE_SECONDS)
-            await self._storage.jobs.retry_later(job.id, time.time(), "billing")
-            retried = await self._storage.jobs.get(job.id)
+            retried = None
+            if await self._storage.jobs.retry_later(job.id, time.time(), "billing"):
+                retried = await self._storage.jobs.get(job.id)
             if retried is not None:
                 self._schedule(retried)
                 await self._notify(lambda observer: observer.job_failed(retried, exc))

@@ -18,7 +18,7 @@ from bot.errors import BotError, ConfigError, DeliveryFailed
 from bot.faults import log_failure
 from bot.images.store import ImageStore
 from bot.jobs.observer import JobObserver, Notify
-from bot.jobs.runner import JobRunner
+from bot.jobs.runner import DrawnElsewhere, JobRunner
 from bot.jobs.storage_faults import StorageFaults
 from bot.records import PENDING_STATES, Character, Job, JobState, StoredImage
 from bot.storage import NewImage, Storage
@@ -105,8 +105,8 @@ class JobPoster:
                 continue  # a live process holds it: its answer is that process's to record
             try:
                 await self._runner.record(job, character, note["record"], saved)
-            except BotError:
-                continue  # its character is gone; record() removed the files
+            except (BotError, DrawnElsewhere):
+                continue  # its character is gone, or another process took it over
             recorded.append(job_id)
             log.info("Job %s: recorded the pictures a previous run kept (not paid twice)", job_id)
         return recorded

@@ -28,7 +28,7 @@ from bot.jobs.observer import JobObserver, tell
 from bot.jobs.places import QueuePlaces
 from bot.jobs.posting import JobPoster
 from bot.jobs.previews import PreviewRelay
-from bot.jobs.runner import Answer, JobRunner, Prepared
+from bot.jobs.runner import Answer, DrawnElsewhere, JobRunner, Prepared
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.servers import ServerPresence
 from bot.jobs.storage_faults import StorageFaults
@@ -342,6 +342,9 @@ class JobQueue:
     async def _keep(self, job: Job, answer: Answer) -> None:
         try:
             character, images = await self._runner.keep(answer)
+        except DrawnElsewhere:
+            log.warning("Job %s was taken over by another process; its answer is theirs", job.id)
+            return
         except BotError as exc:  # the character was deleted while drawing
             await self._fail(job, exc)
             return

@@ -37,7 +37,6 @@ from bot.records import (
     CutoutJobRequest,
     ImageKind,
     Job,
-    JobState,
     SceneJobRequest,
     SheetJobRequest,
     StoredImage,
@@ -45,7 +44,7 @@ from bot.records import (
 )
 from bot.storage import NewImage, Storage
 
-__all__ = ["Answer", "JobRunner", "Prepared"]
+__all__ = ["Answer", "DrawnElsewhere", "JobRunner", "Prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +63,11 @@ def reference_png(data: bytes) -> bytes:
     if data.startswith(_PNG_SIGNATURE):
         return data
     return normalize_upload(data, max_bytes=MAX_REFERENCE_BYTES, max_side=4096)
+
+
+class DrawnElsewhere(Exception):
+    """Another process took this job over while this one stalled past its lease, and draws
+    (or drew) it: its answer is that process's to give, so this one drops its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,15 +185,22 @@ class JobRunner:
         """Record pictures already written (now, or by a process that stopped before)."""
         ids = await self._storage.images.finish_job(images=saved, **record)
         if ids is None:
-            current = await self._storage.jobs.get(job.id)
-            if current is None or current.state != JobState.DONE:
-                # The character was deleted (or the job ended) while drawing: no orphan files.
-                paths = [p for image in saved for p in (image.file_path, image.thumb_path) if p]
-                await asyncio.to_thread(self._store.delete, paths)
-                await asyncio.to_thread(self._store.forget_answer, job.id)
-                raise CharacterGone()
-            # Recorded already (a write that reported a failure but committed): same result.
-            ids = [image.id for image in await self._storage.images.for_job(job.id)]
+            # Not this process's to record: another took the job over while this one
+            # stalled, or the character was deleted (or the job ended) while drawing.
+            elsewhere = await self._storage.leases.held_elsewhere([job.id])
+            # No orphan files, but those another process recorded (it took over this
+            # answer, kept before this process stalled).
+            recorded = await self._storage.images.for_job(job.id)
+            theirs = {path for image in recorded for path in (image.file_path, image.thumb_path)}
+            paths = [
+                path
+                for image in saved
+                for path in (image.file_path, image.thumb_path)
+                if path and path not in theirs
+            ]
+            await asyncio.to_thread(self._store.delete, paths)
+            await asyncio.to_thread(self._store.forget_answer, job.id)
+            raise DrawnElsewhere() if elsewhere else CharacterGone()
         # Off the event loop: unlinking a file just written with fsync can wait on the disk.
         await asyncio.to_thread(self._store.forget_answer, job.id)
         stored = [img for img in await self._storage.images.for_job(job.id) if img.id in ids]

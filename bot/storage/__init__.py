@@ -76,7 +76,7 @@ class Storage:
         held_as = WorkerLease(worker, lease_seconds)
         self.jobs = JobRepository(self.db, held_as)
         self.leases = LeaseRepository(self.db, held_as)
-        self.images = ImageRepository(self.db)
+        self.images = ImageRepository(self.db, held_as)
         self.guilds = GuildRepository(self.db)
         self.meta = MetaRepository(self.db)
         self.quotas = QuotaRepository(self.db)

@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 
 from bot.records import JobState, StoredImage
-from bot.storage.database import Repository, fetch_first, placeholders
+from bot.storage.database import Connection, Database, Repository, fetch_first, placeholders
+from bot.storage.leases import HELD_HERE, WorkerLease
 from bot.storage.scenes import scene_filing
 from bot.storage.takedowns import queue_takedowns
 
@@ -23,6 +24,11 @@ class NewImage:
 
 
 class ImageRepository(Repository):
+    def __init__(self, db: Database, worker: WorkerLease) -> None:
+        super().__init__(db)
+        self.worker = worker.name
+        self._lease = worker.until
+
     async def finish_job(
         self,
         *,
@@ -44,10 +50,14 @@ class ImageRepository(Repository):
         """Store a job's pictures and charge it, in one transaction.
 
         ``charged`` flips once: a job that ran twice after a crash is still charged once.
-        Returns None, storing nothing, when the job is no longer pending (a duplicate run)
-        or its character was deleted meanwhile. A scene's pictures go to the first of its
-        characters still in it, without their prompt when one it named was deleted
-        (``scene_cast``, bot/storage/scenes.py).
+        Only the process that holds the job records it (``HELD_HERE``): one that stalled
+        past its lease while another took the job over must not record it too, or the
+        member would get both answers. Returns the pictures' ids, also when this process
+        recorded them already (a write that reported a failure but committed); None,
+        storing nothing, when the job is another's, no longer pending, or its character
+        was deleted meanwhile. A scene's pictures go to the first of its characters still
+        in it, without their prompt when one it named was deleted (``scene_cast``,
+        bot/storage/scenes.py).
         """
         # Long: one transaction whose five steps (file a scene, check, insert, charge, mark
         # the character drawn) must stay together and read best in that order.
@@ -58,11 +68,13 @@ class ImageRepository(Repository):
                 character_id, prompt = filed or 0, "" if erase else prompt
             row = await fetch_first(
                 conn,
-                "SELECT jobs.state, characters.id FROM jobs"
+                f"SELECT {HELD_HERE}, characters.id, jobs.state, jobs.worker FROM jobs"
                 " LEFT JOIN characters ON characters.id = ? WHERE jobs.id = ?",
-                (character_id, job_id),
+                (self.worker, character_id, job_id),
             )
-            if row is None or row[0] not in (JobState.QUEUED, JobState.RUNNING) or row[1] is None:
+            if row is not None and row[2] == JobState.DONE and row[3] == self.worker:
+                return await self._ids_of_job(conn, job_id)  # recorded here already
+            if row is None or not row[0] or row[1] is None:
                 return None
             ids: list[int] = []
             for image in images:
@@ -95,11 +107,14 @@ class ImageRepository(Repository):
             await conn.execute(
                 # Charged for what was delivered: a stream that ended with fewer pictures than
                 # asked for counts (and costs, by its measured tokens) only those.
+                # Held by this worker until it is posted (the post is its to make).
                 "UPDATE jobs SET state = 'done', charged = 1, finished_at = ?, input_tokens = ?,"
                 " output_tokens = ?, cost_usd = ?, prompt = ?, model = ?, error_code = NULL,"
+                " worker = ?, lease_until = ?,"
                 " image_count = CASE WHEN ? < 1 THEN 1 WHEN ? < image_count THEN ?"
                 " ELSE image_count END WHERE id = ?",
                 (now, input_tokens, output_tokens, cost_usd, prompt, model)
+                + (self.worker, self._lease())
                 + (len(images),) * 3
                 + (job_id,),
             )
@@ -112,6 +127,13 @@ class ImageRepository(Repository):
                     (ids[0], character_id),
                 )
             return ids
+
+    @staticmethod
+    async def _ids_of_job(conn: Connection, job_id: int) -> list[int]:
+        rows = await conn.execute_fetchall(
+            "SELECT id FROM images WHERE job_id = ? ORDER BY id", (job_id,)
+        )
+        return [int(row[0]) for row in rows]
 
     async def get(self, image_id: int) -> StoredImage | None:
         row = await self._db.fetch_one("SELECT * FROM images WHERE id = ?", (image_id,))

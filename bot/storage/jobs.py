@@ -11,7 +11,7 @@ from bot.errors import CharacterGone
 from bot.records import Character, Job, JobKind, JobRequest
 from bot.storage.characters import NewCharacter, character_insert, find_or_create_fork
 from bot.storage.database import Connection, Database, Repository, fetch_first
-from bot.storage.leases import WorkerLease
+from bot.storage.leases import HELD_HERE, WorkerLease
 from bot.storage.room import DRAW_ROOM, Limits, SharedLimits, refuse_unless_room, room_query
 
 __all__ = ["JobRepository", "NewJob"]
@@ -182,17 +182,21 @@ class JobRepository(Repository):
             )
             return True
 
-    async def retry_later(self, job_id: int, not_before: float, error_code: str) -> None:
-        await self._db.execute(
+    async def retry_later(self, job_id: int, not_before: float, error_code: str) -> bool:
+        """Put a job this process holds back in line, not to start before ``not_before``.
+        False if it is not this process's to settle (``HELD_HERE``) or ended meanwhile."""
+        changed = await self._db.execute(
             "UPDATE jobs SET state = 'queued', not_before = ?, error_code = ?, worker = NULL,"
-            " lease_until = NULL WHERE id = ?",
-            (not_before, error_code, job_id),
+            f" lease_until = NULL WHERE id = ? AND {HELD_HERE}",
+            (not_before, error_code, job_id, self.worker),
         )
+        return changed == 1
 
     async def fail(
         self, job_id: int, error_code: str, values: dict[str, Any] | None = None
     ) -> bool:
-        """Mark a pending job failed (which refunds it). False if it was no longer pending.
+        """Mark a pending job failed (which refunds it). False if it was no longer pending,
+        or is another process's to settle (``HELD_HERE``).
 
         ``values`` are what the error's message needs, kept so a notice sent after a restart
         fills its placeholders.
@@ -201,7 +205,7 @@ class JobRepository(Repository):
             job_id,
             # Held by this worker until the member is told (the notice is its to post).
             "UPDATE jobs SET state = 'failed', error_code = ?, error_values = ?, finished_at = ?,"
-            " worker = ?, lease_until = ? WHERE id = ? AND state IN ('queued', 'running')",
+            f" worker = ?, lease_until = ? WHERE id = ? AND {HELD_HERE}",
             (
                 error_code,
                 json.dumps(values or {}, default=str),
@@ -209,6 +213,7 @@ class JobRepository(Repository):
                 self.worker,
                 self._lease(),
                 job_id,
+                self.worker,
             ),
         )
 

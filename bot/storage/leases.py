@@ -16,7 +16,7 @@ from bot.records import Job
 from bot.storage.database import Database, Repository, placeholders
 from bot.storage.room import DRAW_ROOM, SharedLimits
 
-__all__ = ["LeaseRepository", "Waiting", "WorkerLease"]
+__all__ = ["HELD_HERE", "LeaseRepository", "Waiting", "WorkerLease"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,10 @@ class WorkerLease:
 # takes the jobs its own name holds: at start, what a previous run of this process left.
 _MAY_TAKE = "(worker IS NULL OR lease_until IS NULL OR lease_until < ?)"
 _MAY_TAKE_OWN = "(worker IS NULL OR worker = ? OR lease_until IS NULL OR lease_until < ?)"
+# The clause that says the process named ``?`` may settle a job (record its pictures, fail
+# it, put it back in line): one waiting in line, which nobody draws, or one this process
+# draws. A job another process took over (this one stalled past its lease) is the other's.
+HELD_HERE = "(jobs.state = 'queued' OR (jobs.state = 'running' AND jobs.worker = ?))"
 # A finished job whose pictures (or failure) are not yet posted is held until they are.
 _UNDELIVERED = "state IN ('done', 'failed') AND delivered = 0"
 
@@ -94,10 +98,12 @@ class LeaseRepository(Repository):
         )
 
     async def held_elsewhere(self, job_ids: list[int]) -> set[int]:
-        """Those of ``job_ids`` another process now draws (this one stalled past its lease)."""
+        """Those of ``job_ids`` another process now draws, or drew (this one stalled past
+        its lease, and the other took them over)."""
         marks = placeholders(len(job_ids))
         rows = await self._db.fetch_all(
-            f"SELECT id FROM jobs WHERE state = 'running' AND worker != ? AND id IN ({marks})",
+            "SELECT id FROM jobs WHERE state IN ('running', 'done') AND worker != ?"
+            f" AND id IN ({marks})",
             (self.worker, *job_ids),
         )
         return {int(row[0]) for row in rows}

@@ -127,6 +127,48 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
     assert world.openai.max_in_flight <= SHARED_LIMIT
 
 
+async def test_a_process_frozen_past_its_lease_leaves_the_job_to_the_one_that_took_it_over(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    """A process frozen mid-drawing past its lease: the other takes the job over and
+    answers it. When the frozen one wakes to its own drawing's answer, the job is not its
+    own any more: the member gets one picture, recorded and charged once."""
+    zero, _ = servers_on_both_shards(world)
+    common = settings(shared_database)
+    first = await start_shard_zero(start_bot, world, common)
+    world.openai.hold()
+    alice = await create(zero.add_member("alice"))
+    await world.openai.wait_for(lambda: world.openai.held_count == 1)
+    await alice.wait_original(says("Drawing"), timeout=10)  # (no edit of it still on the way)
+    first.freeze()
+    try:
+        second = await start_bot(shard_ids="1", **common)
+        await second.wait_for_log(r"Took over 1 jobs", timeout=20)
+        # The frozen process's answer waits in its socket; the second's goes through.
+        world.openai.release()
+        await alice.wait_original(finished, timeout=30)
+        await world.discord.wait_for(
+            lambda _f: query(world.data_dir, "SELECT delivered FROM jobs") == [(1,)],
+            timeout=10,
+            what="the second process's post recorded",
+        )
+    finally:
+        first.thaw()
+    # It stops drawing, or drops what it drew (or, as it once did, posts it as well).
+    await first.wait_for_log(r"Job 1 (was taken over by another process|done)", timeout=20)
+    assert await first.stop(timeout=15) == 0
+    posted = [m for m in world.discord.bot_messages() if m.attachments]
+    assert posted == [alice.original]
+    # Posted once: not again, by the frozen process, over the picture the member has.
+    uploads = {tuple(a.id for a in state.attachments) for state in posted[0].states}
+    assert len(uploads - {()}) == 1, (posted[0].states, first.output[-4000:])
+    assert query(world.data_dir, "SELECT state, charged, worker FROM jobs") == [
+        ("done", 1, "shards-1")
+    ]
+    assert query(world.data_dir, "SELECT COUNT(*) FROM images") == [(1,)]
+    assert len(world.openai.image_requests) == 2  # drawn by both: the first's is dropped
+
+
 async def test_two_processes_never_send_more_pictures_a_minute_than_the_account_allows(
     shared_database: str, start_bot: StartBot, world: World
 ) -> None:

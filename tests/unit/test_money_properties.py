@@ -120,6 +120,7 @@ class MoneyMachine(StorageMachine):
             )
         )
         self.charges: dict[int, int] = {}
+        self.recorded: dict[int, list[int]] = {}  # job -> the pictures finishing it recorded
 
     def jobs_in(self, *states: str) -> list[int]:
         marks = placeholders(len(states))
@@ -176,8 +177,18 @@ class MoneyMachine(StorageMachine):
             )
 
         for _ in range(2 if twice else 1):
-            if self.run(finish()) is not None:
-                self.charges[job_id] = self.charges.get(job_id, 0) + 1
+            self.note_charge(job_id, self.run(finish()))
+
+    def note_charge(self, job_id: int, recorded: list[int] | None) -> bool:
+        """Count a charge when ``recorded`` (what finishing the job returned) is new: a job
+        run twice gets the pictures of its first run back, recorded and charged once."""
+        if recorded is None:
+            return False
+        first = self.recorded.setdefault(job_id, recorded)
+        assert recorded == first, "a second run recorded other pictures"
+        if first is recorded:
+            self.charges[job_id] = self.charges.get(job_id, 0) + 1
+        return True
 
     def dearest(self, job: Job, reserved: float) -> float:
         """The most ``job`` may measurably cost: its estimate, which it was reserved at."""
@@ -476,8 +487,9 @@ class QuotaMachine(MoneyMachine):
         job_id = data.draw(st.sampled_from(pending))
         job = self.run(self.storage.jobs.get(job_id))
         for _ in range(2 if twice else 1):
-            if self.run(finish_with_one_picture(self.storage, job, f"{job_id}.png")) is not None:
-                self.charges[job_id] = self.charges.get(job_id, 0) + 1
+            if self.note_charge(
+                job_id, self.run(finish_with_one_picture(self.storage, job, f"{job_id}.png"))
+            ):
                 self.ledger[job_id][1] = 1  # the one picture delivered is what counts
                 self.ledger[job_id][3] = "done"
 
