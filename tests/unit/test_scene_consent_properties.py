@@ -238,7 +238,7 @@ class SceneConsent(StorageMachine):
 def test_no_reference_crosses_owners_without_consent(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
-    run_machine(SceneConsent, tmp_path, storage_dialect, request, examples=60, steps=40)
+    run_machine(SceneConsent, tmp_path, storage_dialect, request, examples=40, steps=40)
 
 
 async def test_an_earlier_scene_is_not_sent_once_one_of_its_characters_withdrew(

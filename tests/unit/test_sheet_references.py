@@ -93,7 +93,7 @@ async def _check(steps: list[tuple[str, object]], folder: Path) -> None:
             assert plain[0].id == main or len(plain) == 1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(steps=actions)
 # The fork's own sheet beats its original's, even an older one.
 @example(steps=[("sheet", "fork"), ("sheet", "original"), ("picture", "fork")])
