@@ -168,7 +168,8 @@ class UpstreamBusy(BotError):
     ) -> None:
         super().__init__(message_key, **values)
         self.retry_after = retry_after
-        # The request reached OpenAI and timed out: it may have been billed all the same.
+        # The request reached OpenAI and timed out, or its stream broke off: it may have been
+        # billed all the same.
         self.maybe_billed = maybe_billed
 
 

@@ -130,9 +130,10 @@ class ImageService:
         except openai.OpenAIError as exc:
             raise _translate(exc) from exc
         except ValueError as exc:
-            # A 200 whose body is not valid JSON reaches us as a JSONDecodeError: transient.
+            # A 200 whose body is not valid JSON reaches us as a JSONDecodeError: transient,
+            # but OpenAI answered 200, so it drew (and may bill) the picture it sent.
             log.warning("OpenAI answered with an unreadable body: %s", type(exc).__name__)
-            raise UpstreamBusy("error.upstream_busy") from exc
+            raise UpstreamBusy("error.upstream_busy", maybe_billed=True) from exc
         images = [
             GeneratedImage(base64.b64decode(item.b64_json), _mime(request.output_format))
             for item in (response.data or [])
@@ -158,21 +159,23 @@ class ImageService:
             stream = await self._client.images.generate(**params)
         images: list[GeneratedImage] = []
         text_tokens = image_tokens = output_tokens = 0
-        async with stream:
-            async for event in stream:
-                if event.type.endswith(".partial_image"):
-                    await on_partial(base64.b64decode(event.b64_json))
-                elif event.type.endswith(".completed"):
-                    images.append(
-                        GeneratedImage(base64.b64decode(event.b64_json), _mime(event.output_format))
-                    )
-                    usage = event.usage
-                    text_tokens += usage.input_tokens_details.text_tokens
-                    image_tokens += usage.input_tokens_details.image_tokens
-                    output_tokens += usage.output_tokens
+        try:
+            async with stream:
+                async for event in stream:
+                    if event.type.endswith(".partial_image"):
+                        await on_partial(base64.b64decode(event.b64_json))
+                    elif event.type.endswith(".completed"):
+                        picture = base64.b64decode(event.b64_json)
+                        images.append(GeneratedImage(picture, _mime(event.output_format)))
+                        usage = event.usage
+                        text_tokens += usage.input_tokens_details.text_tokens
+                        image_tokens += usage.input_tokens_details.image_tokens
+                        output_tokens += usage.output_tokens
+        except (openai.OpenAIError, ValueError) as exc:
+            raise _broken_stream(exc) from exc
         if not images:
             # The stream ended without a finished picture: a broken stream, worth a retry.
-            raise UpstreamBusy("error.upstream_busy")
+            raise UpstreamBusy("error.upstream_busy", maybe_billed=True)
         # With n > 1 each completed event repeats the whole request's input usage.
         if len(images) > 1:
             text_tokens //= len(images)
@@ -245,6 +248,19 @@ def _never_connected(exc: BaseException) -> bool:
     return False
 
 
+def _broken_stream(exc: openai.OpenAIError | ValueError) -> BotError:
+    """Our error for a stream that broke off (a cut connection, an error event, a line that
+    is not JSON). OpenAI had taken the request and was drawing: a retry may be billed on
+    top of what this attempt cost, as after a timeout, so the budget counts it."""
+    if isinstance(exc, ValueError):
+        log.warning("OpenAI streamed an unreadable event: %s", type(exc).__name__)
+        return UpstreamBusy("error.upstream_busy", maybe_billed=True)
+    error = _translate(exc)
+    if isinstance(error, UpstreamBusy):
+        error.maybe_billed = True
+    return error
+
+
 def _retry_after(exc: openai.APIStatusError) -> float | None:
     value = exc.response.headers.get("retry-after")
     try:
@@ -270,10 +286,11 @@ def _translate(exc: openai.OpenAIError) -> BotError:
         param == "model" or code == "model_not_found"
     ):
         return ConfigError("error.config", reason="model_unavailable")
-    if isinstance(exc, openai.APITimeoutError) and not _never_connected(exc):
-        # Sent, and no answer in time: OpenAI may have drawn (and billed) it anyway.
-        return UpstreamBusy("error.upstream_busy", maybe_billed=True)
-    if isinstance(exc, openai.APIConnectionError | openai.InternalServerError):
+    if isinstance(exc, openai.APIConnectionError):  # (a timeout is one too)
+        # Sent, then unanswered in time or cut off (a body cut short is a picture drawn):
+        # OpenAI may have drawn, and billed, it all the same.
+        return UpstreamBusy("error.upstream_busy", maybe_billed=not _never_connected(exc))
+    if isinstance(exc, openai.InternalServerError):
         return UpstreamBusy("error.upstream_busy")
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return UpstreamBusy("error.upstream_busy")

@@ -262,6 +262,23 @@ async def test_timed_out_attempts_count_against_the_budget_as_possibly_billed(
     assert "would take the server over" in (text.content or "")
 
 
+async def test_streams_broken_off_mid_drawing_count_against_the_budget_as_possibly_billed(
+    start_bot: StartBot, world: World
+) -> None:
+    """A stream that broke off once OpenAI had begun drawing (a partial came) may be
+    billed, like a request that timed out: each attempt counts against the budget."""
+    await start_bot(price_table=json.dumps(PRICES), max_attempts=2, partial_images=1)
+    alice = world.guild.add_member("alice")
+    world.openai.inject("stream_cut", times=2)
+    h = await create(alice, "Aiko")
+    await h.wait_for_reply(lambda m: "Nothing was charged" in (m.content or ""), timeout=30)
+    estimate, maybe_billed = query(
+        world.data_dir, "SELECT reserved_usd, maybe_billed_usd FROM jobs"
+    )[0]
+    assert estimate > 0
+    assert maybe_billed == pytest.approx(2 * estimate)
+
+
 async def test_a_stream_that_ends_short_is_charged_for_what_was_delivered(
     start_bot: StartBot, world: World
 ) -> None:

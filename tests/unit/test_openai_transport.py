@@ -1,8 +1,9 @@
 """What a failed call to OpenAI means for money, through the client the bot really builds.
 
 The bot's client runs on aiohttp, which reports a refused connection as a timeout, like a
-request OpenAI received and never answered. Only the second may have been billed: a job's
-budget must count it as possibly spent, and must not for a request that never left.
+request OpenAI received and never answered. Only the second may have been billed, like an
+answer that broke off once begun: a job's budget must count these as possibly spent, and
+must not for a request that never left.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import BotError, ContentRefused, UpstreamBusy
@@ -134,12 +135,21 @@ ANSWERS = ["ok", "refused", "hang", "stream_cut", "malformed_json", "server_erro
 
 
 @settings(max_examples=20, deadline=None)
+# Every answer that breaks off once begun, streamed and not.
+@example(
+    calls=[
+        (answer, streamed)
+        for answer in ("stream_cut", "malformed_json", "stream_error")
+        for streamed in (True, False)
+    ]
+)
 @given(calls=st.lists(st.tuples(st.sampled_from(ANSWERS), st.booleans()), min_size=1, max_size=5))
 def test_whatever_a_call_meets_it_ends_in_a_picture_or_our_error_and_only_a_sent_one_may_bill(
     calls: list[tuple[str, bool]],
 ) -> None:
     """Each call ends with a picture or one of our errors (never the client's own), and it
-    counts as possibly billed exactly when OpenAI received it and never answered."""
+    counts as possibly billed exactly when OpenAI received it and never answered, or began
+    answering (a 200, a stream of the drawing) and broke off."""
 
     async def run() -> None:
         async with FakeOpenAI() as fake:
@@ -166,6 +176,9 @@ def test_whatever_a_call_meets_it_ends_in_a_picture_or_our_error_and_only_a_sent
                     continue
                 assert isinstance(outcome, BotError)
                 billed = isinstance(outcome, UpstreamBusy) and outcome.maybe_billed
-                assert billed == (answer == "hang"), (answer, streamed, outcome)
+                began = answer in ("stream_cut", "malformed_json") or (
+                    streamed and answer == "stream_error"  # (else a 500: no stream to break)
+                )
+                assert billed == (answer == "hang" or began), (answer, streamed, outcome)
 
     asyncio.run(run())
