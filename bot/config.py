@@ -69,6 +69,9 @@ class Settings(BaseSettings):
 
     # --- Where things live -----------------------------------------------------------------
     data_dir: Path = Path("./data")
+    # How long a write waits for SQLite's lock (a backup, another program) before it counts
+    # as a storage fault the bot waits out and tries again.
+    sqlite_busy_timeout_seconds: float = Field(default=5.0, ge=0.1, le=600)
     openai_base_url: str | None = None
     discord_api_base: str | None = None
     dev_guild_id: int | None = None

@@ -74,6 +74,7 @@ class Services:
             settings.database_url,
             worker=settings.worker_name,  # this process, among those sharing the database
             lease_seconds=settings.job_lease_seconds,
+            busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
         )
         metrics = Metrics()
         # The OpenAI wrapper with a stopwatch: latency and errors for /status and metrics.

@@ -66,12 +66,18 @@ class Storage:
         *,
         worker: str = "main",
         lease_seconds: float = 60.0,
+        busy_timeout_seconds: float = 5.0,
     ) -> None:
         """SQLite at ``path``, or PostgreSQL at ``database_url`` when one is given.
-        ``worker`` names this process among those sharing the database (see LeaseRepository)."""
+        ``worker`` names this process among those sharing the database (see LeaseRepository);
+        ``busy_timeout_seconds``: how long a SQLite write waits for the lock."""
         if isinstance(database_url, SecretStr):
             database_url = database_url.get_secret_value()
-        self.db: Database = PostgresDatabase(database_url) if database_url else SqliteDatabase(path)
+        self.db: Database = (
+            PostgresDatabase(database_url)
+            if database_url
+            else SqliteDatabase(path, busy_timeout_seconds)
+        )
         self.characters = CharacterRepository(self.db)
         held_as = WorkerLease(worker, lease_seconds)
         self.jobs = JobRepository(self.db, held_as)

@@ -171,8 +171,9 @@ class Repository:
 class SqliteDatabase(Database):
     dialect: Dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout_seconds: float = 5.0) -> None:
         self.path = path
+        self._busy_timeout_ms = round(busy_timeout_seconds * 1000)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
@@ -189,7 +190,7 @@ class SqliteDatabase(Database):
         # ``db_now()``, the database's clock in SQL: one process on one host, so this host's.
         await conn.create_function("db_now", 0, time.time)
         await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         # WAL with NORMAL keeps every committed transaction across a process crash.
         await conn.execute("PRAGMA synchronous = NORMAL")
         return conn

@@ -98,6 +98,8 @@ def bot_environment(
         "LOG_LEVEL": "INFO",
         "PROGRESS_EDIT_SECONDS": "0.2",
         "RETRY_BASE_SECONDS": "0.1",
+        # A write meets a database another program locked (database_busy) in 1 s, not 5.
+        "SQLITE_BUSY_TIMEOUT_SECONDS": "1",
         "SHUTDOWN_GRACE_SECONDS": "2",
         "IMAGES_PER_MINUTE": "600",
     }

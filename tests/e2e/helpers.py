@@ -227,7 +227,7 @@ def execute(data_dir: Path, sql: str, *params: Any) -> None:
 
 @contextmanager
 def database_busy(data_dir: Path) -> Iterator[None]:
-    """Another program holds SQLite's write lock (the bot's busy_timeout is 5 s)."""
+    """Another program holds SQLite's write lock (the bot's busy timeout is 1 s in tests)."""
     other = sqlite3.connect(db_path(data_dir), isolation_level=None, timeout=10)
     try:
         other.execute("BEGIN IMMEDIATE")

@@ -92,7 +92,7 @@ async def answered_into_a_locked_database(
     start_bot: StartBot, world: World
 ) -> AsyncIterator[tuple[BotProcess, InteractionHandle]]:
     """Alice's picture is answered while another program holds the database locked; the
-    block runs once the bot has hit the lock (past its 5 s busy_timeout), still locked."""
+    block runs once the bot has hit the lock (past its busy timeout), still locked."""
     bot = await start_bot(partial_images=0)
     h = await start_drawing(world.openai, world.guild.add_member("alice"))
     with database_busy(world.data_dir):
