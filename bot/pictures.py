@@ -126,9 +126,10 @@ class PictureService:
         image = await self.get(guild_id, image_id)
         # A picture made private (or hidden by a private gallery) since it was posted.
         await visible_character(self.storage, image.guild_id, user_id, image.character_id)
-        now_favorite = not await self.storage.images.is_favorite(image.id, user_id)
-        count = await self.storage.images.set_favorite(image.id, user_id, now_favorite)
-        return FavoriteToggled(image.id, now_favorite, count or 0)
+        toggled = await self.storage.images.toggle_favorite(image.id, user_id)
+        if toggled is None:  # deleted meanwhile
+            raise NotFound("error.image_gone")
+        return FavoriteToggled(image.id, *toggled)
 
     async def react(self, reaction: Reaction) -> list[int]:
         """Favorite (or un-favorite) the pictures on a bot message; return the ids changed."""

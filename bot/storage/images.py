@@ -23,6 +23,32 @@ class NewImage:
     mime: str
 
 
+async def _mark_favorite(conn: Connection, image_id: int, user_id: int, favorite: bool) -> bool:
+    """Add or remove one member's favorite, keeping the picture's count; whether it changed."""
+    if favorite:
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO favorites (image_id, user_id, created_at)"
+            " SELECT id, ?, ? FROM images WHERE id = ?",
+            (user_id, time.time(), image_id),
+        )
+    else:
+        cursor = await conn.execute(
+            "DELETE FROM favorites WHERE image_id = ? AND user_id = ?", (image_id, user_id)
+        )
+    if not cursor.rowcount:
+        return False
+    await conn.execute(
+        "UPDATE images SET favorite_count = favorite_count + ? WHERE id = ?",
+        (1 if favorite else -1, image_id),
+    )
+    return True
+
+
+async def _favorite_count(conn: Connection, image_id: int) -> int | None:
+    row = await fetch_first(conn, "SELECT favorite_count FROM images WHERE id = ?", (image_id,))
+    return None if row is None else int(row[0])
+
+
 class ImageRepository(Repository):
     def __init__(self, db: Database, worker: WorkerLease) -> None:
         super().__init__(db)
@@ -162,31 +188,20 @@ class ImageRepository(Repository):
     async def set_favorite(self, image_id: int, user_id: int, favorite: bool) -> int | None:
         """Add or remove a favorite idempotently; return the new count (None: no image)."""
         async with self._db.transaction() as conn:
-            if favorite:
-                cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO favorites (image_id, user_id, created_at)"
-                    " SELECT id, ?, ? FROM images WHERE id = ?",
-                    (user_id, time.time(), image_id),
-                )
-            else:
-                cursor = await conn.execute(
-                    "DELETE FROM favorites WHERE image_id = ? AND user_id = ?", (image_id, user_id)
-                )
-            if cursor.rowcount:
-                await conn.execute(
-                    "UPDATE images SET favorite_count = favorite_count + ? WHERE id = ?",
-                    (1 if favorite else -1, image_id),
-                )
-            row = await fetch_first(
-                conn, "SELECT favorite_count FROM images WHERE id = ?", (image_id,)
-            )
-            return None if row is None else int(row[0])
+            await _mark_favorite(conn, image_id, user_id, favorite)
+            return await _favorite_count(conn, image_id)
 
-    async def is_favorite(self, image_id: int, user_id: int) -> bool:
-        value = await self._db.fetch_value(
-            "SELECT 1 FROM favorites WHERE image_id = ? AND user_id = ?", (image_id, user_id)
-        )
-        return value is not None
+    async def toggle_favorite(self, image_id: int, user_id: int) -> tuple[bool, int] | None:
+        """Favorite the picture for the member, or un-favorite it if it was one; return
+        (a favorite now, the new count), or None if there is no such picture. One write
+        transaction, and those run one at a time: presses in flight together each toggle
+        once, and each is told what it did."""
+        async with self._db.transaction() as conn:
+            favorite = not await _mark_favorite(conn, image_id, user_id, False)
+            if favorite:
+                await _mark_favorite(conn, image_id, user_id, True)
+            count = await _favorite_count(conn, image_id)
+            return None if count is None else (favorite, count)
 
     async def top_favorites(self, character_id: int, limit: int = 3) -> list[StoredImage]:
         """The character's most-favorited pictures (at least one favorite), best first."""

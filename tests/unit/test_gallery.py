@@ -356,6 +356,27 @@ async def test_reactions_favorite_every_picture_on_the_message_idempotently(env:
     assert await react(True, message_id=9100, guild_id=G2) == []
 
 
+async def test_fast_presses_of_the_star_button_each_toggle_once(env: Env) -> None:
+    """A member pressing ⭐ several times fast (each press its own interaction, all in
+    flight together): every press toggles once, so the answers alternate, what stays is
+    what an odd or even number of presses makes it, and the count says so."""
+    storage, _store, service, seed = env
+    character = await seed.character(G1, ALICE, "Aiko")
+    picture = await seed.picture(G1, character, ALICE)
+    favorite = False
+    for presses in (2, 3, 1, 4, 5):
+        answers = await asyncio.gather(
+            *(service.pictures.toggle_favorite(G1, BOB, picture) for _ in range(presses))
+        )
+        said = [answer.favorite for answer in answers]
+        assert said.count(not favorite) == (presses + 1) // 2, (favorite, said)
+        assert said.count(favorite) == presses // 2, (favorite, said)
+        favorite ^= presses % 2 == 1
+        assert max(answer.count for answer in answers) <= 1
+        image = await storage.images.get(picture)  # Bob's favorite is its only one
+        assert image is not None and image.favorite_count == int(favorite)
+
+
 async def test_custom_server_emoji_is_matched_by_id(env: Env) -> None:
     storage, _store, service, seed = env
     await storage.db.execute(
