@@ -14,11 +14,12 @@ import logging
 from collections.abc import Callable, Collection
 
 from bot.config import Settings
-from bot.errors import BotError, ConfigError, DeliveryFailed
+from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed
 from bot.faults import log_failure
 from bot.images.store import ImageStore
 from bot.jobs.observer import JobObserver, Notify
 from bot.jobs.runner import DrawnElsewhere, JobRunner
+from bot.jobs.scene_cast import SceneConsentWithdrawn
 from bot.jobs.storage_faults import StorageFaults
 from bot.records import PENDING_STATES, Character, Job, JobState, StoredImage
 from bot.storage import NewImage, Storage
@@ -177,8 +178,22 @@ class JobPoster:
                 if character is not None and images:
                     await self.deliver(job, character, images)
                     return
-            error = BotError(f"error.{job.error_code or 'generic'}", **job.error_values)
+            error = _stored_failure(job)
             await self._notify(lambda observer: observer.job_failed(job, error))
             # Told: a storage fault now must not leave it untold here (told again later).
             told = functools.partial(self._storage.jobs.mark_delivered, job.id, None)
             await self._settle(job, told, tell=False)
+
+
+# Failures whose reason is told privately (delivery checks the class), by their stored key.
+_REFUSALS: dict[str, type[BotError]] = {
+    refusal.message_key: refusal for refusal in (ContentRefused, SceneConsentWithdrawn)
+}
+
+
+def _stored_failure(job: Job) -> BotError:
+    """A failed job's error as the queue raised it: the queue stores its key without the
+    "error." prefix, so a key of another family ("scene.error.withdrawn") is stored whole."""
+    code = job.error_code or "generic"
+    key = code if "." in code else f"error.{code}"
+    return _REFUSALS.get(key, BotError)(key, **job.error_values)

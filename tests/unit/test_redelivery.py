@@ -9,9 +9,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
+from bot.errors import BotError, ContentRefused
+from bot.i18n import LOCALES, Catalog
 from bot.jobs.posting import REDELIVERY_CONCURRENCY
 from bot.jobs.queue import JobQueue
 from bot.records import JobState
+from tests import queue_helpers
 from tests.queue_helpers import ALICE, ROOMY, running_queue
 from tests.storage_helpers import JOB, new_job, open_storage
 
@@ -108,3 +113,34 @@ async def test_a_failure_told_at_start_is_recorded_once_storage_works_again(
         job = await storage.jobs.get(job_id)
         assert job is not None and job.delivered
         assert told.events.count(("job_failed", job_id)) == 1
+
+
+async def test_a_failure_told_at_start_reads_as_it_would_have_and_a_refusal_stays_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure left untold by the last run is told at start with its own message in the
+    member's language (a scene's stored key has no "error." prefix), and a refusal is still
+    a refusal: its reason goes privately, never into the channel."""
+    heard: dict[int, BotError] = {}
+
+    class Hearing(queue_helpers.Told):
+        async def job_failed(self, job: Any, error: BotError) -> None:
+            heard[job.id] = error
+            await super().__getattr__("job_failed")(job)
+
+    monkeypatch.setattr(queue_helpers, "Told", Hearing)
+    catalog = Catalog.load()
+    async with open_storage(tmp_path / "bot.sqlite3") as storage:
+        withdrawn = (await storage.jobs.insert_job(new_job(ALICE), ROOMY)).id
+        refused = (await storage.jobs.insert_job(new_job(ALICE), ROOMY)).id
+        assert await storage.jobs.fail(withdrawn, "scene.error.withdrawn")
+        assert await storage.jobs.fail(refused, "content_refused", {"categories": "violence"})
+        async with queue_helpers.running_queue(storage) as (_, _, told):
+            await told.wait_for("job_failed", withdrawn)
+            await told.wait_for("job_failed", refused)
+    for locale in LOCALES:
+        text = catalog.t(locale, heard[withdrawn].message_key, **heard[withdrawn].values)
+        assert text == catalog.t(locale, "scene.error.withdrawn")
+    assert heard[refused].message_key == "error.content_refused"
+    assert isinstance(heard[withdrawn], ContentRefused)
+    assert isinstance(heard[refused], ContentRefused)
