@@ -16,6 +16,7 @@ import aiohttp
 import discord
 
 from bot.errors import BotError, ContentRefused, DeliveryFailed
+from bot.i18n import Markdown
 from bot.images.convert import make_preview
 from bot.images.styles import DEFAULT_SIZE
 from bot.records import Character, Job, JobKind, JobState, StoredImage
@@ -278,7 +279,8 @@ class DiscordDelivery:
             # Kept in the queue (e.g. billing): say so on the member's message.
             await self._edit_original(job, content=text, embeds=[], attachments=[])
             return
-        text = f"{text}\n{self._t(job, 'error.refunded')}"
+        # The bot's own text, so a late notice quoting it as its reason escapes it no more.
+        text = Markdown(f"{text}\n{self._t(job, 'error.refunded')}")
         answer = JobReply(self.bot, job)
         if isinstance(error, ContentRefused) and answer.token_alive:
             # Refusals are explained privately; the public status message goes away, but only

@@ -9,14 +9,17 @@ import sqlite3
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import BotError
+from bot.i18n import LOCALES, Catalog
 from bot.jobs.limiter import RateLimiter
 from bot.jobs.queue import JobQueue
 from bot.jobs.storage_faults import STORAGE_TRIES
 from bot.records import Job, JobState
+from cogs.pictures import delivery
 from tests.storage_helpers import JOB
 
 
@@ -73,3 +76,41 @@ async def test_a_failure_is_told_once_and_recorded_as_told(
     await queue.faults.settle(running, functools.partial(queue._fail, running, refused))
     assert told == ["error.content_refused"]
     assert row == {"state": JobState.FAILED, "delivered": True}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_failure_posted_after_the_token_died_shows_its_text_as_written(
+    locale: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The channel hears a failure after the member's 15 minutes with its reason as the
+    member would have read it: the reference code for an admin in code marks, not with
+    backslashes before them (the reason is the bot's own text, not escaped again)."""
+    posted: list[str] = []
+
+    class DeadToken:
+        token_alive = False
+
+        def __init__(self, _bot: object, _job: Job) -> None: ...
+
+        async def edit_original(self, **_fields: Any) -> None:
+            return None  # the token is dead
+
+        async def post(self, text: str) -> None:
+            posted.append(text)
+
+        async def delete_stale(self, _message_id: int | None) -> None: ...
+
+    async def no_post(_job_id: int) -> None:
+        return None
+
+    monkeypatch.setattr(delivery, "JobReply", DeadToken)
+    catalog = Catalog.load()
+    services = SimpleNamespace(catalog=catalog, job_posts=SimpleNamespace(job=no_post))
+    failed = dataclasses.replace(JOB, id=5, state=JobState.FAILED, locale=locale)
+    crashed = BotError("error.unexpected", reference="ab12cd34")
+    await delivery.DiscordDelivery(cast(Any, SimpleNamespace(services=services))).job_failed(
+        failed, crashed
+    )
+    assert len(posted) == 1
+    assert catalog.t(locale, "error.unexpected", reference="ab12cd34") in posted[0]
+    assert "`ab12cd34`" in posted[0] and "\\" not in posted[0]
