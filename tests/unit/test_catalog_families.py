@@ -4,11 +4,12 @@ code can hold has its text in every language, so a member never reads a fallback
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from bot.i18n import LOCALES, Catalog
+from bot.images.decode import RejectReason
 from bot.jobs.board import ListedJob
 from bot.records import JobKind, JobState
 from cogs.queue import describe_job
@@ -38,3 +39,10 @@ def test_every_kind_of_job_is_named_in_the_queue_list(
     assert f"queue.kind_{kind}" in CATALOG.messages[locale]
     assert CATALOG.plain(locale, f"queue.kind_{kind}") in line
     assert "Missing catalog key" not in caplog.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_reason_an_upload_is_refused_has_its_message(locale: str) -> None:
+    """bot/jobs/submit.py answers a refused reference picture with ``error.upload_<reason>``."""
+    for reason in get_args(RejectReason):
+        assert f"error.upload_{reason}" in CATALOG.messages[locale], reason
