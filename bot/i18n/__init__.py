@@ -211,7 +211,11 @@ class Catalog:
             catalog, template = DEFAULT_LOCALE, self.messages[DEFAULT_LOCALE].get(key)
         if template is None:
             log.error("Missing catalog key %r", key)
-            return str(self.messages[DEFAULT_LOCALE].get("error.generic", key))
+            # The apology in the member's own language, as the rest of their answers are.
+            generic = table.get("error.generic") or self.messages[DEFAULT_LOCALE].get(
+                "error.generic"
+            )
+            return str(generic or key)
         if isinstance(template, str):
             return template
         return self._form(catalog, key, template, values)

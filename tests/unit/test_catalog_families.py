@@ -46,3 +46,13 @@ def test_every_reason_an_upload_is_refused_has_its_message(locale: str) -> None:
     """bot/jobs/submit.py answers a refused reference picture with ``error.upload_<reason>``."""
     for reason in get_args(RejectReason):
         assert f"error.upload_{reason}" in CATALOG.messages[locale], reason
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_missing_text_reads_as_the_members_own_apology_and_is_logged(
+    locale: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Should a key ever be missing, the member reads the generic apology in their own
+    language (never the key), and the log names the key."""
+    assert CATALOG.t(locale, "queue.kind_nothing") == CATALOG.messages[locale]["error.generic"]
+    assert "queue.kind_nothing" in caplog.text
