@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.i18n import LOCALES, Catalog, resolve_locale
+from bot.i18n import LOCALES, Catalog, Markdown, resolve_locale
+from bot.images.prompts import NAME_LIMIT
+from bot.scenes import SETTING_LIMIT
 
 # Discord's command and option name rule (discord-facts: Application commands). Python's
 # ``\w`` is \p{L}, \p{N}, marks and "_", which covers kana, kanji, the long-vowel mark ー
@@ -135,3 +137,58 @@ def test_traditional_chinese_regions_read_the_taiwan_catalog() -> None:
     assert resolve_locale("zh-HK") == resolve_locale("zh-TW") == "zh-TW"
     assert resolve_locale("zh") == resolve_locale("zh-SG") == "zh-CN"
     assert resolve_locale("ja") == "ja"
+
+
+# -- every message, filled with the longest values it is given, fits a message ------------
+
+# The longest text each placeholder is given: members' text (escaped when filled in, so up
+# to twice as long) at the limit the bot cuts it to where the value is made.
+_MEMBER_TEXT = {
+    "name": NAME_LIMIT,
+    "names": 10 * (NAME_LIMIT + 3),  # up to ten forks in a lineage line
+    "choices": 5 * (NAME_LIMIT + 12),  # five "• name #id ★" lines
+    "setting": SETTING_LIMIT,
+    "creator": 40,  # a display name, cut in cogs/_shared/scene_message.py
+    "server": 100,  # a server name
+    "target": 32,
+    "models": 200,
+    "zone": 40,
+}
+# The bot's own text placed into another message: another message (a failure's reason with
+# its refund line), lists of its own words and mentions; everything else is a short word,
+# number, mention or time.
+_OWN_TEXT = {"reason": 700, "kinds": 150, "channels": 250, "permissions": 120}
+_SHORT = 40
+_NASTY = "*_\\[]~|`>#- a銀🦊\u200b\u202e"
+_ALL_KEYS = sorted(Catalog.load().messages["en"])
+_LONGEST = max(_MEMBER_TEXT.values())
+
+
+@given(
+    key=st.sampled_from(_ALL_KEYS),
+    locale=st.sampled_from(LOCALES),
+    count=st.integers(0, 10**9),
+    member=st.one_of(
+        st.just("*" * _LONGEST),  # every character escaped: the longest it gets
+        st.text(alphabet=_NASTY, min_size=_LONGEST, max_size=_LONGEST),
+    ),
+)
+def test_every_message_filled_to_the_limits_fits_discords_2000(
+    key: str, locale: str, count: int, member: str
+) -> None:
+    """A message's longest form in every language, with members' text at its longest (and
+    most escaped), fits Discord's 2,000 characters of content, and leaves no placeholder
+    unfilled."""
+    catalog = Catalog.load()
+    values: dict[str, object] = {}
+    for name in catalog.placeholders(locale, key):
+        if name in _MEMBER_TEXT:
+            values[name] = member[: _MEMBER_TEXT[name]]
+        else:
+            values[name] = Markdown("x" * _OWN_TEXT.get(name, _SHORT))
+    selector = catalog.messages["en"][key]
+    if isinstance(selector, dict):
+        values[selector.get("by", "count")] = count
+    text = catalog.t(locale, key, **values)
+    assert len(text) <= 2000, (locale, key, len(text))
+    assert not any(name for _, name, _, _ in Formatter().parse(text) if name), text
