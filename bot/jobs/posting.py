@@ -178,7 +178,11 @@ class JobPoster:
                 if character is not None and images:
                     await self.deliver(job, character, images)
                     return
-            error = _stored_failure(job)
+                # Drawn and recorded, then deleted (the character, or every picture) before
+                # a restart could post them: the member hears so, charged as drawn.
+                error = BotError("error.deleted_before_posting")
+            else:
+                error = _stored_failure(job)
             await self._notify(lambda observer: observer.job_failed(job, error))
             # Told: a storage fault now must not leave it untold here (told again later).
             told = functools.partial(self._storage.jobs.mark_delivered, job.id, None)

@@ -279,8 +279,10 @@ class DiscordDelivery:
             # Kept in the queue (e.g. billing): say so on the member's message.
             await self._edit_original(job, content=text, embeds=[], attachments=[])
             return
+        if job.state != JobState.DONE:  # (a job drawn, whose pictures went, was charged)
+            text = f"{text}\n{self._t(job, 'error.refunded')}"
         # The bot's own text, so a late notice quoting it as its reason escapes it no more.
-        text = Markdown(f"{text}\n{self._t(job, 'error.refunded')}")
+        text = Markdown(text)
         answer = JobReply(self.bot, job)
         if isinstance(error, ContentRefused) and answer.token_alive:
             # Refusals are explained privately; the public status message goes away, but only

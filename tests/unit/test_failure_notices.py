@@ -78,13 +78,9 @@ async def test_a_failure_is_told_once_and_recorded_as_told(
     assert row == {"state": JobState.FAILED, "delivered": True}
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-async def test_a_failure_posted_after_the_token_died_shows_its_text_as_written(
-    locale: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The channel hears a failure after the member's 15 minutes with its reason as the
-    member would have read it: the reference code for an admin in code marks, not with
-    backslashes before them (the reason is the bot's own text, not escaped again)."""
+@pytest.fixture
+def late_posts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the channel hears of jobs whose member's 15 minutes are over."""
     posted: list[str] = []
 
     class DeadToken:
@@ -100,17 +96,47 @@ async def test_a_failure_posted_after_the_token_died_shows_its_text_as_written(
 
         async def delete_stale(self, _message_id: int | None) -> None: ...
 
+    monkeypatch.setattr(delivery, "JobReply", DeadToken)
+    return posted
+
+
+async def tell_late(catalog: Catalog, job: Job, error: BotError) -> None:
+    """The delivery tells ``job``'s failure after the token died."""
+
     async def no_post(_job_id: int) -> None:
         return None
 
-    monkeypatch.setattr(delivery, "JobReply", DeadToken)
-    catalog = Catalog.load()
     services = SimpleNamespace(catalog=catalog, job_posts=SimpleNamespace(job=no_post))
-    failed = dataclasses.replace(JOB, id=5, state=JobState.FAILED, locale=locale)
-    crashed = BotError("error.unexpected", reference="ab12cd34")
     await delivery.DiscordDelivery(cast(Any, SimpleNamespace(services=services))).job_failed(
-        failed, crashed
+        job, error
     )
-    assert len(posted) == 1
-    assert catalog.t(locale, "error.unexpected", reference="ab12cd34") in posted[0]
-    assert "`ab12cd34`" in posted[0] and "\\" not in posted[0]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_failure_posted_after_the_token_died_shows_its_text_as_written(
+    locale: str, late_posts: list[str]
+) -> None:
+    """The channel hears a failure after the member's 15 minutes with its reason as the
+    member would have read it: the reference code for an admin in code marks, not with
+    backslashes before them (the reason is the bot's own text, not escaped again)."""
+    catalog = Catalog.load()
+    failed = dataclasses.replace(JOB, id=5, state=JobState.FAILED, locale=locale)
+    await tell_late(catalog, failed, BotError("error.unexpected", reference="ab12cd34"))
+    assert len(late_posts) == 1
+    assert catalog.t(locale, "error.unexpected", reference="ab12cd34") in late_posts[0]
+    assert "`ab12cd34`" in late_posts[0] and "\\" not in late_posts[0]
+    assert catalog.t(locale, "error.refunded") in late_posts[0]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_pictures_deleted_before_their_post_are_not_told_as_refunded(
+    locale: str, late_posts: list[str]
+) -> None:
+    """A job drawn (and charged) whose pictures were deleted before a restart could post
+    them: the member hears they were deleted, never that nothing was charged."""
+    catalog = Catalog.load()
+    drawn = dataclasses.replace(JOB, id=5, state=JobState.DONE, locale=locale)
+    await tell_late(catalog, drawn, BotError("error.deleted_before_posting"))
+    assert len(late_posts) == 1
+    assert catalog.t(locale, "error.deleted_before_posting") in late_posts[0]
+    assert catalog.t(locale, "error.refunded") not in late_posts[0]

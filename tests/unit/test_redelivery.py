@@ -18,7 +18,7 @@ from bot.jobs.queue import JobQueue
 from bot.records import JobState
 from tests import queue_helpers
 from tests.queue_helpers import ALICE, ROOMY, running_queue
-from tests.storage_helpers import JOB, new_job, open_storage
+from tests.storage_helpers import JOB, finish_with_one_picture, new_job, open_storage
 
 
 async def test_start_up_redelivery_is_bounded() -> None:
@@ -120,7 +120,8 @@ async def test_a_failure_told_at_start_reads_as_it_would_have_and_a_refusal_stay
 ) -> None:
     """A failure left untold by the last run is told at start with its own message in the
     member's language (a scene's stored key has no "error." prefix), and a refusal is still
-    a refusal: its reason goes privately, never into the channel."""
+    a refusal: its reason goes privately, never into the channel. Pictures drawn, then
+    deleted before the last run posted them, are told as deleted, not as a failure."""
     heard: dict[int, BotError] = {}
 
     class Hearing(queue_helpers.Told):
@@ -135,12 +136,19 @@ async def test_a_failure_told_at_start_reads_as_it_would_have_and_a_refusal_stay
         refused = (await storage.jobs.insert_job(new_job(ALICE), ROOMY)).id
         assert await storage.jobs.fail(withdrawn, "scene.error.withdrawn")
         assert await storage.jobs.fail(refused, "content_refused", {"categories": "violence"})
+        character = await storage.characters.create(
+            guild_id=JOB.guild_id, owner_id=ALICE, name="Aiko", sheet={}, style="cel"
+        )
+        drawn = await storage.jobs.insert_job(new_job(ALICE, character_id=character), ROOMY)
+        assert await finish_with_one_picture(storage, drawn, "drawn.png")
+        await storage.deletions.delete_character(JOB.guild_id, character)  # before its post
         async with queue_helpers.running_queue(storage) as (_, _, told):
-            await told.wait_for("job_failed", withdrawn)
-            await told.wait_for("job_failed", refused)
+            for job_id in (withdrawn, refused, drawn.id):
+                await told.wait_for("job_failed", job_id)
     for locale in LOCALES:
         text = catalog.t(locale, heard[withdrawn].message_key, **heard[withdrawn].values)
         assert text == catalog.t(locale, "scene.error.withdrawn")
     assert heard[refused].message_key == "error.content_refused"
     assert isinstance(heard[withdrawn], ContentRefused)
     assert isinstance(heard[refused], ContentRefused)
+    assert heard[drawn.id].message_key == "error.deleted_before_posting"
