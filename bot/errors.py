@@ -19,6 +19,7 @@ __all__ = [
     "NotAllowed",
     "NotFound",
     "PendingCapReached",
+    "PostedElsewhere",
     "QueueFull",
     "QuotaExhausted",
     "StorageUnavailable",
@@ -197,3 +198,8 @@ class DeliveryFailed(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class PostedElsewhere(Exception):
+    """Another process took this finished job over while this one stalled past its lease,
+    and posts it (or did): this process posts nothing of it. Not a member's message."""

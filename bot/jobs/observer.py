@@ -31,7 +31,8 @@ class JobObserver(Protocol):
     ) -> int | None:
         """Post the pictures; return the id of the message that shows them.
 
-        Raises ``DeliveryFailed`` (permanent or not) when posting failed.
+        Raises ``DeliveryFailed`` (permanent or not) when posting failed, and
+        ``PostedElsewhere`` when another process took the job over and posts it.
         """
         ...
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Collection
 
 from bot.config import Settings
-from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed
+from bot.errors import BotError, ConfigError, ContentRefused, DeliveryFailed, PostedElsewhere
 from bot.faults import log_failure
 from bot.images.store import ImageStore
 from bot.jobs.observer import JobObserver, Notify
@@ -136,6 +136,10 @@ class JobPoster:
                 # A 429 says how long to wait; honour it rather than our own guess.
                 wait = exc.retry_after if exc.retry_after is not None else delay
                 log.info("Job %s: posting failed (%s), try %d", job.id, exc.reason, attempt)
+            except PostedElsewhere:
+                # Taken over while this process stalled: posted once, by the other process.
+                log.warning("Job %s: another process posts it; not posted here", job.id)
+                return
             except Exception as exc:
                 log_failure(log, exc, "Delivering job %s failed (try %d)", job.id, attempt)
                 wait = delay

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from bot.records import Character, Job
-from bot.storage import Storage
+from bot.storage import STORAGE_ERRORS, Storage
 from bot.takedowns import MessageTakedowns
 
 __all__ = ["JobPosts"]
@@ -24,6 +24,15 @@ class JobPosts:
     async def job(self, job_id: int) -> Job | None:
         """The job as it is now (its state may have moved on since the event was sent)."""
         return await self._storage.jobs.get(job_id)
+
+    async def held_elsewhere(self, job_id: int) -> bool:
+        """Whether another process took the job over while this one stalled past its lease:
+        what its member sees of it now is that process's to post. Unreadable (storage
+        failing), it counts as this process's, as it almost always is: the post goes on."""
+        try:
+            return bool(await self._storage.leases.held_elsewhere([job_id]))
+        except STORAGE_ERRORS:
+            return False
 
     async def character(self, job: Job) -> Character | None:
         return await self._storage.characters.get(job.character_id or 0)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.errors import BotError, ContentRefused, DeliveryFailed
+from bot.errors import BotError, ContentRefused, DeliveryFailed, PostedElsewhere
 from bot.i18n import Markdown
 from bot.images.convert import make_preview
 from bot.images.styles import DEFAULT_SIZE
@@ -159,6 +159,11 @@ class DiscordDelivery:
     ) -> int | None:
         async with self._lock(job.id):
             try:
+                if await self.services.job_posts.held_elsewhere(job.id):
+                    # This process stood still past its lease (after recording the pictures,
+                    # or while an earlier edit held the message): the process that took the
+                    # job over posts them. Read once the message is this post's to edit.
+                    raise PostedElsewhere()
                 return await self._job_done(job, character, images)
             except discord.RateLimited as exc:  # a wait longer than discord.py would sleep
                 wait = exc.retry_after

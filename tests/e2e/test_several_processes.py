@@ -9,6 +9,7 @@ across processes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -167,6 +168,50 @@ async def test_a_process_frozen_past_its_lease_leaves_the_job_to_the_one_that_to
     ]
     assert query(world.data_dir, "SELECT COUNT(*) FROM images") == [(1,)]
     assert len(world.openai.image_requests) == 2  # drawn by both: the first's is dropped
+
+
+async def test_a_process_frozen_before_its_post_leaves_the_post_to_the_one_that_took_it_over(
+    shared_database: str, start_bot: StartBot, world: World
+) -> None:
+    """A process frozen between recording a picture and posting it, past its lease: the
+    other takes the post over and makes it. When the frozen one wakes, the post is not its
+    own any more: the member's message gets the picture once, not a second upload."""
+    zero, _ = servers_on_both_shards(world)
+    common = settings(shared_database)
+    first = await start_shard_zero(start_bot, world, common)
+    second = await start_bot(shard_ids="1", **common)
+    world.openai.hold()
+    # Discord carries out the "Drawing…" edit but is slow to answer it: the first process's
+    # post of the finished picture waits behind it (one edit of a message at a time).
+    drawing = world.discord.stall_next("PATCH", r"/messages/@original$")
+    alice = await create(zero.add_member("alice"))
+    await world.discord.wait_for(lambda _f: drawing.hits == 1, timeout=10, what="Drawing…")
+    world.openai.release()
+    # Recorded by the first process (no Discord event follows: its post waits), then frozen.
+    deadline = asyncio.get_running_loop().time() + 10
+    while query(world.data_dir, "SELECT state, worker FROM jobs") != [("done", "shards-0")]:
+        assert asyncio.get_running_loop().time() < deadline, "the first process never recorded"
+        await asyncio.sleep(0.05)  # polling the database, as the other process does
+    first.freeze()
+    try:
+        await second.wait_for_log(r"Job 1: posting what a process that stopped", timeout=20)
+        await alice.wait_original(finished, timeout=20)
+        await world.discord.wait_for(
+            lambda _f: query(world.data_dir, "SELECT delivered FROM jobs") == [(1,)],
+            timeout=10,
+            what="the second process's post recorded",
+        )
+    finally:
+        drawing.release()
+        first.thaw()
+    # The first process's post goes on where it stood: it posts (as it once did), or not.
+    await first.wait_for_log(r"Job 1( done|: another process posts it)", timeout=20)
+    assert await first.stop(timeout=15) == 0
+    posted = [m for m in world.discord.bot_messages() if m.attachments]
+    assert posted == [alice.original]
+    uploads = {tuple(a.id for a in state.attachments) for state in posted[0].states}
+    assert len(uploads - {()}) == 1, (posted[0].states, first.output[-4000:])
+    assert query(world.data_dir, "SELECT state, charged, delivered FROM jobs") == [("done", 1, 1)]
 
 
 async def test_two_processes_never_send_more_pictures_a_minute_than_the_account_allows(

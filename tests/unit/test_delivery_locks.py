@@ -26,7 +26,10 @@ def delivery(states: dict[int, str]) -> DiscordDelivery:
     async def nothing(*_args: Any, **_kwargs: Any) -> None:
         return None
 
-    job_posts = SimpleNamespace(job=get)
+    async def held_elsewhere(_job_id: int) -> bool:
+        return False  # one process: every job is its own
+
+    job_posts = SimpleNamespace(job=get, held_elsewhere=held_elsewhere)
     bot = SimpleNamespace(services=SimpleNamespace(job_posts=job_posts, catalog=Catalog.load()))
     d = DiscordDelivery(bot)  # type: ignore[arg-type]
     d._job_started = nothing  # type: ignore[method-assign]
