@@ -98,11 +98,11 @@ class LeaseRepository(Repository):
         )
 
     async def held_elsewhere(self, job_ids: list[int]) -> set[int]:
-        """Those of ``job_ids`` another process now draws, or drew (this one stalled past
-        its lease, and the other took them over)."""
+        """Those of ``job_ids`` another process now draws, or drew or failed (this one
+        stalled past its lease, and the other took them over)."""
         marks = placeholders(len(job_ids))
         rows = await self._db.fetch_all(
-            "SELECT id FROM jobs WHERE state IN ('running', 'done') AND worker != ?"
+            "SELECT id FROM jobs WHERE state IN ('running', 'done', 'failed') AND worker != ?"
             f" AND id IN ({marks})",
             (self.worker, *job_ids),
         )

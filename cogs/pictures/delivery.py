@@ -118,6 +118,8 @@ class DiscordDelivery:
 
     async def job_started(self, job: Job) -> None:
         async with self._lock(job.id):
+            if await self.services.job_posts.held_elsewhere(job.id):
+                return  # (see job_done) not "Drawing…" over the other process's answer
             await self._job_started(job)
 
     async def _job_started(self, job: Job) -> None:
@@ -135,6 +137,8 @@ class DiscordDelivery:
 
     async def job_progress(self, job: Job, preview: bytes) -> None:
         async with self._lock(job.id):
+            if await self.services.job_posts.held_elsewhere(job.id):
+                return  # (see job_done) not a stale preview over the other's picture
             await self._job_progress(job, preview)
 
     async def _job_progress(self, job: Job, preview: bytes) -> None:
@@ -274,7 +278,9 @@ class DiscordDelivery:
 
     async def job_failed(self, job: Job, error: BotError) -> None:
         async with self._lock(job.id):
-            await self._job_failed(job, error)
+            # (See job_done.) The process that took the job over tells its member.
+            if not await self.services.job_posts.held_elsewhere(job.id):
+                await self._job_failed(job, error)
         if job.state != JobState.QUEUED:
             self._locks.pop(job.id, None)
 
