@@ -187,9 +187,12 @@ class JobRunner:
         if ids is None:
             # Not this process's to record: another took the job over while this one
             # stalled, or the character was deleted (or the job ended) while drawing.
+            if await self._storage.leases.drawing_elsewhere(job.id):
+                # It may be recording these very files from their note (a shared volume):
+                # they stay, for it (or, if it draws anew, for the sweep of unnamed files).
+                raise DrawnElsewhere()
             elsewhere = await self._storage.leases.held_elsewhere([job.id])
-            # No orphan files, but those another process recorded (it took over this
-            # answer, kept before this process stalled).
+            # No orphan files, but those another process recorded (read after the above).
             recorded = await self._storage.images.for_job(job.id)
             theirs = {path for image in recorded for path in (image.file_path, image.thumb_path)}
             paths = [

@@ -108,6 +108,15 @@ class LeaseRepository(Repository):
         )
         return {int(row[0]) for row in rows}
 
+    async def drawing_elsewhere(self, job_id: int) -> bool:
+        """Whether another process draws ``job_id`` now (it took the job over from this one,
+        which stalled past its lease): it may be recording an answer this one kept."""
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND worker != ?",
+            (job_id, self.worker),
+        )
+        return value is not None
+
     async def renew_leases(self) -> set[int]:
         """Extend the lease of every job this worker holds; return their ids. A job this
         worker thinks it runs but that is missing here was taken over by another process."""

@@ -12,13 +12,19 @@ one answer, from the process that holds it.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
+from PIL import Image
 
-from bot.storage import NewImage
+from bot.images.store import ImageStore
+from bot.jobs.runner import DrawnElsewhere, JobRunner
+from bot.storage import NewImage, Storage
 from bot.storage.database import Database
 from bot.storage.images import ImageRepository
 from bot.storage.jobs import JobRepository
@@ -248,3 +254,59 @@ def test_no_live_process_loses_a_job_and_no_dead_one_keeps_one(
     tmp_path: Path, storage_dialect: str, request: pytest.FixtureRequest
 ) -> None:
     run_machine(Leases, tmp_path, storage_dialect, request, examples=30, steps=30)
+
+
+async def test_a_stalled_process_keeps_the_files_the_taker_records_from_its_note(
+    tmp_path: Path,
+) -> None:
+    """A process paid for a drawing, wrote its files and their note, then stalled past its
+    lease before recording them; the process that takes the job over reads the note (a
+    shared volume) and records those very files. Waking between the take-over and that
+    record, the stalled process is refused, and must not delete the files the other is
+    recording: the member's picture would be recorded with no file behind it."""
+    store = ImageStore(tmp_path / "images")
+    stalled = Storage(tmp_path / "bot.sqlite3", worker="shards-0")
+    taker = Storage(tmp_path / "bot.sqlite3", worker="shards-1")
+    await stalled.open()
+    await taker.open()
+    try:
+        character_id = await stalled.characters.create(
+            guild_id=10, owner_id=1, name="Aiko", sheet={"name": "Aiko"}, style="cel"
+        )
+        character = await stalled.characters.get(character_id)
+        assert character is not None
+        job = await stalled.jobs.insert_job(new_job(character_id=character.id), roomy_limits())
+        assert await stalled.jobs.mark_running(job.id)
+        png = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(png, "PNG")
+        saved = [NewImage(store.save(10, png.getvalue(), "image/png"), None, 8, 8, "image/png")]
+        record = {
+            "job_id": job.id,
+            "guild_id": 10,
+            "character_id": character.id,
+            "owner_id": 1,
+            "parent_image_id": None,
+            "prompt": "p",
+            "model": "m",
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "cost_usd": None,
+        }
+        answer = {"record": record, "images": [dataclasses.asdict(i) for i in saved]}
+        store.keep_answer(job.id, answer)
+        await stalled.db.execute("UPDATE jobs SET lease_until = 0 WHERE id = ?", (job.id,))
+        assert await taker.leases.take_over_running(own=False) == [job.id]
+        kept = store.kept_answers()[job.id]  # what the taker is about to record
+
+        # The stalled process wakes to its own answer: not its own to record any more.
+        with pytest.raises(DrawnElsewhere):
+            await JobRunner(stalled, cast(Any, None), store, cast(Any, None)).record(
+                job, character, record, saved
+            )
+        theirs = [NewImage(**image) for image in kept["images"]]
+        runner = JobRunner(taker, cast(Any, None), store, cast(Any, None))
+        _, images = await runner.record(job, character, kept["record"], theirs)
+        assert [store.read(image.file_path) for image in images] == [png.getvalue()]
+    finally:
+        await stalled.close()
+        await taker.close()
