@@ -73,8 +73,10 @@ class Storage:
         ``busy_timeout_seconds``: how long a SQLite write waits for the lock."""
         if isinstance(database_url, SecretStr):
             database_url = database_url.get_secret_value()
+        # A process frozen inside a write for longer than a lease (it has lost its jobs by
+        # then) holds the other processes' writes up no longer (see PostgresDatabase).
         self.db: Database = (
-            PostgresDatabase(database_url)
+            PostgresDatabase(database_url, stalled_after=lease_seconds)
             if database_url
             else SqliteDatabase(path, busy_timeout_seconds)
         )

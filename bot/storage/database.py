@@ -56,6 +56,7 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.IdleInTransactionSessionTimeoutError,  # (a frozen process, woken)
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.InternalClientError,

@@ -41,6 +41,8 @@ TABLES_WITH_IDS = frozenset({"characters", "image_spends", "images", "jobs", "sc
 # Advisory lock keys (any fixed bigints; they only have to differ from each other).
 _WRITE_LOCK = 0x616E696D65_01
 _MIGRATION_LOCK = 0x616E696D65_02
+# How long a command waits for the server (for the write lock, too) before it fails.
+COMMAND_TIMEOUT = 30.0
 # Work one process does at a time (Database.exclusive): this prefix, then a CRC of its name.
 _EXCLUSIVE_LOCKS = 0x616E69 << 32
 
@@ -177,9 +179,19 @@ class PgConnection:
 class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+    def __init__(self, url: str, *, pool_size: int = 5, stalled_after: float | None = None) -> None:
         self._url = url
         self._pool_size = pool_size
+        # A session that stands still inside a transaction this long (its process frozen:
+        # a stop signal, a swapping host) is ended by the server: the write lock it holds
+        # would hold up every other process's writes, take-overs included, meanwhile. Ended
+        # before those writes give up waiting for it (a process starting would fail).
+        stalled_ms = round(min(stalled_after or 0, COMMAND_TIMEOUT / 2) * 1000)
+        self._server_settings = (
+            {"idle_in_transaction_session_timeout": str(max(1, stalled_ms))}
+            if stalled_after
+            else None
+        )
         self._pool: asyncpg.Pool | None = None
         # Keeps this process's writers queued here rather than each holding a pooled
         # connection while it waits for the advisory lock.
@@ -191,7 +203,11 @@ class PostgresDatabase(Database):
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self._url, min_size=1, max_size=self._pool_size, command_timeout=30
+            self._url,
+            min_size=1,
+            max_size=self._pool_size,
+            command_timeout=COMMAND_TIMEOUT,
+            server_settings=self._server_settings,
         )
         await self.migrate()
 

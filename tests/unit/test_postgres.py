@@ -386,3 +386,39 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_a_process_frozen_inside_a_write_holds_the_others_up_for_a_lease_at_most(
+    postgres_server: PostgresServer,
+) -> None:
+    """Writes are serial (one advisory lock): a process that stands still (SIGSTOP, a
+    swapping host) inside a write transaction would hold every other process's writes -
+    take-overs, claims, members' commands - for as long as it stood still, and a process
+    starting meanwhile would fail. Past a lease the database ends the stalled session, as a
+    process that stalled that long has lost its jobs anyway; its own next write fails as
+    storage trouble, which the queue waits out."""
+    url = await postgres_server.fresh_database()
+    frozen = Storage(Path("unused"), url, worker="shards-0", lease_seconds=1)
+    other = Storage(Path("unused"), url, worker="shards-1", lease_seconds=1)
+    await frozen.open()
+    await other.open()
+    inside = asyncio.Event()
+
+    async def stand_still_inside_a_write() -> None:
+        async with frozen.db.transaction() as conn:
+            await conn.execute("UPDATE jobs SET lease_until = 0 WHERE id = 0")
+            inside.set()
+            await asyncio.Event().wait()  # frozen: never its next command
+
+    stalled = asyncio.create_task(stand_still_inside_a_write())
+    try:
+        await inside.wait()
+        job = await asyncio.wait_for(other.jobs.insert_job(new_job(), roomy_limits()), 10)
+        assert await other.jobs.mark_running(job.id)
+    finally:
+        stalled.cancel()
+        with pytest.raises((asyncio.CancelledError, *STORAGE_ERRORS)):
+            await stalled
+        await frozen.close()
+        await other.close()
+        await postgres_server.drop(url)
