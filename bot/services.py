@@ -115,7 +115,7 @@ class Services:
             store=store,
             queue=queue,
             queue_board=QueueBoard(storage, queue),
-            job_posts=JobPosts(storage, takedowns),
+            job_posts=JobPosts(storage, takedowns, shares_queue=settings.shares_queue),
             quotas=quotas,
             requests=requests,
             catalog=catalog,

@@ -17,9 +17,13 @@ __all__ = ["JobPosts"]
 
 
 class JobPosts:
-    def __init__(self, storage: Storage, takedowns: MessageTakedowns) -> None:
+    def __init__(
+        self, storage: Storage, takedowns: MessageTakedowns, *, shares_queue: bool = False
+    ) -> None:
         self._storage = storage
         self._takedowns = takedowns
+        # Alone with its database, no other process can take a job over: nothing to read.
+        self._shares_queue = shares_queue
 
     async def job(self, job_id: int) -> Job | None:
         """The job as it is now (its state may have moved on since the event was sent)."""
@@ -29,6 +33,8 @@ class JobPosts:
         """Whether another process took the job over while this one stalled past its lease:
         what its member sees of it now is that process's to post. Unreadable (storage
         failing), it counts as this process's, as it almost always is: the post goes on."""
+        if not self._shares_queue:
+            return False
         try:
             return bool(await self._storage.leases.held_elsewhere([job_id]))
         except STORAGE_ERRORS:

@@ -106,7 +106,11 @@ async def tell_late(catalog: Catalog, job: Job, error: BotError) -> None:
     async def no_post(_job_id: int) -> None:
         return None
 
-    services = SimpleNamespace(catalog=catalog, job_posts=SimpleNamespace(job=no_post))
+    async def ours(_job_id: int) -> bool:
+        return False  # no other process took the job over
+
+    job_posts = SimpleNamespace(job=no_post, held_elsewhere=ours)
+    services = SimpleNamespace(catalog=catalog, job_posts=job_posts)
     await delivery.DiscordDelivery(cast(Any, SimpleNamespace(services=services))).job_failed(
         job, error
     )
