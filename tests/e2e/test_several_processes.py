@@ -128,6 +128,30 @@ async def test_a_killed_process_s_jobs_are_finished_by_the_other_charged_and_pos
     assert world.openai.max_in_flight <= SHARED_LIMIT
 
 
+async def the_other_posts(world: World, member: InteractionHandle) -> None:
+    """The member's message shows its finished picture, and the post is recorded."""
+    await member.wait_original(finished, timeout=30)
+    await world.discord.wait_for(
+        lambda _f: query(world.data_dir, "SELECT delivered FROM jobs") == [(1,)],
+        timeout=10,
+        what="the post recorded",
+    )
+
+
+async def posted_once(
+    frozen: BotProcess, woke: str, world: World, member: InteractionHandle
+) -> None:
+    """Once the process that was frozen logged what it did on waking (``woke``) and
+    stopped: the member's message is the only post, its picture uploaded once (not again,
+    by the frozen process, over the picture the member has)."""
+    await frozen.wait_for_log(woke, timeout=20)
+    assert await frozen.stop(timeout=15) == 0
+    posted = [m for m in world.discord.bot_messages() if m.attachments]
+    assert posted == [member.original]
+    uploads = {tuple(a.id for a in state.attachments) for state in posted[0].states}
+    assert len(uploads - {()}) == 1, (posted[0].states, frozen.output[-4000:])
+
+
 async def test_a_process_frozen_past_its_lease_leaves_the_job_to_the_one_that_took_it_over(
     shared_database: str, start_bot: StartBot, world: World
 ) -> None:
@@ -147,22 +171,11 @@ async def test_a_process_frozen_past_its_lease_leaves_the_job_to_the_one_that_to
         await second.wait_for_log(r"Took over 1 jobs", timeout=20)
         # The frozen process's answer waits in its socket; the second's goes through.
         world.openai.release()
-        await alice.wait_original(finished, timeout=30)
-        await world.discord.wait_for(
-            lambda _f: query(world.data_dir, "SELECT delivered FROM jobs") == [(1,)],
-            timeout=10,
-            what="the second process's post recorded",
-        )
+        await the_other_posts(world, alice)
     finally:
         first.thaw()
     # It stops drawing, or drops what it drew (or, as it once did, posts it as well).
-    await first.wait_for_log(r"Job 1 (was taken over by another process|done)", timeout=20)
-    assert await first.stop(timeout=15) == 0
-    posted = [m for m in world.discord.bot_messages() if m.attachments]
-    assert posted == [alice.original]
-    # Posted once: not again, by the frozen process, over the picture the member has.
-    uploads = {tuple(a.id for a in state.attachments) for state in posted[0].states}
-    assert len(uploads - {()}) == 1, (posted[0].states, first.output[-4000:])
+    await posted_once(first, r"Job 1 (was taken over by another process|done)", world, alice)
     assert query(world.data_dir, "SELECT state, charged, worker FROM jobs") == [
         ("done", 1, "shards-1")
     ]
@@ -195,22 +208,12 @@ async def test_a_process_frozen_before_its_post_leaves_the_post_to_the_one_that_
     first.freeze()
     try:
         await second.wait_for_log(r"Job 1: posting what a process that stopped", timeout=20)
-        await alice.wait_original(finished, timeout=20)
-        await world.discord.wait_for(
-            lambda _f: query(world.data_dir, "SELECT delivered FROM jobs") == [(1,)],
-            timeout=10,
-            what="the second process's post recorded",
-        )
+        await the_other_posts(world, alice)
     finally:
         drawing.release()
         first.thaw()
     # The first process's post goes on where it stood: it posts (as it once did), or not.
-    await first.wait_for_log(r"Job 1( done|: another process posts it)", timeout=20)
-    assert await first.stop(timeout=15) == 0
-    posted = [m for m in world.discord.bot_messages() if m.attachments]
-    assert posted == [alice.original]
-    uploads = {tuple(a.id for a in state.attachments) for state in posted[0].states}
-    assert len(uploads - {()}) == 1, (posted[0].states, first.output[-4000:])
+    await posted_once(first, r"Job 1( done|: another process posts it)", world, alice)
     assert query(world.data_dir, "SELECT state, charged, delivered FROM jobs") == [("done", 1, 1)]
 
 
