@@ -211,6 +211,16 @@ def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, params).fetchall()
 
 
+async def until_stored(data_dir: Path, sql: str, expected: object, timeout: float = 10) -> None:
+    """Wait until ``sql`` reads ``expected``: a write of the bot's that no Discord event
+    follows, so the database is the one place to see it (read every 50 ms)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (found := query(data_dir, sql)) != expected:
+        assert loop.time() < deadline, f"{sql!r} read {found}, not {expected}, in {timeout} s"
+        await asyncio.sleep(0.05)
+
+
 def db_value(data_dir: Path, sql: str, *params: Any) -> Any:
     """The first column of the first row, or None when there is no row."""
     rows = query(data_dir, sql, *params)

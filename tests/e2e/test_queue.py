@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import accepted, cid, db, finished, flat_png, query, says
+from tests.e2e.helpers import accepted, cid, db, finished, flat_png, query, says, until_stored
 from tests.fakes.discord import InteractionHandle, Upload
 from tests.fakes.discord.models import Guild, Member
 from tests.fakes.openai import FakeOpenAI
@@ -249,6 +249,10 @@ async def test_a_job_cancelled_after_its_token_died_leaves_no_queued_notice(
     alice = world.guild.add_member("alice")
     await held_job(world.openai, boss, "One")
     waiting = await create(alice, "Two")
+    # The bot notes which message says "Queued" once Discord answered its edit: 15 minutes
+    # later, as the clock below makes it at once, that note was written long before.
+    note = "SELECT response_message_id IS NOT NULL FROM jobs WHERE id = 2"
+    await until_stored(world.data_dir, note, [(1,)])
     world.discord.clock.advance(16 * 60)  # Alice's token is dead; the admin's is new
 
     q = await boss.slash("queue")

@@ -9,7 +9,6 @@ across processes.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ import pytest
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import create, finished, query, says
+from tests.e2e.helpers import create, finished, query, says, until_stored
 from tests.fakes.discord.interactions import InteractionHandle
 from tests.fakes.discord.models import Guild
 from tests.postgres_server import E2E_DATABASE_URLS, PostgresServer
@@ -201,10 +200,7 @@ async def test_a_process_frozen_before_its_post_leaves_the_post_to_the_one_that_
     await world.discord.wait_for(lambda _f: drawing.hits == 1, timeout=10, what="Drawing…")
     world.openai.release()
     # Recorded by the first process (no Discord event follows: its post waits), then frozen.
-    deadline = asyncio.get_running_loop().time() + 10
-    while query(world.data_dir, "SELECT state, worker FROM jobs") != [("done", "shards-0")]:
-        assert asyncio.get_running_loop().time() < deadline, "the first process never recorded"
-        await asyncio.sleep(0.05)  # polling the database, as the other process does
+    await until_stored(world.data_dir, "SELECT state, worker FROM jobs", [("done", "shards-0")])
     first.freeze()
     try:
         await second.wait_for_log(r"Job 1: posting what a process that stopped", timeout=20)
