@@ -31,14 +31,19 @@ CHANGE_LIMIT = 600
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t]+")
+# Unicode's direction embeddings, overrides and isolates: in a name they would reverse or
+# reorder the rest of every line the bot shows it in (a scene's "created by", a list).
+# Right-to-left names need none of them; the marks (U+200E, U+200F) stay, as they do no harm.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str | None, limit: int) -> str:
-    """Normalise member text: NFC, no control characters, trimmed, at most ``limit`` chars."""
+    """Normalise member text: NFC, no control characters (nor direction controls), trimmed,
+    at most ``limit`` chars."""
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text)
+    text = DIRECTION_CONTROLS.sub("", _CONTROL.sub(" ", text))
     text = _SPACES.sub(" ", text).strip()
     return text[:limit].rstrip()
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.errors import UserInputError
 from bot.i18n import Catalog, Markdown, escape_member_text
 from bot.ids import id_in, parse_id
+from bot.images.prompts import DIRECTION_CONTROLS, clean_text
 from bot.logging_setup import RedactingFilter
 from tests.e2e.helpers import unescaped_markdown
 
@@ -61,3 +62,20 @@ def test_interaction_tokens_are_scrubbed_wherever_they_appear(token: str) -> Non
         f'{{"interaction_token": "{token}"}}',
     ):
         assert token not in scrub(line), line
+
+
+# Right-to-left letters, spaces, and every direction embedding, override and isolate.
+DIRECTION = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+DIRECTED = st.text(alphabet=st.sampled_from([*"ab אב ١ ", *DIRECTION, "\u200f"]))
+
+
+@given(DIRECTED)
+def test_member_text_keeps_no_direction_control_that_would_reorder_the_bots_lines(
+    text: str,
+) -> None:
+    """A name with U+202E would show the rest of every line it is in reversed (a scene's
+    "created by", a list): the controls go, and the rest of what was typed stays."""
+    cleaned = clean_text(text, 200)
+    assert not DIRECTION_CONTROLS.search(cleaned)
+    assert cleaned == clean_text(DIRECTION_CONTROLS.sub("", text), 200)
+    assert clean_text("Aiko\u202e (by Bob)", 40) == "Aiko (by Bob)"
