@@ -7,7 +7,7 @@ import discord
 from bot.images.styles import DEFAULT_SIZE, DEFAULT_STYLE
 from bot.records import GuildConfig
 from cogs._shared.context import tr
-from cogs.admin.embeds import COLOUR, add_field
+from cogs.admin.embeds import COLOUR, add_field, whole_lines
 
 __all__ = ["config_embed"]
 
@@ -21,7 +21,9 @@ def _channels(interaction: discord.Interaction, config: GuildConfig) -> str:
         gone = guild is not None and guild.get_channel(channel_id) is None
         key = "config.channel_gone" if gone else "config.channel"
         mentions.append(tr(interaction, key, channel=f"<#{channel_id}>", id=channel_id))
-    return "\n".join(mentions)[:1024]
+    return whole_lines(
+        mentions, 1024, lambda hidden: tr(interaction, "config.channels_more", count=hidden)
+    )
 
 
 def config_embed(
