@@ -347,6 +347,12 @@ _ESCAPED = re.compile(r"\\[^\s]")
 _MEMBER_MARKDOWN = re.compile(r"[\[\]`*_~|]|^\s*(?:#{1,3}|-#|>)\s", re.MULTILINE)
 
 
+def direct_messages(fake: FakeDiscord, member: Member) -> list[Message]:
+    """What the bot told ``member`` by direct message, oldest first (none: no DM channel)."""
+    dm = fake.dm_channel(member)
+    return fake.bot_messages(dm) if dm is not None else []
+
+
 def public_texts(fake: FakeDiscord) -> list[tuple[Message, str]]:
     """Every text Discord renders as markdown in every version of every public bot message:
     content, embed titles, descriptions and field names and values. (Footers are shown

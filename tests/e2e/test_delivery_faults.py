@@ -10,7 +10,7 @@ import pytest
 
 from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import database_busy, drawing, finished, start_drawing
+from tests.e2e.helpers import database_busy, direct_messages, drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, SEND_MESSAGES, FakeDiscord
 from tests.fakes.discord.models import Guild
 from tests.fakes.discord.server import Stall
@@ -196,10 +196,8 @@ async def test_with_the_token_dead_and_the_channel_closed_the_member_hears_by_di
     world.guild.set_bot_channel_permissions(channel, deny=SEND_MESSAGES)
     world.openai.release()
 
-    def direct(f: FakeDiscord) -> list[Any]:
-        dm = f.dm_channel(alice)
-        return f.bot_messages(dm) if dm is not None else []
-
-    told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
+    told = await world.discord.wait_for(
+        lambda f: direct_messages(f, alice), timeout=20, what="a direct message"
+    )
     assert f"<#{channel.id}>" in told[0].content and "/gallery" in told[0].content
     assert delivered(world.data_dir) == [1]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import db_value, drawing, public_texts
+from tests.e2e.helpers import db_value, direct_messages, drawing, public_texts, start_drawing
 from tests.fakes.discord import SEND_MESSAGES, FakeDiscord
 from tests.fakes.discord.models import Member
 from tests.fakes.discord.records import Message
@@ -71,8 +71,7 @@ async def test_a_refusal_after_the_token_died_reaches_the_member_privately(
     posted = await _answered_late(world, alice, "a fox spirit", block)
     assert "content filter" not in (posted.content or "")  # never the reason in public
     assert "not charged" in (posted.content or "")
-    dm = world.discord.dm_channel(alice)
-    dms = world.discord.bot_messages(dm) if dm is not None else []
+    dms = direct_messages(world.discord, alice)
     if dms_open:
         assert "direct message" in (posted.content or "")
         assert len(dms) == 1 and "content filter" in (dms[0].content or "")
@@ -102,19 +101,15 @@ async def test_a_failure_the_channel_no_longer_takes_reaches_the_member_by_direc
     """The bot may no longer post where the job was asked: the member still hears of it."""
     await start_bot(partial_images=0, max_attempts=1)
     alice = world.guild.add_member("alice")
-    world.openai.hold()
-    h = await alice.slash("character create", name="Rin", description="silver hair")
-    await h.wait_original(drawing, timeout=10)
+    await start_drawing(world.openai, alice, "Rin")
     world.discord.clock.advance(15 * 60)  # the token dies while the job waits for the API
     world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=SEND_MESSAGES)
     world.openai.inject("server_error")
     world.openai.release()
 
-    def direct(f: FakeDiscord) -> list[Message]:
-        dm = f.dm_channel(alice)
-        return f.bot_messages(dm) if dm is not None else []
-
-    told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
+    told = await world.discord.wait_for(
+        lambda f: direct_messages(f, alice), timeout=20, what="a direct message"
+    )
     assert "Nothing was charged" in (told[0].content or "")
     assert _refunded(world.data_dir)
 
@@ -131,11 +126,9 @@ async def test_a_refusal_whose_private_answer_fails_keeps_its_reason_out_of_the_
     h = await alice.slash("character create", name="Rin", description="a fox spirit")
     await h.wait_ack()
 
-    def direct(f: FakeDiscord) -> list[Message]:
-        dm = f.dm_channel(alice)
-        return f.bot_messages(dm) if dm is not None else []
-
-    told = await world.discord.wait_for(direct, timeout=20, what="a direct message")
+    told = await world.discord.wait_for(
+        lambda f: direct_messages(f, alice), timeout=20, what="a direct message"
+    )
     assert "content filter" in (told[0].content or "")
     channel = world.guild.default_channel
     shown = [text for message, text in public_texts(world.discord) if message.channel is channel]

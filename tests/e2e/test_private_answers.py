@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from tests.e2e.conftest import StartBot, World
-from tests.e2e.helpers import create, finished
+from tests.e2e.helpers import create, direct_messages, finished
 from tests.fakes.discord import FakeDiscord, InteractionHandle, Upload
 from tests.fakes.discord.models import Guild
 from tests.fakes.discord.records import Message
@@ -62,11 +62,9 @@ async def test_moderation_refusal_whose_private_answer_discord_drops(
     dan = world.guild.add_member("dan")
     h = await dan.slash("character create", name="Bad", description="a forbidden-thing here")
 
-    def direct(f: FakeDiscord) -> list[Message]:
-        dm = f.dm_channel(dan)
-        return f.bot_messages(dm) if dm is not None else []
-
-    told = await world.discord.wait_for(direct, timeout=10, what="a direct message")
+    told = await world.discord.wait_for(
+        lambda f: direct_messages(f, dan), timeout=10, what="a direct message"
+    )
     assert "content filter" in (told[0].content or "")
     original = await h.wait_original(lambda m: "direct message" in (m.content or ""), timeout=5)
     for state in original.states:
