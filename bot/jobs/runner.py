@@ -37,6 +37,7 @@ from bot.records import (
     CutoutJobRequest,
     ImageKind,
     Job,
+    JobState,
     SceneJobRequest,
     SheetJobRequest,
     StoredImage,
@@ -187,11 +188,11 @@ class JobRunner:
         if ids is None:
             # Not this process's to record: another took the job over while this one
             # stalled, or the character was deleted (or the job ended) while drawing.
-            if await self._storage.leases.drawing_elsewhere(job.id):
+            elsewhere = (await self._storage.leases.held_elsewhere([job.id])).get(job.id)
+            if elsewhere is JobState.RUNNING:
                 # It may be recording these very files from their note (a shared volume):
                 # they stay, for it (or, if it draws anew, for the sweep of unnamed files).
                 raise DrawnElsewhere()
-            elsewhere = await self._storage.leases.held_elsewhere([job.id])
             # No orphan files, but those another process recorded (read after the above).
             recorded = await self._storage.images.for_job(job.id)
             theirs = {path for image in recorded for path in (image.file_path, image.thumb_path)}
@@ -203,7 +204,7 @@ class JobRunner:
             ]
             await asyncio.to_thread(self._store.delete, paths)
             await asyncio.to_thread(self._store.forget_answer, job.id)
-            raise DrawnElsewhere() if elsewhere else CharacterGone()
+            raise DrawnElsewhere() if elsewhere is not None else CharacterGone()
         # Off the event loop: unlinking a file just written with fsync can wait on the disk.
         await asyncio.to_thread(self._store.forget_answer, job.id)
         stored = [img for img in await self._storage.images.for_job(job.id) if img.id in ids]

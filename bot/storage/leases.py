@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from bot.records import Job
+from bot.records import Job, JobState
 from bot.storage.database import Database, Repository, placeholders
 from bot.storage.room import DRAW_ROOM, SharedLimits
 
@@ -97,25 +97,16 @@ class LeaseRepository(Repository):
             (self.worker, *job_ids),
         )
 
-    async def held_elsewhere(self, job_ids: list[int]) -> set[int]:
+    async def held_elsewhere(self, job_ids: list[int]) -> dict[int, JobState]:
         """Those of ``job_ids`` another process now draws, or drew or failed (this one
-        stalled past its lease, and the other took them over)."""
+        stalled past its lease, and the other took them over), with their states."""
         marks = placeholders(len(job_ids))
         rows = await self._db.fetch_all(
-            "SELECT id FROM jobs WHERE state IN ('running', 'done', 'failed') AND worker != ?"
-            f" AND id IN ({marks})",
+            "SELECT id, state FROM jobs WHERE state IN ('running', 'done', 'failed')"
+            f" AND worker != ? AND id IN ({marks})",
             (self.worker, *job_ids),
         )
-        return {int(row[0]) for row in rows}
-
-    async def drawing_elsewhere(self, job_id: int) -> bool:
-        """Whether another process draws ``job_id`` now (it took the job over from this one,
-        which stalled past its lease): it may be recording an answer this one kept."""
-        value = await self._db.fetch_value(
-            "SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND worker != ?",
-            (job_id, self.worker),
-        )
-        return value is not None
+        return {int(row[0]): JobState(row[1]) for row in rows}
 
     async def renew_leases(self) -> set[int]:
         """Extend the lease of every job this worker holds; return their ids. A job this
