@@ -186,12 +186,10 @@ class PostgresDatabase(Database):
         # a stop signal, a swapping host) is ended by the server: the write lock it holds
         # would hold up every other process's writes, take-overs included, meanwhile. Ended
         # before those writes give up waiting for it (a process starting would fail).
-        stalled_ms = round(min(stalled_after or 0, COMMAND_TIMEOUT / 2) * 1000)
-        self._server_settings = (
-            {"idle_in_transaction_session_timeout": str(max(1, stalled_ms))}
-            if stalled_after
-            else None
-        )
+        self._server_settings: dict[str, str] | None = None
+        if stalled_after:
+            stalled_ms = max(1, round(min(stalled_after, COMMAND_TIMEOUT / 2) * 1000))
+            self._server_settings = {"idle_in_transaction_session_timeout": str(stalled_ms)}
         self._pool: asyncpg.Pool | None = None
         # Keeps this process's writers queued here rather than each holding a pooled
         # connection while it waits for the advisory lock.
