@@ -12,7 +12,8 @@ from tests.botproc import BotProcess
 from tests.e2e.conftest import StartBot, World
 from tests.e2e.helpers import database_busy, direct_messages, drawing, finished, start_drawing
 from tests.fakes.discord import ATTACH_FILES, SEND_MESSAGES, FakeDiscord
-from tests.fakes.discord.models import Guild
+from tests.fakes.discord.models import Guild, Member
+from tests.fakes.discord.records import Message
 from tests.fakes.discord.server import Stall
 
 # The bot rightly alerts admins when Discord refuses a picture.
@@ -162,17 +163,26 @@ async def test_a_post_discord_rejects_settles_and_tells_the_member(
     assert delivered(world.data_dir) == [1]
 
 
+async def drawn_after_losing(
+    start_bot: StartBot, world: World, permission: int
+) -> tuple[Member, Message]:
+    """Alice's picture is drawn after her token died and after the bot lost ``permission``
+    in the channel; returns her, and her message that still says "Drawing…"."""
+    await start_bot(partial_images=0)
+    alice = world.guild.add_member("alice")
+    stale = (await start_drawing(world.openai, alice)).original
+    assert stale is not None
+    world.discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
+    world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=permission)
+    world.openai.release()
+    return alice, stale
+
+
 @pytest.mark.provokes_violations("invalid_webhook_token", "missing_permissions")
 async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
     start_bot: StartBot, world: World
 ) -> None:
-    await start_bot(partial_images=0)
-    alice = world.guild.add_member("alice")
-    h = await start_drawing(world.openai, alice)
-    stale = await h.wait_original(drawing, timeout=10)
-    world.discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
-    world.guild.set_bot_channel_permissions(world.guild.default_channel, deny=ATTACH_FILES)
-    world.openai.release()
+    alice, stale = await drawn_after_losing(start_bot, world, ATTACH_FILES)
     notice = await world.discord.wait_for_message(
         lambda m: m.by_bot and "not allowed to post" in (m.content or ""), timeout=20
     )
@@ -188,14 +198,8 @@ async def test_with_the_token_dead_a_lost_permission_is_said_in_the_channel(
 async def test_with_the_token_dead_and_the_channel_closed_the_member_hears_by_direct_message(
     start_bot: StartBot, world: World
 ) -> None:
-    await start_bot(partial_images=0)
-    alice = world.guild.add_member("alice")
-    await start_drawing(world.openai, alice)
-    world.discord.clock.advance(15 * 60)  # the interaction token is dead: no private answer
+    alice, _ = await drawn_after_losing(start_bot, world, SEND_MESSAGES)
     channel = world.guild.default_channel
-    world.guild.set_bot_channel_permissions(channel, deny=SEND_MESSAGES)
-    world.openai.release()
-
     told = await world.discord.wait_for(
         lambda f: direct_messages(f, alice), timeout=20, what="a direct message"
     )
